@@ -1,0 +1,17 @@
+//! Natter: a browser chat client for XMPP, in three layers with data flowing one way.
+//!
+//! ```text
+//!  browser WebSocket ──frames──▶ xmpp (sans-IO core) ──events──▶ ui::state (store) ──signals──▶ ui views
+//!  (transport)        ◀─frames──                     ◀─commands── user actions
+//! ```
+//!
+//! - [`xmpp`]: the protocol as a pure state machine — no I/O, no clock, no randomness; tested natively.
+//! - `transport` (wasm32 only): the browser WebSocket, timers and XEP-0156 discovery; feeds and drains the core.
+//! - `ui` (wasm32 only): Leptos components and the one place that applies core events to the reactive store.
+
+pub mod xmpp;
+
+#[cfg(target_arch = "wasm32")]
+pub mod transport;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,1 @@
+//! Transport (in progress)

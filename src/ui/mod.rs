@@ -1,0 +1,2 @@
+//! UI (in progress)
+pub fn mount() {}

@@ -1,0 +1,1 @@
+//! JIDs (RFC 7622): bare and full addresses, parsed and compared. (in progress)

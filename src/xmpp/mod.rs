@@ -1,0 +1,17 @@
+//! The sans-IO XMPP core.
+//!
+//! ```text
+//!   whole WebSocket text frames ─┐                       ┌─▶ frames to send      (Client::poll_transmit)
+//!   user commands ───────────────┼─▶  Client (state)  ───┼─▶ events for the UI   (Client::poll_event)
+//!   now (web_time::Instant) ─────┘                       └─▶ next deadline       (Client::poll_timeout)
+//! ```
+//!
+//! What this module does NOT do: it opens no socket, reads no clock, draws no random number and touches no
+//! browser API. The caller passes in every frame, every `now`, the SCRAM nonce and the stanza-id seed; it
+//! sends what [`Client::poll_transmit`] yields and arms one timer for [`Client::poll_timeout`]. That keeps the
+//! whole protocol testable natively and deterministically (see `tests/`).
+
+pub mod framing;
+pub mod jid;
+pub mod sasl;
+pub mod xml;
