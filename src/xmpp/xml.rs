@@ -23,3 +23,934 @@ pub enum Node {
     Element(Element),
     Text(String),
 }
+
+use std::borrow::Cow;
+use std::fmt;
+
+use quick_xml::escape::{partial_escape, resolve_xml_entity};
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{QName, ResolveResult};
+use quick_xml::{NsReader, XmlVersion};
+
+/// Maximum element nesting accepted by [`Element::parse`]. The tree is dropped, compared and serialized
+/// recursively, so an unbounded depth would let a peer overflow the (small, on wasm) stack with one frame of
+/// `<a><a><a>…`. Real XMPP payloads nest a handful of levels.
+pub const MAX_DEPTH: usize = 256;
+
+/// The namespace the `xml:` prefix is bound to by definition.
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Why a document was rejected, named by cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlError {
+    /// Empty input, or only whitespace: no root element.
+    NoRoot,
+    /// A second element after the root was closed.
+    MultipleRoots,
+    /// Non-whitespace character data before or after the root element.
+    TextOutsideRoot,
+    /// The input ended inside an element, tag, attribute value, CDATA section or similar.
+    Truncated,
+    /// A construct XMPP forbids: "DTD", "processing instruction", "comment", "XML declaration" (when not first).
+    Forbidden(&'static str),
+    /// An element or attribute used a prefix that no `xmlns:prefix` declares.
+    UndeclaredPrefix(String),
+    /// An entity reference other than the five predefined ones.
+    UnknownEntity(String),
+    /// A character XML does not allow (raw or via a character reference), as a code point.
+    InvalidChar(u32),
+    /// An end tag that does not close the innermost open element.
+    MismatchedEndTag { expected: String, found: String },
+    /// Elements nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Any other well-formedness problem; carries quick-xml's (or our) description, for logs only.
+    Malformed(String),
+}
+
+impl fmt::Display for XmlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            XmlError::NoRoot => f.write_str("no root element"),
+            XmlError::MultipleRoots => f.write_str("more than one root element"),
+            XmlError::TextOutsideRoot => f.write_str("character data outside the root element"),
+            XmlError::Truncated => f.write_str("input ends inside an element"),
+            XmlError::Forbidden(what) => write!(f, "{what} not allowed in XMPP"),
+            XmlError::UndeclaredPrefix(p) => write!(f, "undeclared namespace prefix `{p}`"),
+            XmlError::UnknownEntity(e) => write!(f, "unknown entity `&{e};`"),
+            XmlError::InvalidChar(c) => write!(f, "character U+{c:04X} not allowed in XML"),
+            XmlError::MismatchedEndTag { expected, found } => {
+                write!(f, "expected `</{expected}>`, found `</{found}>`")
+            }
+            XmlError::TooDeep => write!(f, "elements nested deeper than {MAX_DEPTH}"),
+            XmlError::Malformed(msg) => write!(f, "malformed XML: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+impl From<quick_xml::Error> for XmlError {
+    fn from(e: quick_xml::Error) -> Self {
+        use quick_xml::errors::{IllFormedError, SyntaxError};
+        use quick_xml::escape::{EscapeError, ParseCharRefError};
+        use quick_xml::name::NamespaceError;
+        match e {
+            quick_xml::Error::Syntax(SyntaxError::InvalidBangMarkup) => {
+                XmlError::Malformed(e.to_string())
+            }
+            // Every other syntax error is "input ended before the closing `>` / `?>` / `]]>` / quote".
+            quick_xml::Error::Syntax(_) => XmlError::Truncated,
+            quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
+                XmlError::MismatchedEndTag { expected, found }
+            }
+            quick_xml::Error::Namespace(NamespaceError::UnknownPrefix(p)) => {
+                XmlError::UndeclaredPrefix(p)
+            }
+            quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
+                XmlError::UnknownEntity(name)
+            }
+            quick_xml::Error::Escape(EscapeError::InvalidCharRef(
+                ParseCharRefError::IllegalCharacter(c) | ParseCharRefError::InvalidCodepoint(c),
+            )) => XmlError::InvalidChar(c),
+            other => XmlError::Malformed(other.to_string()),
+        }
+    }
+}
+
+impl From<quick_xml::events::attributes::AttrError> for XmlError {
+    fn from(e: quick_xml::events::attributes::AttrError) -> Self {
+        XmlError::Malformed(e.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Building and reading
+// ---------------------------------------------------------------------------------------------------------
+
+impl Element {
+    /// A new element with no attributes and no children. `name` must be a plain local name (no prefix).
+    pub fn new(ns: &str, name: &str) -> Element {
+        Element {
+            ns: ns.to_owned(),
+            name: name.to_owned(),
+            attrs: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Appends an attribute (no check for an existing one with the same name; see [`Element::set_attr`]).
+    /// Keys are plain names, or `xml:lang`.
+    pub fn with_attr(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.attrs.push((key.into(), value.into()));
+        self
+    }
+
+    /// Appends a child element.
+    pub fn with_child(mut self, child: Element) -> Self {
+        self.children.push(Node::Element(child));
+        self
+    }
+
+    /// Appends a run of text (kept even when empty: the caller decides).
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.children.push(Node::Text(text.into()));
+        self
+    }
+
+    /// Appends a child element.
+    pub fn push_child(&mut self, child: Element) {
+        self.children.push(Node::Element(child));
+    }
+
+    /// Sets an attribute, replacing the value of an existing one with the same key.
+    pub fn set_attr(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        let value = value.into();
+        match self.attrs.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.attrs.push((key, value)),
+        }
+    }
+
+    /// The value of the attribute `key` (a local name, or `xml:lang`).
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this element is `name` in namespace `ns`.
+    pub fn is(&self, ns: &str, name: &str) -> bool {
+        self.name == name && self.ns == ns
+    }
+
+    /// The first child element `name` in namespace `ns`.
+    pub fn get_child(&self, ns: &str, name: &str) -> Option<&Element> {
+        self.elements().find(|e| e.is(ns, name))
+    }
+
+    /// The child elements, in document order (text is skipped).
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    /// The child elements `name` in namespace `ns`, in document order.
+    pub fn children_named<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
+        self.elements().filter(move |e| e.is(ns, name))
+    }
+
+    /// The direct text children, concatenated (text inside child elements is not included).
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for n in &self.children {
+            if let Node::Text(t) = n {
+                out.push_str(t);
+            }
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------------------
+
+impl Element {
+    /// Parses one complete document: an optional XML declaration, then exactly one root element, with only
+    /// whitespace around it. DTDs, processing instructions and comments are rejected (RFC 6120 §11.1), as are
+    /// undeclared prefixes, entities other than the five predefined ones, characters XML forbids, and
+    /// anything unclosed.
+    ///
+    /// Text is stored unescaped, with XML end-of-line normalization applied; CDATA sections become text and
+    /// adjacent runs merge into one [`Node::Text`]. Whitespace inside the root is kept as text. Attributes
+    /// are keyed by local name; `xml:*` attributes as `xml:local`; other namespaced attributes are dropped.
+    pub fn parse(s: &str) -> Result<Element, XmlError> {
+        check_chars(s)?;
+        let mut reader = NsReader::from_str(s);
+        // Open elements, innermost last, each with the text run not yet flushed into its children.
+        let mut stack: Vec<(Element, String)> = Vec::new();
+        let mut root: Option<Element> = None;
+        let mut first = true;
+        loop {
+            let event = reader.read_event()?;
+            let was_first = std::mem::replace(&mut first, false);
+            match event {
+                Event::Start(start) => {
+                    if root.is_some() {
+                        return Err(XmlError::MultipleRoots);
+                    }
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(XmlError::TooDeep);
+                    }
+                    if let Some((parent, pending)) = stack.last_mut() {
+                        flush_text(parent, pending);
+                    }
+                    let el = start_element(&reader, &start)?;
+                    stack.push((el, String::new()));
+                }
+                Event::Empty(start) => {
+                    if root.is_some() {
+                        return Err(XmlError::MultipleRoots);
+                    }
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(XmlError::TooDeep);
+                    }
+                    let el = start_element(&reader, &start)?;
+                    match stack.last_mut() {
+                        Some((parent, pending)) => {
+                            flush_text(parent, pending);
+                            parent.children.push(Node::Element(el));
+                        }
+                        None => root = Some(el),
+                    }
+                }
+                Event::End(_) => {
+                    // quick-xml has already checked that the name matches the innermost open tag.
+                    let Some((mut el, mut pending)) = stack.pop() else {
+                        return Err(XmlError::Malformed("end tag without start tag".into()));
+                    };
+                    flush_text(&mut el, &mut pending);
+                    match stack.last_mut() {
+                        Some((parent, _)) => parent.children.push(Node::Element(el)),
+                        None => root = Some(el),
+                    }
+                }
+                Event::Text(text) => match stack.last_mut() {
+                    Some((_, pending)) => {
+                        if text.contains("]]>") {
+                            return Err(XmlError::Malformed("`]]>` in character data".into()));
+                        }
+                        push_str_or_move(pending, text.xml10_content());
+                    }
+                    None => {
+                        if !text.bytes().all(is_xml_space) {
+                            return Err(XmlError::TextOutsideRoot);
+                        }
+                    }
+                },
+                Event::CData(cdata) => match stack.last_mut() {
+                    Some((_, pending)) => push_str_or_move(pending, cdata.xml10_content()),
+                    None => return Err(XmlError::TextOutsideRoot),
+                },
+                Event::GeneralRef(reference) => {
+                    let Some((_, pending)) = stack.last_mut() else {
+                        return Err(XmlError::TextOutsideRoot);
+                    };
+                    match reference.resolve_char_ref()? {
+                        Some(c) => {
+                            if !is_xml_char(c) {
+                                return Err(XmlError::InvalidChar(c as u32));
+                            }
+                            pending.push(c);
+                        }
+                        None => match resolve_xml_entity(&reference) {
+                            Some(v) => pending.push_str(v),
+                            None => return Err(XmlError::UnknownEntity(reference.to_string())),
+                        },
+                    }
+                }
+                Event::Decl(decl) => {
+                    if !was_first {
+                        return Err(XmlError::Forbidden("XML declaration"));
+                    }
+                    if decl.version()?.as_ref() != "1.0" {
+                        return Err(XmlError::Malformed("XML version other than 1.0".into()));
+                    }
+                    if let Some(enc) = decl.encoding()
+                        && !enc?.eq_ignore_ascii_case("utf-8")
+                    {
+                        return Err(XmlError::Malformed("encoding other than UTF-8".into()));
+                    }
+                }
+                Event::PI(_) => return Err(XmlError::Forbidden("processing instruction")),
+                Event::DocType(_) => return Err(XmlError::Forbidden("DTD")),
+                Event::Comment(_) => return Err(XmlError::Forbidden("comment")),
+                Event::Eof => {
+                    return match (stack.is_empty(), root) {
+                        (true, Some(root)) => Ok(root),
+                        (true, None) => Err(XmlError::NoRoot),
+                        (false, _) => Err(XmlError::Truncated),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// Builds the element for a start (or empty-element) tag: resolved namespace, local name, attributes.
+fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, XmlError> {
+    let resolver = reader.resolver();
+    let qname = start.name();
+    check_qname(qname.as_ref())?;
+    let (resolved, local) = resolver.resolve_element(qname);
+    let ns = match resolved {
+        ResolveResult::Bound(ns) => unescape_ns(ns.into_inner())?,
+        ResolveResult::Unbound => String::new(),
+        ResolveResult::Unknown(prefix) => return Err(XmlError::UndeclaredPrefix(prefix)),
+    };
+    let mut attrs = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr?;
+        let key = attr.key.as_ref();
+        check_qname(key)?;
+        if attr.value.contains('<') {
+            return Err(XmlError::Malformed("`<` in attribute value".into()));
+        }
+        if attr.key.as_namespace_binding().is_some() {
+            continue; // xmlns / xmlns:p: already applied by the resolver
+        }
+        let (resolved, local) = resolver.resolve_attribute(attr.key);
+        let key = match resolved {
+            ResolveResult::Unbound => local.into_inner().to_owned(),
+            ResolveResult::Bound(ns) if ns.into_inner() == XML_NS => key.to_owned(),
+            ResolveResult::Bound(_) => continue, // other namespaced attributes are not kept
+            ResolveResult::Unknown(prefix) => return Err(XmlError::UndeclaredPrefix(prefix)),
+        };
+        let value = attr_value(&attr.value)?;
+        attrs.push((key, value));
+    }
+    Ok(Element {
+        ns,
+        name: local.into_inner().to_owned(),
+        attrs,
+        children: Vec::new(),
+    })
+}
+
+/// Attribute-value normalization (XML 1.0 §3.3.3) with only the predefined entities.
+fn attr_value(raw: &str) -> Result<String, XmlError> {
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+    {
+        return Ok(raw.to_owned());
+    }
+    let attr = Attribute {
+        key: QName(""),
+        value: Cow::Borrowed(raw),
+    };
+    let value = attr
+        .normalized_value_with(XmlVersion::Implicit1_0, 1, resolve_xml_entity)?
+        .into_owned();
+    if raw.contains("&#") {
+        check_chars(&value)?; // character references can produce what the raw scan could not see
+    }
+    Ok(value)
+}
+
+/// The namespace name from a declaration, which the resolver keeps escaped as written.
+fn unescape_ns(raw: &str) -> Result<String, XmlError> {
+    if raw.contains(['&', '\t', '\n', '\r']) {
+        attr_value(raw)
+    } else {
+        Ok(raw.to_owned())
+    }
+}
+
+/// Moves the pending text run (if any) into `el` as one text node.
+fn flush_text(el: &mut Element, pending: &mut String) {
+    if !pending.is_empty() {
+        el.children.push(Node::Text(std::mem::take(pending)));
+    }
+}
+
+/// Appends `s` to `buf`, taking over an owned `s` instead of copying when `buf` is still empty.
+fn push_str_or_move(buf: &mut String, s: Cow<'_, str>) {
+    match s {
+        Cow::Owned(s) if buf.is_empty() => *buf = s,
+        s => buf.push_str(&s),
+    }
+}
+
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// XML 1.0 `Char`: `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Rejects characters XML forbids anywhere in a document. A `&str` has no surrogates, so that leaves the
+/// C0 controls other than tab/LF/CR, and U+FFFE/U+FFFF (UTF-8 `EF BF BE`/`EF BF BF`).
+fn check_chars(s: &str) -> Result<(), XmlError> {
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') {
+            return Err(XmlError::InvalidChar(u32::from(b)));
+        }
+        if b == 0xEF
+            && bytes.get(i + 1) == Some(&0xBF)
+            && let Some(&last @ (0xBE | 0xBF)) = bytes.get(i + 2)
+        {
+            return Err(XmlError::InvalidChar(0xFFC0 | u32::from(last & 0x3F)));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an element or attribute name against the Namespaces in XML `QName` production (quick-xml does not).
+fn check_qname(name: &str) -> Result<(), XmlError> {
+    let ok = match name.split_once(':') {
+        Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
+        None => is_ncname(name),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(XmlError::Malformed(format!("invalid name `{name}`")))
+    }
+}
+
+/// XML 1.0 `Name` without colons.
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if is_name_start_char(c) => chars.all(is_name_char),
+        _ => false,
+    }
+}
+
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Serialization
+// ---------------------------------------------------------------------------------------------------------
+
+impl Element {
+    /// Serializes this element as a standalone document fragment: it declares its own namespace (the
+    /// default namespace, `xmlns='…'`), and each descendant re-declares only when its namespace differs
+    /// from its parent's. Empty elements are written `<x/>`. All attribute values and text are escaped.
+    ///
+    /// `parse(&e.to_xml()) == Ok(e)` holds for trees that `parse` could have produced: plain or `xml:*`
+    /// attribute keys, no empty or adjacent text nodes.
+    pub fn to_xml(&self) -> String {
+        let mut out = String::with_capacity(128);
+        self.write_to(&mut out);
+        out
+    }
+
+    /// Appends the serialization of [`Element::to_xml`] to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        self.write_inner(out, "");
+    }
+
+    fn write_inner(&self, out: &mut String, parent_ns: &str) {
+        debug_assert!(
+            check_qname(&self.name).is_ok() && !self.name.contains(':'),
+            "bad name {:?}",
+            self.name
+        );
+        out.push('<');
+        out.push_str(&self.name);
+        if self.ns != parent_ns {
+            out.push_str(" xmlns='");
+            push_attr_escaped(out, &self.ns);
+            out.push('\'');
+        }
+        for (key, value) in &self.attrs {
+            debug_assert!(check_qname(key).is_ok(), "bad attribute name {key:?}");
+            out.push(' ');
+            out.push_str(key);
+            out.push_str("='");
+            push_attr_escaped(out, value);
+            out.push('\'');
+        }
+        if self.children.is_empty() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        for child in &self.children {
+            match child {
+                Node::Element(e) => e.write_inner(out, &self.ns),
+                // `<`, `&`, `>` (so `]]>` cannot appear) and `\r` (which parsing would normalize away).
+                Node::Text(t) => out.push_str(&partial_escape(t.as_str())),
+            }
+        }
+        out.push_str("</");
+        out.push_str(&self.name);
+        out.push('>');
+    }
+}
+
+/// Escapes an attribute value: quick-xml's `escape` (`<>&'"` and `\r`), plus `\t` and `\n`, which
+/// attribute-value normalization would otherwise turn into spaces.
+fn push_attr_escaped(out: &mut String, mut value: &str) {
+    while let Some(i) = value.find(['\t', '\n']) {
+        out.push_str(&quick_xml::escape::escape(&value[..i]));
+        out.push_str(if value.as_bytes()[i] == b'\t' {
+            "&#9;"
+        } else {
+            "&#10;"
+        });
+        value = &value[i + 1..];
+    }
+    out.push_str(&quick_xml::escape::escape(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Element {
+        match Element::parse(s) {
+            Ok(e) => e,
+            Err(err) => panic!("parse({s:?}) failed: {err:?}"),
+        }
+    }
+
+    fn round_trip(e: &Element) {
+        let xml = e.to_xml();
+        assert_eq!(Element::parse(&xml).as_ref(), Ok(e), "via {xml}");
+    }
+
+    #[test]
+    fn builder_and_accessors() {
+        let mut e = Element::new("jabber:client", "message")
+            .with_attr("to", "juliet@example.com")
+            .with_attr("type", "chat")
+            .with_child(Element::new("jabber:client", "body").with_text("Art thou not Romeo?"))
+            .with_child(Element::new("urn:xmpp:receipts", "request"))
+            .with_child(Element::new("jabber:client", "body").with_text("second"));
+        e.set_attr("type", "normal");
+        e.set_attr("id", "m1");
+        e.push_child(
+            Element::new("jabber:client", "thread")
+                .with_text("t")
+                .with_text("1"),
+        );
+        assert_eq!(e.attr("type"), Some("normal"));
+        assert_eq!(e.attr("id"), Some("m1"));
+        assert_eq!(e.attr("from"), None);
+        assert!(e.is("jabber:client", "message"));
+        assert!(!e.is("jabber:server", "message"));
+        assert_eq!(
+            e.get_child("jabber:client", "body")
+                .map(Element::text)
+                .as_deref(),
+            Some("Art thou not Romeo?")
+        );
+        assert!(e.get_child("urn:xmpp:receipts", "request").is_some());
+        assert!(e.get_child("jabber:client", "request").is_none());
+        assert_eq!(e.elements().count(), 4);
+        assert_eq!(e.children_named("jabber:client", "body").count(), 2);
+        assert_eq!(
+            e.get_child("jabber:client", "thread")
+                .map(Element::text)
+                .as_deref(),
+            Some("t1")
+        );
+    }
+
+    #[test]
+    fn parses_namespaces_by_uri_not_prefix() {
+        let a = parse(
+            "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>\
+            <mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>\
+            </stream:features>",
+        );
+        let b = parse(
+            "<features xmlns='http://etherx.jabber.org/streams'>\
+            <sasl:mechanisms xmlns:sasl='urn:ietf:params:xml:ns:xmpp-sasl'><sasl:mechanism>PLAIN</sasl:mechanism>\
+            </sasl:mechanisms></features>",
+        );
+        assert_eq!(a, b);
+        assert!(a.is("http://etherx.jabber.org/streams", "features"));
+        let mechs = a
+            .get_child("urn:ietf:params:xml:ns:xmpp-sasl", "mechanisms")
+            .expect("mechanisms");
+        let mech = mechs
+            .get_child("urn:ietf:params:xml:ns:xmpp-sasl", "mechanism")
+            .expect("mechanism");
+        assert_eq!(mech.text(), "PLAIN");
+        assert!(
+            a.attrs.is_empty(),
+            "namespace declarations are not attributes"
+        );
+    }
+
+    #[test]
+    fn unbound_element_has_empty_namespace() {
+        assert_eq!(parse("<a/>").ns, "");
+        let e = parse("<a xmlns='urn:x'><b xmlns=''/></a>");
+        assert_eq!(e.elements().next().map(|b| b.ns.as_str()), Some(""));
+        round_trip(&e);
+    }
+
+    #[test]
+    fn entities_and_char_refs_decoded() {
+        let e = parse(
+            "<a t='&lt;&amp;&gt;&quot;&apos;&#65;&#x42;'>&lt;&amp;&gt;&quot;&apos; &#65;&#x1F600;x</a>",
+        );
+        assert_eq!(e.attr("t"), Some("<&>\"'AB"));
+        assert_eq!(e.text(), "<&>\"' A\u{1F600}x");
+        assert_eq!(e.children.len(), 1, "runs merge into one text node");
+    }
+
+    #[test]
+    fn unknown_entity_rejected() {
+        assert_eq!(
+            Element::parse("<a>&nbsp;</a>"),
+            Err(XmlError::UnknownEntity("nbsp".into()))
+        );
+        assert_eq!(
+            Element::parse("<a b='&nbsp;'/>"),
+            Err(XmlError::UnknownEntity("nbsp".into()))
+        );
+    }
+
+    #[test]
+    fn invalid_chars_rejected() {
+        assert_eq!(
+            Element::parse("<a>\u{1}</a>"),
+            Err(XmlError::InvalidChar(1))
+        );
+        assert_eq!(
+            Element::parse("<a>\u{FFFF}</a>"),
+            Err(XmlError::InvalidChar(0xFFFF))
+        );
+        assert_eq!(Element::parse("<a>&#0;</a>"), Err(XmlError::InvalidChar(0)));
+        assert_eq!(Element::parse("<a>&#1;</a>"), Err(XmlError::InvalidChar(1)));
+        assert_eq!(
+            Element::parse("<a>&#xD800;</a>"),
+            Err(XmlError::InvalidChar(0xD800))
+        );
+        assert_eq!(
+            Element::parse("<a b='&#2;'/>"),
+            Err(XmlError::InvalidChar(2))
+        );
+        assert_eq!(Element::parse("<a\u{0}/>"), Err(XmlError::InvalidChar(0)));
+        assert!(matches!(
+            Element::parse("<a>&#xZZ;</a>"),
+            Err(XmlError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn cdata_becomes_text() {
+        let e = parse("<a>x<![CDATA[<b>&amp;]]>y</a>");
+        assert_eq!(e.children, vec![Node::Text("x<b>&amp;y".into())]);
+        round_trip(&e);
+    }
+
+    #[test]
+    fn xml_lang_kept_other_namespaced_attrs_dropped() {
+        let e = parse(
+            "<message xmlns='jabber:client' xmlns:foo='urn:foo' xml:lang='en' foo:bar='x' to='a@b'/>",
+        );
+        assert_eq!(
+            e.attrs,
+            vec![
+                ("xml:lang".to_owned(), "en".to_owned()),
+                ("to".to_owned(), "a@b".to_owned())
+            ]
+        );
+        assert_eq!(e.attr("xml:lang"), Some("en"));
+        round_trip(&e);
+    }
+
+    #[test]
+    fn xml_declaration_only_at_start() {
+        assert!(Element::parse("<?xml version='1.0'?><a/>").is_ok());
+        assert!(Element::parse("<?xml version='1.0' encoding='UTF-8'?>\n<a/>").is_ok());
+        assert_eq!(
+            Element::parse(" <?xml version='1.0'?><a/>"),
+            Err(XmlError::Forbidden("XML declaration"))
+        );
+        assert_eq!(
+            Element::parse("<a/><?xml version='1.0'?>"),
+            Err(XmlError::Forbidden("XML declaration"))
+        );
+        assert!(matches!(
+            Element::parse("<?xml version='1.0' encoding='ISO-8859-1'?><a/>"),
+            Err(XmlError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn dtd_pi_comment_rejected() {
+        assert_eq!(
+            Element::parse("<!DOCTYPE a><a/>"),
+            Err(XmlError::Forbidden("DTD"))
+        );
+        assert_eq!(
+            Element::parse("<!DOCTYPE a [<!ENTITY x 'boom'>]><a>&x;</a>"),
+            Err(XmlError::Forbidden("DTD"))
+        );
+        assert_eq!(
+            Element::parse("<?foo bar?><a/>"),
+            Err(XmlError::Forbidden("processing instruction"))
+        );
+        assert_eq!(
+            Element::parse("<a><?foo?></a>"),
+            Err(XmlError::Forbidden("processing instruction"))
+        );
+        assert_eq!(
+            Element::parse("<a><!-- hi --></a>"),
+            Err(XmlError::Forbidden("comment"))
+        );
+        assert_eq!(
+            Element::parse("<a/><!-- hi -->"),
+            Err(XmlError::Forbidden("comment"))
+        );
+    }
+
+    #[test]
+    fn document_shape() {
+        assert_eq!(Element::parse(""), Err(XmlError::NoRoot));
+        assert_eq!(Element::parse(" \r\n\t"), Err(XmlError::NoRoot));
+        assert_eq!(Element::parse("<a/><b/>"), Err(XmlError::MultipleRoots));
+        assert_eq!(
+            Element::parse("<a></a><b></b>"),
+            Err(XmlError::MultipleRoots)
+        );
+        assert_eq!(Element::parse("x<a/>"), Err(XmlError::TextOutsideRoot));
+        assert_eq!(Element::parse("<a/>x"), Err(XmlError::TextOutsideRoot));
+        assert_eq!(Element::parse("<a/>&amp;"), Err(XmlError::TextOutsideRoot));
+        assert_eq!(
+            Element::parse("<a/><![CDATA[x]]>"),
+            Err(XmlError::TextOutsideRoot)
+        );
+        assert!(Element::parse("\n <a/> \r\n").is_ok());
+    }
+
+    #[test]
+    fn truncated_rejected() {
+        for s in [
+            "<a>",
+            "<a><b/>",
+            "<a><b></b>text",
+            "<a",
+            "<a b='1",
+            "<a><b",
+            "<a><![CDATA[x",
+            "<a></a",
+        ] {
+            assert_eq!(Element::parse(s), Err(XmlError::Truncated), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_rejected() {
+        assert_eq!(
+            Element::parse("<a><b></a>"),
+            Err(XmlError::MismatchedEndTag {
+                expected: "b".into(),
+                found: "a".into()
+            })
+        );
+        // Prefixes must match literally in end tags, even when bound to the same namespace.
+        assert!(matches!(
+            Element::parse("<p:a xmlns:p='urn:x' xmlns:q='urn:x'></q:a>"),
+            Err(XmlError::MismatchedEndTag { .. })
+        ));
+        for s in [
+            "</a>",
+            "<a b='1' b='2'/>",
+            "<a b=1/>",
+            "<a b/>",
+            "<a b='<'/>",
+            "<a>]]></a>",
+            "<a>&</a>",
+            "<1a/>",
+            "<a 1b='x'/>",
+            "<:a/>",
+            "<a:/>",
+        ] {
+            assert!(Element::parse(s).is_err(), "{s:?} accepted");
+        }
+    }
+
+    #[test]
+    fn undeclared_prefix_rejected() {
+        assert_eq!(
+            Element::parse("<p:a/>"),
+            Err(XmlError::UndeclaredPrefix("p".into()))
+        );
+        assert_eq!(
+            Element::parse("<a xmlns='urn:x'><p:b/></a>"),
+            Err(XmlError::UndeclaredPrefix("p".into()))
+        );
+        assert_eq!(
+            Element::parse("<a p:b='1'/>"),
+            Err(XmlError::UndeclaredPrefix("p".into()))
+        );
+    }
+
+    #[test]
+    fn too_deep_rejected() {
+        let ok = "<a>".repeat(MAX_DEPTH) + &"</a>".repeat(MAX_DEPTH);
+        assert!(Element::parse(&ok).is_ok());
+        let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
+        assert_eq!(Element::parse(&deep), Err(XmlError::TooDeep));
+        let deep_empty = "<a>".repeat(MAX_DEPTH) + "<b/>" + &"</a>".repeat(MAX_DEPTH);
+        assert_eq!(Element::parse(&deep_empty), Err(XmlError::TooDeep));
+        // The attack this bounds: one 256 KiB frame of nested tags.
+        let huge = "<a>".repeat(80_000);
+        assert_eq!(Element::parse(&huge), Err(XmlError::TooDeep));
+    }
+
+    #[test]
+    fn line_endings_normalized_in_text_and_attrs() {
+        let e = parse("<a b='x\r\ny\tz'>1\r\n2\r3</a>");
+        assert_eq!(e.attr("b"), Some("x y z"));
+        assert_eq!(e.text(), "1\n2\n3");
+        let e = parse("<a b='x&#13;&#10;&#9;y'>1&#13;2</a>");
+        assert_eq!(e.attr("b"), Some("x\r\n\ty"));
+        assert_eq!(e.text(), "1\r2");
+        round_trip(&e);
+    }
+
+    #[test]
+    fn serializes_with_minimal_namespace_declarations() {
+        let e = Element::new("jabber:client", "iq")
+            .with_attr("type", "get")
+            .with_attr("id", "r1")
+            .with_child(
+                Element::new("jabber:iq:roster", "query")
+                    .with_child(Element::new("jabber:iq:roster", "item")),
+            );
+        assert_eq!(
+            e.to_xml(),
+            "<iq xmlns='jabber:client' type='get' id='r1'><query xmlns='jabber:iq:roster'><item/></query></iq>"
+        );
+        round_trip(&e);
+        assert_eq!(
+            Element::new("", "a")
+                .with_child(Element::new("urn:x", "b"))
+                .to_xml(),
+            "<a><b xmlns='urn:x'/></a>"
+        );
+        assert_eq!(
+            Element::new("urn:x", "a")
+                .with_child(Element::new("", "b"))
+                .to_xml(),
+            "<a xmlns='urn:x'><b xmlns=''/></a>"
+        );
+        let mut out = String::from("prefix:");
+        Element::new("urn:x", "a").write_to(&mut out);
+        assert_eq!(out, "prefix:<a xmlns='urn:x'/>");
+    }
+
+    #[test]
+    fn escaping_round_trips() {
+        let nasty = "<&'\">]]> \t\n\r x&amp;";
+        let e = Element::new("urn:x&'<y", "a")
+            .with_attr("v", nasty)
+            .with_attr("xml:lang", "en")
+            .with_child(Element::new("urn:x", "b").with_text(nasty))
+            .with_text(nasty);
+        let xml = e.to_xml();
+        assert!(!xml.contains("]]>"), "{xml}");
+        assert!(!xml.contains("x&amp;\""), "{xml}");
+        round_trip(&e);
+        assert_eq!(
+            Element::new("", "a")
+                .with_attr("v", "<&'\">")
+                .with_text("<&'\">")
+                .to_xml(),
+            "<a v='&lt;&amp;&apos;&quot;&gt;'>&lt;&amp;'\"&gt;</a>"
+        );
+    }
+
+    #[test]
+    fn round_trips_parsed_stanzas() {
+        for s in [
+            "<message xmlns='jabber:client' from='juliet@example.com/balcony' to='romeo@example.net' type='chat' \
+             xml:lang='en'><body>Wherefore art thou, Romeo?</body><thread>e0ffe42b28561960c6b12b944a092794b9683a38</thread>\
+             <active xmlns='http://jabber.org/protocol/chatstates'/></message>",
+            "<presence xmlns='jabber:client'><show>away</show>\n  <status>brb &lt;3</status></presence>",
+            "<iq xmlns=\"jabber:client\" type=\"result\" id=\"x\"><query xmlns=\"jabber:iq:roster\" ver=\"ver7\">\
+             <item jid=\"nurse@example.com\" name=\"Nurse\" subscription=\"both\"><group>Servants</group></item></query></iq>",
+        ] {
+            round_trip(&parse(s));
+        }
+    }
+
+    #[test]
+    fn errors_display_and_are_std_errors() {
+        let err: Box<dyn std::error::Error> = Box::new(XmlError::UnknownEntity("x".into()));
+        assert!(!err.to_string().is_empty());
+    }
+}
