@@ -15,3 +15,7 @@ pub mod framing;
 pub mod jid;
 pub mod sasl;
 pub mod xml;
+pub mod stanza;
+pub mod client;
+
+pub use client::{Client, ClientError, Command, CommandError, Config, Event, Phase};

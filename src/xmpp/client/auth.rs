@@ -1,0 +1,192 @@
+//! The SASL stage (RFC 6120 §6) and the bind stage (§7) of the session.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use web_time::Instant;
+
+use super::{Client, ClientError, Event, Pending, Phase, Stage};
+use crate::xmpp::framing::SASL_NS;
+use crate::xmpp::sasl::{
+    self, Credentials, DowngradeInfo, SaslError, SaslFailure, ScramAwaitingChallenge, ScramAwaitingSuccess,
+    ScramServerVerified,
+};
+use crate::xmpp::stanza::roster;
+use crate::xmpp::xml::Element;
+
+const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+/// XEP-0440: channel-binding types the server supports (needed for XEP-0474's hash).
+const SASL_CB_NS: &str = "urn:xmpp:sasl-cb:0";
+
+/// Where a SASL exchange is; each variant holds exactly the state valid while waiting for that message.
+pub(super) enum Auth {
+    ScramChallenge(ScramAwaitingChallenge),
+    ScramSuccess(ScramAwaitingSuccess),
+    ScramVerified(ScramServerVerified),
+    Plain,
+}
+
+/// SASL payloads are base64; an empty payload is sent as `=` (RFC 6120 §6.4.2).
+fn encode(data: &[u8]) -> String {
+    if data.is_empty() { "=".to_owned() } else { BASE64.encode(data) }
+}
+
+fn decode(el: &Element) -> Result<Option<Vec<u8>>, ClientError> {
+    let text = el.text();
+    let text = text.trim();
+    match text {
+        "" => Ok(None),
+        "=" => Ok(Some(Vec::new())),
+        t => BASE64.decode(t).map(Some).map_err(|_| ClientError::Protocol("a SASL payload is not valid base64")),
+    }
+}
+
+impl Client {
+    pub(super) fn start_auth(&mut self, features: &Element, now: Instant) -> Stage {
+        let Some(mechs) = features.get_child(SASL_NS, "mechanisms") else {
+            self.protocol_error("the server offers no SASL authentication");
+            return Stage::Closed;
+        };
+        let offered: Vec<String> = mechs.children_named(SASL_NS, "mechanism").map(|m| m.text().trim().to_owned()).collect();
+        let channel_bindings = features
+            .get_child(SASL_CB_NS, "sasl-channel-binding")
+            .map(|cb| cb.children_named(SASL_CB_NS, "channel-binding").filter_map(|c| c.attr("type")).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let mechanism = match sasl::select_mechanism(&offered, self.config.allow_plain) {
+            Ok(m) => m,
+            Err(e) => return self.fail_auth(ClientError::Sasl(e)),
+        };
+        let Some(username) = self.config.jid.local().map(str::to_owned) else {
+            return self.fail_auth(ClientError::Sasl(SaslError::NoAcceptableMechanism { offered }));
+        };
+        let started = match (mechanism.scram_hash(), &self.config.credentials) {
+            (Some(hash), credentials) => sasl::scram_start(
+                hash,
+                &username,
+                credentials.clone(),
+                &self.config.client_nonce,
+                self.config.scram_limits,
+                Some(DowngradeInfo { mechanisms: offered.clone(), channel_bindings }),
+            )
+            .map(|(state, first)| (Auth::ScramChallenge(state), first)),
+            (None, Credentials::Password(password)) => {
+                sasl::plain_initial_response(&username, password).map(|first| (Auth::Plain, first))
+            }
+            (None, Credentials::Keys(_)) => Err(SaslError::KeysStale),
+        };
+        match started {
+            Ok((auth, first)) => {
+                let el = Element::new(SASL_NS, "auth").with_attr("mechanism", mechanism.name()).with_text(encode(&first));
+                self.send(&el);
+                self.stage_deadline = Some(now + self.config.request_timeout);
+                self.events.push_back(Event::Phase(Phase::Authenticating(mechanism)));
+                Stage::Auth(auth)
+            }
+            Err(e) => self.fail_auth(ClientError::Sasl(e)),
+        }
+    }
+
+    pub(super) fn continue_auth(&mut self, auth: Auth, el: &Element, now: Instant) -> Stage {
+        if el.name == "failure" {
+            let condition = el.elements().find(|c| c.ns == SASL_NS && c.name != "text").map(|c| c.name.as_str());
+            let failure = SaslFailure::from_condition(condition.unwrap_or("not-authorized"));
+            let text = el.get_child(SASL_NS, "text").map(Element::text);
+            // The stream stays open after a SASL failure (RFC 6120 §6.4.5); we end it.
+            self.send_raw(crate::xmpp::framing::close(None));
+            self.finish(Some(ClientError::AuthFailed { failure, text }));
+            return Stage::Closed;
+        }
+        let data = match decode(el) {
+            Ok(d) => d,
+            Err(e) => return self.fail_auth(e),
+        };
+        self.stage_deadline = Some(now + self.config.request_timeout);
+        let step: Result<Stage, SaslError> = match (auth, el.name.as_str()) {
+            (Auth::ScramChallenge(state), "challenge") => state.handle_challenge(data.as_deref().unwrap_or_default()).map(|(next, reply)| {
+                self.send(&Element::new(SASL_NS, "response").with_text(encode(&reply)));
+                Stage::Auth(Auth::ScramSuccess(next))
+            }),
+            (Auth::ScramSuccess(state), "challenge") => {
+                state.handle_server_final_challenge(data.as_deref().unwrap_or_default()).map(|(next, reply)| {
+                    self.send(&Element::new(SASL_NS, "response").with_text(encode(&reply)));
+                    Stage::Auth(Auth::ScramVerified(next))
+                })
+            }
+            (Auth::ScramSuccess(state), "success") => state.handle_success(data.as_deref()).map(|keys| self.authenticated(Some(keys), now)),
+            (Auth::ScramVerified(state), "success") => state.handle_success(data.as_deref()).map(|keys| self.authenticated(Some(keys), now)),
+            (Auth::Plain, "success") => Ok(self.authenticated(None, now)),
+            _ => {
+                self.protocol_error("an unexpected SASL element arrived");
+                return Stage::Closed;
+            }
+        };
+        step.unwrap_or_else(|e| {
+            // Tell the server we give up, then close (RFC 6120 §6.4.4 abort).
+            self.send(&Element::new(SASL_NS, "abort"));
+            self.fail_auth(ClientError::Sasl(e))
+        })
+    }
+
+    fn authenticated(&mut self, keys: Option<sasl::ScramKeys>, now: Instant) -> Stage {
+        if let Some(keys) = keys {
+            self.events.push_back(Event::KeysDerived(keys));
+        }
+        // RFC 6120 §6.4.6 / RFC 7395 §3.5: restart the stream with a fresh <open/>.
+        self.open_stream(true, now);
+        Stage::AwaitOpen { authenticated: true }
+    }
+
+    fn fail_auth(&mut self, error: ClientError) -> Stage {
+        self.send_raw(crate::xmpp::framing::close(None));
+        self.finish(Some(error));
+        Stage::Closed
+    }
+
+    pub(super) fn start_bind(&mut self, features: &Element, now: Instant) -> Stage {
+        self.stage_deadline = None;
+        self.roster_versioning = features.get_child(roster::ROSTER_VER_NS, "ver").is_some();
+        if features.get_child(BIND_NS, "bind").is_none() {
+            self.protocol_error("the server offers no resource binding");
+            return Stage::Closed;
+        }
+        // The legacy session iq (RFC 3921) is needed only when the server marks it as not optional.
+        self.session_needed = features.get_child(SESSION_NS, "session").is_some_and(|s| s.get_child(SESSION_NS, "optional").is_none());
+        let mut bind = Element::new(BIND_NS, "bind");
+        if let Some(res) = self.config.resource.clone().filter(|r| !r.is_empty()) {
+            bind.push_child(Element::new(BIND_NS, "resource").with_text(res));
+        }
+        self.send_iq("set", None, bind, Pending::Bind, now);
+        self.events.push_back(Event::Phase(Phase::Binding));
+        Stage::Binding
+    }
+
+    /// Handles the result of our bind request: records the JID, then the session iq or the roster.
+    pub(super) fn bound(&mut self, result: &Element, now: Instant) {
+        let jid = result
+            .get_child(BIND_NS, "bind")
+            .and_then(|b| b.get_child(BIND_NS, "jid"))
+            .and_then(|j| crate::xmpp::jid::Jid::parse(j.text().trim()).ok());
+        match jid {
+            Some(jid) if jid.bare() == &self.config.jid && !jid.is_bare() => {
+                self.bound = Some(jid);
+                if self.session_needed {
+                    self.send_iq("set", None, Element::new(SESSION_NS, "session"), Pending::Session, now);
+                } else {
+                    self.request_roster(now);
+                }
+            }
+            _ => self.protocol_error("the server bound a JID that is not ours"),
+        }
+    }
+
+    pub(super) fn request_roster(&mut self, now: Instant) {
+        let ver = match (&self.config.cached_roster, self.roster_versioning) {
+            (Some((ver, _)), true) => Some(ver.clone()),
+            (None, true) => Some(String::new()),
+            _ => None,
+        };
+        self.send_iq("get", None, roster::get_query(ver.as_deref()), Pending::RosterGet, now);
+        self.stage = Stage::LoadingRoster;
+        self.events.push_back(Event::Phase(Phase::LoadingRoster));
+    }
+}

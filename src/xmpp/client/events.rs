@@ -1,0 +1,203 @@
+//! What goes in and out of the [`Client`](super::Client) besides frames: commands, events and errors.
+
+use std::fmt;
+
+use crate::xmpp::framing::{FramingError, StreamError};
+use crate::xmpp::jid::{BareJid, Jid, JidError};
+use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure, ScramKeys};
+use crate::xmpp::stanza::error::StanzaError;
+use crate::xmpp::stanza::message::Message;
+use crate::xmpp::stanza::presence::Availability;
+use crate::xmpp::stanza::roster::RosterItem;
+
+/// Where the session is, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Stream opened, waiting for the server's features.
+    Connecting,
+    Authenticating(Mechanism),
+    Binding,
+    LoadingRoster,
+    Online,
+    Closing,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Connecting => "Connecting…",
+            Phase::Authenticating(_) => "Authenticating…",
+            Phase::Binding => "Starting session…",
+            Phase::LoadingRoster => "Loading contacts…",
+            Phase::Online => "Online",
+            Phase::Closing => "Signing out…",
+        }
+    }
+}
+
+/// A user action the core turns into stanzas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send a one-to-one chat message.
+    SendMessage { to: BareJid, body: String },
+    /// Change our own presence (broadcast to contacts).
+    SetPresence(Availability),
+    /// Add a contact to the roster and ask to see their presence.
+    AddContact { jid: BareJid, name: Option<String>, groups: Vec<String> },
+    /// Change a contact's display name (groups are kept).
+    RenameContact { jid: BareJid, name: Option<String> },
+    /// Change a contact's groups (name is kept).
+    SetGroups { jid: BareJid, groups: Vec<String> },
+    /// Remove a contact (the server also cancels subscriptions both ways).
+    RemoveContact { jid: BareJid },
+    /// Allow a contact who asked to see our presence (also pre-approves when they have not asked yet).
+    ApproveSubscription { jid: BareJid },
+    /// Refuse a contact's request (or revoke an existing approval).
+    DenySubscription { jid: BareJid },
+    /// Ask to see a contact's presence.
+    Subscribe { jid: BareJid },
+    /// Stop seeing a contact's presence.
+    Unsubscribe { jid: BareJid },
+    /// Close the session politely.
+    Close,
+}
+
+/// A roster change that failed; tells the UI which action to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RosterAction {
+    Add(BareJid),
+    Update(BareJid),
+    Remove(BareJid),
+}
+
+/// Why a request got no useful answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    Stanza(StanzaError),
+    Timeout,
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestError::Stanza(e) => f.write_str(&e.describe()),
+            RequestError::Timeout => f.write_str("the server did not answer in time"),
+        }
+    }
+}
+
+/// What the core reports; the UI applies these to its store in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Phase(Phase),
+    /// The session is up: resource bound, roster loaded, initial presence sent.
+    Online { jid: Jid },
+    /// SCRAM keys derived from the password, for a later login without it.
+    KeysDerived(ScramKeys),
+    /// The whole roster (replaces what the UI had). `ver` is the roster version, when the server has one.
+    Roster { items: Vec<RosterItem>, ver: Option<String> },
+    /// One roster item added or changed; `Subscription::Remove` means it is gone.
+    RosterPush { item: RosterItem, ver: Option<String> },
+    /// A contact's aggregated presence changed (`None` = offline).
+    ContactPresence { jid: BareJid, presence: Option<Availability> },
+    /// Someone asks to see our presence.
+    SubscriptionRequest { from: BareJid, status: Option<String> },
+    /// A contact approved our request.
+    SubscriptionApproved { from: BareJid },
+    /// A contact refused or cancelled our subscription.
+    SubscriptionRevoked { from: BareJid },
+    /// An incoming message with a body.
+    Message(Message),
+    /// A message we sent (with the id it went out with).
+    MessageSent(Message),
+    /// A message bounced; `with` is the conversation it belongs to, `id` the id we sent it with.
+    MessageError { with: BareJid, id: Option<String>, error: StanzaError },
+    /// A roster change was refused or timed out.
+    RequestFailed { action: RosterAction, error: RequestError },
+    /// The server asks us to reconnect elsewhere (`<close see-other-uri=…/>`).
+    Redirect { uri: String },
+    /// The session is over. `None` means a polite close we or the server asked for.
+    Closed { error: Option<ClientError> },
+}
+
+/// Why the session failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientError {
+    /// The server sent something that is not a valid frame; we answered with a stream error.
+    Framing(FramingError),
+    /// The server closed the stream with an error.
+    Stream(StreamError),
+    /// The server refused our credentials.
+    AuthFailed { failure: SaslFailure, text: Option<String> },
+    /// Our SASL checks refused the server (bad nonce, bad signature, downgrade, …) or nothing fits.
+    Sasl(SaslError),
+    /// The server refused to bind a resource.
+    BindFailed(StanzaError),
+    /// The server did not answer within the time allowed for `stage`.
+    Timeout { stage: &'static str },
+    /// The server sent something valid XML but unexpected at this point.
+    Protocol(&'static str),
+    /// The connection dropped without a close.
+    ConnectionLost,
+}
+
+impl ClientError {
+    /// Words a person understands.
+    pub fn describe(&self) -> String {
+        match self {
+            ClientError::Framing(_) => "The server sent data Natter could not understand.".into(),
+            ClientError::Stream(e) => match e.condition.as_str() {
+                "conflict" => "Signed out: this account signed in from another place with the same resource.".into(),
+                "system-shutdown" => "The server is shutting down.".into(),
+                "host-unknown" => "The server does not serve this domain.".into(),
+                "policy-violation" => "The server closed the connection (policy violation).".into(),
+                c => match &e.text {
+                    Some(t) => format!("The server closed the connection: {c} ({t})."),
+                    None => format!("The server closed the connection: {c}."),
+                },
+            },
+            ClientError::AuthFailed { failure, text } => match text {
+                Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
+                _ => failure.describe().to_owned(),
+            },
+            ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
+            ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
+            ClientError::Timeout { stage } => format!("The server did not answer in time ({stage})."),
+            ClientError::Protocol(what) => format!("The server broke the protocol: {what}."),
+            ClientError::ConnectionLost => "The connection was lost.".into(),
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Why a command was not carried out (nothing was sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    NotOnline,
+    EmptyMessage,
+    /// The stanza would exceed the frame size limit.
+    TooLarge { size: usize, max: usize },
+    InvalidJid(JidError),
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::NotOnline => f.write_str("not connected"),
+            CommandError::EmptyMessage => f.write_str("the message is empty"),
+            CommandError::TooLarge { size, max } => {
+                write!(f, "the message is too long ({} KiB, at most {} KiB)", size.div_ceil(1024), max / 1024)
+            }
+            CommandError::InvalidJid(e) => write!(f, "invalid address: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}

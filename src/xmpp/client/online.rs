@@ -1,0 +1,344 @@
+//! The bound session: stanzas in (iq, message, presence), commands out, request tracking and keepalive.
+
+use web_time::Instant;
+
+use super::{Client, ClientError, Command, CommandError, Event, Pending, Phase, RequestError, RosterAction, Stage};
+use crate::xmpp::framing::{self, CLIENT_NS};
+use crate::xmpp::jid::{BareJid, Jid};
+use crate::xmpp::stanza::error::{ErrorType, StanzaError};
+use crate::xmpp::stanza::message::{Message, MessageType};
+use crate::xmpp::stanza::presence::{self, PresenceKind, PresenceStanza};
+use crate::xmpp::stanza::roster::{self, ROSTER_NS, RosterItem, RosterQuery, Subscription};
+use crate::xmpp::xml::Element;
+
+const PING_NS: &str = "urn:xmpp:ping";
+const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
+
+/// What we tell others we support (XEP-0030), sorted.
+pub const FEATURES: &[&str] = &[DISCO_INFO_NS, PING_NS];
+
+impl Client {
+    pub(super) fn handle_stanza(&mut self, el: &Element, now: Instant) {
+        match el.name.as_str() {
+            "iq" => self.handle_iq(el, now),
+            "message" if matches!(self.stage, Stage::Online) => self.handle_message(el),
+            "presence" if matches!(self.stage, Stage::Online) => self.handle_presence(el),
+            // Messages and presence that arrive before the roster do not exist: the server only routes them
+            // after our initial presence. Anything else is ignored as RFC 6120 allows for unknown stanzas.
+            _ => {}
+        }
+    }
+
+    /// Whether `from` is our server or our own account (where replies to our requests come from).
+    fn from_our_server(&self, from: Option<&str>) -> bool {
+        let Some(from) = from else { return true };
+        let Ok(jid) = Jid::parse(from) else { return false };
+        jid.bare() == &self.config.jid
+            || (jid.bare().local().is_none() && jid.is_bare() && jid.bare().domain() == self.config.jid.domain())
+    }
+
+    fn handle_iq(&mut self, el: &Element, now: Instant) {
+        let id = el.attr("id").map(str::to_owned);
+        match el.attr("type") {
+            Some(kind @ ("result" | "error")) => {
+                let Some(id) = id else { return };
+                if !self.from_our_server(el.attr("from")) || !self.pending.contains_key(&id) {
+                    return; // not an answer to anything we asked (or a spoofed one): ignore
+                }
+                let Some((what, _)) = self.pending.remove(&id) else { return };
+                if kind == "result" {
+                    self.iq_result(what, el, now);
+                } else {
+                    self.iq_error(what, StanzaError::from_stanza(el));
+                }
+            }
+            Some(kind @ ("get" | "set")) => {
+                let Some(id) = id else { return };
+                let payloads: Vec<&Element> = el.elements().collect();
+                let reply = match (kind, payloads.as_slice()) {
+                    (_, [payload]) => self.answer_request(kind, payload, el.attr("from")),
+                    _ => Err(StanzaError::new(ErrorType::Modify, "bad-request")),
+                };
+                let mut iq = Element::new(CLIENT_NS, "iq").with_attr("id", id);
+                if let Some(from) = el.attr("from") {
+                    iq.set_attr("to", from);
+                }
+                match reply {
+                    Ok(payload) => {
+                        iq.set_attr("type", "result");
+                        if let Some(p) = payload {
+                            iq.push_child(p);
+                        }
+                    }
+                    Err(e) => {
+                        iq.set_attr("type", "error");
+                        iq.push_child(e.to_element(CLIENT_NS));
+                    }
+                }
+                self.send(&iq);
+            }
+            _ => {}
+        }
+    }
+
+    /// Answers an iq get/set addressed to us: the result payload, or the error to return.
+    fn answer_request(&mut self, kind: &str, payload: &Element, from: Option<&str>) -> Result<Option<Element>, StanzaError> {
+        match (kind, payload.ns.as_str(), payload.name.as_str()) {
+            ("get", PING_NS, "ping") => Ok(None),
+            ("get", DISCO_INFO_NS, "query") => {
+                let mut q = Element::new(DISCO_INFO_NS, "query");
+                if let Some(node) = payload.attr("node") {
+                    q.set_attr("node", node);
+                }
+                q.push_child(
+                    Element::new(DISCO_INFO_NS, "identity")
+                        .with_attr("category", "client")
+                        .with_attr("type", "web")
+                        .with_attr("name", "Natter"),
+                );
+                for f in FEATURES {
+                    q.push_child(Element::new(DISCO_INFO_NS, "feature").with_attr("var", *f));
+                }
+                Ok(Some(q))
+            }
+            ("set", ROSTER_NS, "query") if matches!(self.stage, Stage::Online) => {
+                // RFC 6121 §2.1.6: a push not from our own account is a spoofing attempt.
+                let own = match from.map(Jid::parse) {
+                    None => true,
+                    Some(Ok(j)) => j.is_bare() && j.bare() == &self.config.jid,
+                    Some(Err(_)) => false,
+                };
+                if !own {
+                    return Err(StanzaError::new(ErrorType::Cancel, "service-unavailable"));
+                }
+                let push = RosterQuery::parse(payload);
+                let [item] = push.items.as_slice() else {
+                    return Err(StanzaError::new(ErrorType::Modify, "bad-request"));
+                };
+                self.apply_roster_item(item.clone());
+                self.events.push_back(Event::RosterPush { item: item.clone(), ver: push.ver });
+                Ok(None)
+            }
+            // RFC 6120 §8.4: an iq we do not understand gets service-unavailable.
+            _ => Err(StanzaError::new(ErrorType::Cancel, "service-unavailable")),
+        }
+    }
+
+    fn iq_result(&mut self, what: Pending, el: &Element, now: Instant) {
+        match what {
+            Pending::Bind => self.bound(el, now),
+            Pending::Session => self.request_roster(now),
+            Pending::RosterGet => {
+                let (items, ver) = match el.get_child(ROSTER_NS, "query") {
+                    Some(q) => {
+                        let q = RosterQuery::parse(q);
+                        (q.items, q.ver)
+                    }
+                    // RFC 6121 §2.6.3: an empty result means our cached roster is current.
+                    None => match self.config.cached_roster.take() {
+                        Some((ver, items)) => (items, Some(ver)),
+                        None => (Vec::new(), None),
+                    },
+                };
+                self.go_online(items, ver);
+            }
+            Pending::RosterSet(_) | Pending::Ping => {}
+        }
+    }
+
+    fn iq_error(&mut self, what: Pending, error: StanzaError) {
+        match what {
+            Pending::Bind | Pending::Session => {
+                self.send_raw(framing::close(None));
+                self.finish(Some(ClientError::BindFailed(error)));
+            }
+            // Without a roster we can still chat: go online with an empty one.
+            Pending::RosterGet => self.go_online(Vec::new(), None),
+            Pending::RosterSet(action) => {
+                self.events.push_back(Event::RequestFailed { action, error: RequestError::Stanza(error) })
+            }
+            // Any answer to a ping proves the connection is alive.
+            Pending::Ping => {}
+        }
+    }
+
+    pub(super) fn request_timed_out(&mut self, what: Pending) {
+        let stage = match what {
+            Pending::RosterSet(action) => {
+                self.events.push_back(Event::RequestFailed { action, error: RequestError::Timeout });
+                return;
+            }
+            Pending::Bind | Pending::Session => "binding a resource",
+            Pending::RosterGet => "loading contacts",
+            Pending::Ping => "keepalive",
+        };
+        self.send_raw(framing::close(None));
+        self.finish(Some(ClientError::Timeout { stage }));
+    }
+
+    pub(super) fn maybe_keepalive(&mut self, now: Instant) {
+        let Some(interval) = self.config.keepalive else { return };
+        let pinging = self.pending.values().any(|(p, _)| matches!(p, Pending::Ping));
+        if self.is_online() && !pinging && now >= self.last_heard + interval {
+            let domain = self.config.jid.domain().to_owned();
+            self.send_iq("get", Some(&domain), Element::new(PING_NS, "ping"), Pending::Ping, now);
+        }
+    }
+
+    fn go_online(&mut self, items: Vec<RosterItem>, ver: Option<String>) {
+        self.roster = items.iter().map(|i| (i.jid.clone(), i.clone())).collect();
+        self.events.push_back(Event::Roster { items, ver });
+        let initial = presence::own_presence(&self.own_presence);
+        self.send(&initial);
+        self.stage = Stage::Online;
+        self.events.push_back(Event::Phase(Phase::Online));
+        if let Some(jid) = self.bound.clone() {
+            self.events.push_back(Event::Online { jid });
+        }
+    }
+
+    fn apply_roster_item(&mut self, item: RosterItem) {
+        if item.subscription == Subscription::Remove {
+            self.roster.remove(&item.jid);
+        } else {
+            self.roster.insert(item.jid.clone(), item);
+        }
+    }
+
+    fn handle_message(&mut self, el: &Element) {
+        let Some(mut msg) = Message::parse(el) else { return };
+        // A message without `from` comes from our own server (RFC 6120 §8.1.2.1).
+        let from = msg.from.get_or_insert_with(|| Jid::from(self.server_jid())).clone();
+        match msg.kind {
+            MessageType::Error => {
+                let error = msg.error.unwrap_or_else(|| StanzaError::new(ErrorType::Cancel, "undefined-condition"));
+                self.events.push_back(Event::MessageError { with: from.into_bare(), id: msg.id, error });
+            }
+            // Group chat is not joined by this client yet; a stray one is not a one-to-one message.
+            MessageType::Groupchat => {}
+            _ if msg.bodies.is_empty() => {}
+            _ => self.events.push_back(Event::Message(msg)),
+        }
+    }
+
+    fn server_jid(&self) -> BareJid {
+        BareJid::new(None, self.config.jid.domain()).unwrap_or_else(|_| self.config.jid.clone())
+    }
+
+    fn handle_presence(&mut self, el: &Element) {
+        let Some(p) = PresenceStanza::parse(el) else { return };
+        let bare = p.from.bare().clone();
+        if bare == self.config.jid {
+            return; // our other resources; not shown as a contact
+        }
+        let resource = p.from.resource().unwrap_or("").to_owned();
+        match p.kind {
+            PresenceKind::Available(a) => self.update_presence(bare, |c| c.update(&resource, Some(a))),
+            PresenceKind::Unavailable { .. } if resource.is_empty() => self.update_presence(bare, |c| {
+                let had = c.online_resources() > 0;
+                c.clear();
+                had
+            }),
+            PresenceKind::Unavailable { .. } => self.update_presence(bare, |c| c.update(&resource, None)),
+            PresenceKind::Subscribe { status } => {
+                // Pre-approved or already allowed: the server answers for us; only ask the person otherwise.
+                let allowed = self.roster.get(&bare).is_some_and(|i| i.subscription.shares_our_presence());
+                if allowed {
+                    self.send(&presence::subscription("subscribed", &bare.to_string()));
+                } else {
+                    self.events.push_back(Event::SubscriptionRequest { from: bare, status });
+                }
+            }
+            PresenceKind::Subscribed => self.events.push_back(Event::SubscriptionApproved { from: bare }),
+            PresenceKind::Unsubscribed => {
+                self.update_presence(bare.clone(), |c| {
+                    let had = c.online_resources() > 0;
+                    c.clear();
+                    had
+                });
+                self.events.push_back(Event::SubscriptionRevoked { from: bare });
+            }
+            PresenceKind::Error => self.update_presence(bare, |c| {
+                let had = c.online_resources() > 0;
+                c.clear();
+                had
+            }),
+            PresenceKind::Unsubscribe | PresenceKind::Probe => {}
+        }
+    }
+
+    fn update_presence(&mut self, jid: BareJid, f: impl FnOnce(&mut presence::ContactPresence) -> bool) {
+        let entry = self.presences.entry(jid.clone()).or_default();
+        if f(entry) {
+            let best = entry.best().cloned();
+            if best.is_none() {
+                self.presences.remove(&jid);
+            }
+            self.events.push_back(Event::ContactPresence { jid, presence: best });
+        }
+    }
+
+    pub(super) fn run_command(&mut self, command: Command, now: Instant) -> Result<(), CommandError> {
+        match command {
+            Command::SendMessage { to, body } => {
+                if body.trim().is_empty() {
+                    return Err(CommandError::EmptyMessage);
+                }
+                let mut msg = Message::chat(Jid::from(to), &body);
+                msg.id = Some(self.new_id());
+                let xml = msg.to_element().to_xml();
+                if xml.len() > self.config.max_frame {
+                    return Err(CommandError::TooLarge { size: xml.len(), max: self.config.max_frame });
+                }
+                self.send_raw(xml);
+                msg.from = self.bound.clone();
+                self.events.push_back(Event::MessageSent(msg));
+            }
+            Command::SetPresence(a) => {
+                self.send(&presence::own_presence(&a));
+                self.own_presence = a;
+            }
+            Command::AddContact { jid, name, groups } => {
+                let mut item = RosterItem::new(jid.clone());
+                item.name = name.filter(|n| !n.trim().is_empty());
+                item.groups = groups;
+                self.roster_set(&item, RosterAction::Add(jid.clone()), now);
+                self.send(&presence::subscription("subscribe", &jid.to_string()));
+            }
+            Command::RenameContact { jid, name } => {
+                let mut item = self.roster.get(&jid).cloned().unwrap_or_else(|| RosterItem::new(jid.clone()));
+                item.name = name.filter(|n| !n.trim().is_empty());
+                self.roster_set(&item, RosterAction::Update(jid), now);
+            }
+            Command::SetGroups { jid, groups } => {
+                let mut item = self.roster.get(&jid).cloned().unwrap_or_else(|| RosterItem::new(jid.clone()));
+                item.groups = groups;
+                self.roster_set(&item, RosterAction::Update(jid), now);
+            }
+            Command::RemoveContact { jid } => {
+                let mut item = RosterItem::new(jid.clone());
+                item.subscription = Subscription::Remove;
+                self.roster_set(&item, RosterAction::Remove(jid), now);
+            }
+            Command::ApproveSubscription { jid } => {
+                self.send(&presence::subscription("subscribed", &jid.to_string()));
+                // Approving someone usually means wanting to see them too: ask back unless already done.
+                let ours = self.roster.get(&jid);
+                if !ours.is_some_and(|i| i.subscription.sees_their_presence() || i.pending_out) {
+                    self.send(&presence::subscription("subscribe", &jid.to_string()));
+                }
+            }
+            Command::DenySubscription { jid } => {
+                self.send(&presence::subscription("unsubscribed", &jid.to_string()))
+            }
+            Command::Subscribe { jid } => self.send(&presence::subscription("subscribe", &jid.to_string())),
+            Command::Unsubscribe { jid } => self.send(&presence::subscription("unsubscribe", &jid.to_string())),
+            Command::Close => self.close(now),
+        }
+        Ok(())
+    }
+
+    fn roster_set(&mut self, item: &RosterItem, action: RosterAction, now: Instant) {
+        self.send_iq("set", None, roster::set_query(item), Pending::RosterSet(action), now);
+    }
+}

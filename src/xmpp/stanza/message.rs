@@ -1,0 +1,141 @@
+//! Messages (RFC 6121 §5): types, bodies with `xml:lang`, threads, `/me` (XEP-0245), delayed delivery
+//! stamps (XEP-0203) and receipts requests are parsed; outgoing chat messages are built here.
+
+use crate::xmpp::framing::CLIENT_NS;
+use crate::xmpp::jid::Jid;
+use crate::xmpp::stanza::error::StanzaError;
+use crate::xmpp::xml::Element;
+
+pub const DELAY_NS: &str = "urn:xmpp:delay";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    Chat,
+    Normal,
+    Headline,
+    Groupchat,
+    Error,
+}
+
+impl MessageType {
+    fn parse(s: Option<&str>) -> MessageType {
+        match s {
+            Some("chat") => MessageType::Chat,
+            Some("headline") => MessageType::Headline,
+            Some("groupchat") => MessageType::Groupchat,
+            Some("error") => MessageType::Error,
+            // RFC 6121 §5.2.2: absent or unknown means normal.
+            _ => MessageType::Normal,
+        }
+    }
+
+    fn wire(self) -> &'static str {
+        match self {
+            MessageType::Chat => "chat",
+            MessageType::Normal => "normal",
+            MessageType::Headline => "headline",
+            MessageType::Groupchat => "groupchat",
+            MessageType::Error => "error",
+        }
+    }
+}
+
+/// A message, incoming or outgoing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: Option<String>,
+    pub from: Option<Jid>,
+    pub to: Option<Jid>,
+    pub kind: MessageType,
+    /// Every `<body/>` with its `xml:lang` (None = the stream's default language).
+    pub bodies: Vec<(Option<String>, String)>,
+    pub subject: Option<String>,
+    pub thread: Option<String>,
+    /// XEP-0203 `<delay stamp=…/>`: when it was originally sent (ISO 8601, as received).
+    pub delay: Option<String>,
+    /// For `type='error'`: what went wrong.
+    pub error: Option<StanzaError>,
+}
+
+impl Message {
+    /// A chat message with one body.
+    pub fn chat(to: Jid, body: &str) -> Message {
+        Message {
+            id: None,
+            from: None,
+            to: Some(to),
+            kind: MessageType::Chat,
+            bodies: vec![(None, body.to_owned())],
+            subject: None,
+            thread: None,
+            delay: None,
+            error: None,
+        }
+    }
+
+    /// Parses a `<message/>` stanza. A `from` that is not a valid JID makes the message unusable (`None`).
+    pub fn parse(el: &Element) -> Option<Message> {
+        let from = match el.attr("from") {
+            Some(f) => Some(Jid::parse(f).ok()?),
+            None => None,
+        };
+        let to = el.attr("to").and_then(|t| Jid::parse(t).ok());
+        let kind = MessageType::parse(el.attr("type"));
+        let bodies = el
+            .children_named(CLIENT_NS, "body")
+            .map(|b| (b.attr("xml:lang").map(str::to_owned), b.text()))
+            .collect();
+        Some(Message {
+            id: el.attr("id").map(str::to_owned),
+            from,
+            to,
+            kind,
+            bodies,
+            subject: el.get_child(CLIENT_NS, "subject").map(Element::text),
+            thread: el.get_child(CLIENT_NS, "thread").map(Element::text),
+            delay: el.get_child(DELAY_NS, "delay").and_then(|d| d.attr("stamp")).map(str::to_owned),
+            error: (kind == MessageType::Error).then(|| StanzaError::from_stanza(el)),
+        })
+    }
+
+    /// The body to show for a reader preferring `lang`: that language, else the default, else the first.
+    pub fn body(&self, lang: Option<&str>) -> Option<&str> {
+        let pick = |want: Option<&str>| self.bodies.iter().find(|(l, _)| l.as_deref() == want);
+        lang.and_then(|l| pick(Some(l)))
+            .or_else(|| pick(None))
+            .or_else(|| self.bodies.first())
+            .map(|(_, b)| b.as_str())
+    }
+
+    /// XEP-0245: a body starting with `/me ` is an action ("* alice waves").
+    pub fn me_action(&self) -> Option<&str> {
+        self.body(None).and_then(|b| b.strip_prefix("/me "))
+    }
+
+    pub fn to_element(&self) -> Element {
+        let mut m = Element::new(CLIENT_NS, "message").with_attr("type", self.kind.wire());
+        if let Some(id) = &self.id {
+            m.set_attr("id", id);
+        }
+        if let Some(to) = &self.to {
+            m.set_attr("to", to.to_string());
+        }
+        if let Some(from) = &self.from {
+            m.set_attr("from", from.to_string());
+        }
+        if let Some(subject) = &self.subject {
+            m.push_child(Element::new(CLIENT_NS, "subject").with_text(subject));
+        }
+        for (lang, body) in &self.bodies {
+            let mut b = Element::new(CLIENT_NS, "body").with_text(body);
+            if let Some(l) = lang {
+                b.set_attr("xml:lang", l);
+            }
+            m.push_child(b);
+        }
+        if let Some(thread) = &self.thread {
+            m.push_child(Element::new(CLIENT_NS, "thread").with_text(thread));
+        }
+        m
+    }
+}
