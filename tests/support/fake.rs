@@ -1,0 +1,139 @@
+//! A scripted fake server driving the sans-IO core in virtual time: no socket, no clock, no randomness.
+//!
+//! The test plays the server: it reads what the client sent (`sent()`), replies with frames (`recv()`),
+//! and moves time forward (`advance()`). Everything the client emits is collected for assertions.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use natter::xmpp::jid::BareJid;
+use natter::xmpp::sasl::Credentials;
+use natter::xmpp::xml::Element;
+use natter::xmpp::{Client, Command, CommandError, Config, Event};
+use web_time::Instant;
+
+pub const FEATURES_NS_STREAMS: &str = "http://etherx.jabber.org/streams";
+
+pub struct Harness {
+    pub client: Client,
+    pub now: Instant,
+    /// Every frame the client sent, in order, not yet taken.
+    pub outbox: Vec<String>,
+    /// Every event the client emitted, not yet taken.
+    pub events: Vec<Event>,
+}
+
+/// RFC 7677's account: user `user`, password `pencil`, client nonce `rOprNGfwEbeRWgbNEkqO`.
+pub fn rfc7677_config() -> Config {
+    let jid = BareJid::parse("user@example.com").unwrap();
+    Config::new(jid, Credentials::Password("pencil".into()), "rOprNGfwEbeRWgbNEkqO".into(), "t".into())
+}
+
+/// An account that logs in with PLAIN (the server offers only PLAIN and the config allows it).
+pub fn plain_config() -> Config {
+    let jid = BareJid::parse("alice@example.com").unwrap();
+    let mut c = Config::new(jid, Credentials::Password("secret".into()), "abcdefghijklmnopqrstuvwx".into(), "t".into());
+    c.allow_plain = true;
+    c
+}
+
+impl Harness {
+    pub fn new(config: Config) -> Harness {
+        let now = Instant::now();
+        let client = Client::new(config, now);
+        let mut h = Harness { client, now, outbox: Vec::new(), events: Vec::new() };
+        h.drain();
+        h
+    }
+
+    pub fn drain(&mut self) {
+        while let Some(f) = self.client.poll_transmit() {
+            self.outbox.push(f);
+        }
+        while let Some(e) = self.client.poll_event() {
+            self.events.push(e);
+        }
+    }
+
+    /// The server sends one frame.
+    pub fn recv(&mut self, frame: &str) {
+        self.client.handle_frame(frame, self.now);
+        self.drain();
+    }
+
+    /// Virtual time passes; fires the client's timer if it is due.
+    pub fn advance(&mut self, d: Duration) {
+        self.now += d;
+        if self.client.poll_timeout().is_some_and(|t| t <= self.now) {
+            self.client.handle_timeout(self.now);
+        }
+        self.drain();
+    }
+
+    pub fn command(&mut self, c: Command) -> Result<(), CommandError> {
+        let r = self.client.handle_command(c, self.now);
+        self.drain();
+        r
+    }
+
+    /// Takes the frames sent so far, parsed.
+    pub fn sent(&mut self) -> Vec<Element> {
+        std::mem::take(&mut self.outbox).iter().map(|f| Element::parse(f).expect("client sent invalid XML")).collect()
+    }
+
+    /// Takes the one frame sent since the last call.
+    pub fn sent_one(&mut self) -> Element {
+        let mut s = self.sent();
+        assert_eq!(s.len(), 1, "expected exactly one frame, got {s:?}");
+        s.remove(0)
+    }
+
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub fn server_open(&mut self) {
+        self.recv("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>");
+    }
+
+    pub fn sasl_features(&mut self, mechanisms: &[&str]) {
+        let mechs: String = mechanisms.iter().map(|m| format!("<mechanism>{m}</mechanism>")).collect();
+        self.recv(&format!(
+            "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{mechs}</mechanisms></stream:features>"
+        ));
+    }
+
+    pub fn bind_features(&mut self, extra: &str) {
+        self.recv(&format!(
+            "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>{extra}</stream:features>"
+        ));
+    }
+
+    /// Drives a PLAIN login up to (and including) the roster result with `roster_items` XML; leaves the
+    /// client online with the sent frames and events taken.
+    pub fn login_plain(&mut self, roster_items: &str) {
+        self.server_open();
+        self.sasl_features(&["PLAIN"]);
+        self.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+        self.server_open();
+        self.bind_features("");
+        self.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+        self.recv(&format!(
+            "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{roster_items}</query></iq>"
+        ));
+        assert!(self.client.is_online(), "login did not reach online: {:?}", self.events);
+        self.sent();
+        self.take_events();
+    }
+}
+
+pub fn b64(s: &str) -> String {
+    B64.encode(s)
+}
+
+pub fn unb64(s: &str) -> String {
+    String::from_utf8(B64.decode(s.trim()).unwrap()).unwrap()
+}
