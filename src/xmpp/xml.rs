@@ -362,11 +362,12 @@ fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Ele
         let attr = attr?;
         let key = attr.key.as_ref();
         check_qname(key)?;
-        if attr.value.contains('<') {
-            return Err(XmlError::Malformed("`<` in attribute value".into()));
-        }
         if attr.key.as_namespace_binding().is_some() {
-            continue; // xmlns / xmlns:p: already applied by the resolver
+            // xmlns / xmlns:p: already applied by the resolver; only well-formedness left to check.
+            if attr.value.contains('<') {
+                return Err(XmlError::Malformed("`<` in attribute value".into()));
+            }
+            continue;
         }
         let (resolved, local) = resolver.resolve_attribute(attr.key);
         let key = match resolved {
@@ -386,13 +387,16 @@ fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Ele
     })
 }
 
-/// Attribute-value normalization (XML 1.0 §3.3.3) with only the predefined entities.
+/// Attribute-value normalization (XML 1.0 §3.3.3) with only the predefined entities; rejects a raw `<`.
 fn attr_value(raw: &str) -> Result<String, XmlError> {
     if !raw
         .bytes()
-        .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'))
+        .any(|b| matches!(b, b'<' | b'&' | b'\t' | b'\n' | b'\r'))
     {
         return Ok(raw.to_owned());
+    }
+    if raw.contains('<') {
+        return Err(XmlError::Malformed("`<` in attribute value".into()));
     }
     let attr = Attribute {
         key: QName(""),
@@ -443,8 +447,24 @@ fn is_xml_char(c: char) -> bool {
 /// Rejects characters XML forbids anywhere in a document. A `&str` has no surrogates, so that leaves the
 /// C0 controls other than tab/LF/CR, and U+FFFE/U+FFFF (UTF-8 `EF BF BE`/`EF BF BF`).
 fn check_chars(s: &str) -> Result<(), XmlError> {
+    const CHUNK: usize = 32;
     let bytes = s.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
+    for (n, chunk) in bytes.chunks(CHUNK).enumerate() {
+        // Non-short-circuiting so the compiler vectorizes it; only suspicious chunks get a precise look.
+        let suspicious = chunk.iter().fold(false, |acc, &b| {
+            acc | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0xEF)
+        });
+        if suspicious {
+            let start = n * CHUNK;
+            check_chars_precisely(bytes, start, start + chunk.len())?;
+        }
+    }
+    Ok(())
+}
+
+fn check_chars_precisely(bytes: &[u8], start: usize, end: usize) -> Result<(), XmlError> {
+    for i in start..end {
+        let b = bytes[i];
         if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') {
             return Err(XmlError::InvalidChar(u32::from(b)));
         }
@@ -473,6 +493,13 @@ fn check_qname(name: &str) -> Result<(), XmlError> {
 
 /// XML 1.0 `Name` without colons.
 fn is_ncname(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.is_ascii() {
+        return matches!(bytes.first(), Some(&b) if b.is_ascii_alphabetic() || b == b'_')
+            && bytes
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    }
     let mut chars = s.chars();
     match chars.next() {
         Some(c) if is_name_start_char(c) => chars.all(is_name_char),
@@ -705,6 +732,29 @@ mod tests {
             Element::parse("<a>&#xZZ;</a>"),
             Err(XmlError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn char_check_is_exact_at_every_offset() {
+        // The scan works in chunks; put the bad (or merely suspicious) character at every position.
+        for pad in 0..70 {
+            let text = "x".repeat(pad);
+            let fffe = format!("<a>{text}\u{FFFE}</a>");
+            assert_eq!(
+                Element::parse(&fffe),
+                Err(XmlError::InvalidChar(0xFFFE)),
+                "pad {pad}"
+            );
+            let ctrl = format!("<a>{text}\u{1F}</a>");
+            assert_eq!(
+                Element::parse(&ctrl),
+                Err(XmlError::InvalidChar(0x1F)),
+                "pad {pad}"
+            );
+            // U+FE0F (EF B8 8F), U+FFFD (EF BF BD), tab/LF/CR are fine.
+            let ok = format!("<a>{text}\u{2764}\u{FE0F}\u{FFFD}\t\n\r</a>");
+            assert!(Element::parse(&ok).is_ok(), "pad {pad}");
+        }
     }
 
     #[test]
