@@ -351,6 +351,11 @@ fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Ele
     let resolver = reader.resolver();
     let qname = start.name();
     check_qname(qname.as_ref())?;
+    if qname.as_ref().starts_with("xmlns:") {
+        return Err(XmlError::Malformed(
+            "element with the reserved prefix `xmlns`".into(),
+        ));
+    }
     let (resolved, local) = resolver.resolve_element(qname);
     let ns = match resolved {
         ResolveResult::Bound(ns) => unescape_ns(ns.into_inner())?,
@@ -887,6 +892,7 @@ mod tests {
             "<a 1b='x'/>",
             "<:a/>",
             "<a:/>",
+            "<xmlns:a/>",
         ] {
             assert!(Element::parse(s).is_err(), "{s:?} accepted");
         }
