@@ -1,8 +1,10 @@
 //! A small owned XML element tree: what one RFC 7395 frame parses into, and what we serialize stanzas from.
 //!
 //! Parsing is namespace-aware (quick-xml's `NsReader`): every element carries its resolved namespace, so code
-//! matches by (namespace, local name), never by prefix. Serialization goes through quick-xml's writer so peer
-//! data is always escaped. This module knows nothing about XMPP semantics; see `framing` for that.
+//! matches by (namespace, local name), never by prefix. Serialization writes straight into a `String`, with
+//! every attribute value and text run passed through quick-xml's escape functions, so peer data is always
+//! escaped. This module knows nothing about XMPP semantics (see `framing` for that), does no I/O, and keeps
+//! no state between documents: one call to [`Element::parse`] per WebSocket frame.
 
 /// An XML element with its resolved namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
