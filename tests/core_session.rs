@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The session state machine driven by a scripted fake server, in virtual time (no socket).
 
 mod support {

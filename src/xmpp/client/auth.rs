@@ -7,7 +7,7 @@ use web_time::Instant;
 use super::{Client, ClientError, Event, Pending, Phase, Stage};
 use crate::xmpp::framing::SASL_NS;
 use crate::xmpp::sasl::{
-    self, Credentials, DowngradeInfo, SaslError, SaslFailure, ScramAwaitingChallenge, ScramAwaitingSuccess,
+    self, Credentials, DowngradeInfo, Mechanism, SaslError, SaslFailure, ScramAwaitingChallenge, ScramAwaitingSuccess,
     ScramServerVerified,
 };
 use crate::xmpp::stanza::roster;
@@ -52,7 +52,14 @@ impl Client {
             .get_child(SASL_CB_NS, "sasl-channel-binding")
             .map(|cb| cb.children_named(SASL_CB_NS, "channel-binding").filter_map(|c| c.attr("type")).map(str::to_owned).collect())
             .unwrap_or_default();
-        let mechanism = match sasl::select_mechanism(&offered, self.config.allow_plain) {
+        // Mechanisms the caller ruled out are dropped; names we do not implement stay, so that an offered
+        // SCRAM variant we cannot use still rules out PLAIN.
+        let usable: Vec<String> = offered
+            .iter()
+            .filter(|name| Mechanism::from_name(name).is_none_or(|m| self.config.mechanisms.contains(&m)))
+            .cloned()
+            .collect();
+        let mechanism = match sasl::select_mechanism(&usable, self.config.allow_plain) {
             Ok(m) => m,
             Err(e) => return self.fail_auth(ClientError::Sasl(e)),
         };

@@ -23,7 +23,7 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, ScramLimits};
+use crate::xmpp::sasl::{Credentials, Mechanism, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
@@ -38,6 +38,8 @@ pub struct Config {
     pub credentials: Credentials,
     /// A resource to ask for; `None` lets the server choose.
     pub resource: Option<String>,
+    /// The SASL mechanisms this session may use (strongest offered wins); e.g. only SCRAM-SHA-1 to test it.
+    pub mechanisms: Vec<Mechanism>,
     /// Allow SASL PLAIN when the server offers no SCRAM mechanism (never after SCRAM was offered).
     pub allow_plain: bool,
     /// Largest frame accepted from or sent to the server, in bytes.
@@ -64,6 +66,7 @@ impl Config {
             jid,
             credentials,
             resource: None,
+            mechanisms: vec![Mechanism::ScramSha512, Mechanism::ScramSha256, Mechanism::ScramSha1, Mechanism::Plain],
             allow_plain: false,
             max_frame: framing::DEFAULT_MAX_FRAME,
             request_timeout: Duration::from_secs(30),

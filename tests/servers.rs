@@ -1,0 +1,157 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The core against real Prosody and real ejabberd over a native WebSocket, on loopback.
+//!
+//! The servers are started by the project's scripts (the README test command does it) and described by
+//! the variables `scripts/prosody.sh env` / `scripts/ejabberd.sh env` print. When a server's variables are
+//! absent (a plain `cargo test` on a machine without them) its tests say so and return; when they are set,
+//! the server must answer.
+
+mod support {
+    pub mod native_ws;
+}
+
+use std::process::Command as Process;
+
+use natter::xmpp::ClientError;
+use natter::xmpp::sasl::{Mechanism, SaslFailure};
+use natter::xmpp::stanza::presence::{Availability, Show};
+use natter::xmpp::stanza::roster::Subscription;
+use natter::xmpp::{Command, Event};
+use support::native_ws::{Conn, Server};
+
+fn servers() -> Vec<(Server, &'static str)> {
+    let mut v = Vec::new();
+    match Server::from_env("prosody", "NATTER_PROSODY") {
+        Some(s) => v.push((s, "scripts/prosody.sh")),
+        None => eprintln!("NATTER_PROSODY_WS not set: Prosody tests not run (use the README test command)"),
+    }
+    match Server::from_env("ejabberd", "NATTER_EJABBERD") {
+        Some(s) => v.push((s, "scripts/ejabberd.sh")),
+        None => eprintln!("NATTER_EJABBERD_WS not set: ejabberd tests not run (use the README test command)"),
+    }
+    v
+}
+
+/// A fresh account for a test that changes roster state, so reruns against a running server stay clean.
+fn fresh_account(script: &str, prefix: &str) -> (String, String) {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
+    let user = format!("{prefix}{n}");
+    let password = format!("pw-{n}");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let status = Process::new(format!("{root}/{script}")).args(["adduser", &user, &password]).status().unwrap();
+    assert!(status.success(), "{script} adduser {user} failed");
+    (user, password)
+}
+
+/// SCRAM variants each server offers on this setup (see ../shared notes and the server configs).
+fn scram_variants(server: &Server) -> &'static [Mechanism] {
+    match server.name {
+        "prosody" => &[Mechanism::ScramSha1, Mechanism::ScramSha256],
+        _ => &[Mechanism::ScramSha1, Mechanism::ScramSha256, Mechanism::ScramSha512],
+    }
+}
+
+#[test]
+fn logs_in_with_every_scram_variant_binds_and_loads_the_roster() {
+    for (server, _) in servers() {
+        for &mech in scram_variants(&server) {
+            let mut config = server.config("alice", "alice-demo-pw");
+            config.mechanisms = vec![mech];
+            let mut c = Conn::open(&server, config);
+            let used = c.wait_for("authenticating", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_))));
+            assert_eq!(used, Event::Phase(natter::xmpp::Phase::Authenticating(mech)), "{}", server.name);
+            let keys = c.wait_for("keys", |e| matches!(e, Event::KeysDerived(_)));
+            let Event::KeysDerived(keys) = keys else { unreachable!() };
+            assert_eq!(keys.hash.mechanism(), mech);
+            let roster = c.wait_for("roster", |e| matches!(e, Event::Roster { .. }));
+            let Event::Roster { items, .. } = roster else { unreachable!() };
+            let bob = items.iter().find(|i| i.jid == server.jid("bob")).unwrap_or_else(|| panic!("{}: bob not in alice's roster: {items:?}", server.name));
+            assert_eq!(bob.subscription, Subscription::Both, "{}", server.name);
+            let online = c.wait_for("online", |e| matches!(e, Event::Online { .. }));
+            let Event::Online { jid } = online else { unreachable!() };
+            assert_eq!(jid.bare(), &server.jid("alice"));
+            assert!(jid.resource().is_some());
+            c.close();
+        }
+    }
+}
+
+#[test]
+fn the_strongest_offered_mechanism_is_chosen() {
+    for (server, _) in servers() {
+        let mut c = Conn::open(&server, server.config("alice", "alice-demo-pw"));
+        let strongest = *scram_variants(&server).last().unwrap();
+        assert_eq!(c.wait_for("auth", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_)))), Event::Phase(natter::xmpp::Phase::Authenticating(strongest)));
+        c.wait_for("online", |e| matches!(e, Event::Online { .. }));
+        c.close();
+    }
+}
+
+#[test]
+fn wrong_password_is_not_authorized() {
+    for (server, _) in servers() {
+        let mut c = Conn::open(&server, server.config("alice", "not-the-password"));
+        match c.wait_closed() {
+            Some(ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. }) => {}
+            other => panic!("{}: expected not-authorized, got {other:?}", server.name),
+        }
+    }
+}
+
+#[test]
+fn presence_and_messages_flow_both_ways() {
+    for (server, _) in servers() {
+        let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
+        bob.command(Command::SetPresence(Availability { show: Show::Away, status: Some("lunch".into()), priority: 1 }));
+        let mut alice = Conn::online(&server, server.config("alice", "alice-demo-pw"));
+        let bob_jid = server.jid("bob");
+        let p = alice.wait_for("bob's presence", |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == bob_jid));
+        let Event::ContactPresence { presence: Some(a), .. } = p else { unreachable!() };
+        assert_eq!((a.show, a.status.as_deref()), (Show::Away, Some("lunch")), "{}", server.name);
+        let alice_jid = server.jid("alice");
+        bob.wait_for("alice's presence", |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == alice_jid));
+
+        alice.command(Command::SendMessage { to: bob_jid.clone(), body: "hi bob <3 & \u{1F600}".into() });
+        let m = bob.wait_for("alice's message", |e| matches!(e, Event::Message(_)));
+        let Event::Message(m) = m else { unreachable!() };
+        assert_eq!(m.body(None), Some("hi bob <3 & \u{1F600}"));
+        assert_eq!(m.from.as_ref().unwrap().bare(), &alice_jid);
+
+        bob.command(Command::SendMessage { to: alice_jid.clone(), body: "/me waves back".into() });
+        let m = alice.wait_for("bob's message", |e| matches!(e, Event::Message(_)));
+        let Event::Message(m) = m else { unreachable!() };
+        assert_eq!(m.me_action(), Some("waves back"));
+
+        bob.close();
+        alice.wait_for("bob offline", |e| matches!(e, Event::ContactPresence { jid, presence: None } if *jid == bob_jid));
+        alice.close();
+    }
+}
+
+#[test]
+fn adding_and_removing_a_contact_with_the_subscription_handshake() {
+    for (server, script) in servers() {
+        let (u1, p1) = fresh_account(script, "ann");
+        let (u2, p2) = fresh_account(script, "ben");
+        let (j1, j2) = (server.jid(&u1), server.jid(&u2));
+        let mut ann = Conn::online(&server, server.config(&u1, &p1));
+        let mut ben = Conn::online(&server, server.config(&u2, &p2));
+
+        ann.command(Command::AddContact { jid: j2.clone(), name: Some("Ben".into()), groups: vec!["Test".into()] });
+        ann.wait_for("roster push with pending request", |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2 && item.name.as_deref() == Some("Ben")));
+        ben.wait_for("subscription request", |e| matches!(e, Event::SubscriptionRequest { from, .. } if *from == j1));
+        ben.command(Command::ApproveSubscription { jid: j1.clone() });
+        ann.wait_for("approval", |e| matches!(e, Event::SubscriptionApproved { from } if *from == j2));
+        ann.wait_for("ben online", |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == j2));
+        // Ben asked back when approving: Ann sees his request.
+        ann.wait_for("ben's request", |e| matches!(e, Event::SubscriptionRequest { from, .. } if *from == j2));
+        ann.command(Command::ApproveSubscription { jid: j2.clone() });
+        ben.wait_for("mutual", |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j1 && item.subscription == Subscription::Both));
+
+        ann.command(Command::RemoveContact { jid: j2.clone() });
+        ann.wait_for("removal push", |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2 && item.subscription == Subscription::Remove));
+        ben.wait_for("ann gone offline for ben", |e| matches!(e, Event::ContactPresence { jid, presence: None } if *jid == j1));
+        ann.close();
+        ben.close();
+    }
+}

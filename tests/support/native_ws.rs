@@ -1,0 +1,149 @@
+//! A native WebSocket transport (tungstenite, dev-dependency only) driving the same sans-IO core against
+//! the real servers the project's scripts start. The loop is the browser transport's: feed, drain, send,
+//! and honour one deadline.
+
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use natter::xmpp::jid::BareJid;
+use natter::xmpp::sasl::Credentials;
+use natter::xmpp::{Client, Command, Config, Event};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+use web_time::Instant;
+
+/// How long any single expectation may take against a server on loopback.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A server under test, from the environment the project's scripts print (`scripts/*.sh env`).
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub name: &'static str,
+    pub ws_url: String,
+    pub domain: String,
+}
+
+impl Server {
+    /// The server described by `{PREFIX}_WS` and `{PREFIX}_DOMAIN`; `None` when the variables are unset.
+    pub fn from_env(name: &'static str, prefix: &str) -> Option<Server> {
+        let ws_url = std::env::var(format!("{prefix}_WS")).ok()?;
+        let domain = std::env::var(format!("{prefix}_DOMAIN")).unwrap_or_else(|_| "localhost".into());
+        Some(Server { name, ws_url, domain })
+    }
+
+    pub fn jid(&self, user: &str) -> BareJid {
+        BareJid::parse(&format!("{user}@{}", self.domain)).unwrap()
+    }
+
+    pub fn config(&self, user: &str, password: &str) -> Config {
+        let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Config::new(self.jid(user), Credentials::Password(password.into()), format!("nativetestnonce{n:08}xyz"), format!("n{n}"))
+    }
+}
+
+static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub struct Conn {
+    pub ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    pub client: Client,
+    /// Events not yet consumed by `wait_for`.
+    pub events: Vec<Event>,
+}
+
+impl Conn {
+    pub fn open(server: &Server, config: Config) -> Conn {
+        let mut req = server.ws_url.as_str().into_client_request().unwrap();
+        req.headers_mut().insert("Sec-WebSocket-Protocol", "xmpp".parse().unwrap());
+        let (ws, resp) = tungstenite::connect(req).unwrap_or_else(|e| panic!("{}: cannot connect to {}: {e}", server.name, server.ws_url));
+        assert_eq!(resp.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().unwrap()), Some("xmpp"));
+        if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        }
+        let client = Client::new(config, Instant::now());
+        let mut c = Conn { ws, client, events: Vec::new() };
+        c.flush();
+        c
+    }
+
+    fn flush(&mut self) {
+        while let Some(frame) = self.client.poll_transmit() {
+            // The server may already have gone (after a close); that is not a test failure in itself.
+            let _ = self.ws.send(Message::text(frame));
+        }
+        while let Some(e) = self.client.poll_event() {
+            self.events.push(e);
+        }
+    }
+
+    /// One turn of the loop: read what arrived (or time out briefly), fire the deadline if due.
+    fn step(&mut self) {
+        match self.ws.read() {
+            Ok(Message::Text(t)) => self.client.handle_frame(t.as_str(), Instant::now()),
+            Ok(Message::Close(_)) => self.client.handle_transport_closed(),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => self.client.handle_transport_closed(),
+        }
+        let now = Instant::now();
+        if self.client.poll_timeout().is_some_and(|t| t <= now) {
+            self.client.handle_timeout(now);
+        }
+        self.flush();
+    }
+
+    /// Runs the loop until an event matching `pred` arrives; returns it (and drops earlier events).
+    pub fn wait_for(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(i) = self.events.iter().position(&pred) {
+                let e = self.events.remove(i);
+                self.events.drain(..i);
+                return e;
+            }
+            if let Some(Event::Closed { error }) = self.events.iter().find(|e| matches!(e, Event::Closed { .. })) {
+                panic!("session closed ({error:?}) while waiting for {what}");
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}; events: {:?}", self.events);
+            self.step();
+        }
+    }
+
+    /// Runs until the session is closed, returning the Closed event's error.
+    pub fn wait_closed(&mut self) -> Option<natter::xmpp::ClientError> {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(Event::Closed { error }) = self.events.iter().find(|e| matches!(e, Event::Closed { .. })) {
+                return error.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for close; events: {:?}", self.events);
+            self.step();
+        }
+    }
+
+    /// Keeps the loop turning for `d` (to let the other side act) without expecting anything.
+    pub fn pump(&mut self, d: Duration) {
+        let until = std::time::Instant::now() + d;
+        while std::time::Instant::now() < until {
+            self.step();
+        }
+    }
+
+    pub fn command(&mut self, c: Command) {
+        self.client.handle_command(c, Instant::now()).unwrap();
+        self.flush();
+    }
+
+    pub fn online(server: &Server, config: Config) -> Conn {
+        let mut c = Conn::open(server, config);
+        c.wait_for("online", |e| matches!(e, Event::Online { .. }));
+        c
+    }
+
+    pub fn close(mut self) {
+        self.command(Command::Close);
+        assert_eq!(self.wait_closed(), None, "polite close");
+    }
+}
