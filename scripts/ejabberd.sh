@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Runs a private ejabberd 23.01 for Natter's interoperability tests (Prosody is the default server).
+#
+#   scripts/ejabberd.sh start            start (idempotent), wait until it answers, create the demo accounts
+#   scripts/ejabberd.sh stop             stop the instance this script started (by its PID) and wait for it
+#   scripts/ejabberd.sh restart          stop + start (fresh data)
+#   scripts/ejabberd.sh status           say whether it runs (exit 0) or not (exit 3)
+#   scripts/ejabberd.sh env              print `export` lines: eval "$(scripts/ejabberd.sh env)"
+#   scripts/ejabberd.sh adduser U P      register U@localhost with password P (needs it running)
+#
+# Domain `localhost`, on ports that do not collide with scripts/prosody.sh, so both can run at once; all on
+# 127.0.0.1: WebSocket ws://127.0.0.1:5290/ws, HTTP http://127.0.0.1:5290 (/api admin API for loopback,
+# /.well-known/host-meta[.json], /upload, /bosh), plain-TCP c2s 127.0.0.1:5223, Erlang distribution 5291
+# (no epmd). MUC conference.localhost (with MAM), HTTP upload upload.localhost.
+# Ports can be moved with NATTER_EJABBERD_HTTP_PORT / _C2S_PORT / _DIST_PORT (set them for `env` too).
+#
+# Demo accounts as on Prosody: alice / alice-demo-pw, bob / bob-demo-pw, carol / carol-demo-pw; alice and bob
+# are in each other's roster with subscription "both" (names "Bob" / "Alice").
+#
+# STATE: `start` on a stopped server WIPES the Mnesia dir and begins from the known state above. `start` on a
+# running server changes nothing.
+#
+# ejabberdctl is not used: as root it insists on switching to the `ejabberd` user. The VM is started with
+# `erl` directly, with the arguments `ejabberdctl foreground` would use, plus `-erl_epmd_port PORT
+# -start_epmd false` so that no epmd daemon is started or left behind, and HOME inside the run folder.
+# Files live in ${NATTER_RUN_DIR:-<repo>/run}/ejabberd (ejabberd.yml, data/ = Mnesia, logs/, upload/,
+# ejabberd.pid, ejabberd.stdout).
+set -euo pipefail
+
+NAME=ejabberd
+# shellcheck source-path=SCRIPTDIR source=servers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
+
+DOMAIN=localhost
+HTTP_PORT="${NATTER_EJABBERD_HTTP_PORT:-5290}"
+C2S_PORT="${NATTER_EJABBERD_C2S_PORT:-5223}"
+DIST_PORT="${NATTER_EJABBERD_DIST_PORT:-5291}"
+HTTP_URL="http://127.0.0.1:$HTTP_PORT"
+WS_URL="ws://127.0.0.1:$HTTP_PORT/ws"
+API_URL="$HTTP_URL/api"
+CONFIG="$RUN_DIR/ejabberd.yml"
+LOG_DIR="$RUN_DIR/logs"
+LOG_FILE="$LOG_DIR/ejabberd.log"
+NODE="natter-ejabberd@localhost"
+PID_MARKER="$DATA_DIR"   # in the server's command line (-mnesia dir …; see live_pid)
+START_TIMEOUT_S=60
+
+# POST /api/COMMAND with a JSON body; prints the response body, fails on a non-200 answer.
+api() {
+  local out code
+  out="$(curl -s --noproxy '*' --max-time 10 -w '\n%{http_code}' -H 'Content-Type: application/json' \
+        -d "$2" "$API_URL/$1" 2>/dev/null)" || true
+  code="${out##*$'\n'}"
+  out="${out%$'\n'*}"
+  if [ "$code" != 200 ]; then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
+  printf '%s\n' "$out"
+}
+
+ready() {
+  [ "$(http_code -d '{}' -H 'Content-Type: application/json' "$API_URL/status")" = 200 ] \
+    && port_open "$C2S_PORT"
+}
+
+write_config() {
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$RUN_DIR/upload"
+  render "$NATTER_SERVERS_DIR/ejabberd.yml.in" "$CONFIG" \
+    "C2S_PORT=$C2S_PORT" "HTTP_PORT=$HTTP_PORT" "HTTP_URL=$HTTP_URL" "WS_URL=$WS_URL" \
+    "UPLOAD_DIR=$RUN_DIR/upload"
+}
+
+# A JSON string literal (escapes backslashes and double quotes; demo data has no control characters).
+json_str() { local s="$1"; s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; printf '"%s"' "$s"; }
+
+register() { # USER PASS — like `prosodyctl register`, an existing account gets the new password
+  local err
+  if err="$(api register "{\"user\":$(json_str "$1"),\"host\":\"$DOMAIN\",\"password\":$(json_str "$2")}" 2>&1 >/dev/null)"; then
+    return 0
+  fi
+  if [[ "$err" == *"already registered"* ]]; then
+    api change_password "{\"user\":$(json_str "$1"),\"host\":\"$DOMAIN\",\"newpass\":$(json_str "$2")}" >/dev/null \
+      && return 0
+  fi
+  printf '%s\n' "$err" >&2
+  die "could not register $1@$DOMAIN"
+}
+
+subscribe_both() { # USER CONTACT NICK
+  api add_rosteritem "$(printf '{"localuser":"%s","localhost":"%s","user":"%s","host":"%s","nick":"%s","group":"","subs":"both"}' \
+      "$1" "$DOMAIN" "$2" "$DOMAIN" "$3")" >/dev/null || die "could not add $2 to $1's roster"
+}
+
+cmd_start() {
+  local pid t0
+  lock_run_dir
+  pid="$(live_pid)"
+  if [ -n "$pid" ]; then
+    if ready || wait_until "$START_TIMEOUT_S" "$pid" ready; then
+      say "already running (pid $pid)"
+      return 0
+    fi
+    say "pid $pid is alive but does not answer; restarting it"
+    stop_pid "$pid" 20
+  fi
+  rm -f "$PID_FILE"
+  require_free_ports "$HTTP_PORT" "$C2S_PORT" "$DIST_PORT"
+
+  t0="$(now_ms)"
+  case "$RUN_DIR" in */ejabberd) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
+  rm -rf "${DATA_DIR:?}" "${LOG_DIR:?}" "${RUN_DIR:?}/upload" "${RUN_DIR:?}/home"
+  mkdir -p "$DATA_DIR" "$RUN_DIR/home"
+  write_config
+  : >"$OUT_FILE"
+
+  cd "$RUN_DIR"
+  # Same VM arguments and environment as `ejabberdctl foreground` (Debian 12, /usr/sbin/ejabberdctl).
+  # erl execs the emulator, so under setsid (own session) $! is the beam.smp process itself.
+  HOME="$RUN_DIR/home" \
+  EJABBERD_CONFIG_PATH="$CONFIG" \
+  EJABBERD_LOG_PATH="$LOG_FILE" \
+  ERL_CRASH_DUMP="$LOG_DIR/erl_crash.dump" \
+  ERL_CRASH_DUMP_BYTES=0 \
+  ERL_MAX_PORTS=32000 \
+  ERL_MAX_ETS_TABLES=1400 \
+  ERL_LIBS=/usr/lib/x86_64-linux-gnu \
+  ERL_DIST_PORT="$DIST_PORT" \
+  CONTRIB_MODULES_PATH="$RUN_DIR/home/.ejabberd-modules" \
+  SCRIPT_DIR=/usr/sbin \
+  setsid erl -sname "$NODE" \
+    +K true +P 250000 \
+    -erl_epmd_port "$DIST_PORT" -start_epmd false \
+    -kernel inet_dist_use_interface '{127,0,0,1}' \
+    -mnesia dir "\"$DATA_DIR\"" \
+    -ejabberd log_rotate_count 0 \
+    -s ejabberd -noinput \
+    >>"$OUT_FILE" 2>&1 </dev/null 9>&- &
+  pid=$!
+  echo "$pid" >"$PID_FILE"
+
+  if ! wait_until "$START_TIMEOUT_S" "$pid" ready; then
+    show_log_tail
+    kill -0 "$pid" 2>/dev/null && stop_pid "$pid" 10
+    rm -f "$PID_FILE"
+    die "ejabberd did not come up (see $LOG_FILE)"
+  fi
+  local t_ready; t_ready="$(now_ms)"
+
+  local u
+  for u in "${NATTER_DEMO_USERS[@]}"; do register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"; done
+  subscribe_both alice bob Bob
+  subscribe_both bob alice Alice
+
+  say "running (pid $pid): $WS_URL, c2s 127.0.0.1:$C2S_PORT, domain $DOMAIN;" \
+      "ready in $((t_ready - t0)) ms, accounts in $(( $(now_ms) - t_ready )) ms"
+  say "accounts: $(demo_accounts_string) (alice<->bob subscribed)"
+}
+
+cmd_stop() {
+  local pid
+  lock_run_dir
+  pid="$(live_pid)"
+  if [ -z "$pid" ]; then
+    rm -f "$PID_FILE"
+    say "not running"
+    return 0
+  fi
+  # SIGTERM makes the Erlang VM run init:stop() (orderly shutdown, Mnesia flushed).
+  stop_pid "$pid" 20
+  rm -f "$PID_FILE"
+  say "stopped (pid $pid)"
+}
+
+cmd_status() {
+  local pid
+  pid="$(live_pid)"
+  if [ -n "$pid" ] && ready; then
+    say "running (pid $pid) at $WS_URL"
+  elif [ -n "$pid" ]; then
+    say "pid $pid alive but not answering on $HTTP_URL / 127.0.0.1:$C2S_PORT"
+    return 3
+  else
+    say "not running"
+    return 3
+  fi
+}
+
+cmd_env() {
+  local u
+  printf 'export NATTER_EJABBERD_WS=%q\n' "$WS_URL"
+  printf 'export NATTER_EJABBERD_DOMAIN=%q\n' "$DOMAIN"
+  printf 'export NATTER_EJABBERD_TCP=%q\n' "127.0.0.1:$C2S_PORT"
+  printf 'export NATTER_EJABBERD_HTTP=%q\n' "$HTTP_URL"
+  printf 'export NATTER_EJABBERD_API=%q\n' "$API_URL"
+  # mod_host_meta crashes on Host: 127.0.0.1, hence "localhost" here
+  printf 'export NATTER_EJABBERD_HOST_META=%q\n' "http://localhost:$HTTP_PORT/.well-known/host-meta"
+  printf 'export NATTER_EJABBERD_MUC=%q\n' "conference.$DOMAIN"
+  printf 'export NATTER_EJABBERD_UPLOAD=%q\n' "upload.$DOMAIN"
+  printf 'export NATTER_EJABBERD_RUN_DIR=%q\n' "$RUN_DIR"
+  printf 'export NATTER_DEMO_ACCOUNTS=%q\n' "$(demo_accounts_string)"
+  for u in "${NATTER_DEMO_USERS[@]}"; do
+    printf 'export NATTER_DEMO_%s_PASSWORD=%q\n' "${u^^}" "${NATTER_DEMO_PASSWORDS[$u]}"
+  done
+}
+
+cmd_adduser() {
+  [ $# -eq 2 ] || die "usage: $0 adduser USER PASSWORD"
+  [ -n "$(live_pid)" ] || die "not running (start it first; accounts go through its HTTP API)"
+  register "$1" "$2"
+  say "registered $1@$DOMAIN"
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  restart) cmd_stop; cmd_start ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  adduser) shift; cmd_adduser "$@" ;;
+  *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD" >&2; exit 2 ;;
+esac

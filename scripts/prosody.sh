@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Runs a private Prosody 0.12 for Natter's development, demo and tests (the default server).
+#
+#   scripts/prosody.sh start            start (idempotent), wait until it answers, create the demo accounts
+#   scripts/prosody.sh stop             stop the instance this script started (by its PID) and wait for it
+#   scripts/prosody.sh restart          stop + start (fresh data)
+#   scripts/prosody.sh status           say whether it runs (exit 0) or not (exit 3)
+#   scripts/prosody.sh env              print `export` lines: eval "$(scripts/prosody.sh env)"
+#   scripts/prosody.sh adduser U P      register U@localhost with password P (works while running)
+#
+# Domain `localhost`; everything on 127.0.0.1 only: WebSocket ws://127.0.0.1:5280/xmpp-websocket, HTTP
+# http://127.0.0.1:5280 (XEP-0156 /.well-known/host-meta and host-meta.json, HTTP upload), plain-TCP c2s on
+# 127.0.0.1:5222. Components conference.localhost (MUC + MAM) and upload.localhost (XEP-0363).
+# Ports can be moved with NATTER_PROSODY_HTTP_PORT / NATTER_PROSODY_C2S_PORT (set them for `env` too).
+#
+# Demo accounts: alice / alice-demo-pw, bob / bob-demo-pw, carol / carol-demo-pw; alice and bob are in
+# each other's roster with subscription "both" (names "Bob" / "Alice"); carol has an empty roster.
+#
+# STATE: `start` on a stopped server WIPES the data dir and begins from the known state above (accounts,
+# rosters; no messages, archives or rooms). Tests rely on that. `start` on a running server changes nothing.
+#
+# Files live in ${NATTER_RUN_DIR:-<repo>/run}/prosody (config, data/, prosody.log, prosody.stdout,
+# prosody.pid); /tmp/natter-run-<hash> is used instead when that path is too long for unix sockets.
+set -euo pipefail
+
+NAME=prosody
+# shellcheck source-path=SCRIPTDIR source=servers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
+
+DOMAIN=localhost
+HTTP_PORT="${NATTER_PROSODY_HTTP_PORT:-5280}"
+C2S_PORT="${NATTER_PROSODY_C2S_PORT:-5222}"
+HTTP_URL="http://127.0.0.1:$HTTP_PORT"
+WS_URL="ws://127.0.0.1:$HTTP_PORT/xmpp-websocket"
+CONFIG="$RUN_DIR/prosody.cfg.lua"
+PID_MARKER="$CONFIG"   # in the server's command line (see live_pid)
+START_TIMEOUT_S=20
+
+prosodyctl_() { prosodyctl --config "$CONFIG" "$@"; }
+
+ready() {
+  [ "$(http_code "$HTTP_URL/.well-known/host-meta.json")" = 200 ] && port_open "$C2S_PORT"
+}
+
+write_config() {
+  mkdir -p "$RUN_DIR" "$RUN_DIR/certs"   # empty certs dir: no TLS, and no "cannot open certs" error
+  render "$NATTER_SERVERS_DIR/prosody.cfg.lua.in" "$CONFIG" \
+    "DATA_DIR=$DATA_DIR" "LOG_FILE=$LOG_FILE" "PLUGIN_DIR=$NATTER_SERVERS_DIR/prosody-modules" \
+    "LOG_LEVEL=${NATTER_PROSODY_LOG_LEVEL:-info}" \
+    "HTTP_PORT=$HTTP_PORT" "C2S_PORT=$C2S_PORT" "HTTP_URL=$HTTP_URL" "WS_URL=$WS_URL"
+}
+
+register() { # USER PASS
+  local out
+  if ! out="$(prosodyctl_ register "$1" "$DOMAIN" "$2" 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    die "could not register $1@$DOMAIN"
+  fi
+}
+
+cmd_start() {
+  local pid t0
+  lock_run_dir
+  pid="$(live_pid)"
+  if [ -n "$pid" ]; then
+    # Ours is alive: it may still be coming up (a concurrent start), so give it the usual time.
+    if ready || wait_until "$START_TIMEOUT_S" "$pid" ready; then
+      say "already running (pid $pid)"
+      return 0
+    fi
+    say "pid $pid is alive but does not answer; restarting it"
+    stop_pid "$pid" 10
+  fi
+  rm -f "$PID_FILE"
+  require_free_ports "$HTTP_PORT" "$C2S_PORT"
+
+  t0="$(now_ms)"
+  # Fresh state: wipe the data dir, seed the rosters (alice<->bob), then start.
+  case "$RUN_DIR" in */prosody) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
+  rm -rf "${DATA_DIR:?}"
+  mkdir -p "$DATA_DIR"
+  cp -R "$NATTER_SERVERS_DIR/prosody-seed/." "$DATA_DIR/"
+  write_config
+  : >"$LOG_FILE"
+  : >"$OUT_FILE"
+
+  cd "$RUN_DIR"
+  # setsid: own session, so the caller's Ctrl-C or terminal does not reach it; $! is the server itself.
+  # 9>&-: the server must not inherit (and hold) the start/stop lock.
+  setsid prosody -F --config "$CONFIG" >>"$OUT_FILE" 2>&1 </dev/null 9>&- &
+  pid=$!
+  echo "$pid" >"$PID_FILE"
+
+  if ! wait_until "$START_TIMEOUT_S" "$pid" ready; then
+    show_log_tail
+    kill -0 "$pid" 2>/dev/null && stop_pid "$pid" 5
+    rm -f "$PID_FILE"
+    die "prosody did not come up (see $LOG_FILE)"
+  fi
+  local t_ready; t_ready="$(now_ms)"
+
+  local u
+  for u in "${NATTER_DEMO_USERS[@]}"; do register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"; done
+
+  say "running (pid $pid): $WS_URL, c2s 127.0.0.1:$C2S_PORT, domain $DOMAIN;" \
+      "ready in $((t_ready - t0)) ms, accounts in $(( $(now_ms) - t_ready )) ms"
+  say "accounts: $(demo_accounts_string) (alice<->bob subscribed)"
+}
+
+cmd_stop() {
+  local pid
+  lock_run_dir
+  pid="$(live_pid)"
+  if [ -z "$pid" ]; then
+    rm -f "$PID_FILE"
+    say "not running"
+    return 0
+  fi
+  stop_pid "$pid" 10
+  rm -f "$PID_FILE"
+  say "stopped (pid $pid)"
+}
+
+cmd_status() {
+  local pid
+  pid="$(live_pid)"
+  if [ -n "$pid" ] && ready; then
+    say "running (pid $pid) at $WS_URL"
+  elif [ -n "$pid" ]; then
+    say "pid $pid alive but not answering on $HTTP_URL / 127.0.0.1:$C2S_PORT"
+    return 3
+  else
+    say "not running"
+    return 3
+  fi
+}
+
+cmd_env() {
+  local u
+  printf 'export NATTER_PROSODY_WS=%q\n' "$WS_URL"
+  printf 'export NATTER_PROSODY_DOMAIN=%q\n' "$DOMAIN"
+  printf 'export NATTER_PROSODY_TCP=%q\n' "127.0.0.1:$C2S_PORT"
+  printf 'export NATTER_PROSODY_HTTP=%q\n' "$HTTP_URL"
+  printf 'export NATTER_PROSODY_HOST_META=%q\n' "$HTTP_URL/.well-known/host-meta"
+  printf 'export NATTER_PROSODY_MUC=%q\n' "conference.$DOMAIN"
+  printf 'export NATTER_PROSODY_UPLOAD=%q\n' "upload.$DOMAIN"
+  printf 'export NATTER_PROSODY_RUN_DIR=%q\n' "$RUN_DIR"
+  printf 'export NATTER_PROSODY_CONFIG=%q\n' "$CONFIG"
+  printf 'export NATTER_DEMO_ACCOUNTS=%q\n' "$(demo_accounts_string)"
+  for u in "${NATTER_DEMO_USERS[@]}"; do
+    printf 'export NATTER_DEMO_%s_PASSWORD=%q\n' "${u^^}" "${NATTER_DEMO_PASSWORDS[$u]}"
+  done
+}
+
+cmd_adduser() {
+  [ $# -eq 2 ] || die "usage: $0 adduser USER PASSWORD"
+  [ -f "$CONFIG" ] || write_config
+  register "$1" "$2"
+  say "registered $1@$DOMAIN"
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  restart) cmd_stop; cmd_start ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  adduser) shift; cmd_adduser "$@" ;;
+  *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD" >&2; exit 2 ;;
+esac
