@@ -6,12 +6,12 @@
 //! ```
 //!
 //! - [`xmpp`]: the protocol as a pure state machine — no I/O, no clock, no randomness; tested natively.
-//! - `transport` (wasm32 only): the browser WebSocket, timers and XEP-0156 discovery; feeds and drains the core.
+//! - [`transport`]: the browser WebSocket (wasm32 only; its URL rules and discovery parsing are pure), timers and XEP-0156 discovery; feeds and drains the core.
 //! - `ui` (wasm32 only): Leptos components and the one place that applies core events to the reactive store.
 
 pub mod xmpp;
 
-#[cfg(target_arch = "wasm32")]
+/// The URL rules and discovery parsing compile natively (tested by `cargo test`); the WebSocket part is wasm32-only.
 pub mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

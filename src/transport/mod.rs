@@ -1,28 +1,73 @@
-//! The thin transport: the browser WebSocket (subprotocol `xmpp`), one timer, randomness, and XEP-0156
-//! discovery. It feeds the sans-IO core and drains it; no protocol logic lives here.
+//! The thin transport: the browser WebSocket (subprotocol `xmpp`), one timer, randomness, and endpoint
+//! discovery. It feeds the sans-IO core ([`crate::xmpp::Client`]) and drains it; no protocol logic lives here.
 //!
-//! API used by the UI (implementation in progress):
+//! ```text
+//!   connect(options, on_event) ─▶ resolve URL ─▶ WebSocket "xmpp" ─open─▶ Client::new(fresh nonce, id seed)
+//!        server_url, or config.json,                 │ text message ─▶ handle_frame ─┐
+//!        or XEP-0156 host-meta(.json)                │ close/error  ─▶ handle_transport_closed
+//!                                                    │ timer        ─▶ handle_timeout ─┤
+//!   Session::send(cmd) ─▶ handle_command ────────────┼─────────────────────────────────┤
+//!                                                    ▼                                 ▼ drain:
+//!        frames ◀─ poll_transmit   ·   on_event(Core(ev)) ◀─ poll_event   ·   one setTimeout ◀─ poll_timeout
+//! ```
+//!
+//! Usage (the UI):
 //! ```text
 //! let session = transport::connect(options, move |ev: TransportEvent| { /* apply to the store */ });
 //! session.send(Command::SendMessage { .. })?;   // Result<(), CommandError>
 //! session.close();                              // polite close; dropping the Session also releases everything
 //! ```
+//!
+//! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
+//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`. A redirect
+//! (`<close see-other-uri/>`) is followed once, transparently: the UI sees a second `Connecting { url }`, never
+//! `Core(Event::Redirect)`. `on_event` is always called asynchronously (from a microtask, never from inside
+//! `connect`, `send` or `close`), so it may call `send`/`close` and may drop the `Session`.
+//!
+//! What this module does NOT do: no XML, no SASL, no retries or automatic reconnection after a lost
+//! connection (the UI decides), no storage of credentials, and no `ws://` to anything but this computer
+//! ([`url`]). Browser resources (socket handlers, the timer) are owned values, released when the session ends
+//! or the last `Session` clone is dropped; nothing is `forget()`-ed.
+//!
+//! [`url`] and [`discovery`] are pure and compile natively (tested by `cargo test`); the WebSocket part is
+//! wasm32-only.
+
+pub mod discovery;
+pub mod url;
+#[cfg(target_arch = "wasm32")]
+mod web;
+
+pub use url::{check_ws_url, is_loopback_url, is_secure_url};
+#[cfg(target_arch = "wasm32")]
+pub use web::{Session, connect};
 
 use crate::xmpp::jid::BareJid;
-use crate::xmpp::{Command, CommandError, Event};
+use crate::xmpp::Event;
 
-/// What the login form collected.
-#[derive(Debug, Clone)]
+/// What the login form collected. (`Debug` prints the password as `<redacted>`.)
+#[derive(Clone)]
 pub struct ConnectOptions {
     pub jid: BareJid,
     /// Used for this login only; never stored.
     pub password: String,
-    /// An explicit WebSocket URL ("Advanced → Server URL"); `None` = config.json / XEP-0156 discovery.
+    /// An explicit WebSocket URL ("Advanced → Server URL"); `None` (or blank) = config.json / XEP-0156
+    /// discovery.
     pub server_url: Option<String>,
 }
 
-/// Everything the transport reports to the UI.
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("jid", &self.jid)
+            .field("password", &"<redacted>")
+            .field("server_url", &self.server_url)
+            .finish()
+    }
+}
+
+/// Everything the transport reports to the UI. `Failed` and `Core(Event::Closed { .. })` are final.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // moved once per event; boxing `Core` would only make the UI's matches clumsier
 pub enum TransportEvent {
     /// Looking up the WebSocket endpoint for the domain.
     Discovering,
@@ -30,7 +75,7 @@ pub enum TransportEvent {
     Connecting { url: String },
     /// An event from the XMPP core.
     Core(Event),
-    /// The connection could not be made or was lost; final.
+    /// The connection could not be made; final. (A session that was up ends with `Core(Event::Closed)`.)
     Failed(TransportError),
 }
 
@@ -44,8 +89,11 @@ pub enum TransportError {
     NoEndpoint { domain: String },
     /// The WebSocket could not be opened or closed before the stream started.
     Unreachable { url: String },
-    /// The socket closed unexpectedly during the session.
+    /// The socket closed unexpectedly during the session. (Not emitted by the transport today: a lost
+    /// session ends with `Core(Event::Closed { error: Some(ClientError::ConnectionLost) })`.)
     ConnectionLost,
+    /// The server redirected us (`see-other-uri`) a second time; we follow one redirect only.
+    TooManyRedirects { url: String },
 }
 
 impl std::fmt::Display for TransportError {
@@ -61,23 +109,11 @@ impl std::fmt::Display for TransportError {
             }
             TransportError::Unreachable { url } => write!(f, "The server at {url} could not be reached."),
             TransportError::ConnectionLost => write!(f, "The connection to the server was lost."),
+            TransportError::TooManyRedirects { url } => {
+                write!(f, "The server redirected the connection more than once (last to {url}); giving up.")
+            }
         }
     }
 }
 
-/// A running session. Cloning shares it; dropping the last clone closes the socket and frees its callbacks.
-#[derive(Clone)]
-pub struct Session {}
-
-impl Session {
-    pub fn send(&self, _command: Command) -> Result<(), CommandError> {
-        Err(CommandError::NotOnline)
-    }
-
-    pub fn close(&self) {}
-}
-
-/// Starts discovery and connection; events arrive through `on_event` (always asynchronously).
-pub fn connect(_options: ConnectOptions, _on_event: impl Fn(TransportEvent) + 'static) -> Session {
-    Session {}
-}
+impl std::error::Error for TransportError {}
