@@ -14,6 +14,7 @@ if ! scripts/prosody.sh status >/dev/null 2>&1; then
   scripts/prosody.sh start
   started_prosody=1
 fi
+eval "$(scripts/prosody.sh env)"
 trunk_pid=""
 cleanup() {
   trap - EXIT INT TERM
@@ -38,12 +39,10 @@ done
 cat <<MSG
 
   Natter is running:   http://127.0.0.1:8080
-  XMPP server:         Prosody on ws://127.0.0.1:5280/xmpp-websocket (domain: localhost)
+  XMPP server:         Prosody on $NATTER_PROSODY_WS (domain: $NATTER_PROSODY_DOMAIN)
 
   Demo accounts (alice and bob are already contacts):
-    alice@localhost   password: alice-demo-pw
-    bob@localhost     password: bob-demo-pw
-    carol@localhost   password: carol-demo-pw
+$(for a in $NATTER_DEMO_ACCOUNTS; do printf '    %-18s password: %s\n' "${a%%:*}@$NATTER_PROSODY_DOMAIN" "${a#*:}"; done)
 
   Open the URL in two tabs (one private window), log in as alice and bob, and chat.
   Press Ctrl-C to stop.
