@@ -66,7 +66,7 @@ impl std::fmt::Debug for ConnectOptions {
 }
 
 /// Everything the transport reports to the UI. `Failed` and `Core(Event::Closed { .. })` are final.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)] // moved once per event; boxing `Core` would only make the UI's matches clumsier
 pub enum TransportEvent {
     /// Looking up the WebSocket endpoint for the domain.

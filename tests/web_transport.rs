@@ -1,0 +1,290 @@
+//! Browser tests of the web-sys transport against the real Prosody on loopback (`scripts/prosody.sh start`).
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_transport`
+//! (the runner comes from `.cargo/config.toml`; Chromium flags from `webdriver.json`).
+//!
+//! Every wait is "until this event arrives, at most N seconds"; on a timeout the test fails listing the events
+//! it saw. The server URL and passwords come from `scripts/prosody.sh env` at build time when exported,
+//! else from the demo defaults.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use futures::channel::mpsc::{UnboundedReceiver, unbounded};
+use futures::future::{Either, select};
+use futures::StreamExt;
+use natter::transport::{ConnectOptions, Session, TransportError, TransportEvent, connect, discovery};
+use natter::xmpp::jid::BareJid;
+use natter::xmpp::{ClientError, Command, CommandError, Event};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const WS_URL: &str = match option_env!("NATTER_PROSODY_WS") {
+    Some(url) => url,
+    None => "ws://127.0.0.1:5280/xmpp-websocket",
+};
+const DOMAIN: &str = match option_env!("NATTER_PROSODY_DOMAIN") {
+    Some(d) => d,
+    None => "localhost",
+};
+const ALICE_PW: &str = match option_env!("NATTER_DEMO_ALICE_PASSWORD") {
+    Some(p) => p,
+    None => "alice-demo-pw",
+};
+const BOB_PW: &str = match option_env!("NATTER_DEMO_BOB_PASSWORD") {
+    Some(p) => p,
+    None => "bob-demo-pw",
+};
+
+/// Longest wait for any one expected event (a login on loopback takes ~10 ms; this only bounds failures).
+const WAIT: Duration = Duration::from_secs(15);
+
+fn jid(local: &str) -> BareJid {
+    BareJid::parse(&format!("{local}@{DOMAIN}")).expect("valid test JID")
+}
+
+/// A connection under test: its session and everything it reported, in order.
+struct Probe {
+    name: &'static str,
+    session: Option<Session>,
+    rx: UnboundedReceiver<TransportEvent>,
+    seen: Vec<TransportEvent>,
+}
+
+impl Probe {
+    fn start(name: &'static str, local: &str, password: &str, server_url: Option<&str>) -> Probe {
+        let (tx, rx) = unbounded();
+        let options = ConnectOptions {
+            jid: jid(local),
+            password: password.to_owned(),
+            server_url: server_url.map(str::to_owned),
+        };
+        let session = connect(options, move |event| {
+            let _ = tx.unbounded_send(event);
+        });
+        Probe { name, session: Some(session), rx, seen: Vec::new() }
+    }
+
+    fn session(&self) -> &Session {
+        self.session.as_ref().expect("session not dropped yet")
+    }
+
+    /// Waits for the first event (after those already consumed) that `pred` accepts; returns it.
+    async fn expect(&mut self, what: &str, pred: impl Fn(&TransportEvent) -> bool) -> TransportEvent {
+        let deadline = web_time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(web_time::Instant::now());
+            match select(self.rx.next(), Box::pin(sleep(left))).await {
+                Either::Left((Some(event), _)) => {
+                    self.seen.push(event.clone());
+                    if pred(&event) {
+                        return event;
+                    }
+                }
+                Either::Left((None, _)) => {
+                    panic!("{}: event stream ended while waiting for {what}; saw {:#?}", self.name, self.seen)
+                }
+                Either::Right(_) => panic!("{}: no {what} within {WAIT:?}; saw {:#?}", self.name, self.seen),
+            }
+        }
+    }
+
+    async fn online(&mut self) {
+        self.expect("Online", |e| matches!(e, TransportEvent::Core(Event::Online { .. }))).await;
+    }
+
+    /// Waits for the final event (`Failed` or `Core(Closed)`).
+    async fn finished(&mut self) -> TransportEvent {
+        self.expect("a final event", |e| {
+            matches!(e, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }))
+        })
+        .await
+    }
+
+    /// Waits until `on_event` has been dropped (the channel ends), keeping what was delivered before.
+    async fn ended(&mut self) {
+        loop {
+            match select(self.rx.next(), Box::pin(sleep(WAIT))).await {
+                Either::Left((Some(event), _)) => self.seen.push(event),
+                Either::Left((None, _)) => return,
+                Either::Right(_) => panic!("{}: on_event still alive after {WAIT:?}; saw {:#?}", self.name, self.seen),
+            }
+        }
+    }
+
+    /// Asserts nothing more arrives for a short while (only used after a final event).
+    async fn quiet(&mut self) {
+        match select(self.rx.next(), Box::pin(sleep(Duration::from_millis(300)))).await {
+            Either::Left((Some(event), _)) => {
+                panic!("{}: event after the final one: {event:?}; saw {:#?}", self.name, self.seen)
+            }
+            Either::Left((None, _)) | Either::Right(_) => {}
+        }
+    }
+}
+
+/// Resolves after `d` (a setTimeout wrapped in a Promise).
+async fn sleep(d: Duration) {
+    let ms = i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        web_sys::window()
+            .expect("window")
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .expect("setTimeout");
+    });
+    JsFuture::from(promise).await.expect("timer promise");
+}
+
+fn is_final(e: &TransportEvent) -> bool {
+    matches!(e, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }))
+}
+
+#[wasm_bindgen_test]
+async fn alice_logs_in_sees_bob_and_closes_politely() {
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    let first = alice.expect("Connecting", |_| true).await;
+    assert!(matches!(&first, TransportEvent::Connecting { url } if url == WS_URL), "first event: {first:?}");
+    assert_eq!(alice.session().send(Command::SendMessage { to: jid("bob"), body: "early".into() }), Err(CommandError::NotOnline));
+
+    alice.online().await;
+    let roster_has_bob = alice.seen.iter().any(|e| match e {
+        TransportEvent::Core(Event::Roster { items, .. }) => items.iter().any(|i| i.jid == jid("bob")),
+        _ => false,
+    });
+    assert!(roster_has_bob, "no roster with bob before Online; saw {:#?}", alice.seen);
+    assert!(!alice.seen.iter().any(is_final), "a final event before Online: {:#?}", alice.seen);
+
+    alice.session().close();
+    let last = alice.finished().await;
+    assert!(matches!(last, TransportEvent::Core(Event::Closed { error: None })), "last: {last:?}");
+    assert!(alice.session().is_finished());
+    assert_eq!(alice.session().send(Command::SendMessage { to: jid("bob"), body: "late".into() }), Err(CommandError::NotOnline));
+    alice.session().close(); // a second close does nothing
+    alice.quiet().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_message_from_alice_arrives_at_bob() {
+    let mut bob = Probe::start("bob", "bob", BOB_PW, Some(WS_URL));
+    bob.online().await;
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+
+    let body = format!("hello bob, from the browser test {}", js_sys::Math::random());
+    alice.session().send(Command::SendMessage { to: jid("bob"), body: body.clone() }).expect("send");
+    let sent = alice.expect("MessageSent", |e| matches!(e, TransportEvent::Core(Event::MessageSent(_)))).await;
+    assert!(matches!(&sent, TransportEvent::Core(Event::MessageSent(m)) if m.body(None) == Some(body.as_str())));
+
+    let got = bob
+        .expect("the message", |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())))
+        .await;
+    let TransportEvent::Core(Event::Message(m)) = got else { unreachable!() };
+    assert_eq!(m.from.as_ref().map(|j| j.bare().clone()), Some(jid("alice")));
+
+    alice.session().close();
+    bob.session().close();
+    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_last_session_closes_the_connection() {
+    let mut bob = Probe::start("bob", "bob", BOB_PW, Some(WS_URL));
+    bob.online().await;
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    let alice_online = |e: &TransportEvent| {
+        matches!(e, TransportEvent::Core(Event::ContactPresence { jid: j, presence: Some(_) }) if *j == jid("alice"))
+    };
+    if !bob.seen.iter().any(alice_online) {
+        bob.expect("alice's presence", alice_online).await;
+    }
+
+    let clone = alice.session().clone();
+    drop(clone); // not the last one: nothing happens
+    alice.session = None; // the last one: the socket closes (after a <close/>)
+    bob.expect("alice going offline", |e| {
+        matches!(e, TransportEvent::Core(Event::ContactPresence { jid: j, presence: None }) if *j == jid("alice"))
+    })
+    .await;
+    // Alice's callbacks went with her session: her channel ends (what it still holds was delivered before).
+    alice.ended().await;
+
+    bob.session().close();
+    assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_password_ends_in_auth_failed() {
+    let mut alice = Probe::start("alice (wrong password)", "alice", "not-the-password", Some(WS_URL));
+    let last = alice.finished().await;
+    assert!(
+        matches!(last, TransportEvent::Core(Event::Closed { error: Some(ClientError::AuthFailed { .. }) })),
+        "last: {last:?}; saw {:#?}",
+        alice.seen
+    );
+    alice.quiet().await;
+}
+
+#[wasm_bindgen_test]
+async fn ws_to_another_host_is_refused_before_connecting() {
+    let mut p = Probe::start("insecure", "alice", ALICE_PW, Some("ws://example.org/xmpp-websocket"));
+    let first = p.expect("an event", |_| true).await;
+    let url = "ws://example.org/xmpp-websocket".to_owned();
+    assert_eq!(first, TransportEvent::Failed(TransportError::InsecureUrl { url }));
+    p.quiet().await;
+
+    let mut p = Probe::start("invalid", "alice", ALICE_PW, Some("http://127.0.0.1:5280/xmpp-websocket"));
+    let first = p.expect("an event", |_| true).await;
+    assert!(matches!(first, TransportEvent::Failed(TransportError::InvalidUrl { .. })), "{first:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_port_is_unreachable() {
+    let url = "ws://127.0.0.1:1/";
+    let mut p = Probe::start("closed port", "alice", ALICE_PW, Some(url));
+    let last = p.finished().await;
+    assert!(matches!(&last, TransportEvent::Failed(TransportError::Unreachable { url: u }) if u == url), "{last:?}");
+    assert!(matches!(p.seen.first(), Some(TransportEvent::Connecting { .. })), "{:#?}", p.seen);
+    p.quiet().await;
+}
+
+#[wasm_bindgen_test]
+async fn closing_while_connecting_cancels_with_closed() {
+    let mut p = Probe::start("cancelled", "alice", ALICE_PW, Some(WS_URL));
+    p.session().close(); // before the socket even exists
+    let last = p.finished().await;
+    assert!(matches!(last, TransportEvent::Core(Event::Closed { error: None })), "{last:?}");
+    p.quiet().await;
+}
+
+#[wasm_bindgen_test]
+async fn discovery_without_config_or_host_meta_finds_no_endpoint() {
+    // The test page has no config.json (404) and https://localhost/ has no server: nothing to find.
+    let mut p = Probe::start("discovery", "alice", ALICE_PW, None);
+    let first = p.expect("Discovering", |_| true).await;
+    assert!(matches!(first, TransportEvent::Discovering), "{first:?}");
+    let last = p.finished().await;
+    assert!(
+        matches!(&last, TransportEvent::Failed(TransportError::NoEndpoint { domain }) if domain == DOMAIN),
+        "{last:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_real_host_meta_documents_parse() {
+    // Prosody serves XEP-0156 over plain http on loopback (discovery itself only asks https://{domain}), so
+    // fetch its documents here and check the parsers find the WebSocket endpoint in both formats.
+    let base = WS_URL.replace("ws://", "http://").replace("/xmpp-websocket", "");
+    let get = |url: String| async move {
+        let response = gloo_net::http::Request::get(&url).send().await.expect("fetch host-meta");
+        assert!(response.ok(), "{url}: HTTP {}", response.status());
+        response.text().await.expect("body")
+    };
+    let json = get(format!("{base}/.well-known/host-meta.json")).await;
+    assert_eq!(discovery::host_meta_json_websockets(&json), [WS_URL], "{json}");
+    let xml = get(format!("{base}/.well-known/host-meta")).await;
+    assert_eq!(discovery::host_meta_xml_websockets(&xml), [WS_URL], "{xml}");
+}
