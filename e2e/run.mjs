@@ -1,0 +1,229 @@
+// The end-to-end suite: the release build (dist/) served as static files, driven in headless Chromium like a
+// person would, against the real Prosody the scripts start and a scripted peer (examples/peer.rs).
+//
+//   scripts/prosody.sh start; eval "$(scripts/prosody.sh env)"
+//   PATH=$PWD/node_modules/.bin:$PATH TRUNK_SKIP_VERSION_CHECK=true trunk build --release
+//   node e2e/run.mjs [FILTER]        FILTER: run only tests whose name contains it
+//
+// Runs e2e/tests/*.mjs in name order, one fresh browser context per test. A console error, an uncaught page
+// error or a dialog (alert) fails the test. Prints one line per test and finally `e2e: N passed, M failed`;
+// exits non-zero on any failure. Always stops what it started: peers, the static server, the browser.
+
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { tests, Peer, adduser, screenshot } from './harness.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const TEST_TIMEOUT = 90_000;
+const filter = process.argv[2];
+
+function die(msg) {
+  console.error(`e2e: ${msg}`);
+  process.exit(1);
+}
+
+// ---- preconditions: check before starting anything ----
+const env = {
+  ws: process.env.NATTER_PROSODY_WS,
+  domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost',
+  alicePassword: process.env.NATTER_DEMO_ALICE_PASSWORD || 'alice-demo-pw',
+  bobPassword: process.env.NATTER_DEMO_BOB_PASSWORD || 'bob-demo-pw',
+  carolPassword: process.env.NATTER_DEMO_CAROL_PASSWORD || 'carol-demo-pw',
+};
+if (!env.ws) {
+  die('NATTER_PROSODY_WS is not set. Start the server and load its environment first:\n' +
+    '  scripts/prosody.sh start && eval "$(scripts/prosody.sh env)"   (scripts/test.sh does this)');
+}
+if (!existsSync(path.join(dist, 'index.html'))) {
+  die(`${path.relative(root, dist)}/index.html is missing: build the app first (trunk build --release).`);
+}
+const chromiumPath = process.env.NATTER_CHROMIUM || '/usr/bin/chromium';
+if (!existsSync(chromiumPath)) die(`no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
+
+// ---- what we start, and how it is stopped ----
+let server;
+let browser;
+const livePeers = new Set();
+let cleaning;
+async function cleanup() {
+  cleaning ??= (async () => {
+    await Promise.allSettled([...livePeers].map((p) => p.stop()));
+    if (browser) await browser.close().catch(() => {});
+    if (server) await new Promise((r) => server.close(r));
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => cleanup().finally(() => process.exit(130)));
+}
+
+// ---- the scripted peer, built once ----
+function buildPeer() {
+  if (process.env.NATTER_E2E_PEER) return Promise.resolve(process.env.NATTER_E2E_PEER);
+  return new Promise((resolve, reject) => {
+    const cargo = spawn('cargo', ['build', '--quiet', '--example', 'peer', '--message-format=json'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    cargo.stdout.on('data', (d) => (out += d));
+    cargo.on('error', reject);
+    cargo.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`cargo build --example peer failed (exit ${code})`));
+      for (const line of out.split('\n')) {
+        try {
+          const m = JSON.parse(line);
+          if (m.reason === 'compiler-artifact' && m.target?.name === 'peer' && m.executable) return resolve(m.executable);
+        } catch {}
+      }
+      reject(new Error('cargo build --example peer did not report the executable'));
+    });
+  });
+}
+
+// ---- a tiny static server for dist/ ----
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function serve() {
+  const s = http.createServer((req, res) => {
+    let rel;
+    try {
+      rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    let file = path.join(dist, path.normalize(rel));
+    if (!file.startsWith(dist + path.sep) && file !== dist) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      const st = statSync(file);
+      res.writeHead(200, {
+        'Content-Type': MIME[path.extname(file)] || 'application/octet-stream',
+        'Content-Length': st.size,
+        'Cache-Control': 'no-store',
+      });
+      if (req.method === 'HEAD') return res.end();
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+// ---- run ----
+let passed = 0;
+let failed = 0;
+try {
+  const files = readdirSync(path.join(root, 'e2e/tests')).filter((f) => f.endsWith('.mjs')).sort();
+  for (const f of files) await import(pathToFileURL(path.join(root, 'e2e/tests', f)).href);
+  const selected = tests.filter((t) => !filter || t.name.includes(filter));
+  if (selected.length === 0) die(`no tests${filter ? ` match "${filter}"` : ''}`);
+
+  const peerBin = await buildPeer();
+  server = await serve();
+  const baseURL = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+    ],
+  });
+  console.log(`e2e: ${selected.length} tests, app at ${baseURL}, server ${env.ws}`);
+
+  for (const [i, t] of selected.entries()) {
+    const lines = [];
+    const log = (...a) => lines.push(a.join(' '));
+    const problems = [];
+    const peers = [];
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
+      else if (m.type() === 'warning') log(`console warning: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('dialog', (d) => {
+      problems.push(`unexpected ${d.type()} dialog: ${d.message()}`);
+      d.dismiss().catch(() => {});
+    });
+    const ctx = {
+      page,
+      context,
+      baseURL,
+      env,
+      log,
+      peer(opts) {
+        const p = new Peer(peerBin, { ws: env.ws, ...opts }, log);
+        peers.push(p);
+        livePeers.add(p);
+        p.exited.then(() => livePeers.delete(p));
+        return p;
+      },
+      adduser: (prefix = 'e2e') => adduser(root, prefix, env.domain),
+      shot: (name) => screenshot(root, page, name),
+    };
+
+    const started = Date.now();
+    let error;
+    let timer;
+    try {
+      await Promise.race([
+        t.fn(ctx),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`test timed out after ${TEST_TIMEOUT} ms`)), TEST_TIMEOUT))),
+      ]);
+    } catch (e) {
+      error = e;
+    } finally {
+      clearTimeout(timer);
+    }
+    await context.close().catch(() => {});
+    await Promise.allSettled(peers.map((p) => p.stop()));
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (!error && problems.length === 0) {
+      passed++;
+      console.log(`ok   ${i + 1} ${t.name} (${secs}s)`);
+    } else {
+      failed++;
+      console.log(`FAIL ${i + 1} ${t.name} (${secs}s)`);
+      if (error) console.log(`     ${String(error.stack || error).split('\n').slice(0, 6).join('\n     ')}`);
+      for (const p of problems) console.log(`     ${p}`);
+      for (const l of lines.slice(-40)) console.log(`     | ${l}`);
+    }
+  }
+} catch (e) {
+  failed++;
+  console.log(`FAIL runner: ${e.stack || e}`);
+} finally {
+  await cleanup();
+}
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
