@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { tests, Peer, adduser, screenshot } from './harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
+const dist = path.resolve(process.env.NATTER_E2E_DIST || path.join(root, 'dist')); // NATTER_E2E_DIST: serve another build
 const TEST_TIMEOUT = 90_000;
 const filter = process.argv[2];
 

@@ -1,4 +1,5 @@
 // A new account asks to see Alice's presence; Alice approves in the UI; the peer learns it was approved.
+import assert from 'node:assert/strict';
 import { test, logInAndWait } from '../harness.mjs';
 
 test('subscription: a request shows with Approve, approving reaches the peer', async ({ page, baseURL, env, peer, adduser }) => {
@@ -14,6 +15,8 @@ test('subscription: a request shows with Approve, approving reaches the peer', a
   await request.getByText('wants to see', { exact: false }).waitFor();
   await request.getByRole('button', { name: 'Deny', exact: false }).waitFor();
   const approve = request.getByRole('button', { name: /^Approve/ });
+  // Nothing approved the request before the click.
+  assert.equal(stranger.events.filter((e) => e.event === 'subscription_approved').length, 0, 'not approved before the click');
   await approve.click();
 
   await stranger.waitFor((e) => e.event === 'subscription_approved' && e.from === alice, 'the approval from alice');
