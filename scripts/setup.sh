@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 WASM_PACK_VERSION=0.15.1
-APT_PACKAGES=(prosody ejabberd chromium chromium-driver)
+APT_PACKAGES=(prosody ejabberd chromium chromium-driver brotli)
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
