@@ -1,2 +1,70 @@
-//! UI (in progress)
-pub fn mount() {}
+//! The Leptos user interface: a login screen and a two-pane chat screen.
+//!
+//! - [`model`]: plain data and decisions (sorting, grouping, unread, bounce matching, links) — no signals.
+//! - [`state`]: the one store, [`state::apply`] (the only place transport events change it) and the
+//!   [`state::SessionHandle`] components send commands through.
+//! - [`login`], [`sidebar`], [`conversation`], [`dialogs`]: thin components that read store fields and call
+//!   the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
+//!
+//! What this module does not do: speak XMPP, touch sockets, or store the password.
+
+pub mod conversation;
+pub mod dialogs;
+pub mod login;
+pub mod model;
+pub mod sidebar;
+pub mod state;
+
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+use state::{AppState, AppStateStoreFields, Connection, SessionHandle};
+
+/// Mounts the app into `<body>`.
+pub fn mount() {
+    leptos::mount::mount_to_body(App);
+}
+
+/// The whole app: creates the store and the session handle, and provides both as context.
+#[component]
+pub fn App() -> impl IntoView {
+    let store = Store::new(AppState::default());
+    provide_context(store);
+    provide_context(SessionHandle::new());
+    provide_context(login::LoginForm::new());
+    view! { <Screens /> }
+}
+
+/// The login screen until a session is up, then the chat screen (which stays, offline, if it drops).
+#[component]
+pub fn Screens() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let on_main =
+        Memo::new(move |_| matches!(store.connection().get(), Connection::Online | Connection::Offline { .. }));
+    move || {
+        if on_main.get() {
+            view! { <sidebar::MainScreen /> }.into_any()
+        } else {
+            view! { <login::LoginScreen /> }.into_any()
+        }
+    }
+}
+
+/// Keeps the document title telling how many messages are unread: "(3) Natter" (while the chat screen is up).
+pub fn unread_title(store: Store<AppState>) {
+    let total = Memo::new(move |_| store.contacts().with(|c| c.values().map(|c| c.unread).sum::<u32>()));
+    Effect::new(move |_| {
+        let title = match total.get() {
+            0 => "Natter".to_owned(),
+            n => format!("({n}) Natter"),
+        };
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(&title);
+        }
+    });
+    on_cleanup(|| {
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title("Natter");
+        }
+    });
+}

@@ -1,0 +1,362 @@
+//! The right pane: the open conversation's header, transcript and composer.
+//!
+//! The transcript is a keyed `<For>` over the conversation's messages (`role="log"`, announced politely).
+//! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
+//! never HTML strings. New messages scroll into view while the reader is at the bottom; once they have
+//! scrolled up, a "New messages" button appears instead.
+
+use leptos::prelude::*;
+use reactive_stores::{Field, Store};
+use wasm_bindgen::JsCast;
+
+use super::dialogs::{DialogMode, DialogState};
+use super::model::{self, ChatMessage, Contact, Segment};
+use super::state::{self, AppState, AppStateStoreFields, ChatMessageStoreFields, ContactStoreFields, Conversation, ConversationStoreFields, NoticeKind, SessionHandle};
+use crate::xmpp::Command;
+use crate::xmpp::jid::BareJid;
+
+/// How close to the bottom (in CSS pixels) still counts as "reading the newest messages".
+const BOTTOM_SLACK: i32 = 48;
+
+#[component]
+pub fn ConversationPane() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    move || match store.selected().get() {
+        Some(jid) => view! { <ConversationView jid /> }.into_any(),
+        None => view! {
+            <div class="empty-pane">
+                <div class="empty-art" aria-hidden="true"></div>
+                <h2>"No conversation open"</h2>
+                <p>"Choose a contact to start chatting."</p>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+pub fn ConversationView(jid: BareJid) -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let dialog = use_context::<RwSignal<Option<DialogState>>>();
+    state::ensure_conversation(store, &jid);
+    let contact: Field<Contact> = store.contacts().at_key(jid.clone()).into();
+    let conv: Field<Conversation> = store.conversations().at_key(jid.clone()).into();
+
+    let jid_text = jid.to_string();
+    let name = {
+        let fallback = jid_text.clone();
+        Memo::new(move |_| contact.try_with(Contact::display_name).unwrap_or_else(|| fallback.clone()))
+    };
+    let presence = Memo::new(move |_| contact.presence().try_get().flatten());
+    let in_roster = Memo::new(move |_| contact.in_roster().try_get().unwrap_or(false));
+    let presence_text = move || {
+        presence.with(|p| {
+            let label = model::presence_label(p.as_ref());
+            let mut s = String::with_capacity(32);
+            let mut chars = label.chars();
+            if let Some(c) = chars.next() {
+                s.extend(c.to_uppercase());
+                s.push_str(chars.as_str());
+            }
+            if let Some(status) = p.as_ref().and_then(|p| p.status.as_deref()).filter(|s| !s.trim().is_empty()) {
+                s.push_str(" — ");
+                s.push_str(status);
+            }
+            s
+        })
+    };
+
+    let log_ref = NodeRef::<leptos::html::Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(0usize);
+    let count = Memo::new(move |_| conv.messages().try_with(Vec::len).unwrap_or(0));
+
+    let scroll_to_bottom = move |smooth: bool| {
+        let Some(window) = web_sys::window() else { return };
+        let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+            // The conversation may be gone by the next frame (another one was opened).
+            if let Some(el) = log_ref.try_get_untracked().flatten() {
+                // The stylesheet makes this smooth unless the person prefers reduced motion.
+                el.class_list().toggle_with_force("instant", !smooth).ok();
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+        let _ = window.request_animation_frame(cb.unchecked_ref());
+    };
+    Effect::new(move |prev: Option<usize>| {
+        let n = count.get();
+        match prev {
+            None => scroll_to_bottom(false),
+            Some(prev) if n > prev => {
+                let mine = conv.messages().with_untracked(|m| m.last().is_some_and(|m| m.from_me));
+                if at_bottom.get_untracked() || mine {
+                    scroll_to_bottom(true);
+                } else {
+                    unseen.update(|u| *u += n - prev);
+                }
+            }
+            Some(_) => {}
+        }
+        n
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = log_ref.get_untracked() {
+            let el: &web_sys::Element = el.as_ref();
+            let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
+            if bottom != at_bottom.get_untracked() {
+                at_bottom.set(bottom);
+            }
+            if bottom && unseen.get_untracked() > 0 {
+                unseen.set(0);
+            }
+        }
+    };
+
+    let text_ref = NodeRef::<leptos::html::Textarea>::new();
+    let send = {
+        let jid = jid.clone();
+        move || {
+            let Some(el) = text_ref.get_untracked() else { return };
+            let body = el.value();
+            if body.trim().is_empty() {
+                return;
+            }
+            let body = body.trim_end().to_owned();
+            match session.send(Command::SendMessage { to: jid.clone(), body }) {
+                Ok(()) => {
+                    el.set_value("");
+                    conv.draft().set(String::new());
+                    if conv.send_error().with_untracked(Option::is_some) {
+                        conv.send_error().set(None);
+                    }
+                    at_bottom.set(true);
+                    unseen.set(0);
+                }
+                Err(e) => conv.send_error().set(Some(model::sentence(&e.to_string()))),
+            }
+        }
+    };
+    let send_key = send.clone();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() && !ev.alt_key() {
+            ev.prevent_default();
+            send_key();
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send();
+        if let Some(el) = text_ref.get_untracked() {
+            let _ = el.focus();
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        conv.draft().set(event_target_value(&ev));
+        if conv.send_error().with_untracked(Option::is_some) {
+            conv.send_error().set(None);
+        }
+    };
+
+    let open_dialog = {
+        let jid = jid.clone();
+        move |mode: DialogMode| {
+            if let Some(d) = dialog {
+                d.set(Some(DialogState { jid: jid.clone(), mode }));
+            }
+        }
+    };
+    let (rename, remove) = (open_dialog.clone(), open_dialog);
+    let add_stranger = {
+        let jid = jid.clone();
+        move |_| {
+            let cmd = Command::AddContact { jid: jid.clone(), name: None, groups: Vec::new() };
+            match session.send(cmd) {
+                Ok(()) => state::notify(store, NoticeKind::Info, format!("Asked {} to share their presence with you.", jid)),
+                Err(e) => state::notify(store, NoticeKind::Error, model::sentence(&format!("could not add {jid}: {e}"))),
+            }
+        }
+    };
+    let hue = model::hue_class(&jid);
+    // Restore what was typed here before (set once: a `prop:value` is applied late and could undo typing).
+    let initial_draft = conv.draft().try_get_untracked().unwrap_or_default();
+    Effect::new(move |_| {
+        if let Some(el) = text_ref.get()
+            && !initial_draft.is_empty()
+            && el.value().is_empty()
+        {
+            el.set_value(&initial_draft);
+        }
+    });
+
+    view! {
+        <section class="conversation" aria-labelledby="conversation-title">
+            <header class="conversation-header">
+                <button
+                    type="button"
+                    class="button ghost back"
+                    on:click=move |_| store.selected().set(None)
+                >
+                    <span aria-hidden="true">"← "</span>
+                    "Back"
+                </button>
+                <span class=format!("avatar large {hue}") aria-hidden="true">
+                    {move || model::initial(&name.get())}
+                    <span class=move || format!("dot {}", presence.with(|p| model::presence_class(p.as_ref())))></span>
+                </span>
+                <div class="conversation-title">
+                    <h2 id="conversation-title">{move || name.get()}</h2>
+                    <p class="conversation-sub">
+                        <span class="conversation-jid">{jid_text.clone()}</span>
+                        <span aria-hidden="true">" · "</span>
+                        <span class="conversation-presence">{presence_text}</span>
+                    </p>
+                </div>
+                <div class="conversation-actions">
+                    <Show
+                        when=move || in_roster.get()
+                        fallback=move || {
+                            let add = add_stranger.clone();
+                            view! {
+                                <button type="button" class="button small" on:click=add>"Add to contacts"</button>
+                            }
+                        }
+                    >
+                        {
+                            let (rename, remove) = (rename.clone(), remove.clone());
+                            view! {
+                                <button type="button" class="button ghost small" aria-haspopup="dialog" on:click=move |_| rename(DialogMode::Rename)>
+                                    "Rename"
+                                </button>
+                                <button type="button" class="button ghost small danger" aria-haspopup="dialog" on:click=move |_| remove(DialogMode::ConfirmRemove)>
+                                    "Remove"
+                                </button>
+                            }
+                        }
+                    </Show>
+                </div>
+            </header>
+            <div class="transcript-wrap">
+                <div
+                    class="transcript"
+                    role="log"
+                    aria-live="polite"
+                    aria-relevant="additions"
+                    aria-label=move || format!("Messages with {}", name.get())
+                    tabindex="0"
+                    node_ref=log_ref
+                    on:scroll=on_scroll
+                >
+                    <Show when=move || { count.get() == 0 }>
+                        <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
+                    </Show>
+                    <ol class="messages">
+                        <For each=move || conv.messages() key=|m| m.seq().get_untracked() let:message>
+                            <MessageRow message=message />
+                        </For>
+                    </ol>
+                </div>
+                <Show when=move || { unseen.get() > 0 }>
+                    <button type="button" class="jump" on:click=move |_| {
+                        unseen.set(0);
+                        scroll_to_bottom(true);
+                    }>
+                        <span aria-hidden="true">"↓ "</span>
+                        "New messages"
+                        <span class="jump-count">{move || format!(" ({})", unseen.get())}</span>
+                    </button>
+                </Show>
+            </div>
+            <form class="composer" on:submit=on_submit>
+                <label class="visually-hidden" for="composer">"Message"</label>
+                <textarea
+                    id="composer"
+                    class="composer-input"
+                    rows="1"
+                    placeholder=move || format!("Message {}", name.get())
+                    node_ref=text_ref
+                    aria-invalid=move || conv.send_error().try_with(|e| e.is_some().then_some("true")).flatten()
+                    aria-describedby="composer-hint composer-error"
+                    on:keydown=on_keydown
+                    on:input=on_input
+                ></textarea>
+                <button type="submit" class="button primary send">"Send"</button>
+                <p id="composer-hint" class="visually-hidden">"Enter sends, Shift+Enter starts a new line."</p>
+                <p id="composer-error" class="composer-error" role="alert">
+                    {move || conv.send_error().try_get().flatten()}
+                </p>
+            </form>
+        </section>
+    }
+}
+
+/// One message: sender, time and text (or a `/me` action), and why it failed when it did.
+#[component]
+pub fn MessageRow(#[prop(into)] message: Field<ChatMessage>) -> impl IntoView {
+    let Some(m) = message.try_get_untracked() else { return ().into_any() };
+    let error = move || message.error().try_get().flatten();
+    let classes = move || {
+        let mut c = String::from("message");
+        if m.from_me {
+            c.push_str(" from-me");
+        }
+        if m.continued {
+            c.push_str(" continued");
+        }
+        if m.is_me_action {
+            c.push_str(" action");
+        }
+        if message.error().try_with(Option::is_some).unwrap_or(false) {
+            c.push_str(" failed");
+        }
+        c
+    };
+    let body = if m.body.is_empty() {
+        None
+    } else if m.is_me_action {
+        Some(
+            view! {
+                <p class="message-body">
+                    <span aria-hidden="true">"* "</span>
+                    <span class="action-sender">{m.sender.clone()}</span>
+                    " "
+                    {render_text(&m.body)}
+                </p>
+            }
+            .into_any(),
+        )
+    } else {
+        Some(view! { <p class="message-body">{render_text(&m.body)}</p> }.into_any())
+    };
+    view! {
+        <li class=classes>
+            <p class="message-meta" class:visually-hidden=m.continued>
+                <span class="message-sender">{m.sender.clone()}</span>
+                " "
+                <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>
+            </p>
+            {body}
+            {move || error().map(|e| view! {
+                <p class="message-error">
+                    <span class="message-error-icon" aria-hidden="true">"!"</span>
+                    {e}
+                </p>
+            })}
+        </li>
+    }
+    .into_any()
+}
+
+/// Message text as text nodes, with `http(s)` links as anchors that open in a new tab without an opener.
+pub fn render_text(text: &str) -> impl IntoView + use<> {
+    model::linkify(text)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.into_any(),
+            Segment::Link(url) => {
+                let href = url.clone();
+                view! { <a href=href rel="noopener noreferrer" target="_blank">{url}</a> }.into_any()
+            }
+        })
+        .collect_view()
+}

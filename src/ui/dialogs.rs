@@ -1,0 +1,161 @@
+//! The contact dialog: rename a contact, or remove it after confirming. A native modal `<dialog>`, so focus
+//! stays inside while it is open, Escape closes it, and focus returns to what opened it.
+
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+use super::model::{self, Contact};
+use super::state::{AppState, AppStateStoreFields, SessionHandle};
+use crate::xmpp::Command;
+use crate::xmpp::jid::BareJid;
+
+/// What the dialog shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialogMode {
+    /// Rename field plus a way to remove (opened from a roster row).
+    Menu,
+    Rename,
+    ConfirmRemove,
+}
+
+/// Which contact the dialog is about, and what it shows. `None` in context = closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogState {
+    pub jid: BareJid,
+    pub mode: DialogMode,
+}
+
+#[component]
+pub fn ContactDialog() -> impl IntoView {
+    let dialog = expect_context::<RwSignal<Option<DialogState>>>();
+    let el = NodeRef::<leptos::html::Dialog>::new();
+    Effect::new(move |_| {
+        let open = dialog.with(Option::is_some);
+        if let Some(el) = el.get() {
+            if open && !el.open() {
+                let _ = el.show_modal();
+            } else if !open && el.open() {
+                el.close();
+            }
+        }
+    });
+    view! {
+        <dialog
+            class="dialog"
+            node_ref=el
+            aria-labelledby="dialog-title"
+            on:close=move |_| dialog.set(None)
+            on:click=move |ev| {
+                // A click on the backdrop (the dialog element itself, outside its content) closes it.
+                if let (Some(target), Some(el)) = (ev.target(), el.get_untracked()) {
+                    let el: &web_sys::EventTarget = el.as_ref();
+                    if target == *el {
+                        dialog.set(None);
+                    }
+                }
+            }
+        >
+            {move || dialog.get().map(|state| view! { <DialogBody state /> })}
+        </dialog>
+    }
+}
+
+#[component]
+fn DialogBody(state: DialogState) -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let dialog = expect_context::<RwSignal<Option<DialogState>>>();
+    let DialogState { jid, mode } = state;
+    let contact = store.contacts().with_untracked(|c| c.get(&jid).cloned());
+    let name = contact.as_ref().map(Contact::display_name).unwrap_or_else(|| jid.to_string());
+    let current_name = contact.as_ref().and_then(|c| c.name.clone()).unwrap_or_default();
+    let new_name = RwSignal::new(current_name);
+    let error = RwSignal::new(None::<String>);
+    let focus_ref = NodeRef::<leptos::html::Input>::new();
+    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(input) = focus_ref.get() {
+            let _ = input.focus();
+            input.select();
+        } else if let Some(button) = cancel_ref.get() {
+            let _ = button.focus();
+        }
+    });
+    let close = move |_| dialog.set(None);
+
+    let rename = {
+        let jid = jid.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let typed = new_name.get_untracked().trim().to_owned();
+            let name = (!typed.is_empty()).then_some(typed);
+            match session.send(Command::RenameContact { jid: jid.clone(), name }) {
+                Ok(()) => dialog.set(None),
+                Err(e) => error.set(Some(model::sentence(&e.to_string()))),
+            }
+        }
+    };
+    let remove = {
+        let jid = jid.clone();
+        move |_| match session.send(Command::RemoveContact { jid: jid.clone() }) {
+            Ok(()) => dialog.set(None),
+            Err(e) => error.set(Some(model::sentence(&e.to_string()))),
+        }
+    };
+    let ask_remove = {
+        let jid = jid.clone();
+        move |_| dialog.set(Some(DialogState { jid: jid.clone(), mode: DialogMode::ConfirmRemove }))
+    };
+    let error_view = move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> });
+
+    let body = match mode {
+        DialogMode::Menu | DialogMode::Rename => view! {
+            <form class="dialog-form" on:submit=rename>
+                <div class="field">
+                    <label for="dialog-name">"Name"</label>
+                    <input
+                        id="dialog-name"
+                        class="input"
+                        type="text"
+                        autocomplete="off"
+                        placeholder=jid.to_string()
+                        node_ref=focus_ref
+                        bind:value=new_name
+                    />
+                    <p class="field-hint">"Leave empty to show the address."</p>
+                </div>
+                {error_view}
+                <div class="dialog-actions">
+                    <button type="button" class="button ghost" on:click=close>"Cancel"</button>
+                    <button type="submit" class="button primary">"Save"</button>
+                </div>
+            </form>
+            {(mode == DialogMode::Menu).then(|| view! {
+                <div class="dialog-danger">
+                    <button type="button" class="button ghost danger" on:click=ask_remove.clone()>"Remove contact…"</button>
+                </div>
+            })}
+        }
+        .into_any(),
+        DialogMode::ConfirmRemove => view! {
+            <p class="dialog-text">
+                "Remove " <strong>{name.clone()}</strong> " from your contacts? "
+                "You will no longer see each other's presence."
+            </p>
+            {error_view}
+            <div class="dialog-actions">
+                <button type="button" class="button ghost" node_ref=cancel_ref on:click=close>"Cancel"</button>
+                <button type="button" class="button danger-solid" on:click=remove>"Remove"</button>
+            </div>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <div class="dialog-content">
+            <h2 id="dialog-title" class="dialog-title">{name.clone()}</h2>
+            <p class="dialog-sub">{jid.to_string()}</p>
+            {body}
+        </div>
+    }
+}

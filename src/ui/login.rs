@@ -1,0 +1,210 @@
+//! The login screen: address, password, optional server URL, and each stage of the login as it runs.
+//!
+//! The form's values live in [`LoginForm`] (context, memory only) so a failed login, a cancelled one or a
+//! logout returns to a form that still holds what was typed. The password leaves the form only inside the
+//! [`ConnectOptions`] handed to the transport, and is cleared once the session is up.
+
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+use super::state::{AppState, AppStateStoreFields, Connection, SessionHandle};
+use crate::transport::ConnectOptions;
+use crate::xmpp::jid::BareJid;
+
+/// What was typed in the login form. Memory only: never written to storage.
+#[derive(Clone, Copy)]
+pub struct LoginForm {
+    pub address: RwSignal<String>,
+    pub password: RwSignal<String>,
+    pub server_url: RwSignal<String>,
+}
+
+impl Default for LoginForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LoginForm {
+    pub fn new() -> LoginForm {
+        LoginForm { address: RwSignal::new(String::new()), password: RwSignal::new(String::new()), server_url: RwSignal::new(String::new()) }
+    }
+}
+
+/// Checks the form locally. Returns the options to connect with, or the errors for (address, password).
+pub fn validate(
+    address: &str,
+    password: &str,
+    server_url: &str,
+) -> Result<ConnectOptions, (Option<String>, Option<String>)> {
+    let address = address.trim();
+    let jid = if address.is_empty() {
+        Err("Enter your address, like alice@example.org.".to_owned())
+    } else {
+        match BareJid::parse(address) {
+            Ok(j) if j.local().is_none() => Err("Include your user name: name@server.".to_owned()),
+            Ok(j) => Ok(j),
+            Err(e) => Err(format!("This is not a valid address: {e}.")),
+        }
+    };
+    let password_error = password.is_empty().then(|| "Enter your password.".to_owned());
+    match (jid, password_error) {
+        (Ok(jid), None) => {
+            let url = server_url.trim();
+            Ok(ConnectOptions {
+                jid,
+                password: password.to_owned(),
+                server_url: (!url.is_empty()).then(|| url.to_owned()),
+            })
+        }
+        (jid, pw) => Err((jid.err(), pw)),
+    }
+}
+
+#[component]
+pub fn LoginScreen() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let form = expect_context::<LoginForm>();
+    let address_error = RwSignal::new(None::<String>);
+    let password_error = RwSignal::new(None::<String>);
+    let busy = Memo::new(move |_| store.connection().get() == Connection::LoggingIn);
+    let address_ref = NodeRef::<leptos::html::Input>::new();
+    let password_ref = NodeRef::<leptos::html::Input>::new();
+
+    // Once online, the password is no longer needed in memory.
+    Effect::new(move |_| {
+        if store.connection().get() == Connection::Online {
+            form.password.set(String::new());
+        }
+    });
+    // Put the cursor where typing is needed.
+    Effect::new(move |_| {
+        if let Some(el) = address_ref.get() {
+            if form.address.get_untracked().is_empty() {
+                let _ = el.focus();
+            } else if let Some(pw) = password_ref.get_untracked() {
+                let _ = pw.focus();
+            }
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let result = validate(&form.address.get_untracked(), &form.password.get_untracked(), &form.server_url.get_untracked());
+        match result {
+            Ok(options) => {
+                address_error.set(None);
+                password_error.set(None);
+                session.login(store, options);
+            }
+            Err((a, p)) => {
+                let focus_address = a.is_some();
+                address_error.set(a);
+                password_error.set(p);
+                let target = if focus_address { address_ref.get_untracked() } else { password_ref.get_untracked() };
+                if let Some(el) = target {
+                    let _ = el.focus();
+                }
+            }
+        }
+    };
+    let cancel = move |_| {
+        session.close();
+        store.progress().set(None);
+        store.connection().set(Connection::LoggedOut);
+    };
+
+    view! {
+        <main class="login" id="main">
+            <div class="login-card">
+                <div class="brand">
+                    <span class="brand-mark" aria-hidden="true"></span>
+                    <h1>"Natter"</h1>
+                </div>
+                <p class="login-intro">"Log in with your XMPP address."</p>
+                <form class="login-form" novalidate on:submit=submit aria-describedby="login-status">
+                    <div class="field">
+                        <label for="login-address">"Address"</label>
+                        <input
+                            id="login-address"
+                            name="username"
+                            type="text"
+                            inputmode="email"
+                            autocomplete="username"
+                            autocapitalize="none"
+                            spellcheck="false"
+                            placeholder="alice@example.org"
+                            node_ref=address_ref
+                            bind:value=form.address
+                            aria-invalid=move || address_error.with(|e| e.is_some().then_some("true"))
+                            aria-describedby=move || address_error.with(|e| e.is_some().then_some("login-address-error"))
+                            on:input=move |_| address_error.set(None)
+                        />
+                        <p class="field-error" id="login-address-error" hidden=move || address_error.with(Option::is_none)>
+                            {move || address_error.get()}
+                        </p>
+                    </div>
+                    <div class="field">
+                        <label for="login-password">"Password"</label>
+                        <input
+                            id="login-password"
+                            name="password"
+                            type="password"
+                            autocomplete="current-password"
+                            node_ref=password_ref
+                            bind:value=form.password
+                            aria-invalid=move || password_error.with(|e| e.is_some().then_some("true"))
+                            aria-describedby=move || password_error.with(|e| e.is_some().then_some("login-password-error"))
+                            on:input=move |_| password_error.set(None)
+                        />
+                        <p class="field-error" id="login-password-error" hidden=move || password_error.with(Option::is_none)>
+                            {move || password_error.get()}
+                        </p>
+                    </div>
+                    <details class="advanced">
+                        <summary>"Advanced"</summary>
+                        <div class="field">
+                            <label for="login-server">"Server URL"</label>
+                            <input
+                                id="login-server"
+                                name="server-url"
+                                type="url"
+                                inputmode="url"
+                                autocapitalize="none"
+                                spellcheck="false"
+                                placeholder="wss://example.org/xmpp-websocket"
+                                aria-describedby="login-server-hint"
+                                bind:value=form.server_url
+                            />
+                            <p class="field-hint" id="login-server-hint">
+                                "Leave empty to find your server's WebSocket address automatically."
+                            </p>
+                        </div>
+                    </details>
+                    <div class="login-actions">
+                        <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
+                            {move || if busy.get() { "Logging in…" } else { "Log in" }}
+                        </button>
+                        <Show when=move || busy.get()>
+                            <button type="button" class="button ghost" on:click=cancel>"Cancel"</button>
+                        </Show>
+                    </div>
+                    <div id="login-status" class="login-status" role="status" aria-live="polite">
+                        <Show when=move || busy.get()>
+                            <span class="spinner" aria-hidden="true"></span>
+                        </Show>
+                        {move || store.progress().get()}
+                    </div>
+                    <div class="login-error" role="alert">
+                        {move || store.login_error().get().map(|e| view! { <p>{e}</p> })}
+                    </div>
+                </form>
+                <p class="login-footnote">"Your password is used for this login only and is never stored."</p>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,321 @@
+//! The UI's domain model as plain data, and the decisions made on it as plain functions.
+//!
+//! Nothing here touches leptos signals or the browser: sorting and grouping the roster, deciding what counts
+//! as unread, marking a bounced message as failed, cutting message text into text and links. The store in
+//! [`super::state`] holds these types (the `Store` derive only adds field accessors), `apply` calls these
+//! functions, and components only display the result. Keeping the logic here keeps it testable without a DOM.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use reactive_stores::Store;
+
+use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::presence::{Availability, Show};
+use crate::xmpp::stanza::roster::{RosterItem, Subscription};
+
+/// The group shown for roster contacts that are in no group.
+pub const DEFAULT_GROUP: &str = "Contacts";
+/// The group shown for people we have a conversation with but who are not in the roster.
+pub const STRANGERS_GROUP: &str = "Not in your contacts";
+
+/// One person in the contact list: a roster item, or someone who wrote to us without being in the roster.
+#[derive(Debug, Clone, PartialEq, Store)]
+pub struct Contact {
+    pub jid: BareJid,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    pub subscription: Subscription,
+    /// Our subscription request is waiting for their answer.
+    pub pending_out: bool,
+    /// `false` for someone who is only here because of a conversation.
+    pub in_roster: bool,
+    /// Aggregated presence; `None` = offline (or unknown).
+    pub presence: Option<Availability>,
+    /// Messages received while the conversation was not open.
+    pub unread: u32,
+}
+
+impl Contact {
+    pub fn from_roster(item: &RosterItem) -> Contact {
+        Contact {
+            jid: item.jid.clone(),
+            name: item.name.clone(),
+            groups: item.groups.clone(),
+            subscription: item.subscription,
+            pending_out: item.pending_out,
+            in_roster: true,
+            presence: None,
+            unread: 0,
+        }
+    }
+
+    /// Someone not in the roster (a message arrived from them).
+    pub fn stranger(jid: BareJid) -> Contact {
+        Contact {
+            jid,
+            name: None,
+            groups: Vec::new(),
+            subscription: Subscription::None,
+            pending_out: false,
+            in_roster: false,
+            presence: None,
+            unread: 0,
+        }
+    }
+
+    /// Takes a roster item's fields, keeping what the roster does not carry (presence, unread).
+    pub fn update_from_roster(&mut self, item: &RosterItem) {
+        self.name = item.name.clone();
+        self.groups = item.groups.clone();
+        self.subscription = item.subscription;
+        self.pending_out = item.pending_out;
+        self.in_roster = true;
+    }
+
+    pub fn display_name(&self) -> String {
+        display_name(&self.jid, self.name.as_deref())
+    }
+}
+
+/// The name to show for `jid`: the roster name when there is one, else the whole address.
+pub fn display_name(jid: &BareJid, name: Option<&str>) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => n.to_owned(),
+        None => jid.to_string(),
+    }
+}
+
+/// Presence in words, for people and screen readers ("available", "away", …, "offline").
+pub fn presence_label(presence: Option<&Availability>) -> &'static str {
+    presence.map_or("offline", |a| a.show.label())
+}
+
+/// A CSS modifier for the presence dot.
+pub fn presence_class(presence: Option<&Availability>) -> &'static str {
+    match presence.map(|a| a.show) {
+        None => "offline",
+        Some(Show::Chat | Show::Available) => "available",
+        Some(Show::Away) => "away",
+        Some(Show::Xa) => "xa",
+        Some(Show::Dnd) => "dnd",
+    }
+}
+
+/// Roster order: most reachable first (offline last), then by name (case-insensitive), then by address.
+pub fn compare_contacts(a: &Contact, b: &Contact) -> Ordering {
+    let rank = |c: &Contact| c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank());
+    rank(a)
+        .cmp(&rank(b))
+        .then_with(|| a.display_name().to_lowercase().cmp(&b.display_name().to_lowercase()))
+        .then_with(|| a.jid.cmp(&b.jid))
+}
+
+/// Whether a contact matches what was typed in the filter box (name or address, case-insensitive).
+/// `needle` must already be lower-cased and trimmed.
+pub fn matches_filter(c: &Contact, needle: &str) -> bool {
+    needle.is_empty()
+        || c.jid.to_string().to_lowercase().contains(needle)
+        || c.name.as_deref().is_some_and(|n| n.to_lowercase().contains(needle))
+}
+
+/// One heading in the contact list and the contacts under it, in display order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterGroup {
+    pub name: String,
+    pub jids: Vec<BareJid>,
+    /// How many of `jids` are online.
+    pub online: usize,
+}
+
+/// Sorts and groups the contacts for display: named groups alphabetically, then [`DEFAULT_GROUP`], then
+/// [`STRANGERS_GROUP`]. A contact in several groups appears in each. Groups with no match are left out.
+pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec<RosterGroup> {
+    let needle = filter.trim().to_lowercase();
+    let mut sorted: Vec<&Contact> = contacts.values().filter(|c| matches_filter(c, &needle)).collect();
+    sorted.sort_by(|a, b| compare_contacts(a, b));
+
+    let mut named: HashMap<&str, RosterGroup> = HashMap::new();
+    let mut ungrouped = RosterGroup { name: DEFAULT_GROUP.into(), jids: Vec::new(), online: 0 };
+    let mut strangers = RosterGroup { name: STRANGERS_GROUP.into(), jids: Vec::new(), online: 0 };
+    for c in sorted {
+        let online = usize::from(c.presence.is_some());
+        if !c.in_roster {
+            strangers.jids.push(c.jid.clone());
+            strangers.online += online;
+        } else if c.groups.is_empty() {
+            ungrouped.jids.push(c.jid.clone());
+            ungrouped.online += online;
+        } else {
+            for g in &c.groups {
+                let group = named
+                    .entry(g.as_str())
+                    .or_insert_with(|| RosterGroup { name: g.clone(), jids: Vec::new(), online: 0 });
+                group.jids.push(c.jid.clone());
+                group.online += online;
+            }
+        }
+    }
+    let mut groups: Vec<RosterGroup> = named.into_values().collect();
+    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.name.cmp(&b.name)));
+    // A roster group literally called "Contacts" already holds the ungrouped ones' place.
+    if let Some(same) = groups.iter_mut().find(|g| g.name == DEFAULT_GROUP) {
+        same.jids.append(&mut ungrouped.jids);
+        same.online += ungrouped.online;
+    }
+    groups.extend([ungrouped, strangers].into_iter().filter(|g| !g.jids.is_empty()));
+    groups
+}
+
+/// Builds the contact map from a full roster, keeping presence and unread counts already known, and keeping
+/// people outside the roster who have a conversation (`keep`).
+pub fn merge_roster(
+    old: &HashMap<BareJid, Contact>,
+    items: &[RosterItem],
+    keep: impl Fn(&BareJid) -> bool,
+) -> HashMap<BareJid, Contact> {
+    let mut map: HashMap<BareJid, Contact> = items
+        .iter()
+        .filter(|i| i.subscription != Subscription::Remove)
+        .map(|item| {
+            let mut c = Contact::from_roster(item);
+            if let Some(prev) = old.get(&item.jid) {
+                c.presence = prev.presence.clone();
+                c.unread = prev.unread;
+            }
+            (item.jid.clone(), c)
+        })
+        .collect();
+    for (jid, c) in old {
+        if !map.contains_key(jid) && keep(jid) {
+            let mut stranger = c.clone();
+            stranger.in_roster = false;
+            stranger.groups.clear();
+            stranger.subscription = Subscription::None;
+            map.insert(jid.clone(), stranger);
+        }
+    }
+    map
+}
+
+/// One line in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Store)]
+pub struct ChatMessage {
+    /// Unique for the page's lifetime; the key for keyed rendering.
+    pub seq: u64,
+    /// The stanza id (ours for sent messages): how bounces find the message they belong to.
+    pub id: Option<String>,
+    pub from_me: bool,
+    /// Who wrote it, as shown.
+    pub sender: String,
+    /// Short local time ("14:03").
+    pub time: String,
+    /// Full local date and time, for a tooltip.
+    pub time_full: String,
+    /// Machine-readable instant (ISO 8601) for `<time datetime>`.
+    pub time_iso: String,
+    pub body: String,
+    /// XEP-0245 `/me` action: `body` is what follows "/me ".
+    pub is_me_action: bool,
+    /// Same sender as the line before, shortly after it: shown without repeating the sender.
+    pub continued: bool,
+    /// Why it was not delivered (sent messages), or the error report itself (`from_me == false`).
+    pub error: Option<String>,
+}
+
+/// Which message a bounce with stanza id `id` belongs to: the newest one we sent with that id (its `seq`).
+pub fn bounced_message(messages: &[ChatMessage], id: &str) -> Option<u64> {
+    messages.iter().rev().find(|m| m.from_me && m.id.as_deref() == Some(id)).map(|m| m.seq)
+}
+
+/// Whether a message from `from` adds to its unread count: it does unless its conversation is open and the
+/// page is in front of the person.
+pub fn counts_as_unread(selected: Option<&BareJid>, from: &BareJid, page_visible: bool) -> bool {
+    !(page_visible && selected == Some(from))
+}
+
+/// A piece of message text: plain text, or a web link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Link(String),
+}
+
+/// Cuts `text` into plain text and `http(s)://` links. Trailing punctuation is not part of a link (a closing
+/// parenthesis only when the link has no opening one). Nothing else is interpreted.
+pub fn linkify(text: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut plain_start = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while i < text.len() {
+        let rest = &text[i..];
+        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let scheme_len = if !at_word_start {
+            0
+        } else if starts_with_ignore_case(rest, "https://") {
+            8
+        } else if starts_with_ignore_case(rest, "http://") {
+            7
+        } else {
+            0
+        };
+        if scheme_len > 0 {
+            let end = rest.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(rest.len());
+            let mut url = &rest[..end];
+            while let Some(last) = url.chars().last() {
+                let trim = matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | ']' | '}' | '*')
+                    || (last == ')' && url.matches('(').count() < url.matches(')').count());
+                if !trim {
+                    break;
+                }
+                url = &url[..url.len() - last.len_utf8()];
+            }
+            if url.len() > scheme_len {
+                if plain_start < i {
+                    out.push(Segment::Text(text[plain_start..i].to_owned()));
+                }
+                out.push(Segment::Link(url.to_owned()));
+                i += url.len();
+                plain_start = i;
+                continue;
+            }
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    if plain_start < text.len() {
+        out.push(Segment::Text(text[plain_start..].to_owned()));
+    }
+    out
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Upper-cases the first letter, for error texts the core words as sentence fragments.
+pub fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => {
+            let mut out: String = first.to_uppercase().collect();
+            out.push_str(chars.as_str());
+            if !out.ends_with(['.', '!', '?']) {
+                out.push('.');
+            }
+            out
+        }
+        None => String::new(),
+    }
+}
+
+/// One of twelve avatar hues, stable for an address.
+pub fn hue_class(jid: &BareJid) -> String {
+    let h = jid.to_string().bytes().fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
+    format!("hue-{}", h % 12)
+}
+
+/// The letter shown in an avatar.
+pub fn initial(name: &str) -> String {
+    name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_else(|| "?".into())
+}

@@ -1,0 +1,666 @@
+//! The chat screen's frame and its left pane: own account, notices, contact filter, adding contacts,
+//! subscription requests and the roster.
+//!
+//! The roster is one memo (sorted, grouped, filtered jids) feeding keyed `<For>`s; each row reads only its own
+//! contact's fields, so presence and unread changes touch one row. The list is a single tab stop: arrow keys,
+//! Home and End move between contacts (roving tabindex), Enter or Space opens one.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos::reactive::computed::Selector;
+use reactive_stores::{Field, Store};
+use wasm_bindgen::JsCast;
+
+use super::conversation::ConversationPane;
+use super::dialogs::{ContactDialog, DialogMode, DialogState};
+use super::model::{self, Contact, RosterGroup};
+use super::state::{
+    self, AppState, AppStateStoreFields, Connection, ContactStoreFields, NoticeKind, OwnPresenceStoreFields,
+    SessionHandle,
+};
+use crate::xmpp::Command;
+use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::presence::{Availability, Show};
+
+/// Which row of the roster takes part in the tab order, and which conversation is open (cheap per-row checks).
+#[derive(Clone, Copy)]
+pub struct RosterSelection {
+    pub selected: StoredValue<Selector<Option<BareJid>>, LocalStorage>,
+    pub roving: StoredValue<Selector<Option<BareJid>>, LocalStorage>,
+    pub roving_target: RwSignal<Option<BareJid>>,
+}
+
+impl RosterSelection {
+    fn is_selected(&self, key: &Option<BareJid>) -> bool {
+        self.selected.try_with_value(|s| s.selected(key)).unwrap_or(false)
+    }
+
+    fn is_roving(&self, key: &Option<BareJid>) -> bool {
+        self.roving.try_with_value(|s| s.selected(key)).unwrap_or(false)
+    }
+}
+
+#[component]
+pub fn MainScreen() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let dialog = RwSignal::new(None::<DialogState>);
+    provide_context(dialog);
+    provide_context(RosterFilter(RwSignal::new(String::new())));
+    super::unread_title(store);
+    let conversation_open = move || store.selected().with(Option::is_some);
+
+    // A conversation that is open while the page comes back to the front is read now.
+    let visibility = window_event_listener_untyped("visibilitychange", move |_| {
+        if state::page_visible()
+            && let Some(jid) = store.selected().get_untracked()
+        {
+            state::mark_read(store, &jid);
+        }
+    });
+    on_cleanup(move || visibility.remove());
+
+    view! {
+        <div class="app" class:conversation-open=conversation_open>
+            <aside class="sidebar" aria-label="Contacts and account">
+                <AccountHeader />
+                <OfflineBanner />
+                <Notices />
+                <RosterTools />
+                <Requests />
+                <Roster />
+            </aside>
+            <main class="main-pane" id="main">
+                <ConversationPane />
+            </main>
+            <ContactDialog />
+        </div>
+    }
+}
+
+/// Own address, presence selector, status message, connection indicator and "Log out".
+#[component]
+fn AccountHeader() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let account = move || store.account().get().map(|a| a.to_string()).unwrap_or_default();
+    let status_draft = RwSignal::new(store.own_presence().status().get_untracked());
+
+    let publish = move |show: Show, status: String| {
+        store.own_presence().show().set(show);
+        store.own_presence().status().set(status.clone());
+        let availability = Availability { show, status: (!status.trim().is_empty()).then(|| status.trim().to_owned()), priority: 0 };
+        if let Err(e) = session.send(Command::SetPresence(availability)) {
+            state::notify(store, NoticeKind::Error, model::sentence(&format!("could not change your presence: {e}")));
+        }
+    };
+    let on_show = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let show = match value.as_str() {
+            "away" => Show::Away,
+            "dnd" => Show::Dnd,
+            "xa" => Show::Xa,
+            _ => Show::Available,
+        };
+        publish(show, store.own_presence().status().get_untracked());
+    };
+    let commit_status = move || {
+        let status = status_draft.get_untracked();
+        if status != store.own_presence().status().get_untracked() {
+            publish(store.own_presence().show().get_untracked(), status);
+        }
+    };
+    let show_value = move || match store.own_presence().show().get() {
+        Show::Away => "away",
+        Show::Dnd => "dnd",
+        Show::Xa => "xa",
+        Show::Available | Show::Chat => "available",
+    };
+    let own_class = move || {
+        let show = store.own_presence().show().get();
+        let online = store.connection().get() == Connection::Online;
+        let presence = online.then_some(Availability { show, status: None, priority: 0 });
+        format!("dot {}", model::presence_class(presence.as_ref()))
+    };
+
+    view! {
+        <header class="account">
+            <div class="account-row">
+                <span class=move || format!("avatar {}", store.account().get().map(|a| model::hue_class(&a)).unwrap_or_default()) aria-hidden="true">
+                    {move || model::initial(&account())}
+                    <span class=own_class></span>
+                </span>
+                <div class="account-text">
+                    <p class="account-jid" title=account>{account}</p>
+                    <ConnectionIndicator />
+                </div>
+                <button type="button" class="button ghost small" on:click=move |_| session.logout(store)>
+                    "Log out"
+                </button>
+            </div>
+            <div class="presence-row">
+                <label class="visually-hidden" for="own-show">"Your presence"</label>
+                <select id="own-show" class="select" on:change=on_show prop:value=show_value>
+                    <option value="available">"Available"</option>
+                    <option value="away">"Away"</option>
+                    <option value="dnd">"Do not disturb"</option>
+                    <option value="xa">"Extended away"</option>
+                </select>
+                <label class="visually-hidden" for="own-status">"Status message"</label>
+                <input
+                    id="own-status"
+                    class="input"
+                    type="text"
+                    placeholder="Status message"
+                    maxlength="200"
+                    bind:value=status_draft
+                    on:change=move |_| commit_status()
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            commit_status();
+                        }
+                    }
+                />
+            </div>
+        </header>
+    }
+}
+
+/// Online / connecting / offline, in words and colour, always matching the session.
+#[component]
+pub fn ConnectionIndicator() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let state = Memo::new(move |_| match store.connection().get() {
+        Connection::Online => ("online", "Online"),
+        Connection::LoggingIn => ("connecting", "Connecting…"),
+        Connection::Offline { .. } | Connection::LoggedOut => ("offline", "Offline"),
+    });
+    view! {
+        <p class=move || format!("connection connection-{}", state.get().0) role="status">
+            <span class="connection-dot" aria-hidden="true"></span>
+            <span class="visually-hidden">"Connection: "</span>
+            {move || state.get().1}
+        </p>
+    }
+}
+
+/// Why the session ended, with a way back to the login form.
+#[component]
+fn OfflineBanner() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let reason = move || match store.connection().get() {
+        Connection::Offline { reason } => Some(reason),
+        _ => None,
+    };
+    move || {
+        reason().map(|reason| {
+            view! {
+                <div class="banner banner-error" role="alert">
+                    <p>
+                        <strong>"You are offline. "</strong>
+                        {reason}
+                    </p>
+                    <button type="button" class="button small" on:click=move |_| session.logout(store)>
+                        "Log in again"
+                    </button>
+                </div>
+            }
+        })
+    }
+}
+
+/// Things that happened outside the open conversation. Errors are announced assertively, the rest politely.
+#[component]
+fn Notices() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let of_kind = move |kind: NoticeKind| {
+        store.notices().with(|n| n.iter().filter(|x| x.kind == kind).cloned().collect::<Vec<_>>())
+    };
+    let list = move |kind: NoticeKind| {
+        view! {
+            <For each=move || of_kind(kind) key=|n| n.id let:notice>
+                <li class=if kind == NoticeKind::Error { "notice notice-error" } else { "notice notice-info" }>
+                    <p>{notice.text.clone()}</p>
+                    <button
+                        type="button"
+                        class="icon-button"
+                        aria-label="Dismiss"
+                        title="Dismiss"
+                        on:click=move |_| state::dismiss_notice(store, notice.id)
+                    >
+                        "×"
+                    </button>
+                </li>
+            </For>
+        }
+    };
+    view! {
+        <ul class="notices" role="alert" aria-label="Errors">{list(NoticeKind::Error)}</ul>
+        <ul class="notices" role="status" aria-label="Notifications">{list(NoticeKind::Info)}</ul>
+    }
+}
+
+/// The filter box and the "Add contact" form.
+#[component]
+fn RosterTools() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let filter = expect_context::<RosterFilter>().0;
+    let address = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let open = RwSignal::new(false);
+    let address_ref = NodeRef::<leptos::html::Input>::new();
+
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = address.get_untracked();
+        let jid = match BareJid::parse(typed.trim()) {
+            Ok(j) => j,
+            Err(e) if typed.trim().is_empty() => {
+                let _ = e;
+                error.set(Some("Enter the address of the person to add.".into()));
+                return;
+            }
+            Err(e) => {
+                error.set(Some(format!("This is not a valid address: {e}.")));
+                return;
+            }
+        };
+        if store.account().with_untracked(|a| a.as_ref() == Some(&jid)) {
+            error.set(Some("That is your own address.".into()));
+            return;
+        }
+        let nickname = name.get_untracked().trim().to_owned();
+        let command = Command::AddContact { jid: jid.clone(), name: (!nickname.is_empty()).then_some(nickname), groups: Vec::new() };
+        match session.send(command) {
+            Ok(()) => {
+                error.set(None);
+                address.set(String::new());
+                name.set(String::new());
+                open.set(false);
+                state::notify(store, NoticeKind::Info, format!("Asked {jid} to share their presence with you."));
+            }
+            Err(e) => error.set(Some(model::sentence(&e.to_string()))),
+        }
+    };
+
+    view! {
+        <div class="roster-tools">
+            <div class="filter">
+                <label class="visually-hidden" for="contact-filter">"Filter contacts"</label>
+                <input
+                    id="contact-filter"
+                    class="input"
+                    type="search"
+                    placeholder="Filter contacts"
+                    autocomplete="off"
+                    bind:value=filter
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" && !filter.get_untracked().is_empty() {
+                            ev.prevent_default();
+                            filter.set(String::new());
+                        }
+                    }
+                />
+            </div>
+            <details class="add-contact" prop:open=open on:toggle=move |ev| {
+                let now_open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
+                open.set(now_open);
+                if now_open && let Some(el) = address_ref.get_untracked() {
+                    let _ = el.focus();
+                }
+            }>
+                <summary>"Add contact"</summary>
+                <form class="add-contact-form" novalidate on:submit=add>
+                    <div class="field">
+                        <label for="add-address">"Address"</label>
+                        <input
+                            id="add-address"
+                            class="input"
+                            type="text"
+                            inputmode="email"
+                            autocapitalize="none"
+                            spellcheck="false"
+                            autocomplete="off"
+                            placeholder="bob@example.org"
+                            node_ref=address_ref
+                            bind:value=address
+                            aria-invalid=move || error.with(|e| e.is_some().then_some("true"))
+                            aria-describedby=move || error.with(|e| e.is_some().then_some("add-address-error"))
+                            on:input=move |_| error.set(None)
+                        />
+                        <p class="field-error" id="add-address-error" hidden=move || error.with(Option::is_none)>
+                            {move || error.get()}
+                        </p>
+                    </div>
+                    <div class="field">
+                        <label for="add-name">"Name " <span class="optional">"(optional)"</span></label>
+                        <input id="add-name" class="input" type="text" autocomplete="off" bind:value=name />
+                    </div>
+                    <button type="submit" class="button primary small">"Add"</button>
+                </form>
+            </details>
+        </div>
+    }
+}
+
+/// What is typed in "Filter contacts" (context so the roster and the tools share it).
+#[derive(Clone, Copy)]
+pub struct RosterFilter(pub RwSignal<String>);
+
+/// People asking to see our presence, each with Approve and Deny.
+#[component]
+fn Requests() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let session = expect_context::<SessionHandle>();
+    let answer = move |jid: BareJid, approve: bool| {
+        let command = if approve {
+            Command::ApproveSubscription { jid: jid.clone() }
+        } else {
+            Command::DenySubscription { jid: jid.clone() }
+        };
+        match session.send(command) {
+            Ok(()) => store.requests().update(|r| r.retain(|r| r.from != jid)),
+            Err(e) => state::notify(store, NoticeKind::Error, model::sentence(&format!("could not answer {jid}: {e}"))),
+        }
+    };
+    view! {
+        <Show when=move || store.requests().with(|r| !r.is_empty())>
+            <section class="requests" aria-labelledby="requests-title">
+                <h2 id="requests-title" class="section-title">"Requests"</h2>
+                <ul class="request-list" role="list">
+                    <For each=move || store.requests().get() key=|r| r.from.clone() let:request>
+                        {
+                            let jid = request.from.clone();
+                            let (approve_jid, deny_jid) = (jid.clone(), jid.clone());
+                            view! {
+                                <li class="request">
+                                    <p class="request-text">
+                                        <strong>{jid.to_string()}</strong>
+                                        " wants to see when you are online."
+                                    </p>
+                                    {request.status.clone().map(|s| view! { <p class="request-status">{s}</p> })}
+                                    <div class="request-actions">
+                                        <button
+                                            type="button"
+                                            class="button primary small"
+                                            aria-label=format!("Approve {jid}")
+                                            on:click=move |_| answer(approve_jid.clone(), true)
+                                        >
+                                            "Approve"
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="button small"
+                                            aria-label=format!("Deny {jid}")
+                                            on:click=move |_| answer(deny_jid.clone(), false)
+                                        >
+                                            "Deny"
+                                        </button>
+                                    </div>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </section>
+        </Show>
+    }
+}
+
+/// The contact list: groups of contacts, most reachable first.
+#[component]
+pub fn Roster() -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let filter = use_context::<RosterFilter>().map(|f| f.0).unwrap_or_else(|| RwSignal::new(String::new()));
+    let groups = Memo::new(move |_| {
+        let f = filter.get();
+        store.contacts().with(|c| model::group_contacts(c, &f))
+    });
+    let collapsed = RwSignal::new(HashSet::<String>::new());
+    let roving_target = RwSignal::new(None::<BareJid>);
+    // The row in the tab order: the last one focused while it is still shown, else the first one.
+    let roving = Memo::new(move |_| {
+        let target = roving_target.get();
+        let closed = collapsed.get();
+        groups.with(|gs| {
+            let visible = || gs.iter().filter(|g| !closed.contains(&g.name)).flat_map(|g| g.jids.iter());
+            match target {
+                Some(t) if visible().any(|j| *j == t) => Some(t),
+                _ => visible().next().cloned(),
+            }
+        })
+    });
+    let selection = RosterSelection {
+        selected: StoredValue::new_local(Selector::new(move || store.selected().get())),
+        roving: StoredValue::new_local(Selector::new(move || roving.get())),
+        roving_target,
+    };
+    provide_context(selection);
+    let has_contacts = move || store.contacts().with(|c| !c.is_empty());
+
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if !matches!(key.as_str(), "ArrowDown" | "ArrowUp" | "Home" | "End") {
+            return;
+        }
+        let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        if !target.class_list().contains("contact-main") {
+            return;
+        }
+        let Some(list) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let Ok(nodes) = list.query_selector_all("button.contact-main") else { return };
+        let buttons: Vec<web_sys::HtmlElement> =
+            (0..nodes.length()).filter_map(|i| nodes.item(i)).filter_map(|n| n.dyn_into().ok()).collect();
+        let Some(pos) = buttons.iter().position(|b| {
+            let b: &web_sys::Element = b.as_ref();
+            *b == target
+        }) else {
+            return;
+        };
+        let next = match key.as_str() {
+            "ArrowDown" => (pos + 1).min(buttons.len().saturating_sub(1)),
+            "ArrowUp" => pos.saturating_sub(1),
+            "Home" => 0,
+            _ => buttons.len().saturating_sub(1),
+        };
+        ev.prevent_default();
+        if let Some(b) = buttons.get(next) {
+            let _ = b.focus();
+        }
+    };
+
+    view! {
+        <nav class="roster" aria-label="Contacts" on:keydown=on_keydown>
+            <Show
+                when=has_contacts
+                fallback=|| view! { <p class="empty-note">"No contacts yet. Add someone with “Add contact”."</p> }
+            >
+                <Show
+                    when=move || groups.with(|g| !g.is_empty())
+                    fallback=|| view! { <p class="empty-note">"No contacts match the filter."</p> }
+                >
+                    <ul class="groups" role="list">
+                        <For each=move || groups.with(|g| g.iter().map(|g| g.name.clone()).collect::<Vec<_>>()) key=|name| name.clone() let:name>
+                            <RosterGroupView name groups collapsed />
+                        </For>
+                    </ul>
+                </Show>
+            </Show>
+        </nav>
+    }
+}
+
+#[component]
+fn RosterGroupView(name: String, groups: Memo<Vec<RosterGroup>>, collapsed: RwSignal<HashSet<String>>) -> impl IntoView {
+    let group = {
+        let name = name.clone();
+        Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.name == name).cloned()))
+    };
+    let jids = Memo::new(move |_| group.with(|g| g.as_ref().map(|g| g.jids.clone()).unwrap_or_default()));
+    let counts = move || group.with(|g| g.as_ref().map(|g| (g.online, g.jids.len())).unwrap_or_default());
+    let is_open = {
+        let name = name.clone();
+        Memo::new(move |_| collapsed.with(|c| !c.contains(&name)))
+    };
+    let toggle = {
+        let name = name.clone();
+        move |_| {
+            collapsed.update(|c| {
+                if !c.remove(&name) {
+                    c.insert(name.clone());
+                }
+            })
+        }
+    };
+    let heading_id = format!("group-{}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>());
+    let list_id = format!("{heading_id}-list");
+    view! {
+        <li class="group">
+            <h2 class="group-title" id=heading_id.clone()>
+                <button
+                    type="button"
+                    class="group-toggle"
+                    aria-expanded=move || if is_open.get() { "true" } else { "false" }
+                    aria-controls=list_id.clone()
+                    on:click=toggle
+                >
+                    <span class="chevron" aria-hidden="true"></span>
+                    <span class="group-name">{name.clone()}</span>
+                    <span class="group-count">
+                        {move || {
+                            let (online, total) = counts();
+                            format!("{online}/{total}")
+                        }}
+                        <span class="visually-hidden">" online"</span>
+                    </span>
+                </button>
+            </h2>
+            <Show when=move || is_open.get()>
+                <ul class="contacts" role="list" id=list_id.clone() aria-labelledby=heading_id.clone()>
+                    <For each=move || jids.get() key=|jid| jid.clone() let:jid>
+                        <ContactRow jid />
+                    </For>
+                </ul>
+            </Show>
+        </li>
+    }
+}
+
+/// One contact: avatar with presence dot, name, presence in words, status message, unread badge, actions.
+#[component]
+pub fn ContactRow(jid: BareJid) -> impl IntoView {
+    let store = expect_context::<Store<AppState>>();
+    let selection = expect_context::<RosterSelection>();
+    let dialog = use_context::<RwSignal<Option<DialogState>>>();
+    let contact: Field<Contact> = store.contacts().at_key(jid.clone()).into();
+
+    let name = Memo::new(move |_| contact.try_with(Contact::display_name).unwrap_or_default());
+    let presence = Memo::new(move |_| contact.presence().try_get().flatten());
+    let unread = move || contact.unread().try_get().unwrap_or(0);
+    let status = move || presence.with(|p| p.as_ref().and_then(|p| p.status.clone()));
+    let pending = move || contact.try_with(|c| c.in_roster && c.pending_out && !c.subscription.sees_their_presence()).unwrap_or(false);
+    let hue = model::hue_class(&jid);
+
+    let key = Some(jid.clone());
+    let is_selected = {
+        let key = key.clone();
+        move || selection.is_selected(&key)
+    };
+    let selected_class = is_selected.clone();
+    let tab_main = {
+        let key = key.clone();
+        move || if selection.is_roving(&key) { "0" } else { "-1" }
+    };
+    let tab_more = move || if selection.is_roving(&key) { "0" } else { "-1" };
+    let open = {
+        let jid = jid.clone();
+        move |_| {
+            state::select(store, jid.clone());
+            focus_composer();
+        }
+    };
+    let on_focus = {
+        let jid = jid.clone();
+        move |_| selection.roving_target.set(Some(jid.clone()))
+    };
+    let more = {
+        let jid = jid.clone();
+        move |_| {
+            if let Some(d) = dialog {
+                d.set(Some(DialogState { jid: jid.clone(), mode: DialogMode::Menu }));
+            }
+        }
+    };
+    let jid_text = jid.to_string();
+
+    view! {
+        <li class="contact" class:selected=selected_class class:unread=move || { unread() > 0 }>
+            <button
+                type="button"
+                class="contact-main"
+                data-jid=jid_text.clone()
+                tabindex=tab_main
+                aria-current=move || is_selected().then_some("true")
+                on:click=open
+                on:focus=on_focus
+            >
+                <span class=format!("avatar {hue}") aria-hidden="true">
+                    {move || model::initial(&name.get())}
+                    <span class=move || format!("dot {}", presence.with(|p| model::presence_class(p.as_ref())))></span>
+                </span>
+                <span class="contact-text">
+                    <span class="contact-line">
+                        <span class="contact-name">
+                            {move || name.get()}
+                            <span class="visually-hidden">
+                                {move || format!(" — {}", presence.with(|p| model::presence_label(p.as_ref())))}
+                            </span>
+                        </span>
+                        <Show when=pending>
+                            <span class="tag">"pending"</span>
+                        </Show>
+                    </span>
+                    <span class="contact-status">
+                        {move || status().unwrap_or_else(|| presence.with(|p| model::presence_label(p.as_ref())).to_owned())}
+                    </span>
+                </span>
+                <Show when=move || { unread() > 0 }>
+                    <span class="badge">
+                        {unread}
+                        <span class="visually-hidden">{move || if unread() == 1 { " unread message" } else { " unread messages" }}</span>
+                    </span>
+                </Show>
+            </button>
+            <button
+                type="button"
+                class="contact-more icon-button"
+                tabindex=tab_more
+                aria-haspopup="dialog"
+                aria-label=move || format!("Actions for {}", name.get())
+                title="Rename or remove"
+                on:click=more
+            >
+                <span aria-hidden="true">"⋯"</span>
+            </button>
+        </li>
+    }
+}
+
+/// Moves focus to the composer once it is on the page (after the conversation renders).
+pub fn focus_composer() {
+    let Some(window) = web_sys::window() else { return };
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("composer"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+    let _ = window.request_animation_frame(cb.unchecked_ref());
+}

@@ -1,0 +1,556 @@
+//! The UI store and the one place where transport and core events change it.
+//!
+//! ```text
+//!   transport ──TransportEvent──▶ apply(store, event) ──field writes──▶ Store<AppState> ──signals──▶ views
+//!   views ──Command──▶ SessionHandle::send ──▶ transport
+//! ```
+//!
+//! [`apply`] is the only writer of session data; components read fields and send commands through the
+//! [`SessionHandle`] in context (the few UI-only writes, like which conversation is open, are small helper
+//! functions here too). Writes go through the narrowest field so that, with 2,000 contacts, a presence change
+//! re-renders one row and the roster order, not the whole list. Keyed collections (`contacts`,
+//! `conversations`, `messages`) are always written through their own field so their key maps stay current.
+//!
+//! What this module does not do: protocol work (the core's), sockets (the transport's), or keep the password
+//! anywhere (it passes straight from the login form to [`crate::transport::connect`]).
+
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use reactive_stores::Store;
+
+use super::model::{self, ChatMessage, Contact};
+use crate::transport::{self, ConnectOptions, Session, TransportEvent};
+use crate::xmpp::client::{RequestError, RosterAction};
+use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::message::{Message, MessageType};
+use crate::xmpp::stanza::presence::Show;
+use crate::xmpp::stanza::roster::Subscription;
+use crate::xmpp::{ClientError, Command, CommandError, Event, Phase};
+
+pub use super::model::{ChatMessageStoreFields, ContactStoreFields};
+
+/// Where the session is, as the person sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Connection {
+    /// The login form, idle.
+    #[default]
+    LoggedOut,
+    /// The login form, with a login in progress.
+    LoggingIn,
+    Online,
+    /// The session ended unexpectedly; the main screen stays (read-only) with the reason.
+    Offline { reason: String },
+}
+
+/// The presence we broadcast.
+#[derive(Debug, Clone, PartialEq, Eq, Store)]
+pub struct OwnPresence {
+    pub show: Show,
+    pub status: String,
+}
+
+impl Default for OwnPresence {
+    fn default() -> Self {
+        OwnPresence { show: Show::Available, status: String::new() }
+    }
+}
+
+/// Someone asks to see our presence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRequest {
+    pub from: BareJid,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Error,
+}
+
+/// A message about something that happened outside the open conversation (a refused roster change, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: u64,
+    pub kind: NoticeKind,
+    pub text: String,
+}
+
+/// One conversation's state for this session.
+#[derive(Debug, Clone, Default, PartialEq, Store)]
+pub struct Conversation {
+    #[store(key: u64 = |m| m.seq)]
+    pub messages: Vec<ChatMessage>,
+    /// What is typed in the composer and not sent yet.
+    pub draft: String,
+    /// Why the last send did not happen (e.g. too long), shown next to the composer.
+    pub send_error: Option<String>,
+}
+
+/// Everything the UI shows.
+#[derive(Debug, Clone, Default, Store)]
+pub struct AppState {
+    pub connection: Connection,
+    /// The login stage running now ("Connecting…"), for the live region on the login screen.
+    pub progress: Option<String>,
+    /// Why the last login failed.
+    pub login_error: Option<String>,
+    /// The account (bare JID) of the current session.
+    pub account: Option<BareJid>,
+    /// The full JID the server bound.
+    pub bound_jid: Option<String>,
+    pub own_presence: OwnPresence,
+    #[store(key: BareJid = |(jid, _)| jid.clone())]
+    pub contacts: HashMap<BareJid, Contact>,
+    pub requests: Vec<SubscriptionRequest>,
+    #[store(key: BareJid = |(jid, _)| jid.clone())]
+    pub conversations: HashMap<BareJid, Conversation>,
+    /// The open conversation.
+    pub selected: Option<BareJid>,
+    pub notices: Vec<Notice>,
+}
+
+thread_local! {
+    static NEXT_SEQ: Cell<u64> = const { Cell::new(1) };
+}
+
+/// A number unique for the page's lifetime (message keys, notice ids).
+pub fn next_seq() -> u64 {
+    NEXT_SEQ.with(|n| {
+        let v = n.get();
+        n.set(v + 1);
+        v
+    })
+}
+
+/// Applies one event from the transport (or the core through it) to the store.
+pub fn apply(store: Store<AppState>, event: TransportEvent) {
+    match event {
+        TransportEvent::Discovering => store.progress().set(Some("Looking up server…".into())),
+        TransportEvent::Connecting { url } => store.progress().set(Some(format!("Connecting to {url}…"))),
+        TransportEvent::Core(ev) => apply_core(store, ev),
+        TransportEvent::Failed(e) => session_ended(store, e.to_string()),
+    }
+}
+
+fn apply_core(store: Store<AppState>, event: Event) {
+    match event {
+        Event::Phase(Phase::Online) => {}
+        Event::Phase(p) => {
+            if store.connection().get_untracked() == Connection::LoggingIn {
+                store.progress().set(Some(p.label().into()));
+            }
+        }
+        Event::Online { jid } => {
+            store.bound_jid().set(Some(jid.to_string()));
+            store.account().set(Some(jid.bare().clone()));
+            store.progress().set(None);
+            store.login_error().set(None);
+            store.connection().set(Connection::Online);
+        }
+        // Natter never keeps credentials, derived or not.
+        Event::KeysDerived(_) => {}
+        Event::Roster { items, ver: _ } => {
+            let keep = store.conversations().with_untracked(|convs| {
+                convs.iter().filter(|(_, c)| !c.messages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
+            });
+            let merged = store.contacts().with_untracked(|old| model::merge_roster(old, &items, |j| keep.contains(j)));
+            *store.contacts().write() = merged;
+            store.requests().update(|reqs| {
+                reqs.retain(|r| !items.iter().any(|i| i.jid == r.from && i.subscription.shares_our_presence()))
+            });
+        }
+        Event::RosterPush { item, ver: _ } => {
+            if item.subscription == Subscription::Remove {
+                let existed = store.contacts().with_untracked(|c| c.contains_key(&item.jid));
+                if existed {
+                    store.contacts().write().remove(&item.jid);
+                }
+                if store.selected().get_untracked().as_ref() == Some(&item.jid) {
+                    store.selected().set(None);
+                }
+            } else if store.contacts().with_untracked(|c| c.contains_key(&item.jid)) {
+                store.contacts().at_key(item.jid.clone()).update(|c| c.update_from_roster(&item));
+            } else {
+                store.contacts().write().insert(item.jid.clone(), Contact::from_roster(&item));
+            }
+            if item.subscription.shares_our_presence() {
+                remove_request(store, &item.jid);
+            }
+        }
+        Event::ContactPresence { jid, presence } => {
+            if store.contacts().with_untracked(|c| c.contains_key(&jid)) {
+                let field = store.contacts().at_key(jid).presence();
+                if field.with_untracked(|p| *p != presence) {
+                    field.set(presence);
+                }
+            }
+        }
+        Event::SubscriptionRequest { from, status } => {
+            if !store.requests().with_untracked(|r| r.iter().any(|r| r.from == from)) {
+                store.requests().write().push(SubscriptionRequest { from, status });
+            }
+        }
+        Event::SubscriptionApproved { from } => {
+            let name = name_of(store, &from);
+            notify(store, NoticeKind::Info, format!("{name} accepted your request to see their presence."));
+        }
+        Event::SubscriptionRevoked { from } => {
+            let name = name_of(store, &from);
+            notify(store, NoticeKind::Info, format!("{name} no longer shares their presence with you."));
+        }
+        Event::Message(msg) => received(store, msg),
+        Event::MessageSent(msg) => sent(store, msg),
+        Event::MessageError { with, id, error } => {
+            let text = model::sentence(&format!("not delivered: {}", error.describe()));
+            ensure_conversation(store, &with);
+            let messages = store.conversations().at_key(with.clone()).messages();
+            let target = id.as_deref().and_then(|id| messages.with_untracked(|m| model::bounced_message(m, id)));
+            let marked = match target {
+                Some(seq) => {
+                    // Only that message's row re-renders.
+                    messages.at_key(seq).error().set(Some(text.clone()));
+                    true
+                }
+                None => false,
+            };
+            if !marked {
+                // A bounce we cannot tie to a message we sent: report it in the conversation itself.
+                let stamp = Stamp::now();
+                push_message(
+                    store,
+                    &with,
+                    ChatMessage {
+                        seq: next_seq(),
+                        id,
+                        from_me: false,
+                        sender: name_of(store, &with),
+                        time: stamp.short,
+                        time_full: stamp.full,
+                        time_iso: stamp.iso,
+                        body: String::new(),
+                        is_me_action: false,
+                        continued: false,
+                        error: Some(text),
+                    },
+                );
+            }
+        }
+        Event::RequestFailed { action, error } => {
+            let reason = match &error {
+                RequestError::Timeout => "the server did not answer in time".to_owned(),
+                RequestError::Stanza(e) => e.describe(),
+            };
+            let text = match &action {
+                RosterAction::Add(j) => format!("Could not add {j}: {reason}."),
+                RosterAction::Update(j) => format!("Could not change {}: {reason}.", name_of(store, j)),
+                RosterAction::Remove(j) => format!("Could not remove {}: {reason}.", name_of(store, j)),
+            };
+            notify(store, NoticeKind::Error, text);
+        }
+        Event::Redirect { uri } => {
+            if store.connection().get_untracked() == Connection::LoggingIn {
+                store.progress().set(Some(format!("Redirected to {uri}…")));
+            }
+        }
+        Event::Closed { error } => {
+            let reason = match error {
+                Some(e) => describe_client_error(&e),
+                None => "The server ended the session.".to_owned(),
+            };
+            session_ended(store, reason);
+        }
+    }
+}
+
+fn describe_client_error(e: &ClientError) -> String {
+    e.describe()
+}
+
+/// The session is over (failure or close): back to the form during login, offline banner after.
+fn session_ended(store: Store<AppState>, reason: String) {
+    match store.connection().get_untracked() {
+        Connection::LoggingIn => {
+            store.progress().set(None);
+            store.login_error().set(Some(reason));
+            store.connection().set(Connection::LoggedOut);
+        }
+        Connection::Online => {
+            store.contacts().with_untracked(|c| {
+                c.iter().filter(|(_, c)| c.presence.is_some()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
+            })
+            .into_iter()
+            .for_each(|jid| store.contacts().at_key(jid).presence().set(None));
+            store.connection().set(Connection::Offline { reason });
+        }
+        // Logged out already (or offline): nothing more to say.
+        Connection::LoggedOut | Connection::Offline { .. } => {}
+    }
+}
+
+/// Local date and time of a message, in the three forms the transcript uses.
+pub struct Stamp {
+    pub short: String,
+    pub full: String,
+    pub iso: String,
+}
+
+impl Stamp {
+    pub fn now() -> Stamp {
+        Stamp::from_date(&js_sys::Date::new_0())
+    }
+
+    /// An XEP-0203 delay stamp, or now when there is none (or it does not parse).
+    pub fn from_delay(delay: Option<&str>) -> Stamp {
+        if let Some(d) = delay {
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(d));
+            if !date.get_time().is_nan() {
+                return Stamp::from_date(&date);
+            }
+        }
+        Stamp::now()
+    }
+
+    fn from_date(date: &js_sys::Date) -> Stamp {
+        let format = |opts: &[(&str, &str)]| -> String {
+            let o = js_sys::Object::new();
+            for (k, v) in opts {
+                let _ = js_sys::Reflect::set(&o, &(*k).into(), &(*v).into());
+            }
+            let f = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &o);
+            f.format().call1(&wasm_bindgen::JsValue::NULL, date).ok().and_then(|v| v.as_string()).unwrap_or_default()
+        };
+        Stamp {
+            short: format(&[("hour", "2-digit"), ("minute", "2-digit")]),
+            full: format(&[("dateStyle", "full"), ("timeStyle", "medium")]),
+            iso: date.to_iso_string().into(),
+        }
+    }
+}
+
+fn received(store: Store<AppState>, msg: Message) {
+    let Some(from) = msg.from.as_ref().map(|j| j.bare().clone()) else { return };
+    let Some(body) = msg.body(None).map(str::to_owned) else { return };
+    let (body, is_me_action) = match body.strip_prefix("/me ") {
+        Some(action) => (action.to_owned(), true),
+        None => (body, false),
+    };
+    let body = match (&msg.subject, msg.kind) {
+        (Some(s), MessageType::Normal | MessageType::Headline) if !s.trim().is_empty() => format!("{}\n{body}", s.trim()),
+        _ => body,
+    };
+    if !store.contacts().with_untracked(|c| c.contains_key(&from)) {
+        store.contacts().write().insert(from.clone(), Contact::stranger(from.clone()));
+    }
+    let stamp = Stamp::from_delay(msg.delay.as_deref());
+    push_message(
+        store,
+        &from,
+        ChatMessage {
+            seq: next_seq(),
+            id: msg.id,
+            from_me: false,
+            sender: name_of(store, &from),
+            time: stamp.short,
+            time_full: stamp.full,
+            time_iso: stamp.iso,
+            body,
+            is_me_action,
+            continued: false,
+            error: None,
+        },
+    );
+    let selected = store.selected().get_untracked();
+    if model::counts_as_unread(selected.as_ref(), &from, page_visible()) {
+        store.contacts().at_key(from).unread().update(|n| *n += 1);
+    }
+}
+
+fn sent(store: Store<AppState>, msg: Message) {
+    let Some(to) = msg.to.as_ref().map(|j| j.bare().clone()) else { return };
+    let Some(body) = msg.body(None).map(str::to_owned) else { return };
+    let (body, is_me_action) = match body.strip_prefix("/me ") {
+        Some(action) => (action.to_owned(), true),
+        None => (body, false),
+    };
+    let sender = store.account().with_untracked(|a| a.as_ref().map(own_name)).unwrap_or_else(|| "Me".into());
+    let stamp = Stamp::now();
+    push_message(
+        store,
+        &to,
+        ChatMessage {
+            seq: next_seq(),
+            id: msg.id,
+            from_me: true,
+            sender,
+            time: stamp.short,
+            time_full: stamp.full,
+            time_iso: stamp.iso,
+            body,
+            is_me_action,
+            continued: false,
+            error: None,
+        },
+    );
+}
+
+/// How we appear in our own transcript: the local part of our address.
+pub fn own_name(account: &BareJid) -> String {
+    account.local().map(str::to_owned).unwrap_or_else(|| account.to_string())
+}
+
+fn push_message(store: Store<AppState>, with: &BareJid, mut message: ChatMessage) {
+    ensure_conversation(store, with);
+    let messages = store.conversations().at_key(with.clone()).messages();
+    message.continued = messages.with_untracked(|m| {
+        m.last().is_some_and(|prev| {
+            prev.from_me == message.from_me
+                && prev.sender == message.sender
+                && prev.error.is_none()
+                && message.error.is_none()
+                && prev.time == message.time
+        })
+    });
+    messages.write().push(message);
+}
+
+/// Creates the conversation with `jid` if there is none yet.
+pub fn ensure_conversation(store: Store<AppState>, jid: &BareJid) {
+    if !store.conversations().with_untracked(|c| c.contains_key(jid)) {
+        store.conversations().write().insert(jid.clone(), Conversation::default());
+    }
+}
+
+fn remove_request(store: Store<AppState>, jid: &BareJid) {
+    if store.requests().with_untracked(|r| r.iter().any(|r| &r.from == jid)) {
+        store.requests().write().retain(|r| &r.from != jid);
+    }
+}
+
+/// The display name of `jid` as the roster knows it.
+pub fn name_of(store: Store<AppState>, jid: &BareJid) -> String {
+    store
+        .contacts()
+        .with_untracked(|c| c.get(jid).map(Contact::display_name))
+        .unwrap_or_else(|| jid.to_string())
+}
+
+/// Adds a notice (kept to the last five).
+pub fn notify(store: Store<AppState>, kind: NoticeKind, text: String) {
+    store.notices().update(|n| {
+        n.push(Notice { id: next_seq(), kind, text });
+        let extra = n.len().saturating_sub(5);
+        n.drain(..extra);
+    });
+}
+
+pub fn dismiss_notice(store: Store<AppState>, id: u64) {
+    store.notices().update(|n| n.retain(|x| x.id != id));
+}
+
+/// Whether the page is in front of the person (a hidden tab still counts messages as unread).
+pub fn page_visible() -> bool {
+    web_sys::window().and_then(|w| w.document()).is_none_or(|d| !d.hidden())
+}
+
+/// Opens the conversation with `jid` and clears its unread count.
+pub fn select(store: Store<AppState>, jid: BareJid) {
+    ensure_conversation(store, &jid);
+    mark_read(store, &jid);
+    if store.selected().get_untracked().as_ref() != Some(&jid) {
+        store.selected().set(Some(jid));
+    }
+}
+
+/// Clears the unread count of `jid`.
+pub fn mark_read(store: Store<AppState>, jid: &BareJid) {
+    if store.contacts().with_untracked(|c| c.get(jid).is_some_and(|c| c.unread > 0)) {
+        store.contacts().at_key(jid.clone()).unread().set(0);
+    }
+}
+
+/// Empties the store (logout), field by field so keyed fields drop their keys too.
+pub fn reset(store: Store<AppState>) {
+    store.selected().set(None);
+    store.contacts().write().clear();
+    store.conversations().write().clear();
+    store.requests().set(Vec::new());
+    store.notices().set(Vec::new());
+    store.own_presence().set(OwnPresence::default());
+    store.account().set(None);
+    store.bound_jid().set(None);
+    store.progress().set(None);
+    store.login_error().set(None);
+    store.connection().set(Connection::LoggedOut);
+}
+
+/// The client handle in context: the running session (if any) and which login it belongs to.
+///
+/// Events are applied only while their session is the current one, so a late event from a session that
+/// was closed (logout, cancelled login) cannot change the store.
+#[derive(Clone, Copy)]
+pub struct SessionHandle {
+    session: StoredValue<Option<Session>, LocalStorage>,
+    generation: StoredValue<u64, LocalStorage>,
+}
+
+impl Default for SessionHandle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionHandle {
+    pub fn new() -> SessionHandle {
+        SessionHandle { session: StoredValue::new_local(None), generation: StoredValue::new_local(0) }
+    }
+
+    /// Starts a login; events flow into `store` until the session ends or is replaced.
+    pub fn login(&self, store: Store<AppState>, options: ConnectOptions) {
+        self.close();
+        let generation = self.generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        });
+        let Some(generation) = generation else { return };
+        store.login_error().set(None);
+        store.progress().set(Some("Looking up server…".into()));
+        store.connection().set(Connection::LoggingIn);
+        let handle = *self;
+        let session = transport::connect(options, move |event| {
+            if handle.generation.try_get_value() != Some(generation) {
+                return;
+            }
+            let finished = matches!(event, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }));
+            apply(store, event);
+            if finished {
+                handle.session.try_set_value(None);
+            }
+        });
+        self.session.try_set_value(Some(session));
+    }
+
+    /// Sends a command to the running session.
+    pub fn send(&self, command: Command) -> Result<(), CommandError> {
+        self.session
+            .try_with_value(|s| s.as_ref().map(|s| s.send(command)))
+            .flatten()
+            .unwrap_or(Err(CommandError::NotOnline))
+    }
+
+    /// Closes the running session (if any); its later events are ignored.
+    pub fn close(&self) {
+        self.generation.try_update_value(|g| *g += 1);
+        if let Some(Some(session)) = self.session.try_update_value(Option::take) {
+            session.close();
+        }
+    }
+
+    /// Logs out: closes the session and forgets everything it brought.
+    pub fn logout(&self, store: Store<AppState>) {
+        self.close();
+        reset(store);
+    }
+}
