@@ -1,0 +1,440 @@
+//! Browser tests of the UI: components mounted into the DOM, fed through `ui::state::apply` exactly as the
+//! transport would feed them, then asserted on the DOM (leptos `examples/counter/tests/web.rs` style).
+//! No server is needed: commands sent while no session runs fail with "not connected", which one test uses.
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui`
+#![cfg(target_arch = "wasm32")]
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use natter::transport::TransportEvent;
+use natter::ui::login::{LoginForm, LoginScreen, validate};
+use natter::ui::model::{self, Contact, Segment};
+use natter::ui::sidebar::MainScreen;
+use natter::ui::state::{self, AppState, AppStateStoreFields, Connection, ContactStoreFields, SessionHandle, apply};
+use natter::xmpp::Event;
+use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::stanza::error::{ErrorType, StanzaError};
+use natter::xmpp::stanza::message::Message;
+use natter::xmpp::stanza::presence::{Availability, Show};
+use natter::xmpp::stanza::roster::{RosterItem, Subscription};
+use reactive_stores::Store;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn bare(s: &str) -> BareJid {
+    BareJid::parse(s).unwrap()
+}
+
+fn core(ev: Event) -> TransportEvent {
+    TransportEvent::Core(ev)
+}
+
+fn item(jid: &str, name: Option<&str>, groups: &[&str]) -> RosterItem {
+    let mut i = RosterItem::new(bare(jid));
+    i.name = name.map(str::to_owned);
+    i.subscription = Subscription::Both;
+    i.groups = groups.iter().map(|g| (*g).to_owned()).collect();
+    i
+}
+
+fn available(show: Show, status: Option<&str>) -> Option<Availability> {
+    Some(Availability { show, status: status.map(str::to_owned), priority: 0 })
+}
+
+fn incoming(from: &str, body: &str) -> Message {
+    let mut m = Message::chat(Jid::parse("alice@example.org/web").unwrap(), body);
+    m.from = Some(Jid::parse(from).unwrap());
+    m.id = Some(format!("in-{}", body.len()));
+    m
+}
+
+/// The chat screen mounted in a fresh element, logged in as alice with Bob, Carol and Dave in the roster.
+struct Harness {
+    store: Store<AppState>,
+    root: web_sys::HtmlElement,
+    _mounted: Box<dyn std::any::Any>,
+}
+
+impl Harness {
+    async fn main_screen() -> Harness {
+        let document = document();
+        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+        document.body().unwrap().append_child(&root).unwrap();
+        let store = Store::new(AppState::default());
+        let mounted = mount_to(root.clone(), move || {
+            provide_context(store);
+            provide_context(SessionHandle::new());
+            provide_context(LoginForm::new());
+            view! { <MainScreen /> }
+        });
+        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap() }));
+        apply(
+            store,
+            core(Event::Roster {
+                items: vec![
+                    item("dave@example.org", None, &[]),
+                    item("bob@example.org", Some("Bob"), &[]),
+                    item("carol@example.org", Some("Carol"), &[]),
+                ],
+                ver: None,
+            }),
+        );
+        tick().await;
+        Harness { store, root, _mounted: Box::new(mounted) }
+    }
+
+    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
+        let list = self.root.query_selector_all(selector).unwrap();
+        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
+    }
+
+    fn one(&self, selector: &str) -> web_sys::HtmlElement {
+        self.root
+            .query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no element matches {selector}; DOM: {}", self.root.inner_html()))
+            .unchecked_into()
+    }
+
+    fn texts(&self, selector: &str) -> Vec<String> {
+        self.all(selector).iter().map(|e| e.text_content().unwrap_or_default().trim().to_owned()).collect()
+    }
+
+    /// The roster row button whose name starts with `name`.
+    fn contact(&self, name: &str) -> web_sys::HtmlElement {
+        self.all("button.contact-main")
+            .into_iter()
+            .find(|b| b.query_selector(".contact-name").unwrap().unwrap().text_content().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no contact {name}; DOM: {}", self.root.inner_html()))
+    }
+
+    fn badge(&self, name: &str) -> Option<String> {
+        self.contact(name).query_selector(".badge").unwrap().map(|b| b.text_content().unwrap_or_default())
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
+    let h = Harness::main_screen().await;
+    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Away, None) }));
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("carol@example.org"), presence: available(Show::Available, Some("In the garden")) }),
+    );
+    tick().await;
+
+    // Carol (available) before Bob (away) before Dave (offline, shown by address); presence in words for
+    // screen readers is part of each name.
+    assert_eq!(
+        h.texts("button.contact-main .contact-name"),
+        vec!["Carol — available", "Bob — away", "dave@example.org — offline"]
+    );
+    assert_eq!(h.texts("button.contact-main .contact-status")[0], "In the garden");
+    assert!(h.one("button.contact-main .dot").class_list().contains("available"));
+    assert_eq!(h.texts(".group-name"), vec![model::DEFAULT_GROUP]);
+
+    // Bob comes online: he moves up, his row changes, the others stay.
+    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Chat, None) }));
+    tick().await;
+    assert_eq!(
+        h.texts("button.contact-main .contact-name"),
+        vec!["Bob — free to chat", "Carol — available", "dave@example.org — offline"]
+    );
+
+    // Groups: a roster push moves Dave into "Work", which is listed before the ungrouped "Contacts".
+    apply(h.store, core(Event::RosterPush { item: item("dave@example.org", Some("Dave"), &["Work"]), ver: None }));
+    tick().await;
+    assert_eq!(h.texts(".group-name"), vec!["Work", model::DEFAULT_GROUP]);
+    assert_eq!(h.texts("button.contact-main .contact-name").last().unwrap(), "Carol — available");
+
+    // Removal takes the row away.
+    let mut gone = item("dave@example.org", None, &[]);
+    gone.subscription = Subscription::Remove;
+    apply(h.store, core(Event::RosterPush { item: gone, ver: None }));
+    tick().await;
+    assert_eq!(h.all("button.contact-main").len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn markup_from_a_peer_is_rendered_as_text() {
+    let h = Harness::main_screen().await;
+    state::select(h.store, bare("bob@example.org"));
+    tick().await;
+    let evil = "<img src=x onerror=alert(1)> <b>bold</b> <script>alert(2)</script>";
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", evil))));
+    tick().await;
+
+    let body = h.one(".transcript .message-body");
+    assert_eq!(body.text_content().unwrap(), evil);
+    assert!(h.root.query_selector("img").unwrap().is_none(), "an <img> was created");
+    assert!(h.root.query_selector(".transcript b").unwrap().is_none(), "a <b> was created");
+    assert!(h.root.query_selector(".transcript script").unwrap().is_none(), "a <script> was created");
+    assert_eq!(h.texts(".transcript .message-sender"), vec!["Bob"]);
+    // The transcript is a polite live log.
+    let log = h.one("[role=log]");
+    assert_eq!(log.get_attribute("aria-live").as_deref(), Some("polite"));
+}
+
+#[wasm_bindgen_test]
+async fn links_are_anchors_and_me_messages_are_actions() {
+    let h = Harness::main_screen().await;
+    state::select(h.store, bare("bob@example.org"));
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "see https://example.org/a?b=1, or javascript:alert(1)"))));
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "/me waves"))));
+    tick().await;
+
+    let links = h.all(".transcript a");
+    assert_eq!(links.len(), 1, "only the http(s) URL is a link");
+    let a = &links[0];
+    assert_eq!(a.get_attribute("href").as_deref(), Some("https://example.org/a?b=1"));
+    assert_eq!(a.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
+    assert_eq!(a.get_attribute("target").as_deref(), Some("_blank"));
+    assert_eq!(h.texts(".transcript .message-body")[0], "see https://example.org/a?b=1, or javascript:alert(1)");
+
+    let action = h.all(".transcript .message.action");
+    assert_eq!(action.len(), 1);
+    assert_eq!(action[0].query_selector(".message-body").unwrap().unwrap().text_content().unwrap(), "* Bob waves");
+}
+
+#[wasm_bindgen_test]
+async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
+    let h = Harness::main_screen().await;
+    h.contact("Bob").click();
+    tick().await;
+    assert_eq!(h.store.selected().get_untracked(), Some(bare("bob@example.org")));
+
+    apply(h.store, core(Event::Message(incoming("carol@example.org/tablet", "one"))));
+    apply(h.store, core(Event::Message(incoming("carol@example.org/tablet", "two"))));
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "to the open conversation"))));
+    tick().await;
+    assert_eq!(h.badge("Carol").as_deref(), Some("2 unread messages"));
+    if state::page_visible() {
+        assert_eq!(h.badge("Bob"), None, "the open conversation gains no unread count");
+    }
+    assert_eq!(document().title(), if state::page_visible() { "(2) Natter" } else { "(3) Natter" });
+
+    // Bob's conversation keeps its own history.
+    assert_eq!(h.texts(".transcript .message-body"), vec!["to the open conversation"]);
+
+    // Opening Carol's conversation clears her count and shows her two messages.
+    h.contact("Carol").click();
+    tick().await;
+    assert_eq!(h.badge("Carol"), None);
+    assert_eq!(h.store.contacts().at_key(bare("carol@example.org")).unread().get_untracked(), 0);
+    assert_eq!(h.texts(".transcript .message-body"), vec!["one", "two"]);
+    assert_eq!(h.contact("Carol").get_attribute("aria-current").as_deref(), Some("true"));
+    assert_eq!(h.contact("Bob").get_attribute("aria-current"), None);
+
+    // Someone outside the roster gets a row under its own heading.
+    apply(h.store, core(Event::Message(incoming("eve@example.net/x", "hi, we met yesterday"))));
+    tick().await;
+    assert!(h.texts(".group-name").contains(&model::STRANGERS_GROUP.to_owned()));
+    assert_eq!(h.badge("eve@example.net").as_deref(), Some("1 unread message"));
+}
+
+#[wasm_bindgen_test]
+async fn a_bounced_message_is_marked_failed_in_place() {
+    let h = Harness::main_screen().await;
+    state::select(h.store, bare("bob@example.org"));
+    let mut sent = Message::chat(Jid::parse("bob@example.org").unwrap(), "are you there?");
+    sent.id = Some("m1".into());
+    sent.from = Some(Jid::parse("alice@example.org/web").unwrap());
+    let mut other = sent.clone();
+    other.id = Some("m2".into());
+    other.bodies = vec![(None, "second".into())];
+    apply(h.store, core(Event::MessageSent(sent)));
+    apply(h.store, core(Event::MessageSent(other)));
+    tick().await;
+    assert_eq!(h.all(".message.failed").len(), 0);
+
+    apply(
+        h.store,
+        core(Event::MessageError {
+            with: bare("bob@example.org"),
+            id: Some("m1".into()),
+            error: StanzaError::new(ErrorType::Cancel, "service-unavailable"),
+        }),
+    );
+    tick().await;
+
+    let failed = h.all(".message.failed");
+    assert_eq!(failed.len(), 1, "exactly the bounced message is marked");
+    let failed = &failed[0];
+    assert!(failed.class_list().contains("from-me"));
+    assert_eq!(failed.query_selector(".message-body").unwrap().unwrap().text_content().unwrap(), "are you there?");
+    let error = failed.query_selector(".message-error").unwrap().unwrap().text_content().unwrap();
+    assert!(error.contains("Not delivered"), "{error}");
+    assert!(error.contains(&StanzaError::new(ErrorType::Cancel, "service-unavailable").describe()), "{error}");
+    // No extra line: the error sits on the message it belongs to.
+    assert_eq!(h.all(".transcript .message").len(), 2);
+
+    // A bounce with an unknown id is still shown, as its own line.
+    apply(
+        h.store,
+        core(Event::MessageError { with: bare("bob@example.org"), id: None, error: StanzaError::new(ErrorType::Cancel, "recipient-unavailable") }),
+    );
+    tick().await;
+    assert_eq!(h.all(".transcript .message").len(), 3);
+    assert!(h.texts(".message-error").last().unwrap().contains("not online"));
+}
+
+#[wasm_bindgen_test]
+async fn command_errors_show_next_to_the_composer() {
+    let h = Harness::main_screen().await;
+    state::select(h.store, bare("bob@example.org"));
+    tick().await;
+    let composer: web_sys::HtmlTextAreaElement = h.one("textarea#composer").unchecked_into();
+    composer.set_value("hello?");
+    assert_eq!(composer.value(), "hello?", "before click");
+    h.one("button.send").click();
+    assert_eq!(composer.value(), "hello?", "right after click");
+    tick().await;
+    // There is no session in this test, so the command is refused — and said so where the person looks.
+    assert_eq!(h.one("#composer-error").text_content().unwrap(), "Not connected.");
+    assert!(composer.is_connected(), "the composer was re-created");
+    assert_eq!(composer.value(), "hello?", "the text is kept when sending failed");
+    assert_eq!(composer.get_attribute("aria-invalid").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+async fn subscription_requests_and_connection_state_are_shown() {
+    let h = Harness::main_screen().await;
+    assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Online")));
+    apply(h.store, core(Event::SubscriptionRequest { from: bare("zoe@example.org"), status: Some("It's Zoe from the club".into()) }));
+    tick().await;
+    let request = h.one(".request");
+    assert!(request.text_content().unwrap().contains("zoe@example.org wants to see"));
+    let buttons = h.texts(".request button");
+    assert_eq!(buttons, vec!["Approve", "Deny"]);
+
+    // The session drops: the indicator says so, with the reason, and presence is no longer claimed.
+    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Available, None) }));
+    apply(h.store, TransportEvent::Failed(natter::transport::TransportError::ConnectionLost));
+    tick().await;
+    assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Offline")));
+    assert!(h.one(".banner[role=alert]").text_content().unwrap().contains("lost"));
+    assert!(h.contact("Bob").text_content().unwrap().contains("Bob — offline"));
+}
+
+#[wasm_bindgen_test]
+async fn login_checks_the_address_before_connecting() {
+    let document = document();
+    let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&root).unwrap();
+    let store = Store::new(AppState::default());
+    let form = LoginForm::new();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_context(store);
+        provide_context(SessionHandle::new());
+        provide_context(form);
+        view! { <LoginScreen /> }
+    });
+    tick().await;
+    form.address.set("not an address".into());
+    form.password.set("secret".into());
+    tick().await;
+    let submit: web_sys::HtmlElement = root.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into();
+    submit.click();
+    tick().await;
+    let error = root.query_selector("#login-address-error").unwrap().unwrap();
+    assert!(error.text_content().unwrap().starts_with("This is not a valid address"), "{}", error.text_content().unwrap());
+    assert_eq!(store.connection().get_untracked(), Connection::LoggedOut, "no connection was attempted");
+    let address = root.query_selector("#login-address").unwrap().unwrap();
+    assert_eq!(address.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(address.get_attribute("aria-describedby").as_deref(), Some("login-address-error"));
+    // The labels people (and tests) look for.
+    let labels: Vec<String> = {
+        let l = root.query_selector_all("label").unwrap();
+        (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap()).collect()
+    };
+    assert_eq!(labels, vec!["Address", "Password", "Server URL"]);
+    assert_eq!(
+        root.query_selector("#login-password").unwrap().unwrap().get_attribute("autocomplete").as_deref(),
+        Some("current-password")
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn login_validation_rules() {
+    assert!(validate("alice@example.org", "pw", "").is_ok_and(|o| o.server_url.is_none()));
+    assert!(validate(" alice@example.org ", "pw", " wss://x/ws ").is_ok_and(|o| o.server_url.as_deref() == Some("wss://x/ws")));
+    assert!(matches!(validate("", "pw", ""), Err((Some(_), None))));
+    assert!(matches!(validate("example.org", "pw", ""), Err((Some(_), None))), "a server alone is not an account");
+    assert!(matches!(validate("alice@example.org", "", ""), Err((None, Some(_)))));
+    assert!(matches!(validate("alice@example.org/res", "pw", ""), Err((Some(_), None))));
+}
+
+#[wasm_bindgen_test]
+fn linkify_cuts_text_and_links() {
+    use Segment::{Link, Text};
+    assert_eq!(model::linkify("plain"), vec![Text("plain".into())]);
+    assert_eq!(
+        model::linkify("go to https://a.example/x. Then (see http://b.example/y_(z)) ok"),
+        vec![
+            Text("go to ".into()),
+            Link("https://a.example/x".into()),
+            Text(". Then (see ".into()),
+            Link("http://b.example/y_(z)".into()),
+            Text(") ok".into()),
+        ]
+    );
+    assert_eq!(model::linkify("xhttps://no.example"), vec![Text("xhttps://no.example".into())]);
+    assert_eq!(model::linkify("https://"), vec![Text("https://".into())]);
+    assert_eq!(model::linkify("ünïcode https://ä.example/ö"), vec![Text("ünïcode ".into()), Link("https://ä.example/ö".into())]);
+}
+
+#[wasm_bindgen_test]
+fn grouping_and_bounce_matching() {
+    let mut contacts = std::collections::HashMap::new();
+    for (jid, name, groups, online) in [
+        ("a@x", Some("Zed"), vec!["Work", "Friends"], true),
+        ("b@x", Some("amy"), vec!["Work"], false),
+        ("c@x", None, vec![], true),
+    ] {
+        let mut c = Contact::from_roster(&item(jid, name, &groups));
+        c.presence = online.then(Availability::default);
+        contacts.insert(bare(jid), c);
+    }
+    contacts.insert(bare("s@y"), Contact::stranger(bare("s@y")));
+    let groups = model::group_contacts(&contacts, "");
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(names, vec!["Friends", "Work", model::DEFAULT_GROUP, model::STRANGERS_GROUP]);
+    let work = &groups[1];
+    assert_eq!(work.jids, vec![bare("a@x"), bare("b@x")], "online first, then by name");
+    assert_eq!(work.online, 1);
+    let filtered = model::group_contacts(&contacts, "  AMY ");
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(filtered[0].jids, vec![bare("b@x")]);
+
+    let msg = |seq: u64, from_me: bool, id: &str| model::ChatMessage {
+        seq,
+        id: Some(id.into()),
+        from_me,
+        sender: String::new(),
+        time: String::new(),
+        time_full: String::new(),
+        time_iso: String::new(),
+        body: String::new(),
+        is_me_action: false,
+        continued: false,
+        error: None,
+    };
+    let messages = vec![msg(1, true, "a"), msg(2, false, "b"), msg(3, true, "b"), msg(4, true, "a")];
+    assert_eq!(model::bounced_message(&messages, "a"), Some(4), "the newest sent one with that id");
+    assert_eq!(model::bounced_message(&messages, "b"), Some(3), "never a received one");
+    assert_eq!(model::bounced_message(&messages, "zz"), None);
+    assert!(!model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), true));
+    assert!(model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), false));
+    assert!(model::counts_as_unread(None, &bare("a@x"), true));
+}
