@@ -70,7 +70,8 @@ for dirpath, _, files in os.walk(root):
 def order(row):
     groups = ["parse_frame", "quick_xml_ceiling", "stanza", "jid", "serialize", "scram", "login", "apply"]
     g = row[0]["group_id"]
-    return (groups.index(g) if g in groups else len(groups), row[0]["full_id"])
+    natural = [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", row[0]["full_id"])]
+    return (groups.index(g) if g in groups else len(groups), natural)
 
 def fmt_time(ns):
     for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
@@ -82,7 +83,7 @@ def fmt_rate(x, unit):
     for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
             return f"{x / scale:.3g} {suffix}{unit}"
-    return f"{x:.3g} {unit}"
+    return f"{x:.3g} {unit}".strip()
 
 def frames_of(bench):
     m = re.match(r"(\d+)-frames$", bench.get("value_str") or "")
