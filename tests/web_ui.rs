@@ -25,6 +25,16 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// Lets effects run and the roster re-sort (it waits for the next animation frame).
+async fn settle() {
+    tick().await;
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
+    tick().await;
+}
+
 fn bare(s: &str) -> BareJid {
     BareJid::parse(s).unwrap()
 }
@@ -83,7 +93,7 @@ impl Harness {
                 ver: None,
             }),
         );
-        tick().await;
+        settle().await;
         Harness { store, root, _mounted: Box::new(mounted) }
     }
 
@@ -126,12 +136,18 @@ impl Drop for Harness {
 #[wasm_bindgen_test]
 async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
     let h = Harness::main_screen().await;
-    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Away, None) }));
     apply(
         h.store,
-        core(Event::ContactPresence { jid: bare("carol@example.org"), presence: available(Show::Available, Some("In the garden")) }),
+        core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Away, None) }),
     );
-    tick().await;
+    apply(
+        h.store,
+        core(Event::ContactPresence {
+            jid: bare("carol@example.org"),
+            presence: available(Show::Available, Some("In the garden")),
+        }),
+    );
+    settle().await;
 
     // Carol (available) before Bob (away) before Dave (offline, shown by address); presence in words for
     // screen readers is part of each name.
@@ -144,8 +160,11 @@ async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
     assert_eq!(h.texts(".group-name"), vec![model::DEFAULT_GROUP]);
 
     // Bob comes online: he moves up, his row changes, the others stay.
-    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Chat, None) }));
-    tick().await;
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Chat, None) }),
+    );
+    settle().await;
     assert_eq!(
         h.texts("button.contact-main .contact-name"),
         vec!["Bob — free to chat", "Carol — available", "dave@example.org — offline"]
@@ -153,7 +172,7 @@ async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
 
     // Groups: a roster push moves Dave into "Work", which is listed before the ungrouped "Contacts".
     apply(h.store, core(Event::RosterPush { item: item("dave@example.org", Some("Dave"), &["Work"]), ver: None }));
-    tick().await;
+    settle().await;
     assert_eq!(h.texts(".group-name"), vec!["Work", model::DEFAULT_GROUP]);
     assert_eq!(h.texts("button.contact-main .contact-name").last().unwrap(), "Carol — available");
 
@@ -161,7 +180,7 @@ async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
     let mut gone = item("dave@example.org", None, &[]);
     gone.subscription = Subscription::Remove;
     apply(h.store, core(Event::RosterPush { item: gone, ver: None }));
-    tick().await;
+    settle().await;
     assert_eq!(h.all("button.contact-main").len(), 2);
 }
 
@@ -169,10 +188,10 @@ async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
 async fn markup_from_a_peer_is_rendered_as_text() {
     let h = Harness::main_screen().await;
     state::select(h.store, bare("bob@example.org"));
-    tick().await;
+    settle().await;
     let evil = "<img src=x onerror=alert(1)> <b>bold</b> <script>alert(2)</script>";
     apply(h.store, core(Event::Message(incoming("bob@example.org/phone", evil))));
-    tick().await;
+    settle().await;
 
     let body = h.one(".transcript .message-body");
     assert_eq!(body.text_content().unwrap(), evil);
@@ -189,9 +208,15 @@ async fn markup_from_a_peer_is_rendered_as_text() {
 async fn links_are_anchors_and_me_messages_are_actions() {
     let h = Harness::main_screen().await;
     state::select(h.store, bare("bob@example.org"));
-    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "see https://example.org/a?b=1, or javascript:alert(1)"))));
+    apply(
+        h.store,
+        core(Event::Message(incoming(
+            "bob@example.org/phone",
+            "see https://example.org/a?b=1, or javascript:alert(1)",
+        ))),
+    );
     apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "/me waves"))));
-    tick().await;
+    settle().await;
 
     let links = h.all(".transcript a");
     assert_eq!(links.len(), 1, "only the http(s) URL is a link");
@@ -210,13 +235,13 @@ async fn links_are_anchors_and_me_messages_are_actions() {
 async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
     let h = Harness::main_screen().await;
     h.contact("Bob").click();
-    tick().await;
+    settle().await;
     assert_eq!(h.store.selected().get_untracked(), Some(bare("bob@example.org")));
 
     apply(h.store, core(Event::Message(incoming("carol@example.org/tablet", "one"))));
     apply(h.store, core(Event::Message(incoming("carol@example.org/tablet", "two"))));
     apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "to the open conversation"))));
-    tick().await;
+    settle().await;
     assert_eq!(h.badge("Carol").as_deref(), Some("2 unread messages"));
     if state::page_visible() {
         assert_eq!(h.badge("Bob"), None, "the open conversation gains no unread count");
@@ -228,7 +253,7 @@ async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
 
     // Opening Carol's conversation clears her count and shows her two messages.
     h.contact("Carol").click();
-    tick().await;
+    settle().await;
     assert_eq!(h.badge("Carol"), None);
     assert_eq!(h.store.contacts().at_key(bare("carol@example.org")).unread().get_untracked(), 0);
     assert_eq!(h.texts(".transcript .message-body"), vec!["one", "two"]);
@@ -237,7 +262,7 @@ async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
 
     // Someone outside the roster gets a row under its own heading.
     apply(h.store, core(Event::Message(incoming("eve@example.net/x", "hi, we met yesterday"))));
-    tick().await;
+    settle().await;
     assert!(h.texts(".group-name").contains(&model::STRANGERS_GROUP.to_owned()));
     assert_eq!(h.badge("eve@example.net").as_deref(), Some("1 unread message"));
 }
@@ -254,7 +279,7 @@ async fn a_bounced_message_is_marked_failed_in_place() {
     other.bodies = vec![(None, "second".into())];
     apply(h.store, core(Event::MessageSent(sent)));
     apply(h.store, core(Event::MessageSent(other)));
-    tick().await;
+    settle().await;
     assert_eq!(h.all(".message.failed").len(), 0);
 
     apply(
@@ -265,7 +290,7 @@ async fn a_bounced_message_is_marked_failed_in_place() {
             error: StanzaError::new(ErrorType::Cancel, "service-unavailable"),
         }),
     );
-    tick().await;
+    settle().await;
 
     let failed = h.all(".message.failed");
     assert_eq!(failed.len(), 1, "exactly the bounced message is marked");
@@ -281,9 +306,13 @@ async fn a_bounced_message_is_marked_failed_in_place() {
     // A bounce with an unknown id is still shown, as its own line.
     apply(
         h.store,
-        core(Event::MessageError { with: bare("bob@example.org"), id: None, error: StanzaError::new(ErrorType::Cancel, "recipient-unavailable") }),
+        core(Event::MessageError {
+            with: bare("bob@example.org"),
+            id: None,
+            error: StanzaError::new(ErrorType::Cancel, "recipient-unavailable"),
+        }),
     );
-    tick().await;
+    settle().await;
     assert_eq!(h.all(".transcript .message").len(), 3);
     assert!(h.texts(".message-error").last().unwrap().contains("not online"));
 }
@@ -292,13 +321,13 @@ async fn a_bounced_message_is_marked_failed_in_place() {
 async fn command_errors_show_next_to_the_composer() {
     let h = Harness::main_screen().await;
     state::select(h.store, bare("bob@example.org"));
-    tick().await;
+    settle().await;
     let composer: web_sys::HtmlTextAreaElement = h.one("textarea#composer").unchecked_into();
     composer.set_value("hello?");
     assert_eq!(composer.value(), "hello?", "before click");
     h.one("button.send").click();
     assert_eq!(composer.value(), "hello?", "right after click");
-    tick().await;
+    settle().await;
     // There is no session in this test, so the command is refused — and said so where the person looks.
     assert_eq!(h.one("#composer-error").text_content().unwrap(), "Not connected.");
     assert!(composer.is_connected(), "the composer was re-created");
@@ -310,17 +339,26 @@ async fn command_errors_show_next_to_the_composer() {
 async fn subscription_requests_and_connection_state_are_shown() {
     let h = Harness::main_screen().await;
     assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Online")));
-    apply(h.store, core(Event::SubscriptionRequest { from: bare("zoe@example.org"), status: Some("It's Zoe from the club".into()) }));
-    tick().await;
+    apply(
+        h.store,
+        core(Event::SubscriptionRequest {
+            from: bare("zoe@example.org"),
+            status: Some("It's Zoe from the club".into()),
+        }),
+    );
+    settle().await;
     let request = h.one(".request");
     assert!(request.text_content().unwrap().contains("zoe@example.org wants to see"));
     let buttons = h.texts(".request button");
     assert_eq!(buttons, vec!["Approve", "Deny"]);
 
     // The session drops: the indicator says so, with the reason, and presence is no longer claimed.
-    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Available, None) }));
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Available, None) }),
+    );
     apply(h.store, TransportEvent::Failed(natter::transport::TransportError::ConnectionLost));
-    tick().await;
+    settle().await;
     assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Offline")));
     assert!(h.one(".banner[role=alert]").text_content().unwrap().contains("lost"));
     assert!(h.contact("Bob").text_content().unwrap().contains("Bob — offline"));
@@ -339,15 +377,19 @@ async fn login_checks_the_address_before_connecting() {
         provide_context(form);
         view! { <LoginScreen /> }
     });
-    tick().await;
+    settle().await;
     form.address.set("not an address".into());
     form.password.set("secret".into());
-    tick().await;
+    settle().await;
     let submit: web_sys::HtmlElement = root.query_selector("button[type=submit]").unwrap().unwrap().unchecked_into();
     submit.click();
-    tick().await;
+    settle().await;
     let error = root.query_selector("#login-address-error").unwrap().unwrap();
-    assert!(error.text_content().unwrap().starts_with("This is not a valid address"), "{}", error.text_content().unwrap());
+    assert!(
+        error.text_content().unwrap().starts_with("This is not a valid address"),
+        "{}",
+        error.text_content().unwrap()
+    );
     assert_eq!(store.connection().get_untracked(), Connection::LoggedOut, "no connection was attempted");
     let address = root.query_selector("#login-address").unwrap().unwrap();
     assert_eq!(address.get_attribute("aria-invalid").as_deref(), Some("true"));
@@ -368,7 +410,10 @@ async fn login_checks_the_address_before_connecting() {
 #[wasm_bindgen_test]
 fn login_validation_rules() {
     assert!(validate("alice@example.org", "pw", "").is_ok_and(|o| o.server_url.is_none()));
-    assert!(validate(" alice@example.org ", "pw", " wss://x/ws ").is_ok_and(|o| o.server_url.as_deref() == Some("wss://x/ws")));
+    assert!(
+        validate(" alice@example.org ", "pw", " wss://x/ws ")
+            .is_ok_and(|o| o.server_url.as_deref() == Some("wss://x/ws"))
+    );
     assert!(matches!(validate("", "pw", ""), Err((Some(_), None))));
     assert!(matches!(validate("example.org", "pw", ""), Err((Some(_), None))), "a server alone is not an account");
     assert!(matches!(validate("alice@example.org", "", ""), Err((None, Some(_)))));
@@ -391,7 +436,10 @@ fn linkify_cuts_text_and_links() {
     );
     assert_eq!(model::linkify("xhttps://no.example"), vec![Text("xhttps://no.example".into())]);
     assert_eq!(model::linkify("https://"), vec![Text("https://".into())]);
-    assert_eq!(model::linkify("ünïcode https://ä.example/ö"), vec![Text("ünïcode ".into()), Link("https://ä.example/ö".into())]);
+    assert_eq!(
+        model::linkify("ünïcode https://ä.example/ö"),
+        vec![Text("ünïcode ".into()), Link("https://ä.example/ö".into())]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -437,4 +485,52 @@ fn grouping_and_bounce_matching() {
     assert!(!model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), true));
     assert!(model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), false));
     assert!(model::counts_as_unread(None, &bare("a@x"), true));
+}
+
+#[wasm_bindgen_test]
+async fn a_large_roster_updates_only_what_changed() {
+    let h = Harness::main_screen().await;
+    let perf = web_sys::window().unwrap().performance().unwrap();
+    let items: Vec<RosterItem> = (0..2000)
+        .map(|i| {
+            item(
+                &format!("user{i:04}@example.org"),
+                Some(&format!("User {i:04}")),
+                &[["Work", "Family", "Club"][i % 3]],
+            )
+        })
+        .collect();
+    // Timings are printed for information only (they include waiting for an animation frame); never asserted.
+    let t0 = perf.now();
+    apply(h.store, core(Event::Roster { items, ver: None }));
+    settle().await;
+    let t1 = perf.now();
+    assert_eq!(h.all("button.contact-main").len(), 2000);
+
+    // One presence change: that contact moves to the top of its group; every other row keeps its DOM node.
+    let before = h.all("button.contact-main");
+    let target =
+        before.iter().find(|b| b.get_attribute("data-jid").as_deref() == Some("user1500@example.org")).unwrap().clone();
+    let t2 = perf.now();
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("user1500@example.org"), presence: available(Show::Available, None) }),
+    );
+    settle().await;
+    let t3 = perf.now();
+    let after = h.all("button.contact-main");
+    assert_eq!(after.len(), 2000);
+    let work = h
+        .all(".group")
+        .into_iter()
+        .find(|g| g.query_selector(".group-name").unwrap().unwrap().text_content().as_deref() == Some("Work"))
+        .unwrap();
+    let first = work.query_selector("button.contact-main").unwrap().unwrap();
+    assert_eq!(first.get_attribute("data-jid").as_deref(), Some("user1500@example.org"), "online first in its group");
+    assert!(after.iter().any(|b| b == &target), "the changed row was moved, not re-created");
+    let kept = before.iter().filter(|b| after.contains(b)).count();
+    assert_eq!(kept, 2000, "no row was re-created");
+    web_sys::console::log_1(
+        &format!("2000 contacts: first render {:.0} ms, one presence change {:.0} ms", t1 - t0, t3 - t2).into(),
+    );
 }

@@ -11,7 +11,10 @@ use wasm_bindgen::JsCast;
 
 use super::dialogs::{DialogMode, DialogState};
 use super::model::{self, ChatMessage, Contact, Segment};
-use super::state::{self, AppState, AppStateStoreFields, ChatMessageStoreFields, ContactStoreFields, Conversation, ConversationStoreFields, NoticeKind, SessionHandle};
+use super::state::{
+    self, AppState, AppStateStoreFields, ChatMessageStoreFields, ContactStoreFields, Conversation,
+    ConversationStoreFields, NoticeKind, SessionHandle,
+};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 
@@ -172,8 +175,12 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         move |_| {
             let cmd = Command::AddContact { jid: jid.clone(), name: None, groups: Vec::new() };
             match session.send(cmd) {
-                Ok(()) => state::notify(store, NoticeKind::Info, format!("Asked {} to share their presence with you.", jid)),
-                Err(e) => state::notify(store, NoticeKind::Error, model::sentence(&format!("could not add {jid}: {e}"))),
+                Ok(()) => {
+                    state::notify(store, NoticeKind::Info, format!("Asked {} to share their presence with you.", jid))
+                }
+                Err(e) => {
+                    state::notify(store, NoticeKind::Error, model::sentence(&format!("could not add {jid}: {e}")))
+                }
             }
         }
     };

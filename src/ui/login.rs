@@ -27,7 +27,11 @@ impl Default for LoginForm {
 
 impl LoginForm {
     pub fn new() -> LoginForm {
-        LoginForm { address: RwSignal::new(String::new()), password: RwSignal::new(String::new()), server_url: RwSignal::new(String::new()) }
+        LoginForm {
+            address: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            server_url: RwSignal::new(String::new()),
+        }
     }
 }
 
@@ -72,12 +76,6 @@ pub fn LoginScreen() -> impl IntoView {
     let address_ref = NodeRef::<leptos::html::Input>::new();
     let password_ref = NodeRef::<leptos::html::Input>::new();
 
-    // Once online, the password is no longer needed in memory.
-    Effect::new(move |_| {
-        if store.connection().get() == Connection::Online {
-            form.password.set(String::new());
-        }
-    });
     // Put the cursor where typing is needed.
     Effect::new(move |_| {
         if let Some(el) = address_ref.get() {
@@ -94,7 +92,8 @@ pub fn LoginScreen() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let result = validate(&form.address.get_untracked(), &form.password.get_untracked(), &form.server_url.get_untracked());
+        let result =
+            validate(&form.address.get_untracked(), &form.password.get_untracked(), &form.server_url.get_untracked());
         match result {
             Ok(options) => {
                 address_error.set(None);

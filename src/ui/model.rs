@@ -132,8 +132,14 @@ pub struct RosterGroup {
 /// [`STRANGERS_GROUP`]. A contact in several groups appears in each. Groups with no match are left out.
 pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec<RosterGroup> {
     let needle = filter.trim().to_lowercase();
-    let mut sorted: Vec<&Contact> = contacts.values().filter(|c| matches_filter(c, &needle)).collect();
-    sorted.sort_by(|a, b| compare_contacts(a, b));
+    // Sort keys computed once per contact, not once per comparison (this runs on every presence change).
+    let mut keyed: Vec<((u8, String), &Contact)> = contacts
+        .values()
+        .filter(|c| matches_filter(c, &needle))
+        .map(|c| ((c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank()), c.display_name().to_lowercase()), c))
+        .collect();
+    keyed.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.jid.cmp(&b.jid)));
+    let sorted = keyed.into_iter().map(|(_, c)| c);
 
     let mut named: HashMap<&str, RosterGroup> = HashMap::new();
     let mut ungrouped = RosterGroup { name: DEFAULT_GROUP.into(), jids: Vec::new(), online: 0 };
@@ -148,9 +154,11 @@ pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec
             ungrouped.online += online;
         } else {
             for g in &c.groups {
-                let group = named
-                    .entry(g.as_str())
-                    .or_insert_with(|| RosterGroup { name: g.clone(), jids: Vec::new(), online: 0 });
+                let group = named.entry(g.as_str()).or_insert_with(|| RosterGroup {
+                    name: g.clone(),
+                    jids: Vec::new(),
+                    online: 0,
+                });
                 group.jids.push(c.jid.clone());
                 group.online += online;
             }

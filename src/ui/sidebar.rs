@@ -16,8 +16,7 @@ use super::conversation::ConversationPane;
 use super::dialogs::{ContactDialog, DialogMode, DialogState};
 use super::model::{self, Contact, RosterGroup};
 use super::state::{
-    self, AppState, AppStateStoreFields, Connection, ContactStoreFields, NoticeKind, OwnPresenceStoreFields,
-    SessionHandle,
+    self, AppState, AppStateStoreFields, Connection, NoticeKind, OwnPresenceStoreFields, SessionHandle,
 };
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
@@ -89,7 +88,8 @@ fn AccountHeader() -> impl IntoView {
     let publish = move |show: Show, status: String| {
         store.own_presence().show().set(show);
         store.own_presence().status().set(status.clone());
-        let availability = Availability { show, status: (!status.trim().is_empty()).then(|| status.trim().to_owned()), priority: 0 };
+        let availability =
+            Availability { show, status: (!status.trim().is_empty()).then(|| status.trim().to_owned()), priority: 0 };
         if let Err(e) = session.send(Command::SetPresence(availability)) {
             state::notify(store, NoticeKind::Error, model::sentence(&format!("could not change your presence: {e}")));
         }
@@ -274,7 +274,11 @@ fn RosterTools() -> impl IntoView {
             return;
         }
         let nickname = name.get_untracked().trim().to_owned();
-        let command = Command::AddContact { jid: jid.clone(), name: (!nickname.is_empty()).then_some(nickname), groups: Vec::new() };
+        let command = Command::AddContact {
+            jid: jid.clone(),
+            name: (!nickname.is_empty()).then_some(nickname),
+            groups: Vec::new(),
+        };
         match session.send(command) {
             Ok(()) => {
                 error.set(None);
@@ -416,9 +420,24 @@ fn Requests() -> impl IntoView {
 pub fn Roster() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
     let filter = use_context::<RosterFilter>().map(|f| f.0).unwrap_or_else(|| RwSignal::new(String::new()));
+    // The order is recomputed at most once per frame: a burst of presence updates (hundreds right after login
+    // with a big roster) sorts once, not once per stanza. Rows update their own dot and text immediately.
+    let order = RwSignal::new(0u64);
+    let frame_pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        store.contacts().track();
+        if !frame_pending.get_value() {
+            frame_pending.set_value(true);
+            request_animation_frame(move || {
+                frame_pending.try_set_value(false);
+                order.try_update(|n| *n += 1);
+            });
+        }
+    });
     let groups = Memo::new(move |_| {
+        order.track();
         let f = filter.get();
-        store.contacts().with(|c| model::group_contacts(c, &f))
+        store.contacts().with_untracked(|c| model::group_contacts(c, &f))
     });
     let collapsed = RwSignal::new(HashSet::<String>::new());
     let roving_target = RwSignal::new(None::<BareJid>);
@@ -495,7 +514,11 @@ pub fn Roster() -> impl IntoView {
 }
 
 #[component]
-fn RosterGroupView(name: String, groups: Memo<Vec<RosterGroup>>, collapsed: RwSignal<HashSet<String>>) -> impl IntoView {
+fn RosterGroupView(
+    name: String,
+    groups: Memo<Vec<RosterGroup>>,
+    collapsed: RwSignal<HashSet<String>>,
+) -> impl IntoView {
     let group = {
         let name = name.clone();
         Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.name == name).cloned()))
@@ -550,103 +573,118 @@ fn RosterGroupView(name: String, groups: Memo<Vec<RosterGroup>>, collapsed: RwSi
     }
 }
 
+/// What one roster row shows, computed from its contact (cheap to compare, so unchanged rows do nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RowData {
+    name: String,
+    dot: &'static str,
+    presence: &'static str,
+    status: String,
+    unread: u32,
+    pending: bool,
+}
+
+impl RowData {
+    fn of(c: &Contact) -> RowData {
+        let presence = c.presence.as_ref();
+        RowData {
+            name: c.display_name(),
+            dot: model::presence_class(presence),
+            presence: model::presence_label(presence),
+            status: presence
+                .and_then(|p| p.status.as_deref())
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or(model::presence_label(presence))
+                .to_owned(),
+            unread: c.unread,
+            pending: c.in_roster && c.pending_out && !c.subscription.sees_their_presence(),
+        }
+    }
+}
+
 /// One contact: avatar with presence dot, name, presence in words, status message, unread badge, actions.
+///
+/// Built for long rosters: one memo over the contact and one render effect per row. A change re-renders the
+/// row in place (same elements, so focus stays), and only rows whose contact changed do any work.
 #[component]
 pub fn ContactRow(jid: BareJid) -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
     let selection = expect_context::<RosterSelection>();
     let dialog = use_context::<RwSignal<Option<DialogState>>>();
     let contact: Field<Contact> = store.contacts().at_key(jid.clone()).into();
-
-    let name = Memo::new(move |_| contact.try_with(Contact::display_name).unwrap_or_default());
-    let presence = Memo::new(move |_| contact.presence().try_get().flatten());
-    let unread = move || contact.unread().try_get().unwrap_or(0);
-    let status = move || presence.with(|p| p.as_ref().and_then(|p| p.status.clone()));
-    let pending = move || contact.try_with(|c| c.in_roster && c.pending_out && !c.subscription.sees_their_presence()).unwrap_or(false);
+    let data = Memo::new(move |_| contact.try_with(RowData::of));
     let hue = model::hue_class(&jid);
-
-    let key = Some(jid.clone());
-    let is_selected = {
-        let key = key.clone();
-        move || selection.is_selected(&key)
-    };
-    let selected_class = is_selected.clone();
-    let tab_main = {
-        let key = key.clone();
-        move || if selection.is_roving(&key) { "0" } else { "-1" }
-    };
-    let tab_more = move || if selection.is_roving(&key) { "0" } else { "-1" };
-    let open = {
-        let jid = jid.clone();
-        move |_| {
-            state::select(store, jid.clone());
-            focus_composer();
-        }
-    };
-    let on_focus = {
-        let jid = jid.clone();
-        move |_| selection.roving_target.set(Some(jid.clone()))
-    };
-    let more = {
-        let jid = jid.clone();
-        move |_| {
-            if let Some(d) = dialog {
-                d.set(Some(DialogState { jid: jid.clone(), mode: DialogMode::Menu }));
-            }
-        }
-    };
     let jid_text = jid.to_string();
+    let key = Some(jid);
 
-    view! {
-        <li class="contact" class:selected=selected_class class:unread=move || { unread() > 0 }>
-            <button
-                type="button"
-                class="contact-main"
-                data-jid=jid_text.clone()
-                tabindex=tab_main
-                aria-current=move || is_selected().then_some("true")
-                on:click=open
-                on:focus=on_focus
-            >
-                <span class=format!("avatar {hue}") aria-hidden="true">
-                    {move || model::initial(&name.get())}
-                    <span class=move || format!("dot {}", presence.with(|p| model::presence_class(p.as_ref())))></span>
-                </span>
-                <span class="contact-text">
-                    <span class="contact-line">
-                        <span class="contact-name">
-                            {move || name.get()}
-                            <span class="visually-hidden">
-                                {move || format!(" — {}", presence.with(|p| model::presence_label(p.as_ref())))}
+    move || {
+        let d = data.get()?;
+        let selected = selection.is_selected(&key);
+        let tabindex = if selection.is_roving(&key) { "0" } else { "-1" };
+        let jid = key.clone()?;
+        let (open_jid, focus_jid, more_jid) = (jid.clone(), jid.clone(), jid);
+        let open = move |_| {
+            state::select(store, open_jid.clone());
+            focus_composer();
+        };
+        let on_focus = move |_| selection.roving_target.set(Some(focus_jid.clone()));
+        let more = move |_| {
+            if let Some(d) = dialog {
+                d.set(Some(DialogState { jid: more_jid.clone(), mode: DialogMode::Menu }));
+            }
+        };
+        let class = match (selected, d.unread > 0) {
+            (true, true) => "contact selected unread",
+            (true, false) => "contact selected",
+            (false, true) => "contact unread",
+            (false, false) => "contact",
+        };
+        let unread_words = if d.unread == 1 { " unread message" } else { " unread messages" };
+        Some(view! {
+            <li class=class>
+                <button
+                    type="button"
+                    class="contact-main"
+                    data-jid=jid_text.clone()
+                    tabindex=tabindex
+                    aria-current=selected.then_some("true")
+                    on:click=open
+                    on:focus=on_focus
+                >
+                    <span class=format!("avatar {hue}") aria-hidden="true">
+                        {model::initial(&d.name)}
+                        <span class=format!("dot {}", d.dot)></span>
+                    </span>
+                    <span class="contact-text">
+                        <span class="contact-line">
+                            <span class="contact-name">
+                                {d.name.clone()}
+                                <span class="visually-hidden">{format!(" — {}", d.presence)}</span>
                             </span>
+                            {d.pending.then(|| view! { <span class="tag">"pending"</span> })}
                         </span>
-                        <Show when=pending>
-                            <span class="tag">"pending"</span>
-                        </Show>
+                        <span class="contact-status">{d.status.clone()}</span>
                     </span>
-                    <span class="contact-status">
-                        {move || status().unwrap_or_else(|| presence.with(|p| model::presence_label(p.as_ref())).to_owned())}
-                    </span>
-                </span>
-                <Show when=move || { unread() > 0 }>
-                    <span class="badge">
-                        {unread}
-                        <span class="visually-hidden">{move || if unread() == 1 { " unread message" } else { " unread messages" }}</span>
-                    </span>
-                </Show>
-            </button>
-            <button
-                type="button"
-                class="contact-more icon-button"
-                tabindex=tab_more
-                aria-haspopup="dialog"
-                aria-label=move || format!("Actions for {}", name.get())
-                title="Rename or remove"
-                on:click=more
-            >
-                <span aria-hidden="true">"⋯"</span>
-            </button>
-        </li>
+                    {(d.unread > 0).then(|| view! {
+                        <span class="badge">
+                            {d.unread}
+                            <span class="visually-hidden">{unread_words}</span>
+                        </span>
+                    })}
+                </button>
+                <button
+                    type="button"
+                    class="contact-more icon-button"
+                    tabindex=tabindex
+                    aria-haspopup="dialog"
+                    aria-label=format!("Actions for {}", d.name)
+                    title="Rename or remove"
+                    on:click=more
+                >
+                    <span aria-hidden="true">"⋯"</span>
+                </button>
+            </li>
+        })
     }
 }
 

@@ -41,7 +41,9 @@ pub enum Connection {
     LoggingIn,
     Online,
     /// The session ended unexpectedly; the main screen stays (read-only) with the reason.
-    Offline { reason: String },
+    Offline {
+        reason: String,
+    },
 }
 
 /// The presence we broadcast.
@@ -278,11 +280,13 @@ fn session_ended(store: Store<AppState>, reason: String) {
             store.connection().set(Connection::LoggedOut);
         }
         Connection::Online => {
-            store.contacts().with_untracked(|c| {
-                c.iter().filter(|(_, c)| c.presence.is_some()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
-            })
-            .into_iter()
-            .for_each(|jid| store.contacts().at_key(jid).presence().set(None));
+            store
+                .contacts()
+                .with_untracked(|c| {
+                    c.iter().filter(|(_, c)| c.presence.is_some()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
+                })
+                .into_iter()
+                .for_each(|jid| store.contacts().at_key(jid).presence().set(None));
             store.connection().set(Connection::Offline { reason });
         }
         // Logged out already (or offline): nothing more to say.
@@ -338,7 +342,9 @@ fn received(store: Store<AppState>, msg: Message) {
         None => (body, false),
     };
     let body = match (&msg.subject, msg.kind) {
-        (Some(s), MessageType::Normal | MessageType::Headline) if !s.trim().is_empty() => format!("{}\n{body}", s.trim()),
+        (Some(s), MessageType::Normal | MessageType::Headline) if !s.trim().is_empty() => {
+            format!("{}\n{body}", s.trim())
+        }
         _ => body,
     };
     if !store.contacts().with_untracked(|c| c.contains_key(&from)) {
@@ -431,10 +437,7 @@ fn remove_request(store: Store<AppState>, jid: &BareJid) {
 
 /// The display name of `jid` as the roster knows it.
 pub fn name_of(store: Store<AppState>, jid: &BareJid) -> String {
-    store
-        .contacts()
-        .with_untracked(|c| c.get(jid).map(Contact::display_name))
-        .unwrap_or_else(|| jid.to_string())
+    store.contacts().with_untracked(|c| c.get(jid).map(Contact::display_name)).unwrap_or_else(|| jid.to_string())
 }
 
 /// Adds a notice (kept to the last five).
