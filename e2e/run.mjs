@@ -12,6 +12,7 @@
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -205,6 +206,14 @@ try {
     } finally {
       clearTimeout(timer);
     }
+    let evidence = [];
+    if (error || problems.length > 0) {
+      // What the page showed when the test failed: a screenshot outside the repo and the visible text.
+      const shotPath = path.join(os.tmpdir(), `natter-e2e-${i + 1}.png`);
+      await page.screenshot({ path: shotPath, timeout: 5000 }).then(() => evidence.push(`screenshot: ${shotPath}`), () => {});
+      const text = await page.locator('body').innerText({ timeout: 5000 }).catch(() => null);
+      if (text != null) evidence.push(`page text: ${JSON.stringify(text.length > 1500 ? text.slice(0, 1500) + '…' : text)}`);
+    }
     await context.close().catch(() => {});
     await Promise.allSettled(peers.map((p) => p.stop()));
     const secs = ((Date.now() - started) / 1000).toFixed(1);
@@ -216,6 +225,7 @@ try {
       console.log(`FAIL ${i + 1} ${t.name} (${secs}s)`);
       if (error) console.log(`     ${String(error.stack || error).split('\n').slice(0, 6).join('\n     ')}`);
       for (const p of problems) console.log(`     ${p}`);
+      for (const e of evidence) console.log(`     ${e}`);
       for (const l of lines.slice(-40)) console.log(`     | ${l}`);
     }
   }
