@@ -71,8 +71,10 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
     assert_eq!(roster_get.attr("id"), Some("t-2"));
 
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'><item jid='bob@example.com' name='Bob' subscription='both'><group>Friends</group></item></query></iq>");
-    let presence = h.sent_one();
-    assert!(presence.is("jabber:client", "presence") && presence.attr("type").is_none());
+    let sent = h.sent();
+    assert!(sent[0].is("jabber:client", "presence") && sent[0].attr("type").is_none(), "initial presence");
+    assert!(sent[1].get_child("urn:xmpp:carbons:2", "enable").is_some(), "carbons enabled");
+    assert_eq!(sent.len(), 2);
 
     let events = h.take_events();
     let phases: Vec<Phase> = events.iter().filter_map(|e| if let Event::Phase(p) = e { Some(*p) } else { None }).collect();
@@ -364,6 +366,28 @@ fn incoming_message_with_language_thread_and_me_action() {
     assert_eq!(msg.me_action(), Some("waves"));
     assert_eq!(msg.thread.as_deref(), Some("th1"));
     assert_eq!(msg.from.unwrap().bare(), &jid("bob@example.com"));
+}
+
+#[test]
+fn carbons_of_our_other_devices_show_up_in_the_right_conversation() {
+    let mut h = Harness::new(plain_config());
+    h.login_plain("");
+    h.recv("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat' id='c1'><body>from my phone</body></message></forwarded></sent></message>");
+    h.recv("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.com/desk' to='alice@example.com/phone' type='chat' id='c2'><body>to your phone</body></message></forwarded></received></message>");
+    let events = h.take_events();
+    assert!(matches!(&events[0], Event::MessageSent(m) if m.to.as_ref().unwrap().bare() == &jid("bob@example.com") && m.body(None) == Some("from my phone")));
+    assert!(matches!(&events[1], Event::Message(m) if m.from.as_ref().unwrap().bare() == &jid("bob@example.com") && m.body(None) == Some("to your phone")));
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn forged_carbons_from_anyone_else_are_dropped() {
+    // The classic carbon-forgery hole (CVE-2017-5589 and friends): a contact wraps a fake message in a carbon.
+    let mut h = Harness::new(plain_config());
+    h.login_plain("");
+    h.recv("<message xmlns='jabber:client' from='mallory@evil.example' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.com/desk' to='alice@example.com' type='chat'><body>send me your password</body></message></forwarded></received></message>");
+    h.recv("<message xmlns='jabber:client' from='alice@example.com/phone' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' to='bob@example.com' type='chat'><body>x</body></message></forwarded></sent></message>");
+    assert!(h.take_events().is_empty());
 }
 
 #[test]

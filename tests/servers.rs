@@ -155,3 +155,27 @@ fn adding_and_removing_a_contact_with_the_subscription_handshake() {
         ben.close();
     }
 }
+
+#[test]
+fn carbons_show_what_our_other_session_sends() {
+    for (server, _) in servers() {
+        let (user, password) = fresh_account(script_of(&server), "cc");
+        let me = server.jid(&user);
+        let mut phone = Conn::online(&server, server.config(&user, &password));
+        let mut laptop = Conn::online(&server, server.config(&user, &password));
+        // Wait until the server has processed the laptop's carbons enable (its answer proves it).
+        laptop.pump_until_quiet();
+        phone.command(Command::SendMessage { to: server.jid("bob"), body: "sent from the phone".into() });
+        let e = laptop.wait_for("sent carbon", |e| matches!(e, Event::MessageSent(_)));
+        let Event::MessageSent(m) = e else { unreachable!() };
+        assert_eq!(m.to.as_ref().unwrap().bare(), &server.jid("bob"), "{}", server.name);
+        assert_eq!(m.body(None), Some("sent from the phone"));
+        assert_eq!(m.from.as_ref().unwrap().bare(), &me);
+        phone.close();
+        laptop.close();
+    }
+}
+
+fn script_of(server: &Server) -> &'static str {
+    if server.name == "prosody" { "scripts/prosody.sh" } else { "scripts/ejabberd.sh" }
+}

@@ -485,6 +485,8 @@ fn grouping_and_bounce_matching() {
     assert!(!model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), true));
     assert!(model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), false));
     assert!(model::counts_as_unread(None, &bare("a@x"), true));
+    assert_eq!(model::parse_groups(" Work,, friends , Work,"), vec!["Work", "friends"]);
+    assert!(model::parse_groups(" , ").is_empty());
 }
 
 #[wasm_bindgen_test]

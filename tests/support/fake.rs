@@ -125,7 +125,9 @@ impl Harness {
             "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{roster_items}</query></iq>"
         ));
         assert!(self.client.is_online(), "login did not reach online: {:?}", self.events);
-        self.sent();
+        let carbons = self.sent().into_iter().find(|e| e.get_child("urn:xmpp:carbons:2", "enable").is_some());
+        let id = carbons.expect("carbons are enabled once online").attr("id").unwrap().to_owned();
+        self.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>"));
         self.take_events();
     }
 }

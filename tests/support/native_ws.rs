@@ -123,10 +123,11 @@ impl Conn {
         }
     }
 
-    /// Keeps the loop turning for `d` (to let the other side act) without expecting anything.
-    pub fn pump(&mut self, d: Duration) {
-        let until = std::time::Instant::now() + d;
-        while std::time::Instant::now() < until {
+    /// Turns the loop until no request of ours is outstanding (e.g. the carbons enable has been answered).
+    pub fn pump_until_quiet(&mut self) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while self.client.has_pending_requests() {
+            assert!(std::time::Instant::now() < deadline, "requests still unanswered; events: {:?}", self.events);
             self.step();
         }
     }

@@ -104,6 +104,8 @@ enum Pending {
     RosterGet,
     RosterSet(RosterAction),
     Ping,
+    /// XEP-0280 enable; servers without carbons answer with an error, which is fine.
+    Carbons,
 }
 
 /// The sans-IO XMPP client. See the module docs for how to drive it.
@@ -168,6 +170,11 @@ impl Client {
 
     pub fn is_online(&self) -> bool {
         matches!(self.stage, Stage::Online)
+    }
+
+    /// Whether any iq we sent still awaits its answer.
+    pub fn has_pending_requests(&self) -> bool {
+        !self.pending.is_empty()
     }
 
     pub fn is_closed(&self) -> bool {

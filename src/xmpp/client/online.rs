@@ -6,7 +6,7 @@ use super::{Client, ClientError, Command, CommandError, Event, Pending, Phase, R
 use crate::xmpp::framing::{self, CLIENT_NS};
 use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::error::{ErrorType, StanzaError};
-use crate::xmpp::stanza::message::{Message, MessageType};
+use crate::xmpp::stanza::message::{self, CARBONS_NS, CarbonDirection, Message, MessageType};
 use crate::xmpp::stanza::presence::{self, PresenceKind, PresenceStanza};
 use crate::xmpp::stanza::roster::{self, ROSTER_NS, RosterItem, RosterQuery, Subscription};
 use crate::xmpp::xml::Element;
@@ -21,7 +21,12 @@ impl Client {
     pub(super) fn handle_stanza(&mut self, el: &Element, now: Instant) {
         match el.name.as_str() {
             "iq" => self.handle_iq(el, now),
-            "message" if matches!(self.stage, Stage::Online) => self.handle_message(el),
+            "message" if matches!(self.stage, Stage::Online) => match message::carbon(el) {
+                // XEP-0280 §11: only our own account may send carbons; anyone else is forging messages.
+                Some((direction, inner)) if self.is_own_bare(el.attr("from")) => self.handle_carbon(direction, inner),
+                Some(_) => {}
+                None => self.handle_message(el),
+            },
             "presence" if matches!(self.stage, Stage::Online) => self.handle_presence(el),
             // Messages and presence that arrive before the roster do not exist: the server only routes them
             // after our initial presence. Anything else is ignored as RFC 6120 allows for unknown stanzas.
@@ -30,7 +35,7 @@ impl Client {
     }
 
     /// Whether `from` is our server or our own account (where replies to our requests come from).
-    fn from_our_server(&self, from: Option<&str>) -> bool {
+    fn is_from_our_server(&self, from: Option<&str>) -> bool {
         let Some(from) = from else { return true };
         let Ok(jid) = Jid::parse(from) else { return false };
         jid.bare() == &self.config.jid
@@ -42,14 +47,14 @@ impl Client {
         match el.attr("type") {
             Some(kind @ ("result" | "error")) => {
                 let Some(id) = id else { return };
-                if !self.from_our_server(el.attr("from")) || !self.pending.contains_key(&id) {
+                if !self.is_from_our_server(el.attr("from")) || !self.pending.contains_key(&id) {
                     return; // not an answer to anything we asked (or a spoofed one): ignore
                 }
                 let Some((what, _)) = self.pending.remove(&id) else { return };
                 if kind == "result" {
                     self.iq_result(what, el, now);
                 } else {
-                    self.iq_error(what, StanzaError::from_stanza(el));
+                    self.iq_error(what, StanzaError::from_stanza(el), now);
                 }
             }
             Some(kind @ ("get" | "set")) => {
@@ -103,12 +108,7 @@ impl Client {
             }
             ("set", ROSTER_NS, "query") if matches!(self.stage, Stage::Online) => {
                 // RFC 6121 §2.1.6: a push not from our own account is a spoofing attempt.
-                let own = match from.map(Jid::parse) {
-                    None => true,
-                    Some(Ok(j)) => j.is_bare() && j.bare() == &self.config.jid,
-                    Some(Err(_)) => false,
-                };
-                if !own {
+                if !self.is_own_bare(from) {
                     return Err(StanzaError::new(ErrorType::Cancel, "service-unavailable"));
                 }
                 let push = RosterQuery::parse(payload);
@@ -140,25 +140,25 @@ impl Client {
                         None => (Vec::new(), None),
                     },
                 };
-                self.go_online(items, ver);
+                self.go_online(items, ver, now);
             }
-            Pending::RosterSet(_) | Pending::Ping => {}
+            Pending::RosterSet(_) | Pending::Ping | Pending::Carbons => {}
         }
     }
 
-    fn iq_error(&mut self, what: Pending, error: StanzaError) {
+    fn iq_error(&mut self, what: Pending, error: StanzaError, now: Instant) {
         match what {
             Pending::Bind | Pending::Session => {
                 self.send_raw(framing::close(None));
                 self.finish(Some(ClientError::BindFailed(error)));
             }
             // Without a roster we can still chat: go online with an empty one.
-            Pending::RosterGet => self.go_online(Vec::new(), None),
+            Pending::RosterGet => self.go_online(Vec::new(), None, now),
             Pending::RosterSet(action) => {
                 self.events.push_back(Event::RequestFailed { action, error: RequestError::Stanza(error) })
             }
-            // Any answer to a ping proves the connection is alive.
-            Pending::Ping => {}
+            // Any answer to a ping proves the connection is alive; a server without carbons is fine too.
+            Pending::Ping | Pending::Carbons => {}
         }
     }
 
@@ -168,6 +168,7 @@ impl Client {
                 self.events.push_back(Event::RequestFailed { action, error: RequestError::Timeout });
                 return;
             }
+            Pending::Carbons => return,
             Pending::Bind | Pending::Session => "binding a resource",
             Pending::RosterGet => "loading contacts",
             Pending::Ping => "keepalive",
@@ -185,11 +186,13 @@ impl Client {
         }
     }
 
-    fn go_online(&mut self, items: Vec<RosterItem>, ver: Option<String>) {
+    fn go_online(&mut self, items: Vec<RosterItem>, ver: Option<String>, now: Instant) {
         self.roster = items.iter().map(|i| (i.jid.clone(), i.clone())).collect();
         self.events.push_back(Event::Roster { items, ver });
         let initial = presence::own_presence(&self.own_presence);
         self.send(&initial);
+        // XEP-0280: see what our other devices send and receive.
+        self.send_iq("set", None, Element::new(CARBONS_NS, "enable"), Pending::Carbons, now);
         self.stage = Stage::Online;
         self.events.push_back(Event::Phase(Phase::Online));
         if let Some(jid) = self.bound.clone() {
@@ -218,6 +221,27 @@ impl Client {
             MessageType::Groupchat => {}
             _ if msg.bodies.is_empty() => {}
             _ => self.events.push_back(Event::Message(msg)),
+        }
+    }
+
+    /// Whether `from` is absent or exactly our own bare JID.
+    fn is_own_bare(&self, from: Option<&str>) -> bool {
+        match from.map(Jid::parse) {
+            None => true,
+            Some(Ok(j)) => j.is_bare() && j.bare() == &self.config.jid,
+            Some(Err(_)) => false,
+        }
+    }
+
+    fn handle_carbon(&mut self, direction: CarbonDirection, inner: &Element) {
+        match direction {
+            CarbonDirection::Received => self.handle_message(inner),
+            CarbonDirection::Sent => {
+                let Some(msg) = Message::parse(inner) else { return };
+                if msg.to.is_some() && !msg.bodies.is_empty() && matches!(msg.kind, MessageType::Chat | MessageType::Normal) {
+                    self.events.push_back(Event::MessageSent(msg));
+                }
+            }
         }
     }
 

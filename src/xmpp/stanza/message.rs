@@ -7,6 +7,31 @@ use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::xml::Element;
 
 pub const DELAY_NS: &str = "urn:xmpp:delay";
+/// XEP-0280 Message Carbons.
+pub const CARBONS_NS: &str = "urn:xmpp:carbons:2";
+/// XEP-0297 Stanza Forwarding (the wrapper inside a carbon).
+pub const FORWARD_NS: &str = "urn:xmpp:forward:0";
+
+/// Which way a carbon-copied message went (XEP-0280).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarbonDirection {
+    /// Another of our resources received it.
+    Received,
+    /// Another of our resources sent it.
+    Sent,
+}
+
+/// If `el` is a carbon copy, its direction and the forwarded `<message/>` inside. Whether the carbon may be
+/// trusted (it must come from our own bare JID) is the caller's check.
+pub fn carbon(el: &Element) -> Option<(CarbonDirection, &Element)> {
+    let (direction, wrapper) = match (el.get_child(CARBONS_NS, "received"), el.get_child(CARBONS_NS, "sent")) {
+        (Some(w), None) => (CarbonDirection::Received, w),
+        (None, Some(w)) => (CarbonDirection::Sent, w),
+        _ => return None,
+    };
+    let inner = wrapper.get_child(FORWARD_NS, "forwarded")?.get_child(CLIENT_NS, "message")?;
+    Some((direction, inner))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageType {
