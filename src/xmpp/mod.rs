@@ -17,5 +17,6 @@ pub mod sasl;
 pub mod xml;
 pub mod stanza;
 pub mod client;
+pub mod reconnect;
 
 pub use client::{Client, ClientError, Command, CommandError, Config, Event, Phase};
