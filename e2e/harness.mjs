@@ -61,8 +61,9 @@ export async function logInAndWait(page, baseURL, jid, password) {
 
 /** The scripted peer: a child process speaking JSON lines (see examples/peer.rs). */
 export class Peer {
-  constructor(bin, { ws, jid, password, show, status, resource }, log) {
+  constructor(bin, { ws, jid, password, show, status, resource, priority }, log) {
     const args = ['--ws', ws, '--jid', jid, '--password', password];
+    if (priority !== undefined) args.push('--priority', String(priority));
     if (show) args.push('--show', show);
     if (status) args.push('--status', status);
     if (resource) args.push('--resource', resource);

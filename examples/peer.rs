@@ -3,13 +3,13 @@
 //!
 //! ```text
 //! cargo run --example peer -- --ws ws://127.0.0.1:5280/xmpp-websocket --jid bob@localhost --password bob-demo-pw \
-//!     [--show away] [--status "At lunch"]
+//!     [--show away] [--status "At lunch"] [--priority 10]
 //! ```
 //!
 //! Commands (one JSON object per line on stdin; those given before the session is online wait for it):
 //! ```text
 //! {"cmd":"send","to":"alice@localhost","body":"hi"}
-//! {"cmd":"presence","show":"away","status":"At lunch"}        show: available|chat|away|xa|dnd
+//! {"cmd":"presence","show":"away","status":"At lunch","priority":10}   show: available|chat|away|xa|dnd
 //! {"cmd":"subscribe","to":"alice@localhost"}
 //! {"cmd":"approve","jid":"alice@localhost"}
 //! {"cmd":"deny","jid":"alice@localhost"}
@@ -71,6 +71,7 @@ mod native {
         resource: Option<String>,
         show: Option<String>,
         status: Option<String>,
+        priority: i8,
     }
 
     fn parse_args() -> Result<Args, String> {
@@ -80,6 +81,7 @@ mod native {
         let mut resource = None;
         let mut show = None;
         let mut status = None;
+        let mut priority = 0;
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -90,6 +92,7 @@ mod native {
                 "--resource" => resource = Some(value()?),
                 "--show" => show = Some(value()?),
                 "--status" => status = Some(value()?),
+                "--priority" => priority = value()?.parse().map_err(|e| format!("--priority: {e}"))?,
                 other => return Err(format!("unknown argument {other}")),
             }
         }
@@ -100,6 +103,7 @@ mod native {
             resource,
             show,
             status,
+            priority,
         })
     }
 
@@ -144,11 +148,11 @@ mod native {
         }
     }
 
-    fn availability(show: Option<&str>, status: Option<&str>) -> Result<Availability, String> {
+    fn availability(show: Option<&str>, status: Option<&str>, priority: i8) -> Result<Availability, String> {
         Ok(Availability {
             show: show_parse(show.unwrap_or("available"))?,
             status: status.filter(|s| !s.is_empty()).map(str::to_owned),
-            priority: 0,
+            priority,
         })
     }
 
@@ -174,7 +178,14 @@ mod native {
                 to: jid_field(v, "to")?,
                 body: str_field(v, "body").ok_or("\"body\" is required")?.to_owned(),
             }),
-            "presence" => Request::Core(Command::SetPresence(availability(str_field(v, "show"), str_field(v, "status"))?)),
+            "presence" => Request::Core(Command::SetPresence(availability(
+                str_field(v, "show"),
+                str_field(v, "status"),
+                match v.get("priority") {
+                    None => 0,
+                    Some(p) => p.as_i64().and_then(|p| i8::try_from(p).ok()).ok_or("\"priority\" is a number from -128 to 127")?,
+                },
+            )?)),
             "subscribe" => Request::Core(Command::Subscribe { jid: jid_field(v, "to")? }),
             "approve" => Request::Core(Command::ApproveSubscription { jid: jid_field(v, "jid")? }),
             "deny" => Request::Core(Command::DenySubscription { jid: jid_field(v, "jid")? }),
@@ -318,7 +329,7 @@ mod native {
         let args = match parse_args() {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("peer: {e}\nusage: peer --ws URL --jid JID --password PASSWORD [--resource R] [--show S] [--status TEXT]");
+                eprintln!("peer: {e}\nusage: peer --ws URL --jid JID --password PASSWORD [--resource R] [--show S] [--status TEXT] [--priority N]");
                 return 2;
             }
         };
@@ -329,7 +340,7 @@ mod native {
                 return 2;
             }
         };
-        let initial = match availability(args.show.as_deref(), args.status.as_deref()) {
+        let initial = match availability(args.show.as_deref(), args.status.as_deref(), args.priority) {
             Ok(a) => a,
             Err(e) => {
                 eprintln!("peer: {e}");

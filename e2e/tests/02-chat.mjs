@@ -6,7 +6,9 @@ test('chat: contact presence, messages both ways, peer text rendered as text', a
   const alice = `alice@${env.domain}`;
   const bobJid = `bob@${env.domain}`;
   const token = Math.random().toString(36).slice(2, 8);
-  const bob = peer({ jid: bobJid, password: env.bobPassword, show: 'away', status: `At lunch ${token}` });
+  // A high priority makes this resource Bob's presence even if Bob is also online elsewhere (a demo, a person),
+  // and the one that receives messages sent to his bare address.
+  const bob = peer({ jid: bobJid, password: env.bobPassword, show: 'away', status: `At lunch ${token}`, priority: 100 });
   await bob.online();
 
   await logInAndWait(page, baseURL, alice, env.alicePassword);
