@@ -348,7 +348,8 @@ async fn subscription_requests_and_connection_state_are_shown() {
     );
     settle().await;
     let request = h.one(".request");
-    assert!(request.text_content().unwrap().contains("zoe@example.org wants to see"));
+    let text = request.text_content().unwrap();
+    assert!(text.contains("zoe@example.org") && text.contains("wants to see") && text.contains("Zoe from the club"));
     let buttons = h.texts(".request button");
     assert_eq!(buttons, vec!["Approve", "Deny"]);
 

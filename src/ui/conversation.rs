@@ -202,7 +202,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 <button
                     type="button"
                     class="button ghost back"
-                    on:click=move |_| store.selected().set(None)
+                    on:click=move |_| back(store)
                 >
                     <span aria-hidden="true">"← "</span>
                     "Back"
@@ -295,6 +295,26 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             </form>
         </section>
     }
+}
+
+/// Closes the conversation (one-pane layout) and puts focus back on its contact in the list.
+fn back(store: Store<AppState>) {
+    let Some(jid) = store.selected().get_untracked() else { return };
+    store.selected().set(None);
+    let Some(window) = web_sys::window() else { return };
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Ok(buttons) = doc.query_selector_all("button.contact-main") else { return };
+        let target = jid.to_string();
+        if let Some(b) = (0..buttons.length())
+            .filter_map(|i| buttons.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+            .find(|b| b.get_attribute("data-jid").as_deref() == Some(target.as_str()))
+        {
+            let _ = b.focus();
+        }
+    });
+    let _ = window.request_animation_frame(cb.unchecked_ref());
 }
 
 /// One message: sender, time and text (or a `/me` action), and why it failed when it did.

@@ -44,7 +44,12 @@ pub fn ContactDialog() -> impl IntoView {
             class="dialog"
             node_ref=el
             aria-labelledby="dialog-title"
-            on:close=move |_| dialog.set(None)
+            on:close=move |_| {
+                // `close` arrives as a task after `close()`: if the dialog was opened again meanwhile, keep it.
+                if el.get_untracked().is_none_or(|el| !el.open()) && dialog.with_untracked(Option::is_some) {
+                    dialog.set(None);
+                }
+            }
             on:click=move |ev| {
                 // A click on the backdrop (the dialog element itself, outside its content) closes it.
                 if let (Some(target), Some(el)) = (ev.target(), el.get_untracked()) {
@@ -69,7 +74,9 @@ fn DialogBody(state: DialogState) -> impl IntoView {
     let contact = store.contacts().with_untracked(|c| c.get(&jid).cloned());
     let name = contact.as_ref().map(Contact::display_name).unwrap_or_else(|| jid.to_string());
     let current_name = contact.as_ref().and_then(|c| c.name.clone()).unwrap_or_default();
-    let new_name = RwSignal::new(current_name);
+    let current_groups = contact.as_ref().map(|c| c.groups.clone()).unwrap_or_default();
+    let new_name = RwSignal::new(current_name.clone());
+    let new_groups = RwSignal::new(current_groups.join(", "));
     let error = RwSignal::new(None::<String>);
     let focus_ref = NodeRef::<leptos::html::Input>::new();
     let cancel_ref = NodeRef::<leptos::html::Button>::new();
@@ -88,11 +95,21 @@ fn DialogBody(state: DialogState) -> impl IntoView {
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let typed = new_name.get_untracked().trim().to_owned();
-            let name = (!typed.is_empty()).then_some(typed);
-            match session.send(Command::RenameContact { jid: jid.clone(), name }) {
-                Ok(()) => dialog.set(None),
-                Err(e) => error.set(Some(model::sentence(&e.to_string()))),
+            let groups = model::parse_groups(&new_groups.get_untracked());
+            let mut commands = Vec::new();
+            if typed != current_name.trim() {
+                commands.push(Command::RenameContact { jid: jid.clone(), name: (!typed.is_empty()).then_some(typed) });
             }
+            if groups != current_groups {
+                commands.push(Command::SetGroups { jid: jid.clone(), groups });
+            }
+            for command in commands {
+                if let Err(e) = session.send(command) {
+                    error.set(Some(model::sentence(&e.to_string())));
+                    return;
+                }
+            }
+            dialog.set(None);
         }
     };
     let remove = {
@@ -123,6 +140,19 @@ fn DialogBody(state: DialogState) -> impl IntoView {
                         bind:value=new_name
                     />
                     <p class="field-hint">"Leave empty to show the address."</p>
+                </div>
+                <div class="field">
+                    <label for="dialog-groups">"Groups"</label>
+                    <input
+                        id="dialog-groups"
+                        class="input"
+                        type="text"
+                        autocomplete="off"
+                        placeholder="Friends, Work"
+                        aria-describedby="dialog-groups-hint"
+                        bind:value=new_groups
+                    />
+                    <p class="field-hint" id="dialog-groups-hint">"Separate groups with commas."</p>
                 </div>
                 {error_view}
                 <div class="dialog-actions">

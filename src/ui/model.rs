@@ -231,6 +231,15 @@ pub struct ChatMessage {
     pub error: Option<String>,
 }
 
+/// Groups typed as "Friends, Work": trimmed, empty ones dropped, sorted, without duplicates (the way the
+/// roster parser keeps them, so an unchanged list compares equal).
+pub fn parse_groups(text: &str) -> Vec<String> {
+    let mut groups: Vec<String> = text.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
 /// Which message a bounce with stanza id `id` belongs to: the newest one we sent with that id (its `seq`).
 pub fn bounced_message(messages: &[ChatMessage], id: &str) -> Option<u64> {
     messages.iter().rev().find(|m| m.from_me && m.id.as_deref() == Some(id)).map(|m| m.seq)

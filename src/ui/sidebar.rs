@@ -66,8 +66,10 @@ pub fn MainScreen() -> impl IntoView {
                 <OfflineBanner />
                 <Notices />
                 <RosterTools />
-                <Requests />
-                <Roster />
+                <div class="sidebar-scroll">
+                    <Requests />
+                    <Roster />
+                </div>
             </aside>
             <main class="main-pane" id="main">
                 <ConversationPane />
@@ -253,6 +255,7 @@ fn RosterTools() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let open = RwSignal::new(false);
     let address_ref = NodeRef::<leptos::html::Input>::new();
+    let summary_ref = NodeRef::<leptos::html::Summary>::new();
 
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -317,8 +320,21 @@ fn RosterTools() -> impl IntoView {
                     let _ = el.focus();
                 }
             }>
-                <summary>"Add contact"</summary>
-                <form class="add-contact-form" novalidate on:submit=add>
+                <summary node_ref=summary_ref>"Add contact"</summary>
+                <form
+                    class="add-contact-form"
+                    novalidate
+                    on:submit=add
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            ev.prevent_default();
+                            open.set(false);
+                            if let Some(summary) = summary_ref.get_untracked() {
+                                let _ = summary.focus();
+                            }
+                        }
+                    }
+                >
                     <div class="field">
                         <label for="add-address">"Address"</label>
                         <input
@@ -382,11 +398,14 @@ fn Requests() -> impl IntoView {
                             let (approve_jid, deny_jid) = (jid.clone(), jid.clone());
                             view! {
                                 <li class="request">
-                                    <p class="request-text">
-                                        <strong>{jid.to_string()}</strong>
-                                        " wants to see when you are online."
-                                    </p>
-                                    {request.status.clone().map(|s| view! { <p class="request-status">{s}</p> })}
+                                    <span class=format!("avatar small {}", model::hue_class(&jid)) aria-hidden="true">
+                                        {model::initial(&jid.to_string())}
+                                    </span>
+                                    <div class="request-text">
+                                        <p class="request-who">{jid.to_string()}</p>
+                                        <p class="request-what">"wants to see when you are online"</p>
+                                        {request.status.clone().map(|s| view! { <p class="request-status">{s}</p> })}
+                                    </div>
                                     <div class="request-actions">
                                         <button
                                             type="button"
@@ -398,7 +417,7 @@ fn Requests() -> impl IntoView {
                                         </button>
                                         <button
                                             type="button"
-                                            class="button small"
+                                            class="button ghost small"
                                             aria-label=format!("Deny {jid}")
                                             on:click=move |_| answer(deny_jid.clone(), false)
                                         >

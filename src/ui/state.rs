@@ -440,13 +440,24 @@ pub fn name_of(store: Store<AppState>, jid: &BareJid) -> String {
     store.contacts().with_untracked(|c| c.get(jid).map(Contact::display_name)).unwrap_or_else(|| jid.to_string())
 }
 
-/// Adds a notice (kept to the last five).
+/// Adds a notice (kept to the last five). Information fades after a while; errors stay until dismissed.
 pub fn notify(store: Store<AppState>, kind: NoticeKind, text: String) {
+    let id = next_seq();
     store.notices().update(|n| {
-        n.push(Notice { id: next_seq(), kind, text });
+        n.push(Notice { id, kind, text });
         let extra = n.len().saturating_sub(5);
         n.drain(..extra);
     });
+    if kind == NoticeKind::Info {
+        set_timeout(
+            move || {
+                if store.notices().try_with_untracked(|n| n.iter().any(|x| x.id == id)) == Some(true) {
+                    dismiss_notice(store, id);
+                }
+            },
+            std::time::Duration::from_secs(10),
+        );
+    }
 }
 
 pub fn dismiss_notice(store: Store<AppState>, id: u64) {
