@@ -230,13 +230,23 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                         }
                     >
                         {
-                            let (rename, remove) = (rename.clone(), remove.clone());
+                            let (rename, remove, menu) = (rename.clone(), remove.clone(), rename.clone());
                             view! {
-                                <button type="button" class="button ghost small" aria-haspopup="dialog" on:click=move |_| rename(DialogMode::Rename)>
+                                <button type="button" class="button ghost small wide-only" aria-haspopup="dialog" on:click=move |_| rename(DialogMode::Rename)>
                                     "Rename"
                                 </button>
-                                <button type="button" class="button ghost small danger" aria-haspopup="dialog" on:click=move |_| remove(DialogMode::ConfirmRemove)>
+                                <button type="button" class="button ghost small danger wide-only" aria-haspopup="dialog" on:click=move |_| remove(DialogMode::ConfirmRemove)>
                                     "Remove"
+                                </button>
+                                <button
+                                    type="button"
+                                    class="icon-button narrow-only"
+                                    aria-haspopup="dialog"
+                                    aria-label=move || format!("Actions for {}", name.get())
+                                    title="Rename or remove"
+                                    on:click=move |_| menu(DialogMode::Menu)
+                                >
+                                    <span aria-hidden="true">"⋯"</span>
                                 </button>
                             }
                         }

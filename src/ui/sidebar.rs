@@ -22,6 +22,10 @@ use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::presence::{Availability, Show};
 
+/// Roster rows built in the first frame, and in each frame after it until all are on the page.
+const ROWS_FIRST_FRAME: usize = 300;
+const ROWS_PER_FRAME: usize = 300;
+
 /// Which row of the roster takes part in the tab order, and which conversation is open (cheap per-row checks).
 #[derive(Clone, Copy)]
 pub struct RosterSelection {
@@ -58,6 +62,17 @@ pub fn MainScreen() -> impl IntoView {
         }
     });
     on_cleanup(move || visibility.remove());
+    // Arriving from the login form, focus would be lost on <body>: start at the contact filter instead.
+    request_animation_frame(|| {
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+        let lost = doc.active_element().is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body"));
+        if lost
+            && let Some(el) =
+                doc.get_element_by_id("contact-filter").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 
     view! {
         <div class="app" class:conversation-open=conversation_open>
@@ -480,6 +495,18 @@ pub fn Roster() -> impl IntoView {
     provide_context(selection);
     let has_contacts = move || store.contacts().with(|c| !c.is_empty());
 
+    // A big roster is put on the page a few hundred rows per frame, so the first rows appear at once and the
+    // page keeps answering input while the rest is built.
+    let budget = RwSignal::new(ROWS_FIRST_FRAME);
+    Effect::new(move |_| {
+        let total = groups.with(|g| g.iter().map(|g| g.jids.len()).sum::<usize>());
+        if budget.get() < total {
+            request_animation_frame(move || {
+                budget.try_update(|b| *b += ROWS_PER_FRAME);
+            });
+        }
+    });
+
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let key = ev.key();
         if !matches!(key.as_str(), "ArrowDown" | "ArrowUp" | "Home" | "End") {
@@ -523,7 +550,7 @@ pub fn Roster() -> impl IntoView {
                 >
                     <ul class="groups" role="list">
                         <For each=move || groups.with(|g| g.iter().map(|g| g.name.clone()).collect::<Vec<_>>()) key=|name| name.clone() let:name>
-                            <RosterGroupView name groups collapsed />
+                            <RosterGroupView name groups collapsed budget />
                         </For>
                     </ul>
                 </Show>
@@ -537,12 +564,23 @@ fn RosterGroupView(
     name: String,
     groups: Memo<Vec<RosterGroup>>,
     collapsed: RwSignal<HashSet<String>>,
+    budget: RwSignal<usize>,
 ) -> impl IntoView {
     let group = {
         let name = name.clone();
         Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.name == name).cloned()))
     };
-    let jids = Memo::new(move |_| group.with(|g| g.as_ref().map(|g| g.jids.clone()).unwrap_or_default()));
+    // Rows in the groups above this one count against the rendering budget first.
+    let before = {
+        let name = name.clone();
+        Memo::new(move |_| {
+            groups.with(|gs| gs.iter().take_while(|g| g.name != name).map(|g| g.jids.len()).sum::<usize>())
+        })
+    };
+    let jids = Memo::new(move |_| {
+        let room = budget.get().saturating_sub(before.get());
+        group.with(|g| g.as_ref().map(|g| g.jids.iter().take(room).cloned().collect::<Vec<_>>()).unwrap_or_default())
+    });
     let counts = move || group.with(|g| g.as_ref().map(|g| (g.online, g.jids.len())).unwrap_or_default());
     let is_open = {
         let name = name.clone();

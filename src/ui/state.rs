@@ -318,20 +318,31 @@ impl Stamp {
     }
 
     fn from_date(date: &js_sys::Date) -> Stamp {
-        let format = |opts: &[(&str, &str)]| -> String {
-            let o = js_sys::Object::new();
-            for (k, v) in opts {
-                let _ = js_sys::Reflect::set(&o, &(*k).into(), &(*v).into());
-            }
-            let f = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &o);
+        let format = |f: &js_sys::Intl::DateTimeFormat| -> String {
             f.format().call1(&wasm_bindgen::JsValue::NULL, date).ok().and_then(|v| v.as_string()).unwrap_or_default()
         };
-        Stamp {
-            short: format(&[("hour", "2-digit"), ("minute", "2-digit")]),
-            full: format(&[("dateStyle", "full"), ("timeStyle", "medium")]),
+        FORMATS.with(|(short, full)| Stamp {
+            short: format(short),
+            full: format(full),
             iso: date.to_iso_string().into(),
-        }
+        })
     }
+}
+
+fn date_format(opts: &[(&str, &str)]) -> js_sys::Intl::DateTimeFormat {
+    let o = js_sys::Object::new();
+    for (k, v) in opts {
+        let _ = js_sys::Reflect::set(&o, &(*k).into(), &(*v).into());
+    }
+    js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &o)
+}
+
+thread_local! {
+    /// The person's locale formats, built once (creating an `Intl.DateTimeFormat` is slow).
+    static FORMATS: (js_sys::Intl::DateTimeFormat, js_sys::Intl::DateTimeFormat) = (
+        date_format(&[("hour", "2-digit"), ("minute", "2-digit")]),
+        date_format(&[("dateStyle", "full"), ("timeStyle", "medium")]),
+    );
 }
 
 fn received(store: Store<AppState>, msg: Message) {
