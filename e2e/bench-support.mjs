@@ -1,0 +1,395 @@
+// Pieces of the browser benchmark (e2e/bench.mjs) that are not scenarios: seeding the bench accounts into the
+// running Prosody, a static server for the release build, the scripted peer's build, the in-page stopwatch,
+// memory readings and the summary statistics.
+
+import http from 'node:http';
+import { spawn, execFile } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+
+// ---- seeding ------------------------------------------------------------------------------------------------
+
+/** The accounts the benchmark uses (fixed names, so repeated runs reuse them; seeding overwrites them). */
+export const BENCH = {
+  password: 'natbench-pw',
+  roster100: 'natbench100',
+  roster2000: 'natbench2000',
+  me: 'natbencha', // receives the bursts
+  peer: 'natbenchb', // sends the bursts (the scripted peer)
+  receiver: 'natbenchc', // receives the peer-to-peer burst (a second scripted peer: the no-browser floor)
+  empty: 'natbench0', // an empty roster (the login floor)
+  peerName: 'Bench peer',
+};
+
+/** Contact number i (1-based) of the big rosters: natbc0001@DOMAIN, "Contact 0001", in one of `groups` groups. */
+export function contactJid(i, domain) {
+  return `natbc${String(i).padStart(4, '0')}@${domain}`;
+}
+
+function luaString(s) {
+  return JSON.stringify(s); // the bench's strings are ASCII letters, digits, spaces, '@' and '.': same in Lua
+}
+
+/** Prosody 0.12 roster file (mod_storage_internal, the format of scripts/servers/prosody-seed/). */
+function rosterFile(owner, items) {
+  const lines = [`-- Roster of ${owner}, written by e2e/bench-support.mjs`, 'return {', '\t[false] = { version = 1; pending = {}; };'];
+  for (const it of items) {
+    const groups = it.groups.map((g) => `[${luaString(g)}] = true;`).join(' ');
+    lines.push(`\t[${luaString(it.jid)}] = { subscription = ${luaString(it.subscription)}; name = ${luaString(it.name)}; groups = { ${groups} }; };`);
+  }
+  lines.push('};', '');
+  return lines.join('\n');
+}
+
+/** N contacts, subscription "both", 4 of 5 spread over named groups ("Team 01" …), every fifth in none. */
+export function bigRoster(n, domain) {
+  const groupCount = Math.max(2, Math.round(n / 100));
+  return Array.from({ length: n }, (_, k) => {
+    const i = k + 1;
+    const name = `Contact ${String(i).padStart(4, '0')}`;
+    const groups = i % 5 === 0 ? [] : [`Team ${String((i % groupCount) + 1).padStart(2, '0')}`];
+    return { jid: contactJid(i, domain), name, subscription: 'both', groups };
+  });
+}
+
+function adduser(root, user, password) {
+  return new Promise((resolve, reject) => {
+    execFile(path.join(root, 'scripts/prosody.sh'), ['adduser', user, password], { cwd: root }, (err, _out, stderr) => {
+      if (err) reject(new Error(`scripts/prosody.sh adduser ${user} failed: ${err.message} ${stderr}`));
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Registers the bench accounts (prosodyctl, which overwrites the password of an existing account) and writes
+ * their rosters straight into Prosody's data dir. mod_storage_internal reads a roster file from disk whenever a
+ * user without a live session logs in, so this works while the server runs. The 2,000 contacts are not
+ * accounts: Prosody drops the presence probes to them without an answer, so a login brings the roster and no
+ * presence flood (every contact shows offline).
+ */
+export async function seed({ root, runDir, domain }) {
+  const rosterDir = path.join(runDir, 'data', domain.replace(/[^a-zA-Z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`), 'roster');
+  if (!existsSync(path.dirname(rosterDir))) {
+    throw new Error(`no Prosody data dir for ${domain} at ${path.dirname(rosterDir)} (is NATTER_PROSODY_RUN_DIR right?)`);
+  }
+  mkdirSync(rosterDir, { recursive: true });
+  const users = [BENCH.empty, BENCH.roster100, BENCH.roster2000, BENCH.me, BENCH.peer, BENCH.receiver];
+  for (const u of users) await adduser(root, u, BENCH.password);
+  const write = (user, items) => {
+    const file = path.join(rosterDir, `${user}.dat`); // plain lowercase alphanumerics need no escaping
+    writeFileSync(`${file}.tmp`, rosterFile(`${user}@${domain}`, items));
+    renameSync(`${file}.tmp`, file);
+  };
+  write(BENCH.empty, []);
+  write(BENCH.roster100, bigRoster(100, domain));
+  write(BENCH.roster2000, bigRoster(2000, domain));
+  write(BENCH.me, [{ jid: `${BENCH.peer}@${domain}`, name: BENCH.peerName, subscription: 'both', groups: [] }]);
+  write(BENCH.peer, [
+    { jid: `${BENCH.me}@${domain}`, name: 'Bench me', subscription: 'both', groups: [] },
+    { jid: `${BENCH.receiver}@${domain}`, name: 'Bench receiver', subscription: 'both', groups: [] },
+  ]);
+  write(BENCH.receiver, [{ jid: `${BENCH.peer}@${domain}`, name: BENCH.peerName, subscription: 'both', groups: [] }]);
+}
+
+// ---- the scripted peer, built once (as e2e/run.mjs does) ------------------------------------------------------
+
+export function buildPeer(root) {
+  if (process.env.NATTER_E2E_PEER) return Promise.resolve(process.env.NATTER_E2E_PEER);
+  return new Promise((resolve, reject) => {
+    const cargo = spawn('cargo', ['build', '--quiet', '--example', 'peer', '--message-format=json'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    cargo.stdout.on('data', (d) => (out += d));
+    cargo.on('error', reject);
+    cargo.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`cargo build --example peer failed (exit ${code})`));
+      for (const line of out.split('\n')) {
+        try {
+          const m = JSON.parse(line);
+          if (m.reason === 'compiler-artifact' && m.target?.name === 'peer' && m.executable) return resolve(m.executable);
+        } catch {}
+      }
+      reject(new Error('cargo build --example peer did not report the executable'));
+    });
+  });
+}
+
+// ---- a static server for the release build --------------------------------------------------------------------
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+export function serve(dist) {
+  const s = http.createServer((req, res) => {
+    let rel;
+    try {
+      rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    let file = path.join(dist, path.normalize(rel));
+    if (!file.startsWith(dist + path.sep) && file !== dist) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      const st = statSync(file);
+      res.writeHead(200, {
+        'Content-Type': MIME[path.extname(file)] || 'application/octet-stream',
+        'Content-Length': st.size,
+        'Cache-Control': 'no-store',
+      });
+      if (req.method === 'HEAD') return res.end();
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+// ---- the in-page stopwatch -------------------------------------------------------------------------------------
+
+/**
+ * Installs a stopwatch in the page (run through page.evaluate, so the page's CSP does not apply). It stops at
+ * the first DOM mutation after which `spec`'s condition holds (`dom`), and again once the frame showing that DOM
+ * has been produced (`paint`: a requestAnimationFrame callback, then a message-channel task, which runs after
+ * that frame's style, layout and paint). `spec.click` starts it at a click (capture phase, before the app sees
+ * it) on a button matching the selector (and text); without it, the caller supplies the start on the epoch clock.
+ * Long tasks (≥ 50 ms) are recorded meanwhile.
+ *
+ * Conditions: {rows: N}  at least N contact rows (`button.contact-main`) in the document;
+ *             {last: TEXT} the last <li> of the transcript (role=log) contains TEXT;
+ *             {badge: JID, n: N} the unread badge of JID's row reads N or more;
+ *             {selector: CSS} an element matches CSS.
+ * With `spec.count` (the expected number of transcript items, for {last}), `steps` holds the time each tenth of
+ * the target count (rows, items, unread) was first reached.
+ * `spec.marks` ({name: selector}) records when each selector first matches (same clock as t0, dom, paint).
+ */
+export function installStopwatch(spec) {
+  const b = (window.__natbench = { t0: null, dom: null, paint: null, domEpoch: null, paintEpoch: null, longTasks: [] });
+  try {
+    b.observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) b.longTasks.push({ start: e.startTime, duration: e.duration });
+    });
+    b.observer.observe({ type: 'longtask' });
+  } catch {}
+  if (spec.click) {
+    const onClick = (e) => {
+      const btn = e.target instanceof Element ? e.target.closest(spec.click.selector) : null;
+      if (btn && (!spec.click.text || btn.textContent.trim() === spec.click.text) && b.t0 === null) {
+        b.t0 = performance.now();
+        document.removeEventListener('click', onClick, true);
+      }
+    };
+    document.addEventListener('click', onClick, true);
+  }
+  // How far along the condition is (rows, transcript items, badge count), sampled at every mutation: the time
+  // at which each tenth of the target was first reached shows whether the per-item cost grows.
+  let count = () => 0;
+  const target = spec.rows ?? spec.n ?? spec.count ?? 0;
+  b.steps = [];
+  let cond;
+  if (spec.rows !== undefined) {
+    const rows = document.getElementsByClassName('contact-main'); // live collection: length is cheap
+    count = () => rows.length;
+    cond = () => rows.length >= spec.rows;
+  } else if (spec.last !== undefined) {
+    let log = null;
+    let items = null;
+    count = () => (items ? items.length : 0);
+    cond = () => {
+      if (!log || !log.isConnected) {
+        log = document.querySelector('[role="log"]');
+        items = log && log.getElementsByTagName('li');
+      }
+      return !!items && items.length > 0 && items[items.length - 1].textContent.includes(spec.last);
+    };
+  } else if (spec.badge !== undefined) {
+    const unread = () => {
+      const badge = document.querySelector(`button.contact-main[data-jid="${spec.badge}"] .badge`);
+      return badge ? parseInt(badge.textContent, 10) || 0 : 0;
+    };
+    count = unread;
+    cond = () => unread() >= spec.n;
+  } else if (spec.selector !== undefined) {
+    cond = () => !!document.querySelector(spec.selector);
+  } else {
+    throw new Error('stopwatch: no condition');
+  }
+  b.marks = {};
+  const pendingMarks = Object.entries(spec.marks ?? {});
+  b.done = new Promise((resolve) => {
+    let fired = false;
+    const check = () => {
+      if (target > 0 && b.steps.length < 10) {
+        const c = count();
+        while (b.steps.length < 10 && c >= Math.ceil((target * (b.steps.length + 1)) / 10)) b.steps.push(performance.now());
+      }
+      for (let i = pendingMarks.length - 1; i >= 0; i--) {
+        if (document.querySelector(pendingMarks[i][1])) {
+          b.marks[pendingMarks[i][0]] = performance.now();
+          pendingMarks.splice(i, 1);
+        }
+      }
+      if (fired || !cond()) return;
+      fired = true;
+      obs.disconnect();
+      b.dom = performance.now();
+      b.domEpoch = performance.timeOrigin + b.dom;
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => {
+          b.paint = performance.now();
+          b.paintEpoch = performance.timeOrigin + b.paint;
+          // Long tasks are reported a little late: give the observer one more task.
+          setTimeout(() => {
+            try {
+              b.observer?.disconnect();
+            } catch {}
+            resolve();
+          }, 0);
+        };
+        ch.port2.postMessage(null);
+      });
+    };
+    const obs = new MutationObserver(check);
+    obs.observe(document.body, { childList: true, subtree: true, characterData: true });
+    check();
+  });
+}
+
+/** Waits for the stopwatch (or `timeout` ms); returns its readings, `timedOut` when the condition never held. */
+export async function readStopwatch(page, timeout) {
+  return page.evaluate(async (timeout) => {
+    const b = window.__natbench;
+    const timedOut = await Promise.race([b.done.then(() => false), new Promise((r) => setTimeout(() => r(true), timeout))]);
+    const inWindow = b.longTasks.filter((t) => t.start + t.duration >= (b.t0 ?? 0));
+    return {
+      timedOut,
+      t0: b.t0,
+      dom: b.dom,
+      paint: b.paint,
+      domEpoch: b.domEpoch,
+      paintEpoch: b.paintEpoch,
+      marks: b.marks,
+      steps: b.steps,
+      timeOrigin: performance.timeOrigin,
+      longestTask: inWindow.reduce((m, t) => Math.max(m, t.duration), 0),
+      longTaskTotal: inWindow.reduce((s, t) => s + t.duration, 0),
+      longTasks: inWindow.length,
+    };
+  }, timeout);
+}
+
+/** Milliseconds on the same clock as the page's `performance.timeOrigin + performance.now()`. */
+export function epochNow() {
+  return performance.timeOrigin + performance.now();
+}
+
+// ---- memory --------------------------------------------------------------------------------------------------
+
+/**
+ * After a forced garbage collection (CDP HeapProfiler.collectGarbage): the V8 heap in use (CDP
+ * Runtime.getHeapUsage usedSize; precise, unlike the bucketed performance.memory), the wasm linear memory
+ * (byteLength of the app's WebAssembly.Memory: the wasm-bindgen glue's default export returns the already
+ * initialised instance's exports when called again, and ES modules are cached per URL, so importing the URL
+ * boot.js imported gives the same instance), and the live DOM nodes (CDP Memory.getDOMCounters).
+ */
+export async function measureMemory(page, cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = await cdp.send('Runtime.getHeapUsage');
+  const dom = await cdp.send('Memory.getDOMCounters').catch(() => ({}));
+  const wasm = await page.evaluate(async () => {
+    const meta = document.querySelector('meta[name="natter-app"]');
+    if (!meta) return null;
+    const glue = await import(new URL(meta.dataset.js, document.baseURI).href);
+    const exports = await glue.default();
+    return exports?.memory?.buffer?.byteLength ?? null;
+  });
+  return { jsHeapUsed: heap.usedSize, jsHeapTotal: heap.totalSize, wasmMemory: wasm, domNodes: dom.nodes ?? null };
+}
+
+// ---- statistics and formatting ---------------------------------------------------------------------------------
+
+export function stats(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = v.length >> 1;
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return { n: v.length, median, min: v[0], max: v[v.length - 1] };
+}
+
+export function fmtMs(ms) {
+  if (ms == null || !Number.isFinite(ms)) return '–';
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 100_000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${(ms / 1000).toFixed(0)} s`;
+}
+
+export function fmtMiB(bytes) {
+  if (bytes == null || !Number.isFinite(bytes)) return '–';
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+// ---- optional CPU profile (NATTER_BENCH_PROFILE=1) -------------------------------------------------------------
+
+/** Starts V8's sampling profiler in the page (CDP Profiler, 1 ms sampling). */
+export async function startProfile(cdp) {
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+  await cdp.send('Profiler.start');
+}
+
+/**
+ * Stops the profiler and splits the sampled main-thread time: wasm code (the release wasm has no name section,
+ * so no function names), JavaScript (the wasm-bindgen glue, boot.js, the bench's observer), garbage collection,
+ * "(program)" (the browser's own work: style, layout, paint, DOM bindings, event dispatch) and idle.
+ */
+export async function stopProfile(cdp) {
+  const { profile } = await cdp.send('Profiler.stop');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const hits = new Map();
+  for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+  const deltas = profile.timeDeltas;
+  const total = (profile.endTime - profile.startTime) / 1000;
+  const per = profile.samples.length ? total / profile.samples.length : 0;
+  const cat = { wasm: 0, js: 0, gc: 0, program: 0, idle: 0 };
+  const topJs = new Map();
+  for (const [id, n] of hits) {
+    const f = byId.get(id).callFrame;
+    const ms = n * per;
+    if (f.functionName === '(idle)') cat.idle += ms;
+    else if (f.functionName === '(garbage collector)') cat.gc += ms;
+    else if (f.functionName === '(program)' || f.functionName === '(root)') cat.program += ms;
+    else if (f.url.endsWith('.wasm') || /^(\$|wasm-function)/.test(f.functionName)) cat.wasm += ms;
+    else {
+      cat.js += ms;
+      const k = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+      topJs.set(k, (topJs.get(k) ?? 0) + ms);
+    }
+  }
+  void deltas;
+  await cdp.send('Profiler.disable');
+  return {
+    totalMs: total,
+    ...cat,
+    topJs: [...topJs].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`),
+  };
+}

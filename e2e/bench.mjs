@@ -1,0 +1,502 @@
+// Browser scenarios of Natter, timed: the release build (dist/) in headless Debian Chromium, the real Prosody
+// of scripts/prosody.sh and the scripted peer (examples/peer.rs). Figures are reported, never asserted; a run
+// fails only when the app shows the wrong thing (a missing contact, a message missing or out of order, a page
+// error), and then the script exits 1 after printing the table of the runs that worked.
+//
+//   scripts/prosody.sh start; eval "$(scripts/prosody.sh env)"
+//   PATH=$PWD/node_modules/.bin:$PATH TRUNK_SKIP_VERSION_CHECK=true trunk build --release
+//   node e2e/bench.mjs [FILTER]          FILTER: only scenarios whose name contains it (roster, burst, …)
+//
+// Scenarios (each run in a fresh browser context, logged out at the end):
+//   roster-100, roster-2000   click "Log in" → every contact row of a 100 / 2,000-contact roster in the DOM and
+//                             painted (`button.contact-main` count; the list is not virtualized)
+//   burst-open                the peer starts a burst → the last message is the transcript's last item, painted,
+//                             with the conversation open; then every message is checked, once and in order
+//   burst-closed              the same burst with no conversation open → the contact's unread badge reads the
+//                             count, painted (core + store + one roster row; no transcript)
+//   open-after-burst          in the burst-closed run: click the contact → its whole transcript painted
+// Memory (after each run, after a forced GC): V8 heap in use, wasm linear memory, live DOM nodes.
+//
+// Environment: NATTER_PROSODY_WS, NATTER_PROSODY_RUN_DIR (required; from `scripts/prosody.sh env`),
+//   NATTER_PROSODY_DOMAIN (localhost), NATTER_BENCH_RUNS (5), NATTER_BENCH_WARMUP (1 unrecorded run per
+//   scenario), NATTER_BENCH_BURST (1000 messages), NATTER_BENCH_BURST_TIMEOUT_S (300 per run),
+//   NATTER_BENCH_BURST_BUDGET_S (900: no new burst-open run starts after this much time in that scenario),
+//   NATTER_BENCH_DIST or NATTER_E2E_DIST (another build than dist/), NATTER_BENCH_JSON (also write the raw runs
+//   there), NATTER_BENCH_PROFILE=1 (sample the page's CPU during each timed span and print where the time went:
+//   wasm, JS, GC, the browser's own work, idle; the profiler slows the page a little), NATTER_CHROMIUM (/usr/bin/chromium), NATTER_E2E_PEER (a prebuilt peer binary).
+// Prints the Markdown table on stdout and progress on stderr. Starts and stops its own static server, browser
+// and peers; seeds the accounts natbench100, natbench2000, natbencha, natbenchb (see bench-support.mjs).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { Peer } from './harness.mjs';
+import {
+  BENCH, seed, buildPeer, serve, installStopwatch, readStopwatch, epochNow, measureMemory, stats, fmtMs, fmtMiB,
+  contactJid, startProfile, stopProfile,
+} from './bench-support.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.resolve(process.env.NATTER_BENCH_DIST || process.env.NATTER_E2E_DIST || path.join(root, 'dist'));
+const int = (name, dflt) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) die(`${name} must be a whole number (got ${JSON.stringify(v)})`);
+  return n;
+};
+const RUNS = Math.max(1, int('NATTER_BENCH_RUNS', 5));
+const WARMUP = int('NATTER_BENCH_WARMUP', 1);
+const BURST = Math.max(1, int('NATTER_BENCH_BURST', 1000));
+const BURST_TIMEOUT = int('NATTER_BENCH_BURST_TIMEOUT_S', 300) * 1000;
+const BURST_BUDGET = int('NATTER_BENCH_BURST_BUDGET_S', 900) * 1000;
+const LOGIN_TIMEOUT = 120_000;
+const PROFILE = process.env.NATTER_BENCH_PROFILE === '1';
+const filter = process.argv[2];
+
+function die(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(1);
+}
+const progress = (...a) => console.error(`bench: ${a.join(' ')}`);
+
+// ---- preconditions, before anything starts ----
+const env = {
+  ws: process.env.NATTER_PROSODY_WS,
+  runDir: process.env.NATTER_PROSODY_RUN_DIR,
+  domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost',
+};
+if (!env.ws || !env.runDir) {
+  die('NATTER_PROSODY_WS and NATTER_PROSODY_RUN_DIR must be set. Start the server and load its environment first:\n' +
+    '  scripts/prosody.sh start && eval "$(scripts/prosody.sh env)"');
+}
+if (!existsSync(path.join(dist, 'index.html'))) {
+  die(`${dist}/index.html is missing: build the app first (trunk build --release).`);
+}
+const chromiumPath = process.env.NATTER_CHROMIUM || '/usr/bin/chromium';
+if (!existsSync(chromiumPath)) die(`no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
+
+// ---- what we start, and how it is stopped ----
+let server;
+let browser;
+const livePeers = new Set();
+let cleaning;
+async function cleanup() {
+  cleaning ??= (async () => {
+    await Promise.allSettled([...livePeers].map((p) => p.stop()));
+    if (browser) await browser.close().catch(() => {});
+    if (server) await new Promise((r) => server.close(r));
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => cleanup().finally(() => process.exit(130)));
+}
+
+let peerBin;
+let baseURL;
+let chromeVersion = '?';
+const peerLog = [];
+function startPeer(opts) {
+  const p = new Peer(peerBin, { ws: env.ws, ...opts }, (l) => {
+    peerLog.push(l);
+    if (peerLog.length > 200) peerLog.shift();
+  });
+  livePeers.add(p);
+  p.exited.then(() => livePeers.delete(p));
+  return p;
+}
+
+/** A fresh context and page; page errors and console errors are collected (they fail the run). */
+async function openPage() {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  context.setDefaultTimeout(30_000);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('dialog', (d) => {
+    problems.push(`unexpected ${d.type()} dialog: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  const cdp = await context.newCDPSession(page);
+  await page.goto(baseURL);
+  await page.getByLabel('Address', { exact: true }).waitFor();
+  return { context, page, cdp, problems };
+}
+
+async function fillLogin(page, user) {
+  await page.getByLabel('Address', { exact: true }).fill(`${user}@${env.domain}`);
+  await page.getByLabel('Password', { exact: true }).fill(BENCH.password);
+}
+
+/** Logs out through the UI (so Prosody keeps no hibernating session), then closes the context. */
+async function finish({ context, page }, { logout = true } = {}) {
+  if (logout) {
+    try {
+      await page.getByRole('button', { name: 'Log out' }).click({ timeout: 10_000 });
+      await page.getByLabel('Address', { exact: true }).waitFor({ timeout: 10_000 });
+    } catch {}
+  }
+  await context.close().catch(() => {});
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// ---- scenarios: each run returns { ms, mem, ...details } or throws ----
+
+async function rosterRun(user, n, { baseline }) {
+  const s = await openPage();
+  try {
+    const result = {};
+    if (baseline) result.baselineMem = await measureMemory(s.page, s.cdp);
+    await fillLogin(s.page, user);
+    await s.page.evaluate(installStopwatch, {
+      ...(n > 0 ? { rows: n } : { selector: 'nav.roster .empty-note' }),
+      click: { selector: 'button', text: 'Log in' },
+      marks: { chat: '.app', firstRow: 'button.contact-main' },
+    });
+    if (PROFILE) await startProfile(s.cdp);
+    await s.page.getByRole('button', { name: 'Log in' }).click();
+    const w = await readStopwatch(s.page, LOGIN_TIMEOUT);
+    if (PROFILE) result.profile = await stopProfile(s.cdp);
+    if (w.timedOut) {
+      const rows = await s.page.evaluate(() => document.getElementsByClassName('contact-main').length);
+      throw new Error(`only ${rows} of ${n} contact rows after ${LOGIN_TIMEOUT / 1000} s`);
+    }
+    check(w.t0 !== null, 'the click on "Log in" was not seen');
+    // Every contact exactly once.
+    if (n === 0) await s.page.getByText('No contacts yet', { exact: false }).waitFor();
+    const jids = await s.page.evaluate(() => [...document.querySelectorAll('button.contact-main')].map((b) => b.dataset.jid));
+    check(jids.length === n, `${jids.length} contact rows, expected ${n}`);
+    const want = new Set(Array.from({ length: n }, (_, k) => contactJid(k + 1, env.domain)));
+    check(new Set(jids).size === n && jids.every((j) => want.has(j)), 'the contact rows are not the seeded roster');
+    check(s.problems.length === 0, s.problems.join('; '));
+    Object.assign(result, {
+      ms: w.paint - w.t0,
+      domMs: w.dom - w.t0,
+      steps: w.steps.map((t) => t - w.t0),
+      chatMs: w.marks.chat - w.t0, // the chat screen replaced the login form (the session is online)
+      firstRowMs: w.marks.firstRow - w.t0,
+      longestTask: w.longestTask,
+      longTaskTotal: w.longTaskTotal,
+      mem: await measureMemory(s.page, s.cdp),
+    });
+    check(s.problems.length === 0, s.problems.join('; '));
+    return result;
+  } finally {
+    await finish(s);
+  }
+}
+
+/** Logs in as the burst receiver with the peer online; resolves once the peer's row shows. */
+async function burstSetup() {
+  const peer = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
+  let s;
+  try {
+    await peer.online();
+    s = await openPage();
+    s.peer = peer;
+    await fillLogin(s.page, BENCH.me);
+    await s.page.getByRole('button', { name: 'Log in' }).click();
+    await s.page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: LOGIN_TIMEOUT });
+    s.row = s.page.locator(`button.contact-main[data-jid="${BENCH.peer}@${env.domain}"]`);
+    await s.row.waitFor();
+    return s;
+  } catch (e) {
+    if (s) await finish(s);
+    await peer.stop();
+    throw e;
+  }
+}
+
+function burstBodies(prefix, n) {
+  const width = Math.max(4, String(n).length);
+  return Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}`);
+}
+
+/** Every message of the burst in the transcript, once, in order (other text in the log is ignored). */
+async function checkTranscript(page, prefix, expected) {
+  const bodies = await page.evaluate((prefix) => {
+    const log = document.querySelector('[role="log"]');
+    const re = new RegExp(`^${prefix}-\\d+$`);
+    return [...(log?.querySelectorAll('li') ?? [])]
+      .map((li) => (li.querySelector('.message-body') ?? li).textContent.trim())
+      .map((t) => t.match(new RegExp(`${prefix}-\\d+`))?.[0] ?? t)
+      .filter((t) => re.test(t));
+  }, prefix);
+  check(bodies.length === expected.length, `${bodies.length} of ${expected.length} burst messages in the transcript`);
+  const firstWrong = bodies.findIndex((b, i) => b !== expected[i]);
+  check(firstWrong === -1, `message ${firstWrong + 1} is ${bodies[firstWrong]}, expected ${expected[firstWrong]} (order)`);
+}
+
+async function sendBurst(peer, prefix) {
+  const since = peer.mark();
+  const t0 = epochNow();
+  peer.send({ cmd: 'burst', to: `${BENCH.me}@${env.domain}`, count: BURST, prefix });
+  const sent = peer
+    .waitFor((e) => e.event === 'burst_done', 'the burst sent', { since, timeout: BURST_TIMEOUT })
+    .then(() => epochNow() - t0);
+  sent.catch(() => {});
+  return { t0, sent };
+}
+
+/** The floor without a browser: one scripted peer bursts to another through the same Prosody. */
+async function burstPeersRun() {
+  const receiver = startPeer({ jid: `${BENCH.receiver}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
+  const sender = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
+  try {
+    await Promise.all([receiver.online(), sender.online()]);
+    const prefix = `p${Math.random().toString(36).slice(2, 7)}`;
+    const expected = burstBodies(prefix, BURST);
+    const since = receiver.mark();
+    const t0 = epochNow();
+    sender.send({ cmd: 'burst', to: `${BENCH.receiver}@${env.domain}`, count: BURST, prefix });
+    const sent = sender.waitFor((e) => e.event === 'burst_done', 'the burst sent', { timeout: BURST_TIMEOUT }).then(() => epochNow() - t0);
+    sent.catch(() => {});
+    await receiver.waitFor((e) => e.event === 'message' && e.body === expected[BURST - 1], 'the last message', { since, timeout: BURST_TIMEOUT });
+    const ms = epochNow() - t0;
+    const got = receiver.events.slice(since).filter((e) => e.event === 'message' && e.body?.startsWith(`${prefix}-`)).map((e) => e.body);
+    check(got.length === BURST && got.every((b, i) => b === expected[i]), `the receiving peer got ${got.length} messages, not all ${BURST} in order`);
+    return { ms, domMs: ms, peerSendMs: await sent };
+  } finally {
+    await Promise.allSettled([sender.stop(), receiver.stop()]);
+  }
+}
+
+async function burstOpenRun() {
+  const s = await burstSetup();
+  try {
+    await s.row.click();
+    await s.page.getByRole('log').waitFor();
+    const prefix = `o${Math.random().toString(36).slice(2, 7)}`;
+    const expected = burstBodies(prefix, BURST);
+    await s.page.evaluate(installStopwatch, { last: expected[BURST - 1], count: BURST });
+    if (PROFILE) await startProfile(s.cdp);
+    const { t0, sent } = await sendBurst(s.peer, prefix);
+    const w = await readStopwatch(s.page, BURST_TIMEOUT);
+    const profile = PROFILE ? await stopProfile(s.cdp) : undefined;
+    if (w.timedOut) {
+      const shown = await s.page.evaluate(() => document.querySelector('[role="log"]')?.getElementsByTagName('li').length ?? 0);
+      const err = new Error(`timed out after ${BURST_TIMEOUT / 1000} s with ${shown} of ${BURST} messages shown`);
+      err.partial = { shown, ms: epochNow() - t0 };
+      throw err;
+    }
+    await checkTranscript(s.page, prefix, expected);
+    check(s.problems.length === 0, s.problems.join('; '));
+    return {
+      ms: w.paintEpoch - t0,
+      domMs: w.domEpoch - t0,
+      steps: w.steps.map((t) => w.timeOrigin + t - t0),
+      peerSendMs: await sent,
+      longestTask: w.longestTask,
+      longTaskTotal: w.longTaskTotal,
+      profile,
+      mem: await measureMemory(s.page, s.cdp),
+    };
+  } finally {
+    await finish(s, { logout: true });
+    await s.peer.stop();
+  }
+}
+
+async function burstClosedRun() {
+  const s = await burstSetup();
+  try {
+    const prefix = `c${Math.random().toString(36).slice(2, 7)}`;
+    const expected = burstBodies(prefix, BURST);
+    const jid = `${BENCH.peer}@${env.domain}`;
+    await s.page.evaluate(installStopwatch, { badge: jid, n: BURST });
+    if (PROFILE) await startProfile(s.cdp);
+    const { t0, sent } = await sendBurst(s.peer, prefix);
+    const w = await readStopwatch(s.page, BURST_TIMEOUT);
+    const profile = PROFILE ? await stopProfile(s.cdp) : undefined;
+    check(!w.timedOut, `the unread badge did not reach ${BURST} within ${BURST_TIMEOUT / 1000} s`);
+    const badge = await s.row.locator('.badge').innerText();
+    check(parseInt(badge, 10) === BURST, `the unread badge reads ${JSON.stringify(badge)}, expected ${BURST}`);
+    const closed = {
+      ms: w.paintEpoch - t0,
+      domMs: w.domEpoch - t0,
+      steps: w.steps.map((t) => w.timeOrigin + t - t0),
+      peerSendMs: await sent,
+      longestTask: w.longestTask,
+      longTaskTotal: w.longTaskTotal,
+      profile,
+      mem: await measureMemory(s.page, s.cdp),
+    };
+    // Now open it: the whole transcript at once.
+    await s.page.evaluate(installStopwatch, { last: expected[BURST - 1], count: BURST, click: { selector: 'button.contact-main' } });
+    if (PROFILE) await startProfile(s.cdp);
+    await s.row.click();
+    const o = await readStopwatch(s.page, BURST_TIMEOUT);
+    const openProfile = PROFILE ? await stopProfile(s.cdp) : undefined;
+    check(!o.timedOut, `opening the conversation did not show all ${BURST} messages within ${BURST_TIMEOUT / 1000} s`);
+    await checkTranscript(s.page, prefix, expected);
+    check(s.problems.length === 0, s.problems.join('; '));
+    const opened = {
+      ms: o.paint - o.t0,
+      domMs: o.dom - o.t0,
+      steps: o.steps.map((t) => t - o.t0),
+      profile: openProfile,
+      longestTask: o.longestTask,
+      longTaskTotal: o.longTaskTotal,
+      mem: await measureMemory(s.page, s.cdp),
+    };
+    return { ...closed, opened };
+  } finally {
+    await finish(s, { logout: true });
+    await s.peer.stop();
+  }
+}
+
+/** Durations of the ten tenths from the times each tenth was reached (the first counted from the start). */
+function tenths(steps) {
+  return steps.map((t, i) => t - (i === 0 ? 0 : steps[i - 1]));
+}
+
+const SCENARIOS = [
+  { name: 'login-empty', what: 'click "Log in" → chat screen of an empty roster painted (the login floor)', run: () => rosterRun(BENCH.empty, 0, {}) },
+  { name: 'roster-100', what: 'click "Log in" → 100-contact roster painted', run: () => rosterRun(BENCH.roster100, 100, { baseline: true }) },
+  { name: 'roster-2000', what: 'click "Log in" → 2,000-contact roster painted', run: () => rosterRun(BENCH.roster2000, 2000, {}) },
+  { name: 'burst-peers', what: `no browser: one scripted peer bursts ${BURST.toLocaleString('en')} messages to another → the last one received (server + transport floor)`, run: burstPeersRun, noMemory: true },
+  { name: 'burst-open', what: `peer starts ${BURST.toLocaleString('en')}-message burst → last message painted, conversation open`, run: burstOpenRun, budget: BURST_BUDGET },
+  { name: 'burst-closed', what: `same burst, no conversation open → unread badge reads ${BURST}`, run: burstClosedRun, child: { name: 'open-after-burst', what: `then click the contact → ${BURST.toLocaleString('en')}-message transcript painted`, key: 'opened' } },
+];
+
+// ---- run ----
+const results = []; // { name, what, runs: [...], failures: [...], note }
+let failures = 0;
+try {
+  const selected = SCENARIOS.filter((s) => !filter || s.name.includes(filter) || s.child?.name.includes(filter));
+  if (selected.length === 0) die(`no scenario matches "${filter}" (${SCENARIOS.map((s) => s.name).join(', ')})`);
+  progress(`seeding accounts into ${env.runDir} …`);
+  await seed({ root, runDir: env.runDir, domain: env.domain });
+  peerBin = await buildPeer(root);
+  server = await serve(dist);
+  baseURL = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+    ],
+  });
+  chromeVersion = browser.version();
+  progress(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  progress(`${RUNS} runs per scenario (+${WARMUP} warm-up), burst ${BURST}, app ${dist} at ${baseURL}, server ${env.ws}`);
+
+  for (const sc of selected) {
+    const entry = { name: sc.name, what: sc.what, runs: [], failures: [], notes: [] };
+    const child = sc.child ? { name: sc.child.name, what: sc.child.what, runs: [], failures: [], notes: [] } : null;
+    results.push(entry);
+    if (child) results.push(child);
+    const started = Date.now();
+    for (let i = -WARMUP; i < RUNS; i++) {
+      if (i >= 0 && sc.budget && i > 0 && Date.now() - started > sc.budget) {
+        entry.notes.push(`stopped after ${i} runs: the ${sc.budget / 1000} s budget was used`);
+        progress(`${sc.name}: budget of ${sc.budget / 1000} s used after ${i} runs; no more runs`);
+        break;
+      }
+      const label = i < 0 ? 'warm-up' : `run ${i + 1}/${RUNS}`;
+      const t = Date.now();
+      try {
+        const r = await sc.run(i);
+        if (i >= 0) {
+          entry.runs.push(r);
+          if (child && r[sc.child.key]) child.runs.push(r[sc.child.key]);
+        }
+        for (const [n, x] of [[sc.name, r], [child?.name, child && r[sc.child.key]]]) {
+          const p = x?.profile;
+          if (p) progress(`  ${n} CPU profile over ${fmtMs(p.totalMs)}: wasm ${fmtMs(p.wasm)}, JS ${fmtMs(p.js)}, GC ${fmtMs(p.gc)}, browser (style/layout/paint/DOM) ${fmtMs(p.program)}, idle ${fmtMs(p.idle)}; top JS: ${p.topJs.join('; ')}`);
+        }
+        if (r.steps?.length === 10) progress(`  ${sc.name} each tenth took: ${tenths(r.steps).map(fmtMs).join(', ')}`);
+        const extra = child && r[sc.child.key] ? `; ${child.name} ${fmtMs(r[sc.child.key].ms)}` : '';
+        progress(`${sc.name} ${label}: ${fmtMs(r.ms)} (DOM ${fmtMs(r.domMs)}${r.chatMs != null ? `, chat screen ${fmtMs(r.chatMs)}, first row ${fmtMs(r.firstRowMs)}` : ''}${r.peerSendMs != null ? `, peer sent in ${fmtMs(r.peerSendMs)}` : ''}, longest task ${fmtMs(r.longestTask)})${extra} [${((Date.now() - t) / 1000).toFixed(1)} s]`);
+      } catch (e) {
+        const msg = String(e.message || e).split('\n')[0];
+        progress(`${sc.name} ${label}: FAILED: ${msg}`);
+        if (i >= 0 || !e.partial) {
+          failures++;
+          entry.failures.push(msg);
+        }
+        if (e.partial) entry.notes.push(`a run timed out: ${e.partial.shown} of ${BURST} messages shown after ${fmtMs(e.partial.ms)}`);
+        if (e.partial && sc.budget) {
+          entry.notes.push('no more runs after a timeout');
+          break;
+        }
+      }
+    }
+  }
+} catch (e) {
+  failures++;
+  console.error(`bench: FAILED: ${e.stack || e}`);
+  if (peerLog.length) console.error(peerLog.slice(-20).join('\n'));
+} finally {
+  await cleanup();
+}
+
+// ---- report ----
+const cpu = (() => {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? os.cpus()[0]?.model;
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+})();
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['-C', root, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+} catch {}
+const med = (runs, f) => stats(runs.map(f))?.median;
+
+const lines = [];
+lines.push(`- date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; machine: ${os.cpus().length} CPUs, ${cpu}; load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+lines.push(`- Chromium ${chromeVersion} headless (--disable-gpu), viewport 1100×720; Prosody at ${env.ws}; build ${dist.startsWith(root + path.sep) ? path.relative(root, dist) : dist} from ${commit}`);
+lines.push(`- ${RUNS} recorded runs per scenario after ${WARMUP} warm-up run(s); memory is the median over the runs, read at the end of each run after a forced GC`);
+lines.push('');
+lines.push('| scenario | what is timed | runs | median | min | max | longest task (median) | JS heap | wasm memory | DOM nodes |');
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+const baseline = results.find((r) => r.name === 'roster-100')?.runs.map((r) => r.baselineMem).filter(Boolean) ?? [];
+if (baseline.length) {
+  lines.push(`| login screen | (memory only: the app loaded, before logging in) | ${baseline.length} | | | | | ${fmtMiB(med(baseline, (m) => m.jsHeapUsed))} | ${fmtMiB(med(baseline, (m) => m.wasmMemory))} | ${med(baseline, (m) => m.domNodes) ?? '–'} |`);
+}
+for (const r of results) {
+  const st = stats(r.runs.map((x) => x.ms));
+  const cells = st ? [fmtMs(st.median), fmtMs(st.min), fmtMs(st.max)] : ['–', '–', '–'];
+  const n = r.runs.length + (r.failures.length ? ` (+${r.failures.length} failed)` : '');
+  lines.push(`| ${r.name} | ${r.what} | ${n} | ${cells.join(' | ')} | ${fmtMs(med(r.runs, (x) => x.longestTask))} | ${fmtMiB(med(r.runs, (x) => x.mem?.jsHeapUsed))} | ${fmtMiB(med(r.runs, (x) => x.mem?.wasmMemory))} | ${med(r.runs, (x) => x.mem?.domNodes) ?? '–'} |`);
+}
+const details = results.filter((r) => r.runs.some((x) => x.peerSendMs != null));
+const logins = results.filter((r) => r.runs.some((x) => x.chatMs != null));
+if (details.length || logins.length || results.some((r) => r.notes.length || r.failures.length)) lines.push('');
+for (const r of logins) {
+  lines.push(`- ${r.name}: chat screen shown (session online) at ${fmtMs(med(r.runs, (x) => x.chatMs))}, first contact row at ${fmtMs(med(r.runs, (x) => x.firstRowMs))}, all rows in the DOM at ${fmtMs(med(r.runs, (x) => x.domMs))}, painted at ${fmtMs(med(r.runs, (x) => x.ms))} (medians); long tasks ${fmtMs(med(r.runs, (x) => x.longTaskTotal))} in total`);
+}
+for (const r of details) {
+  lines.push(`- ${r.name}: the peer had sent all ${BURST} messages after ${fmtMs(med(r.runs, (x) => x.peerSendMs))} (median); DOM complete at ${fmtMs(med(r.runs, (x) => x.domMs))}; long tasks ${fmtMs(med(r.runs, (x) => x.longTaskTotal))} in total (median)`);
+}
+for (const r of results) {
+  const full = r.runs.filter((x) => x.steps?.length === 10);
+  if (full.length && /burst|open/.test(r.name)) {
+    const per = Array.from({ length: 10 }, (_, k) => stats(full.map((x) => tenths(x.steps)[k])).median);
+    lines.push(`- ${r.name}: time per tenth of the messages (median over runs, first → last): ${per.map(fmtMs).join(', ')}`);
+  }
+}
+for (const r of results) {
+  for (const n of r.notes) lines.push(`- ${r.name}: ${n}`);
+  for (const f of r.failures) lines.push(`- ${r.name}: FAILED run: ${f}`);
+}
+console.log(lines.join('\n'));
+
+if (process.env.NATTER_BENCH_JSON) {
+  writeFileSync(process.env.NATTER_BENCH_JSON, JSON.stringify({ cpu, nproc: os.cpus().length, commit, chromeVersion, runs: RUNS, burst: BURST, results }, null, 2));
+}
+process.exit(failures > 0 ? 1 : 0);
