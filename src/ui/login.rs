@@ -192,14 +192,16 @@ pub fn LoginScreen() -> impl IntoView {
                             <button type="button" class="button ghost" on:click=cancel>"Cancel"</button>
                         </Show>
                     </div>
-                    <div id="login-status" class="login-status" role="status" aria-live="polite">
-                        <Show when=move || busy.get()>
-                            <span class="spinner" aria-hidden="true"></span>
-                        </Show>
-                        {move || store.progress().get()}
-                    </div>
-                    <div class="login-error" role="alert">
-                        {move || store.login_error().get().map(|e| view! { <p>{e}</p> })}
+                    <div class="login-feedback">
+                        <div id="login-status" class="login-status" role="status" aria-live="polite">
+                            <Show when=move || busy.get()>
+                                <span class="spinner" aria-hidden="true"></span>
+                            </Show>
+                            {move || store.progress().get()}
+                        </div>
+                        <div class="login-error" role="alert">
+                            {move || store.login_error().get().map(|e| view! { <p>{e}</p> })}
+                        </div>
                     </div>
                 </form>
                 <p class="login-footnote">"Your password is used for this login only and is never stored."</p>
