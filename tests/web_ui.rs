@@ -541,6 +541,12 @@ async fn a_large_roster_updates_only_what_changed() {
     assert!(after.iter().any(|b| b == &target), "the changed row was moved, not re-created");
     let kept = before.iter().filter(|b| after.contains(b)).count();
     assert_eq!(kept, 2000, "no row was re-created");
+    let t6 = perf.now();
+    for _ in 0..10 {
+        h.store.contacts().with_untracked(|c| model::group_contacts(c, ""));
+    }
+    let sort_ms = (perf.now() - t6) / 10.0;
+    web_sys::console::log_1(&format!("2000 contacts: sorting and grouping {sort_ms:.1} ms").into());
     web_sys::console::log_1(
         &format!("2000 contacts: all rows built {:.0} ms, one presence change {:.0} ms", t1 - t0, t3 - t2).into(),
     );
