@@ -23,8 +23,8 @@ use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::presence::{Availability, Show};
 
 /// Roster rows built in the first frame, and in each frame after it until all are on the page.
-const ROWS_FIRST_FRAME: usize = 300;
-const ROWS_PER_FRAME: usize = 300;
+const ROWS_FIRST_FRAME: usize = 150;
+const ROWS_PER_FRAME: usize = 150;
 
 /// Which row of the roster takes part in the tab order, and which conversation is open (cheap per-row checks).
 #[derive(Clone, Copy)]
