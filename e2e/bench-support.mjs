@@ -68,8 +68,39 @@ function adduser(root, user, password) {
  * accounts: Prosody drops the presence probes to them without an answer, so a login brings the roster and no
  * presence flood (every contact shows offline).
  */
-export async function seed({ root, runDir, domain }) {
-  const rosterDir = path.join(runDir, 'data', domain.replace(/[^a-zA-Z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`), 'roster');
+function hostDir(runDir, domain) {
+  // Prosody's datamanager escapes every non-alphanumeric character of the host as %xx.
+  return path.join(runDir, 'data', domain.replace(/[^a-zA-Z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+/**
+ * Empties the message archives (MAM) of the bench accounts, through Prosody's admin shell so that the server's
+ * cached item counts are reset too (deleting the files alone would leave them stale). Prosody 0.12's internal
+ * storage keeps at most `storage_archive_item_limit` (10,000) items per account; past that, mod_mam truncates
+ * the archive for every new message, loading and rewriting the whole file (megabytes) each time, for the
+ * sender and the receiver: a 1,000-message burst then takes 10–30 s instead of 1–3 s. Each burst run adds
+ * 1,000 items, so every burst run starts with empty archives.
+ */
+export function resetArchives({ root, runDir, domain, config }) {
+  const users = [BENCH.me, BENCH.peer, BENCH.receiver];
+  // One line of Lua run inside the server; it prints "natbencha=true natbenchb=true …" when all went well.
+  const lua = `>local s = require"core.storagemanager".open(${luaString(domain)}, "archive", "archive"); local r = {}; ` +
+    `for _, u in ipairs({ ${users.map(luaString).join(', ')} }) do local ok, err = s:delete(u); ` +
+    `r[#r + 1] = u .. "=" .. tostring(ok) .. (err and (":" .. tostring(err)) or "") end; return table.concat(r, " ")`;
+  const want = users.map((u) => `${u}=true`).join(' ');
+  const cfg = config || path.join(runDir, 'prosody.cfg.lua');
+  return new Promise((resolve, reject) => {
+    const child = execFile('prosodyctl', ['--config', cfg, 'shell'], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) => {
+      const ok = stdout.includes(want);
+      if (err || !ok) reject(new Error(`could not empty the bench archives via prosodyctl shell: ${err?.message ?? ''} ${stdout.slice(-300)} ${stderr.slice(-300)}`));
+      else resolve();
+    });
+    child.stdin.end(`${lua}\n`);
+  });
+}
+
+export async function seed({ root, runDir, domain, config }) {
+  const rosterDir = path.join(hostDir(runDir, domain), 'roster');
   if (!existsSync(path.dirname(rosterDir))) {
     throw new Error(`no Prosody data dir for ${domain} at ${path.dirname(rosterDir)} (is NATTER_PROSODY_RUN_DIR right?)`);
   }
@@ -90,6 +121,7 @@ export async function seed({ root, runDir, domain }) {
     { jid: `${BENCH.receiver}@${domain}`, name: 'Bench receiver', subscription: 'both', groups: [] },
   ]);
   write(BENCH.receiver, [{ jid: `${BENCH.peer}@${domain}`, name: BENCH.peerName, subscription: 'both', groups: [] }]);
+  await resetArchives({ root, runDir, domain, config });
 }
 
 // ---- the scripted peer, built once (as e2e/run.mjs does) ------------------------------------------------------

@@ -22,7 +22,7 @@
 //   scenario), NATTER_BENCH_BURST (1000 messages), NATTER_BENCH_BURST_TIMEOUT_S (300 per run),
 //   NATTER_BENCH_BURST_BUDGET_S (900: no new burst-open run starts after this much time in that scenario),
 //   NATTER_BENCH_DIST or NATTER_E2E_DIST (another build than dist/), NATTER_BENCH_JSON (also write the raw runs
-//   there), NATTER_BENCH_PROFILE=1 (sample the page's CPU during each timed span and print where the time went:
+//   there), NATTER_BENCH_COMMIT (names the source of a build served from elsewhere), NATTER_BENCH_PROFILE=1 (sample the page's CPU during each timed span and print where the time went:
 //   wasm, JS, GC, the browser's own work, idle; the profiler slows the page a little), NATTER_CHROMIUM (/usr/bin/chromium), NATTER_E2E_PEER (a prebuilt peer binary).
 // Prints the Markdown table on stdout and progress on stderr. Starts and stops its own static server, browser
 // and peers; seeds the accounts natbench100, natbench2000, natbencha, natbenchb (see bench-support.mjs).
@@ -36,7 +36,7 @@ import { chromium } from 'playwright-core';
 import { Peer } from './harness.mjs';
 import {
   BENCH, seed, buildPeer, serve, installStopwatch, readStopwatch, epochNow, measureMemory, stats, fmtMs, fmtMiB,
-  contactJid, startProfile, stopProfile,
+  contactJid, startProfile, stopProfile, resetArchives,
 } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,6 +68,7 @@ const env = {
   ws: process.env.NATTER_PROSODY_WS,
   runDir: process.env.NATTER_PROSODY_RUN_DIR,
   domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost',
+  config: process.env.NATTER_PROSODY_CONFIG, // for prosodyctl (default: RUN_DIR/prosody.cfg.lua)
 };
 if (!env.ws || !env.runDir) {
   die('NATTER_PROSODY_WS and NATTER_PROSODY_RUN_DIR must be set. Start the server and load its environment first:\n' +
@@ -198,6 +199,7 @@ async function rosterRun(user, n, { baseline }) {
 
 /** Logs in as the burst receiver with the peer online; resolves once the peer's row shows. */
 async function burstSetup() {
+  await resetArchives({ root, ...env });
   const peer = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
   let s;
   try {
@@ -250,6 +252,7 @@ async function sendBurst(peer, prefix) {
 
 /** The floor without a browser: one scripted peer bursts to another through the same Prosody. */
 async function burstPeersRun() {
+  await resetArchives({ root, ...env });
   const receiver = startPeer({ jid: `${BENCH.receiver}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
   const sender = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
   try {
@@ -377,7 +380,7 @@ try {
   const selected = SCENARIOS.filter((s) => !filter || s.name.includes(filter) || s.child?.name.includes(filter));
   if (selected.length === 0) die(`no scenario matches "${filter}" (${SCENARIOS.map((s) => s.name).join(', ')})`);
   progress(`seeding accounts into ${env.runDir} …`);
-  await seed({ root, runDir: env.runDir, domain: env.domain });
+  await seed({ root, ...env });
   peerBin = await buildPeer(root);
   server = await serve(dist);
   baseURL = `http://127.0.0.1:${server.address().port}/`;
@@ -451,10 +454,13 @@ const cpu = (() => {
     return os.cpus()[0]?.model ?? 'unknown';
   }
 })();
-let commit = 'unknown';
-try {
-  commit = execFileSync('git', ['-C', root, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
-} catch {}
+// Which source the build came from: NATTER_BENCH_COMMIT when given (a build made elsewhere), else this checkout.
+let commit = process.env.NATTER_BENCH_COMMIT || 'unknown';
+if (!process.env.NATTER_BENCH_COMMIT) {
+  try {
+    commit = `this checkout (${execFileSync('git', ['-C', root, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim()})`;
+  } catch {}
+}
 const med = (runs, f) => stats(runs.map(f))?.median;
 
 const lines = [];
