@@ -144,8 +144,10 @@ fn wrong_password_is_a_typed_auth_failure() {
     h.sasl_features(&["PLAIN"]);
     h.recv("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text xml:lang='en'>Invalid username or password</text></failure>");
     match closed_error(&h.events) {
-        Some(ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, text }) => {
-            assert_eq!(text.as_deref(), Some("Invalid username or password"))
+        Some(e @ ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. }) => {
+            let ClientError::AuthFailed { text, .. } = &e else { unreachable!() };
+            assert_eq!(text.as_deref(), Some("Invalid username or password"));
+            assert!(!e.describe().contains("Invalid username"), "the server's jargon is not shown for a wrong password");
         }
         other => panic!("expected AuthFailed, got {other:?}"),
     }
@@ -158,8 +160,10 @@ fn account_disabled_is_its_own_failure() {
     let mut h = Harness::new(plain_config());
     h.server_open();
     h.sasl_features(&["PLAIN"]);
-    h.recv("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><account-disabled/></failure>");
-    assert!(matches!(closed_error(&h.events), Some(ClientError::AuthFailed { failure: SaslFailure::AccountDisabled, .. })));
+    h.recv("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><account-disabled/><text>Locked until Monday</text></failure>");
+    let e = closed_error(&h.events).unwrap();
+    assert!(matches!(e, ClientError::AuthFailed { failure: SaslFailure::AccountDisabled, .. }));
+    assert!(e.describe().contains("Locked until Monday"), "other conditions keep the server's reason: {}", e.describe());
 }
 
 #[test]

@@ -61,6 +61,7 @@ impl Conn {
         assert_eq!(resp.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().unwrap()), Some("xmpp"));
         if let MaybeTlsStream::Plain(s) = ws.get_ref() {
             s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            s.set_nodelay(true).unwrap();
         }
         let client = Client::new(config, Instant::now());
         let mut c = Conn { ws, client, events: Vec::new() };

@@ -156,6 +156,9 @@ impl ClientError {
                     None => format!("The server closed the connection: {c}."),
                 },
             },
+            // For a plain wrong password the server's own text is jargon ("The response provided by the
+            // client doesn't match…"); for other conditions (a disabled account, say) it may tell why.
+            ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. } => SaslFailure::NotAuthorized.describe().to_owned(),
             ClientError::AuthFailed { failure, text } => match text {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
