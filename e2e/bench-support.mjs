@@ -74,25 +74,28 @@ function hostDir(runDir, domain) {
 }
 
 /**
- * Empties the message archives (MAM) of the bench accounts, through Prosody's admin shell so that the server's
- * cached item counts are reset too (deleting the files alone would leave them stale). Prosody 0.12's internal
- * storage keeps at most `storage_archive_item_limit` (10,000) items per account; past that, mod_mam truncates
- * the archive for every new message, loading and rewriting the whole file (megabytes) each time, for the
- * sender and the receiver: a 1,000-message burst then takes 10–30 s instead of 1–3 s. Each burst run adds
- * 1,000 items, so every burst run starts with empty archives.
+ * Empties the message archives (MAM) and offline queues of the bench accounts, through Prosody's admin shell
+ * so that the server's cached item counts are reset too (deleting the files alone would leave them stale).
+ * - Prosody 0.12's internal storage keeps at most `storage_archive_item_limit` (10,000) items per account; past
+ *   that, mod_mam truncates the archive for every new message, loading and rewriting the whole file (megabytes)
+ *   each time, for the sender and the receiver: a 1,000-message burst then takes 10–30 s instead of 1–3 s. Each
+ *   burst run adds 1,000 items.
+ * - Messages that reach an account with no session online (a run that was interrupted) wait in mod_offline and
+ *   arrive at the next login, in front of the burst being timed.
  */
-export function resetArchives({ root, runDir, domain, config }) {
+export function resetMessageStores({ root, runDir, domain, config }) {
   const users = [BENCH.me, BENCH.peer, BENCH.receiver];
-  // One line of Lua run inside the server; it prints "natbencha=true natbenchb=true …" when all went well.
-  const lua = `>local s = require"core.storagemanager".open(${luaString(domain)}, "archive", "archive"); local r = {}; ` +
+  // One line of Lua run inside the server; it prints "natbencha=true natbenchb=true …" (twice) when all went well.
+  const lua = `>local sm = require"core.storagemanager"; local r = {}; ` +
+    `for _, store in ipairs({ "archive", "offline" }) do local s = sm.open(${luaString(domain)}, store, "archive"); ` +
     `for _, u in ipairs({ ${users.map(luaString).join(', ')} }) do local ok, err = s:delete(u); ` +
-    `r[#r + 1] = u .. "=" .. tostring(ok) .. (err and (":" .. tostring(err)) or "") end; return table.concat(r, " ")`;
-  const want = users.map((u) => `${u}=true`).join(' ');
+    `r[#r + 1] = u .. "=" .. tostring(ok) .. (err and (":" .. tostring(err)) or "") end end; return table.concat(r, " ")`;
+  const want = [...users, ...users].map((u) => `${u}=true`).join(' ');
   const cfg = config || path.join(runDir, 'prosody.cfg.lua');
   return new Promise((resolve, reject) => {
     const child = execFile('prosodyctl', ['--config', cfg, 'shell'], { cwd: root, timeout: 20_000 }, (err, stdout, stderr) => {
       const ok = stdout.includes(want);
-      if (err || !ok) reject(new Error(`could not empty the bench archives via prosodyctl shell: ${err?.message ?? ''} ${stdout.slice(-300)} ${stderr.slice(-300)}`));
+      if (err || !ok) reject(new Error(`could not empty the bench accounts' archives and offline queues via prosodyctl shell: ${err?.message ?? ''} ${stdout.slice(-300)} ${stderr.slice(-300)}`));
       else resolve();
     });
     child.stdin.end(`${lua}\n`);
@@ -121,7 +124,7 @@ export async function seed({ root, runDir, domain, config }) {
     { jid: `${BENCH.receiver}@${domain}`, name: 'Bench receiver', subscription: 'both', groups: [] },
   ]);
   write(BENCH.receiver, [{ jid: `${BENCH.peer}@${domain}`, name: BENCH.peerName, subscription: 'both', groups: [] }]);
-  await resetArchives({ root, runDir, domain, config });
+  await resetMessageStores({ root, runDir, domain, config });
 }
 
 // ---- the scripted peer, built once (as e2e/run.mjs does) ------------------------------------------------------
@@ -306,14 +309,18 @@ export function installStopwatch(spec) {
   });
 }
 
-/** Waits for the stopwatch (or `timeout` ms); returns its readings, `timedOut` when the condition never held. */
+/**
+ * Waits for the stopwatch, or `timeout` ms on the runner's clock (a timer inside a page whose main thread is
+ * busy would fire late); returns its readings, `timedOut` when the condition did not hold in time.
+ */
 export async function readStopwatch(page, timeout) {
-  return page.evaluate(async (timeout) => {
+  let timer;
+  const read = page.evaluate(async () => {
     const b = window.__natbench;
-    const timedOut = await Promise.race([b.done.then(() => false), new Promise((r) => setTimeout(() => r(true), timeout))]);
+    await b.done;
     const inWindow = b.longTasks.filter((t) => t.start + t.duration >= (b.t0 ?? 0));
     return {
-      timedOut,
+      timedOut: false,
       t0: b.t0,
       dom: b.dom,
       paint: b.paint,
@@ -326,7 +333,13 @@ export async function readStopwatch(page, timeout) {
       longTaskTotal: inWindow.reduce((s, t) => s + t.duration, 0),
       longTasks: inWindow.length,
     };
-  }, timeout);
+  });
+  read.catch(() => {}); // the context may be closed after a timeout
+  try {
+    return await Promise.race([read, new Promise((r) => (timer = setTimeout(() => r({ timedOut: true }), timeout)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Milliseconds on the same clock as the page's `performance.timeOrigin + performance.now()`. */
