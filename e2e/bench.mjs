@@ -8,24 +8,31 @@
 //   node e2e/bench.mjs [FILTER]          FILTER: only scenarios whose name contains it (roster, burst, …)
 //
 // Scenarios (each run in a fresh browser context, logged out at the end):
+//   login-empty               click "Log in" → the chat screen of an empty roster painted (the login floor)
 //   roster-100, roster-2000   click "Log in" → every contact row of a 100 / 2,000-contact roster in the DOM and
-//                             painted (`button.contact-main` count; the list is not virtualized)
+//                             painted (`button.contact-main` count; the list is not virtualized); then
+//                             click "Log out" → the login form painted
+//   burst-peers               no browser: one scripted peer bursts to another (the server + transport floor)
 //   burst-open                the peer starts a burst → the last message is the transcript's last item, painted,
 //                             with the conversation open; then every message is checked, once and in order
 //   burst-closed              the same burst with no conversation open → the contact's unread badge reads the
 //                             count, painted (core + store + one roster row; no transcript)
 //   open-after-burst          in the burst-closed run: click the contact → its whole transcript painted
-// Memory (after each run, after a forced GC): V8 heap in use, wasm linear memory, live DOM nodes.
+// Memory (after each run, after a forced GC): V8 heap in use, wasm linear memory, live DOM nodes. How each
+// figure is taken: bench-support.mjs (installStopwatch, measureMemory) and docs/performance.md.
 //
 // Environment: NATTER_PROSODY_WS, NATTER_PROSODY_RUN_DIR (required; from `scripts/prosody.sh env`),
-//   NATTER_PROSODY_DOMAIN (localhost), NATTER_BENCH_RUNS (5), NATTER_BENCH_WARMUP (1 unrecorded run per
-//   scenario), NATTER_BENCH_BURST (1000 messages), NATTER_BENCH_BURST_TIMEOUT_S (300 per run),
-//   NATTER_BENCH_BURST_BUDGET_S (900: no new burst-open run starts after this much time in that scenario),
-//   NATTER_BENCH_DIST or NATTER_E2E_DIST (another build than dist/), NATTER_BENCH_JSON (also write the raw runs
-//   there), NATTER_BENCH_COMMIT (names the source of a build served from elsewhere), NATTER_BENCH_PROFILE=1 (sample the page's CPU during each timed span and print where the time went:
-//   wasm, JS, GC, the browser's own work, idle; the profiler slows the page a little), NATTER_CHROMIUM (/usr/bin/chromium), NATTER_E2E_PEER (a prebuilt peer binary).
+//   NATTER_PROSODY_DOMAIN (localhost), NATTER_PROSODY_CONFIG (for prosodyctl; RUN_DIR/prosody.cfg.lua),
+//   NATTER_BENCH_RUNS (5), NATTER_BENCH_WARMUP (1 unrecorded run per scenario), NATTER_BENCH_BURST (1000
+//   messages), NATTER_BENCH_BURST_TIMEOUT_S (300 per run), NATTER_BENCH_BURST_BUDGET_S (900: no new burst-open
+//   run starts after this much time in that scenario), NATTER_BENCH_DIST or NATTER_E2E_DIST (another build than
+//   dist/), NATTER_BENCH_COMMIT (names the source of a build served from elsewhere), NATTER_BENCH_JSON (also
+//   write the raw runs there), NATTER_BENCH_PROFILE=1 (sample the page's CPU during each timed span and print
+//   where the time went: wasm, JS, GC, the browser's own work, idle; the profiler slows the page a little),
+//   NATTER_CHROMIUM (/usr/bin/chromium), NATTER_E2E_PEER (a prebuilt peer binary).
 // Prints the Markdown table on stdout and progress on stderr. Starts and stops its own static server, browser
-// and peers; seeds the accounts natbench100, natbench2000, natbencha, natbenchb (see bench-support.mjs).
+// and peers. Seeds the accounts natbench0, natbench100, natbench2000, natbencha, natbenchb, natbenchc into the
+// running Prosody and empties their archives and offline queues before each burst run (bench-support.mjs).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
