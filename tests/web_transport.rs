@@ -288,3 +288,29 @@ async fn the_real_host_meta_documents_parse() {
     let xml = get(format!("{base}/.well-known/host-meta")).await;
     assert_eq!(discovery::host_meta_xml_websockets(&xml), [WS_URL], "{xml}");
 }
+
+#[wasm_bindgen_test]
+fn non_ascii_jids_and_credentials_are_prepared_with_the_browsers_nfkc() {
+    // The core's stringprep takes NFKC from the browser (`natter_nfkc` in the transport calls
+    // String.prototype.normalize); the expected values are the `stringprep` crate's, which the native tests
+    // compare the core with.
+    use natter::xmpp::jid::Jid;
+    use natter::xmpp::sasl::{SaslError, SaslprepError, SaslprepField, saslprep};
+
+    let jid = |s: &str| Jid::parse(s).map(|j| j.to_string());
+    assert_eq!(jid("Ｊｕｌｉｅｔ@ＥＸＡＭＰＬＥ.com/ﬁ\u{AD}le").as_deref(), Ok("juliet@example.com/file"));
+    assert_eq!(jid("Straße@bücher.example/①").as_deref(), Ok("strasse@bücher.example/1"));
+    assert_eq!(jid("e\u{301}Ǆ@x.example/\u{1100}\u{1161}").as_deref(), Ok("édž@x.example/가"));
+
+    let password = |s: &str| saslprep(SaslprepField::Password, s);
+    assert_eq!(password("\u{2168}").as_deref(), Ok("IX"));
+    assert_eq!(password("I\u{AD}X").as_deref(), Ok("IX"));
+    assert_eq!(password("\u{AA}").as_deref(), Ok("a"));
+    assert_eq!(password("Пароль\u{A0}1").as_deref(), Ok("Пароль 1"));
+    let refusal = |s: &str| match password(s) {
+        Err(SaslError::Saslprep { reason, .. }) => reason,
+        other => panic!("{s:?}: {other:?}"),
+    };
+    assert_eq!(refusal("\u{627}1"), SaslprepError::BidiViolation);
+    assert_eq!(refusal("pass\u{221}"), SaslprepError::UnassignedCodePoint);
+}

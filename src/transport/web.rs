@@ -1,4 +1,5 @@
-//! The browser half of the transport: one `WebSocket`, one `setTimeout`, `crypto.getRandomValues`, `fetch`.
+//! The browser half of the transport: one `WebSocket`, one `setTimeout`, `crypto.getRandomValues`, `fetch`, and
+//! `String.prototype.normalize` for the core's stringprep.
 //!
 //! State lives in one `Rc<Inner>`; the `Session` handles hold it strongly, every browser callback (socket
 //! handlers, the timer, the discovery task, event delivery) holds it weakly, so dropping the last `Session`
@@ -185,6 +186,14 @@ async fn fetch_text(url: &str) -> Option<String> {
         return None;
     }
     response.text().await.ok()
+}
+
+/// NFKC normalization for the core's stringprep (`crate::xmpp::prep`), from the browser's own Unicode data
+/// (`String.prototype.normalize`), so the wasm file carries no normalization tables. The core declares this
+/// function, with exactly this signature, and calls it only for non-ASCII JIDs and credentials.
+#[unsafe(no_mangle)]
+fn natter_nfkc(s: &str) -> String {
+    js_sys::JsString::from(s).normalize("NFKC").into()
 }
 
 /// `n` bytes from `crypto.getRandomValues`, base64url without padding (printable, never `,`).

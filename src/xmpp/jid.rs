@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::prep;
+
 /// A JID without resource: what contacts, rosters and conversations are keyed by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BareJid {
@@ -61,7 +63,7 @@ fn prep_local(s: &str) -> Result<String, JidError> {
     if s.is_empty() {
         return Err(JidError::EmptyLocal);
     }
-    let p = stringprep::nodeprep(s).map_err(|_| JidError::InvalidLocal)?;
+    let p = prep::nodeprep(s).map_err(|_| JidError::InvalidLocal)?;
     match p.len() {
         0 => Err(JidError::EmptyLocal),
         n if n > MAX_PART => Err(JidError::TooLong),
@@ -74,7 +76,7 @@ fn prep_domain(s: &str) -> Result<String, JidError> {
     if s.is_empty() {
         return Err(JidError::EmptyDomain);
     }
-    let p = stringprep::nameprep(s).map_err(|_| JidError::InvalidDomain)?;
+    let p = prep::nameprep(s).map_err(|_| JidError::InvalidDomain)?;
     if p.len() > MAX_PART {
         return Err(JidError::TooLong);
     }
@@ -93,7 +95,7 @@ fn prep_resource(s: &str) -> Result<String, JidError> {
     if s.is_empty() {
         return Err(JidError::EmptyResource);
     }
-    let p = stringprep::resourceprep(s).map_err(|_| JidError::InvalidResource)?;
+    let p = prep::resourceprep(s).map_err(|_| JidError::InvalidResource)?;
     match p.len() {
         0 => Err(JidError::EmptyResource),
         n if n > MAX_PART => Err(JidError::TooLong),

@@ -13,6 +13,7 @@
 
 pub mod framing;
 pub mod jid;
+mod prep;
 pub mod sasl;
 pub mod xml;
 pub mod stanza;

@@ -1,18 +1,21 @@
 //! SASLprep (RFC 4013) of usernames and passwords, and SCRAM's username escaping (RFC 5802 §5.1).
 //!
-//! The preparation itself is the `stringprep` crate's [`stringprep::saslprep`]; this file only turns its
-//! opaque error into a typed [`SaslprepError`] and refuses strings that end up empty. Both fields are treated
-//! as RFC 3454 "stored strings" (unassigned code points refused), which is what `stringprep` implements and
-//! what RFC 5802 §2.2 asks for passwords; for usernames it is stricter than the "query string" RFC 5802 §5.1
-//! allows, which only matters for code points unassigned in Unicode 3.2.
+//! The preparation itself is [`crate::xmpp::prep`]'s SASLprep (the `stringprep` crate's results, with an
+//! ASCII path that needs no Unicode table); this file only turns its refusal into a typed [`SaslprepError`]
+//! and refuses strings that end up empty. Both fields are treated as RFC 3454 "stored strings" (unassigned
+//! code points refused), which is what `stringprep` implements and what RFC 5802 §2.2 asks for passwords; for
+//! usernames it is stricter than the "query string" RFC 5802 §5.1 allows, which only matters for code points
+//! unassigned in Unicode 3.2.
 
 use stringprep::tables;
+
+use crate::xmpp::prep;
 
 use super::error::{SaslError, SaslprepError, SaslprepField};
 
 /// Prepares `input` with SASLprep, or says precisely why it cannot be prepared.
 pub fn saslprep(field: SaslprepField, input: &str) -> Result<String, SaslError> {
-    let prepared = stringprep::saslprep(input).map_err(|_| SaslError::Saslprep {
+    let prepared = prep::saslprep(input).map_err(|_| SaslError::Saslprep {
         field,
         reason: classify_failure(input),
     })?;
@@ -39,7 +42,7 @@ pub fn escape_username(prepared: &str) -> String {
     out
 }
 
-/// Finds out why `stringprep::saslprep` refused `input` (its error type does not say, publicly).
+/// Finds out why SASLprep refused `input` (it answers prepared-or-refused, like the `stringprep` crate).
 ///
 /// A character that fails preparation on its own is prohibited or unassigned (RFC 3454 tables, which the
 /// crate exposes). If every character passes alone, the combination is at fault, and the only rule in
@@ -48,7 +51,7 @@ fn classify_failure(input: &str) -> SaslprepError {
     let mut buf = [0u8; 4];
     let mut unassigned = false;
     for c in input.chars() {
-        if stringprep::saslprep(c.encode_utf8(&mut buf)).is_err() {
+        if prep::saslprep(c.encode_utf8(&mut buf)).is_err() {
             if tables::unassigned_code_point(c) {
                 unassigned = true;
             } else {
