@@ -8,9 +8,12 @@
 //! - ASCII input, nearly every JID and password, needs no Unicode table at all: each profile reduces to
 //!   refusing some ASCII characters and, for nodeprep and nameprep, lowercasing ([`ascii`]).
 //! - Other input goes through the RFC 3454 steps (map, normalize, prohibit, bidi, unassigned) with the
-//!   crate's public tables, except NFKC normalization, whose tables are the large part. [`nfkc`] is the
-//!   `unicode-normalization` crate (the one `stringprep` uses) in native builds, and in the browser build the
-//!   browser's own `String.prototype.normalize("NFKC")`, supplied by the app at link time.
+//!   crate's public tables, except for three things. NFKC normalization, whose tables are the large part:
+//!   [`nfkc`] is the `unicode-normalization` crate (the one `stringprep` uses) in native builds, and in the
+//!   browser build the browser's own `String.prototype.normalize("NFKC")`, supplied by the app at link time.
+//!   Case folding (table B.2) and the bidi classes R, AL and L, which the crates store as a lookup table of
+//!   1,371 entries and a table of every bidi class: [`tables`] holds compact copies (runs of code points with
+//!   the same offset, ranges), generated from the crates and checked against them for every code point.
 //!
 //! One consequence of the second point: the browser's Unicode version is not the crate's. NFKC is stable for
 //! every character both versions know, so the two builds can only differ on code points that a newer Unicode
@@ -23,6 +26,8 @@
 use std::borrow::Cow;
 
 use stringprep::tables as t;
+
+mod tables;
 
 /// The input cannot be prepared with this profile (a prohibited character, a bidi rule, or a code point
 /// unassigned in Unicode 3.2).
@@ -71,7 +76,7 @@ fn prep(profile: Profile, s: &str) -> Result<Cow<'_, str>, Refused> {
             continue;
         }
         match profile {
-            Profile::Node | Profile::Name => mapped.extend(t::case_fold_for_nfkc(c)),
+            Profile::Node | Profile::Name => case_fold(c, &mut mapped),
             Profile::Resource | Profile::Sasl => mapped.push(c),
         }
     }
@@ -132,11 +137,51 @@ fn is_node_prohibited_ascii(c: char) -> bool {
 
 /// RFC 3454 §6: with any R or AL character, no L character, and R or AL first and last.
 fn violates_bidi_rules(s: &str) -> bool {
-    if !s.chars().any(t::bidi_r_or_al) {
+    if !s.chars().any(is_r_or_al) {
         return false;
     }
-    let first_last_ok = |c: Option<char>| c.is_some_and(t::bidi_r_or_al);
-    s.chars().any(t::bidi_l) || !first_last_ok(s.chars().next()) || !first_last_ok(s.chars().next_back())
+    let first_last_ok = |c: Option<char>| c.is_some_and(is_r_or_al);
+    s.chars().any(is_l) || !first_last_ok(s.chars().next()) || !first_last_ok(s.chars().next_back())
+}
+
+/// Table B.2 (case folding for NFKC) applied to `c`, appended to `out`: the crate's
+/// `stringprep::tables::case_fold_for_nfkc`, from the compact tables in [`tables`].
+fn case_fold(c: char, out: &mut String) {
+    let u = u32::from(c);
+    let run = match tables::FOLD_RUNS.binary_search_by_key(&u, |r| r.0) {
+        Ok(i) => Some(i),
+        Err(i) => i.checked_sub(1),
+    };
+    if let Some(&(first, delta, count, stride)) = run.map(|i| &tables::FOLD_RUNS[i]) {
+        let step = u - first;
+        if step % u32::from(stride) == 0 && step / u32::from(stride) < u32::from(count) {
+            // The generator only writes runs whose targets are scalar values.
+            out.extend(char::from_u32(u.wrapping_add_signed(delta)));
+            return;
+        }
+    }
+    match tables::FOLD_MULTI.binary_search_by_key(&c, |m| m.0) {
+        Ok(i) => out.push_str(tables::FOLD_MULTI[i].1),
+        Err(_) => out.push(c),
+    }
+}
+
+/// Bidi class R or AL (RFC 3454 table D.1, with the crate's Unicode version, as `stringprep` does).
+pub(crate) fn is_r_or_al(c: char) -> bool {
+    in_ranges(tables::R_AL, c)
+}
+
+/// Bidi class L (RFC 3454 table D.2, with the crate's Unicode version, as `stringprep` does).
+pub(crate) fn is_l(c: char) -> bool {
+    in_ranges(tables::L, c)
+}
+
+fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
+    let u = u32::from(c);
+    match ranges.binary_search_by_key(&u, |r| r.0) {
+        Ok(_) => true,
+        Err(i) => i.checked_sub(1).is_some_and(|i| u <= ranges[i].1),
+    }
 }
 
 /// NFKC normalization of `s` (Unicode Standard Annex #15).
@@ -283,6 +328,102 @@ mod tests {
                 assert_same(&s);
             }
         }
+    }
+
+    #[test]
+    fn compact_tables_match_the_crates_for_every_code_point() {
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let mut folded = String::new();
+            case_fold(c, &mut folded);
+            assert_eq!(folded, t::case_fold_for_nfkc(c).collect::<String>(), "B.2 of {c:?}");
+            assert_eq!(is_r_or_al(c), t::bidi_r_or_al(c), "R/AL {c:?}");
+            assert_eq!(is_l(c), t::bidi_l(c), "L {c:?}");
+        }
+    }
+
+    /// Writes `src/xmpp/prep/tables.rs` from the crates' tables. Run it after updating `stringprep` or
+    /// `unicode-bidi` if `compact_tables_match_the_crates_for_every_code_point` fails:
+    /// `cargo test --lib xmpp::prep::tests::regenerate_tables -- --ignored`.
+    #[test]
+    #[ignore = "writes src/xmpp/prep/tables.rs"]
+    fn regenerate_tables() {
+        use std::fmt::Write;
+        let all = || (0..=0x10_FFFF).filter_map(char::from_u32);
+        let ranges = |pred: fn(char) -> bool| {
+            let mut out: Vec<(u32, u32)> = Vec::new();
+            for c in all().filter(|&c| pred(c)) {
+                let u = u32::from(c);
+                match out.last_mut() {
+                    Some(r) if r.1 + 1 == u => r.1 = u,
+                    _ => out.push((u, u)),
+                }
+            }
+            out
+        };
+        // B.2: mappings to one character, as runs with the same offset at a stride of 1 or 2 (the code points
+        // skipped inside a stride-2 run must map to themselves, so runs never interleave); the rest as text.
+        let folds: Vec<(char, String)> = all()
+            .map(|c| (c, t::case_fold_for_nfkc(c).collect::<String>()))
+            .filter(|(c, f)| *f != c.to_string())
+            .collect();
+        let single = |f: &str| {
+            let mut it = f.chars();
+            it.next().filter(|_| it.next().is_none())
+        };
+        let mapped = |u: u32| folds.binary_search_by_key(&u, |(c, _)| u32::from(*c)).is_ok();
+        let mut runs: Vec<(u32, i32, u16, u8)> = Vec::new();
+        let mut multi: Vec<(char, &str)> = Vec::new();
+        for (c, f) in &folds {
+            let Some(to) = single(f) else {
+                multi.push((*c, f));
+                continue;
+            };
+            let (u, delta) = (u32::from(*c), u32::from(to) as i32 - u32::from(*c) as i32);
+            if let Some(run) = runs.last_mut() {
+                let last = run.0 + (u32::from(run.2) - 1) * u32::from(run.3);
+                let gap = u - last;
+                // A run of one takes its stride from the second member; a stride-2 run only steps over code
+                // points that map to themselves.
+                let stride_ok = (gap == 1 || (gap == 2 && !mapped(last + 1))) && (run.2 == 1 || gap == u32::from(run.3));
+                if run.1 == delta && stride_ok && run.2 < u16::MAX {
+                    run.3 = gap as u8;
+                    run.2 += 1;
+                    continue;
+                }
+            }
+            runs.push((u, delta, 1, 1));
+        }
+        let mut out = String::from(
+            "//! Compact forms of the `stringprep` crate's table B.2 and of `unicode-bidi`'s classes R, AL and L.\n\
+             //! Generated by `cargo test --lib xmpp::prep::tests::regenerate_tables -- --ignored`; do not edit.\n\
+             //! `compact_tables_match_the_crates_for_every_code_point` checks them against the crates.\n\n",
+        );
+        let list = |out: &mut String, doc: &str, decl: &str, items: Vec<String>| {
+            let _ = writeln!(out, "{doc}\npub(super) const {decl} = &[");
+            for line in items.chunks(4) {
+                let _ = writeln!(out, "    {}", line.join(" "));
+            }
+            out.push_str("];\n\n");
+        };
+        let hex_ranges = |r: Vec<(u32, u32)>| r.iter().map(|(a, b)| format!("(0x{a:X}, 0x{b:X}),")).collect();
+        let (r_al, l) = (hex_ranges(ranges(t::bidi_r_or_al)), hex_ranges(ranges(t::bidi_l)));
+        list(&mut out, "/// Bidi class R or AL: inclusive code point ranges.", "R_AL: &[(u32, u32)]", r_al);
+        list(&mut out, "/// Bidi class L: inclusive code point ranges.", "L: &[(u32, u32)]", l);
+        list(
+            &mut out,
+            "/// B.2 mappings to one character: `(first, offset, count, stride)` maps `count` code points, from\n\
+             /// `first` on in steps of `stride`, to themselves plus `offset`.",
+            "FOLD_RUNS: &[(u32, i32, u16, u8)]",
+            runs.iter().map(|(u, d, n, s)| format!("(0x{u:X}, {d}, {n}, {s}),")).collect(),
+        );
+        list(
+            &mut out,
+            "/// B.2 mappings to more than one character.",
+            "FOLD_MULTI: &[(char, &str)]",
+            multi.iter().map(|(c, f)| format!("({c:?}, {f:?}),")).collect(),
+        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/xmpp/prep/tables.rs");
+        std::fs::write(path, out.trim_end().to_owned() + "\n").expect("write the tables");
     }
 
     #[test]

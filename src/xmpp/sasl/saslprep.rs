@@ -77,12 +77,12 @@ fn violates_bidi_rules(input: &str) -> bool {
         .chars()
         .filter(|&c| !tables::commonly_mapped_to_nothing(c))
         .collect();
-    if !kept.iter().any(|&c| tables::bidi_r_or_al(c)) {
+    if !kept.iter().any(|&c| prep::is_r_or_al(c)) {
         return false;
     }
-    let has_l = kept.iter().any(|&c| tables::bidi_l(c));
-    let first_ok = kept.first().is_some_and(|&c| tables::bidi_r_or_al(c));
-    let last_ok = kept.last().is_some_and(|&c| tables::bidi_r_or_al(c));
+    let has_l = kept.iter().any(|&c| prep::is_l(c));
+    let first_ok = kept.first().is_some_and(|&c| prep::is_r_or_al(c));
+    let last_ok = kept.last().is_some_and(|&c| prep::is_r_or_al(c));
     has_l || !first_ok || !last_ok
 }
 
