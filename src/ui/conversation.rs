@@ -1,19 +1,24 @@
 //! The right pane: the open conversation's header, transcript and composer.
 //!
-//! The transcript is a keyed `<For>` over the conversation's messages (`role="log"`, announced politely).
+//! The transcript (`role="log"`, announced politely) is a keyed `<For>` over the conversation's pages, each a
+//! keyed `<For>` over its messages. A new message changes only the last page, so it costs a page's worth of
+//! work, not the transcript's: a page lists its rows' keys and errors in two memos, and a row is built once
+//! from its message (only its error can change later, and only when its page's errors change).
 //! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
 //! never HTML strings. New messages scroll into view while the reader is at the bottom; once they have
 //! scrolled up, a "New messages" button appears instead.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
-use reactive_stores::{Field, Store};
+use reactive_stores::{Field, Store, StoreFieldIterator};
 use wasm_bindgen::JsCast;
 
 use super::dialogs::{DialogMode, DialogState};
-use super::model::{self, ChatMessage, Contact, Segment};
+use super::model::{self, ChatMessage, Contact, MessagePage, Segment};
 use super::state::{
-    self, AppState, AppStateStoreFields, ChatMessageStoreFields, ContactStoreFields, Conversation,
-    ConversationStoreFields, NoticeKind, SessionHandle,
+    self, AppState, AppStateStoreFields, ContactStoreFields, Conversation, ConversationStoreFields,
+    MessagePageStoreFields, NoticeKind, SessionHandle,
 };
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
@@ -73,7 +78,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let log_ref = NodeRef::<leptos::html::Div>::new();
     let at_bottom = RwSignal::new(true);
     let unseen = RwSignal::new(0usize);
-    let count = Memo::new(move |_| conv.messages().try_with(Vec::len).unwrap_or(0));
+    let pages = conv.pages();
+    let page_count = Memo::new(move |_| pages.try_with(Vec::len).unwrap_or(0));
+    let count = Memo::new(move |_| pages.try_with(|p| model::message_count(p)).unwrap_or(0));
 
     let scroll_to_bottom = move |smooth: bool| {
         let Some(window) = web_sys::window() else { return };
@@ -92,7 +99,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         match prev {
             None => scroll_to_bottom(false),
             Some(prev) if n > prev => {
-                let mine = conv.messages().with_untracked(|m| m.last().is_some_and(|m| m.from_me));
+                let mine = pages.with_untracked(|p| model::last_message(p).is_some_and(|m| m.from_me));
                 if at_bottom.get_untracked() || mine {
                     scroll_to_bottom(true);
                 } else {
@@ -268,8 +275,8 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                         <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                     </Show>
                     <ol class="messages">
-                        <For each=move || conv.messages() key=|m| m.seq().get_untracked() let:message>
-                            <MessageRow message=message />
+                        <For each=move || 0..page_count.get() key=|index| *index let:index>
+                            <TranscriptPage page=pages.at_unkeyed(index) />
                         </For>
                     </ol>
                 </div>
@@ -327,11 +334,52 @@ fn back(store: Store<AppState>) {
     let _ = window.request_animation_frame(cb.unchecked_ref());
 }
 
-/// One message: sender, time and text (or a `/me` action), and why it failed when it did.
+/// The rows of one transcript page (no element of its own: the rows are items of the transcript's list).
+///
+/// A memo lists the page's keys for the keyed `<For>`; a new message in this page recomputes it (a page's
+/// worth of work) and adds one row. Rows are built once from their message; only the error can change later.
+/// Rows do not subscribe to the page: every subscriber of a memo is woken to check it whenever its source
+/// changes, which would wake every row of the page for each new message. Instead one effect watches the page's
+/// errors and sets the error of the rows whose error changed.
 #[component]
-pub fn MessageRow(#[prop(into)] message: Field<ChatMessage>) -> impl IntoView {
-    let Some(m) = message.try_get_untracked() else { return ().into_any() };
-    let error = move || message.error().try_get().flatten();
+pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
+    let messages = page.messages();
+    let seqs =
+        Memo::new(move |_| messages.try_with(|m| m.iter().map(|m| m.seq).collect::<Vec<_>>()).unwrap_or_default());
+    let errors = Memo::new(move |_| page.try_with(MessagePage::errors).unwrap_or_default());
+    let row_errors = StoredValue::new(HashMap::<u64, RwSignal<Option<String>>>::new());
+    Effect::new(move |_| {
+        errors.with(|errors| {
+            row_errors.with_value(|rows| {
+                for (seq, row) in rows {
+                    let now = errors.iter().find(|(s, _)| s == seq).map(|(_, e)| e);
+                    if row.try_with_untracked(|shown| shown.as_ref() != now) == Some(true) {
+                        row.try_set(now.cloned());
+                    }
+                }
+            })
+        })
+    });
+    view! {
+        <For each=move || seqs.get() key=|seq| *seq let:seq>
+            {
+                page.try_with_untracked(|p| p.get(seq).cloned()).flatten().map(|message| {
+                    let error = RwSignal::new(message.error.clone());
+                    row_errors.update_value(|rows| {
+                        rows.insert(seq, error);
+                    });
+                    view! { <MessageRow message error /> }
+                })
+            }
+        </For>
+    }
+}
+
+/// One message: sender, time and text (or a `/me` action), and why it failed when it did (`error`, the only
+/// part that can change after the row is built).
+#[component]
+pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    let m = message;
     let classes = move || {
         let mut c = String::from("message");
         if m.from_me {
@@ -343,7 +391,7 @@ pub fn MessageRow(#[prop(into)] message: Field<ChatMessage>) -> impl IntoView {
         if m.is_me_action {
             c.push_str(" action");
         }
-        if message.error().try_with(Option::is_some).unwrap_or(false) {
+        if error.with(Option::is_some) {
             c.push_str(" failed");
         }
         c
@@ -373,7 +421,7 @@ pub fn MessageRow(#[prop(into)] message: Field<ChatMessage>) -> impl IntoView {
                 <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>
             </p>
             {body}
-            {move || error().map(|e| view! {
+            {move || error.get().map(|e| view! {
                 <p class="message-error">
                     <span class="message-error-icon" aria-hidden="true">"!"</span>
                     {e}
@@ -381,7 +429,6 @@ pub fn MessageRow(#[prop(into)] message: Field<ChatMessage>) -> impl IntoView {
             })}
         </li>
     }
-    .into_any()
 }
 
 /// Message text as text nodes, with `http(s)` links as anchors that open in a new tab without an opener.

@@ -242,7 +242,76 @@ pub fn parse_groups(text: &str) -> Vec<String> {
 
 /// Which message a bounce with stanza id `id` belongs to: the newest one we sent with that id (its `seq`).
 pub fn bounced_message(messages: &[ChatMessage], id: &str) -> Option<u64> {
-    messages.iter().rev().find(|m| m.from_me && m.id.as_deref() == Some(id)).map(|m| m.seq)
+    bounced_index(messages, id).map(|i| messages[i].seq)
+}
+
+fn bounced_index(messages: &[ChatMessage], id: &str) -> Option<usize> {
+    messages.iter().rposition(|m| m.from_me && m.id.as_deref() == Some(id))
+}
+
+/// Whether `next` is shown as a continuation of `prev` (no repeated sender line): same side, same sender, same
+/// minute, and neither is an error.
+pub fn continues(prev: &ChatMessage, next: &ChatMessage) -> bool {
+    prev.from_me == next.from_me
+        && prev.sender == next.sender
+        && prev.error.is_none()
+        && next.error.is_none()
+        && prev.time == next.time
+}
+
+/// How many messages a transcript page holds.
+///
+/// A conversation keeps its messages in pages so that appending one writes (and notifies the views of) only
+/// the last page: a page's bookkeeping and keyed list cost `PAGE_SIZE` per new message, never the length of
+/// the whole transcript. The store notifies every page when a page is added, so that costs the whole
+/// transcript once per `PAGE_SIZE` messages.
+pub const PAGE_SIZE: usize = 100;
+
+/// A run of consecutive messages of one conversation, oldest first. Every page but the last is full
+/// ([`PAGE_SIZE`] messages); pages are only ever appended, so a page's index never changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Store)]
+pub struct MessagePage {
+    pub messages: Vec<ChatMessage>,
+}
+
+impl MessagePage {
+    /// A new page holding `first`, with room for a whole page.
+    pub fn starting_with(first: ChatMessage) -> MessagePage {
+        let mut messages = Vec::with_capacity(PAGE_SIZE);
+        messages.push(first);
+        MessagePage { messages }
+    }
+
+    /// The message with sequence number `seq` (pages are in `seq` order).
+    pub fn get(&self, seq: u64) -> Option<&ChatMessage> {
+        self.messages.binary_search_by_key(&seq, |m| m.seq).ok().map(|i| &self.messages[i])
+    }
+
+    /// The messages of this page that carry an error, as `(seq, error)`.
+    pub fn errors(&self) -> Vec<(u64, String)> {
+        self.messages.iter().filter_map(|m| m.error.as_ref().map(|e| (m.seq, e.clone()))).collect()
+    }
+}
+
+/// How many messages the pages hold.
+pub fn message_count(pages: &[MessagePage]) -> usize {
+    pages.iter().map(|p| p.messages.len()).sum()
+}
+
+/// The newest message.
+pub fn last_message(pages: &[MessagePage]) -> Option<&ChatMessage> {
+    pages.last().and_then(|p| p.messages.last())
+}
+
+/// The page a new message goes into: the last one while it has room; `None` when a new page is needed.
+pub fn page_with_room(pages: &[MessagePage]) -> Option<usize> {
+    pages.last().filter(|p| p.messages.len() < PAGE_SIZE).map(|_| pages.len() - 1)
+}
+
+/// Where the message a bounce with stanza id `id` belongs to is: `(page, index in page)` of the newest one we
+/// sent with that id.
+pub fn bounced_position(pages: &[MessagePage], id: &str) -> Option<(usize, usize)> {
+    pages.iter().enumerate().rev().find_map(|(p, page)| bounced_index(&page.messages, id).map(|i| (p, i)))
 }
 
 /// Whether a message from `from` adds to its unread count: it does unless its conversation is open and the

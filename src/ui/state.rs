@@ -9,7 +9,14 @@
 //! [`SessionHandle`] in context (the few UI-only writes, like which conversation is open, are small helper
 //! functions here too). Writes go through the narrowest field so that, with 2,000 contacts, a presence change
 //! re-renders one row and the roster order, not the whole list. Keyed collections (`contacts`,
-//! `conversations`, `messages`) are always written through their own field so their key maps stay current.
+//! `conversations`) are always written through their own field so their key maps stay current.
+//!
+//! A conversation's messages are kept in pages ([`MessagePage`], at most [`model::PAGE_SIZE`] each), and a new
+//! message is written into the last page only. A read of a store field also tracks direct writes to every field
+//! above it, so with one flat list every push re-ran each row's read of its own message, and the keyed list
+//! rebuilt its key map: each new message cost time in proportion to the transcript (a 1,000-message burst
+//! into the open conversation took about a minute). Now a push notifies the readers of the last page; adding a
+//! page notifies every page once per [`model::PAGE_SIZE`] messages.
 //!
 //! What this module does not do: protocol work (the core's), sockets (the transport's), or keep the password
 //! anywhere (it passes straight from the login form to [`crate::transport::connect`]).
@@ -18,9 +25,9 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use reactive_stores::Store;
+use reactive_stores::{Store, StoreFieldIterator};
 
-use super::model::{self, ChatMessage, Contact};
+use super::model::{self, ChatMessage, Contact, MessagePage};
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::client::{RequestError, RosterAction};
 use crate::xmpp::jid::BareJid;
@@ -29,7 +36,7 @@ use crate::xmpp::stanza::presence::Show;
 use crate::xmpp::stanza::roster::Subscription;
 use crate::xmpp::{ClientError, Command, CommandError, Event, Phase};
 
-pub use super::model::{ChatMessageStoreFields, ContactStoreFields};
+pub use super::model::{ChatMessageStoreFields, ContactStoreFields, MessagePageStoreFields};
 
 /// Where the session is, as the person sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,8 +90,8 @@ pub struct Notice {
 /// One conversation's state for this session.
 #[derive(Debug, Clone, Default, PartialEq, Store)]
 pub struct Conversation {
-    #[store(key: u64 = |m| m.seq)]
-    pub messages: Vec<ChatMessage>,
+    /// The transcript, oldest first, in pages of at most [`model::PAGE_SIZE`] messages (only ever appended).
+    pub pages: Vec<MessagePage>,
     /// What is typed in the composer and not sent yet.
     pub draft: String,
     /// Why the last send did not happen (e.g. too long), shown next to the composer.
@@ -156,7 +163,7 @@ fn apply_core(store: Store<AppState>, event: Event) {
         Event::KeysDerived(_) => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations().with_untracked(|convs| {
-                convs.iter().filter(|(_, c)| !c.messages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
+                convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
             });
             let merged = store.contacts().with_untracked(|old| model::merge_roster(old, &items, |j| keep.contains(j)));
             *store.contacts().write() = merged;
@@ -208,12 +215,12 @@ fn apply_core(store: Store<AppState>, event: Event) {
         Event::MessageError { with, id, error } => {
             let text = model::sentence(&format!("not delivered: {}", error.describe()));
             ensure_conversation(store, &with);
-            let messages = store.conversations().at_key(with.clone()).messages();
-            let target = id.as_deref().and_then(|id| messages.with_untracked(|m| model::bounced_message(m, id)));
+            let pages = store.conversations().at_key(with.clone()).pages();
+            let target = id.as_deref().and_then(|id| pages.with_untracked(|p| model::bounced_position(p, id)));
             let marked = match target {
-                Some(seq) => {
-                    // Only that message's row re-renders.
-                    messages.at_key(seq).error().set(Some(text.clone()));
+                Some((page, index)) => {
+                    // Only that page's bookkeeping runs again, and only that message's row changes.
+                    pages.at_unkeyed(page).messages().at_unkeyed(index).error().set(Some(text.clone()));
                     true
                 }
                 None => false,
@@ -418,19 +425,19 @@ pub fn own_name(account: &BareJid) -> String {
     account.local().map(str::to_owned).unwrap_or_else(|| account.to_string())
 }
 
+/// Appends a message to the conversation with `with`: into its last page while that has room (only that
+/// page's readers are notified), else as a new page.
 fn push_message(store: Store<AppState>, with: &BareJid, mut message: ChatMessage) {
     ensure_conversation(store, with);
-    let messages = store.conversations().at_key(with.clone()).messages();
-    message.continued = messages.with_untracked(|m| {
-        m.last().is_some_and(|prev| {
-            prev.from_me == message.from_me
-                && prev.sender == message.sender
-                && prev.error.is_none()
-                && message.error.is_none()
-                && prev.time == message.time
-        })
+    let pages = store.conversations().at_key(with.clone()).pages();
+    let room = pages.with_untracked(|p| {
+        message.continued = model::last_message(p).is_some_and(|prev| model::continues(prev, &message));
+        model::page_with_room(p)
     });
-    messages.write().push(message);
+    match room {
+        Some(page) => pages.at_unkeyed(page).messages().write().push(message),
+        None => pages.write().push(MessagePage::starting_with(message)),
+    }
 }
 
 /// Creates the conversation with `jid` if there is none yet.
