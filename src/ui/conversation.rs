@@ -274,11 +274,11 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     <Show when=move || { count.get() == 0 }>
                         <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                     </Show>
-                    <ol class="messages">
+                    <div class="messages">
                         <For each=move || 0..page_count.get() key=|index| *index let:index>
                             <TranscriptPage page=pages.at_unkeyed(index) />
                         </For>
-                    </ol>
+                    </div>
                 </div>
                 <Show when=move || { unseen.get() > 0 }>
                     <button type="button" class="jump" on:click=move |_| {
@@ -334,7 +334,13 @@ fn back(store: Store<AppState>) {
     let _ = window.request_animation_frame(cb.unchecked_ref());
 }
 
-/// The rows of one transcript page (no element of its own: the rows are items of the transcript's list).
+/// One transcript page: a list of its messages' rows.
+///
+/// Each page is a list element of its own, laid out on its own (`contain: layout` in the stylesheet, which also
+/// makes it the containing block of its rows' visually hidden, absolutely positioned sender lines): when a row
+/// is added, the browser lays out that page again and reuses the layout of the others. With one flex list of
+/// every row, each new row made the browser lay out every row again: 40–80 ms per frame at 1,000 rows,
+/// 140–230 ms at 3,000.
 ///
 /// A memo lists the page's keys for the keyed `<For>`; a new message in this page recomputes it (a page's
 /// worth of work) and adds one row. Rows are built once from their message; only the error can change later.
@@ -361,6 +367,7 @@ pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
         })
     });
     view! {
+        <ol class="messages-page">
         <For each=move || seqs.get() key=|seq| *seq let:seq>
             {
                 page.try_with_untracked(|p| p.get(seq).cloned()).flatten().map(|message| {
@@ -372,6 +379,7 @@ pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
                 })
             }
         </For>
+        </ol>
     }
 }
 
