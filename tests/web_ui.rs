@@ -599,6 +599,20 @@ fn messages_are_kept_in_pages() {
     assert_eq!(pages[0].errors(), vec![(5, "not delivered".to_owned())]);
 }
 
+#[wasm_bindgen_test]
+fn the_transcript_follows_new_messages_until_the_reader_scrolls_up() {
+    let slack = 48;
+    // At (or near) the bottom: following, whatever came before.
+    assert!(model::follows_after_scroll(false, 500, 900, 0, slack));
+    assert!(model::follows_after_scroll(false, 950, 900, slack, slack));
+    // Scrolled up, away from the bottom: not following.
+    assert!(!model::follows_after_scroll(true, 900, 700, 200, slack));
+    // Moving down but not at the bottom (our own smooth scroll while messages keep coming, or the reader
+    // scrolling back down): unchanged.
+    assert!(model::follows_after_scroll(true, 700, 800, 600, slack));
+    assert!(!model::follows_after_scroll(false, 700, 800, 600, slack));
+}
+
 /// Waits for the next task of the event loop (a `MessageChannel` message: no timer clamping), the way each
 /// WebSocket message arrives in a task of its own; the browser may render in between.
 async fn next_task() {

@@ -5,8 +5,8 @@
 //! work, not the transcript's: a page lists its rows' keys and errors in two memos, and a row is built once
 //! from its message (only its error can change later, and only when its page's errors change).
 //! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
-//! never HTML strings. New messages scroll into view while the reader is at the bottom; once they have
-//! scrolled up, a "New messages" button appears instead.
+//! never HTML strings. New messages scroll into view while the reader is at the bottom (at most one scroll
+//! per animation frame); once they have scrolled up, a "New messages" button appears instead.
 
 use std::collections::HashMap;
 
@@ -76,16 +76,27 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     };
 
     let log_ref = NodeRef::<leptos::html::Div>::new();
-    let at_bottom = RwSignal::new(true);
+    // Whether new messages scroll into view: until the reader scrolls up, and again once they are back at the
+    // bottom (or send, or press "New messages").
+    let following = RwSignal::new(true);
     let unseen = RwSignal::new(0usize);
     let pages = conv.pages();
     let page_count = Memo::new(move |_| pages.try_with(Vec::len).unwrap_or(0));
     let count = Memo::new(move |_| pages.try_with(|p| model::message_count(p)).unwrap_or(0));
 
+    // One scroll per animation frame however many messages arrive before it (smooth only if every request was).
+    let scroll_pending = StoredValue::new(None::<bool>);
     let scroll_to_bottom = move |smooth: bool| {
+        if let Some(Some(pending)) = scroll_pending.try_get_value() {
+            scroll_pending.set_value(Some(pending && smooth));
+            return;
+        }
         let Some(window) = web_sys::window() else { return };
+        scroll_pending.set_value(Some(smooth));
         let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
             // The conversation may be gone by the next frame (another one was opened).
+            let Some(Some(smooth)) = scroll_pending.try_get_value() else { return };
+            scroll_pending.set_value(None);
             if let Some(el) = log_ref.try_get_untracked().flatten() {
                 // The stylesheet makes this smooth unless the person prefers reduced motion.
                 el.class_list().toggle_with_force("instant", !smooth).ok();
@@ -100,7 +111,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             None => scroll_to_bottom(false),
             Some(prev) if n > prev => {
                 let mine = pages.with_untracked(|p| model::last_message(p).is_some_and(|m| m.from_me));
-                if at_bottom.get_untracked() || mine {
+                if following.get_untracked() || mine {
                     scroll_to_bottom(true);
                 } else {
                     unseen.update(|u| *u += n - prev);
@@ -110,14 +121,19 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         }
         n
     });
+    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = log_ref.get_untracked() {
             let el: &web_sys::Element = el.as_ref();
-            let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
-            if bottom != at_bottom.get_untracked() {
-                at_bottom.set(bottom);
+            let top = el.scroll_top();
+            let distance = el.scroll_height() - top - el.client_height();
+            let previous = last_top.get_value();
+            last_top.set_value(top);
+            let follow = model::follows_after_scroll(following.get_untracked(), previous, top, distance, BOTTOM_SLACK);
+            if follow != following.get_untracked() {
+                following.set(follow);
             }
-            if bottom && unseen.get_untracked() > 0 {
+            if distance <= BOTTOM_SLACK && unseen.get_untracked() > 0 {
                 unseen.set(0);
             }
         }
@@ -140,7 +156,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     if conv.send_error().with_untracked(Option::is_some) {
                         conv.send_error().set(None);
                     }
-                    at_bottom.set(true);
+                    following.set(true);
                     unseen.set(0);
                 }
                 Err(e) => conv.send_error().set(Some(model::sentence(&e.to_string()))),
@@ -283,6 +299,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 <Show when=move || { unseen.get() > 0 }>
                     <button type="button" class="jump" on:click=move |_| {
                         unseen.set(0);
+                        following.set(true);
                         scroll_to_bottom(true);
                     }>
                         <span aria-hidden="true">"↓ "</span>

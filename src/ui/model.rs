@@ -314,6 +314,21 @@ pub fn bounced_position(pages: &[MessagePage], id: &str) -> Option<(usize, usize
     pages.iter().enumerate().rev().find_map(|(p, page)| bounced_index(&page.messages, id).map(|i| (p, i)))
 }
 
+/// Whether the transcript keeps scrolling to new messages after a scroll to `top` (from `previous_top`), with
+/// `distance_to_bottom` left below the view: yes within `slack` of the bottom; no once the reader has scrolled
+/// up (towards older messages) away from it; otherwise as before. A smooth scroll of ours down to new messages
+/// passes through positions away from the bottom while more messages arrive; moving down, it never stops the
+/// following.
+pub fn follows_after_scroll(following: bool, previous_top: i32, top: i32, distance_to_bottom: i32, slack: i32) -> bool {
+    if distance_to_bottom <= slack {
+        true
+    } else if top < previous_top {
+        false
+    } else {
+        following
+    }
+}
+
 /// Whether a message from `from` adds to its unread count: it does unless its conversation is open and the
 /// page is in front of the person.
 pub fn counts_as_unread(selected: Option<&BareJid>, from: &BareJid, page_visible: bool) -> bool {
