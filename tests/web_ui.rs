@@ -691,3 +691,32 @@ async fn a_long_burst_into_the_open_conversation_shows_every_message_in_order() 
     assert!(first.query_selector(".message-error").unwrap().is_some());
     assert_eq!(h.all(".transcript .message").len(), n + 1);
 }
+
+#[wasm_bindgen_test]
+fn names_sort_and_filter_without_regard_to_case_in_any_script() {
+    assert_eq!(model::fold_case("ÉLODIE Ünal"), "elodie unal");
+    assert_eq!(model::fold_case("ΣΟΦΊΑ"), "σοφια");
+    assert_eq!(model::fold_case("Bob"), "bob");
+    assert_eq!(model::upper_case('ß'), "SS");
+    assert_eq!(model::initial("élodie"), "É");
+    assert_eq!(model::sentence("über alles"), "Über alles.");
+
+    let mut contacts = std::collections::HashMap::new();
+    for (jid, name) in [("z@example.org", "zoë"), ("e@example.org", "ÉMILE"), ("a@example.org", "Anna")] {
+        let c = Contact::from_roster(&item(jid, Some(name), &[]));
+        contacts.insert(c.jid.clone(), c);
+    }
+    let names = |filter: &str| -> Vec<String> {
+        model::group_contacts(&contacts, filter)
+            .into_iter()
+            .flat_map(|g| g.jids)
+            .map(|j| contacts[&j].display_name().to_string())
+            .collect()
+    };
+    // Case and accents do not count: "ÉMILE" sorts among the e's, not after "z" as its code point would.
+    assert_eq!(names(""), vec!["Anna", "ÉMILE", "zoë"]);
+    assert_eq!(names("émi"), vec!["ÉMILE"]);
+    assert_eq!(names("emi"), vec!["ÉMILE"]);
+    assert_eq!(names("ZOË"), vec!["zoë"]);
+    assert_eq!(names("zoe"), vec!["zoë"]);
+}

@@ -64,7 +64,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             let mut s = String::with_capacity(32);
             let mut chars = label.chars();
             if let Some(c) = chars.next() {
-                s.extend(c.to_uppercase());
+                s.push_str(&model::upper_case(c));
                 s.push_str(chars.as_str());
             }
             if let Some(status) = p.as_ref().and_then(|p| p.status.as_deref()).filter(|s| !s.trim().is_empty()) {

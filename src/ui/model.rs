@@ -107,16 +107,16 @@ pub fn compare_contacts(a: &Contact, b: &Contact) -> Ordering {
     let rank = |c: &Contact| c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank());
     rank(a)
         .cmp(&rank(b))
-        .then_with(|| a.display_name().to_lowercase().cmp(&b.display_name().to_lowercase()))
+        .then_with(|| fold_case(&a.display_name()).cmp(&fold_case(&b.display_name())))
         .then_with(|| a.jid.cmp(&b.jid))
 }
 
-/// Whether a contact matches what was typed in the filter box (name or address, case-insensitive).
-/// `needle` must already be lower-cased and trimmed.
+/// Whether a contact matches what was typed in the filter box (name or address; case and accents do not
+/// count). `needle` must already be trimmed and folded by [`fold_case`].
 pub fn matches_filter(c: &Contact, needle: &str) -> bool {
     needle.is_empty()
-        || c.jid.to_string().to_lowercase().contains(needle)
-        || c.name.as_deref().is_some_and(|n| n.to_lowercase().contains(needle))
+        || fold_case(&c.jid.to_string()).contains(needle)
+        || c.name.as_deref().is_some_and(|n| fold_case(n).contains(needle))
 }
 
 /// One heading in the contact list and the contacts under it, in display order.
@@ -131,12 +131,12 @@ pub struct RosterGroup {
 /// Sorts and groups the contacts for display: named groups alphabetically, then [`DEFAULT_GROUP`], then
 /// [`STRANGERS_GROUP`]. A contact in several groups appears in each. Groups with no match are left out.
 pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec<RosterGroup> {
-    let needle = filter.trim().to_lowercase();
+    let needle = fold_case(filter.trim());
     // Sort keys computed once per contact, not once per comparison (this runs on every presence change).
     let mut keyed: Vec<((u8, String), &Contact)> = contacts
         .values()
         .filter(|c| matches_filter(c, &needle))
-        .map(|c| ((c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank()), c.display_name().to_lowercase()), c))
+        .map(|c| ((c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank()), fold_case(&c.display_name())), c))
         .collect();
     keyed.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.jid.cmp(&b.jid)));
     let sorted = keyed.into_iter().map(|(_, c)| c);
@@ -165,7 +165,7 @@ pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec
         }
     }
     let mut groups: Vec<RosterGroup> = named.into_values().collect();
-    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.name.cmp(&b.name)));
+    groups.sort_unstable_by_key(|g| (fold_case(&g.name), g.name.clone()));
     // A roster group literally called "Contacts" already holds the ungrouped ones' place.
     if let Some(same) = groups.iter_mut().find(|g| g.name == DEFAULT_GROUP) {
         same.jids.append(&mut ungrouped.jids);
@@ -235,7 +235,7 @@ pub struct ChatMessage {
 /// roster parser keeps them, so an unchanged list compares equal).
 pub fn parse_groups(text: &str) -> Vec<String> {
     let mut groups: Vec<String> = text.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
-    groups.sort();
+    groups.sort_unstable();
     groups.dedup();
     groups
 }
@@ -399,7 +399,7 @@ pub fn sentence(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => {
-            let mut out: String = first.to_uppercase().collect();
+            let mut out = upper_case(first);
             out.push_str(chars.as_str());
             if !out.ends_with(['.', '!', '?']) {
                 out.push('.');
@@ -418,5 +418,31 @@ pub fn hue_class(jid: &BareJid) -> String {
 
 /// The letter shown in an avatar.
 pub fn initial(name: &str) -> String {
-    name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_else(|| "?".into())
+    name.chars().find(|c| c.is_alphanumeric()).map(upper_case).unwrap_or_else(|| "?".into())
+}
+
+thread_local! {
+    /// Combining marks, as left by NFD: "É" becomes "E" + U+0301, and the mark is dropped.
+    static MARKS: js_sys::RegExp = js_sys::RegExp::new(r"\p{M}+", "gu");
+}
+
+/// The form of a name used to sort and filter: lower case, without accents ("ÉMILE" → "emile"), so that
+/// "Émile" sorts among the e's and typing "emi" finds it. ASCII is done here; anything else by the browser
+/// (`normalize("NFD")`, a `\p{M}` RegExp, `toLowerCase`), so the wasm carries no Unicode tables for it.
+pub fn fold_case(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let decomposed = js_sys::JsString::from(s).normalize("NFD");
+    MARKS.with(|marks| decomposed.replace_by_pattern(marks, "")).to_lower_case().into()
+}
+
+/// One character upper-cased (it may become several: "ß" → "SS"), by the browser outside ASCII.
+pub fn upper_case(c: char) -> String {
+    if c.is_ascii() {
+        c.to_ascii_uppercase().into()
+    } else {
+        let mut buf = [0u8; 4];
+        js_sys::JsString::from(&*c.encode_utf8(&mut buf)).to_upper_case().into()
+    }
 }

@@ -78,7 +78,7 @@ impl RosterItem {
             .map(|g| g.text().trim().to_owned())
             .filter(|g| !g.is_empty())
             .collect();
-        groups.sort();
+        groups.sort_unstable();
         groups.dedup();
         Some(RosterItem {
             jid,
