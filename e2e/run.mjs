@@ -9,14 +9,13 @@
 // error or a dialog (alert) fails the test. Prints one line per test and finally `e2e: N passed, M failed`;
 // exits non-zero on any failure. Always stops what it started: peers, the static server, the browser.
 
-import http from 'node:http';
-import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { tests, Peer, adduser, screenshot } from './harness.mjs';
+import { buildPeer, serve } from './support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(process.env.NATTER_E2E_DIST || path.join(root, 'dist')); // NATTER_E2E_DIST: serve another build
@@ -63,80 +62,6 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => cleanup().finally(() => process.exit(130)));
 }
 
-// ---- the scripted peer, built once ----
-function buildPeer() {
-  if (process.env.NATTER_E2E_PEER) return Promise.resolve(process.env.NATTER_E2E_PEER);
-  return new Promise((resolve, reject) => {
-    const cargo = spawn('cargo', ['build', '--quiet', '--example', 'peer', '--message-format=json'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    cargo.stdout.on('data', (d) => (out += d));
-    cargo.on('error', reject);
-    cargo.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`cargo build --example peer failed (exit ${code})`));
-      for (const line of out.split('\n')) {
-        try {
-          const m = JSON.parse(line);
-          if (m.reason === 'compiler-artifact' && m.target?.name === 'peer' && m.executable) return resolve(m.executable);
-        } catch {}
-      }
-      reject(new Error('cargo build --example peer did not report the executable'));
-    });
-  });
-}
-
-// ---- a tiny static server for dist/ ----
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webmanifest': 'application/manifest+json',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-function serve() {
-  const s = http.createServer((req, res) => {
-    let rel;
-    try {
-      rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    let file = path.join(dist, path.normalize(rel));
-    if (!file.startsWith(dist + path.sep) && file !== dist) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      if (statSync(file).isDirectory()) file = path.join(file, 'index.html');
-      const st = statSync(file);
-      res.writeHead(200, {
-        'Content-Type': MIME[path.extname(file)] || 'application/octet-stream',
-        'Content-Length': st.size,
-        'Cache-Control': 'no-store',
-      });
-      if (req.method === 'HEAD') return res.end();
-      createReadStream(file).pipe(res);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
 // ---- run ----
 let passed = 0;
 let failed = 0;
@@ -146,8 +71,8 @@ try {
   const selected = tests.filter((t) => !filter || t.name.includes(filter));
   if (selected.length === 0) die(`no tests${filter ? ` match "${filter}"` : ''}`);
 
-  const peerBin = await buildPeer();
-  server = await serve();
+  const peerBin = await buildPeer(root);
+  server = await serve(dist);
   const baseURL = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({
     executablePath: chromiumPath,
