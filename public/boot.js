@@ -6,6 +6,8 @@ try {
   const { default: init } = await import(app.dataset.js);
   await init({ module_or_path: app.dataset.wasm });
 } catch (err) {
+  // A Rust panic during start-up has already said so (the app's panic hook adds a `.fatal` banner).
+  if (document.querySelector(".fatal")) throw err;
   const p = document.createElement("p");
   p.className = "boot-error";
   p.setAttribute("role", "alert");
