@@ -2,7 +2,8 @@
 # Prints every performance figure of Natter in one go (figures only: nothing here fails on timing):
 #   1. the core benchmarks (`cargo bench --bench core`, criterion, shortened measurement) as a summary table,
 #   2. the release bundle sizes (scripts/bundle-size.sh),
-#   3. browser scenario timings (`node e2e/bench.mjs`), when that script exists.
+#   3. browser scenario timings (`node e2e/bench.mjs`) against the local Prosody, which it starts (and stops
+#      again) when it is not running already.
 #
 # Usage: scripts/bench.sh [--no-bundle] [--no-build] [--no-browser] [-- CRITERION_ARGS...]
 #   --no-bundle   skip the bundle sizes       --no-build  measure the dist/ that is there (no trunk build)
@@ -12,6 +13,7 @@
 # The tables are Markdown, so they can go straight into docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 
 bundle=1 build=1 browser=1
 while [ $# -gt 0 ]; do
@@ -139,6 +141,11 @@ fi
 
 # ---- 3. browser scenarios -----------------------------------------------------------------------------------
 if [ "$browser" = 1 ] && [ -f e2e/bench.mjs ]; then
+  if ! scripts/prosody.sh status >/dev/null 2>&1; then
+    scripts/prosody.sh start >&2
+    trap 'scripts/prosody.sh stop >&2 || true' EXIT
+  fi
+  eval "$(scripts/prosody.sh env)"
   echo
   echo "## Browser scenarios (node e2e/bench.mjs)"
   echo
