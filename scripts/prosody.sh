@@ -24,6 +24,7 @@
 set -euo pipefail
 
 NAME=prosody
+STOP_GRACE=10
 # shellcheck source-path=SCRIPTDIR source=servers/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
 
@@ -107,36 +108,7 @@ cmd_start() {
   say "accounts: $(demo_accounts_string) (alice<->bob subscribed)"
 }
 
-cmd_stop() {
-  local pid
-  lock_run_dir
-  pid="$(live_pid)"
-  if [ -z "$pid" ]; then
-    rm -f "$PID_FILE"
-    say "not running"
-    return 0
-  fi
-  stop_pid "$pid" 10
-  rm -f "$PID_FILE"
-  say "stopped (pid $pid)"
-}
-
-cmd_status() {
-  local pid
-  pid="$(live_pid)"
-  if [ -n "$pid" ] && ready; then
-    say "running (pid $pid) at $WS_URL"
-  elif [ -n "$pid" ]; then
-    say "pid $pid alive but not answering on $HTTP_URL / 127.0.0.1:$C2S_PORT"
-    return 3
-  else
-    say "not running"
-    return 3
-  fi
-}
-
 cmd_env() {
-  local u
   printf 'export NATTER_PROSODY_WS=%q\n' "$WS_URL"
   printf 'export NATTER_PROSODY_DOMAIN=%q\n' "$DOMAIN"
   printf 'export NATTER_PROSODY_TCP=%q\n' "127.0.0.1:$C2S_PORT"
@@ -146,10 +118,7 @@ cmd_env() {
   printf 'export NATTER_PROSODY_UPLOAD=%q\n' "upload.$DOMAIN"
   printf 'export NATTER_PROSODY_RUN_DIR=%q\n' "$RUN_DIR"
   printf 'export NATTER_PROSODY_CONFIG=%q\n' "$CONFIG"
-  printf 'export NATTER_DEMO_ACCOUNTS=%q\n' "$(demo_accounts_string)"
-  for u in "${NATTER_DEMO_USERS[@]}"; do
-    printf 'export NATTER_DEMO_%s_PASSWORD=%q\n' "${u^^}" "${NATTER_DEMO_PASSWORDS[$u]}"
-  done
+  print_demo_env
 }
 
 cmd_adduser() {
@@ -159,12 +128,4 @@ cmd_adduser() {
   say "registered $1@$DOMAIN"
 }
 
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  restart) cmd_stop; cmd_start ;;
-  status) cmd_status ;;
-  env) cmd_env ;;
-  adduser) shift; cmd_adduser "$@" ;;
-  *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD" >&2; exit 2 ;;
-esac
+dispatch "$@"

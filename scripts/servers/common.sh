@@ -3,8 +3,9 @@
 # Shared helpers for scripts/prosody.sh and scripts/ejabberd.sh (sourced, not executed).
 #
 # Provides: the run-folder location (short enough for unix sockets), PID-file handling, a bounded readiness
-# poll (no fixed sleeps), a clean stop by PID, and template rendering. Callers set `NAME` (e.g. "prosody")
-# before sourcing and use set -euo pipefail.
+# poll (no fixed sleeps), a clean stop by PID, template rendering, and the subcommands both scripts share
+# (stop, status, the demo part of env, the dispatch). Callers set `NAME` (e.g. "prosody") and `STOP_GRACE`
+# (seconds) before sourcing, define cmd_start, cmd_env, cmd_adduser and ready, and use set -euo pipefail.
 
 shopt -u patsub_replacement 2>/dev/null || true   # '&' in rendered values must stay literal
 
@@ -131,4 +132,55 @@ demo_accounts_string() {
   local u out=()
   for u in "${NATTER_DEMO_USERS[@]}"; do out+=("$u:${NATTER_DEMO_PASSWORDS[$u]}"); done
   echo "${out[*]}"
+}
+
+# ---- subcommands shared by both servers ----
+
+cmd_stop() {
+  local pid
+  lock_run_dir
+  pid="$(live_pid)"
+  if [ -z "$pid" ]; then
+    rm -f "$PID_FILE"
+    say "not running"
+    return 0
+  fi
+  stop_pid "$pid" "$STOP_GRACE"
+  rm -f "$PID_FILE"
+  say "stopped (pid $pid)"
+}
+
+cmd_status() {
+  local pid
+  pid="$(live_pid)"
+  if [ -n "$pid" ] && ready; then
+    say "running (pid $pid) at $WS_URL"
+  elif [ -n "$pid" ]; then
+    say "pid $pid alive but not answering on $HTTP_URL / 127.0.0.1:$C2S_PORT"
+    return 3
+  else
+    say "not running"
+    return 3
+  fi
+}
+
+# The demo accounts' part of `env`: NATTER_DEMO_ACCOUNTS and NATTER_DEMO_<USER>_PASSWORD.
+print_demo_env() {
+  local u
+  printf 'export NATTER_DEMO_ACCOUNTS=%q\n' "$(demo_accounts_string)"
+  for u in "${NATTER_DEMO_USERS[@]}"; do
+    printf 'export NATTER_DEMO_%s_PASSWORD=%q\n' "${u^^}" "${NATTER_DEMO_PASSWORDS[$u]}"
+  done
+}
+
+dispatch() {
+  case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    restart) cmd_stop; cmd_start ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    adduser) shift; cmd_adduser "$@" ;;
+    *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD" >&2; exit 2 ;;
+  esac
 }
