@@ -145,6 +145,11 @@ impl ClientError {
     /// Words a person understands.
     pub fn describe(&self) -> String {
         match self {
+            ClientError::Framing(FramingError::TooLarge { size, max }) => format!(
+                "The server sent {} KiB at once, more than Natter accepts ({} KiB).",
+                size.div_ceil(1024),
+                max / 1024
+            ),
             ClientError::Framing(_) => "The server sent data Natter could not understand.".into(),
             ClientError::Stream(e) => match e.condition.as_str() {
                 "conflict" => "Signed out: this account signed in from another place with the same resource.".into(),
