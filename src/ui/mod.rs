@@ -41,7 +41,9 @@ pub fn App() -> impl IntoView {
 pub fn Screens() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
     let on_main =
-        Memo::new(move |_| matches!(store.connection().get(), Connection::Online | Connection::Offline { .. }));
+        Memo::new(move |_| {
+        matches!(store.connection().get(), Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. })
+    });
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,
     // so a typo in the address does not mean typing the password again).
     if let Some(form) = use_context::<login::LoginForm>() {
