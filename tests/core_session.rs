@@ -12,7 +12,8 @@ use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslError, SaslFailure};
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
-use natter::xmpp::{Command, CommandError, Event, Phase};
+use natter::xmpp::framing::FramingError;
+use natter::xmpp::{Command, CommandError, Config, Event, Phase};
 use support::fake::*;
 
 fn jid(s: &str) -> BareJid {
@@ -687,4 +688,53 @@ fn a_plain_session_cannot_resume() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");
     assert!(h.client.resumption().is_none());
+}
+
+// ---- large rosters -------------------------------------------------------------------------------------
+
+/// A roster result of `n` contacts, as one frame.
+fn roster_result(n: usize) -> String {
+    let items: String = (0..n)
+        .map(|i| format!("<item jid='contact-{i:05}@example.com' name='Contact number {i}' subscription='both'><group>Group {}</group></item>", i % 40))
+        .collect();
+    format!("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{items}</query></iq>")
+}
+
+fn login_with_roster(config: Config, frame: &str) -> Harness {
+    let mut h = Harness::new(config);
+    h.server_open();
+    h.sasl_features(&["PLAIN"]);
+    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    h.server_open();
+    h.bind_features("");
+    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.recv(frame);
+    h
+}
+
+#[test]
+fn the_browser_config_accepts_a_roster_larger_than_the_core_default() {
+    let frame = roster_result(3_000);
+    assert!(frame.len() > natter::xmpp::framing::DEFAULT_MAX_FRAME, "{} bytes", frame.len());
+
+    // The core's default refuses it, with an error the UI can show.
+    let h = login_with_roster(plain_config(), &frame);
+    let error = closed_error(&h.events).expect("refused");
+    assert!(matches!(error, ClientError::Framing(FramingError::TooLarge { .. })), "{error:?}");
+    assert!(error.describe().contains("more than Natter accepts (256 KiB)"), "{}", error.describe());
+
+    // The browser transport's config takes it.
+    let mut config = natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
+    config.allow_plain = true;
+    config.client_nonce = "abcdefghijklmnopqrstuvwx".into();
+    config.id_seed = "t".into();
+    let h = login_with_roster(config, &frame);
+    assert!(h.client.is_online(), "{:?}", closed_error(&h.events));
+    assert!(h.events.iter().any(|e| matches!(e, Event::Roster { items, .. } if items.len() == 3_000)));
+
+    // And still has a limit.
+    let too_big = "x".repeat(natter::transport::MAX_FRAME + 1);
+    let mut h = h;
+    h.recv(&too_big);
+    assert!(matches!(closed_error(&h.events), Some(ClientError::Framing(FramingError::TooLarge { .. }))));
 }
