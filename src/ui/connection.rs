@@ -1,6 +1,7 @@
 //! The session's state as the person sees it: the indicator next to the account (online, connecting,
 //! reconnecting, offline), the banner while reconnecting (with a countdown, "Reconnect now" and "Log out"),
-//! and the banner that says why the session ended, with the way back.
+//! and the banner that says why the session ended, with the way back ("Log in again" keeps the conversations
+//! for the same account).
 
 use std::time::Duration;
 
@@ -84,7 +85,7 @@ pub fn OfflineBanner() -> impl IntoView {
                         <strong>"You are offline. "</strong>
                         {reason}
                     </p>
-                    <button type="button" class="button small" on:click=move |_| session.logout(store)>
+                    <button type="button" class="button small" on:click=move |_| session.relogin(store)>
                         "Log in again"
                     </button>
                 </div>

@@ -169,6 +169,10 @@ fn apply_core(store: Store<AppState>, event: Event) {
             }
         }
         Event::Online { jid } => {
+            // Logging in again (after the session ended) keeps what the same account had, not another's.
+            if store.account().with_untracked(|a| a.as_ref().is_some_and(|a| a != jid.bare())) {
+                reset(store);
+            }
             store.bound_jid().set(Some(jid.to_string()));
             store.account().set(Some(jid.bare().clone()));
             store.progress().set(None);
@@ -602,6 +606,16 @@ impl SessionHandle {
         if let Some(Some(session)) = self.session.try_update_value(Option::take) {
             session.close();
         }
+    }
+
+    /// Back to the login form after the session ended, keeping contacts, conversations and drafts: logging in
+    /// again as the same account picks up where it stopped (another account starts empty).
+    pub fn relogin(&self, store: Store<AppState>) {
+        self.close();
+        if let Connection::Offline { reason } = store.connection().get_untracked() {
+            store.login_error().set(Some(reason));
+        }
+        store.connection().set(Connection::LoggedOut);
     }
 
     /// Logs out: closes the session and forgets everything it brought.

@@ -168,6 +168,9 @@ impl ClientError {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
             },
+            ClientError::Sasl(SaslError::KeysStale) => {
+                "Reconnecting needs your password again: the server no longer accepts the keys Natter kept from your login.".into()
+            }
             ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
             ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
             ClientError::Timeout { stage } => format!("The server did not answer in time ({stage})."),
