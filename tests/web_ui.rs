@@ -807,3 +807,36 @@ async fn log_out_from_the_reconnecting_banner_returns_to_the_login_form() {
     assert_eq!(h.store.connection().get_untracked(), Connection::LoggedOut);
     assert!(h.store.contacts().with_untracked(|c| c.is_empty()), "logging out forgets the session");
 }
+
+#[wasm_bindgen_test]
+async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
+    use natter::xmpp::ClientError;
+    use natter::xmpp::sasl::SaslError;
+    let h = Harness::main_screen().await;
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "kept across logins"))));
+    apply(h.store, reconnecting(1));
+    apply(h.store, core(Event::Closed { error: Some(ClientError::Sasl(SaslError::KeysStale)) }));
+    settle().await;
+    let banner = h.one(".banner[role=alert]").text_content().unwrap();
+    assert!(banner.contains("Reconnecting needs your password again"), "{banner}");
+    h.one(".banner[role=alert] button").click(); // "Log in again"
+    settle().await;
+    assert_eq!(h.store.connection().get_untracked(), Connection::LoggedOut);
+    let error = h.store.login_error().get_untracked().unwrap_or_default();
+    assert!(error.contains("needs your password"), "the login form says why: {error}");
+    let messages = |store: Store<AppState>| {
+        store.conversations().with_untracked(|c| c.get(&bare("bob@example.org")).map_or(0, |c| c.pages.iter().map(|p| p.messages.len()).sum::<usize>()))
+    };
+    assert_eq!(messages(h.store), 1, "kept while logging in again");
+
+    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/again").unwrap() }));
+    assert_eq!(messages(h.store), 1, "the same account finds its conversations");
+    assert_eq!(h.store.contacts().with_untracked(|c| c.len()), 3);
+
+    apply(h.store, core(Event::Closed { error: None }));
+    h.store.connection().set(Connection::LoggedOut);
+    apply(h.store, core(Event::Online { jid: Jid::parse("zoe@example.org/web").unwrap() }));
+    assert_eq!(messages(h.store), 0, "another account starts empty");
+    assert!(h.store.contacts().with_untracked(|c| c.is_empty()));
+    assert_eq!(h.store.connection().get_untracked(), Connection::Online);
+}

@@ -708,25 +708,24 @@ impl Drop for Listener {
 /// The browser's hints that the network came back, went away, or the page woke up.
 fn browser_listeners(weak: &Weak<Inner>) -> Vec<Listener> {
     let Some(window) = web_sys::window() else { return Vec::new() };
-    let document: Option<web_sys::EventTarget> = window.document().map(Into::into);
-    let window: web_sys::EventTarget = window.into();
-    let handlers: [(Option<web_sys::EventTarget>, &'static str, fn(&Rc<Inner>)); 3] = [
-        (Some(window.clone()), "online", Inner::reconnect_now),
-        (Some(window), "offline", Inner::on_offline),
-        (document, "visibilitychange", Inner::on_visibility),
-    ];
-    handlers
-        .into_iter()
-        .filter_map(|(target, kind, handler)| {
-            let target = target?;
-            let weak = weak.clone();
-            let callback = Closure::<dyn FnMut()>::new(move || {
-                if let Some(inner) = weak.upgrade() {
-                    handler(&inner);
-                }
-            });
-            target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref()).ok()?;
-            Some(Listener { target, kind, callback })
-        })
-        .collect()
+    let document = window.document();
+    [
+        listen(&window, "online", weak, Inner::reconnect_now),
+        listen(&window, "offline", weak, Inner::on_offline),
+        document.and_then(|d| listen(&d, "visibilitychange", weak, Inner::on_visibility)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn listen(target: &web_sys::EventTarget, kind: &'static str, weak: &Weak<Inner>, handler: fn(&Rc<Inner>)) -> Option<Listener> {
+    let weak = weak.clone();
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(inner) = weak.upgrade() {
+            handler(&inner);
+        }
+    });
+    target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref()).ok()?;
+    Some(Listener { target: target.clone(), kind, callback })
 }

@@ -145,8 +145,10 @@ pub fn apply(store: Store<AppState>, event: TransportEvent) {
     match event {
         TransportEvent::Discovering => store.progress().set(Some("Looking up server…".into())),
         TransportEvent::Connecting { url } => match store.connection().get_untracked() {
-            Connection::Reconnecting { reason, retry_at: Some(_) } => {
-                store.connection().set(Connection::Reconnecting { reason, retry_at: None })
+            Connection::Reconnecting { reason, retry_at } => {
+                if retry_at.is_some() {
+                    store.connection().set(Connection::Reconnecting { reason, retry_at: None });
+                }
             }
             _ => store.progress().set(Some(format!("Connecting to {url}…"))),
         },
