@@ -8,11 +8,11 @@ mod support {
 use std::time::Duration;
 
 use natter::xmpp::client::{ClientError, RequestError, RosterAction};
+use natter::xmpp::framing::FramingError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslError, SaslFailure};
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
-use natter::xmpp::framing::FramingError;
 use natter::xmpp::{Command, CommandError, Config, Event, Phase};
 use support::fake::*;
 
@@ -565,9 +565,7 @@ fn scram_login_until_roster(h: &mut Harness, mechanisms: &[&str]) -> String {
     );
     h.recv(&format!(
         "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64(
-            "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-        )
+        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
     ));
     let proof = h.sent_one().text();
     h.recv(&format!(
@@ -585,43 +583,23 @@ fn a_lost_session_resumes_with_its_keys_presence_and_versioned_roster() {
     let mut config = rfc7677_config();
     config.mechanisms = vec![Mechanism::ScramSha256];
     let mut h = Harness::new(config);
-    assert!(
-        h.client.resumption().is_none(),
-        "no keys before authenticating"
-    );
+    assert!(h.client.resumption().is_none(), "no keys before authenticating");
     let first_proof = scram_login_until_roster(&mut h, &["SCRAM-SHA-256"]);
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster' ver='v1'><item jid='bob@example.com' subscription='both'/></query></iq>");
     assert!(h.client.is_online());
-    h.command(Command::SetPresence(Availability {
-        show: Show::Away,
-        status: Some("lunch".into()),
-        priority: 0,
-    }))
-    .unwrap();
+    h.command(Command::SetPresence(Availability { show: Show::Away, status: Some("lunch".into()), priority: 0 }))
+        .unwrap();
     h.recv("<iq xmlns='jabber:client' type='set' id='p1' from='user@example.com'><query xmlns='jabber:iq:roster' ver='v2'><item jid='carol@example.com' subscription='to'/></query></iq>");
     h.client.handle_transport_closed();
     h.drain();
-    assert!(matches!(
-        closed_error(&h.events),
-        Some(ClientError::ConnectionLost)
-    ));
+    assert!(matches!(closed_error(&h.events), Some(ClientError::ConnectionLost)));
 
     let resumed = h.client.resumption().expect("a SCRAM session can resume");
-    assert!(
-        matches!(&resumed.credentials, Credentials::Keys(k) if k.iterations == 4096),
-        "{:?}",
-        resumed.credentials
-    );
-    assert!(
-        !format!("{:?}", resumed).contains("pencil"),
-        "the password is not carried over"
-    );
+    assert!(matches!(&resumed.credentials, Credentials::Keys(k) if k.iterations == 4096), "{:?}", resumed.credentials);
+    assert!(!format!("{:?}", resumed).contains("pencil"), "the password is not carried over");
     assert_eq!(resumed.mechanisms, [Mechanism::ScramSha256]);
     assert_eq!(resumed.initial_presence.show, Show::Away);
-    let (ver, items) = resumed
-        .cached_roster
-        .clone()
-        .expect("the server versions rosters");
+    let (ver, items) = resumed.cached_roster.clone().expect("the server versions rosters");
     assert_eq!(ver, "v2");
     let mut jids: Vec<String> = items.iter().map(|i| i.jid.to_string()).collect();
     jids.sort();
@@ -629,36 +607,19 @@ fn a_lost_session_resumes_with_its_keys_presence_and_versioned_roster() {
 
     // The new session: the same proof without the password, the cached version asked for, presence kept.
     let mut h2 = Harness::new(resumed);
-    let proof = scram_login_until_roster(
-        &mut h2,
-        &["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"],
-    );
+    let proof = scram_login_until_roster(&mut h2, &["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]);
     assert_eq!(proof, first_proof);
     let get = h2.sent().pop().unwrap();
-    assert_eq!(
-        get.get_child("jabber:iq:roster", "query")
-            .unwrap()
-            .attr("ver"),
-        Some("v2")
-    );
+    assert_eq!(get.get_child("jabber:iq:roster", "query").unwrap().attr("ver"), Some("v2"));
     h2.recv("<iq xmlns='jabber:client' type='result' id='t-2'/>");
-    assert!(h2.events.iter().any(|e| matches!(e, Event::Roster { items, ver } if items.len() == 2 && ver.as_deref() == Some("v2"))));
-    let presence = h2
-        .sent()
-        .into_iter()
-        .find(|e| e.is("jabber:client", "presence"))
-        .expect("initial presence");
-    assert_eq!(
-        presence.get_child("jabber:client", "show").unwrap().text(),
-        "away"
+    assert!(
+        h2.events
+            .iter()
+            .any(|e| matches!(e, Event::Roster { items, ver } if items.len() == 2 && ver.as_deref() == Some("v2")))
     );
-    assert_eq!(
-        presence
-            .get_child("jabber:client", "status")
-            .unwrap()
-            .text(),
-        "lunch"
-    );
+    let presence = h2.sent().into_iter().find(|e| e.is("jabber:client", "presence")).expect("initial presence");
+    assert_eq!(presence.get_child("jabber:client", "show").unwrap().text(), "away");
+    assert_eq!(presence.get_child("jabber:client", "status").unwrap().text(), "lunch");
 }
 
 #[test]
@@ -674,13 +635,8 @@ fn stale_keys_end_the_session_with_a_typed_error() {
         "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
         b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=QSXCR+Q6sek8bf92,i=4096")
     ));
-    assert_eq!(
-        closed_error(&h2.events),
-        Some(ClientError::Sasl(SaslError::KeysStale))
-    );
-    assert!(!natter::xmpp::reconnect::worth_retrying(
-        &ClientError::Sasl(SaslError::KeysStale)
-    ));
+    assert_eq!(closed_error(&h2.events), Some(ClientError::Sasl(SaslError::KeysStale)));
+    assert!(!natter::xmpp::reconnect::worth_retrying(&ClientError::Sasl(SaslError::KeysStale)));
 }
 
 #[test]
@@ -724,7 +680,8 @@ fn the_browser_config_accepts_a_roster_larger_than_the_core_default() {
     assert!(error.describe().contains("more than Natter accepts (256 KiB)"), "{}", error.describe());
 
     // The browser transport's config takes it.
-    let mut config = natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
+    let mut config =
+        natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
     config.allow_plain = true;
     config.client_nonce = "abcdefghijklmnopqrstuvwx".into();
     config.id_seed = "t".into();

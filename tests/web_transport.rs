@@ -327,9 +327,8 @@ fn browser_says_offline() {
 /// salt at every login, so keys derived at one login never fit the next: reconnecting needs the password there.
 /// With hashed storage (Prosody's default, ejabberd's `scram` format) the salt is stable and the keys log in.
 async fn reconnected(p: &mut Probe) -> bool {
-    let end = p
-        .expect("Online or the end", |e| matches!(e, TransportEvent::Core(Event::Online { .. })) || is_final(e))
-        .await;
+    let end =
+        p.expect("Online or the end", |e| matches!(e, TransportEvent::Core(Event::Online { .. })) || is_final(e)).await;
     match end {
         TransportEvent::Core(Event::Online { .. }) => true,
         TransportEvent::Core(Event::Closed { error: Some(ClientError::Sasl(SaslError::KeysStale)) }) => {
@@ -360,7 +359,9 @@ async fn a_lost_session_tries_again_with_its_keys_only() {
     assert_eq!(again, TransportEvent::Connecting { url: WS_URL.to_owned() }, "the same server, no discovery");
     // The password was dropped once the first session was online: this attempt can only use the keys, and
     // only their mechanism.
-    let auth = alice.expect("authenticating", |e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Authenticating(_))))).await;
+    let auth = alice
+        .expect("authenticating", |e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Authenticating(_)))))
+        .await;
     let first = alice.seen.iter().find(|e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Authenticating(_)))));
     assert_eq!(Some(&auth), first, "the same mechanism as the first login");
     let keys_leaked = alice.seen.iter().any(|e| matches!(e, TransportEvent::Core(Event::KeysDerived(_))));
@@ -375,7 +376,10 @@ async fn a_lost_session_tries_again_with_its_keys_only() {
         let body = format!("after the reconnect {}", js_sys::Math::random());
         bob.session().send(Command::SendMessage { to: jid("alice"), body: body.clone() }).expect("bob sends");
         alice
-            .expect("bob's message", |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())))
+            .expect(
+                "bob's message",
+                |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
+            )
             .await;
         alice.session().close();
         bob.session().close();
@@ -396,7 +400,8 @@ async fn closing_while_waiting_to_reconnect_cancels_it() {
     assert!(alice.session().is_finished());
     alice.session().reconnect_now(); // nothing left to reconnect
     // Longer than the first backoff delay (at most 1 s): no attempt follows.
-    if let Either::Left((Some(event), _)) = select(alice.rx.next(), Box::pin(sleep(Duration::from_millis(1500)))).await {
+    if let Either::Left((Some(event), _)) = select(alice.rx.next(), Box::pin(sleep(Duration::from_millis(1500)))).await
+    {
         panic!("event after the close: {event:?}");
     }
 }

@@ -734,7 +734,10 @@ fn reconnecting(delay_secs: u64) -> TransportEvent {
 #[wasm_bindgen_test]
 async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_comes_back() {
     let h = Harness::main_screen().await;
-    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Available, None) }));
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Available, None) }),
+    );
     state::select(h.store, bare("bob@example.org"));
     settle().await;
     let send: web_sys::HtmlButtonElement = h.one("button.send").unchecked_into();
@@ -743,7 +746,11 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
 
     apply(h.store, reconnecting(9));
     settle().await;
-    assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Reconnecting…")), "{:?}", h.texts("[role=status].connection"));
+    assert!(
+        h.texts("[role=status].connection").iter().any(|t| t.contains("Reconnecting…")),
+        "{:?}",
+        h.texts("[role=status].connection")
+    );
     let banner = h.one(".banner-reconnecting").text_content().unwrap();
     assert!(banner.contains("Connection lost.") && banner.contains("Reconnecting in 9 s…"), "{banner}");
     assert!(banner.contains("The connection was lost"), "the reason is shown: {banner}");
@@ -768,14 +775,30 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
 
     // Back online: the banner goes, the roster is refreshed, the draft is still there and can be sent.
     apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/web2").unwrap() }));
-    apply(h.store, core(Event::Roster { items: vec![item("bob@example.org", Some("Bob"), &[]), item("erin@example.org", Some("Erin"), &[])], ver: Some("v2".into()) }));
+    apply(
+        h.store,
+        core(Event::Roster {
+            items: vec![item("bob@example.org", Some("Bob"), &[]), item("erin@example.org", Some("Erin"), &[])],
+            ver: Some("v2".into()),
+        }),
+    );
     settle().await;
-    assert!(h.all(".banner-reconnecting").is_empty() && h.all(".banner[role=alert]").is_empty(), "{}", h.root.inner_html());
+    assert!(
+        h.all(".banner-reconnecting").is_empty() && h.all(".banner[role=alert]").is_empty(),
+        "{}",
+        h.root.inner_html()
+    );
     assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Online")));
-    assert!(h.texts("button.contact-main .contact-name").iter().any(|t| t.starts_with("Erin")), "the new roster is shown");
+    assert!(
+        h.texts("button.contact-main .contact-name").iter().any(|t| t.starts_with("Erin")),
+        "the new roster is shown"
+    );
     assert!(!send.disabled() && h.one("#composer-offline").hidden());
     assert_eq!(composer.value(), "typed while offline");
-    assert_eq!(h.store.conversations().with_untracked(|c| c[&bare("bob@example.org")].draft.clone()), "typed while offline");
+    assert_eq!(
+        h.store.conversations().with_untracked(|c| c[&bare("bob@example.org")].draft.clone()),
+        "typed while offline"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -783,7 +806,10 @@ async fn giving_up_or_no_keys_ends_in_the_offline_banner_with_the_reason() {
     use natter::transport::TransportError;
     let h = Harness::main_screen().await;
     apply(h.store, reconnecting(1));
-    apply(h.store, TransportEvent::Failed(TransportError::GaveUp { attempts: 10, reason: "The connection was lost.".into() }));
+    apply(
+        h.store,
+        TransportEvent::Failed(TransportError::GaveUp { attempts: 10, reason: "The connection was lost.".into() }),
+    );
     settle().await;
     assert!(h.all(".banner-reconnecting").is_empty());
     let banner = h.one(".banner[role=alert]").text_content().unwrap();
@@ -791,7 +817,10 @@ async fn giving_up_or_no_keys_ends_in_the_offline_banner_with_the_reason() {
     assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Offline")));
 
     let h = Harness::main_screen().await;
-    apply(h.store, TransportEvent::Failed(TransportError::CannotReconnect { reason: "The connection was lost.".into() }));
+    apply(
+        h.store,
+        TransportEvent::Failed(TransportError::CannotReconnect { reason: "The connection was lost.".into() }),
+    );
     settle().await;
     let banner = h.one(".banner[role=alert]").text_content().unwrap();
     assert!(banner.contains("cannot reconnect by itself") && banner.contains("PLAIN"), "{banner}");
@@ -825,7 +854,9 @@ async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
     let error = h.store.login_error().get_untracked().unwrap_or_default();
     assert!(error.contains("needs your password"), "the login form says why: {error}");
     let messages = |store: Store<AppState>| {
-        store.conversations().with_untracked(|c| c.get(&bare("bob@example.org")).map_or(0, |c| c.pages.iter().map(|p| p.messages.len()).sum::<usize>()))
+        store.conversations().with_untracked(|c| {
+            c.get(&bare("bob@example.org")).map_or(0, |c| c.pages.iter().map(|p| p.messages.len()).sum::<usize>())
+        })
     };
     assert_eq!(messages(h.store), 1, "kept while logging in again");
 

@@ -719,7 +719,12 @@ fn browser_listeners(weak: &Weak<Inner>) -> Vec<Listener> {
     .collect()
 }
 
-fn listen(target: &web_sys::EventTarget, kind: &'static str, weak: &Weak<Inner>, handler: fn(&Rc<Inner>)) -> Option<Listener> {
+fn listen(
+    target: &web_sys::EventTarget,
+    kind: &'static str,
+    weak: &Weak<Inner>,
+    handler: fn(&Rc<Inner>),
+) -> Option<Listener> {
     let weak = weak.clone();
     let callback = Closure::<dyn FnMut()>::new(move || {
         if let Some(inner) = weak.upgrade() {

@@ -40,9 +40,11 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn Screens() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
-    let on_main =
-        Memo::new(move |_| {
-        matches!(store.connection().get(), Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. })
+    let on_main = Memo::new(move |_| {
+        matches!(
+            store.connection().get(),
+            Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. }
+        )
     });
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,
     // so a typo in the address does not mean typing the password again).

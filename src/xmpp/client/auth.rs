@@ -59,11 +59,8 @@ impl Client {
             Credentials::Keys(k) => k.hash.mechanism() == m,
             Credentials::Password(_) => self.config.mechanisms.contains(&m),
         };
-        let usable: Vec<String> = offered
-            .iter()
-            .filter(|name| Mechanism::from_name(name).is_none_or(allowed))
-            .cloned()
-            .collect();
+        let usable: Vec<String> =
+            offered.iter().filter(|name| Mechanism::from_name(name).is_none_or(allowed)).cloned().collect();
         let mechanism = match sasl::select_mechanism(&usable, self.config.allow_plain) {
             Ok(m) => m,
             Err(e) => return self.fail_auth(ClientError::Sasl(e)),
