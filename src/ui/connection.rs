@@ -55,8 +55,9 @@ pub fn OfflineBanner() -> impl IntoView {
 
     move || match store.connection().get() {
         Connection::Reconnecting { reason, retry_at } => {
-            let when = move || match retry_at.map(|at| (at as f64 - now.get()) / 1000.0) {
-                Some(s) if s > 0.5 => format!("Reconnecting in {} s…", s.round()),
+            // Whole seconds, rounded (integers: formatting an f64 would pull float printing into the wasm).
+            let when = move || match retry_at.map(|at| (at as i64 - now.get() as i64 + 500) / 1000) {
+                Some(s) if s > 0 => format!("Reconnecting in {s} s…"),
                 _ => "Reconnecting…".to_owned(),
             };
             Some(
