@@ -420,3 +420,19 @@ async fn reconnect_now_does_not_wait_for_the_backoff() {
         assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
     }
 }
+
+#[wasm_bindgen_test]
+async fn the_browser_coming_back_online_starts_the_attempt_at_once() {
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    assert!(format!("{:?}", alice.session()).contains("waiting"), "{:?}", alice.session());
+    let online = web_sys::Event::new("online").expect("event");
+    web_sys::window().expect("window").dispatch_event(&online).expect("dispatch");
+    assert!(format!("{:?}", alice.session()).contains("opening"), "no waiting for the backoff: {:?}", alice.session());
+    if reconnected(&mut alice).await {
+        alice.session().close();
+        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    }
+}
