@@ -8,11 +8,12 @@ mod support {
 use std::time::Duration;
 
 use natter::xmpp::client::{ClientError, RequestError, RosterAction};
+use natter::xmpp::framing::FramingError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslError, SaslFailure};
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
-use natter::xmpp::{Command, CommandError, Event, Phase};
+use natter::xmpp::{Command, CommandError, Config, Event, Phase};
 use support::fake::*;
 
 fn jid(s: &str) -> BareJid {
@@ -546,4 +547,151 @@ fn transport_loss_is_reported_once() {
     h.client.handle_transport_closed();
     h.drain();
     assert_eq!(h.take_events(), vec![Event::Closed { error: Some(ClientError::ConnectionLost) }]);
+}
+
+// ---- resuming after a lost connection ----------------------------------------------------------------
+
+/// Drives an RFC 7677 SCRAM-SHA-256 login (server offering `mechanisms`) through bind with roster versioning;
+/// returns the client's proof. The roster request is left unanswered.
+fn scram_login_until_roster(h: &mut Harness, mechanisms: &[&str]) -> String {
+    h.sent(); // the opening <open/>
+    h.server_open();
+    h.sasl_features(mechanisms);
+    let auth = h.sent_one();
+    assert_eq!(
+        auth.attr("mechanism"),
+        Some("SCRAM-SHA-256"),
+        "the keys' mechanism, even when stronger ones are offered"
+    );
+    h.recv(&format!(
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
+        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
+    ));
+    let proof = h.sent_one().text();
+    h.recv(&format!(
+        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
+        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+    ));
+    h.server_open();
+    h.bind_features("<ver xmlns='urn:xmpp:features:rosterver'/>");
+    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>");
+    proof
+}
+
+#[test]
+fn a_lost_session_resumes_with_its_keys_presence_and_versioned_roster() {
+    let mut config = rfc7677_config();
+    config.mechanisms = vec![Mechanism::ScramSha256];
+    let mut h = Harness::new(config);
+    assert!(h.client.resumption().is_none(), "no keys before authenticating");
+    let first_proof = scram_login_until_roster(&mut h, &["SCRAM-SHA-256"]);
+    h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster' ver='v1'><item jid='bob@example.com' subscription='both'/></query></iq>");
+    assert!(h.client.is_online());
+    h.command(Command::SetPresence(Availability { show: Show::Away, status: Some("lunch".into()), priority: 0 }))
+        .unwrap();
+    h.recv("<iq xmlns='jabber:client' type='set' id='p1' from='user@example.com'><query xmlns='jabber:iq:roster' ver='v2'><item jid='carol@example.com' subscription='to'/></query></iq>");
+    h.client.handle_transport_closed();
+    h.drain();
+    assert!(matches!(closed_error(&h.events), Some(ClientError::ConnectionLost)));
+
+    let resumed = h.client.resumption().expect("a SCRAM session can resume");
+    assert!(matches!(&resumed.credentials, Credentials::Keys(k) if k.iterations == 4096), "{:?}", resumed.credentials);
+    assert!(!format!("{:?}", resumed).contains("pencil"), "the password is not carried over");
+    assert_eq!(resumed.mechanisms, [Mechanism::ScramSha256]);
+    assert_eq!(resumed.initial_presence.show, Show::Away);
+    let (ver, items) = resumed.cached_roster.clone().expect("the server versions rosters");
+    assert_eq!(ver, "v2");
+    let mut jids: Vec<String> = items.iter().map(|i| i.jid.to_string()).collect();
+    jids.sort();
+    assert_eq!(jids, ["bob@example.com", "carol@example.com"]);
+
+    // The new session: the same proof without the password, the cached version asked for, presence kept.
+    let mut h2 = Harness::new(resumed);
+    let proof = scram_login_until_roster(&mut h2, &["SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]);
+    assert_eq!(proof, first_proof);
+    let get = h2.sent().pop().unwrap();
+    assert_eq!(get.get_child("jabber:iq:roster", "query").unwrap().attr("ver"), Some("v2"));
+    h2.recv("<iq xmlns='jabber:client' type='result' id='t-2'/>");
+    assert!(
+        h2.events
+            .iter()
+            .any(|e| matches!(e, Event::Roster { items, ver } if items.len() == 2 && ver.as_deref() == Some("v2")))
+    );
+    let presence = h2.sent().into_iter().find(|e| e.is("jabber:client", "presence")).expect("initial presence");
+    assert_eq!(presence.get_child("jabber:client", "show").unwrap().text(), "away");
+    assert_eq!(presence.get_child("jabber:client", "status").unwrap().text(), "lunch");
+}
+
+#[test]
+fn stale_keys_end_the_session_with_a_typed_error() {
+    let mut h = Harness::new(rfc7677_config());
+    scram_login_until_roster(&mut h, &["SCRAM-SHA-256"]);
+    let resumed = h.client.resumption().unwrap();
+    let mut h2 = Harness::new(resumed);
+    h2.server_open();
+    h2.sasl_features(&["SCRAM-SHA-256"]);
+    // The password changed: a new salt.
+    h2.recv(&format!(
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
+        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=QSXCR+Q6sek8bf92,i=4096")
+    ));
+    assert_eq!(closed_error(&h2.events), Some(ClientError::Sasl(SaslError::KeysStale)));
+    assert!(!natter::xmpp::reconnect::worth_retrying(&ClientError::Sasl(SaslError::KeysStale)));
+}
+
+#[test]
+fn a_plain_session_cannot_resume() {
+    let mut h = Harness::new(plain_config());
+    h.login_plain("");
+    assert!(h.client.resumption().is_none());
+}
+
+// ---- large rosters -------------------------------------------------------------------------------------
+
+/// A roster result of `n` contacts, as one frame.
+fn roster_result(n: usize) -> String {
+    let items: String = (0..n)
+        .map(|i| format!("<item jid='contact-{i:05}@example.com' name='Contact number {i}' subscription='both'><group>Group {}</group></item>", i % 40))
+        .collect();
+    format!("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{items}</query></iq>")
+}
+
+fn login_with_roster(config: Config, frame: &str) -> Harness {
+    let mut h = Harness::new(config);
+    h.server_open();
+    h.sasl_features(&["PLAIN"]);
+    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    h.server_open();
+    h.bind_features("");
+    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.recv(frame);
+    h
+}
+
+#[test]
+fn the_browser_config_accepts_a_roster_larger_than_the_core_default() {
+    let frame = roster_result(3_000);
+    assert!(frame.len() > natter::xmpp::framing::DEFAULT_MAX_FRAME, "{} bytes", frame.len());
+
+    // The core's default refuses it, with an error the UI can show.
+    let h = login_with_roster(plain_config(), &frame);
+    let error = closed_error(&h.events).expect("refused");
+    assert!(matches!(error, ClientError::Framing(FramingError::TooLarge { .. })), "{error:?}");
+    assert!(error.describe().contains("more than Natter accepts (256 KiB)"), "{}", error.describe());
+
+    // The browser transport's config takes it.
+    let mut config =
+        natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
+    config.allow_plain = true;
+    config.client_nonce = "abcdefghijklmnopqrstuvwx".into();
+    config.id_seed = "t".into();
+    let h = login_with_roster(config, &frame);
+    assert!(h.client.is_online(), "{:?}", closed_error(&h.events));
+    assert!(h.events.iter().any(|e| matches!(e, Event::Roster { items, .. } if items.len() == 3_000)));
+
+    // And still has a limit.
+    let too_big = "x".repeat(natter::transport::MAX_FRAME + 1);
+    let mut h = h;
+    h.recv(&too_big);
+    assert!(matches!(closed_error(&h.events), Some(ClientError::Framing(FramingError::TooLarge { .. }))));
 }

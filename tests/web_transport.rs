@@ -15,7 +15,8 @@ use futures::future::{Either, select};
 use futures::StreamExt;
 use natter::transport::{ConnectOptions, Session, TransportError, TransportEvent, connect, discovery};
 use natter::xmpp::jid::BareJid;
-use natter::xmpp::{ClientError, Command, CommandError, Event};
+use natter::xmpp::sasl::SaslError;
+use natter::xmpp::{ClientError, Command, CommandError, Event, Phase};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -313,4 +314,125 @@ fn non_ascii_jids_and_credentials_are_prepared_with_the_browsers_nfkc() {
     };
     assert_eq!(refusal("\u{627}1"), SaslprepError::BidiViolation);
     assert_eq!(refusal("pass\u{221}"), SaslprepError::UnassignedCodePoint);
+}
+
+/// Tells the page the network went away, as the browser does (`offline` on window).
+fn browser_says_offline() {
+    let event = web_sys::Event::new("offline").expect("event");
+    web_sys::window().expect("window").dispatch_event(&event).expect("dispatch");
+}
+
+/// After a reconnect attempt: `true` once online again, `false` when this server refused the kept keys. The
+/// Prosody of the scripts stores passwords in plain (`internal_plain`, for SCRAM-SHA-256) and then draws a fresh
+/// salt at every login, so keys derived at one login never fit the next: reconnecting needs the password there.
+/// With hashed storage (Prosody's default, ejabberd's `scram` format) the salt is stable and the keys log in.
+async fn reconnected(p: &mut Probe) -> bool {
+    let end =
+        p.expect("Online or the end", |e| matches!(e, TransportEvent::Core(Event::Online { .. })) || is_final(e)).await;
+    match end {
+        TransportEvent::Core(Event::Online { .. }) => true,
+        TransportEvent::Core(Event::Closed { error: Some(ClientError::Sasl(SaslError::KeysStale)) }) => {
+            p.quiet().await; // final: no more attempts
+            false
+        }
+        other => panic!("{}: reconnect ended with {other:?}; saw {:#?}", p.name, p.seen),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_session_tries_again_with_its_keys_only() {
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+
+    browser_says_offline();
+    let lost = alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    let TransportEvent::Reconnecting { attempt, delay, reason } = lost else { unreachable!() };
+    assert_eq!(attempt, 1);
+    assert!(delay >= Duration::from_millis(500) && delay <= Duration::from_secs(1), "first delay {delay:?}");
+    assert_eq!(reason, ClientError::ConnectionLost.describe());
+    assert!(!alice.seen.iter().any(is_final), "a final event: {:#?}", alice.seen);
+    assert_eq!(
+        alice.session().send(Command::SendMessage { to: jid("bob"), body: "while away".into() }),
+        Err(CommandError::NotOnline)
+    );
+    let again = alice.expect("Connecting again", |e| matches!(e, TransportEvent::Connecting { .. })).await;
+    assert_eq!(again, TransportEvent::Connecting { url: WS_URL.to_owned() }, "the same server, no discovery");
+    // The password was dropped once the first session was online: this attempt can only use the keys, and
+    // only their mechanism.
+    let auth = alice
+        .expect("authenticating", |e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Authenticating(_)))))
+        .await;
+    let first = alice.seen.iter().find(|e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Authenticating(_)))));
+    assert_eq!(Some(&auth), first, "the same mechanism as the first login");
+    let keys_leaked = alice.seen.iter().any(|e| matches!(e, TransportEvent::Core(Event::KeysDerived(_))));
+    assert!(!keys_leaked, "the keys never leave the transport");
+
+    if reconnected(&mut alice).await {
+        let rosters = alice.seen.iter().filter(|e| matches!(e, TransportEvent::Core(Event::Roster { .. }))).count();
+        assert_eq!(rosters, 2, "the roster is loaded again");
+        // (The `offline` event reaches every session of the page: bob starts only now.)
+        let mut bob = Probe::start("bob", "bob", BOB_PW, Some(WS_URL));
+        bob.online().await;
+        let body = format!("after the reconnect {}", js_sys::Math::random());
+        bob.session().send(Command::SendMessage { to: jid("alice"), body: body.clone() }).expect("bob sends");
+        alice
+            .expect(
+                "bob's message",
+                |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
+            )
+            .await;
+        alice.session().close();
+        bob.session().close();
+        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+        assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn closing_while_waiting_to_reconnect_cancels_it() {
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    alice.session().close();
+    let last = alice.finished().await;
+    assert!(matches!(last, TransportEvent::Core(Event::Closed { error: None })), "{last:?}");
+    assert!(alice.session().is_finished());
+    alice.session().reconnect_now(); // nothing left to reconnect
+    // Longer than the first backoff delay (at most 1 s): no attempt follows.
+    if let Either::Left((Some(event), _)) = select(alice.rx.next(), Box::pin(sleep(Duration::from_millis(1500)))).await
+    {
+        panic!("event after the close: {event:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_now_does_not_wait_for_the_backoff() {
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    assert!(format!("{:?}", alice.session()).contains("waiting"), "{:?}", alice.session());
+    alice.session().reconnect_now();
+    assert!(format!("{:?}", alice.session()).contains("opening"), "the socket opens at once: {:?}", alice.session());
+    if reconnected(&mut alice).await {
+        alice.session().close();
+        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_browser_coming_back_online_starts_the_attempt_at_once() {
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    assert!(format!("{:?}", alice.session()).contains("waiting"), "{:?}", alice.session());
+    let online = web_sys::Event::new("online").expect("event");
+    web_sys::window().expect("window").dispatch_event(&online).expect("dispatch");
+    assert!(format!("{:?}", alice.session()).contains("opening"), "no waiting for the backoff: {:?}", alice.session());
+    if reconnected(&mut alice).await {
+        alice.session().close();
+        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    }
 }

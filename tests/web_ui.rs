@@ -720,3 +720,154 @@ fn names_sort_and_filter_without_regard_to_case_in_any_script() {
     assert_eq!(names("ZOË"), vec!["zoë"]);
     assert_eq!(names("zoe"), vec!["zoë"]);
 }
+
+// ---- reconnecting (src/ui/connection.rs, src/ui/state.rs) ---------------------------------------------
+
+fn reconnecting(delay_secs: u64) -> TransportEvent {
+    TransportEvent::Reconnecting {
+        attempt: 1,
+        delay: std::time::Duration::from_secs(delay_secs),
+        reason: "The connection was lost.".into(),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_comes_back() {
+    let h = Harness::main_screen().await;
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Available, None) }),
+    );
+    state::select(h.store, bare("bob@example.org"));
+    settle().await;
+    let send: web_sys::HtmlButtonElement = h.one("button.send").unchecked_into();
+    assert!(!send.disabled(), "Send works while online");
+    assert!(h.one("#composer-offline").hidden());
+
+    apply(h.store, reconnecting(9));
+    settle().await;
+    assert!(
+        h.texts("[role=status].connection").iter().any(|t| t.contains("Reconnecting…")),
+        "{:?}",
+        h.texts("[role=status].connection")
+    );
+    let banner = h.one(".banner-reconnecting").text_content().unwrap();
+    assert!(banner.contains("Connection lost.") && banner.contains("Reconnecting in 9 s…"), "{banner}");
+    assert!(banner.contains("The connection was lost"), "the reason is shown: {banner}");
+    assert_eq!(h.texts(".banner-reconnecting button"), ["Reconnect now", "Log out"]);
+    assert!(h.all(".banner[role=alert]").is_empty(), "not the offline banner yet");
+    assert!(h.contact("Bob").text_content().unwrap().contains("Bob — offline"), "contacts go offline");
+    assert_eq!(h.all("button.contact-main").len(), 3, "the roster stays");
+    assert!(send.disabled(), "Send is disabled while reconnecting");
+    assert!(!h.one("#composer-offline").hidden(), "and the composer says why");
+    let composer: web_sys::HtmlTextAreaElement = h.one("textarea#composer").unchecked_into();
+    composer.set_value("typed while offline");
+    composer.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    // "Reconnect now" with no session behind it does nothing but must not fail.
+    h.all(".banner-reconnecting button")[0].click();
+
+    // The attempt starts: no countdown any more.
+    apply(h.store, TransportEvent::Connecting { url: "wss://example.org/ws".into() });
+    settle().await;
+    let banner = h.one(".banner-reconnecting").text_content().unwrap();
+    assert!(banner.contains("Reconnecting…") && !banner.contains(" s…"), "{banner}");
+    assert!(h.store.progress().get_untracked().is_none(), "the login screen's progress is not used");
+
+    // Back online: the banner goes, the roster is refreshed, the draft is still there and can be sent.
+    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/web2").unwrap() }));
+    apply(
+        h.store,
+        core(Event::Roster {
+            items: vec![item("bob@example.org", Some("Bob"), &[]), item("erin@example.org", Some("Erin"), &[])],
+            ver: Some("v2".into()),
+        }),
+    );
+    settle().await;
+    assert!(
+        h.all(".banner-reconnecting").is_empty() && h.all(".banner[role=alert]").is_empty(),
+        "{}",
+        h.root.inner_html()
+    );
+    assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Online")));
+    assert!(
+        h.texts("button.contact-main .contact-name").iter().any(|t| t.starts_with("Erin")),
+        "the new roster is shown"
+    );
+    assert!(!send.disabled() && h.one("#composer-offline").hidden());
+    assert_eq!(composer.value(), "typed while offline");
+    assert_eq!(
+        h.store.conversations().with_untracked(|c| c[&bare("bob@example.org")].draft.clone()),
+        "typed while offline"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn giving_up_or_no_keys_ends_in_the_offline_banner_with_the_reason() {
+    use natter::transport::TransportError;
+    let h = Harness::main_screen().await;
+    apply(h.store, reconnecting(1));
+    apply(
+        h.store,
+        TransportEvent::Failed(TransportError::GaveUp { attempts: 10, reason: "The connection was lost.".into() }),
+    );
+    settle().await;
+    assert!(h.all(".banner-reconnecting").is_empty());
+    let banner = h.one(".banner[role=alert]").text_content().unwrap();
+    assert!(banner.contains("You are offline.") && banner.contains("Gave up after 10 attempts"), "{banner}");
+    assert!(h.texts("[role=status].connection").iter().any(|t| t.contains("Offline")));
+
+    let h = Harness::main_screen().await;
+    apply(
+        h.store,
+        TransportEvent::Failed(TransportError::CannotReconnect { reason: "The connection was lost.".into() }),
+    );
+    settle().await;
+    let banner = h.one(".banner[role=alert]").text_content().unwrap();
+    assert!(banner.contains("cannot reconnect by itself") && banner.contains("PLAIN"), "{banner}");
+}
+
+#[wasm_bindgen_test]
+async fn log_out_from_the_reconnecting_banner_returns_to_the_login_form() {
+    let h = Harness::main_screen().await;
+    apply(h.store, reconnecting(30));
+    settle().await;
+    h.all(".banner-reconnecting button")[1].click();
+    settle().await;
+    assert_eq!(h.store.connection().get_untracked(), Connection::LoggedOut);
+    assert!(h.store.contacts().with_untracked(|c| c.is_empty()), "logging out forgets the session");
+}
+
+#[wasm_bindgen_test]
+async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
+    use natter::xmpp::ClientError;
+    use natter::xmpp::sasl::SaslError;
+    let h = Harness::main_screen().await;
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "kept across logins"))));
+    apply(h.store, reconnecting(1));
+    apply(h.store, core(Event::Closed { error: Some(ClientError::Sasl(SaslError::KeysStale)) }));
+    settle().await;
+    let banner = h.one(".banner[role=alert]").text_content().unwrap();
+    assert!(banner.contains("Reconnecting needs your password again"), "{banner}");
+    h.one(".banner[role=alert] button").click(); // "Log in again"
+    settle().await;
+    assert_eq!(h.store.connection().get_untracked(), Connection::LoggedOut);
+    let error = h.store.login_error().get_untracked().unwrap_or_default();
+    assert!(error.contains("needs your password"), "the login form says why: {error}");
+    let messages = |store: Store<AppState>| {
+        store.conversations().with_untracked(|c| {
+            c.get(&bare("bob@example.org")).map_or(0, |c| c.pages.iter().map(|p| p.messages.len()).sum::<usize>())
+        })
+    };
+    assert_eq!(messages(h.store), 1, "kept while logging in again");
+
+    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/again").unwrap() }));
+    assert_eq!(messages(h.store), 1, "the same account finds its conversations");
+    assert_eq!(h.store.contacts().with_untracked(|c| c.len()), 3);
+
+    apply(h.store, core(Event::Closed { error: None }));
+    h.store.connection().set(Connection::LoggedOut);
+    apply(h.store, core(Event::Online { jid: Jid::parse("zoe@example.org/web").unwrap() }));
+    assert_eq!(messages(h.store), 0, "another account starts empty");
+    assert!(h.store.contacts().with_untracked(|c| c.is_empty()));
+    assert_eq!(h.store.connection().get_untracked(), Connection::Online);
+}

@@ -19,13 +19,26 @@
 //! ```
 //!
 //! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
-//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`. A redirect
+//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`.
+//!
+//! Reconnection: once a session has been online, a loss that [`reconnect::worth_retrying`] calls transient
+//! (socket closed, ping timeout, `system-shutdown`, …) is not final. The transport reports
+//! `Reconnecting { delay, .. }`, waits (exponential backoff with jitter from `Math.random`), then starts over
+//! at `Connecting { url }` with the same URL and [`Client::resumption`]: the SCRAM keys of the session (kept in
+//! memory only, never the password, which is dropped once the session is online), its presence and its
+//! versioned roster. It tries again at once when the browser reports `online`, when the page becomes visible
+//! after a long time hidden, or on [`Session::reconnect_now`]. While the browser says it is offline, it waits
+//! for `online` instead of spending attempts. It gives up with `Failed(GaveUp)` after [`MAX_ATTEMPTS`], with
+//! the final event of any non-transient error, and with `Failed(CannotReconnect)` after a PLAIN login (no keys).
+//! [`Session::close`] cancels a pending attempt and forgets the keys.
+//!
+//! [`reconnect::worth_retrying`]: crate::xmpp::reconnect::worth_retrying
+//! [`Client::resumption`]: crate::xmpp::Client::resumption A redirect
 //! (`<close see-other-uri/>`) is followed once, transparently: the UI sees a second `Connecting { url }`, never
 //! `Core(Event::Redirect)`. `on_event` is always called asynchronously (from a microtask, never from inside
 //! `connect`, `send` or `close`), so it may call `send`/`close` and may drop the `Session`.
 //!
-//! What this module does NOT do: no XML, no SASL, no retries or automatic reconnection after a lost
-//! connection (the UI decides), no storage of credentials, and no `ws://` to anything but this computer
+//! What this module does NOT do: no XML, no SASL, no storage of credentials (not even of derived keys), and no `ws://` to anything but this computer
 //! ([`url`]). Browser resources (socket handlers, the timer) are owned values, released when the session ends
 //! or the last `Session` clone is dropped; nothing is `forget()`-ed.
 //!
@@ -41,8 +54,25 @@ pub use url::{check_ws_url, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
 pub use web::{Session, connect};
 
+use std::time::Duration;
+
 use crate::xmpp::jid::BareJid;
-use crate::xmpp::Event;
+use crate::xmpp::sasl::Credentials;
+use crate::xmpp::{Config, Event};
+
+/// Largest frame a browser session accepts: a roster result of ~70,000 contacts. (The core's default, 256 KiB,
+/// is ~2,300 contacts.) Larger frames still end the session with a framing error the UI shows.
+pub const MAX_FRAME: usize = 8 * 1024 * 1024;
+
+/// Reconnection attempts after a lost session before giving up (with backoff: about 5–10 minutes).
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// The core's config for a browser session (nonce and id seed are drawn per socket).
+pub fn session_config(jid: BareJid, credentials: Credentials) -> Config {
+    let mut config = Config::new(jid, credentials, String::new(), String::new());
+    config.max_frame = MAX_FRAME;
+    config
+}
 
 /// What the login form collected. (`Debug` prints the password as `<redacted>`.)
 #[derive(Clone)]
@@ -73,8 +103,10 @@ pub enum TransportEvent {
     Discovering,
     /// Opening the WebSocket to `url`.
     Connecting { url: String },
-    /// An event from the XMPP core.
+    /// An event from the XMPP core. (`KeysDerived` is kept by the transport, never passed on.)
     Core(Event),
+    /// The session was lost (`reason`); attempt number `attempt` starts in `delay` (or when the network is back).
+    Reconnecting { attempt: u32, delay: Duration, reason: String },
     /// The connection could not be made; final. (A session that was up ends with `Core(Event::Closed)`.)
     Failed(TransportError),
 }
@@ -94,6 +126,10 @@ pub enum TransportError {
     ConnectionLost,
     /// The server redirected us (`see-other-uri`) a second time; we follow one redirect only.
     TooManyRedirects { url: String },
+    /// The session was lost and there are no keys to log in again without the password (a PLAIN login).
+    CannotReconnect { reason: String },
+    /// The session was lost and [`MAX_ATTEMPTS`] attempts to reconnect failed.
+    GaveUp { attempts: u32, reason: String },
 }
 
 impl std::fmt::Display for TransportError {
@@ -112,6 +148,11 @@ impl std::fmt::Display for TransportError {
             TransportError::TooManyRedirects { url } => {
                 write!(f, "The server redirected the connection more than once (last to {url}); giving up.")
             }
+            TransportError::CannotReconnect { reason } => write!(
+                f,
+                "{reason} Natter cannot reconnect by itself after a login with PLAIN (it never keeps your password)."
+            ),
+            TransportError::GaveUp { attempts, reason } => write!(f, "{reason} Gave up after {attempts} attempts to reconnect."),
         }
     }
 }

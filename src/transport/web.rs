@@ -6,6 +6,9 @@
 //! drops `Inner`, whose `Drop` sends a `<close/>` if a stream is up, closes the socket, detaches its handlers
 //! and clears the timer.
 //!
+//! Reconnecting (see the module docs of [`super`]) adds one stage, `Waiting` for the next attempt, and three
+//! browser listeners (`online`, `offline`, `visibilitychange`) owned by `Inner` and removed on its `Drop`.
+//!
 //! Re-entrancy: no `RefCell` borrow is ever held while calling `on_event` or any browser API that could run
 //! our callbacks synchronously (none of `send`, `close`, `setTimeout`, `clearTimeout` do). Events are queued
 //! and handed to `on_event` from a separate microtask, so `on_event` may call `Session::send`/`close` (which
@@ -26,7 +29,8 @@ use web_time::Instant;
 
 use super::discovery::{self, CONFIG_URL};
 use super::url::check_ws_url;
-use super::{ConnectOptions, TransportError, TransportEvent};
+use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
+use crate::xmpp::reconnect::{Backoff, worth_retrying};
 use crate::xmpp::sasl::Credentials;
 use crate::xmpp::{Client, Command, CommandError, Config, Event};
 
@@ -38,6 +42,8 @@ const FETCH_TIMEOUT_MS: u32 = 10_000;
 const NONCE_BYTES: usize = 18;
 /// Random bytes behind the stanza-id prefix (→ 12 base64url characters).
 const ID_SEED_BYTES: usize = 9;
+/// A page hidden at least this long may have slept: when it shows again, a pending reconnect starts at once.
+const LONG_HIDDEN: Duration = Duration::from_secs(30);
 
 /// A running session. Cloning shares it; dropping the last clone closes the socket and frees its callbacks.
 ///
@@ -71,6 +77,8 @@ impl Session {
     pub fn close(&self) {
         let inner = &self.inner;
         let mut state = inner.state.borrow_mut();
+        // Whatever happens next, no reconnect: forget the keys (or the password of a login still running).
+        state.config.credentials = Credentials::Password(String::new());
         match &mut state.stage {
             Stage::Streaming { client, .. } => {
                 // Close is always accepted by the core.
@@ -78,7 +86,7 @@ impl Session {
                 drop(state);
                 inner.drain();
             }
-            Stage::Discovering | Stage::Opening { .. } => {
+            Stage::Discovering | Stage::Opening { .. } | Stage::Waiting { .. } => {
                 state.stage = Stage::Finished;
                 drop(state);
                 inner.arm_timer(None);
@@ -91,6 +99,11 @@ impl Session {
     /// Whether the session has ended (a final event was queued); `send` then always fails.
     pub fn is_finished(&self) -> bool {
         matches!(self.inner.state.borrow().stage, Stage::Finished)
+    }
+
+    /// While waiting to reconnect: try now, with the backoff reset. Otherwise nothing.
+    pub fn reconnect_now(&self) {
+        self.inner.reconnect_now();
     }
 }
 
@@ -107,12 +120,23 @@ pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'sta
     let ConnectOptions { jid, password, server_url } = options;
     let domain = jid.domain().to_owned();
     // Nonce and id seed are drawn fresh for every socket, in `on_open`.
-    let config = Config::new(jid, Credentials::Password(password), String::new(), String::new());
+    let config = session_config(jid, Credentials::Password(password));
     let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+        let listeners = browser_listeners(weak);
         let weak = weak.clone();
         Inner {
             on_event: Box::new(on_event),
-            state: RefCell::new(State { stage: Stage::Discovering, config, redirected: false, generation: 0 }),
+            state: RefCell::new(State {
+                stage: Stage::Discovering,
+                config,
+                redirected: false,
+                generation: 0,
+                url: String::new(),
+                online_once: false,
+                backoff: Backoff::default(),
+                hidden_since: None,
+            }),
+            _listeners: listeners,
             outbox: RefCell::new(VecDeque::new()),
             delivery_scheduled: Cell::new(false),
             timer_handle: Cell::new(None),
@@ -215,6 +239,7 @@ struct Inner {
     /// The one armed `setTimeout`, if any.
     timer_handle: Cell<Option<i32>>,
     timer_callback: Closure<dyn FnMut()>,
+    _listeners: Vec<Listener>,
 }
 
 struct State {
@@ -225,6 +250,13 @@ struct State {
     redirected: bool,
     /// Numbers sockets, so a late callback from an old socket is recognised and ignored.
     generation: u32,
+    /// The URL of the last socket: where a reconnect goes.
+    url: String,
+    /// The session has been online: from then on a transient loss means reconnecting.
+    online_once: bool,
+    backoff: Backoff,
+    /// When the page was hidden (`visibilitychange`), while it is.
+    hidden_since: Option<Instant>,
 }
 
 /// Where the connection is, carrying exactly what is valid there.
@@ -235,6 +267,8 @@ enum Stage {
     Opening { socket: Socket, deadline: Instant },
     /// Socket open, the core running.
     Streaming { socket: Socket, client: Box<Client> },
+    /// The session was lost; the next attempt starts at `until` (if the browser is online then).
+    Waiting { until: Instant },
     /// Over: the final event is queued; nothing is held.
     Finished,
 }
@@ -245,6 +279,7 @@ impl Stage {
             Stage::Discovering => "discovering",
             Stage::Opening { .. } => "opening",
             Stage::Streaming { .. } => "streaming",
+            Stage::Waiting { .. } => "waiting",
             Stage::Finished => "finished",
         }
     }
@@ -263,6 +298,7 @@ impl Inner {
         self.emit(TransportEvent::Connecting { url: url.clone() });
         let generation = {
             let mut state = self.state.borrow_mut();
+            state.url.clone_from(&url);
             state.generation = state.generation.wrapping_add(1);
             state.generation
         };
@@ -277,8 +313,13 @@ impl Inner {
         }
     }
 
-    /// Ends the attempt with `Failed(error)`, releasing the socket and the timer.
+    /// Ends the attempt with `Failed(error)`, releasing the socket and the timer; an unreachable server
+    /// during a reconnect only means waiting for the next attempt.
     fn fail(self: &Rc<Self>, error: TransportError) {
+        if matches!(error, TransportError::Unreachable { .. }) && self.state.borrow().online_once {
+            self.retry_later(error.to_string());
+            return;
+        }
         self.state.borrow_mut().stage = Stage::Finished;
         self.arm_timer(None);
         self.emit(TransportEvent::Failed(error));
@@ -363,7 +404,85 @@ impl Inner {
                 drop(state);
                 self.drain();
             }
+            Stage::Waiting { until } => {
+                let until = *until;
+                drop(state);
+                if now < until {
+                    self.arm_timer(Some(until));
+                } else if browser_online() {
+                    self.retry_now();
+                } // else: the `online` event starts the attempt.
+            }
             Stage::Discovering | Stage::Finished => {}
+        }
+    }
+
+    /// Schedules the next attempt after a transient loss, or gives up after [`MAX_ATTEMPTS`].
+    fn retry_later(self: &Rc<Self>, reason: String) {
+        let mut state = self.state.borrow_mut();
+        let attempts = state.backoff.attempts();
+        if attempts >= MAX_ATTEMPTS {
+            state.stage = Stage::Finished;
+            state.config.credentials = Credentials::Password(String::new());
+            drop(state);
+            self.arm_timer(None);
+            self.emit(TransportEvent::Failed(TransportError::GaveUp { attempts, reason }));
+            return;
+        }
+        let delay = state.backoff.next_delay(js_sys::Math::random());
+        let until = Instant::now() + delay;
+        state.stage = Stage::Waiting { until };
+        drop(state);
+        self.arm_timer(Some(until));
+        self.emit(TransportEvent::Reconnecting { attempt: attempts + 1, delay, reason });
+    }
+
+    /// Starts a reconnect attempt now (from `Waiting`).
+    fn retry_now(self: &Rc<Self>) {
+        let url = self.state.borrow().url.clone();
+        self.open(url);
+    }
+
+    /// `reconnect_now`, the `online` event and a long-hidden page showing again: a pending attempt starts
+    /// now with the backoff reset; a socket the browser already closed counts as lost first.
+    fn reconnect_now(self: &Rc<Self>) {
+        let mut state = self.state.borrow_mut();
+        match &state.stage {
+            Stage::Waiting { .. } => {
+                state.backoff.reset();
+                drop(state);
+                self.retry_now();
+            }
+            Stage::Streaming { socket, .. } if socket.ws.ready_state() != WebSocket::OPEN => {
+                let generation = socket.generation;
+                state.backoff.reset();
+                drop(state);
+                self.on_socket_closed(generation);
+            }
+            _ => {}
+        }
+    }
+
+    /// The browser lost the network: the socket is as good as gone (it may take minutes to notice itself).
+    fn on_offline(self: &Rc<Self>) {
+        let generation = match &self.state.borrow().stage {
+            Stage::Streaming { socket, .. } => socket.generation,
+            _ => return,
+        };
+        self.on_socket_closed(generation);
+    }
+
+    fn on_visibility(self: &Rc<Self>) {
+        let hidden = web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden());
+        let mut state = self.state.borrow_mut();
+        if hidden {
+            state.hidden_since.get_or_insert_with(Instant::now);
+            return;
+        }
+        let long = state.hidden_since.take().is_some_and(|t| t.elapsed() >= LONG_HIDDEN);
+        drop(state);
+        if long {
+            self.reconnect_now();
         }
     }
 
@@ -372,15 +491,38 @@ impl Inner {
     fn drain(self: &Rc<Self>) {
         let mut events = Vec::new();
         let mut redirect = None;
+        let mut retry = None;
         let next_timeout = {
             let mut state = self.state.borrow_mut();
+            let state = &mut *state;
             let Stage::Streaming { socket, client } = &mut state.stage else { return };
             while let Some(frame) = client.poll_transmit() {
                 socket.send(&frame);
             }
             while let Some(event) = client.poll_event() {
                 match event {
-                    Event::Redirect { uri } => redirect = Some(uri),
+                    Event::Redirect { uri } => {
+                        // After the login the password is gone: the redirected session logs in with the keys.
+                        if let Some(config) = client.resumption().filter(|_| state.online_once) {
+                            state.config = config;
+                        }
+                        redirect = Some(uri);
+                    }
+                    // The keys stay in the core (for `resumption`); the UI has no use for them.
+                    Event::KeysDerived(_) => {}
+                    Event::Online { jid } => {
+                        state.online_once = true;
+                        state.backoff.reset();
+                        // From now on the password is not needed: reconnects use the session's keys.
+                        state.config.credentials = Credentials::Password(String::new());
+                        events.push(TransportEvent::Core(Event::Online { jid }));
+                    }
+                    Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {
+                        retry = Some(match client.resumption() {
+                            Some(config) => Ok((config, error.describe())),
+                            None => Err(error.describe()),
+                        });
+                    }
                     event => events.push(TransportEvent::Core(event)),
                 }
             }
@@ -398,6 +540,14 @@ impl Inner {
         }
         if let Some(uri) = redirect {
             self.follow_redirect(uri);
+        }
+        match retry {
+            Some(Ok((config, reason))) => {
+                self.state.borrow_mut().config = config;
+                self.retry_later(reason);
+            }
+            Some(Err(reason)) => self.emit(TransportEvent::Failed(TransportError::CannotReconnect { reason })),
+            None => {}
         }
     }
 
@@ -531,4 +681,56 @@ impl Drop for Socket {
             let _ = self.ws.close_with_code(1000);
         }
     }
+}
+
+/// `navigator.onLine` (true when unknown).
+fn browser_online() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"navigator".into()).ok())
+        .and_then(|n| js_sys::Reflect::get(&n, &"onLine".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
+}
+
+/// One event listener on the window or the document; removed when dropped.
+struct Listener {
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn FnMut()>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.target.remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// The browser's hints that the network came back, went away, or the page woke up.
+fn browser_listeners(weak: &Weak<Inner>) -> Vec<Listener> {
+    let Some(window) = web_sys::window() else { return Vec::new() };
+    let document = window.document();
+    [
+        listen(&window, "online", weak, Inner::reconnect_now),
+        listen(&window, "offline", weak, Inner::on_offline),
+        document.and_then(|d| listen(&d, "visibilitychange", weak, Inner::on_visibility)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn listen(
+    target: &web_sys::EventTarget,
+    kind: &'static str,
+    weak: &Weak<Inner>,
+    handler: fn(&Rc<Inner>),
+) -> Option<Listener> {
+    let weak = weak.clone();
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(inner) = weak.upgrade() {
+            handler(&inner);
+        }
+    });
+    target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref()).ok()?;
+    Some(Listener { target: target.clone(), kind, callback })
 }

@@ -1,18 +1,23 @@
 //! The session's state as the person sees it: the indicator next to the account (online, connecting,
-//! offline) and the banner that says why the session ended, with the way back.
+//! reconnecting, offline), the banner while reconnecting (with a countdown, "Reconnect now" and "Log out"),
+//! and the banner that says why the session ended, with the way back ("Log in again" keeps the conversations
+//! for the same account).
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use reactive_stores::Store;
 
 use super::state::{AppState, AppStateStoreFields, Connection, SessionHandle};
 
-/// Online / connecting / offline, in words and colour, always matching the session.
+/// Online / connecting / reconnecting / offline, in words and colour, always matching the session.
 #[component]
 pub fn ConnectionIndicator() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
     let state = Memo::new(move |_| match store.connection().get() {
         Connection::Online => ("online", "Online"),
         Connection::LoggingIn => ("connecting", "Connecting…"),
+        Connection::Reconnecting { .. } => ("connecting", "Reconnecting…"),
         Connection::Offline { .. } | Connection::LoggedOut => ("offline", "Offline"),
     });
     view! {
@@ -24,28 +29,70 @@ pub fn ConnectionIndicator() -> impl IntoView {
     }
 }
 
-/// Why the session ended, with a way back to the login form.
+/// While reconnecting: what happened and when the next attempt starts; after the end: why, and the way back.
 #[component]
 pub fn OfflineBanner() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
     let session = expect_context::<SessionHandle>();
-    let reason = move || match store.connection().get() {
-        Connection::Offline { reason } => Some(reason),
-        _ => None,
+    // A clock for the countdown, ticking only while an attempt is scheduled.
+    let now = RwSignal::new(js_sys::Date::now());
+    let ticker = StoredValue::new(None::<IntervalHandle>);
+    let stop = move || {
+        if let Some(Some(h)) = ticker.try_update_value(Option::take) {
+            h.clear();
+        }
     };
-    move || {
-        reason().map(|reason| {
+    Effect::new(move |_| {
+        let waiting = matches!(store.connection().get(), Connection::Reconnecting { retry_at: Some(_), .. });
+        stop();
+        if waiting {
+            now.set(js_sys::Date::now());
+            let h = set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_millis(500));
+            ticker.set_value(h.ok());
+        }
+    });
+    on_cleanup(stop);
+
+    move || match store.connection().get() {
+        Connection::Reconnecting { reason, retry_at } => {
+            // Whole seconds, rounded (integers: formatting an f64 would pull float printing into the wasm).
+            let when = move || match retry_at.map(|at| (at as i64 - now.get() as i64 + 500) / 1000) {
+                Some(s) if s > 0 => format!("Reconnecting in {s} s…"),
+                _ => "Reconnecting…".to_owned(),
+            };
+            Some(
+                view! {
+                    <div class="banner banner-reconnecting" role="status">
+                        <p>
+                            <strong>"Connection lost. "</strong>
+                            {when}
+                            <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
+                        </p>
+                        <button type="button" class="button small" on:click=move |_| session.reconnect_now()>
+                            "Reconnect now"
+                        </button>
+                        <button type="button" class="button ghost small" on:click=move |_| session.logout(store)>
+                            "Log out"
+                        </button>
+                    </div>
+                }
+                .into_any(),
+            )
+        }
+        Connection::Offline { reason } => Some(
             view! {
                 <div class="banner banner-error" role="alert">
                     <p>
                         <strong>"You are offline. "</strong>
                         {reason}
                     </p>
-                    <button type="button" class="button small" on:click=move |_| session.logout(store)>
+                    <button type="button" class="button small" on:click=move |_| session.relogin(store)>
                         "Log in again"
                     </button>
                 </div>
             }
-        })
+            .into_any(),
+        ),
+        _ => None,
     }
 }

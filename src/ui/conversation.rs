@@ -7,6 +7,8 @@
 //! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
 //! never HTML strings. New messages scroll into view while the reader is at the bottom (at most one scroll
 //! per animation frame); once they have scrolled up, a "New messages" button appears instead.
+//! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
+//! was typed stays in the composer (and the draft) until it can be sent.
 
 use std::collections::HashMap;
 
@@ -17,7 +19,7 @@ use wasm_bindgen::JsCast;
 use super::dialogs::{DialogMode, DialogState};
 use super::model::{self, ChatMessage, Contact, MessagePage, Segment};
 use super::state::{
-    self, AppState, AppStateStoreFields, ContactStoreFields, Conversation, ConversationStoreFields,
+    self, AppState, AppStateStoreFields, Connection, ContactStoreFields, Conversation, ConversationStoreFields,
     MessagePageStoreFields, NoticeKind, SessionHandle,
 };
 use crate::xmpp::Command;
@@ -140,6 +142,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     };
 
     let text_ref = NodeRef::<leptos::html::Textarea>::new();
+    let offline = Memo::new(move |_| store.connection().with(|c| *c != Connection::Online));
     let send = {
         let jid = jid.clone();
         move || {
@@ -317,11 +320,14 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     placeholder=move || format!("Message {}", name.get())
                     node_ref=text_ref
                     aria-invalid=move || conv.send_error().try_with(|e| e.is_some().then_some("true")).flatten()
-                    aria-describedby="composer-hint composer-error"
+                    aria-describedby="composer-hint composer-error composer-offline"
                     on:keydown=on_keydown
                     on:input=on_input
                 ></textarea>
-                <button type="submit" class="button primary send">"Send"</button>
+                <button type="submit" class="button primary send" disabled=move || offline.get()>"Send"</button>
+                <p id="composer-offline" class="composer-offline" hidden=move || !offline.get()>
+                    "Not connected: what you type stays here until you can send it."
+                </p>
                 <p id="composer-hint" class="visually-hidden">"Enter sends, Shift+Enter starts a new line."</p>
                 <p id="composer-error" class="composer-error" role="alert">
                     {move || conv.send_error().try_get().flatten()}

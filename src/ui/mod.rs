@@ -40,8 +40,12 @@ pub fn App() -> impl IntoView {
 #[component]
 pub fn Screens() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
-    let on_main =
-        Memo::new(move |_| matches!(store.connection().get(), Connection::Online | Connection::Offline { .. }));
+    let on_main = Memo::new(move |_| {
+        matches!(
+            store.connection().get(),
+            Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. }
+        )
+    });
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,
     // so a typo in the address does not mean typing the password again).
     if let Some(form) = use_context::<login::LoginForm>() {
@@ -61,16 +65,36 @@ pub fn Screens() -> impl IntoView {
 }
 
 /// Keeps the document title telling how many messages are unread: "(3) Natter" (while the chat screen is up).
+///
+/// Writing `document.title` costs ~0.5 ms, so during a burst it is written at most once per animation frame,
+/// and only when the text changed. (A hidden tab gets no animation frames; a timer stands in for it there.)
 pub fn unread_title(store: Store<AppState>) {
     let total = Memo::new(move |_| store.contacts().with(|c| c.values().map(|c| c.unread).sum::<u32>()));
+    let scheduled = StoredValue::new(false);
     Effect::new(move |_| {
-        let title = match total.get() {
-            0 => "Natter".to_owned(),
-            n => format!("({n}) Natter"),
-        };
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            doc.set_title(&title);
+        total.track();
+        if scheduled.get_value() {
+            return;
         }
+        scheduled.set_value(true);
+        let write = move || {
+            // Several calls may be pending (frame and timer): the first one writes, the rest find nothing to do.
+            if scheduled.try_update_value(|s| std::mem::replace(s, false)) != Some(true) {
+                return;
+            }
+            let title = match total.try_get_untracked() {
+                None => return,
+                Some(0) => "Natter".to_owned(),
+                Some(n) => format!("({n}) Natter"),
+            };
+            if let Some(doc) = web_sys::window().and_then(|w| w.document())
+                && doc.title() != title
+            {
+                doc.set_title(&title);
+            }
+        };
+        request_animation_frame(write);
+        set_timeout(write, std::time::Duration::from_millis(250));
     });
     on_cleanup(|| {
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {

@@ -47,6 +47,12 @@ pub enum Connection {
     /// The login form, with a login in progress.
     LoggingIn,
     Online,
+    /// The session was lost and the transport is reconnecting; the main screen stays. `retry_at` is when the
+    /// next attempt starts (`Date.now()` milliseconds), `None` while one is running.
+    Reconnecting {
+        reason: String,
+        retry_at: Option<u64>,
+    },
     /// The session ended unexpectedly; the main screen stays (read-only) with the reason.
     Offline {
         reason: String,
@@ -138,7 +144,19 @@ pub fn next_seq() -> u64 {
 pub fn apply(store: Store<AppState>, event: TransportEvent) {
     match event {
         TransportEvent::Discovering => store.progress().set(Some("Looking up server…".into())),
-        TransportEvent::Connecting { url } => store.progress().set(Some(format!("Connecting to {url}…"))),
+        TransportEvent::Connecting { url } => match store.connection().get_untracked() {
+            Connection::Reconnecting { reason, retry_at } => {
+                if retry_at.is_some() {
+                    store.connection().set(Connection::Reconnecting { reason, retry_at: None });
+                }
+            }
+            _ => store.progress().set(Some(format!("Connecting to {url}…"))),
+        },
+        TransportEvent::Reconnecting { delay, reason, .. } => {
+            all_offline(store);
+            let retry_at = Some(js_sys::Date::now() as u64 + delay.as_millis() as u64);
+            store.connection().set(Connection::Reconnecting { reason, retry_at });
+        }
         TransportEvent::Core(ev) => apply_core(store, ev),
         TransportEvent::Failed(e) => session_ended(store, e.to_string()),
     }
@@ -153,13 +171,17 @@ fn apply_core(store: Store<AppState>, event: Event) {
             }
         }
         Event::Online { jid } => {
+            // Logging in again (after the session ended) keeps what the same account had, not another's.
+            if store.account().with_untracked(|a| a.as_ref().is_some_and(|a| a != jid.bare())) {
+                reset(store);
+            }
             store.bound_jid().set(Some(jid.to_string()));
             store.account().set(Some(jid.bare().clone()));
             store.progress().set(None);
             store.login_error().set(None);
             store.connection().set(Connection::Online);
         }
-        // Natter never keeps credentials, derived or not.
+        // The UI never keeps credentials, derived or not (the transport keeps the keys for reconnecting).
         Event::KeysDerived(_) => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations().with_untracked(|convs| {
@@ -286,19 +308,22 @@ fn session_ended(store: Store<AppState>, reason: String) {
             store.login_error().set(Some(reason));
             store.connection().set(Connection::LoggedOut);
         }
-        Connection::Online => {
-            store
-                .contacts()
-                .with_untracked(|c| {
-                    c.iter().filter(|(_, c)| c.presence.is_some()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
-                })
-                .into_iter()
-                .for_each(|jid| store.contacts().at_key(jid).presence().set(None));
+        Connection::Online | Connection::Reconnecting { .. } => {
+            all_offline(store);
             store.connection().set(Connection::Offline { reason });
         }
         // Logged out already (or offline): nothing more to say.
         Connection::LoggedOut | Connection::Offline { .. } => {}
     }
+}
+
+/// Nobody's presence is known without a connection.
+fn all_offline(store: Store<AppState>) {
+    store
+        .contacts()
+        .with_untracked(|c| c.iter().filter(|(_, c)| c.presence.is_some()).map(|(j, _)| j.clone()).collect::<Vec<_>>())
+        .into_iter()
+        .for_each(|jid| store.contacts().at_key(jid).presence().set(None));
 }
 
 /// Local date and time of a message, in the three forms the transcript uses.
@@ -572,12 +597,27 @@ impl SessionHandle {
             .unwrap_or(Err(CommandError::NotOnline))
     }
 
-    /// Closes the running session (if any); its later events are ignored.
+    /// While reconnecting: try now instead of waiting.
+    pub fn reconnect_now(&self) {
+        self.session.try_with_value(|s| s.as_ref().map(Session::reconnect_now));
+    }
+
+    /// Closes the running session (if any) and any pending reconnect; its later events are ignored.
     pub fn close(&self) {
         self.generation.try_update_value(|g| *g += 1);
         if let Some(Some(session)) = self.session.try_update_value(Option::take) {
             session.close();
         }
+    }
+
+    /// Back to the login form after the session ended, keeping contacts, conversations and drafts: logging in
+    /// again as the same account picks up where it stopped (another account starts empty).
+    pub fn relogin(&self, store: Store<AppState>) {
+        self.close();
+        if let Connection::Offline { reason } = store.connection().get_untracked() {
+            store.login_error().set(Some(reason));
+        }
+        store.connection().set(Connection::LoggedOut);
     }
 
     /// Logs out: closes the session and forgets everything it brought.

@@ -51,7 +51,9 @@ impl Backoff {
         let factor = 2u32.saturating_pow(self.attempt.min(16));
         let full = self.base.saturating_mul(factor).min(self.max);
         self.attempt = self.attempt.saturating_add(1);
-        full.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+        // In whole milliseconds (`Duration::mul_f64` would bring its float-to-duration checks into the wasm).
+        let ms = u64::try_from(full.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(ms / 2 + (ms as f64 * 0.5 * jitter.clamp(0.0, 1.0)) as u64)
     }
 
     /// How many attempts were made since the last success.

@@ -54,11 +54,13 @@ impl Client {
             .unwrap_or_default();
         // Mechanisms the caller ruled out are dropped; names we do not implement stay, so that an offered
         // SCRAM variant we cannot use still rules out PLAIN.
-        let usable: Vec<String> = offered
-            .iter()
-            .filter(|name| Mechanism::from_name(name).is_none_or(|m| self.config.mechanisms.contains(&m)))
-            .cloned()
-            .collect();
+        // Derived keys fit one mechanism only (their hash), whatever the config allows.
+        let allowed = |m: Mechanism| match &self.config.credentials {
+            Credentials::Keys(k) => k.hash.mechanism() == m,
+            Credentials::Password(_) => self.config.mechanisms.contains(&m),
+        };
+        let usable: Vec<String> =
+            offered.iter().filter(|name| Mechanism::from_name(name).is_none_or(allowed)).cloned().collect();
         let mechanism = match sasl::select_mechanism(&usable, self.config.allow_plain) {
             Ok(m) => m,
             Err(e) => return self.fail_auth(ClientError::Sasl(e)),
@@ -136,6 +138,7 @@ impl Client {
 
     fn authenticated(&mut self, keys: Option<sasl::ScramKeys>, now: Instant) -> Stage {
         if let Some(keys) = keys {
+            self.scram_keys = Some(keys.clone());
             self.events.push_back(Event::KeysDerived(keys));
         }
         // RFC 6120 §6.4.6 / RFC 7395 §3.5: restart the stream with a fresh <open/>.

@@ -145,6 +145,11 @@ impl ClientError {
     /// Words a person understands.
     pub fn describe(&self) -> String {
         match self {
+            ClientError::Framing(FramingError::TooLarge { size, max }) => format!(
+                "The server sent {} KiB at once, more than Natter accepts ({} KiB).",
+                size.div_ceil(1024),
+                max / 1024
+            ),
             ClientError::Framing(_) => "The server sent data Natter could not understand.".into(),
             ClientError::Stream(e) => match e.condition.as_str() {
                 "conflict" => "Signed out: this account signed in from another place with the same resource.".into(),
@@ -163,6 +168,9 @@ impl ClientError {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
             },
+            ClientError::Sasl(SaslError::KeysStale) => {
+                "Reconnecting needs your password again: the server no longer accepts the keys Natter kept from your login.".into()
+            }
             ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
             ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
             ClientError::Timeout { stage } => format!("The server did not answer in time ({stage})."),

@@ -11,6 +11,10 @@
 //!
 //! Once an [`Event::Closed`] or [`Event::Redirect`] has been emitted, the client is finished: the transport
 //! closes the socket after sending what is left in `poll_transmit`.
+//!
+//! To pick up after a lost connection without the password, start a new client with
+//! [`Client::resumption`]: the SCRAM keys this session derived, its current presence and (when the server
+//! versions rosters) its roster with that version.
 
 mod auth;
 mod events;
@@ -23,7 +27,7 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, Mechanism, ScramLimits};
+use crate::xmpp::sasl::{Credentials, Mechanism, ScramKeys, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
@@ -123,6 +127,10 @@ pub struct Client {
     presences: BTreeMap<BareJid, ContactPresence>,
     /// The roster as the server last told us (kept to rename or regroup without losing fields).
     roster: BTreeMap<BareJid, RosterItem>,
+    /// The version of `roster` (RFC 6121 §2.6), when the server gave one.
+    roster_ver: Option<String>,
+    /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
+    scram_keys: Option<ScramKeys>,
     own_presence: Availability,
     next_id: u64,
     last_heard: Instant,
@@ -145,6 +153,8 @@ impl Client {
             pending: HashMap::new(),
             presences: BTreeMap::new(),
             roster: BTreeMap::new(),
+            roster_ver: None,
+            scram_keys: None,
             own_presence,
             next_id: 0,
             last_heard: now,
@@ -179,6 +189,23 @@ impl Client {
 
     pub fn is_closed(&self) -> bool {
         self.finished
+    }
+
+    /// The config for a new session that logs in without the password: the SCRAM keys this session derived
+    /// (its mechanism only), our current presence, and the roster with its version when the server versions
+    /// rosters. `None` when there are no keys (a PLAIN login, or not authenticated yet). The caller draws a
+    /// fresh `client_nonce` and `id_seed` before using it.
+    pub fn resumption(&self) -> Option<Config> {
+        let keys = self.scram_keys.clone()?;
+        let mut config = self.config.clone();
+        config.mechanisms = vec![keys.hash.mechanism()];
+        config.credentials = Credentials::Keys(keys);
+        config.initial_presence = self.own_presence.clone();
+        config.cached_roster = match (&self.roster_ver, self.roster_versioning) {
+            (Some(ver), true) => Some((ver.clone(), self.roster.values().cloned().collect())),
+            _ => None,
+        };
+        Some(config)
     }
 
     /// Feeds one WebSocket text message received from the server.

@@ -116,6 +116,9 @@ impl Client {
                     return Err(StanzaError::new(ErrorType::Modify, "bad-request"));
                 };
                 self.apply_roster_item(item.clone());
+                if push.ver.is_some() {
+                    self.roster_ver.clone_from(&push.ver);
+                }
                 self.events.push_back(Event::RosterPush { item: item.clone(), ver: push.ver });
                 Ok(None)
             }
@@ -188,6 +191,7 @@ impl Client {
 
     fn go_online(&mut self, items: Vec<RosterItem>, ver: Option<String>, now: Instant) {
         self.roster = items.iter().map(|i| (i.jid.clone(), i.clone())).collect();
+        self.roster_ver.clone_from(&ver);
         self.events.push_back(Event::Roster { items, ver });
         let initial = presence::own_presence(&self.own_presence);
         self.send(&initial);
