@@ -31,6 +31,7 @@ function die(msg) {
 const env = {
   ws: process.env.NATTER_PROSODY_WS,
   domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost',
+  hashedDomain: process.env.NATTER_PROSODY_HASHED_DOMAIN || 'hashed.localhost', // salted+hashed passwords
   alicePassword: process.env.NATTER_DEMO_ALICE_PASSWORD || 'alice-demo-pw',
   bobPassword: process.env.NATTER_DEMO_BOB_PASSWORD || 'bob-demo-pw',
   carolPassword: process.env.NATTER_DEMO_CAROL_PASSWORD || 'carol-demo-pw',

@@ -6,9 +6,10 @@
 #   scripts/prosody.sh restart          stop + start (fresh data)
 #   scripts/prosody.sh status           say whether it runs (exit 0) or not (exit 3)
 #   scripts/prosody.sh env              print `export` lines: eval "$(scripts/prosody.sh env)"
-#   scripts/prosody.sh adduser U P      register U@localhost with password P (works while running)
+#   scripts/prosody.sh adduser U P [H]  register U@H (localhost, or hashed.localhost: salted+hashed storage)
 #
-# Domain `localhost`; everything on 127.0.0.1 only: WebSocket ws://127.0.0.1:5280/xmpp-websocket, HTTP
+# Domain `localhost` (and a second host `hashed.localhost` that keeps passwords salted and hashed, with the
+# same demo accounts and rosters); everything on 127.0.0.1 only: WebSocket ws://127.0.0.1:5280/xmpp-websocket, HTTP
 # http://127.0.0.1:5280 (XEP-0156 /.well-known/host-meta and host-meta.json, HTTP upload), plain-TCP c2s on
 # 127.0.0.1:5222. Components conference.localhost (MUC + MAM) and upload.localhost (XEP-0363).
 # Ports can be moved with NATTER_PROSODY_HTTP_PORT / NATTER_PROSODY_C2S_PORT (set them for `env` too).
@@ -29,6 +30,7 @@ STOP_GRACE=10
 . "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
 
 DOMAIN=localhost
+HASHED_DOMAIN=hashed.localhost   # second host, salted+hashed passwords (see prosody.cfg.lua.in)
 HTTP_PORT="${NATTER_PROSODY_HTTP_PORT:-5280}"
 C2S_PORT="${NATTER_PROSODY_C2S_PORT:-5222}"
 HTTP_URL="http://127.0.0.1:$HTTP_PORT"
@@ -48,14 +50,15 @@ write_config() {
   render "$NATTER_SERVERS_DIR/prosody.cfg.lua.in" "$CONFIG" \
     "DATA_DIR=$DATA_DIR" "LOG_FILE=$LOG_FILE" "PLUGIN_DIR=$NATTER_SERVERS_DIR/prosody-modules" \
     "LOG_LEVEL=${NATTER_PROSODY_LOG_LEVEL:-info}" \
-    "HTTP_PORT=$HTTP_PORT" "C2S_PORT=$C2S_PORT" "HTTP_URL=$HTTP_URL" "WS_URL=$WS_URL"
+    "HTTP_PORT=$HTTP_PORT" "C2S_PORT=$C2S_PORT" "HTTP_URL=$HTTP_URL" "WS_URL=$WS_URL" \
+    "HASHED_DOMAIN=$HASHED_DOMAIN"
 }
 
-register() { # USER PASS
-  local out
-  if ! out="$(prosodyctl_ register "$1" "$DOMAIN" "$2" 2>&1)"; then
+register() { # USER PASS [HOST]
+  local out host="${3:-$DOMAIN}"
+  if ! out="$(prosodyctl_ register "$1" "$host" "$2" 2>&1)"; then
     printf '%s\n' "$out" >&2
-    die "could not register $1@$DOMAIN"
+    die "could not register $1@$host"
   fi
 }
 
@@ -101,7 +104,10 @@ cmd_start() {
   local t_ready; t_ready="$(now_ms)"
 
   local u
-  for u in "${NATTER_DEMO_USERS[@]}"; do register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"; done
+  for u in "${NATTER_DEMO_USERS[@]}"; do
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN"
+  done
 
   say "running (pid $pid): $WS_URL, c2s 127.0.0.1:$C2S_PORT, domain $DOMAIN;" \
       "ready in $((t_ready - t0)) ms, accounts in $(( $(now_ms) - t_ready )) ms"
@@ -111,6 +117,7 @@ cmd_start() {
 cmd_env() {
   printf 'export NATTER_PROSODY_WS=%q\n' "$WS_URL"
   printf 'export NATTER_PROSODY_DOMAIN=%q\n' "$DOMAIN"
+  printf 'export NATTER_PROSODY_HASHED_DOMAIN=%q\n' "$HASHED_DOMAIN"
   printf 'export NATTER_PROSODY_TCP=%q\n' "127.0.0.1:$C2S_PORT"
   printf 'export NATTER_PROSODY_HTTP=%q\n' "$HTTP_URL"
   printf 'export NATTER_PROSODY_HOST_META=%q\n' "$HTTP_URL/.well-known/host-meta"
@@ -122,10 +129,11 @@ cmd_env() {
 }
 
 cmd_adduser() {
-  [ $# -eq 2 ] || die "usage: $0 adduser USER PASSWORD"
+  [ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: $0 adduser USER PASSWORD [HOST]"
+  case "${3:-$DOMAIN}" in "$DOMAIN"|"$HASHED_DOMAIN") ;; *) die "no host ${3} here ($DOMAIN or $HASHED_DOMAIN)" ;; esac
   [ -f "$CONFIG" ] || write_config
-  register "$1" "$2"
-  say "registered $1@$DOMAIN"
+  register "$1" "$2" "${3:-}"
+  say "registered $1@${3:-$DOMAIN}"
 }
 
 dispatch "$@"

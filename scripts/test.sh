@@ -8,6 +8,8 @@ root=$PWD
 
 scripts/setup.sh
 export PATH="$root/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true CHROMEDRIVER=/usr/bin/chromedriver
+# wasm-bindgen-test-runner gives a whole browser test binary 20 s by default; web_ui needs ~25 s on a busy 2-CPU box.
+export WASM_BINDGEN_TEST_TIMEOUT=180
 
 started=()
 cleanup() {

@@ -30,6 +30,11 @@ const DOMAIN: &str = match option_env!("NATTER_PROSODY_DOMAIN") {
     Some(d) => d,
     None => "localhost",
 };
+/// The second host of the scripts' Prosody, which keeps passwords salted and hashed (same demo accounts).
+const HASHED_DOMAIN: &str = match option_env!("NATTER_PROSODY_HASHED_DOMAIN") {
+    Some(d) => d,
+    None => "hashed.localhost",
+};
 const ALICE_PW: &str = match option_env!("NATTER_DEMO_ALICE_PASSWORD") {
     Some(p) => p,
     None => "alice-demo-pw",
@@ -42,8 +47,15 @@ const BOB_PW: &str = match option_env!("NATTER_DEMO_BOB_PASSWORD") {
 /// Longest wait for any one expected event (a login on loopback takes ~10 ms; this only bounds failures).
 const WAIT: Duration = Duration::from_secs(15);
 
+/// `local@DOMAIN`, or the address itself when it already names a host.
 fn jid(local: &str) -> BareJid {
-    BareJid::parse(&format!("{local}@{DOMAIN}")).expect("valid test JID")
+    let address = if local.contains('@') { local.to_owned() } else { format!("{local}@{DOMAIN}") };
+    BareJid::parse(&address).expect("valid test JID")
+}
+
+/// A demo account on the host with hashed password storage.
+fn hashed(local: &str) -> String {
+    format!("{local}@{HASHED_DOMAIN}")
 }
 
 /// A connection under test: its session and everything it reported, in order.
@@ -322,10 +334,8 @@ fn browser_says_offline() {
     web_sys::window().expect("window").dispatch_event(&event).expect("dispatch");
 }
 
-/// After a reconnect attempt: `true` once online again, `false` when this server refused the kept keys. The
-/// Prosody of the scripts stores passwords in plain (`internal_plain`, for SCRAM-SHA-256) and then draws a fresh
-/// salt at every login, so keys derived at one login never fit the next: reconnecting needs the password there.
-/// With hashed storage (Prosody's default, ejabberd's `scram` format) the salt is stable and the keys log in.
+/// Waits for the end of a reconnect attempt: `true` once online again, `false` when the server refused the
+/// kept keys (the session then ends for good).
 async fn reconnected(p: &mut Probe) -> bool {
     let end =
         p.expect("Online or the end", |e| matches!(e, TransportEvent::Core(Event::Online { .. })) || is_final(e)).await;
@@ -340,8 +350,9 @@ async fn reconnected(p: &mut Probe) -> bool {
 }
 
 #[wasm_bindgen_test]
-async fn a_lost_session_tries_again_with_its_keys_only() {
-    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+async fn a_lost_session_logs_in_again_with_its_keys_only() {
+    // hashed.localhost keeps one salt per account, so the keys of the first login fit the next one.
+    let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
     alice.online().await;
 
     browser_says_offline();
@@ -352,7 +363,7 @@ async fn a_lost_session_tries_again_with_its_keys_only() {
     assert_eq!(reason, ClientError::ConnectionLost.describe());
     assert!(!alice.seen.iter().any(is_final), "a final event: {:#?}", alice.seen);
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid("bob"), body: "while away".into() }),
+        alice.session().send(Command::SendMessage { to: jid(&hashed("bob")), body: "while away".into() }),
         Err(CommandError::NotOnline)
     );
     let again = alice.expect("Connecting again", |e| matches!(e, TransportEvent::Connecting { .. })).await;
@@ -367,25 +378,37 @@ async fn a_lost_session_tries_again_with_its_keys_only() {
     let keys_leaked = alice.seen.iter().any(|e| matches!(e, TransportEvent::Core(Event::KeysDerived(_))));
     assert!(!keys_leaked, "the keys never leave the transport");
 
-    if reconnected(&mut alice).await {
-        let rosters = alice.seen.iter().filter(|e| matches!(e, TransportEvent::Core(Event::Roster { .. }))).count();
-        assert_eq!(rosters, 2, "the roster is loaded again");
-        // (The `offline` event reaches every session of the page: bob starts only now.)
-        let mut bob = Probe::start("bob", "bob", BOB_PW, Some(WS_URL));
-        bob.online().await;
-        let body = format!("after the reconnect {}", js_sys::Math::random());
-        bob.session().send(Command::SendMessage { to: jid("alice"), body: body.clone() }).expect("bob sends");
-        alice
-            .expect(
-                "bob's message",
-                |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
-            )
-            .await;
-        alice.session().close();
-        bob.session().close();
-        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
-        assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
-    }
+    assert!(reconnected(&mut alice).await, "the kept keys log in again; saw {:#?}", alice.seen);
+    let rosters = alice.seen.iter().filter(|e| matches!(e, TransportEvent::Core(Event::Roster { .. }))).count();
+    assert_eq!(rosters, 2, "the roster is loaded again");
+    // (The `offline` event reaches every session of the page: bob starts only now.)
+    let mut bob = Probe::start("bob", &hashed("bob"), BOB_PW, Some(WS_URL));
+    bob.online().await;
+    let body = format!("after the reconnect {}", js_sys::Math::random());
+    bob.session().send(Command::SendMessage { to: jid(&hashed("alice")), body: body.clone() }).expect("bob sends");
+    alice
+        .expect(
+            "bob's message",
+            |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
+        )
+        .await;
+    alice.session().close();
+    bob.session().close();
+    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+}
+
+#[wasm_bindgen_test]
+async fn a_server_that_draws_a_new_salt_refuses_the_kept_keys() {
+    // localhost stores passwords in plain (for SCRAM-SHA-256) and so draws a new salt at every login: the keys
+    // of the first login cannot log in again, and without the password the session ends, once, with KeysStale.
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    alice.session().reconnect_now();
+    assert!(!reconnected(&mut alice).await, "keys from another salt must not log in; saw {:#?}", alice.seen);
+    assert!(alice.session().is_finished());
 }
 
 #[wasm_bindgen_test]
@@ -408,22 +431,21 @@ async fn closing_while_waiting_to_reconnect_cancels_it() {
 
 #[wasm_bindgen_test]
 async fn reconnect_now_does_not_wait_for_the_backoff() {
-    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
     alice.online().await;
     browser_says_offline();
     alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
     assert!(format!("{:?}", alice.session()).contains("waiting"), "{:?}", alice.session());
     alice.session().reconnect_now();
     assert!(format!("{:?}", alice.session()).contains("opening"), "the socket opens at once: {:?}", alice.session());
-    if reconnected(&mut alice).await {
-        alice.session().close();
-        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
-    }
+    assert!(reconnected(&mut alice).await, "online again; saw {:#?}", alice.seen);
+    alice.session().close();
+    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
 }
 
 #[wasm_bindgen_test]
 async fn the_browser_coming_back_online_starts_the_attempt_at_once() {
-    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
     alice.online().await;
     browser_says_offline();
     alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
@@ -431,8 +453,7 @@ async fn the_browser_coming_back_online_starts_the_attempt_at_once() {
     let online = web_sys::Event::new("online").expect("event");
     web_sys::window().expect("window").dispatch_event(&online).expect("dispatch");
     assert!(format!("{:?}", alice.session()).contains("opening"), "no waiting for the backoff: {:?}", alice.session());
-    if reconnected(&mut alice).await {
-        alice.session().close();
-        assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
-    }
+    assert!(reconnected(&mut alice).await, "online again; saw {:#?}", alice.seen);
+    alice.session().close();
+    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
 }

@@ -181,6 +181,6 @@ dispatch() {
     status) cmd_status ;;
     env) cmd_env ;;
     adduser) shift; cmd_adduser "$@" ;;
-    *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD [HOST]" >&2; exit 2 ;;
   esac
 }
