@@ -219,7 +219,8 @@ pub fn Roster() -> impl IntoView {
         let top = f64::from(container.scroll_top()) - list_top;
         let height = f64::from(container.client_height());
         let wanted = if row_top - m.heading < top {
-            (row_top - m.heading).floor()
+            // Up: the row goes just below its heading block (the first row of all: the very top).
+            (row_top - m.group).floor()
         } else if row_top + m.row > top + height {
             (row_top + m.row - height).ceil()
         } else {
