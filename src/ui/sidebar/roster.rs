@@ -11,6 +11,8 @@
 //!   at most once per animation frame. Heights are read from the stylesheet again when the window is resized.
 //! - Groups and rows are keyed `<For>`s, so a row that stays in view is kept, and each row reads only its own
 //!   contact's fields: a presence or unread change touches one row.
+//! - The list's `data-rows` is the number of contact rows it holds in all (open groups), rendered or not: what
+//!   the browser benchmark waits for.
 //! - Semantics: each group is a list item with a real heading and its own list of contacts; groups and rows
 //!   carry `aria-setsize` / `aria-posinset`, so the counts announced are the full ones, not the rendered ones.
 //! - The list is a single tab stop (roving tabindex): arrow keys, Home and End move between contacts across
@@ -165,10 +167,12 @@ pub fn Roster() -> impl IntoView {
         });
     }
     // The list moves inside the scroller when it first appears, when the roster changes (a filter can shorten
-    // it), and when requests appear above it.
+    // it), and when requests appear above it. On a phone, opening or closing a conversation hides or shows the
+    // whole sidebar (`display: none` loses its scroll position without a scroll event).
     Effect::new(move |_| {
         groups.track();
         store.requests().track();
+        store.selected().track();
         schedule();
     });
     let resize = window_event_listener(leptos::ev::resize, move |_| {
@@ -290,6 +294,7 @@ pub fn Roster() -> impl IntoView {
                         class="groups"
                         role="list"
                         node_ref=list_ref
+                        data-rows=move || window.with(|w| w.total_rows.to_string())
                         style=("--groups", move || window.with(|w| w.total_groups.to_string()))
                         style=("--rows", move || window.with(|w| w.total_rows.to_string()))
                         style=("--groups-before", move || window.with(|w| w.groups_before.to_string()))
