@@ -229,8 +229,9 @@ async function rosterRun(user, n, { baseline }) {
 }
 
 /**
- * Runs in the page: scrolls the roster's scroller from top to bottom, half a view at a time, waiting two frames at
- * each step, and collects every contact row rendered (by group and position in it, so each counts once).
+ * Runs in the page: scrolls the roster's scroller from top to bottom, a view at a time (the rendered rows reach
+ * beyond the view, so the steps overlap), waiting two frames at each step, and collects every contact row
+ * rendered (by group and position in it, so each counts once).
  * Returns the jids in list order, whether each group's rows came in `aria-posinset` order with no gap, the most
  * rows in the DOM at once, and the name on the last row.
  */
@@ -240,7 +241,7 @@ async function rosterSweep() {
   const rows = new Map(); // "group\u0000position" → { group, pos, jid, name }
   const groups = []; // group names in the order they came into view
   let maxRendered = 0;
-  for (let top = 0; ; top += Math.max(50, scroller.clientHeight / 2)) {
+  for (let top = 0; ; top += Math.max(50, scroller.clientHeight)) {
     scroller.scrollTop = top;
     await frame();
     await frame();
