@@ -12,6 +12,7 @@ use natter::transport::TransportEvent;
 use natter::ui::login::{LoginForm, LoginScreen, validate};
 use natter::ui::model::{self, Contact, Segment};
 use natter::ui::sidebar::MainScreen;
+use natter::ui::sidebar::layout::{self, Metrics, Step};
 use natter::ui::state::{self, AppState, AppStateStoreFields, Connection, ContactStoreFields, SessionHandle, apply};
 use natter::xmpp::Event;
 use natter::xmpp::jid::{BareJid, Jid};
@@ -71,7 +72,23 @@ struct Harness {
 
 impl Harness {
     async fn main_screen() -> Harness {
+        Harness::mount(false).await
+    }
+
+    /// With the app's real stylesheet, which the roster's virtualization relies on (fixed row heights, the
+    /// sidebar's scroller); removed again when the harness is dropped.
+    async fn main_screen_styled() -> Harness {
+        Harness::mount(true).await
+    }
+
+    async fn mount(styled: bool) -> Harness {
         let document = document();
+        if styled {
+            let style = document.create_element("style").unwrap();
+            style.set_id("natter-css");
+            style.set_text_content(Some(include_str!("../style/main.css")));
+            document.head().unwrap().append_child(&style).unwrap();
+        }
         let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
         let store = Store::new(AppState::default());
@@ -122,6 +139,37 @@ impl Harness {
             .unwrap_or_else(|| panic!("no contact {name}; DOM: {}", self.root.inner_html()))
     }
 
+    /// The sidebar's scrolling element (the roster's scroller).
+    fn scroller(&self) -> web_sys::HtmlElement {
+        self.one(".sidebar-scroll")
+    }
+
+    /// Scrolls the sidebar to `top` pixels from the top of the roster list, and lets the roster catch up.
+    async fn scroll_list_to(&self, top: f64) {
+        let list_top = self.one("ul.groups").offset_top();
+        self.scroller().set_scroll_top(list_top + top.round() as i32);
+        settle().await;
+        settle().await;
+    }
+
+    /// The rendered rows of group `group`: (aria-posinset, name as shown without the presence words, jid).
+    fn rows_of(&self, group: &str) -> Vec<(usize, String, String)> {
+        self.all(&format!("li.group[data-group=\"{group}\"] li.contact"))
+            .iter()
+            .map(|li| {
+                let pos = li.get_attribute("aria-posinset").unwrap().parse().unwrap();
+                let name = li.query_selector(".contact-name").unwrap().unwrap().first_child().unwrap().text_content();
+                let jid = li.query_selector("button.contact-main").unwrap().unwrap().get_attribute("data-jid");
+                (pos, name.unwrap(), jid.unwrap())
+            })
+            .collect()
+    }
+
+    /// The focused element's `data-jid`.
+    fn focused_jid(&self) -> Option<String> {
+        document().active_element().and_then(|e| e.get_attribute("data-jid"))
+    }
+
     fn badge(&self, name: &str) -> Option<String> {
         self.contact(name).query_selector(".badge").unwrap().map(|b| b.text_content().unwrap_or_default())
     }
@@ -130,6 +178,9 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         self.root.remove();
+        if let Some(style) = document().get_element_by_id("natter-css") {
+            style.remove();
+        }
     }
 }
 
@@ -490,11 +541,11 @@ fn grouping_and_bounce_matching() {
     assert!(model::parse_groups(" , ").is_empty());
 }
 
-#[wasm_bindgen_test]
-async fn a_large_roster_updates_only_what_changed() {
-    let h = Harness::main_screen().await;
-    let perf = web_sys::window().unwrap().performance().unwrap();
-    let items: Vec<RosterItem> = (0..2000)
+/// 2,000 contacts named "User 0000" … "User 1999" in the groups Work, Family and Club (by `i % 3`).
+const BIG: usize = 2000;
+
+fn big_roster() -> Vec<RosterItem> {
+    (0..BIG)
         .map(|i| {
             item(
                 &format!("user{i:04}@example.org"),
@@ -502,54 +553,263 @@ async fn a_large_roster_updates_only_what_changed() {
                 &[["Work", "Family", "Club"][i % 3]],
             )
         })
-        .collect();
-    // Timings are printed for information only (they include waiting for an animation frame); never asserted.
-    let t0 = perf.now();
-    apply(h.store, core(Event::Roster { items, ver: None }));
-    settle().await;
-    let first_frame = h.all("button.contact-main").len();
-    assert!(first_frame < 2000, "a big roster is built over several frames ({first_frame} rows at once)");
-    for _ in 0..30 {
-        if h.all("button.contact-main").len() == 2000 {
-            break;
-        }
-        settle().await;
-    }
-    let t1 = perf.now();
-    assert_eq!(h.all("button.contact-main").len(), 2000);
+        .collect()
+}
 
-    // One presence change: that contact moves to the top of its group; every other row keeps its DOM node.
+/// The harness with the big roster applied (the demo contacts dropped), and the groups as the model sorts them.
+async fn big_harness() -> Harness {
+    let h = Harness::main_screen_styled().await;
+    apply(h.store, core(Event::Roster { items: big_roster(), ver: None }));
+    settle().await;
+    settle().await;
+    h
+}
+
+fn sorted_groups(h: &Harness) -> Vec<model::RosterGroup> {
+    h.store.contacts().with_untracked(|c| model::group_contacts(c, ""))
+}
+
+/// Every rendered row of `group` is the contact the model puts at its `aria-posinset`, and the positions run
+/// without a gap. Returns the positions.
+fn assert_rows_match_model(h: &Harness, groups: &[model::RosterGroup], group: &str) -> Vec<usize> {
+    let g = groups.iter().find(|g| g.name == group).unwrap();
+    let rows = h.rows_of(group);
+    for (pos, _, jid) in &rows {
+        assert_eq!(*jid, g.jids[pos - 1].to_string(), "row {pos} of {group}");
+    }
+    let positions: Vec<usize> = rows.iter().map(|r| r.0).collect();
+    assert!(positions.windows(2).all(|w| w[1] == w[0] + 1), "{group}: rows in order, no gap: {positions:?}");
+    positions
+}
+
+#[wasm_bindgen_test]
+async fn a_large_roster_renders_only_the_rows_in_view() {
+    let h = Harness::main_screen_styled().await;
+    let perf = web_sys::window().unwrap().performance().unwrap();
+    let t0 = perf.now();
+    apply(h.store, core(Event::Roster { items: big_roster(), ver: None }));
+    settle().await;
+    let t1 = perf.now();
+    settle().await;
+
+    // A screenful plus the overscan, not 2,000 rows; only the first group's heading.
+    let rendered = h.all("button.contact-main").len();
+    assert!((8..60).contains(&rendered), "{rendered} rows in the DOM");
+    assert_eq!(h.texts(".group-name"), vec!["Club"]);
+    let club = h.one("li.group[data-group=\"Club\"]");
+    assert_eq!(club.get_attribute("aria-setsize").as_deref(), Some("3"), "the number of groups is announced");
+    assert_eq!(club.get_attribute("aria-posinset").as_deref(), Some("1"));
+    assert_eq!(h.one("li.group .group-count").text_content().unwrap(), "0/666 online");
+    // The first rows, in sorted order, each with the whole group's size for screen readers.
+    let groups = sorted_groups(&h);
+    assert_eq!(assert_rows_match_model(&h, &groups, "Club")[0], 1);
+    let names: Vec<String> = h.rows_of("Club").into_iter().take(3).map(|r| r.1).collect();
+    assert_eq!(names, vec!["User 0002", "User 0005", "User 0008"]);
+    assert!(h.all("li.contact").iter().all(|li| li.get_attribute("aria-setsize").as_deref() == Some("666")));
+    // The list keeps the height of the whole roster, so the scrollbar is right.
+    let m = Metrics::default();
+    let full = layout::total_height(&groups, |_| true, m);
+    let list = h.one("ul.groups");
+    assert!(
+        (f64::from(list.offset_height()) - full).abs() <= 1.0,
+        "list {} px, roster {full} px",
+        list.offset_height()
+    );
+
+    // Collapsing the first group brings the next one up, from its first row.
+    h.one("li.group[data-group=\"Club\"] .group-toggle").click();
+    settle().await;
+    settle().await;
+    assert_eq!(h.texts(".group-name"), vec!["Club", "Family"]);
+    assert!(h.rows_of("Club").is_empty());
+    assert_eq!(assert_rows_match_model(&h, &groups, "Family")[0], 1);
+    h.one("li.group[data-group=\"Club\"] .group-toggle").click();
+    settle().await;
+    assert_eq!(h.texts(".group-name"), vec!["Club"]);
+    web_sys::console::log_1(&format!("{BIG} contacts: first screen of rows {:.0} ms", t1 - t0).into());
+}
+
+#[wasm_bindgen_test]
+async fn scrolling_the_roster_renders_the_rows_at_that_position() {
+    let h = big_harness().await;
+    let groups = sorted_groups(&h);
+    let m = Metrics::default();
+    let open = |_: &str| true;
+
+    // Row 300 of Family (the second group), far below the first screen.
+    let y = layout::row_top(&groups, open, m, 1, 299);
+    h.scroll_list_to(y).await;
+    assert_eq!(h.texts(".group-name"), vec!["Family"], "only the group in view is rendered");
+    let positions = assert_rows_match_model(&h, &groups, "Family");
+    assert!(positions.contains(&300) && positions.len() < 60, "{positions:?}");
+    // The row is where the arithmetic says: at the top of the view (the CSS heights and the code agree).
+    let row = h
+        .all("li.group[data-group=\"Family\"] li.contact")
+        .into_iter()
+        .find(|li| li.get_attribute("aria-posinset").as_deref() == Some("300"))
+        .unwrap();
+    let scroller = h.scroller();
+    assert!(
+        (row.offset_top() - scroller.scroll_top()).abs() <= 1,
+        "row 300 at {} px, view at {} px",
+        row.offset_top(),
+        scroller.scroll_top()
+    );
+    assert_eq!(h.rows_of("Family").iter().find(|r| r.0 == 300).unwrap().1, "User 0898");
+
+    // The very end: the last contact of the last group.
+    h.scroll_list_to(1e9).await;
+    assert_eq!(h.texts(".group-name"), vec!["Work"]);
+    let positions = assert_rows_match_model(&h, &groups, "Work");
+    assert_eq!(positions.last(), Some(&667));
+    assert_eq!(h.rows_of("Work").last().unwrap().1, "User 1998");
+
+    // Filtering while scrolled far down: the list shrinks and shows what matches.
+    let filter: web_sys::HtmlInputElement = h.one("#contact-filter").unchecked_into();
+    filter.set_value("user 1997");
+    filter.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    settle().await;
+    settle().await;
+    settle().await;
+    assert_eq!(h.texts("button.contact-main .contact-name"), vec!["User 1997 — offline"]);
+    filter.set_value("");
+    filter.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    settle().await;
+    settle().await;
+    assert!(h.all("button.contact-main").len() < 60);
+}
+
+/// Sends a keydown for `key` to `el`, as a person pressing it there.
+fn press(el: &web_sys::Element, key: &str) {
+    let f = js_sys::Function::new_with_args(
+        "el, key",
+        "el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }))",
+    );
+    f.call2(&JsValue::NULL, el, &key.into()).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn keyboard_reaches_rows_that_were_scrolled_out() {
+    let h = big_harness().await;
+    let first = h.one("button.contact-main");
+    assert_eq!(first.get_attribute("tabindex").as_deref(), Some("0"), "the list is one tab stop");
+    first.focus().unwrap();
+    assert_eq!(h.focused_jid().as_deref(), Some("user0002@example.org"));
+
+    // End: the last contact of the last group, scrolled into view, rendered, focused, in the tab order.
+    press(&first, "End");
+    settle().await;
+    settle().await;
+    assert_eq!(h.focused_jid().as_deref(), Some("user1998@example.org"));
+    let focused: web_sys::HtmlElement = document().active_element().unwrap().unchecked_into();
+    assert_eq!(focused.get_attribute("tabindex").as_deref(), Some("0"));
+    let scroller = h.scroller();
+    let li: web_sys::HtmlElement = focused.parent_element().unwrap().unchecked_into();
+    let (top, bottom) = (scroller.scroll_top(), scroller.scroll_top() + scroller.client_height());
+    assert!(li.offset_top() >= top && li.offset_top() + li.offset_height() <= bottom + 1, "the row is in view");
+    assert!(h.all("button.contact-main").len() < 60);
+
+    // Up one, then Home: the first contact of the first group, back at the top.
+    press(&focused, "ArrowUp");
+    settle().await;
+    assert_eq!(h.focused_jid().as_deref(), Some("user1995@example.org"));
+    press(&document().active_element().unwrap(), "Home");
+    settle().await;
+    settle().await;
+    assert_eq!(h.focused_jid().as_deref(), Some("user0002@example.org"));
+    assert!(h.scroller().scroll_top() <= 1, "scrolled back to the top");
+
+    // Down from the last row of a group goes on to the next group's first row, rendering it.
+    let groups = sorted_groups(&h);
+    h.scroll_list_to(layout::row_top(&groups, |_| true, Metrics::default(), 0, 665)).await;
+    let last_club = h
+        .all("button.contact-main")
+        .into_iter()
+        .find(|b| b.get_attribute("data-jid").as_deref() == Some("user1997@example.org"))
+        .unwrap();
+    last_club.focus().unwrap();
+    press(&last_club, "ArrowDown");
+    settle().await;
+    settle().await;
+    assert_eq!(h.focused_jid().as_deref(), Some("user0001@example.org"), "first of Family");
+}
+
+#[wasm_bindgen_test]
+async fn a_presence_change_off_screen_re_sorts_where_it_is_shown() {
+    let h = big_harness().await;
     let before = h.all("button.contact-main");
-    let target =
-        before.iter().find(|b| b.get_attribute("data-jid").as_deref() == Some("user1500@example.org")).unwrap().clone();
-    let t2 = perf.now();
+    // user1500 is in Work, the last group, far out of view.
+    let perf = web_sys::window().unwrap().performance().unwrap();
+    let t0 = perf.now();
     apply(
         h.store,
         core(Event::ContactPresence { jid: bare("user1500@example.org"), presence: available(Show::Available, None) }),
     );
     settle().await;
-    let t3 = perf.now();
+    let t1 = perf.now();
     let after = h.all("button.contact-main");
-    assert_eq!(after.len(), 2000);
-    let work = h
-        .all(".group")
-        .into_iter()
-        .find(|g| g.query_selector(".group-name").unwrap().unwrap().text_content().as_deref() == Some("Work"))
-        .unwrap();
-    let first = work.query_selector("button.contact-main").unwrap().unwrap();
-    assert_eq!(first.get_attribute("data-jid").as_deref(), Some("user1500@example.org"), "online first in its group");
-    assert!(after.iter().any(|b| b == &target), "the changed row was moved, not re-created");
-    let kept = before.iter().filter(|b| after.contains(b)).count();
-    assert_eq!(kept, 2000, "no row was re-created");
-    let t6 = perf.now();
-    for _ in 0..10 {
-        h.store.contacts().with_untracked(|c| model::group_contacts(c, ""));
-    }
-    let sort_ms = (perf.now() - t6) / 10.0;
-    web_sys::console::log_1(&format!("2000 contacts: sorting and grouping {sort_ms:.1} ms").into());
-    web_sys::console::log_1(
-        &format!("2000 contacts: all rows built {:.0} ms, one presence change {:.0} ms", t1 - t0, t3 - t2).into(),
+    assert_eq!(before, after, "the rows in view are the same elements, none added or re-created");
+
+    // Scrolled to Work: it leads the group, available; the rest follow in the model's order.
+    let groups = sorted_groups(&h);
+    assert_eq!(groups[2].jids[0], bare("user1500@example.org"));
+    h.scroll_list_to(layout::row_top(&groups, |_| true, Metrics::default(), 2, 0)).await;
+    let rows = h.rows_of("Work");
+    assert_eq!(rows[0].0, 1);
+    assert_eq!(rows[0].2, "user1500@example.org");
+    assert_eq!(
+        h.contact("User 1500").query_selector(".contact-name").unwrap().unwrap().text_content().unwrap(),
+        "User 1500 — available"
     );
+    assert!(h.one("li.group[data-group=\"Work\"] .group-count").text_content().unwrap().starts_with("1/667"));
+    assert_rows_match_model(&h, &groups, "Work");
+    // Where it used to be (row 501 of Work), the list closed up behind it.
+    h.scroll_list_to(layout::row_top(&groups, |_| true, Metrics::default(), 2, 500)).await;
+    assert_rows_match_model(&h, &groups, "Work");
+    assert!(h.rows_of("Work").iter().all(|r| r.2 != "user1500@example.org"));
+
+    // It goes offline again while in view: it moves back, and the row in view changes in place.
+    let row = h.contact("User 1503");
+    apply(h.store, core(Event::ContactPresence { jid: bare("user1500@example.org"), presence: None }));
+    settle().await;
+    settle().await;
+    let groups = sorted_groups(&h);
+    assert_rows_match_model(&h, &groups, "Work");
+    assert!(h.contact("User 1500").text_content().unwrap().contains("offline"));
+    assert!(h.contact("User 1503") == row, "a row that stays in view is kept");
+    web_sys::console::log_1(&format!("{BIG} contacts: one presence change off screen {:.0} ms", t1 - t0).into());
+}
+
+#[wasm_bindgen_test]
+fn roster_layout_arithmetic() {
+    let g = |name: &str, n: usize| model::RosterGroup {
+        name: name.into(),
+        jids: (0..n).map(|i| bare(&format!("{name}{i}@x"))).collect(),
+        online: 0,
+    };
+    let groups = vec![g("a", 3), g("b", 100), g("c", 2)];
+    let m = Metrics { group: 10.0, heading: 8.0, row: 5.0 };
+    let open = |_: &str| true;
+    assert_eq!(layout::total_height(&groups, open, m), 30.0 + 105.0 * 5.0);
+    assert_eq!(layout::row_top(&groups, open, m, 1, 0), 10.0 + 15.0 + 10.0);
+    // A view inside group b: only b, rows from the one cut at the top to the one cut at the bottom.
+    let w = layout::window(&groups, open, m, 40.0, 62.0);
+    assert_eq!((w.groups.len(), w.groups[0].name.as_str(), w.groups[0].rows.clone()), (1, "b", 1..6));
+    assert_eq!((w.groups_before, w.rows_before, w.total_groups, w.total_rows), (1, 3, 3, 105));
+    // Collapsed groups take only their heading; a range past the end moves back to the end (here: all of c).
+    let w = layout::window(&groups, |n| n != "b", m, 1000.0, 1020.0);
+    assert_eq!((w.groups_before, w.rows_before, w.total_rows), (2, 3, 5));
+    assert_eq!(w.groups.iter().map(|s| (s.name.as_str(), s.rows.clone())).collect::<Vec<_>>(), vec![("c", 0..2)]);
+    // Keyboard steps cross groups and skip collapsed ones.
+    let b0 = bare("b0@x");
+    let a2 = bare("a2@x");
+    assert_eq!(layout::step(&groups, open, Some((0, &a2)), Step::Next), Some((1, 0)));
+    assert_eq!(layout::step(&groups, open, Some((1, &b0)), Step::Previous), Some((0, 2)));
+    assert_eq!(layout::step(&groups, |n| n != "b", Some((0, &a2)), Step::Next), Some((2, 0)));
+    assert_eq!(layout::step(&groups, open, None, Step::Last), Some((2, 1)));
+    assert_eq!(layout::step(&groups, open, Some((2, &bare("c1@x"))), Step::Next), Some((2, 1)));
+    assert_eq!(layout::first_row_below(&groups, open, m, 26.0), Some((1, 0)));
+    assert_eq!(layout::first_row_below(&groups, open, m, 36.0), Some((1, 1)));
 }
 
 #[wasm_bindgen_test]

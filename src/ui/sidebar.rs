@@ -1,49 +1,32 @@
 //! The chat screen's frame and its left pane: own account, notices, contact filter, adding contacts,
 //! subscription requests and the roster.
 //!
-//! The roster is one memo (sorted, grouped, filtered jids) feeding keyed `<For>`s; each row reads only its own
-//! contact's fields, so presence and unread changes touch one row. The list is a single tab stop: arrow keys,
-//! Home and End move between contacts (roving tabindex), Enter or Space opens one.
+//! The roster ([`roster`]) is virtualized: the sidebar's scrolling element ([`RosterScroll`]) tells it where
+//! the view is, and only the rows in and around it are on the page, for rosters of any size. Rows have fixed
+//! heights from the stylesheet, so where each row goes is arithmetic on counts ([`layout`]). Each row reads only
+//! its own contact's fields, so presence and unread changes touch one row. The list is a single tab stop: arrow
+//! keys, Home and End move between contacts (roving tabindex; a row scrolled out is scrolled in and rendered
+//! before it is focused), Enter or Space opens one.
 
-use std::collections::HashSet;
+pub mod layout;
+pub mod roster;
 
 use leptos::prelude::*;
-use leptos::reactive::computed::Selector;
-use reactive_stores::{Field, Store};
+use reactive_stores::Store;
 use wasm_bindgen::JsCast;
+
+pub use roster::{ContactRow, Roster, RosterScroll, RosterSelection};
 
 use super::connection::{ConnectionIndicator, OfflineBanner};
 use super::conversation::ConversationPane;
-use super::dialogs::{ContactDialog, DialogMode, DialogState};
-use super::model::{self, Contact, RosterGroup};
+use super::dialogs::{ContactDialog, DialogState};
+use super::model;
 use super::state::{
     self, AppState, AppStateStoreFields, Connection, NoticeKind, OwnPresenceStoreFields, SessionHandle,
 };
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::presence::{Availability, Show};
-
-/// Roster rows built in the first frame, and in each frame after it until all are on the page.
-const ROWS_FIRST_FRAME: usize = 150;
-const ROWS_PER_FRAME: usize = 150;
-
-/// Which row of the roster takes part in the tab order, and which conversation is open (cheap per-row checks).
-#[derive(Clone, Copy)]
-pub struct RosterSelection {
-    pub selected: StoredValue<Selector<Option<BareJid>>, LocalStorage>,
-    pub roving: StoredValue<Selector<Option<BareJid>>, LocalStorage>,
-    pub roving_target: RwSignal<Option<BareJid>>,
-}
-
-impl RosterSelection {
-    fn is_selected(&self, key: &Option<BareJid>) -> bool {
-        self.selected.try_with_value(|s| s.selected(key)).unwrap_or(false)
-    }
-
-    fn is_roving(&self, key: &Option<BareJid>) -> bool {
-        self.roving.try_with_value(|s| s.selected(key)).unwrap_or(false)
-    }
-}
 
 #[component]
 pub fn MainScreen() -> impl IntoView {
@@ -52,6 +35,9 @@ pub fn MainScreen() -> impl IntoView {
     provide_context(dialog);
     provide_context(RosterFilter(RwSignal::new(String::new())));
     super::unread_title(store);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scrolled = Trigger::new();
+    provide_context(RosterScroll { container: scroller, scrolled });
     let conversation_open = move || store.selected().with(Option::is_some);
 
     // A conversation that is open while the page comes back to the front is read now.
@@ -82,7 +68,7 @@ pub fn MainScreen() -> impl IntoView {
                 <OfflineBanner />
                 <Notices />
                 <RosterTools />
-                <div class="sidebar-scroll">
+                <div class="sidebar-scroll" node_ref=scroller on:scroll=move |_| scrolled.notify()>
                     <Requests />
                     <Roster />
                 </div>
@@ -403,302 +389,6 @@ fn Requests() -> impl IntoView {
                 </ul>
             </section>
         </Show>
-    }
-}
-
-/// The contact list: groups of contacts, most reachable first.
-#[component]
-pub fn Roster() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
-    let filter = use_context::<RosterFilter>().map(|f| f.0).unwrap_or_else(|| RwSignal::new(String::new()));
-    // The order is recomputed at most once per frame: a burst of presence updates (hundreds right after login
-    // with a big roster) sorts once, not once per stanza. Rows update their own dot and text immediately.
-    let order = RwSignal::new(0u64);
-    let frame_pending = StoredValue::new(false);
-    Effect::new(move |_| {
-        store.contacts().track();
-        if !frame_pending.get_value() {
-            frame_pending.set_value(true);
-            request_animation_frame(move || {
-                frame_pending.try_set_value(false);
-                order.try_update(|n| *n += 1);
-            });
-        }
-    });
-    let groups = Memo::new(move |_| {
-        order.track();
-        let f = filter.get();
-        store.contacts().with_untracked(|c| model::group_contacts(c, &f))
-    });
-    let collapsed = RwSignal::new(HashSet::<String>::new());
-    let roving_target = RwSignal::new(None::<BareJid>);
-    // The row in the tab order: the last one focused while it is still shown, else the first one.
-    let roving = Memo::new(move |_| {
-        let target = roving_target.get();
-        let closed = collapsed.get();
-        groups.with(|gs| {
-            let visible = || gs.iter().filter(|g| !closed.contains(&g.name)).flat_map(|g| g.jids.iter());
-            match target {
-                Some(t) if visible().any(|j| *j == t) => Some(t),
-                _ => visible().next().cloned(),
-            }
-        })
-    });
-    let selection = RosterSelection {
-        selected: StoredValue::new_local(Selector::new(move || store.selected().get())),
-        roving: StoredValue::new_local(Selector::new(move || roving.get())),
-        roving_target,
-    };
-    provide_context(selection);
-    let has_contacts = move || store.contacts().with(|c| !c.is_empty());
-
-    // A big roster is put on the page a few hundred rows per frame, so the first rows appear at once and the
-    // page keeps answering input while the rest is built.
-    let budget = RwSignal::new(ROWS_FIRST_FRAME);
-    Effect::new(move |_| {
-        let total = groups.with(|g| g.iter().map(|g| g.jids.len()).sum::<usize>());
-        if budget.get() < total {
-            request_animation_frame(move || {
-                budget.try_update(|b| *b += ROWS_PER_FRAME);
-            });
-        }
-    });
-
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        let key = ev.key();
-        if !matches!(key.as_str(), "ArrowDown" | "ArrowUp" | "Home" | "End") {
-            return;
-        }
-        let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        if !target.class_list().contains("contact-main") {
-            return;
-        }
-        let Some(list) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        let Ok(nodes) = list.query_selector_all("button.contact-main") else { return };
-        let buttons: Vec<web_sys::HtmlElement> =
-            (0..nodes.length()).filter_map(|i| nodes.item(i)).filter_map(|n| n.dyn_into().ok()).collect();
-        let Some(pos) = buttons.iter().position(|b| {
-            let b: &web_sys::Element = b.as_ref();
-            *b == target
-        }) else {
-            return;
-        };
-        let next = match key.as_str() {
-            "ArrowDown" => (pos + 1).min(buttons.len().saturating_sub(1)),
-            "ArrowUp" => pos.saturating_sub(1),
-            "Home" => 0,
-            _ => buttons.len().saturating_sub(1),
-        };
-        ev.prevent_default();
-        if let Some(b) = buttons.get(next) {
-            let _ = b.focus();
-        }
-    };
-
-    view! {
-        <nav class="roster" aria-label="Contacts" on:keydown=on_keydown>
-            <Show
-                when=has_contacts
-                fallback=|| view! { <p class="empty-note">"No contacts yet. Add someone with “Add contact”."</p> }
-            >
-                <Show
-                    when=move || groups.with(|g| !g.is_empty())
-                    fallback=|| view! { <p class="empty-note">"No contacts match the filter."</p> }
-                >
-                    <ul class="groups" role="list">
-                        <For each=move || groups.with(|g| g.iter().map(|g| g.name.clone()).collect::<Vec<_>>()) key=|name| name.clone() let:name>
-                            <RosterGroupView name groups collapsed budget />
-                        </For>
-                    </ul>
-                </Show>
-            </Show>
-        </nav>
-    }
-}
-
-#[component]
-fn RosterGroupView(
-    name: String,
-    groups: Memo<Vec<RosterGroup>>,
-    collapsed: RwSignal<HashSet<String>>,
-    budget: RwSignal<usize>,
-) -> impl IntoView {
-    let group = {
-        let name = name.clone();
-        Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.name == name).cloned()))
-    };
-    // Rows in the groups above this one count against the rendering budget first.
-    let before = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            groups.with(|gs| gs.iter().take_while(|g| g.name != name).map(|g| g.jids.len()).sum::<usize>())
-        })
-    };
-    let jids = Memo::new(move |_| {
-        let room = budget.get().saturating_sub(before.get());
-        group.with(|g| g.as_ref().map(|g| g.jids.iter().take(room).cloned().collect::<Vec<_>>()).unwrap_or_default())
-    });
-    let counts = move || group.with(|g| g.as_ref().map(|g| (g.online, g.jids.len())).unwrap_or_default());
-    let is_open = {
-        let name = name.clone();
-        Memo::new(move |_| collapsed.with(|c| !c.contains(&name)))
-    };
-    let toggle = {
-        let name = name.clone();
-        move |_| {
-            collapsed.update(|c| {
-                if !c.remove(&name) {
-                    c.insert(name.clone());
-                }
-            })
-        }
-    };
-    let heading_id = format!("group-{}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>());
-    let list_id = format!("{heading_id}-list");
-    view! {
-        <li class="group">
-            <h2 class="group-title" id=heading_id.clone()>
-                <button
-                    type="button"
-                    class="group-toggle"
-                    aria-expanded=move || if is_open.get() { "true" } else { "false" }
-                    aria-controls=list_id.clone()
-                    on:click=toggle
-                >
-                    <span class="chevron" aria-hidden="true"></span>
-                    <span class="group-name">{name.clone()}</span>
-                    <span class="group-count">
-                        {move || {
-                            let (online, total) = counts();
-                            format!("{online}/{total}")
-                        }}
-                        <span class="visually-hidden">" online"</span>
-                    </span>
-                </button>
-            </h2>
-            <Show when=move || is_open.get()>
-                <ul class="contacts" role="list" id=list_id.clone() aria-labelledby=heading_id.clone()>
-                    <For each=move || jids.get() key=|jid| jid.clone() let:jid>
-                        <ContactRow jid />
-                    </For>
-                </ul>
-            </Show>
-        </li>
-    }
-}
-
-/// What one roster row shows, computed from its contact (cheap to compare, so unchanged rows do nothing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RowData {
-    name: String,
-    dot: &'static str,
-    presence: &'static str,
-    status: String,
-    unread: u32,
-    pending: bool,
-}
-
-impl RowData {
-    fn of(c: &Contact) -> RowData {
-        let presence = c.presence.as_ref();
-        RowData {
-            name: c.display_name(),
-            dot: model::presence_class(presence),
-            presence: model::presence_label(presence),
-            status: presence
-                .and_then(|p| p.status.as_deref())
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or(model::presence_label(presence))
-                .to_owned(),
-            unread: c.unread,
-            pending: c.in_roster && c.pending_out && !c.subscription.sees_their_presence(),
-        }
-    }
-}
-
-/// One contact: avatar with presence dot, name, presence in words, status message, unread badge, actions.
-///
-/// Built for long rosters: one memo over the contact and one render effect per row. A change re-renders the
-/// row in place (same elements, so focus stays), and only rows whose contact changed do any work.
-#[component]
-pub fn ContactRow(jid: BareJid) -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
-    let selection = expect_context::<RosterSelection>();
-    let dialog = use_context::<RwSignal<Option<DialogState>>>();
-    let contact: Field<Contact> = store.contacts().at_key(jid.clone()).into();
-    let data = Memo::new(move |_| contact.try_with(RowData::of));
-    let hue = model::hue_class(&jid);
-    let jid_text = jid.to_string();
-    let key = Some(jid);
-
-    move || {
-        let d = data.get()?;
-        let selected = selection.is_selected(&key);
-        let tabindex = if selection.is_roving(&key) { "0" } else { "-1" };
-        let jid = key.clone()?;
-        let (open_jid, focus_jid, more_jid) = (jid.clone(), jid.clone(), jid);
-        let open = move |_| {
-            state::select(store, open_jid.clone());
-            focus_composer();
-        };
-        let on_focus = move |_| selection.roving_target.set(Some(focus_jid.clone()));
-        let more = move |_| {
-            if let Some(d) = dialog {
-                d.set(Some(DialogState { jid: more_jid.clone(), mode: DialogMode::Menu }));
-            }
-        };
-        let class = match (selected, d.unread > 0) {
-            (true, true) => "contact selected unread",
-            (true, false) => "contact selected",
-            (false, true) => "contact unread",
-            (false, false) => "contact",
-        };
-        let unread_words = if d.unread == 1 { " unread message" } else { " unread messages" };
-        Some(view! {
-            <li class=class>
-                <button
-                    type="button"
-                    class="contact-main"
-                    data-jid=jid_text.clone()
-                    tabindex=tabindex
-                    aria-current=selected.then_some("true")
-                    on:click=open
-                    on:focus=on_focus
-                >
-                    <span class=format!("avatar {hue}") aria-hidden="true">
-                        {model::initial(&d.name)}
-                        <span class=format!("dot {}", d.dot)></span>
-                    </span>
-                    <span class="contact-text">
-                        <span class="contact-line">
-                            <span class="contact-name">
-                                {d.name.clone()}
-                                <span class="visually-hidden">{format!(" — {}", d.presence)}</span>
-                            </span>
-                            {d.pending.then(|| view! { <span class="tag">"pending"</span> })}
-                        </span>
-                        <span class="contact-status">{d.status.clone()}</span>
-                    </span>
-                    {(d.unread > 0).then(|| view! {
-                        <span class="badge">
-                            {d.unread}
-                            <span class="visually-hidden">{unread_words}</span>
-                        </span>
-                    })}
-                </button>
-                <button
-                    type="button"
-                    class="contact-more icon-button"
-                    tabindex=tabindex
-                    aria-haspopup="dialog"
-                    aria-label=format!("Actions for {}", d.name)
-                    title="Rename or remove"
-                    on:click=more
-                >
-                    <span aria-hidden="true">"⋯"</span>
-                </button>
-            </li>
-        })
     }
 }
 
