@@ -120,7 +120,9 @@ mod native {
         for i in 0..2u64 {
             let mut h = std::collections::hash_map::RandomState::new().build_hasher();
             h.write_u64(i);
-            h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+            h.write_u128(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+            );
             h.write_u32(std::process::id());
             s.push_str(&format!("{:016x}", h.finish()));
         }
@@ -183,7 +185,10 @@ mod native {
                 str_field(v, "status"),
                 match v.get("priority") {
                     None => 0,
-                    Some(p) => p.as_i64().and_then(|p| i8::try_from(p).ok()).ok_or("\"priority\" is a number from -128 to 127")?,
+                    Some(p) => p
+                        .as_i64()
+                        .and_then(|p| i8::try_from(p).ok())
+                        .ok_or("\"priority\" is a number from -128 to 127")?,
                 },
             )?)),
             "subscribe" => Request::Core(Command::Subscribe { jid: jid_field(v, "to")? }),
@@ -329,7 +334,9 @@ mod native {
         let args = match parse_args() {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("peer: {e}\nusage: peer --ws URL --jid JID --password PASSWORD [--resource R] [--show S] [--status TEXT] [--priority N]");
+                eprintln!(
+                    "peer: {e}\nusage: peer --ws URL --jid JID --password PASSWORD [--resource R] [--show S] [--status TEXT] [--priority N]"
+                );
                 return 2;
             }
         };
@@ -347,7 +354,8 @@ mod native {
                 return 2;
             }
         };
-        let mut config = Config::new(jid, Credentials::Password(args.password), random_hex(), random_hex()[..8].to_owned());
+        let mut config =
+            Config::new(jid, Credentials::Password(args.password), random_hex(), random_hex()[..8].to_owned());
         config.resource = args.resource;
         config.initial_presence = initial;
 
@@ -394,7 +402,8 @@ mod native {
                 if line.is_empty() {
                     continue;
                 }
-                let parsed = serde_json::from_str::<Value>(line).map_err(|e| e.to_string()).and_then(|v| parse_request(&v));
+                let parsed =
+                    serde_json::from_str::<Value>(line).map_err(|e| e.to_string()).and_then(|v| parse_request(&v));
                 match parsed {
                     Ok(r) => {
                         if matches!(r, Request::Core(Command::Close)) {

@@ -78,13 +78,23 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
     assert_eq!(sent.len(), 2);
 
     let events = h.take_events();
-    let phases: Vec<Phase> = events.iter().filter_map(|e| if let Event::Phase(p) = e { Some(*p) } else { None }).collect();
+    let phases: Vec<Phase> =
+        events.iter().filter_map(|e| if let Event::Phase(p) = e { Some(*p) } else { None }).collect();
     assert_eq!(
         phases,
-        [Phase::Connecting, Phase::Authenticating(Mechanism::ScramSha256), Phase::Binding, Phase::LoadingRoster, Phase::Online]
+        [
+            Phase::Connecting,
+            Phase::Authenticating(Mechanism::ScramSha256),
+            Phase::Binding,
+            Phase::LoadingRoster,
+            Phase::Online
+        ]
     );
     assert!(events.iter().any(|e| matches!(e, Event::KeysDerived(k) if k.iterations == 4096)));
-    let roster = events.iter().find_map(|e| if let Event::Roster { items, .. } = e { Some(items.clone()) } else { None }).unwrap();
+    let roster = events
+        .iter()
+        .find_map(|e| if let Event::Roster { items, .. } = e { Some(items.clone()) } else { None })
+        .unwrap();
     assert_eq!(roster.len(), 1);
     assert_eq!(roster[0].name.as_deref(), Some("Bob"));
     assert_eq!(roster[0].groups, ["Friends"]);
@@ -103,8 +113,12 @@ fn derived_keys_log_in_again_without_the_password() {
         b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
     );
     h.recv(&challenge);
-    h.recv(&format!("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>", b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")));
-    let keys = h.take_events().into_iter().find_map(|e| if let Event::KeysDerived(k) = e { Some(k) } else { None }).unwrap();
+    h.recv(&format!(
+        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
+        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+    ));
+    let keys =
+        h.take_events().into_iter().find_map(|e| if let Event::KeysDerived(k) = e { Some(k) } else { None }).unwrap();
     let first_proof = h.sent()[2].text();
 
     let mut config = rfc7677_config();
@@ -148,7 +162,10 @@ fn wrong_password_is_a_typed_auth_failure() {
         Some(e @ ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. }) => {
             let ClientError::AuthFailed { text, .. } = &e else { unreachable!() };
             assert_eq!(text.as_deref(), Some("Invalid username or password"));
-            assert!(!e.describe().contains("Invalid username"), "the server's jargon is not shown for a wrong password");
+            assert!(
+                !e.describe().contains("Invalid username"),
+                "the server's jargon is not shown for a wrong password"
+            );
         }
         other => panic!("expected AuthFailed, got {other:?}"),
     }
@@ -164,7 +181,11 @@ fn account_disabled_is_its_own_failure() {
     h.recv("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><account-disabled/><text>Locked until Monday</text></failure>");
     let e = closed_error(&h.events).unwrap();
     assert!(matches!(e, ClientError::AuthFailed { failure: SaslFailure::AccountDisabled, .. }));
-    assert!(e.describe().contains("Locked until Monday"), "other conditions keep the server's reason: {}", e.describe());
+    assert!(
+        e.describe().contains("Locked until Monday"),
+        "other conditions keep the server's reason: {}",
+        e.describe()
+    );
 }
 
 #[test]
@@ -193,7 +214,11 @@ fn requested_resource_is_sent_and_session_iq_used_only_when_required() {
     h.sent();
     h.bind_features("<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>");
     let bind = h.sent_one();
-    let res = bind.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind").unwrap().get_child("urn:ietf:params:xml:ns:xmpp-bind", "resource").unwrap();
+    let res = bind
+        .get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind")
+        .unwrap()
+        .get_child("urn:ietf:params:xml:ns:xmpp-bind", "resource")
+        .unwrap();
     assert_eq!(res.text(), "laptop");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/laptop</jid></bind></iq>");
     let session = h.sent_one();
@@ -242,7 +267,9 @@ fn roster_versioning_uses_the_cached_roster_on_an_empty_result() {
     let get = h.sent().pop().unwrap();
     assert_eq!(get.get_child("jabber:iq:roster", "query").unwrap().attr("ver"), Some("v7"));
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'/>");
-    assert!(h.events.iter().any(|e| matches!(e, Event::Roster { items, ver } if items == &vec![bob.clone()] && ver.as_deref() == Some("v7"))));
+    assert!(h.events.iter().any(
+        |e| matches!(e, Event::Roster { items, ver } if items == &vec![bob.clone()] && ver.as_deref() == Some("v7"))
+    ));
 }
 
 #[test]
@@ -274,7 +301,13 @@ fn spoofed_roster_push_is_rejected() {
     h.recv("<iq xmlns='jabber:client' type='set' id='p1' from='mallory@evil.example'><query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>");
     let reply = h.sent_one();
     assert_eq!(reply.attr("type"), Some("error"));
-    assert!(reply.get_child("jabber:client", "error").unwrap().get_child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable").is_some());
+    assert!(
+        reply
+            .get_child("jabber:client", "error")
+            .unwrap()
+            .get_child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable")
+            .is_some()
+    );
     assert!(h.take_events().is_empty());
 }
 
@@ -282,7 +315,8 @@ fn spoofed_roster_push_is_rejected() {
 fn add_rename_and_remove_contact_send_roster_sets() {
     let mut h = Harness::new(plain_config());
     h.login_plain("<item jid='bob@example.com' name='Bob' subscription='both'><group>Work</group></item>");
-    h.command(Command::AddContact { jid: jid("carol@example.com"), name: Some("Carol".into()), groups: vec![] }).unwrap();
+    h.command(Command::AddContact { jid: jid("carol@example.com"), name: Some("Carol".into()), groups: vec![] })
+        .unwrap();
     let sent = h.sent();
     let item = sent[0].get_child("jabber:iq:roster", "query").unwrap().get_child("jabber:iq:roster", "item").unwrap();
     assert_eq!((item.attr("jid"), item.attr("name")), (Some("carol@example.com"), Some("Carol")));
@@ -292,7 +326,11 @@ fn add_rename_and_remove_contact_send_roster_sets() {
     let set = h.sent_one();
     let item = set.get_child("jabber:iq:roster", "query").unwrap().get_child("jabber:iq:roster", "item").unwrap();
     assert_eq!(item.attr("name"), Some("Robert"));
-    assert_eq!(item.get_child("jabber:iq:roster", "group").map(|g| g.text()).as_deref(), Some("Work"), "groups are kept");
+    assert_eq!(
+        item.get_child("jabber:iq:roster", "group").map(|g| g.text()).as_deref(),
+        Some("Work"),
+        "groups are kept"
+    );
 
     h.command(Command::RemoveContact { jid: jid("bob@example.com") }).unwrap();
     let set = h.sent_one();
@@ -311,7 +349,12 @@ fn refused_and_unanswered_roster_sets_are_reported() {
 
     h.command(Command::RemoveContact { jid: jid("x@example.com") }).unwrap();
     h.advance(Duration::from_secs(31));
-    assert!(h.take_events().iter().any(|e| matches!(e, Event::RequestFailed { action: RosterAction::Remove(_), error: RequestError::Timeout })));
+    assert!(
+        h.take_events().iter().any(|e| matches!(
+            e,
+            Event::RequestFailed { action: RosterAction::Remove(_), error: RequestError::Timeout }
+        ))
+    );
     assert!(h.client.is_online(), "a failed roster change does not end the session");
 }
 
@@ -324,7 +367,10 @@ fn presence_is_aggregated_per_contact() {
     h.recv("<presence xmlns='jabber:client' from='bob@example.com/phone'><show>away</show><priority>1</priority></presence>");
     h.recv("<presence xmlns='jabber:client' from='bob@example.com/desk'><show>dnd</show><status>busy</status><priority>5</priority></presence>");
     let last = |h: &mut Harness| {
-        h.take_events().into_iter().rev().find_map(|e| if let Event::ContactPresence { presence, .. } = e { Some(presence) } else { None })
+        h.take_events()
+            .into_iter()
+            .rev()
+            .find_map(|e| if let Event::ContactPresence { presence, .. } = e { Some(presence) } else { None })
     };
     let best = last(&mut h).unwrap().unwrap();
     assert_eq!((best.show, best.status.as_deref(), best.priority), (Show::Dnd, Some("busy"), 5));
@@ -338,7 +384,8 @@ fn presence_is_aggregated_per_contact() {
 fn own_presence_is_broadcast() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");
-    h.command(Command::SetPresence(Availability { show: Show::Dnd, status: Some("in a meeting".into()), priority: 0 })).unwrap();
+    h.command(Command::SetPresence(Availability { show: Show::Dnd, status: Some("in a meeting".into()), priority: 0 }))
+        .unwrap();
     let p = h.sent_one();
     assert_eq!(p.get_child("jabber:client", "show").unwrap().text(), "dnd");
     assert_eq!(p.get_child("jabber:client", "status").unwrap().text(), "in a meeting");
@@ -380,8 +427,12 @@ fn carbons_of_our_other_devices_show_up_in_the_right_conversation() {
     h.recv("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat' id='c1'><body>from my phone</body></message></forwarded></sent></message>");
     h.recv("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.com/desk' to='alice@example.com/phone' type='chat' id='c2'><body>to your phone</body></message></forwarded></received></message>");
     let events = h.take_events();
-    assert!(matches!(&events[0], Event::MessageSent(m) if m.to.as_ref().unwrap().bare() == &jid("bob@example.com") && m.body(None) == Some("from my phone")));
-    assert!(matches!(&events[1], Event::Message(m) if m.from.as_ref().unwrap().bare() == &jid("bob@example.com") && m.body(None) == Some("to your phone")));
+    assert!(
+        matches!(&events[0], Event::MessageSent(m) if m.to.as_ref().unwrap().bare() == &jid("bob@example.com") && m.body(None) == Some("from my phone"))
+    );
+    assert!(
+        matches!(&events[1], Event::Message(m) if m.from.as_ref().unwrap().bare() == &jid("bob@example.com") && m.body(None) == Some("to your phone"))
+    );
     assert_eq!(events.len(), 2);
 }
 
@@ -415,7 +466,11 @@ fn sending_a_message_and_its_bounce_land_in_the_same_conversation() {
     assert!(h.take_events().iter().any(|e| matches!(e, Event::MessageSent(s) if s.id.as_deref() == Some(id.as_str()))));
 
     h.recv(&format!("<message xmlns='jabber:client' from='bob@example.com' type='error' id='{id}'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"));
-    let err = h.take_events().into_iter().find_map(|e| if let Event::MessageError { with, id, error } = e { Some((with, id, error)) } else { None }).unwrap();
+    let err = h
+        .take_events()
+        .into_iter()
+        .find_map(|e| if let Event::MessageError { with, id, error } = e { Some((with, id, error)) } else { None })
+        .unwrap();
     assert_eq!(err.0, jid("bob@example.com"));
     assert_eq!(err.1.as_deref(), Some(id.as_str()));
     assert_eq!(err.2.condition, "service-unavailable");
@@ -427,15 +482,24 @@ fn empty_and_oversized_messages_are_refused_before_sending() {
     config.max_frame = 1024;
     let mut h = Harness::new(config);
     h.login_plain("");
-    assert_eq!(h.command(Command::SendMessage { to: jid("bob@example.com"), body: "  \n".into() }), Err(CommandError::EmptyMessage));
-    assert!(matches!(h.command(Command::SendMessage { to: jid("bob@example.com"), body: "x".repeat(2000) }), Err(CommandError::TooLarge { max: 1024, .. })));
+    assert_eq!(
+        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "  \n".into() }),
+        Err(CommandError::EmptyMessage)
+    );
+    assert!(matches!(
+        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "x".repeat(2000) }),
+        Err(CommandError::TooLarge { max: 1024, .. })
+    ));
     assert!(h.sent().is_empty());
 }
 
 #[test]
 fn commands_before_online_are_refused() {
     let mut h = Harness::new(plain_config());
-    assert_eq!(h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into() }), Err(CommandError::NotOnline));
+    assert_eq!(
+        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into() }),
+        Err(CommandError::NotOnline)
+    );
 }
 
 // ---- online: iq from the server ------------------------------------------------------------------------
@@ -446,7 +510,10 @@ fn ping_disco_and_unknown_requests_are_answered() {
     h.login_plain("");
     h.recv("<iq xmlns='jabber:client' type='get' id='ping1' from='example.com'><ping xmlns='urn:xmpp:ping'/></iq>");
     let pong = h.sent_one();
-    assert_eq!((pong.attr("type"), pong.attr("id"), pong.attr("to")), (Some("result"), Some("ping1"), Some("example.com")));
+    assert_eq!(
+        (pong.attr("type"), pong.attr("id"), pong.attr("to")),
+        (Some("result"), Some("ping1"), Some("example.com"))
+    );
 
     h.recv("<iq xmlns='jabber:client' type='get' id='d1' from='bob@example.com/desk'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     let disco = h.sent_one();
@@ -461,7 +528,12 @@ fn ping_disco_and_unknown_requests_are_answered() {
     h.recv("<iq xmlns='jabber:client' type='get' id='v1' from='bob@example.com/desk'><query xmlns='jabber:iq:version'/></iq>");
     let err = h.sent_one();
     assert_eq!(err.attr("type"), Some("error"));
-    assert!(err.get_child("jabber:client", "error").unwrap().get_child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable").is_some());
+    assert!(
+        err.get_child("jabber:client", "error")
+            .unwrap()
+            .get_child("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable")
+            .is_some()
+    );
 
     // Results nobody asked for get no answer at all.
     h.recv("<iq xmlns='jabber:client' type='result' id='nope'/>");

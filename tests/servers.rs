@@ -58,14 +58,18 @@ fn logs_in_with_every_scram_variant_binds_and_loads_the_roster() {
             let mut config = server.config("alice", "alice-demo-pw");
             config.mechanisms = vec![mech];
             let mut c = Conn::open(&server, config);
-            let used = c.wait_for("authenticating", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_))));
+            let used =
+                c.wait_for("authenticating", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_))));
             assert_eq!(used, Event::Phase(natter::xmpp::Phase::Authenticating(mech)), "{}", server.name);
             let keys = c.wait_for("keys", |e| matches!(e, Event::KeysDerived(_)));
             let Event::KeysDerived(keys) = keys else { unreachable!() };
             assert_eq!(keys.hash.mechanism(), mech);
             let roster = c.wait_for("roster", |e| matches!(e, Event::Roster { .. }));
             let Event::Roster { items, .. } = roster else { unreachable!() };
-            let bob = items.iter().find(|i| i.jid == server.jid("bob")).unwrap_or_else(|| panic!("{}: bob not in alice's roster: {items:?}", server.name));
+            let bob = items
+                .iter()
+                .find(|i| i.jid == server.jid("bob"))
+                .unwrap_or_else(|| panic!("{}: bob not in alice's roster: {items:?}", server.name));
             assert_eq!(bob.subscription, Subscription::Both, "{}", server.name);
             let online = c.wait_for("online", |e| matches!(e, Event::Online { .. }));
             let Event::Online { jid } = online else { unreachable!() };
@@ -81,7 +85,10 @@ fn the_strongest_offered_mechanism_is_chosen() {
     for (server, _) in servers() {
         let mut c = Conn::open(&server, server.config("alice", "alice-demo-pw"));
         let strongest = *scram_variants(&server).last().unwrap();
-        assert_eq!(c.wait_for("auth", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_)))), Event::Phase(natter::xmpp::Phase::Authenticating(strongest)));
+        assert_eq!(
+            c.wait_for("auth", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_)))),
+            Event::Phase(natter::xmpp::Phase::Authenticating(strongest))
+        );
         c.wait_for("online", |e| matches!(e, Event::Online { .. }));
         c.close();
     }
@@ -105,26 +112,41 @@ fn presence_and_messages_flow_both_ways() {
         bob.command(Command::SetPresence(Availability { show: Show::Away, status: Some("lunch".into()), priority: 1 }));
         let mut alice = Conn::online(&server, server.config("alice", "alice-demo-pw"));
         let bob_jid = server.jid("bob");
-        let p = alice.wait_for("bob's presence", |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == bob_jid));
+        let p = alice.wait_for(
+            "bob's presence",
+            |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == bob_jid),
+        );
         let Event::ContactPresence { presence: Some(a), .. } = p else { unreachable!() };
         assert_eq!((a.show, a.status.as_deref()), (Show::Away, Some("lunch")), "{}", server.name);
         let alice_jid = server.jid("alice");
-        bob.wait_for("alice's presence", |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == alice_jid));
+        bob.wait_for(
+            "alice's presence",
+            |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == alice_jid),
+        );
 
         alice.command(Command::SendMessage { to: bob_jid.clone(), body: "hi bob <3 & \u{1F600}".into() });
         // Tests run in parallel on the same server: match this test's own message, not any message.
-        let m = bob.wait_for("alice's message", |e| matches!(e, Event::Message(m) if m.from.as_ref().is_some_and(|f| f.bare() == &alice_jid)));
+        let m = bob.wait_for(
+            "alice's message",
+            |e| matches!(e, Event::Message(m) if m.from.as_ref().is_some_and(|f| f.bare() == &alice_jid)),
+        );
         let Event::Message(m) = m else { unreachable!() };
         assert_eq!(m.body(None), Some("hi bob <3 & \u{1F600}"));
         assert_eq!(m.from.as_ref().unwrap().bare(), &alice_jid);
 
         bob.command(Command::SendMessage { to: alice_jid.clone(), body: "/me waves back".into() });
-        let m = alice.wait_for("bob's message", |e| matches!(e, Event::Message(m) if m.from.as_ref().is_some_and(|f| f.bare() == &bob_jid)));
+        let m = alice.wait_for(
+            "bob's message",
+            |e| matches!(e, Event::Message(m) if m.from.as_ref().is_some_and(|f| f.bare() == &bob_jid)),
+        );
         let Event::Message(m) = m else { unreachable!() };
         assert_eq!(m.me_action(), Some("waves back"));
 
         bob.close();
-        alice.wait_for("bob offline", |e| matches!(e, Event::ContactPresence { jid, presence: None } if *jid == bob_jid));
+        alice.wait_for(
+            "bob offline",
+            |e| matches!(e, Event::ContactPresence { jid, presence: None } if *jid == bob_jid),
+        );
         alice.close();
     }
 }
@@ -139,7 +161,10 @@ fn adding_and_removing_a_contact_with_the_subscription_handshake() {
         let mut ben = Conn::online(&server, server.config(&u2, &p2));
 
         ann.command(Command::AddContact { jid: j2.clone(), name: Some("Ben".into()), groups: vec!["Test".into()] });
-        ann.wait_for("roster push with pending request", |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2 && item.name.as_deref() == Some("Ben")));
+        ann.wait_for(
+            "roster push with pending request",
+            |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2 && item.name.as_deref() == Some("Ben")),
+        );
         ben.wait_for("subscription request", |e| matches!(e, Event::SubscriptionRequest { from, .. } if *from == j1));
         ben.command(Command::ApproveSubscription { jid: j1.clone() });
         ann.wait_for("approval", |e| matches!(e, Event::SubscriptionApproved { from } if *from == j2));
@@ -151,7 +176,10 @@ fn adding_and_removing_a_contact_with_the_subscription_handshake() {
 
         ann.command(Command::RemoveContact { jid: j2.clone() });
         ann.wait_for("removal push", |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2 && item.subscription == Subscription::Remove));
-        ben.wait_for("ann gone offline for ben", |e| matches!(e, Event::ContactPresence { jid, presence: None } if *jid == j1));
+        ben.wait_for(
+            "ann gone offline for ben",
+            |e| matches!(e, Event::ContactPresence { jid, presence: None } if *jid == j1),
+        );
         ann.close();
         ben.close();
     }

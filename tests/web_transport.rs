@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, unbounded};
 use futures::future::{Either, select};
-use futures::StreamExt;
 use natter::transport::{ConnectOptions, Session, TransportError, TransportEvent, connect, discovery};
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::SaslError;
@@ -159,7 +159,10 @@ async fn alice_logs_in_sees_bob_and_closes_politely() {
     let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
     let first = alice.expect("Connecting", |_| true).await;
     assert!(matches!(&first, TransportEvent::Connecting { url } if url == WS_URL), "first event: {first:?}");
-    assert_eq!(alice.session().send(Command::SendMessage { to: jid("bob"), body: "early".into() }), Err(CommandError::NotOnline));
+    assert_eq!(
+        alice.session().send(Command::SendMessage { to: jid("bob"), body: "early".into() }),
+        Err(CommandError::NotOnline)
+    );
 
     alice.online().await;
     let roster_has_bob = alice.seen.iter().any(|e| match e {
@@ -173,7 +176,10 @@ async fn alice_logs_in_sees_bob_and_closes_politely() {
     let last = alice.finished().await;
     assert!(matches!(last, TransportEvent::Core(Event::Closed { error: None })), "last: {last:?}");
     assert!(alice.session().is_finished());
-    assert_eq!(alice.session().send(Command::SendMessage { to: jid("bob"), body: "late".into() }), Err(CommandError::NotOnline));
+    assert_eq!(
+        alice.session().send(Command::SendMessage { to: jid("bob"), body: "late".into() }),
+        Err(CommandError::NotOnline)
+    );
     alice.session().close(); // a second close does nothing
     alice.quiet().await;
 }
@@ -191,7 +197,10 @@ async fn a_message_from_alice_arrives_at_bob() {
     assert!(matches!(&sent, TransportEvent::Core(Event::MessageSent(m)) if m.body(None) == Some(body.as_str())));
 
     let got = bob
-        .expect("the message", |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())))
+        .expect(
+            "the message",
+            |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
+        )
         .await;
     let TransportEvent::Core(Event::Message(m)) = got else { unreachable!() };
     assert_eq!(m.from.as_ref().map(|j| j.bare().clone()), Some(jid("alice")));
@@ -208,9 +217,7 @@ async fn dropping_the_last_session_closes_the_connection() {
     bob.online().await;
     let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
     alice.online().await;
-    let alice_online = |e: &TransportEvent| {
-        matches!(e, TransportEvent::Core(Event::ContactPresence { jid: j, presence: Some(_) }) if *j == jid("alice"))
-    };
+    let alice_online = |e: &TransportEvent| matches!(e, TransportEvent::Core(Event::ContactPresence { jid: j, presence: Some(_) }) if *j == jid("alice"));
     if !bob.seen.iter().any(alice_online) {
         bob.expect("alice's presence", alice_online).await;
     }
@@ -218,9 +225,10 @@ async fn dropping_the_last_session_closes_the_connection() {
     let clone = alice.session().clone();
     drop(clone); // not the last one: nothing happens
     alice.session = None; // the last one: the socket closes (after a <close/>)
-    bob.expect("alice going offline", |e| {
-        matches!(e, TransportEvent::Core(Event::ContactPresence { jid: j, presence: None }) if *j == jid("alice"))
-    })
+    bob.expect(
+        "alice going offline",
+        |e| matches!(e, TransportEvent::Core(Event::ContactPresence { jid: j, presence: None }) if *j == jid("alice")),
+    )
     .await;
     // Alice's callbacks went with her session: her channel ends (what it still holds was delivered before).
     alice.ended().await;

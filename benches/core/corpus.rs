@@ -67,13 +67,30 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "anna", "björn", "chloé", "dmitri", "emeka", "fatima", "guo", "hana", "ines", "jonas", "kofi", "lucía",
-    "mateus", "noor", "olek", "priya", "quentin", "rosa", "sven", "tariq", "ursula", "valentin", "wen",
-    "ximena", "yusuf", "zoé",
+    "anna", "björn", "chloé", "dmitri", "emeka", "fatima", "guo", "hana", "ines", "jonas", "kofi", "lucía", "mateus",
+    "noor", "olek", "priya", "quentin", "rosa", "sven", "tariq", "ursula", "valentin", "wen", "ximena", "yusuf", "zoé",
 ];
 const LAST: &[&str] = &[
-    "abara", "becker", "costa", "dubois", "eriksen", "fischer", "garcía", "haddad", "ivanova", "jensen",
-    "kowalski", "lindqvist", "moreau", "nakamura", "okafor", "petrov", "quispe", "rossi", "schmidt", "tanaka",
+    "abara",
+    "becker",
+    "costa",
+    "dubois",
+    "eriksen",
+    "fischer",
+    "garcía",
+    "haddad",
+    "ivanova",
+    "jensen",
+    "kowalski",
+    "lindqvist",
+    "moreau",
+    "nakamura",
+    "okafor",
+    "petrov",
+    "quispe",
+    "rossi",
+    "schmidt",
+    "tanaka",
 ];
 const DOMAINS: &[&str] = &["example.net", "jabber.example.org", "chat.example.de", "xmpp.example.jp", "example.com"];
 const RESOURCES: &[&str] = &["phone", "laptop", "Conversations.x7Hq", "gajim.B2K9", "dino.5f1c", "web"];
@@ -236,12 +253,8 @@ fn presence(rng: &mut Rng, i: usize) -> String {
     }
     write!(s, "<priority>{}</priority>", rng.below(50)).unwrap();
     let node = rng.pick(&["https://conversations.im", "https://gajim.org", "https://dino.im", "https://psi-im.org"]);
-    write!(
-        s,
-        "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='{node}' ver='{}='/>",
-        rng.hex(27)
-    )
-    .unwrap();
+    write!(s, "<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='{node}' ver='{}='/>", rng.hex(27))
+        .unwrap();
     write!(s, "<x xmlns='vcard-temp:x:update'><photo>{}</photo></x>", rng.hex(40)).unwrap();
     if rng.chance(10) {
         s.push_str("<delay xmlns='urn:xmpp:delay' from='example.com' stamp='2026-11-26T08:00:00Z'/>");

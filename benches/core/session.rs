@@ -122,10 +122,7 @@ pub fn scram_login(server: &ScramServer, mechanism: &str, config: Config, now: I
     client.handle_frame(&sasl("success", &last), now);
     sink.drain(&mut client);
     bind(&mut client, &mut sink, now);
-    client.handle_frame(
-        "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>",
-        now,
-    );
+    client.handle_frame("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>", now);
     sink.drain(&mut client);
     (client, sink)
 }

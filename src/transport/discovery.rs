@@ -27,10 +27,7 @@ pub const CONFIG_URL: &str = "config.json";
 
 /// The two XEP-0156 URLs for `domain`, JSON first.
 pub fn host_meta_urls(domain: &str) -> [String; 2] {
-    [
-        format!("https://{domain}/.well-known/host-meta.json"),
-        format!("https://{domain}/.well-known/host-meta"),
-    ]
+    [format!("https://{domain}/.well-known/host-meta.json"), format!("https://{domain}/.well-known/host-meta")]
 }
 
 /// The `websocket_url` of a `config.json` document, if it applies to `domain`.
@@ -435,7 +432,8 @@ mod tests {
         assert_eq!(url(r#"{"a": tru, "websocket_url": "wss://x/ws"}"#), None, "broken literal");
         assert_eq!(url(r#"["websocket_url", "wss://x/ws"]"#), None, "not an object");
         assert_eq!(url(""), None);
-        let nested = |n: usize| format!("{{\"a\": {}{}, \"websocket_url\": \"wss://x/ws\"}}", "[".repeat(n), "]".repeat(n));
+        let nested =
+            |n: usize| format!("{{\"a\": {}{}, \"websocket_url\": \"wss://x/ws\"}}", "[".repeat(n), "]".repeat(n));
         assert_eq!(url(&nested(100_000)), None, "nesting is capped, not a stack overflow");
         // 127 levels in all (the object and 126 arrays): serde_json's limit, and ours.
         assert_eq!(url(&nested(126)).as_deref(), Some("wss://x/ws"));
@@ -493,9 +491,16 @@ mod tests {
         };
         const KEYS: [&str; 6] = ["websocket_url", "domain", "links", "rel", "href", "x"];
         const STRINGS: [&str; 10] = [
-            "wss://a.example/ws", "example.org", "EXAMPLE.org ", "", " ", WEBSOCKET_REL,
+            "wss://a.example/ws",
+            "example.org",
+            "EXAMPLE.org ",
+            "",
+            " ",
+            WEBSOCKET_REL,
             "urn:xmpp:alt-connections:xbosh",
-            r"wss:\/\/b\u002eexample\/\ud83d\ude00", "tab\there", "\u{e9}",
+            r"wss:\/\/b\u002eexample\/\ud83d\ude00",
+            "tab\there",
+            "\u{e9}",
         ];
         fn value(rnd: &mut dyn FnMut(usize) -> usize, depth: usize) -> String {
             match rnd(if depth > 3 { 5 } else { 8 }) {
@@ -504,9 +509,8 @@ mod tests {
                 2..=4 => format!("\"{}\"", STRINGS[rnd(STRINGS.len())]),
                 5 | 6 => {
                     let n = rnd(4);
-                    let members: Vec<String> = (0..n)
-                        .map(|_| format!("\"{}\": {}", KEYS[rnd(KEYS.len())], value(rnd, depth + 1)))
-                        .collect();
+                    let members: Vec<String> =
+                        (0..n).map(|_| format!("\"{}\": {}", KEYS[rnd(KEYS.len())], value(rnd, depth + 1))).collect();
                     format!("{{{}}}", members.join(", "))
                 }
                 _ => {

@@ -115,21 +115,36 @@ pub enum TransportEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
     /// `ws://` to a non-loopback host: credentials would travel unencrypted.
-    InsecureUrl { url: String },
-    InvalidUrl { url: String },
+    InsecureUrl {
+        url: String,
+    },
+    InvalidUrl {
+        url: String,
+    },
     /// No WebSocket endpoint found by config or XEP-0156 for this domain.
-    NoEndpoint { domain: String },
+    NoEndpoint {
+        domain: String,
+    },
     /// The WebSocket could not be opened or closed before the stream started.
-    Unreachable { url: String },
+    Unreachable {
+        url: String,
+    },
     /// The socket closed unexpectedly during the session. (Not emitted by the transport today: a lost
     /// session ends with `Core(Event::Closed { error: Some(ClientError::ConnectionLost) })`.)
     ConnectionLost,
     /// The server redirected us (`see-other-uri`) a second time; we follow one redirect only.
-    TooManyRedirects { url: String },
+    TooManyRedirects {
+        url: String,
+    },
     /// The session was lost and there are no keys to log in again without the password (a PLAIN login).
-    CannotReconnect { reason: String },
+    CannotReconnect {
+        reason: String,
+    },
     /// The session was lost and [`MAX_ATTEMPTS`] attempts to reconnect failed.
-    GaveUp { attempts: u32, reason: String },
+    GaveUp {
+        attempts: u32,
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for TransportError {
@@ -152,7 +167,9 @@ impl std::fmt::Display for TransportError {
                 f,
                 "{reason} Natter cannot reconnect by itself after a login with PLAIN (it never keeps your password)."
             ),
-            TransportError::GaveUp { attempts, reason } => write!(f, "{reason} Gave up after {attempts} attempts to reconnect."),
+            TransportError::GaveUp { attempts, reason } => {
+                write!(f, "{reason} Gave up after {attempts} attempts to reconnect.")
+            }
         }
     }
 }

@@ -183,10 +183,8 @@ async fn discover(domain: &str) -> Result<String, TransportError> {
     }
     let [json_url, xml_url] = discovery::host_meta_urls(domain);
     type Parse = fn(&str) -> Vec<String>;
-    let sources: [(String, Parse); 2] = [
-        (json_url, discovery::host_meta_json_websockets),
-        (xml_url, discovery::host_meta_xml_websockets),
-    ];
+    let sources: [(String, Parse); 2] =
+        [(json_url, discovery::host_meta_json_websockets), (xml_url, discovery::host_meta_xml_websockets)];
     let mut refused = None;
     for (url, parse) in sources {
         let Some(text) = fetch_text(&url).await else { continue };

@@ -104,10 +104,7 @@ impl fmt::Display for FramingError {
             }
             FramingError::Xml(e) => write!(f, "frame is not well-formed: {e}"),
             FramingError::InvalidNamespace { ns, name } => {
-                write!(
-                    f,
-                    "element `{name}` in namespace `{ns}` is not allowed here"
-                )
+                write!(f, "element `{name}` in namespace `{ns}` is not allowed here")
             }
             FramingError::UnsupportedElement { ns, name } => {
                 write!(f, "unsupported element `{name}` in namespace `{ns}`")
@@ -135,10 +132,7 @@ impl From<XmlError> for FramingError {
 /// parsing.
 pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FramingError> {
     if text.len() > max_bytes {
-        return Err(FramingError::TooLarge {
-            size: text.len(),
-            max: max_bytes,
-        });
+        return Err(FramingError::TooLarge { size: text.len(), max: max_bytes });
     }
     let el = Element::parse(text)?;
     match (el.ns.as_str(), el.name.as_str()) {
@@ -149,32 +143,20 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FramingError> 
             version: el.attr("version").map(str::to_owned),
             lang: el.attr("xml:lang").map(str::to_owned),
         })),
-        (FRAMING_NS, "close") => Ok(Frame::Close {
-            see_other_uri: el.attr("see-other-uri").map(str::to_owned),
-        }),
+        (FRAMING_NS, "close") => Ok(Frame::Close { see_other_uri: el.attr("see-other-uri").map(str::to_owned) }),
         (STREAMS_NS, "features") => Ok(Frame::Features(el)),
         (STREAMS_NS, "error") => Ok(Frame::StreamError(stream_error_from(&el))),
-        (STREAMS_NS, _) => Err(FramingError::UnsupportedElement {
-            ns: el.ns,
-            name: el.name,
-        }),
+        (STREAMS_NS, _) => Err(FramingError::UnsupportedElement { ns: el.ns, name: el.name }),
         (SASL_NS, _) => Ok(Frame::Sasl(el)),
         (CLIENT_NS, "message" | "presence" | "iq") => Ok(Frame::Stanza(el)),
-        ("" | FRAMING_NS | CLIENT_NS, _) => Err(FramingError::InvalidNamespace {
-            ns: el.ns,
-            name: el.name,
-        }),
+        ("" | FRAMING_NS | CLIENT_NS, _) => Err(FramingError::InvalidNamespace { ns: el.ns, name: el.name }),
         _ => Ok(Frame::Nonza(el)),
     }
 }
 
 fn stream_error_from(el: &Element) -> StreamError {
-    let condition = el
-        .elements()
-        .find(|c| c.ns == STREAM_ERROR_NS && c.name != "text");
-    let see_other_host = condition
-        .filter(|c| c.name == "see-other-host")
-        .map(|c| c.text().trim().to_owned());
+    let condition = el.elements().find(|c| c.ns == STREAM_ERROR_NS && c.name != "text");
+    let see_other_host = condition.filter(|c| c.name == "see-other-host").map(|c| c.text().trim().to_owned());
     StreamError {
         condition: condition.map_or_else(|| "undefined-condition".to_owned(), |c| c.name.clone()),
         text: el.get_child(STREAM_ERROR_NS, "text").map(Element::text),
@@ -185,9 +167,7 @@ fn stream_error_from(el: &Element) -> StreamError {
 /// The client's stream header: `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='…' version='1.0'/>`,
 /// with `xml:lang` when given.
 pub fn open(to: &str, lang: Option<&str>) -> String {
-    let mut el = Element::new(FRAMING_NS, "open")
-        .with_attr("to", to)
-        .with_attr("version", "1.0");
+    let mut el = Element::new(FRAMING_NS, "open").with_attr("to", to).with_attr("version", "1.0");
     if let Some(lang) = lang {
         el.set_attr("xml:lang", lang);
     }
@@ -209,20 +189,14 @@ pub fn close(see_other_uri: Option<&str>) -> String {
 /// `condition` is one of the RFC 6120 §4.9.3 names (as returned by [`FramingError::condition`]); a string
 /// that is not an XML name is replaced by "undefined-condition" rather than written out.
 pub fn stream_error(condition: &str, text: Option<&str>) -> String {
-    let condition = if is_condition_name(condition) {
-        condition
-    } else {
-        "undefined-condition"
-    };
+    let condition = if is_condition_name(condition) { condition } else { "undefined-condition" };
     let mut out = String::with_capacity(160);
     out.push_str("<stream:error xmlns:stream='");
     out.push_str(STREAMS_NS);
     out.push_str("'>");
     Element::new(STREAM_ERROR_NS, condition).write_to(&mut out);
     if let Some(text) = text {
-        Element::new(STREAM_ERROR_NS, "text")
-            .with_text(text)
-            .write_to(&mut out);
+        Element::new(STREAM_ERROR_NS, "text").with_text(text).write_to(&mut out);
     }
     out.push_str("</stream:error>");
     out
@@ -230,8 +204,7 @@ pub fn stream_error(condition: &str, text: Option<&str>) -> String {
 
 /// Defined conditions are lowercase ASCII words joined by hyphens.
 fn is_condition_name(s: &str) -> bool {
-    s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+    s.starts_with(|c: char| c.is_ascii_lowercase()) && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
 }
 
 #[cfg(test)]
@@ -255,11 +228,7 @@ mod tests {
         );
         assert_eq!(
             client,
-            Frame::Open(Open {
-                to: Some("example.com".into()),
-                version: Some("1.0".into()),
-                ..Open::default()
-            })
+            Frame::Open(Open { to: Some("example.com".into()), version: Some("1.0".into()), ..Open::default() })
         );
         let server = frame(
             r#"<open xmlns="urn:ietf:params:xml:ns:xmpp-framing"
@@ -285,18 +254,14 @@ mod tests {
     fn rfc7395_close() {
         assert_eq!(
             frame(r#"<close xmlns="urn:ietf:params:xml:ns:xmpp-framing" />"#),
-            Frame::Close {
-                see_other_uri: None
-            }
+            Frame::Close { see_other_uri: None }
         );
         assert_eq!(
             frame(
                 r#"<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"
                           see-other-uri="wss://otherendpoint.example/xmpp-bind" />"#
             ),
-            Frame::Close {
-                see_other_uri: Some("wss://otherendpoint.example/xmpp-bind".into())
-            }
+            Frame::Close { see_other_uri: Some("wss://otherendpoint.example/xmpp-bind".into()) }
         );
     }
 
@@ -313,23 +278,14 @@ mod tests {
             panic!("not features")
         };
         let mechs = f.get_child(SASL_NS, "mechanisms").expect("mechanisms");
-        let names: Vec<String> = mechs
-            .children_named(SASL_NS, "mechanism")
-            .map(Element::text)
-            .collect();
+        let names: Vec<String> = mechs.children_named(SASL_NS, "mechanism").map(Element::text).collect();
         assert_eq!(names, ["PLAIN"]);
     }
 
     fn mechanisms(f: &Frame) -> Vec<String> {
-        let Frame::Features(f) = f else {
-            panic!("not features: {f:?}")
-        };
+        let Frame::Features(f) = f else { panic!("not features: {f:?}") };
         f.get_child(SASL_NS, "mechanisms")
-            .map(|m| {
-                m.children_named(SASL_NS, "mechanism")
-                    .map(Element::text)
-                    .collect()
-            })
+            .map(|m| m.children_named(SASL_NS, "mechanism").map(Element::text).collect())
             .unwrap_or_default()
     }
 
@@ -355,10 +311,7 @@ mod tests {
         ) else {
             panic!("not features")
         };
-        assert!(
-            f.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind")
-                .is_some()
-        );
+        assert!(f.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind").is_some());
         assert!(f.get_child("urn:xmpp:sm:3", "sm").is_some());
     }
 
@@ -370,11 +323,7 @@ mod tests {
                 "<stream:error xmlns:stream='http://etherx.jabber.org/streams'>\
                  <not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
             ),
-            Frame::StreamError(StreamError {
-                condition: "not-authorized".into(),
-                text: None,
-                see_other_host: None
-            })
+            Frame::StreamError(StreamError { condition: "not-authorized".into(), text: None, see_other_host: None })
         );
         assert_eq!(
             frame(
@@ -403,9 +352,7 @@ mod tests {
                 see_other_host: None,
             })
         );
-        let Frame::StreamError(e) =
-            frame("<stream:error xmlns:stream='http://etherx.jabber.org/streams'/>")
-        else {
+        let Frame::StreamError(e) = frame("<stream:error xmlns:stream='http://etherx.jabber.org/streams'/>") else {
             panic!("not a stream error")
         };
         assert_eq!(e.condition, "undefined-condition");
@@ -448,10 +395,7 @@ mod tests {
             "<open xmlns='jabber:client' to='example.com'/>",
         ] {
             let err = parse_frame(s, DEFAULT_MAX_FRAME).expect_err(s);
-            assert!(
-                matches!(err, FramingError::InvalidNamespace { .. }),
-                "{s}: {err:?}"
-            );
+            assert!(matches!(err, FramingError::InvalidNamespace { .. }), "{s}: {err:?}");
             assert_eq!(err.condition(), "invalid-namespace");
         }
         let err = parse_frame(
@@ -459,36 +403,18 @@ mod tests {
             DEFAULT_MAX_FRAME,
         )
         .expect_err("stream:stream");
-        assert!(
-            matches!(err, FramingError::UnsupportedElement { .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, FramingError::UnsupportedElement { .. }), "{err:?}");
     }
 
     #[test]
     fn not_well_formed_rejected() {
         let cases: &[(&str, XmlError)] = &[
-            (
-                "<presence xmlns='jabber:client'/><presence xmlns='jabber:client'/>",
-                XmlError::MultipleRoots,
-            ),
-            (
-                "<message xmlns='jabber:client'><body>hi</body>",
-                XmlError::Truncated,
-            ),
+            ("<presence xmlns='jabber:client'/><presence xmlns='jabber:client'/>", XmlError::MultipleRoots),
+            ("<message xmlns='jabber:client'><body>hi</body>", XmlError::Truncated),
             ("<message xmlns='jabber:client'", XmlError::Truncated),
-            (
-                "<!DOCTYPE x><presence xmlns='jabber:client'/>",
-                XmlError::Forbidden("DTD"),
-            ),
-            (
-                "<?x y?><presence xmlns='jabber:client'/>",
-                XmlError::Forbidden("processing instruction"),
-            ),
-            (
-                "<presence xmlns='jabber:client'><!--x--></presence>",
-                XmlError::Forbidden("comment"),
-            ),
+            ("<!DOCTYPE x><presence xmlns='jabber:client'/>", XmlError::Forbidden("DTD")),
+            ("<?x y?><presence xmlns='jabber:client'/>", XmlError::Forbidden("processing instruction")),
+            ("<presence xmlns='jabber:client'><!--x--></presence>", XmlError::Forbidden("comment")),
             ("", XmlError::NoRoot),
         ];
         for (s, want) in cases {
@@ -504,19 +430,10 @@ mod tests {
         let s = format!("<message xmlns='jabber:client'><body>{body}</body></message>");
         assert!(parse_frame(&s, s.len()).is_ok());
         let err = parse_frame(&s, s.len() - 1).expect_err("too large");
-        assert_eq!(
-            err,
-            FramingError::TooLarge {
-                size: s.len(),
-                max: s.len() - 1
-            }
-        );
+        assert_eq!(err, FramingError::TooLarge { size: s.len(), max: s.len() - 1 });
         assert_eq!(err.condition(), "policy-violation");
         // Checked before parsing: oversized garbage is TooLarge, not Xml.
-        assert!(matches!(
-            parse_frame("<<<<<<", 3),
-            Err(FramingError::TooLarge { size: 6, max: 3 })
-        ));
+        assert!(matches!(parse_frame("<<<<<<", 3), Err(FramingError::TooLarge { size: 6, max: 3 })));
     }
 
     #[test]
@@ -544,23 +461,10 @@ mod tests {
                 ..Open::default()
             })
         );
-        assert_eq!(
-            close(None),
-            "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>"
-        );
-        assert_eq!(
-            frame(&close(None)),
-            Frame::Close {
-                see_other_uri: None
-            }
-        );
+        assert_eq!(close(None), "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+        assert_eq!(frame(&close(None)), Frame::Close { see_other_uri: None });
         let uri = "wss://x.example/ws?a=1&b='2'";
-        assert_eq!(
-            frame(&close(Some(uri))),
-            Frame::Close {
-                see_other_uri: Some(uri.into())
-            }
-        );
+        assert_eq!(frame(&close(Some(uri))), Frame::Close { see_other_uri: Some(uri.into()) });
     }
 
     #[test]
@@ -579,14 +483,10 @@ mod tests {
                 see_other_host: None,
             })
         );
-        let Frame::StreamError(e) = frame(&stream_error("x'/><evil/><y", None)) else {
-            panic!("not an error")
-        };
+        let Frame::StreamError(e) = frame(&stream_error("x'/><evil/><y", None)) else { panic!("not an error") };
         assert_eq!(e.condition, "undefined-condition");
         let err = parse_frame("<a", DEFAULT_MAX_FRAME).expect_err("truncated");
-        let Frame::StreamError(e) = frame(&stream_error(err.condition(), None)) else {
-            panic!("not an error")
-        };
+        let Frame::StreamError(e) = frame(&stream_error(err.condition(), None)) else { panic!("not an error") };
         assert_eq!(e.condition, "not-well-formed");
     }
 
@@ -604,9 +504,6 @@ mod tests {
             m.get_child(CLIENT_NS, "body").map(Element::text).as_deref(),
             Some("1 < 2 && \u{263A} \u{2603} <not-a-tag/>")
         );
-        assert_eq!(
-            parse_frame(&m.to_xml(), DEFAULT_MAX_FRAME),
-            Ok(Frame::Stanza(m))
-        );
+        assert_eq!(parse_frame(&m.to_xml(), DEFAULT_MAX_FRAME), Ok(Frame::Stanza(m)));
     }
 }

@@ -11,13 +11,13 @@
 //! sends what [`Client::poll_transmit`] yields and arms one timer for [`Client::poll_timeout`]. That keeps the
 //! whole protocol testable natively and deterministically (see `tests/`).
 
+pub mod client;
 pub mod framing;
 pub mod jid;
 mod prep;
-pub mod sasl;
-pub mod xml;
-pub mod stanza;
-pub mod client;
 pub mod reconnect;
+pub mod sasl;
+pub mod stanza;
+pub mod xml;
 
 pub use client::{Client, ClientError, Command, CommandError, Config, Event, Phase};

@@ -289,15 +289,76 @@ mod tests {
 
     /// Characters every step of stringprep has something to say about.
     const INTERESTING: &[char] = &[
-        'a', 'Z', '0', ' ', '@', '/', '\u{7}', '\u{7f}', // ASCII
-        'é', 'É', 'ß', 'ſ', 'İ', 'ı', 'Σ', 'ς', 'Ω', 'Ω', 'Å', 'ǅ', 'ΐ', // case folding (B.2), composed forms
-        '\u{AD}', '\u{200B}', '\u{200D}', '\u{FE0F}', '\u{FEFF}', '\u{34F}', // mapped to nothing (B.1)
-        '\u{A0}', '\u{2003}', '\u{3000}', '\u{202F}', // non-ASCII spaces (C.1.2)
-        'ª', 'ﬁ', 'Ⅸ', '①', '㎒', 'Ａ', 'ｶ', '²', '½', '\u{2126}', '\u{FB2A}', // NFKC compatibility mappings
-        '\u{301}', '\u{308}', '\u{327}', 'e', 'o', '\u{1100}', '\u{1161}', '\u{11A8}', // combining, Hangul jamo
-        '\u{627}', '\u{628}', '\u{5D0}', '\u{661}', '\u{6F0}', '1', // right-to-left letters and digits (D.1)
-        '\u{E000}', '\u{FFFD}', '\u{FDD0}', '\u{2FF0}', '\u{200E}', '\u{202E}', '\u{E0001}', '\u{85}', '\u{1D173}',
-        '\u{221}', '\u{1CCD6}', '\u{1F600}', '\u{20000}', '\u{10FFFD}', // unassigned in 3.2, newer, astral
+        'a',
+        'Z',
+        '0',
+        ' ',
+        '@',
+        '/',
+        '\u{7}',
+        '\u{7f}', // ASCII
+        'é',
+        'É',
+        'ß',
+        'ſ',
+        'İ',
+        'ı',
+        'Σ',
+        'ς',
+        'Ω',
+        'Ω',
+        'Å',
+        'ǅ',
+        'ΐ', // case folding (B.2), composed forms
+        '\u{AD}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{FE0F}',
+        '\u{FEFF}',
+        '\u{34F}', // mapped to nothing (B.1)
+        '\u{A0}',
+        '\u{2003}',
+        '\u{3000}',
+        '\u{202F}', // non-ASCII spaces (C.1.2)
+        'ª',
+        'ﬁ',
+        'Ⅸ',
+        '①',
+        '㎒',
+        'Ａ',
+        'ｶ',
+        '²',
+        '½',
+        '\u{2126}',
+        '\u{FB2A}', // NFKC compatibility mappings
+        '\u{301}',
+        '\u{308}',
+        '\u{327}',
+        'e',
+        'o',
+        '\u{1100}',
+        '\u{1161}',
+        '\u{11A8}', // combining, Hangul jamo
+        '\u{627}',
+        '\u{628}',
+        '\u{5D0}',
+        '\u{661}',
+        '\u{6F0}',
+        '1', // right-to-left letters and digits (D.1)
+        '\u{E000}',
+        '\u{FFFD}',
+        '\u{FDD0}',
+        '\u{2FF0}',
+        '\u{200E}',
+        '\u{202E}',
+        '\u{E0001}',
+        '\u{85}',
+        '\u{1D173}',
+        '\u{221}',
+        '\u{1CCD6}',
+        '\u{1F600}',
+        '\u{20000}',
+        '\u{10FFFD}', // unassigned in 3.2, newer, astral
     ];
 
     #[test]
@@ -384,7 +445,8 @@ mod tests {
                 let gap = u - last;
                 // A run of one takes its stride from the second member; a stride-2 run only steps over code
                 // points that map to themselves.
-                let stride_ok = (gap == 1 || (gap == 2 && !mapped(last + 1))) && (run.2 == 1 || gap == u32::from(run.3));
+                let stride_ok =
+                    (gap == 1 || (gap == 2 && !mapped(last + 1))) && (run.2 == 1 || gap == u32::from(run.3));
                 if run.1 == delta && stride_ok && run.2 < u16::MAX {
                     run.3 = gap as u8;
                     run.2 += 1;

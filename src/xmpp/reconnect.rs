@@ -94,7 +94,8 @@ mod tests {
     fn only_transient_failures_are_retried() {
         assert!(worth_retrying(&ClientError::ConnectionLost));
         assert!(worth_retrying(&ClientError::Timeout { stage: "keepalive" }));
-        let stream = |c: &str| ClientError::Stream(StreamError { condition: c.into(), text: None, see_other_host: None });
+        let stream =
+            |c: &str| ClientError::Stream(StreamError { condition: c.into(), text: None, see_other_host: None });
         assert!(worth_retrying(&stream("system-shutdown")));
         assert!(!worth_retrying(&stream("conflict")));
         assert!(!worth_retrying(&ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, text: None }));

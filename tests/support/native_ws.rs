@@ -40,7 +40,12 @@ impl Server {
 
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Config::new(self.jid(user), Credentials::Password(password.into()), format!("nativetestnonce{n:08}xyz"), format!("n{n}"))
+        Config::new(
+            self.jid(user),
+            Credentials::Password(password.into()),
+            format!("nativetestnonce{n:08}xyz"),
+            format!("n{n}"),
+        )
     }
 }
 
@@ -57,7 +62,8 @@ impl Conn {
     pub fn open(server: &Server, config: Config) -> Conn {
         let mut req = server.ws_url.as_str().into_client_request().unwrap();
         req.headers_mut().insert("Sec-WebSocket-Protocol", "xmpp".parse().unwrap());
-        let (ws, resp) = tungstenite::connect(req).unwrap_or_else(|e| panic!("{}: cannot connect to {}: {e}", server.name, server.ws_url));
+        let (ws, resp) = tungstenite::connect(req)
+            .unwrap_or_else(|e| panic!("{}: cannot connect to {}: {e}", server.name, server.ws_url));
         assert_eq!(resp.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().unwrap()), Some("xmpp"));
         if let MaybeTlsStream::Plain(s) = ws.get_ref() {
             s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
@@ -85,7 +91,8 @@ impl Conn {
             Ok(Message::Text(t)) => self.client.handle_frame(t.as_str(), Instant::now()),
             Ok(Message::Close(_)) => self.client.handle_transport_closed(),
             Ok(_) => {}
-            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
             Err(_) => self.client.handle_transport_closed(),
         }
         let now = Instant::now();

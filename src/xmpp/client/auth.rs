@@ -47,10 +47,16 @@ impl Client {
             self.protocol_error("the server offers no SASL authentication");
             return Stage::Closed;
         };
-        let offered: Vec<String> = mechs.children_named(SASL_NS, "mechanism").map(|m| m.text().trim().to_owned()).collect();
+        let offered: Vec<String> =
+            mechs.children_named(SASL_NS, "mechanism").map(|m| m.text().trim().to_owned()).collect();
         let channel_bindings = features
             .get_child(SASL_CB_NS, "sasl-channel-binding")
-            .map(|cb| cb.children_named(SASL_CB_NS, "channel-binding").filter_map(|c| c.attr("type")).map(str::to_owned).collect())
+            .map(|cb| {
+                cb.children_named(SASL_CB_NS, "channel-binding")
+                    .filter_map(|c| c.attr("type"))
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         // Mechanisms the caller ruled out are dropped; names we do not implement stay, so that an offered
         // SCRAM variant we cannot use still rules out PLAIN.
@@ -85,7 +91,8 @@ impl Client {
         };
         match started {
             Ok((auth, first)) => {
-                let el = Element::new(SASL_NS, "auth").with_attr("mechanism", mechanism.name()).with_text(encode(&first));
+                let el =
+                    Element::new(SASL_NS, "auth").with_attr("mechanism", mechanism.name()).with_text(encode(&first));
                 self.send(&el);
                 self.stage_deadline = Some(now + self.config.request_timeout);
                 self.events.push_back(Event::Phase(Phase::Authenticating(mechanism)));
@@ -111,18 +118,24 @@ impl Client {
         };
         self.stage_deadline = Some(now + self.config.request_timeout);
         let step: Result<Stage, SaslError> = match (auth, el.name.as_str()) {
-            (Auth::ScramChallenge(state), "challenge") => state.handle_challenge(data.as_deref().unwrap_or_default()).map(|(next, reply)| {
-                self.send(&Element::new(SASL_NS, "response").with_text(encode(&reply)));
-                Stage::Auth(Auth::ScramSuccess(next))
-            }),
+            (Auth::ScramChallenge(state), "challenge") => {
+                state.handle_challenge(data.as_deref().unwrap_or_default()).map(|(next, reply)| {
+                    self.send(&Element::new(SASL_NS, "response").with_text(encode(&reply)));
+                    Stage::Auth(Auth::ScramSuccess(next))
+                })
+            }
             (Auth::ScramSuccess(state), "challenge") => {
                 state.handle_server_final_challenge(data.as_deref().unwrap_or_default()).map(|(next, reply)| {
                     self.send(&Element::new(SASL_NS, "response").with_text(encode(&reply)));
                     Stage::Auth(Auth::ScramVerified(next))
                 })
             }
-            (Auth::ScramSuccess(state), "success") => state.handle_success(data.as_deref()).map(|keys| self.authenticated(Some(keys), now)),
-            (Auth::ScramVerified(state), "success") => state.handle_success(data.as_deref()).map(|keys| self.authenticated(Some(keys), now)),
+            (Auth::ScramSuccess(state), "success") => {
+                state.handle_success(data.as_deref()).map(|keys| self.authenticated(Some(keys), now))
+            }
+            (Auth::ScramVerified(state), "success") => {
+                state.handle_success(data.as_deref()).map(|keys| self.authenticated(Some(keys), now))
+            }
             (Auth::Plain, "success") => Ok(self.authenticated(None, now)),
             _ => {
                 self.protocol_error("an unexpected SASL element arrived");
@@ -160,7 +173,8 @@ impl Client {
             return Stage::Closed;
         }
         // The legacy session iq (RFC 3921) is needed only when the server marks it as not optional.
-        self.session_needed = features.get_child(SESSION_NS, "session").is_some_and(|s| s.get_child(SESSION_NS, "optional").is_none());
+        self.session_needed =
+            features.get_child(SESSION_NS, "session").is_some_and(|s| s.get_child(SESSION_NS, "optional").is_none());
         let mut bind = Element::new(BIND_NS, "bind");
         if let Some(res) = self.config.resource.clone().filter(|r| !r.is_empty()) {
             bind.push_child(Element::new(BIND_NS, "resource").with_text(res));

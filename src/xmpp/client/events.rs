@@ -91,33 +91,62 @@ impl fmt::Display for RequestError {
 pub enum Event {
     Phase(Phase),
     /// The session is up: resource bound, roster loaded, initial presence sent.
-    Online { jid: Jid },
+    Online {
+        jid: Jid,
+    },
     /// SCRAM keys derived from the password, for a later login without it.
     KeysDerived(ScramKeys),
     /// The whole roster (replaces what the UI had). `ver` is the roster version, when the server has one.
-    Roster { items: Vec<RosterItem>, ver: Option<String> },
+    Roster {
+        items: Vec<RosterItem>,
+        ver: Option<String>,
+    },
     /// One roster item added or changed; `Subscription::Remove` means it is gone.
-    RosterPush { item: RosterItem, ver: Option<String> },
+    RosterPush {
+        item: RosterItem,
+        ver: Option<String>,
+    },
     /// A contact's aggregated presence changed (`None` = offline).
-    ContactPresence { jid: BareJid, presence: Option<Availability> },
+    ContactPresence {
+        jid: BareJid,
+        presence: Option<Availability>,
+    },
     /// Someone asks to see our presence.
-    SubscriptionRequest { from: BareJid, status: Option<String> },
+    SubscriptionRequest {
+        from: BareJid,
+        status: Option<String>,
+    },
     /// A contact approved our request.
-    SubscriptionApproved { from: BareJid },
+    SubscriptionApproved {
+        from: BareJid,
+    },
     /// A contact refused or cancelled our subscription.
-    SubscriptionRevoked { from: BareJid },
+    SubscriptionRevoked {
+        from: BareJid,
+    },
     /// An incoming message with a body.
     Message(Message),
     /// A message we sent (with the id it went out with).
     MessageSent(Message),
     /// A message bounced; `with` is the conversation it belongs to, `id` the id we sent it with.
-    MessageError { with: BareJid, id: Option<String>, error: StanzaError },
+    MessageError {
+        with: BareJid,
+        id: Option<String>,
+        error: StanzaError,
+    },
     /// A roster change was refused or timed out.
-    RequestFailed { action: RosterAction, error: RequestError },
+    RequestFailed {
+        action: RosterAction,
+        error: RequestError,
+    },
     /// The server asks us to reconnect elsewhere (`<close see-other-uri=…/>`).
-    Redirect { uri: String },
+    Redirect {
+        uri: String,
+    },
     /// The session is over. `None` means a polite close we or the server asked for.
-    Closed { error: Option<ClientError> },
+    Closed {
+        error: Option<ClientError>,
+    },
 }
 
 /// Why the session failed.
@@ -194,7 +223,10 @@ pub enum CommandError {
     NotOnline,
     EmptyMessage,
     /// The stanza would exceed the frame size limit.
-    TooLarge { size: usize, max: usize },
+    TooLarge {
+        size: usize,
+        max: usize,
+    },
     InvalidJid(JidError),
 }
 

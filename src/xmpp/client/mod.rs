@@ -87,8 +87,12 @@ impl Config {
 /// The stage of the stream, carrying exactly what is valid in that stage.
 enum Stage {
     /// `<open/>` sent; `authenticated` tells whether this is the stream restarted after SASL.
-    AwaitOpen { authenticated: bool },
-    AwaitFeatures { authenticated: bool },
+    AwaitOpen {
+        authenticated: bool,
+    },
+    AwaitFeatures {
+        authenticated: bool,
+    },
     Auth(auth::Auth),
     /// Bind (and, if the server insists, the legacy session iq) in flight.
     Binding,

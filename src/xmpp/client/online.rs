@@ -87,7 +87,12 @@ impl Client {
     }
 
     /// Answers an iq get/set addressed to us: the result payload, or the error to return.
-    fn answer_request(&mut self, kind: &str, payload: &Element, from: Option<&str>) -> Result<Option<Element>, StanzaError> {
+    fn answer_request(
+        &mut self,
+        kind: &str,
+        payload: &Element,
+        from: Option<&str>,
+    ) -> Result<Option<Element>, StanzaError> {
         match (kind, payload.ns.as_str(), payload.name.as_str()) {
             ("get", PING_NS, "ping") => Ok(None),
             ("get", DISCO_INFO_NS, "query") => {
@@ -242,7 +247,10 @@ impl Client {
             CarbonDirection::Received => self.handle_message(inner),
             CarbonDirection::Sent => {
                 let Some(msg) = Message::parse(inner) else { return };
-                if msg.to.is_some() && !msg.bodies.is_empty() && matches!(msg.kind, MessageType::Chat | MessageType::Normal) {
+                if msg.to.is_some()
+                    && !msg.bodies.is_empty()
+                    && matches!(msg.kind, MessageType::Chat | MessageType::Normal)
+                {
                     self.events.push_back(Event::MessageSent(msg));
                 }
             }
@@ -356,9 +364,7 @@ impl Client {
                     self.send(&presence::subscription("subscribe", &jid.to_string()));
                 }
             }
-            Command::DenySubscription { jid } => {
-                self.send(&presence::subscription("unsubscribed", &jid.to_string()))
-            }
+            Command::DenySubscription { jid } => self.send(&presence::subscription("unsubscribed", &jid.to_string())),
             Command::Subscribe { jid } => self.send(&presence::subscription("subscribe", &jid.to_string())),
             Command::Unsubscribe { jid } => self.send(&presence::subscription("unsubscribe", &jid.to_string())),
             Command::Close => self.close(now),

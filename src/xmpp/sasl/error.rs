@@ -35,10 +35,7 @@ pub enum SaslError {
     /// or PLAIN was offered next to a SCRAM mechanism we cannot use). Carries what the server offered.
     NoAcceptableMechanism { offered: Vec<String> },
     /// The username or password cannot be prepared with SASLprep.
-    Saslprep {
-        field: SaslprepField,
-        reason: SaslprepError,
-    },
+    Saslprep { field: SaslprepField, reason: SaslprepError },
     /// The caller's client nonce is unusable: fewer than 16 characters, or characters outside the
     /// printable ASCII range RFC 5802 allows (`%x21-7E` without `,`). A caller bug, never the server's.
     InvalidClientNonce,
@@ -94,33 +91,17 @@ impl fmt::Display for SaslError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SaslError::NoAcceptableMechanism { offered } => {
-                write!(
-                    f,
-                    "no acceptable SASL mechanism offered (server offered: {})",
-                    offered.join(", ")
-                )
+                write!(f, "no acceptable SASL mechanism offered (server offered: {})", offered.join(", "))
             }
             SaslError::Saslprep { field, reason } => write!(f, "the {field} {reason}"),
-            SaslError::InvalidClientNonce => {
-                f.write_str("the client nonce is too short or not printable ASCII")
-            }
-            SaslError::ServerNonceMismatch => {
-                f.write_str("the server nonce does not extend our client nonce")
-            }
-            SaslError::MandatoryExtension => {
-                f.write_str("the server requires an unsupported SCRAM extension")
-            }
+            SaslError::InvalidClientNonce => f.write_str("the client nonce is too short or not printable ASCII"),
+            SaslError::ServerNonceMismatch => f.write_str("the server nonce does not extend our client nonce"),
+            SaslError::MandatoryExtension => f.write_str("the server requires an unsupported SCRAM extension"),
             SaslError::IterationsTooLow { got, min } => {
-                write!(
-                    f,
-                    "the server's iteration count {got} is below the minimum {min}"
-                )
+                write!(f, "the server's iteration count {got} is below the minimum {min}")
             }
             SaslError::IterationsTooHigh { got, max } => {
-                write!(
-                    f,
-                    "the server's iteration count {got} is above the maximum {max}"
-                )
+                write!(f, "the server's iteration count {got} is above the maximum {max}")
             }
             SaslError::MalformedChallenge(what) => {
                 write!(f, "malformed SCRAM server-first-message: {what}")
@@ -128,21 +109,15 @@ impl fmt::Display for SaslError {
             SaslError::MalformedServerFinal(what) => {
                 write!(f, "malformed SCRAM server-final-message: {what}")
             }
-            SaslError::InvalidServerSignature => {
-                f.write_str("the server's SCRAM signature is invalid")
-            }
-            SaslError::MissingServerSignature => {
-                f.write_str("the server did not send its SCRAM signature")
-            }
+            SaslError::InvalidServerSignature => f.write_str("the server's SCRAM signature is invalid"),
+            SaslError::MissingServerSignature => f.write_str("the server did not send its SCRAM signature"),
             SaslError::ServerError(reason) => {
                 write!(f, "the server reported a SCRAM error: {reason}")
             }
-            SaslError::Downgrade => f.write_str(
-                "the advertised SASL mechanisms or channel bindings were tampered with (XEP-0474)",
-            ),
-            SaslError::KeysStale => {
-                f.write_str("the stored SCRAM keys no longer match the server's parameters")
+            SaslError::Downgrade => {
+                f.write_str("the advertised SASL mechanisms or channel bindings were tampered with (XEP-0474)")
             }
+            SaslError::KeysStale => f.write_str("the stored SCRAM keys no longer match the server's parameters"),
         }
     }
 }

@@ -64,21 +64,15 @@ impl SaslFailure {
         match self {
             SaslFailure::Aborted => "The login was cancelled",
             SaslFailure::AccountDisabled => "This account is disabled",
-            SaslFailure::CredentialsExpired => {
-                "Your password has expired; set a new one with your provider"
-            }
-            SaslFailure::EncryptionRequired => {
-                "The server requires a more secure connection for this login"
-            }
+            SaslFailure::CredentialsExpired => "Your password has expired; set a new one with your provider",
+            SaslFailure::EncryptionRequired => "The server requires a more secure connection for this login",
             SaslFailure::IncorrectEncoding => "The server could not read the login data",
             SaslFailure::InvalidAuthzid => "You are not allowed to log in as this address",
             SaslFailure::InvalidMechanism => "The server does not support this login method",
             SaslFailure::MalformedRequest => "The server could not understand the login request",
             SaslFailure::MechanismTooWeak => "The server requires a stronger login method",
             SaslFailure::NotAuthorized => "Wrong address or password",
-            SaslFailure::TemporaryAuthFailure => {
-                "The server cannot check your login right now; try again later"
-            }
+            SaslFailure::TemporaryAuthFailure => "The server cannot check your login right now; try again later",
             SaslFailure::Other(_) => "The server refused the login",
         }
     }
@@ -125,14 +119,8 @@ mod tests {
 
     #[test]
     fn descriptions_speak_to_people() {
-        assert_eq!(
-            SaslFailure::NotAuthorized.describe(),
-            "Wrong address or password"
-        );
-        assert_eq!(
-            SaslFailure::AccountDisabled.describe(),
-            "This account is disabled"
-        );
+        assert_eq!(SaslFailure::NotAuthorized.describe(), "Wrong address or password");
+        assert_eq!(SaslFailure::AccountDisabled.describe(), "This account is disabled");
         for (_, variant) in DEFINED {
             assert!(!variant.describe().is_empty());
         }

@@ -13,11 +13,7 @@ pub enum Mechanism {
 }
 
 /// SCRAM mechanisms in order of preference.
-const SCRAM_PREFERENCE: [Mechanism; 3] = [
-    Mechanism::ScramSha512,
-    Mechanism::ScramSha256,
-    Mechanism::ScramSha1,
-];
+const SCRAM_PREFERENCE: [Mechanism; 3] = [Mechanism::ScramSha512, Mechanism::ScramSha256, Mechanism::ScramSha1];
 
 impl Mechanism {
     /// The registered SASL name, as it appears in `<mechanism/>` and `<auth mechanism='…'>`.
@@ -33,14 +29,9 @@ impl Mechanism {
     /// The mechanism with this exact name (SASL names are upper case, RFC 4422 §3.1), if we implement it.
     /// `-PLUS` variants are not ours: a browser cannot do channel binding.
     pub fn from_name(name: &str) -> Option<Mechanism> {
-        [
-            Mechanism::ScramSha512,
-            Mechanism::ScramSha256,
-            Mechanism::ScramSha1,
-            Mechanism::Plain,
-        ]
-        .into_iter()
-        .find(|m| m.name() == name)
+        [Mechanism::ScramSha512, Mechanism::ScramSha256, Mechanism::ScramSha1, Mechanism::Plain]
+            .into_iter()
+            .find(|m| m.name() == name)
     }
 
     /// The hash for SCRAM mechanisms; `None` for PLAIN.
@@ -64,10 +55,7 @@ impl Mechanism {
 /// Names are compared exactly after trimming surrounding whitespace (XML text content may carry some).
 pub fn select_mechanism(offered: &[String], allow_plain: bool) -> Result<Mechanism, SaslError> {
     let offered_names = || offered.iter().map(|name| name.trim());
-    if let Some(scram) = SCRAM_PREFERENCE
-        .into_iter()
-        .find(|m| offered_names().any(|name| name == m.name()))
-    {
+    if let Some(scram) = SCRAM_PREFERENCE.into_iter().find(|m| offered_names().any(|name| name == m.name())) {
         return Ok(scram);
     }
     let scram_offered = offered_names().any(|name| name.starts_with("SCRAM-"));
@@ -75,9 +63,7 @@ pub fn select_mechanism(offered: &[String], allow_plain: bool) -> Result<Mechani
     if allow_plain && plain_offered && !scram_offered {
         return Ok(Mechanism::Plain);
     }
-    Err(SaslError::NoAcceptableMechanism {
-        offered: offered.to_vec(),
-    })
+    Err(SaslError::NoAcceptableMechanism { offered: offered.to_vec() })
 }
 
 #[cfg(test)]
@@ -90,12 +76,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for m in [
-            Mechanism::ScramSha512,
-            Mechanism::ScramSha256,
-            Mechanism::ScramSha1,
-            Mechanism::Plain,
-        ] {
+        for m in [Mechanism::ScramSha512, Mechanism::ScramSha256, Mechanism::ScramSha1, Mechanism::Plain] {
             assert_eq!(Mechanism::from_name(m.name()), Some(m));
         }
         assert_eq!(Mechanism::from_name("SCRAM-SHA-1-PLUS"), None);
@@ -106,38 +87,17 @@ mod tests {
 
     #[test]
     fn strongest_scram_wins_whatever_the_order() {
-        let all = offer(&[
-            "PLAIN",
-            "SCRAM-SHA-1",
-            "SCRAM-SHA-512",
-            "SCRAM-SHA-256",
-            "SCRAM-SHA-512-PLUS",
-        ]);
+        let all = offer(&["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-512-PLUS"]);
         assert_eq!(select_mechanism(&all, true), Ok(Mechanism::ScramSha512));
-        assert_eq!(
-            select_mechanism(&offer(&["SCRAM-SHA-1", "SCRAM-SHA-256"]), false),
-            Ok(Mechanism::ScramSha256)
-        );
-        assert_eq!(
-            select_mechanism(&offer(&["PLAIN", "SCRAM-SHA-1"]), true),
-            Ok(Mechanism::ScramSha1)
-        );
-        assert_eq!(
-            select_mechanism(&offer(&[" SCRAM-SHA-1\n"]), false),
-            Ok(Mechanism::ScramSha1)
-        );
+        assert_eq!(select_mechanism(&offer(&["SCRAM-SHA-1", "SCRAM-SHA-256"]), false), Ok(Mechanism::ScramSha256));
+        assert_eq!(select_mechanism(&offer(&["PLAIN", "SCRAM-SHA-1"]), true), Ok(Mechanism::ScramSha1));
+        assert_eq!(select_mechanism(&offer(&[" SCRAM-SHA-1\n"]), false), Ok(Mechanism::ScramSha1));
     }
 
     #[test]
     fn plain_only_when_allowed_and_no_scram_offered() {
-        assert_eq!(
-            select_mechanism(&offer(&["PLAIN"]), true),
-            Ok(Mechanism::Plain)
-        );
-        assert!(matches!(
-            select_mechanism(&offer(&["PLAIN"]), false),
-            Err(SaslError::NoAcceptableMechanism { .. })
-        ));
+        assert_eq!(select_mechanism(&offer(&["PLAIN"]), true), Ok(Mechanism::Plain));
+        assert!(matches!(select_mechanism(&offer(&["PLAIN"]), false), Err(SaslError::NoAcceptableMechanism { .. })));
         // A SCRAM mechanism we cannot use is still a sign the server does SCRAM: no PLAIN.
         assert!(matches!(
             select_mechanism(&offer(&["SCRAM-SHA-1-PLUS", "PLAIN"]), true),
@@ -149,13 +109,8 @@ mod tests {
     fn nothing_usable_is_a_typed_error_carrying_the_offer() {
         assert_eq!(
             select_mechanism(&offer(&["DIGEST-MD5", "EXTERNAL"]), true),
-            Err(SaslError::NoAcceptableMechanism {
-                offered: offer(&["DIGEST-MD5", "EXTERNAL"])
-            })
+            Err(SaslError::NoAcceptableMechanism { offered: offer(&["DIGEST-MD5", "EXTERNAL"]) })
         );
-        assert!(matches!(
-            select_mechanism(&[], true),
-            Err(SaslError::NoAcceptableMechanism { .. })
-        ));
+        assert!(matches!(select_mechanism(&[], true), Err(SaslError::NoAcceptableMechanism { .. })));
     }
 }

@@ -31,7 +31,7 @@ pub use mechanism::{Mechanism, select_mechanism};
 pub use plain::plain_initial_response;
 pub use saslprep::{escape_username, saslprep};
 pub use scram::{
-    Credentials, MIN_CLIENT_NONCE_LEN, ScramAwaitingChallenge, ScramAwaitingSuccess, ScramHash,
-    ScramKeys, ScramLimits, ScramServerVerified, scram_start,
+    Credentials, MIN_CLIENT_NONCE_LEN, ScramAwaitingChallenge, ScramAwaitingSuccess, ScramHash, ScramKeys, ScramLimits,
+    ScramServerVerified, scram_start,
 };
 pub use ssdp::DowngradeInfo;

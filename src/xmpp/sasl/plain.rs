@@ -25,31 +25,19 @@ mod tests {
     #[test]
     fn rfc4616_example_without_authzid() {
         // RFC 4616 §4: "\0tim\0tanstaaftanstaaf".
-        assert_eq!(
-            plain_initial_response("tim", "tanstaaftanstaaf"),
-            Ok(b"\0tim\0tanstaaftanstaaf".to_vec())
-        );
+        assert_eq!(plain_initial_response("tim", "tanstaaftanstaaf"), Ok(b"\0tim\0tanstaaftanstaaf".to_vec()));
     }
 
     #[test]
     fn credentials_are_saslprepped_and_nul_is_refused() {
-        assert_eq!(
-            plain_initial_response("I\u{00AD}X", "\u{2168}"),
-            Ok(b"\0IX\0IX".to_vec())
-        );
+        assert_eq!(plain_initial_response("I\u{00AD}X", "\u{2168}"), Ok(b"\0IX\0IX".to_vec()));
         assert_eq!(
             plain_initial_response("tim", "a\0b"),
-            Err(SaslError::Saslprep {
-                field: SaslprepField::Password,
-                reason: SaslprepError::ProhibitedCharacter
-            })
+            Err(SaslError::Saslprep { field: SaslprepField::Password, reason: SaslprepError::ProhibitedCharacter })
         );
         assert_eq!(
             plain_initial_response("", "secret"),
-            Err(SaslError::Saslprep {
-                field: SaslprepField::Username,
-                reason: SaslprepError::Empty
-            })
+            Err(SaslError::Saslprep { field: SaslprepField::Username, reason: SaslprepError::Empty })
         );
     }
 }

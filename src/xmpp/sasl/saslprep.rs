@@ -15,15 +15,9 @@ use super::error::{SaslError, SaslprepError, SaslprepField};
 
 /// Prepares `input` with SASLprep, or says precisely why it cannot be prepared.
 pub fn saslprep(field: SaslprepField, input: &str) -> Result<String, SaslError> {
-    let prepared = prep::saslprep(input).map_err(|_| SaslError::Saslprep {
-        field,
-        reason: classify_failure(input),
-    })?;
+    let prepared = prep::saslprep(input).map_err(|_| SaslError::Saslprep { field, reason: classify_failure(input) })?;
     if prepared.is_empty() {
-        return Err(SaslError::Saslprep {
-            field,
-            reason: SaslprepError::Empty,
-        });
+        return Err(SaslError::Saslprep { field, reason: SaslprepError::Empty });
     }
     Ok(prepared.into_owned())
 }
@@ -73,10 +67,7 @@ fn classify_failure(input: &str) -> SaslprepError {
 
 /// RFC 3454 §6 rules 2 and 3, on the characters that survive the RFC 4013 §2.1 mapping.
 fn violates_bidi_rules(input: &str) -> bool {
-    let kept: Vec<char> = input
-        .chars()
-        .filter(|&c| !tables::commonly_mapped_to_nothing(c))
-        .collect();
+    let kept: Vec<char> = input.chars().filter(|&c| !tables::commonly_mapped_to_nothing(c)).collect();
     if !kept.iter().any(|&c| prep::is_r_or_al(c)) {
         return false;
     }
@@ -121,18 +112,12 @@ mod tests {
 
     #[test]
     fn rfc4013_control_character_is_a_prohibited_character() {
-        assert_eq!(
-            refusal(SaslprepField::Password, "\u{0007}"),
-            SaslprepError::ProhibitedCharacter
-        );
+        assert_eq!(refusal(SaslprepField::Password, "\u{0007}"), SaslprepError::ProhibitedCharacter);
     }
 
     #[test]
     fn rfc4013_mixed_direction_is_a_bidi_violation() {
-        assert_eq!(
-            refusal(SaslprepField::Password, "\u{0627}\u{0031}"),
-            SaslprepError::BidiViolation
-        );
+        assert_eq!(refusal(SaslprepField::Password, "\u{0627}\u{0031}"), SaslprepError::BidiViolation);
     }
 
     #[test]
@@ -143,23 +128,14 @@ mod tests {
 
     #[test]
     fn private_use_and_nul_are_prohibited_and_name_the_field() {
-        assert_eq!(
-            refusal(SaslprepField::Username, "ju\u{E000}liet"),
-            SaslprepError::ProhibitedCharacter
-        );
-        assert_eq!(
-            refusal(SaslprepField::Username, "ju\u{0}liet"),
-            SaslprepError::ProhibitedCharacter
-        );
+        assert_eq!(refusal(SaslprepField::Username, "ju\u{E000}liet"), SaslprepError::ProhibitedCharacter);
+        assert_eq!(refusal(SaslprepField::Username, "ju\u{0}liet"), SaslprepError::ProhibitedCharacter);
     }
 
     #[test]
     fn code_point_unassigned_in_unicode_3_2_is_refused() {
         // U+0221 was assigned only in Unicode 4.0, so RFC 3454 table A.1 lists it as unassigned.
-        assert_eq!(
-            refusal(SaslprepField::Password, "pass\u{0221}word"),
-            SaslprepError::UnassignedCodePoint
-        );
+        assert_eq!(refusal(SaslprepField::Password, "pass\u{0221}word"), SaslprepError::UnassignedCodePoint);
     }
 
     #[test]
@@ -170,10 +146,7 @@ mod tests {
     #[test]
     fn empty_or_vanishing_input_is_refused() {
         assert_eq!(refusal(SaslprepField::Username, ""), SaslprepError::Empty);
-        assert_eq!(
-            refusal(SaslprepField::Username, "\u{00AD}"),
-            SaslprepError::Empty
-        );
+        assert_eq!(refusal(SaslprepField::Username, "\u{00AD}"), SaslprepError::Empty);
     }
 
     #[test]

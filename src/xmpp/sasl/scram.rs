@@ -98,12 +98,8 @@ impl ScramHash {
         let mut out = vec![0u8; self.output_len()];
         match self {
             ScramHash::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, &mut out),
-            ScramHash::Sha256 => {
-                pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut out)
-            }
-            ScramHash::Sha512 => {
-                pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, iterations, &mut out)
-            }
+            ScramHash::Sha256 => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut out),
+            ScramHash::Sha512 => pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, iterations, &mut out),
         }
         out
     }
@@ -170,10 +166,7 @@ pub struct ScramLimits {
 impl Default for ScramLimits {
     /// 4096 (the minimum RFC 5802 and RFC 7677 recommend) to 1 000 000.
     fn default() -> Self {
-        ScramLimits {
-            min_iterations: 4096,
-            max_iterations: 1_000_000,
-        }
+        ScramLimits { min_iterations: 4096, max_iterations: 1_000_000 }
     }
 }
 
@@ -194,9 +187,7 @@ pub fn scram_start(
 ) -> Result<(ScramAwaitingChallenge, Vec<u8>), SaslError> {
     let username = escape_username(&saslprep(SaslprepField::Username, username)?);
     let credentials = match credentials {
-        Credentials::Password(password) => {
-            Credentials::Password(saslprep(SaslprepField::Password, &password)?)
-        }
+        Credentials::Password(password) => Credentials::Password(saslprep(SaslprepField::Password, &password)?),
         keys @ Credentials::Keys(_) => keys,
     };
     if client_nonce.len() < MIN_CLIENT_NONCE_LEN || !client_nonce.bytes().all(is_nonce_byte) {
@@ -257,12 +248,8 @@ impl ScramAwaitingChallenge {
     }
 
     /// Handles the server-first-message; returns the client-final-message to send in `<response/>`.
-    pub fn handle_challenge(
-        self,
-        server_first: &[u8],
-    ) -> Result<(ScramAwaitingSuccess, Vec<u8>), SaslError> {
-        let server_first = std::str::from_utf8(server_first)
-            .map_err(|_| SaslError::MalformedChallenge("not UTF-8"))?;
+    pub fn handle_challenge(self, server_first: &[u8]) -> Result<(ScramAwaitingSuccess, Vec<u8>), SaslError> {
+        let server_first = std::str::from_utf8(server_first).map_err(|_| SaslError::MalformedChallenge("not UTF-8"))?;
         let parsed = self.parse_server_first(server_first)?;
 
         // XEP-0474, checked before the expensive part.
@@ -272,13 +259,8 @@ impl ScramAwaitingChallenge {
 
         let (client_key, server_key) = match self.credentials {
             Credentials::Password(ref password) => {
-                let salted = self
-                    .hash
-                    .hi(password.as_bytes(), &parsed.salt, parsed.iterations);
-                (
-                    self.hash.hmac(&salted, b"Client Key"),
-                    self.hash.hmac(&salted, b"Server Key"),
-                )
+                let salted = self.hash.hi(password.as_bytes(), &parsed.salt, parsed.iterations);
+                (self.hash.hmac(&salted, b"Client Key"), self.hash.hmac(&salted, b"Server Key"))
             }
             Credentials::Keys(ref keys) => {
                 let fits = keys.hash == self.hash
@@ -295,36 +277,17 @@ impl ScramAwaitingChallenge {
 
         let channel_binding = BASE64.encode(GS2_HEADER);
         let client_final_without_proof = format!("c={channel_binding},r={}", parsed.nonce);
-        let auth_message = format!(
-            "{},{server_first},{client_final_without_proof}",
-            self.client_first_bare
-        );
+        let auth_message = format!("{},{server_first},{client_final_without_proof}", self.client_first_bare);
 
         let stored_key = self.hash.hash(&client_key);
         let client_signature = self.hash.hmac(&stored_key, auth_message.as_bytes());
-        let proof: Vec<u8> = client_key
-            .iter()
-            .zip(&client_signature)
-            .map(|(k, s)| k ^ s)
-            .collect();
+        let proof: Vec<u8> = client_key.iter().zip(&client_signature).map(|(k, s)| k ^ s).collect();
         let expected_server_signature = self.hash.hmac(&server_key, auth_message.as_bytes());
 
-        let client_final =
-            format!("{client_final_without_proof},p={}", BASE64.encode(&proof)).into_bytes();
-        let keys = ScramKeys {
-            hash: self.hash,
-            salt: parsed.salt,
-            iterations: parsed.iterations,
-            client_key,
-            server_key,
-        };
-        Ok((
-            ScramAwaitingSuccess {
-                expected_server_signature,
-                keys,
-            },
-            client_final,
-        ))
+        let client_final = format!("{client_final_without_proof},p={}", BASE64.encode(&proof)).into_bytes();
+        let keys =
+            ScramKeys { hash: self.hash, salt: parsed.salt, iterations: parsed.iterations, client_key, server_key };
+        Ok((ScramAwaitingSuccess { expected_server_signature, keys }, client_final))
     }
 
     /// RFC 5802 §7: `server-first-message = [reserved-mext ","] nonce "," salt "," iteration-count
@@ -346,49 +309,30 @@ impl ScramAwaitingChallenge {
 
         let nonce = find(b'r').ok_or(SaslError::MalformedChallenge("missing nonce (r=)"))?;
         if !nonce.bytes().all(is_nonce_byte) {
-            return Err(SaslError::MalformedChallenge(
-                "nonce (r=) is not printable ASCII",
-            ));
+            return Err(SaslError::MalformedChallenge("nonce (r=) is not printable ASCII"));
         }
         if !nonce.starts_with(&self.client_nonce) || nonce.len() <= self.client_nonce.len() {
             return Err(SaslError::ServerNonceMismatch);
         }
 
         let salt = find(b's').ok_or(SaslError::MalformedChallenge("missing salt (s=)"))?;
-        let salt = BASE64
-            .decode(salt)
-            .map_err(|_| SaslError::MalformedChallenge("salt (s=) is not base64"))?;
+        let salt = BASE64.decode(salt).map_err(|_| SaslError::MalformedChallenge("salt (s=) is not base64"))?;
         if salt.is_empty() {
             return Err(SaslError::MalformedChallenge("empty salt (s=)"));
         }
 
-        let iterations = find(b'i').ok_or(SaslError::MalformedChallenge(
-            "missing iteration count (i=)",
-        ))?;
+        let iterations = find(b'i').ok_or(SaslError::MalformedChallenge("missing iteration count (i=)"))?;
         let iterations = parse_iteration_count(iterations)?;
         if iterations < u64::from(self.limits.min_iterations) {
-            return Err(SaslError::IterationsTooLow {
-                got: iterations,
-                min: self.limits.min_iterations,
-            });
+            return Err(SaslError::IterationsTooLow { got: iterations, min: self.limits.min_iterations });
         }
         if iterations > u64::from(self.limits.max_iterations) {
-            return Err(SaslError::IterationsTooHigh {
-                got: iterations,
-                max: self.limits.max_iterations,
-            });
+            return Err(SaslError::IterationsTooHigh { got: iterations, max: self.limits.max_iterations });
         }
-        let iterations = u32::try_from(iterations).map_err(|_| SaslError::IterationsTooHigh {
-            got: iterations,
-            max: self.limits.max_iterations,
-        })?;
+        let iterations = u32::try_from(iterations)
+            .map_err(|_| SaslError::IterationsTooHigh { got: iterations, max: self.limits.max_iterations })?;
 
-        Ok(ServerFirst {
-            nonce,
-            salt,
-            iterations,
-            ssdp_hash: find(b'h'),
-        })
+        Ok(ServerFirst { nonce, salt, iterations, ssdp_hash: find(b'h') })
     }
 }
 
@@ -396,9 +340,7 @@ impl ScramAwaitingChallenge {
 fn parse_iteration_count(value: &str) -> Result<u64, SaslError> {
     let digits_only = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     if !digits_only || (value.len() > 1 && value.starts_with('0')) {
-        return Err(SaslError::MalformedChallenge(
-            "iteration count (i=) is not a decimal number",
-        ));
+        return Err(SaslError::MalformedChallenge("iteration count (i=) is not a decimal number"));
     }
     // 20 digits can exceed u64; anything that long is far above every sensible ceiling anyway.
     value.parse::<u64>().or(Ok(u64::MAX))
@@ -426,9 +368,7 @@ pub struct ScramAwaitingSuccess {
 
 impl fmt::Debug for ScramAwaitingSuccess {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScramAwaitingSuccess")
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
+        f.debug_struct("ScramAwaitingSuccess").field("keys", &self.keys).finish_non_exhaustive()
     }
 }
 
@@ -436,11 +376,7 @@ impl ScramAwaitingSuccess {
     /// Handles `<success/>`: `additional_data` is its decoded payload, the server-final-message. Succeeds only
     /// if it carries the correct server signature; returns the keys for a later login without the password.
     pub fn handle_success(self, additional_data: Option<&[u8]>) -> Result<ScramKeys, SaslError> {
-        verify_server_final(
-            self.keys.hash,
-            &self.expected_server_signature,
-            additional_data,
-        )?;
+        verify_server_final(self.keys.hash, &self.expected_server_signature, additional_data)?;
         Ok(self.keys)
     }
 
@@ -451,15 +387,9 @@ impl ScramAwaitingSuccess {
         self,
         server_final: &[u8],
     ) -> Result<(ScramServerVerified, Vec<u8>), SaslError> {
-        verify_server_final(
-            self.keys.hash,
-            &self.expected_server_signature,
-            Some(server_final),
-        )?;
-        let verified = ScramServerVerified {
-            expected_server_signature: self.expected_server_signature,
-            keys: self.keys,
-        };
+        verify_server_final(self.keys.hash, &self.expected_server_signature, Some(server_final))?;
+        let verified =
+            ScramServerVerified { expected_server_signature: self.expected_server_signature, keys: self.keys };
         Ok((verified, Vec::new()))
     }
 }
@@ -472,9 +402,7 @@ pub struct ScramServerVerified {
 
 impl fmt::Debug for ScramServerVerified {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScramServerVerified")
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
+        f.debug_struct("ScramServerVerified").field("keys", &self.keys).finish_non_exhaustive()
     }
 }
 
@@ -493,16 +421,10 @@ impl ScramServerVerified {
 }
 
 /// RFC 5802 §7: `server-final-message = (server-error / verifier) ["," extensions]`.
-fn verify_server_final(
-    hash: ScramHash,
-    expected: &[u8],
-    server_final: Option<&[u8]>,
-) -> Result<(), SaslError> {
+fn verify_server_final(hash: ScramHash, expected: &[u8], server_final: Option<&[u8]>) -> Result<(), SaslError> {
     let message = match server_final {
         None | Some([]) => return Err(SaslError::MissingServerSignature),
-        Some(bytes) => {
-            std::str::from_utf8(bytes).map_err(|_| SaslError::MalformedServerFinal("not UTF-8"))?
-        }
+        Some(bytes) => std::str::from_utf8(bytes).map_err(|_| SaslError::MalformedServerFinal("not UTF-8"))?,
     };
     let attributes = parse_attributes(message).map_err(SaslError::MalformedServerFinal)?;
     if let Some((_, reason)) = attributes.iter().find(|(n, _)| *n == b'e') {
@@ -511,9 +433,7 @@ fn verify_server_final(
     let Some((_, signature)) = attributes.iter().find(|(n, _)| *n == b'v') else {
         return Err(SaslError::MissingServerSignature);
     };
-    let signature = BASE64
-        .decode(signature)
-        .map_err(|_| SaslError::InvalidServerSignature)?;
+    let signature = BASE64.decode(signature).map_err(|_| SaslError::InvalidServerSignature)?;
     if signature.len() != hash.output_len() || !bool::from(signature.as_slice().ct_eq(expected)) {
         return Err(SaslError::InvalidServerSignature);
     }

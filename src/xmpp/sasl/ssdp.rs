@@ -56,16 +56,10 @@ impl DowngradeInfo {
     /// Checks the server's `h=` value against what we were advertised.
     pub(crate) fn verify(&self, hash: ScramHash, h_attribute: &str) -> Result<(), SaslError> {
         // A value that is not even base64 cannot match: same verdict as a wrong hash (XEP-0474 §5.2).
-        let received = BASE64
-            .decode(h_attribute)
-            .map_err(|_| SaslError::Downgrade)?;
+        let received = BASE64.decode(h_attribute).map_err(|_| SaslError::Downgrade)?;
         let expected = self.ssdp_hash(hash);
         // Public data, but comparing in constant time costs nothing.
-        if bool::from(received.as_slice().ct_eq(expected.as_slice())) {
-            Ok(())
-        } else {
-            Err(SaslError::Downgrade)
-        }
+        if bool::from(received.as_slice().ct_eq(expected.as_slice())) { Ok(()) } else { Err(SaslError::Downgrade) }
     }
 }
 
@@ -101,14 +95,8 @@ mod tests {
             info.ssdp_input(),
             b"SCRAM-SHA-1\x1eSCRAM-SHA-1-PLUS\x1ftls-exporter\x1etls-server-end-point".to_vec()
         );
-        assert_eq!(
-            BASE64.encode(info.ssdp_hash(ScramHash::Sha1)),
-            "G6k/rBLDqgOhRRaCuuatSDFkJ08="
-        );
-        assert_eq!(
-            info.verify(ScramHash::Sha1, "G6k/rBLDqgOhRRaCuuatSDFkJ08="),
-            Ok(())
-        );
+        assert_eq!(BASE64.encode(info.ssdp_hash(ScramHash::Sha1)), "G6k/rBLDqgOhRRaCuuatSDFkJ08=");
+        assert_eq!(info.verify(ScramHash::Sha1, "G6k/rBLDqgOhRRaCuuatSDFkJ08="), Ok(()));
     }
 
     #[test]
@@ -117,30 +105,16 @@ mod tests {
             mechanisms: strings(&["SCRAM-SHA-256", "PLAIN", "SCRAM-SHA-1"]),
             channel_bindings: Vec::new(),
         };
-        assert_eq!(
-            info.ssdp_input(),
-            b"PLAIN\x1eSCRAM-SHA-1\x1eSCRAM-SHA-256".to_vec()
-        );
+        assert_eq!(info.ssdp_input(), b"PLAIN\x1eSCRAM-SHA-1\x1eSCRAM-SHA-256".to_vec());
     }
 
     #[test]
     fn a_stripped_mechanism_is_a_downgrade() {
-        let honest = DowngradeInfo {
-            mechanisms: strings(&["SCRAM-SHA-1", "SCRAM-SHA-512"]),
-            channel_bindings: Vec::new(),
-        };
+        let honest =
+            DowngradeInfo { mechanisms: strings(&["SCRAM-SHA-1", "SCRAM-SHA-512"]), channel_bindings: Vec::new() };
         let h = BASE64.encode(honest.ssdp_hash(ScramHash::Sha1));
-        let tampered = DowngradeInfo {
-            mechanisms: strings(&["SCRAM-SHA-1"]),
-            channel_bindings: Vec::new(),
-        };
-        assert_eq!(
-            tampered.verify(ScramHash::Sha1, &h),
-            Err(SaslError::Downgrade)
-        );
-        assert_eq!(
-            tampered.verify(ScramHash::Sha1, "not base64!"),
-            Err(SaslError::Downgrade)
-        );
+        let tampered = DowngradeInfo { mechanisms: strings(&["SCRAM-SHA-1"]), channel_bindings: Vec::new() };
+        assert_eq!(tampered.verify(ScramHash::Sha1, &h), Err(SaslError::Downgrade));
+        assert_eq!(tampered.verify(ScramHash::Sha1, "not base64!"), Err(SaslError::Downgrade));
     }
 }

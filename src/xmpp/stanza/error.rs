@@ -62,7 +62,8 @@ impl StanzaError {
             ErrorType::Modify => "modify",
             ErrorType::Wait => "wait",
         };
-        let mut e = Element::new(ns, "error").with_attr("type", kind).with_child(Element::new(STANZAS_NS, &self.condition));
+        let mut e =
+            Element::new(ns, "error").with_attr("type", kind).with_child(Element::new(STANZAS_NS, &self.condition));
         if let Some(t) = &self.text {
             e.push_child(Element::new(STANZAS_NS, "text").with_text(t));
         }

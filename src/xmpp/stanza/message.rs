@@ -106,10 +106,8 @@ impl Message {
         };
         let to = el.attr("to").and_then(|t| Jid::parse(t).ok());
         let kind = MessageType::parse(el.attr("type"));
-        let bodies = el
-            .children_named(CLIENT_NS, "body")
-            .map(|b| (b.attr("xml:lang").map(str::to_owned), b.text()))
-            .collect();
+        let bodies =
+            el.children_named(CLIENT_NS, "body").map(|b| (b.attr("xml:lang").map(str::to_owned), b.text())).collect();
         Some(Message {
             id: el.attr("id").map(str::to_owned),
             from,
@@ -126,10 +124,7 @@ impl Message {
     /// The body to show for a reader preferring `lang`: that language, else the default, else the first.
     pub fn body(&self, lang: Option<&str>) -> Option<&str> {
         let pick = |want: Option<&str>| self.bodies.iter().find(|(l, _)| l.as_deref() == want);
-        lang.and_then(|l| pick(Some(l)))
-            .or_else(|| pick(None))
-            .or_else(|| self.bodies.first())
-            .map(|(_, b)| b.as_str())
+        lang.and_then(|l| pick(Some(l))).or_else(|| pick(None)).or_else(|| self.bodies.first()).map(|(_, b)| b.as_str())
     }
 
     /// XEP-0245: a body starting with `/me ` is an action ("* alice waves").

@@ -114,10 +114,8 @@ impl PresenceStanza {
         let kind = match el.attr("type") {
             None => {
                 let show = el.get_child(CLIENT_NS, "show").map(|s| Show::parse(&s.text())).unwrap_or(Show::Available);
-                let priority = el
-                    .get_child(CLIENT_NS, "priority")
-                    .and_then(|p| p.text().trim().parse::<i8>().ok())
-                    .unwrap_or(0);
+                let priority =
+                    el.get_child(CLIENT_NS, "priority").and_then(|p| p.text().trim().parse::<i8>().ok()).unwrap_or(0);
                 PresenceKind::Available(Availability { show, status: status_of(el), priority })
             }
             Some("unavailable") => PresenceKind::Unavailable { status: status_of(el) },

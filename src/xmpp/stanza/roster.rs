@@ -67,7 +67,14 @@ pub struct RosterItem {
 
 impl RosterItem {
     pub fn new(jid: BareJid) -> RosterItem {
-        RosterItem { jid, name: None, subscription: Subscription::None, pending_out: false, approved: false, groups: Vec::new() }
+        RosterItem {
+            jid,
+            name: None,
+            subscription: Subscription::None,
+            pending_out: false,
+            approved: false,
+            groups: Vec::new(),
+        }
     }
 
     /// Parses an `<item/>`; items with an invalid JID are skipped by the caller (returns `None`).
