@@ -75,7 +75,8 @@ fn read_metrics(el: &web_sys::Element) -> Metrics {
     };
     let px = |name: &str, default: f64| {
         let v = style.get_property_value(name).unwrap_or_default();
-        v.trim().strip_suffix("px").and_then(|n| n.trim().parse::<f64>().ok()).filter(|n| *n > 0.0).unwrap_or(default)
+        // The browser's parseFloat: Rust's own float parser would add its tables to the wasm for three numbers.
+        v.trim().strip_suffix("px").map(js_sys::parse_float).filter(|n| *n > 0.0).unwrap_or(default)
     };
     Metrics {
         group: px("--roster-group", d.group),
