@@ -1013,7 +1013,7 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
     );
     let banner = h.one(".banner-reconnecting").text_content().unwrap();
     assert!(banner.contains("Connection lost.") && banner.contains("Reconnecting in 9 s…"), "{banner}");
-    assert!(banner.contains("The connection was lost"), "the reason is shown: {banner}");
+    assert!(!banner.contains("The connection was lost"), "the generic reason is not repeated: {banner}");
     assert_eq!(h.texts(".banner-reconnecting button"), ["Reconnect now", "Log out"]);
     assert!(h.all(".banner[role=alert]").is_empty(), "not the offline banner yet");
     assert!(h.contact("Bob").text_content().unwrap().contains("Bob — offline"), "contacts go offline");
@@ -1130,4 +1130,20 @@ async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
     assert_eq!(messages(h.store), 0, "another account starts empty");
     assert!(h.store.contacts().with_untracked(|c| c.is_empty()));
     assert_eq!(h.store.connection().get_untracked(), Connection::Online);
+}
+
+#[wasm_bindgen_test]
+async fn a_specific_reason_for_the_lost_connection_is_shown() {
+    let h = Harness::main_screen().await;
+    apply(
+        h.store,
+        TransportEvent::Reconnecting {
+            attempt: 2,
+            delay: std::time::Duration::from_secs(4),
+            reason: "The server is shutting down.".into(),
+        },
+    );
+    settle().await;
+    let banner = h.one(".banner-reconnecting").text_content().unwrap();
+    assert!(banner.contains("(The server is shutting down)"), "{banner}");
 }

@@ -12,7 +12,7 @@ for (const resalting of [false, true]) {
   const name = resalting
     ? 'reconnect, server with a new salt per login: asks for the password, Log in again keeps everything'
     : 'reconnect: offline and back, logs in again by itself, nothing typed is lost, messages flow again';
-  test(name, async ({ page, context, baseURL, env, peer }) => {
+  test(name, async ({ page, context, baseURL, env, peer, shot }) => {
     const domain = resalting ? env.domain : env.hashedDomain;
     const alice = `alice@${domain}`;
     const token = Math.random().toString(36).slice(2, 8);
@@ -44,6 +44,7 @@ for (const resalting of [false, true]) {
     await page.getByText('Not connected: what you type stays here').waitFor();
     await composer.press('Enter');
     assert.equal(await composer.inputValue(), typed, 'Enter while offline keeps the text');
+    if (!resalting) await shot('e2e-reconnecting');
 
     // The network comes back: the app tries at once.
     await context.setOffline(false);

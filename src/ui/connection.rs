@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use reactive_stores::Store;
 
 use super::state::{AppState, AppStateStoreFields, Connection, SessionHandle};
+use crate::xmpp::ClientError;
 
 /// Online / connecting / reconnecting / offline, in words and colour, always matching the session.
 #[component]
@@ -66,7 +67,10 @@ pub fn OfflineBanner() -> impl IntoView {
                         <p>
                             <strong>"Connection lost. "</strong>
                             {when}
-                            <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
+                            // The reason, unless it only repeats "connection lost".
+                            {(reason != ClientError::ConnectionLost.describe()).then(|| view! {
+                                <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
+                            })}
                         </p>
                         <button type="button" class="button small" on:click=move |_| session.reconnect_now()>
                             "Reconnect now"

@@ -146,6 +146,10 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let send = {
         let jid = jid.clone();
         move || {
+            // Enter while offline: the text stays, and the hint under the composer already says why.
+            if offline.get_untracked() {
+                return;
+            }
             let Some(el) = text_ref.get_untracked() else { return };
             let body = el.value();
             if body.trim().is_empty() {
