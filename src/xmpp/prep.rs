@@ -27,6 +27,7 @@ use std::borrow::Cow;
 
 use stringprep::tables as t;
 
+#[rustfmt::skip] // data tables, laid out by hand
 mod tables;
 
 /// The input cannot be prepared with this profile (a prohibited character, a bidi rule, or a code point
