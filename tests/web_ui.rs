@@ -1147,3 +1147,24 @@ async fn a_specific_reason_for_the_lost_connection_is_shown() {
     let banner = h.one(".banner-reconnecting").text_content().unwrap();
     assert!(banner.contains("(The server is shutting down)"), "{banner}");
 }
+
+#[wasm_bindgen_test]
+async fn focus_stays_in_the_roster_when_its_row_scrolls_away() {
+    let h = big_harness().await;
+    let first = h.one("button.contact-main");
+    first.focus().unwrap();
+    assert_eq!(h.focused_jid().as_deref(), Some("user0002@example.org"));
+
+    // The mouse wheel takes the list far down: the focused row is no longer on the page.
+    h.scroll_list_to(30_000.0).await;
+    settle().await;
+    assert!(!first.is_connected(), "the row left the DOM");
+    let active = document().active_element().expect("something has focus");
+    assert!(active.class_list().contains("groups"), "focus is parked on the list, not the page: {}", active.tag_name());
+
+    // The keyboard goes on from the row that had focus: the next contact after it, scrolled into view.
+    press(&active, "ArrowDown");
+    settle().await;
+    settle().await;
+    assert_eq!(h.focused_jid().as_deref(), Some("user0005@example.org"));
+}

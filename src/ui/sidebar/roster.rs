@@ -17,7 +17,8 @@
 //!   carry `aria-setsize` / `aria-posinset`, so the counts announced are the full ones, not the rendered ones.
 //! - The list is a single tab stop (roving tabindex): arrow keys, Home and End move between contacts across
 //!   groups, computed on the data, not the DOM; the target row is scrolled into view and rendered, then focused.
-//!   Enter or Space opens a conversation.
+//!   Enter or Space opens a conversation. When the focused row scrolls out of the window (mouse wheel) and is
+//!   removed, focus is parked on the list (not dropped on the page), and the arrow keys go on from that row.
 
 use std::collections::HashSet;
 
@@ -248,12 +249,21 @@ pub fn Roster() -> impl IntoView {
         let Some(target) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
             return;
         };
-        if !target.class_list().contains("contact-main") {
+        // From a row, or from the list itself (focus parked there when its row scrolled away): then from the
+        // row that had focus.
+        let (jid, group) = if target.class_list().contains("contact-main") {
+            let jid = target.get_attribute("data-jid").and_then(|j| BareJid::parse(&j).ok());
+            (jid, target.closest("li.group").ok().flatten().and_then(|g| g.get_attribute("data-group")))
+        } else if target.class_list().contains("groups") {
+            let jid = roving_target.get_untracked();
+            let group = jid.as_ref().and_then(|j| {
+                groups.with_untracked(|gs| gs.iter().find(|g| g.jids.contains(j)).map(|g| g.name.clone()))
+            });
+            (jid, group)
+        } else {
             return;
-        }
+        };
         ev.prevent_default();
-        let jid = target.get_attribute("data-jid").and_then(|j| BareJid::parse(&j).ok());
-        let group = target.closest("li.group").ok().flatten().and_then(|g| g.get_attribute("data-group"));
         let closed = collapsed.get_untracked();
         let m = metrics.get_untracked();
         let found = groups.with_untracked(|gs| {
@@ -281,8 +291,29 @@ pub fn Roster() -> impl IntoView {
         }
     };
 
+    // A focused row that scrolls out of the window is removed, and the browser would drop focus on the page;
+    // park it on the list instead, so the keyboard goes on from that row (see `on_keydown`).
+    let on_focusout = move |ev: leptos::ev::FocusEvent| {
+        if ev.related_target().is_some() {
+            return;
+        }
+        let Some(row) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+            return;
+        };
+        request_animation_frame(move || {
+            let body: Option<web_sys::Element> = document().body().map(Into::into);
+            let page_has_focus = document().active_element().is_none_or(|a| Some(a) == body);
+            if !row.is_connected()
+                && page_has_focus
+                && let Some(list) = list_ref.get_untracked()
+            {
+                let _ = list.focus();
+            }
+        });
+    };
+
     view! {
-        <nav class="roster" aria-label="Contacts" on:keydown=on_keydown>
+        <nav class="roster" aria-label="Contacts" on:keydown=on_keydown on:focusout=on_focusout>
             <Show
                 when=has_contacts
                 fallback=|| view! { <p class="empty-note">"No contacts yet. Add someone with “Add contact”."</p> }
@@ -294,6 +325,7 @@ pub fn Roster() -> impl IntoView {
                     <ul
                         class="groups"
                         role="list"
+                        tabindex="-1"
                         node_ref=list_ref
                         data-rows=move || window.with(|w| w.total_rows.to_string())
                         style=("--groups", move || window.with(|w| w.total_groups.to_string()))
