@@ -34,6 +34,7 @@ STOP_GRACE=20
 . "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
 
 DOMAIN=localhost
+HASHED_DOMAIN=hashed.localhost   # second host, salted+hashed passwords (see ejabberd.yml.in)
 HTTP_PORT="${NATTER_EJABBERD_HTTP_PORT:-5290}"
 C2S_PORT="${NATTER_EJABBERD_C2S_PORT:-5223}"
 DIST_PORT="${NATTER_EJABBERD_DIST_PORT:-5291}"
@@ -76,17 +77,17 @@ write_config() {
 # A JSON string literal (escapes backslashes and double quotes; demo data has no control characters).
 json_str() { local s="$1"; s="${s//\\/\\\\}"; s="${s//\"/\\\"}"; printf '"%s"' "$s"; }
 
-register() { # USER PASS — like `prosodyctl register`, an existing account gets the new password
-  local err
-  if err="$(api register "{\"user\":$(json_str "$1"),\"host\":\"$DOMAIN\",\"password\":$(json_str "$2")}" 2>&1 >/dev/null)"; then
+register() { # USER PASS [HOST] — like `prosodyctl register`, an existing account gets the new password
+  local err host="${3:-$DOMAIN}"
+  if err="$(api register "{\"user\":$(json_str "$1"),\"host\":\"$host\",\"password\":$(json_str "$2")}" 2>&1 >/dev/null)"; then
     return 0
   fi
   if [[ "$err" == *"already registered"* ]]; then
-    api change_password "{\"user\":$(json_str "$1"),\"host\":\"$DOMAIN\",\"newpass\":$(json_str "$2")}" >/dev/null \
+    api change_password "{\"user\":$(json_str "$1"),\"host\":\"$host\",\"newpass\":$(json_str "$2")}" >/dev/null \
       && return 0
   fi
   printf '%s\n' "$err" >&2
-  die "could not register $1@$DOMAIN"
+  die "could not register $1@$host"
 }
 
 subscribe_both() { # USER CONTACT NICK
@@ -150,7 +151,10 @@ cmd_start() {
   local t_ready; t_ready="$(now_ms)"
 
   local u
-  for u in "${NATTER_DEMO_USERS[@]}"; do register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"; done
+  for u in "${NATTER_DEMO_USERS[@]}"; do
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN"
+  done
   subscribe_both alice bob Bob
   subscribe_both bob alice Alice
 
@@ -162,6 +166,7 @@ cmd_start() {
 cmd_env() {
   printf 'export NATTER_EJABBERD_WS=%q\n' "$WS_URL"
   printf 'export NATTER_EJABBERD_DOMAIN=%q\n' "$DOMAIN"
+  printf 'export NATTER_EJABBERD_HASHED_DOMAIN=%q\n' "$HASHED_DOMAIN"
   printf 'export NATTER_EJABBERD_TCP=%q\n' "127.0.0.1:$C2S_PORT"
   printf 'export NATTER_EJABBERD_HTTP=%q\n' "$HTTP_URL"
   printf 'export NATTER_EJABBERD_API=%q\n' "$API_URL"

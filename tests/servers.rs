@@ -209,3 +209,47 @@ fn carbons_show_what_our_other_session_sends() {
 fn script_of(server: &Server) -> &'static str {
     if server.name == "prosody" { "scripts/prosody.sh" } else { "scripts/ejabberd.sh" }
 }
+
+/// A second session from the first one's `Client::resumption` (the SCRAM keys, never the password), as the
+/// browser's reconnect does. `Ok` when it got online, `Err` with why it ended otherwise.
+fn log_in_again_from_keys(server: &Server, mech: Mechanism) -> Result<(), Option<ClientError>> {
+    let mut config = server.config("alice", "alice-demo-pw");
+    config.mechanisms = vec![mech];
+    let first = Conn::online(server, config);
+    let mut again = first.client.resumption().expect("a SCRAM login leaves keys to resume with");
+    let fresh = server.config("alice", "unused");
+    (again.client_nonce, again.id_seed) = (fresh.client_nonce, fresh.id_seed);
+    first.close();
+    let mut c = Conn::open(server, again);
+    let end = c.wait_for("online or closed", |e| matches!(e, Event::Online { .. } | Event::Closed { .. }));
+    match end {
+        Event::Online { .. } => {
+            c.close();
+            Ok(())
+        }
+        Event::Closed { error } => Err(error),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn kept_keys_log_in_again_where_the_salt_is_stable_and_are_refused_where_it_is_not() {
+    use natter::xmpp::sasl::SaslError;
+    let stale = |r: &Result<(), Option<ClientError>>| matches!(r, Err(Some(ClientError::Sasl(SaslError::KeysStale))));
+    for (server, _) in servers() {
+        // localhost on both servers stores passwords in plain (so that every SCRAM variant can be offered) and
+        // draws a new salt at every login: keys from one login cannot fit the next.
+        for &mech in scram_variants(&server) {
+            let r = log_in_again_from_keys(&server, mech);
+            assert!(stale(&r), "{} localhost {mech:?}: {r:?}", server.name);
+        }
+        // hashed.localhost on both keeps one salt per account (salted+hashed storage, SCRAM-SHA-1): the keys log in.
+        let prefix = if server.name == "prosody" { "NATTER_PROSODY" } else { "NATTER_EJABBERD" };
+        let hashed = Server {
+            domain: std::env::var(format!("{prefix}_HASHED_DOMAIN")).unwrap_or_else(|_| "hashed.localhost".into()),
+            ..server.clone()
+        };
+        let r = log_in_again_from_keys(&hashed, Mechanism::ScramSha1);
+        assert_eq!(r, Ok(()), "{} hashed.localhost", server.name);
+    }
+}
