@@ -19,7 +19,10 @@
 //! ```
 //!
 //! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
-//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`.
+//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`. A redirect (`<close see-other-uri/>`)
+//! is followed once, transparently: the UI sees a second `Connecting { url }`, never `Core(Event::Redirect)`.
+//! `on_event` is always called asynchronously (from a microtask, never from inside `connect`, `send` or
+//! `close`), so it may call `send`/`close` and may drop the `Session`.
 //!
 //! Reconnection: once a session has been online, a loss that [`reconnect::worth_retrying`] calls transient
 //! (socket closed, ping timeout, `system-shutdown`, …) is not final. The transport reports
@@ -33,14 +36,12 @@
 //! [`Session::close`] cancels a pending attempt and forgets the keys.
 //!
 //! [`reconnect::worth_retrying`]: crate::xmpp::reconnect::worth_retrying
-//! [`Client::resumption`]: crate::xmpp::Client::resumption A redirect
-//! (`<close see-other-uri/>`) is followed once, transparently: the UI sees a second `Connecting { url }`, never
-//! `Core(Event::Redirect)`. `on_event` is always called asynchronously (from a microtask, never from inside
-//! `connect`, `send` or `close`), so it may call `send`/`close` and may drop the `Session`.
+//! [`Client::resumption`]: crate::xmpp::Client::resumption
 //!
-//! What this module does NOT do: no XML, no SASL, no storage of credentials (not even of derived keys), and no `ws://` to anything but this computer
-//! ([`url`]). Browser resources (socket handlers, the timer) are owned values, released when the session ends
-//! or the last `Session` clone is dropped; nothing is `forget()`-ed.
+//! What this module does NOT do: no XML, no SASL, no storage of credentials (not even of derived keys), and no
+//! `ws://` to anything but this computer ([`url`]). Browser resources (socket handlers, the timer, the
+//! browser listeners) are owned values, released when the session ends or the last `Session` clone is
+//! dropped; nothing is `forget()`-ed.
 //!
 //! [`url`] and [`discovery`] are pure and compile natively (tested by `cargo test`); the WebSocket part is
 //! wasm32-only.

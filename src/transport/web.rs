@@ -78,7 +78,7 @@ impl Session {
         let inner = &self.inner;
         let mut state = inner.state.borrow_mut();
         // Whatever happens next, no reconnect: forget the keys (or the password of a login still running).
-        state.config.credentials = Credentials::Password(String::new());
+        state.forget_credentials();
         match &mut state.stage {
             Stage::Streaming { client, .. } => {
                 // Close is always accepted by the core.
@@ -257,6 +257,13 @@ struct State {
     hidden_since: Option<Instant>,
 }
 
+impl State {
+    /// Drops the password or keys the next socket would log in with (the core keeps its own copy of the keys).
+    fn forget_credentials(&mut self) {
+        self.config.credentials = Credentials::Password(String::new());
+    }
+}
+
 /// Where the connection is, carrying exactly what is valid there.
 enum Stage {
     /// Waiting for the URL (config.json / XEP-0156, or just the URL check).
@@ -421,7 +428,7 @@ impl Inner {
         let attempts = state.backoff.attempts();
         if attempts >= MAX_ATTEMPTS {
             state.stage = Stage::Finished;
-            state.config.credentials = Credentials::Password(String::new());
+            state.forget_credentials();
             drop(state);
             self.arm_timer(None);
             self.emit(TransportEvent::Failed(TransportError::GaveUp { attempts, reason }));
@@ -512,7 +519,7 @@ impl Inner {
                         state.online_once = true;
                         state.backoff.reset();
                         // From now on the password is not needed: reconnects use the session's keys.
-                        state.config.credentials = Credentials::Password(String::new());
+                        state.config.credentials = Credentials::Password(String::new()); // (`stage` is borrowed here)
                         events.push(TransportEvent::Core(Event::Online { jid }));
                     }
                     Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {

@@ -3,8 +3,8 @@
 //! - [`model`]: plain data and decisions (sorting, grouping, unread, bounce matching, links) — no signals.
 //! - [`state`]: the one store, [`state::apply`] (the only place transport events change it) and the
 //!   [`state::SessionHandle`] components send commands through.
-//! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read store fields and call
-//!   the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
+//! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read store
+//!   fields and call the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
 //!
 //! What this module does not do: speak XMPP, touch sockets, or store the password.
 

@@ -56,9 +56,14 @@ fn shown(group: &RosterGroup, is_open: &impl Fn(&str) -> bool) -> usize {
     if is_open(&group.name) { group.jids.len() } else { 0 }
 }
 
+/// A group's height in pixels: its heading block and its open rows.
+fn group_height(group: &RosterGroup, is_open: &impl Fn(&str) -> bool, m: Metrics) -> f64 {
+    m.group + shown(group, is_open) as f64 * m.row
+}
+
 /// The list's full height in pixels.
 pub fn total_height(groups: &[RosterGroup], is_open: impl Fn(&str) -> bool, m: Metrics) -> f64 {
-    groups.iter().map(|g| m.group + shown(g, &is_open) as f64 * m.row).sum()
+    groups.iter().map(|g| group_height(g, &is_open, m)).sum()
 }
 
 /// The groups and rows that intersect `from..to` (pixels from the top of the list; pass the visible part
@@ -91,9 +96,7 @@ pub fn window(groups: &[RosterGroup], is_open: impl Fn(&str) -> bool, m: Metrics
 
 /// The top of row `row` of group `group`, in pixels from the top of the list.
 pub fn row_top(groups: &[RosterGroup], is_open: impl Fn(&str) -> bool, m: Metrics, group: usize, row: usize) -> f64 {
-    let above: f64 =
-        groups[..group.min(groups.len())].iter().map(|g| m.group + shown(g, &is_open) as f64 * m.row).sum();
-    above + m.group + row as f64 * m.row
+    total_height(&groups[..group.min(groups.len())], is_open, m) + m.group + row as f64 * m.row
 }
 
 /// The first row whose top is at or below `y` (pixels from the top of the list): `(group, row)`.
