@@ -29,11 +29,16 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// Lets effects run and the roster re-sort (it waits for the next animation frame).
 async fn settle() {
     tick().await;
+    next_frame().await;
+    tick().await;
+}
+
+/// Resolves at the next animation frame (and nothing else).
+async fn next_frame() {
     let frame = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    tick().await;
 }
 
 fn bare(s: &str) -> BareJid {
@@ -494,6 +499,23 @@ fn linkify_cuts_text_and_links() {
     );
 }
 
+/// A bare message: `seq`, sent by us or not, with stanza id `id`.
+fn msg(seq: u64, from_me: bool, id: &str) -> model::ChatMessage {
+    model::ChatMessage {
+        seq,
+        id: Some(id.into()),
+        from_me,
+        sender: String::new(),
+        time: String::new(),
+        time_full: String::new(),
+        time_iso: String::new(),
+        body: String::new(),
+        is_me_action: false,
+        continued: false,
+        error: None,
+    }
+}
+
 #[wasm_bindgen_test]
 fn grouping_and_bounce_matching() {
     let mut contacts = std::collections::HashMap::new();
@@ -517,23 +539,12 @@ fn grouping_and_bounce_matching() {
     assert_eq!(filtered.len(), 1);
     assert_eq!(filtered[0].jids, vec![bare("b@x")]);
 
-    let msg = |seq: u64, from_me: bool, id: &str| model::ChatMessage {
-        seq,
-        id: Some(id.into()),
-        from_me,
-        sender: String::new(),
-        time: String::new(),
-        time_full: String::new(),
-        time_iso: String::new(),
-        body: String::new(),
-        is_me_action: false,
-        continued: false,
-        error: None,
-    };
     let messages = vec![msg(1, true, "a"), msg(2, false, "b"), msg(3, true, "b"), msg(4, true, "a")];
-    assert_eq!(model::bounced_message(&messages, "a"), Some(4), "the newest sent one with that id");
-    assert_eq!(model::bounced_message(&messages, "b"), Some(3), "never a received one");
-    assert_eq!(model::bounced_message(&messages, "zz"), None);
+    let page = [model::MessagePage { messages }];
+    let bounced = |id: &str| model::bounced_position(&page, id).map(|(p, i)| page[p].messages[i].seq);
+    assert_eq!(bounced("a"), Some(4), "the newest sent one with that id");
+    assert_eq!(bounced("b"), Some(3), "never a received one");
+    assert_eq!(bounced("zz"), None);
     assert!(!model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), true));
     assert!(model::counts_as_unread(Some(&bare("a@x")), &bare("a@x"), false));
     assert!(model::counts_as_unread(None, &bare("a@x"), true));
@@ -814,19 +825,6 @@ fn roster_layout_arithmetic() {
 
 #[wasm_bindgen_test]
 fn messages_are_kept_in_pages() {
-    let msg = |seq: u64, from_me: bool, id: &str| model::ChatMessage {
-        seq,
-        id: Some(id.into()),
-        from_me,
-        sender: String::new(),
-        time: String::new(),
-        time_full: String::new(),
-        time_iso: String::new(),
-        body: String::new(),
-        is_me_action: false,
-        continued: false,
-        error: None,
-    };
     let mut pages: Vec<model::MessagePage> = Vec::new();
     assert_eq!(model::page_with_room(&pages), None, "no page yet");
     assert_eq!(model::message_count(&pages), 0);
@@ -1167,4 +1165,25 @@ async fn focus_stays_in_the_roster_when_its_row_scrolls_away() {
     settle().await;
     settle().await;
     assert_eq!(h.focused_jid().as_deref(), Some("user0005@example.org"));
+
+    // The focused row scrolls away and, before the rescue runs (next frame), the roster goes away too (log out):
+    // the rescue must not touch the disposed roster (a panic here would stop the app).
+    let scroller = h.scroller();
+    scroller.set_scroll_top(scroller.scroll_top() + 30_000);
+    let body: web_sys::Element = document().body().unwrap().into();
+    while document().active_element() != Some(body.clone()) {
+        next_frame().await;
+    }
+    // A panic in a frame callback does not fail the test by itself: the hook notes it.
+    static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, std::sync::atomic::Ordering::SeqCst);
+        previous(info);
+    }));
+    drop(h);
+    settle().await;
+    settle().await;
+    assert!(document().query_selector("ul.groups").unwrap().is_none());
+    assert!(!PANICKED.load(std::sync::atomic::Ordering::SeqCst), "the focus rescue panicked on a disposed roster");
 }

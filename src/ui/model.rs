@@ -5,7 +5,6 @@
 //! [`super::state`] holds these types (the `Store` derive only adds field accessors), `apply` calls these
 //! functions, and components only display the result. Keeping the logic here keeps it testable without a DOM.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use reactive_stores::Store;
@@ -102,15 +101,6 @@ pub fn presence_class(presence: Option<&Availability>) -> &'static str {
     }
 }
 
-/// Roster order: most reachable first (offline last), then by name (case-insensitive), then by address.
-pub fn compare_contacts(a: &Contact, b: &Contact) -> Ordering {
-    let rank = |c: &Contact| c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank());
-    rank(a)
-        .cmp(&rank(b))
-        .then_with(|| fold_case(&a.display_name()).cmp(&fold_case(&b.display_name())))
-        .then_with(|| a.jid.cmp(&b.jid))
-}
-
 /// Whether a contact matches what was typed in the filter box (name or address; case and accents do not
 /// count). `needle` must already be trimmed and folded by [`fold_case`].
 pub fn matches_filter(c: &Contact, needle: &str) -> bool {
@@ -129,7 +119,8 @@ pub struct RosterGroup {
 }
 
 /// Sorts and groups the contacts for display: named groups alphabetically, then [`DEFAULT_GROUP`], then
-/// [`STRANGERS_GROUP`]. A contact in several groups appears in each. Groups with no match are left out.
+/// [`STRANGERS_GROUP`]; within a group, most reachable first (offline last), then by name ([`fold_case`]), then
+/// by address. A contact in several groups appears in each. Groups with no match are left out.
 pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec<RosterGroup> {
     let needle = fold_case(filter.trim());
     // Sort keys computed once per contact, not once per comparison (this runs on every presence change).
@@ -240,15 +231,6 @@ pub fn parse_groups(text: &str) -> Vec<String> {
     groups
 }
 
-/// Which message a bounce with stanza id `id` belongs to: the newest one we sent with that id (its `seq`).
-pub fn bounced_message(messages: &[ChatMessage], id: &str) -> Option<u64> {
-    bounced_index(messages, id).map(|i| messages[i].seq)
-}
-
-fn bounced_index(messages: &[ChatMessage], id: &str) -> Option<usize> {
-    messages.iter().rposition(|m| m.from_me && m.id.as_deref() == Some(id))
-}
-
 /// Whether `next` is shown as a continuation of `prev` (no repeated sender line): same side, same sender, same
 /// minute, and neither is an error.
 pub fn continues(prev: &ChatMessage, next: &ChatMessage) -> bool {
@@ -311,7 +293,8 @@ pub fn page_with_room(pages: &[MessagePage]) -> Option<usize> {
 /// Where the message a bounce with stanza id `id` belongs to is: `(page, index in page)` of the newest one we
 /// sent with that id.
 pub fn bounced_position(pages: &[MessagePage], id: &str) -> Option<(usize, usize)> {
-    pages.iter().enumerate().rev().find_map(|(p, page)| bounced_index(&page.messages, id).map(|i| (p, i)))
+    let sent_with_id = |m: &ChatMessage| m.from_me && m.id.as_deref() == Some(id);
+    pages.iter().enumerate().rev().find_map(|(p, page)| page.messages.iter().rposition(sent_with_id).map(|i| (p, i)))
 }
 
 /// Whether the transcript keeps scrolling to new messages after a scroll to `top` (from `previous_top`), with

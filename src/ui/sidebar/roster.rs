@@ -131,7 +131,7 @@ pub fn Roster() -> impl IntoView {
     // Reading the position: after scroll events, layout changes and resizes, at most once per animation frame.
     let metrics_stale = StoredValue::new(true);
     let measure = move || {
-        let Some(list) = list_ref.try_get_untracked().flatten() else {
+        let Some(list) = list_ref.get_untracked() else {
             return;
         };
         if metrics_stale.try_get_value() == Some(true) {
@@ -300,12 +300,13 @@ pub fn Roster() -> impl IntoView {
         let Some(row) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
             return;
         };
+        // (The roster may be gone by then: logging out removes the focused row too.)
         request_animation_frame(move || {
             let body: Option<web_sys::Element> = document().body().map(Into::into);
             let page_has_focus = document().active_element().is_none_or(|a| Some(a) == body);
             if !row.is_connected()
                 && page_has_focus
-                && let Some(list) = list_ref.get_untracked()
+                && let Some(list) = list_ref.try_get_untracked().flatten()
             {
                 let _ = list.focus();
             }
