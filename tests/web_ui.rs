@@ -538,6 +538,13 @@ fn grouping_and_bounce_matching() {
     let filtered = model::group_contacts(&contacts, "  AMY ");
     assert_eq!(filtered.len(), 1);
     assert_eq!(filtered[0].jids, vec![bare("b@x")]);
+    // Same presence and name: by address, local part first ("a.b" sorts after "a", though "a.b@" < "a@").
+    let mut twins = std::collections::HashMap::new();
+    for jid in ["a.b@x", "a@y", "a@x", "x"] {
+        twins.insert(bare(jid), Contact::from_roster(&item(jid, Some("Same"), &[])));
+    }
+    let order = &model::group_contacts(&twins, "")[0].jids;
+    assert_eq!(order, &vec![bare("x"), bare("a@x"), bare("a@y"), bare("a.b@x")]);
 
     let messages = vec![msg(1, true, "a"), msg(2, false, "b"), msg(3, true, "b"), msg(4, true, "a")];
     let page = [model::MessagePage { messages }];

@@ -124,13 +124,14 @@ pub struct RosterGroup {
 pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec<RosterGroup> {
     let needle = fold_case(filter.trim());
     // Sort keys computed once per contact, not once per comparison (this runs on every presence change).
-    let mut keyed: Vec<((u8, String), &Contact)> = contacts
-        .values()
-        .filter(|c| matches_filter(c, &needle))
-        .map(|c| ((c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank()), fold_case(&c.display_name())), c))
-        .collect();
-    keyed.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.jid.cmp(&b.jid)));
-    let sorted = keyed.into_iter().map(|(_, c)| c);
+    let matching: Vec<&Contact> = contacts.values().filter(|c| matches_filter(c, &needle)).collect();
+    let order = sorted_order(matching.iter().map(|c| {
+        let rank = c.presence.as_ref().map_or(u8::MAX, |p| p.show.rank());
+        // Orders like `BareJid`'s own `Ord` (local part, then domain): '\0' sorts before any character.
+        let jid = [c.jid.local().unwrap_or_default(), "\0", c.jid.domain()].concat();
+        (rank, fold_case(&c.display_name()), jid)
+    }));
+    let sorted = order.into_iter().map(|i| matching[i]);
 
     let mut named: HashMap<&str, RosterGroup> = HashMap::new();
     let mut ungrouped = RosterGroup { name: DEFAULT_GROUP.into(), jids: Vec::new(), online: 0 };
@@ -155,8 +156,9 @@ pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec
             }
         }
     }
-    let mut groups: Vec<RosterGroup> = named.into_values().collect();
-    groups.sort_unstable_by_key(|g| (fold_case(&g.name), g.name.clone()));
+    let mut named: Vec<Option<RosterGroup>> = named.into_values().map(Some).collect();
+    let order = sorted_order(named.iter().flatten().map(|g| (0, fold_case(&g.name), g.name.clone())));
+    let mut groups: Vec<RosterGroup> = order.into_iter().filter_map(|i| named[i].take()).collect();
     // A roster group literally called "Contacts" already holds the ungrouped ones' place.
     if let Some(same) = groups.iter_mut().find(|g| g.name == DEFAULT_GROUP) {
         same.jids.append(&mut ungrouped.jids);
@@ -164,6 +166,15 @@ pub fn group_contacts(contacts: &HashMap<BareJid, Contact>, filter: &str) -> Vec
     }
     groups.extend([ungrouped, strangers].into_iter().filter(|g| !g.jids.is_empty()));
     groups
+}
+
+/// The order of `keys` (indices into it, smallest key first). Every sort of the UI goes through this one
+/// instantiation of the standard sort: each distinct `sort_by` closure or element type would add its own copy
+/// (2–3 KB of wasm each).
+fn sorted_order(keys: impl Iterator<Item = (u8, String, String)>) -> Vec<usize> {
+    let mut keyed: Vec<((u8, String, String), usize)> = keys.zip(0..).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Builds the contact map from a full roster, keeping presence and unread counts already known, and keeping

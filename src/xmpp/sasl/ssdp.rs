@@ -64,7 +64,8 @@ impl DowngradeInfo {
 }
 
 fn join_sorted(out: &mut Vec<u8>, items: &[String]) {
-    let mut sorted: Vec<&str> = items.iter().map(String::as_str).collect();
+    // Owned strings: the same sort instantiation as the roster's groups (a `[&str]` sort would be a second copy).
+    let mut sorted = items.to_vec();
     sorted.sort_unstable();
     for (i, item) in sorted.iter().enumerate() {
         if i > 0 {
