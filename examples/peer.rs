@@ -14,6 +14,7 @@
 //! {"cmd":"approve","jid":"alice@localhost"}
 //! {"cmd":"deny","jid":"alice@localhost"}
 //! {"cmd":"burst","to":"alice@localhost","count":1000,"prefix":"m"}   bodies m-0001 … m-1000
+//! {"cmd":"chatstate","to":"alice@localhost","state":"composing"}   active|composing|paused|inactive|gone
 //! {"cmd":"close"}                                            (end of stdin closes too)
 //! ```
 //! Events (one JSON object per line on stdout, flushed after each):
@@ -22,6 +23,7 @@
 //! {"event":"roster","items":[{"jid":…,"name":…,"subscription":…}]}
 //! {"event":"message","from":"alice@localhost","resource":…,"body":"hi","id":…}
 //! {"event":"sent","to":"alice@localhost","body":"hi","id":…}
+//! {"event":"chatstate","from":"alice@localhost","state":"composing"}    (only those sent without a body)
 //! {"event":"burst_done","to":…,"count":1000}
 //! {"event":"presence","jid":"alice@localhost","show":"away"|…|null,"status":…}   null = offline
 //! {"event":"subscription_request","from":…,"status":…}
@@ -56,6 +58,7 @@ mod native {
 
     use natter::xmpp::jid::BareJid;
     use natter::xmpp::sasl::Credentials;
+    use natter::xmpp::stanza::message::ChatState;
     use natter::xmpp::stanza::presence::{Availability, Show};
     use natter::xmpp::{Client, Command, Config, Event};
     use serde_json::{Value, json};
@@ -199,6 +202,17 @@ mod native {
                 count: v.get("count").and_then(Value::as_u64).ok_or("\"count\" (a number) is required")?,
                 prefix: str_field(v, "prefix").unwrap_or("m").to_owned(),
             },
+            "chatstate" => Request::Core(Command::SendChatState {
+                to: jid_field(v, "to")?,
+                state: match str_field(v, "state") {
+                    Some("active") => ChatState::Active,
+                    Some("composing") => ChatState::Composing,
+                    Some("paused") => ChatState::Paused,
+                    Some("inactive") => ChatState::Inactive,
+                    Some("gone") => ChatState::Gone,
+                    _ => return Err("\"state\" is active|composing|paused|inactive|gone".into()),
+                },
+            }),
             "close" => Request::Core(Command::Close),
             other => return Err(format!("unknown cmd {other:?}")),
         })
@@ -248,6 +262,9 @@ mod native {
                     "body": m.body(None),
                     "id": m.id,
                 })),
+                Event::ChatState { from, state } => {
+                    emit(json!({"event": "chatstate", "from": from.to_string(), "state": state.wire()}))
+                }
                 Event::ContactPresence { jid, presence } => emit(json!({
                     "event": "presence",
                     "jid": jid.to_string(),

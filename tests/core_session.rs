@@ -11,6 +11,7 @@ use natter::xmpp::client::{ClientError, RequestError, RosterAction};
 use natter::xmpp::framing::FramingError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslError, SaslFailure};
+use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
 use natter::xmpp::{Command, CommandError, Config, Event, Phase};
@@ -447,11 +448,42 @@ fn forged_carbons_from_anyone_else_are_dropped() {
 }
 
 #[test]
-fn messages_without_body_are_not_shown() {
+fn messages_without_body_are_not_shown_but_their_chat_state_is() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");
-    h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
+    h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><thread>t</thread></message>");
     assert!(h.take_events().is_empty());
+    h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
+    assert_eq!(h.take_events(), vec![Event::ChatState { from: jid("bob@example.com"), state: ChatState::Composing }]);
+    // With a body, the state rides on the message (no separate event); unknown state names are no state.
+    h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><body>hi</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>");
+    let events = h.take_events();
+    assert!(matches!(&events[..], [Event::Message(m)] if m.chat_state == Some(ChatState::Active)), "{events:?}");
+    h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><dancing xmlns='http://jabber.org/protocol/chatstates'/></message>");
+    assert!(h.take_events().is_empty());
+}
+
+#[test]
+fn chat_states_go_only_to_contacts_who_send_them() {
+    let mut h = Harness::new(plain_config());
+    h.login_plain("");
+    // Every message we send carries <active/> (how a contact finds out we support chat states) …
+    h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into() }).unwrap();
+    assert!(h.sent_one().get_child("http://jabber.org/protocol/chatstates", "active").is_some());
+    h.take_events();
+    // … but standalone "typing" goes nowhere until bob has sent a chat state himself (XEP-0085 §5.1).
+    h.command(Command::SendChatState { to: jid("bob@example.com"), state: ChatState::Composing }).unwrap();
+    assert!(h.sent().is_empty());
+    h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><body>yo</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>");
+    h.command(Command::SendChatState { to: jid("bob@example.com"), state: ChatState::Composing }).unwrap();
+    let m = h.sent_one();
+    assert_eq!((m.attr("type"), m.attr("to")), (Some("chat"), Some("bob@example.com")));
+    assert!(m.get_child("http://jabber.org/protocol/chatstates", "composing").is_some());
+    assert!(m.get_child("urn:xmpp:hints", "no-store").is_some(), "not archived or stored offline");
+    assert!(m.get_child("jabber:client", "body").is_none());
+    // Carol has never sent one.
+    h.command(Command::SendChatState { to: jid("carol@example.com"), state: ChatState::Composing }).unwrap();
+    assert!(h.sent().is_empty());
 }
 
 #[test]
@@ -524,6 +556,7 @@ fn ping_disco_and_unknown_requests_are_answered() {
         .map(|f| f.attr("var").unwrap().to_owned())
         .collect();
     assert!(features.contains(&"urn:xmpp:ping".to_owned()));
+    assert!(features.contains(&"http://jabber.org/protocol/chatstates".to_owned()));
 
     h.recv("<iq xmlns='jabber:client' type='get' id='v1' from='bob@example.com/desk'><query xmlns='jabber:iq:version'/></iq>");
     let err = h.sent_one();

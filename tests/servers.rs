@@ -14,6 +14,7 @@ use std::process::Command as Process;
 
 use natter::xmpp::ClientError;
 use natter::xmpp::sasl::{Mechanism, SaslFailure};
+use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
 use natter::xmpp::{Command, Event};
@@ -141,6 +142,13 @@ fn presence_and_messages_flow_both_ways() {
         );
         let Event::Message(m) = m else { unreachable!() };
         assert_eq!(m.me_action(), Some("waves back"));
+        assert_eq!(m.chat_state, Some(ChatState::Active), "{}: <active/> rides on messages", server.name);
+
+        // A standalone chat state (with its <no-store/> hint) gets through the server; bob's messages carried
+        // <active/>, so alice's core now sends them to him.
+        alice.command(Command::SendChatState { to: bob_jid.clone(), state: ChatState::Composing });
+        let s = bob.wait_for("alice typing", |e| matches!(e, Event::ChatState { from, .. } if *from == alice_jid));
+        assert_eq!(s, Event::ChatState { from: alice_jid.clone(), state: ChatState::Composing }, "{}", server.name);
 
         bob.close();
         alice.wait_for(

@@ -17,7 +17,7 @@ use natter::ui::state::{self, AppState, AppStateStoreFields, Connection, Contact
 use natter::xmpp::Event;
 use natter::xmpp::jid::{BareJid, Jid};
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
-use natter::xmpp::stanza::message::Message;
+use natter::xmpp::stanza::message::{ChatState, Message};
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use reactive_stores::Store;
@@ -321,6 +321,44 @@ async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
     settle().await;
     assert!(h.texts(".group-name").contains(&model::STRANGERS_GROUP.to_owned()));
     assert_eq!(h.badge("eve@example.net").as_deref(), Some("1 unread message"));
+}
+
+#[wasm_bindgen_test]
+async fn typing_shows_in_the_row_and_the_open_conversation_until_they_stop_or_send() {
+    let h = Harness::main_screen().await;
+    apply(
+        h.store,
+        core(Event::ContactPresence { jid: bare("bob@example.org"), presence: available(Show::Away, None) }),
+    );
+    h.contact("Bob").click();
+    settle().await;
+    let status = |h: &Harness| h.contact("Bob").query_selector(".contact-status").unwrap().unwrap().text_content();
+    let header = |h: &Harness| h.texts(".conversation-presence");
+    assert_eq!(header(&h), vec!["Away"]);
+    let chat_state = |state| core(Event::ChatState { from: bare("bob@example.org"), state });
+
+    apply(h.store, chat_state(ChatState::Composing));
+    settle().await;
+    assert_eq!(status(&h).as_deref(), Some("typing…"));
+    assert_eq!(header(&h), vec!["typing…"]);
+    apply(h.store, chat_state(ChatState::Paused));
+    settle().await;
+    assert_eq!(status(&h).as_deref(), Some("away"));
+    assert_eq!(header(&h), vec!["Away"]);
+
+    // Their message ends it, and so does their going offline.
+    apply(h.store, chat_state(ChatState::Composing));
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "there you go"))));
+    settle().await;
+    assert_eq!(header(&h), vec!["Away"]);
+    apply(h.store, chat_state(ChatState::Composing));
+    apply(h.store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: None }));
+    settle().await;
+    assert_eq!(header(&h), vec!["Offline"]);
+    // Someone who is not a contact gets no row out of a chat state alone.
+    apply(h.store, core(Event::ChatState { from: bare("eve@example.net"), state: ChatState::Composing }));
+    settle().await;
+    assert!(h.store.contacts().with_untracked(|c| !c.contains_key(&bare("eve@example.net"))));
 }
 
 #[wasm_bindgen_test]

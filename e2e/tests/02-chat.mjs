@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test, logInAndWait } from '../harness.mjs';
 
-test('chat: contact presence, messages both ways, peer text rendered as text', async ({ page, baseURL, env, peer, shot }) => {
+test('chat: contact presence, messages both ways, peer text rendered as text, typing notifications', async ({ page, baseURL, env, peer, shot }) => {
   const alice = `alice@${env.domain}`;
   const bobJid = `bob@${env.domain}`;
   const token = Math.random().toString(36).slice(2, 8);
@@ -47,6 +47,20 @@ test('chat: contact presence, messages both ways, peer text rendered as text', a
   const text = await log.innerText();
   const [a, b, c] = [hello, reply, evil].map((s) => text.indexOf(s));
   assert.ok(a >= 0 && a < b && b < c, `messages in order in the transcript:\n${text}`);
+
+  // Typing notifications (XEP-0085), both ways: each side's messages carried <active/>, so each knows the other
+  // uses chat states. Bob starts typing: "typing…" in his row and in the conversation header, until he pauses.
+  bob.send({ cmd: 'chatstate', to: alice, state: 'composing' });
+  await page.getByRole('main').getByText('typing…', { exact: true }).waitFor();
+  await page.getByRole('list').getByText('typing…', { exact: true }).waitFor();
+  bob.send({ cmd: 'chatstate', to: alice, state: 'paused' });
+  await page.getByRole('main').getByText('typing…', { exact: true }).waitFor({ state: 'detached' });
+  await page.getByRole('list').getByText(`At lunch ${token}`).waitFor();
+  // Alice types: Bob hears "composing"; she clears the composer: "active".
+  await composer.pressSequentially('so');
+  await bob.waitFor((e) => e.event === 'chatstate' && e.from === alice && e.state === 'composing', 'bob sees alice typing');
+  await composer.fill('');
+  await bob.waitFor((e) => e.event === 'chatstate' && e.from === alice && e.state === 'active', 'bob sees alice stop');
 
   await shot('e2e-chat');
 });

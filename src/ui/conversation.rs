@@ -24,9 +24,13 @@ use super::state::{
 };
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::message::ChatState;
+use leptos::leptos_dom::helpers::TimeoutHandle;
 
 /// How close to the bottom (in CSS pixels) still counts as "reading the newest messages".
 const BOTTOM_SLACK: i32 = 48;
+/// How long after the last keystroke we tell the contact we stopped typing.
+const PAUSE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[component]
 pub fn ConversationPane() -> impl IntoView {
@@ -59,8 +63,12 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         Memo::new(move |_| contact.try_with(Contact::display_name).unwrap_or_else(|| fallback.clone()))
     };
     let presence = Memo::new(move |_| contact.presence().try_get().flatten());
+    let typing = Memo::new(move |_| contact.typing().try_with(Option::is_some).unwrap_or(false));
     let in_roster = Memo::new(move |_| contact.in_roster().try_get().unwrap_or(false));
     let presence_text = move || {
+        if typing.get() {
+            return "typing…".to_owned();
+        }
         presence.with(|p| {
             let label = model::presence_label(p.as_ref());
             let mut s = String::with_capacity(32);
@@ -143,6 +151,45 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
 
     let text_ref = NodeRef::<leptos::html::Textarea>::new();
     let offline = Memo::new(move |_| store.connection().with(|c| *c != Connection::Online));
+
+    // Our chat state (XEP-0085): "composing" when typing starts, "paused" after PAUSE_AFTER without a keystroke,
+    // "active" when the composer is emptied or a message goes out (it carries <active/> itself). The core only
+    // sends them to contacts who send chat states too.
+    let sent_state = StoredValue::new(ChatState::Active);
+    let pause_timer = StoredValue::new(None::<TimeoutHandle>);
+    let tell = {
+        let jid = jid.clone();
+        move |state: ChatState| {
+            if let Some(Some(timer)) = pause_timer.try_update_value(Option::take) {
+                timer.clear();
+            }
+            if sent_state.try_update_value(|s| std::mem::replace(s, state)).is_some_and(|was| was != state) {
+                let _ = session.send(Command::SendChatState { to: jid.clone(), state });
+            }
+        }
+    };
+    let typed = {
+        let tell = tell.clone();
+        move |text: &str| {
+            if text.is_empty() {
+                return tell(ChatState::Active);
+            }
+            tell(ChatState::Composing);
+            let tell = tell.clone();
+            if let Ok(timer) = set_timeout_with_handle(move || tell(ChatState::Paused), PAUSE_AFTER) {
+                pause_timer.try_set_value(Some(timer));
+            }
+        }
+    };
+    // Leaving the conversation with a half-typed message: no longer typing.
+    on_cleanup({
+        let tell = tell.clone();
+        move || {
+            if sent_state.try_get_value() == Some(ChatState::Composing) {
+                tell(ChatState::Paused);
+            }
+        }
+    });
     let send = {
         let jid = jid.clone();
         move || {
@@ -159,6 +206,11 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             match session.send(Command::SendMessage { to: jid.clone(), body }) {
                 Ok(()) => {
                     el.set_value("");
+                    // The message said <active/> itself: only the pending "paused" is dropped.
+                    if let Some(Some(timer)) = pause_timer.try_update_value(Option::take) {
+                        timer.clear();
+                    }
+                    sent_state.try_set_value(ChatState::Active);
                     conv.draft().set(String::new());
                     if conv.send_error().with_untracked(Option::is_some) {
                         conv.send_error().set(None);
@@ -185,7 +237,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         }
     };
     let on_input = move |ev: leptos::ev::Event| {
-        conv.draft().set(event_target_value(&ev));
+        let text = event_target_value(&ev);
+        typed(&text);
+        conv.draft().set(text);
         if conv.send_error().with_untracked(Option::is_some) {
             conv.send_error().set(None);
         }

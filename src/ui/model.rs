@@ -33,6 +33,9 @@ pub struct Contact {
     pub presence: Option<Availability>,
     /// Messages received while the conversation was not open.
     pub unread: u32,
+    /// They are typing (XEP-0085 "composing"): the notice's token, so that a timer can end it when nothing
+    /// follows (their client may close without a word).
+    pub typing: Option<u64>,
 }
 
 impl Contact {
@@ -46,6 +49,7 @@ impl Contact {
             in_roster: true,
             presence: None,
             unread: 0,
+            typing: None,
         }
     }
 
@@ -60,6 +64,7 @@ impl Contact {
             in_roster: false,
             presence: None,
             unread: 0,
+            typing: None,
         }
     }
 
@@ -192,6 +197,7 @@ pub fn merge_roster(
             if let Some(prev) = old.get(&item.jid) {
                 c.presence = prev.presence.clone();
                 c.unread = prev.unread;
+                c.typing = prev.typing;
             }
             (item.jid.clone(), c)
         })

@@ -31,7 +31,7 @@ use super::model::{self, ChatMessage, Contact, MessagePage};
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::client::{RequestError, RosterAction};
 use crate::xmpp::jid::BareJid;
-use crate::xmpp::stanza::message::{Message, MessageType};
+use crate::xmpp::stanza::message::{ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::Show;
 use crate::xmpp::stanza::roster::Subscription;
 use crate::xmpp::{ClientError, Command, CommandError, Event, Phase};
@@ -211,7 +211,11 @@ fn apply_core(store: Store<AppState>, event: Event) {
                 remove_request(store, &item.jid);
             }
         }
+        Event::ChatState { from, state } => set_typing(store, &from, state == ChatState::Composing),
         Event::ContactPresence { jid, presence } => {
+            if presence.is_none() {
+                set_typing(store, &jid, false);
+            }
             if store.contacts().with_untracked(|c| c.contains_key(&jid)) {
                 let field = store.contacts().at_key(jid).presence();
                 if field.with_untracked(|p| *p != presence) {
@@ -317,13 +321,48 @@ fn session_ended(store: Store<AppState>, reason: String) {
     }
 }
 
-/// Nobody's presence is known without a connection.
+/// Nobody's presence (or typing) is known without a connection.
 fn all_offline(store: Store<AppState>) {
     store
         .contacts()
-        .with_untracked(|c| c.iter().filter(|(_, c)| c.presence.is_some()).map(|(j, _)| j.clone()).collect::<Vec<_>>())
+        .with_untracked(|c| {
+            c.iter()
+                .filter(|(_, c)| c.presence.is_some() || c.typing.is_some())
+                .map(|(j, _)| j.clone())
+                .collect::<Vec<_>>()
+        })
         .into_iter()
-        .for_each(|jid| store.contacts().at_key(jid).presence().set(None));
+        .for_each(|jid| {
+            set_typing(store, &jid, false);
+            store.contacts().at_key(jid).presence().set(None);
+        });
+}
+
+/// How long "typing…" stays without news from the contact (XEP-0085 clients send "paused" after a few seconds
+/// without a keystroke; this covers a client that went away mid-sentence).
+const TYPING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Shows or ends "typing…" for a contact (nothing for people not in the contact list).
+fn set_typing(store: Store<AppState>, jid: &BareJid, on: bool) {
+    let Some(was) = store.contacts().with_untracked(|c| c.get(jid).map(|c| c.typing)) else { return };
+    if !on {
+        if was.is_some() {
+            store.contacts().at_key(jid.clone()).typing().set(None);
+        }
+        return;
+    }
+    let token = next_seq();
+    store.contacts().at_key(jid.clone()).typing().set(Some(token));
+    let jid = jid.clone();
+    set_timeout(
+        move || {
+            let still = store.contacts().try_with_untracked(|c| c.get(&jid).is_some_and(|c| c.typing == Some(token)));
+            if still == Some(true) {
+                set_typing(store, &jid, false);
+            }
+        },
+        TYPING_TIMEOUT,
+    );
 }
 
 /// Local date and time of a message, in the three forms the transcript uses.
@@ -411,6 +450,7 @@ fn received(store: Store<AppState>, msg: Message) {
             error: None,
         },
     );
+    set_typing(store, &from, false);
     let selected = store.selected().get_untracked();
     if model::counts_as_unread(selected.as_ref(), &from, page_visible()) {
         store.contacts().at_key(from).unread().update(|n| *n += 1);

@@ -479,11 +479,14 @@ impl RowData {
             name: c.display_name(),
             dot: model::presence_class(presence),
             presence: model::presence_label(presence),
-            status: presence
-                .and_then(|p| p.status.as_deref())
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or(model::presence_label(presence))
-                .to_owned(),
+            status: match c.typing {
+                Some(_) => "typing…",
+                None => presence
+                    .and_then(|p| p.status.as_deref())
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or(model::presence_label(presence)),
+            }
+            .to_owned(),
             unread: c.unread,
             pending: c.in_roster && c.pending_out && !c.subscription.sees_their_presence(),
         }

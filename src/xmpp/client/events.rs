@@ -6,7 +6,7 @@ use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
 use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure, ScramKeys};
 use crate::xmpp::stanza::error::StanzaError;
-use crate::xmpp::stanza::message::Message;
+use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
 use crate::xmpp::stanza::roster::RosterItem;
 
@@ -40,6 +40,9 @@ impl Phase {
 pub enum Command {
     /// Send a one-to-one chat message.
     SendMessage { to: BareJid, body: String },
+    /// Tell a contact we are typing, stopped, or back to reading (XEP-0085). Sent only to contacts who have
+    /// sent us a chat state in this session (§5.1: others may not support them); otherwise nothing is sent.
+    SendChatState { to: BareJid, state: ChatState },
     /// Change our own presence (broadcast to contacts).
     SetPresence(Availability),
     /// Add a contact to the roster and ask to see their presence.
@@ -126,6 +129,12 @@ pub enum Event {
     },
     /// An incoming message with a body.
     Message(Message),
+    /// A contact's chat state arrived on its own (typing, paused, …; XEP-0085). A message with a body carries
+    /// its chat state in `Message::chat_state` instead.
+    ChatState {
+        from: BareJid,
+        state: ChatState,
+    },
     /// A message we sent (with the id it went out with).
     MessageSent(Message),
     /// A message bounced; `with` is the conversation it belongs to, `id` the id we sent it with.

@@ -136,6 +136,8 @@ pub struct Client {
     /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
     scram_keys: Option<ScramKeys>,
     own_presence: Availability,
+    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
+    chat_state_peers: Vec<BareJid>,
     next_id: u64,
     last_heard: Instant,
     /// `Event::Closed` (or `Redirect`) has been emitted.
@@ -160,6 +162,7 @@ impl Client {
             roster_ver: None,
             scram_keys: None,
             own_presence,
+            chat_state_peers: Vec::new(),
             next_id: 0,
             last_heard: now,
             finished: false,

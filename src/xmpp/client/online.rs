@@ -6,7 +6,7 @@ use super::{Client, ClientError, Command, CommandError, Event, Pending, Phase, R
 use crate::xmpp::framing::{self, CLIENT_NS};
 use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::error::{ErrorType, StanzaError};
-use crate::xmpp::stanza::message::{self, CARBONS_NS, CarbonDirection, Message, MessageType};
+use crate::xmpp::stanza::message::{self, CARBONS_NS, CHATSTATES_NS, CarbonDirection, ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::{self, PresenceKind, PresenceStanza};
 use crate::xmpp::stanza::roster::{self, ROSTER_NS, RosterItem, RosterQuery, Subscription};
 use crate::xmpp::xml::Element;
@@ -15,7 +15,7 @@ const PING_NS: &str = "urn:xmpp:ping";
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
 /// What we tell others we support (XEP-0030), sorted.
-pub const FEATURES: &[&str] = &[DISCO_INFO_NS, PING_NS];
+pub const FEATURES: &[&str] = &[CHATSTATES_NS, DISCO_INFO_NS, PING_NS];
 
 impl Client {
     pub(super) fn handle_stanza(&mut self, el: &Element, now: Instant) {
@@ -228,8 +228,17 @@ impl Client {
             }
             // Group chat is not joined by this client yet; a stray one is not a one-to-one message.
             MessageType::Groupchat => {}
-            _ if msg.bodies.is_empty() => {}
-            _ => self.events.push_back(Event::Message(msg)),
+            _ => {
+                let from = from.into_bare();
+                if msg.chat_state.is_some() && !self.chat_state_peers.contains(&from) {
+                    self.chat_state_peers.push(from.clone());
+                }
+                match msg.chat_state {
+                    _ if !msg.bodies.is_empty() => self.events.push_back(Event::Message(msg)),
+                    Some(state) => self.events.push_back(Event::ChatState { from, state }),
+                    None => {}
+                }
+            }
         }
     }
 
@@ -322,6 +331,8 @@ impl Client {
                 }
                 let mut msg = Message::chat(Jid::from(to), &body);
                 msg.id = Some(self.new_id());
+                // XEP-0085 §5.1: a first message may carry `<active/>` to find out whether the contact uses them.
+                msg.chat_state = Some(ChatState::Active);
                 let xml = msg.to_element().to_xml();
                 if xml.len() > self.config.max_frame {
                     return Err(CommandError::TooLarge { size: xml.len(), max: self.config.max_frame });
@@ -329,6 +340,11 @@ impl Client {
                 self.send_raw(xml);
                 msg.from = self.bound.clone();
                 self.events.push_back(Event::MessageSent(msg));
+            }
+            Command::SendChatState { to, state } => {
+                if self.chat_state_peers.contains(&to) {
+                    self.send(&Message::chat_state(Jid::from(to), state).to_element());
+                }
             }
             Command::SetPresence(a) => {
                 self.send(&presence::own_presence(&a));

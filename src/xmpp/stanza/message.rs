@@ -1,5 +1,5 @@
 //! Messages (RFC 6121 §5): types, bodies with `xml:lang`, threads, `/me` (XEP-0245), delayed delivery
-//! stamps (XEP-0203) and receipts requests are parsed; outgoing chat messages are built here.
+//! stamps (XEP-0203) and chat states (XEP-0085) are parsed; outgoing chat messages are built here.
 
 use crate::xmpp::framing::CLIENT_NS;
 use crate::xmpp::jid::Jid;
@@ -11,6 +11,41 @@ pub const DELAY_NS: &str = "urn:xmpp:delay";
 pub const CARBONS_NS: &str = "urn:xmpp:carbons:2";
 /// XEP-0297 Stanza Forwarding (the wrapper inside a carbon).
 pub const FORWARD_NS: &str = "urn:xmpp:forward:0";
+
+/// XEP-0085 Chat State Notifications.
+pub const CHATSTATES_NS: &str = "http://jabber.org/protocol/chatstates";
+/// XEP-0334 Message Processing Hints (`<no-store/>` on standalone chat states).
+pub const HINTS_NS: &str = "urn:xmpp:hints";
+
+/// Where someone is in a conversation (XEP-0085): reading it, typing, stopped typing, away from it, gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatState {
+    Active,
+    Composing,
+    Paused,
+    Inactive,
+    Gone,
+}
+
+impl ChatState {
+    const ALL: [ChatState; 5] =
+        [ChatState::Active, ChatState::Composing, ChatState::Paused, ChatState::Inactive, ChatState::Gone];
+
+    pub fn wire(self) -> &'static str {
+        match self {
+            ChatState::Active => "active",
+            ChatState::Composing => "composing",
+            ChatState::Paused => "paused",
+            ChatState::Inactive => "inactive",
+            ChatState::Gone => "gone",
+        }
+    }
+
+    /// The chat state a message carries, if any (the first one, should a sender put several).
+    fn of(el: &Element) -> Option<ChatState> {
+        el.elements().filter(|c| c.ns == CHATSTATES_NS).find_map(|c| Self::ALL.into_iter().find(|s| s.wire() == c.name))
+    }
+}
 
 /// Which way a carbon-copied message went (XEP-0280).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +115,8 @@ pub struct Message {
     pub delay: Option<String>,
     /// For `type='error'`: what went wrong.
     pub error: Option<StanzaError>,
+    /// XEP-0085: the sender's chat state, sent with a body or alone.
+    pub chat_state: Option<ChatState>,
 }
 
 impl Message {
@@ -95,7 +132,13 @@ impl Message {
             thread: None,
             delay: None,
             error: None,
+            chat_state: None,
         }
+    }
+
+    /// A chat state on its own (XEP-0085 §5.5), marked not to be stored in archives or offline queues.
+    pub fn chat_state(to: Jid, state: ChatState) -> Message {
+        Message { bodies: Vec::new(), chat_state: Some(state), ..Message::chat(to, "") }
     }
 
     /// Parses a `<message/>` stanza. A `from` that is not a valid JID makes the message unusable (`None`).
@@ -118,6 +161,7 @@ impl Message {
             thread: el.get_child(CLIENT_NS, "thread").map(Element::text),
             delay: el.get_child(DELAY_NS, "delay").and_then(|d| d.attr("stamp")).map(str::to_owned),
             error: (kind == MessageType::Error).then(|| StanzaError::from_stanza(el)),
+            chat_state: ChatState::of(el),
         })
     }
 
@@ -155,6 +199,12 @@ impl Message {
         }
         if let Some(thread) = &self.thread {
             m.push_child(Element::new(CLIENT_NS, "thread").with_text(thread));
+        }
+        if let Some(state) = self.chat_state {
+            m.push_child(Element::new(CHATSTATES_NS, state.wire()));
+            if self.bodies.is_empty() {
+                m.push_child(Element::new(HINTS_NS, "no-store"));
+            }
         }
         m
     }
