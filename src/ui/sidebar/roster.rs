@@ -23,7 +23,6 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use leptos::reactive::computed::Selector;
 use reactive_stores::{Field, Store};
 use wasm_bindgen::JsCast;
 
@@ -45,22 +44,11 @@ pub struct RosterScroll {
     pub scrolled: Trigger,
 }
 
-/// Which row of the roster takes part in the tab order, and which conversation is open (cheap per-row checks).
+/// Which row of the roster takes part in the tab order (the roving tab stop), and the row to keep it on.
 #[derive(Clone, Copy)]
 pub struct RosterSelection {
-    pub selected: StoredValue<Selector<Option<BareJid>>, LocalStorage>,
-    pub roving: StoredValue<Selector<Option<BareJid>>, LocalStorage>,
+    pub roving: Memo<Option<BareJid>>,
     pub roving_target: RwSignal<Option<BareJid>>,
-}
-
-impl RosterSelection {
-    fn is_selected(&self, key: &Option<BareJid>) -> bool {
-        self.selected.try_with_value(|s| s.selected(key)).unwrap_or(false)
-    }
-
-    fn is_roving(&self, key: &Option<BareJid>) -> bool {
-        self.roving.try_with_value(|s| s.selected(key)).unwrap_or(false)
-    }
 }
 
 fn inner_height() -> f64 {
@@ -204,11 +192,7 @@ pub fn Roster() -> impl IntoView {
             })
         })
     });
-    let selection = RosterSelection {
-        selected: StoredValue::new_local(Selector::new(move || store.selected().get())),
-        roving: StoredValue::new_local(Selector::new(move || roving.get())),
-        roving_target,
-    };
+    let selection = RosterSelection { roving, roving_target };
     provide_context(selection);
     let has_contacts = move || store.contacts().with(|c| !c.is_empty());
 
@@ -507,12 +491,20 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, us
     let data = Memo::new(move |_| contact.try_with(RowData::of));
     let hue = model::hue_class(&jid);
     let jid_text = jid.to_string();
+    // (open, in the tab order): a memo per rendered row, so a change of either re-renders the rows it concerns.
+    let flags = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            let is = |j: &Option<BareJid>| j.as_ref() == Some(&jid);
+            (store.selected().with(is), selection.roving.try_with(is).unwrap_or(false))
+        })
+    };
     let key = Some(jid);
 
     move || {
         let d = data.get()?;
-        let selected = selection.is_selected(&key);
-        let tabindex = if selection.is_roving(&key) { "0" } else { "-1" };
+        let (selected, roving) = flags.get();
+        let tabindex = if roving { "0" } else { "-1" };
         let (posinset, setsize) = position.get().map(|(p, n)| (p.to_string(), n.to_string())).unzip();
         let jid = key.clone()?;
         let (open_jid, focus_jid, more_jid) = (jid.clone(), jid.clone(), jid);
