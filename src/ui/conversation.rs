@@ -304,16 +304,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     </p>
                 </div>
                 <div class="conversation-actions">
-                    <Show
-                        when=move || in_roster.get()
-                        fallback=move || {
-                            let add = add_stranger.clone();
-                            view! {
-                                <button type="button" class="button small" on:click=add>"Add to contacts"</button>
-                            }
-                        }
-                    >
-                        {
+                    {super::show_or(
+                        move || in_roster.get(),
+                        move || {
                             let (rename, remove, menu) = (rename.clone(), remove.clone(), rename.clone());
                             view! {
                                 <button type="button" class="button ghost small wide-only" aria-haspopup="dialog" on:click=move |_| rename(DialogMode::Rename)>
@@ -333,8 +326,16 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                                     <span aria-hidden="true">"⋯"</span>
                                 </button>
                             }
-                        }
-                    </Show>
+                            .into_any()
+                        },
+                        move || {
+                            let add = add_stranger.clone();
+                            view! {
+                                <button type="button" class="button small" on:click=add>"Add to contacts"</button>
+                            }
+                            .into_any()
+                        },
+                    )}
                 </div>
             </header>
             <div class="transcript-wrap">
@@ -348,26 +349,33 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     node_ref=log_ref
                     on:scroll=on_scroll
                 >
-                    <Show when=move || { count.get() == 0 }>
-                        <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
-                    </Show>
+                    {super::show(
+                        move || count.get() == 0,
+                        move || view! {
+                            <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
+                        }.into_any(),
+                    )}
                     <div class="messages">
-                        <For each=move || 0..page_count.get() key=|index| *index let:index>
-                            <TranscriptPage page=pages.at_unkeyed(index) />
-                        </For>
+                        {super::keyed_list(
+                            move || (0..page_count.get() as u64).collect(),
+                            move |index| view! { <TranscriptPage page=pages.at_unkeyed(index as usize) /> }.into_any(),
+                        )}
                     </div>
                 </div>
-                <Show when=move || { unseen.get() > 0 }>
-                    <button type="button" class="jump" on:click=move |_| {
-                        unseen.set(0);
-                        following.set(true);
-                        scroll_to_bottom(true);
-                    }>
-                        <span aria-hidden="true">"↓ "</span>
-                        "New messages"
-                        <span class="jump-count">{move || format!(" ({})", unseen.get())}</span>
-                    </button>
-                </Show>
+                {super::show(
+                    move || unseen.get() > 0,
+                    move || view! {
+                        <button type="button" class="jump" on:click=move |_| {
+                            unseen.set(0);
+                            following.set(true);
+                            scroll_to_bottom(true);
+                        }>
+                            <span aria-hidden="true">"↓ "</span>
+                            "New messages"
+                            <span class="jump-count">{move || format!(" ({})", unseen.get())}</span>
+                        </button>
+                    }.into_any(),
+                )}
             </div>
             <form class="composer" on:submit=on_submit>
                 <label class="visually-hidden" for="composer">"Message"</label>
@@ -449,17 +457,21 @@ pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
     });
     view! {
         <ol class="messages-page">
-        <For each=move || seqs.get() key=|seq| *seq let:seq>
-            {
-                page.try_with_untracked(|p| p.get(seq).cloned()).flatten().map(|message| {
-                    let error = RwSignal::new(message.error.clone());
-                    row_errors.update_value(|rows| {
-                        rows.insert(seq, error);
-                    });
-                    view! { <MessageRow message error /> }
-                })
-            }
-        </For>
+        {super::keyed_list(
+            move || seqs.get(),
+            move |seq| {
+                page.try_with_untracked(|p| p.get(seq).cloned())
+                    .flatten()
+                    .map(|message| {
+                        let error = RwSignal::new(message.error.clone());
+                        row_errors.update_value(|rows| {
+                            rows.insert(seq, error);
+                        });
+                        view! { <MessageRow message error /> }
+                    })
+                    .into_any()
+            },
+        )}
         </ol>
     }
 }

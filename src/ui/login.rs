@@ -188,15 +188,14 @@ pub fn LoginScreen() -> impl IntoView {
                         <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
                             {move || if busy.get() { "Logging in…" } else { "Log in" }}
                         </button>
-                        <Show when=move || busy.get()>
-                            <button type="button" class="button ghost" on:click=cancel>"Cancel"</button>
-                        </Show>
+                        {super::show(
+                            move || busy.get(),
+                            move || view! { <button type="button" class="button ghost" on:click=cancel>"Cancel"</button> }.into_any(),
+                        )}
                     </div>
                     <div class="login-feedback">
                         <div id="login-status" class="login-status" role="status" aria-live="polite">
-                            <Show when=move || busy.get()>
-                                <span class="spinner" aria-hidden="true"></span>
-                            </Show>
+                            {super::show(move || busy.get(), || view! { <span class="spinner" aria-hidden="true"></span> }.into_any())}
                             {move || store.progress().get()}
                         </div>
                         <div class="login-error" role="alert">

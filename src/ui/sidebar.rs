@@ -175,26 +175,28 @@ fn AccountHeader() -> impl IntoView {
 #[component]
 fn Notices() -> impl IntoView {
     let store = expect_context::<Store<AppState>>();
-    let of_kind = move |kind: NoticeKind| {
-        store.notices().with(|n| n.iter().filter(|x| x.kind == kind).cloned().collect::<Vec<_>>())
-    };
     let list = move |kind: NoticeKind| {
-        view! {
-            <For each=move || of_kind(kind) key=|n| n.id let:notice>
-                <li class=if kind == NoticeKind::Error { "notice notice-error" } else { "notice notice-info" }>
-                    <p>{notice.text.clone()}</p>
-                    <button
-                        type="button"
-                        class="icon-button"
-                        aria-label="Dismiss"
-                        title="Dismiss"
-                        on:click=move |_| state::dismiss_notice(store, notice.id)
-                    >
-                        "×"
-                    </button>
-                </li>
-            </For>
-        }
+        super::keyed_list(
+            move || store.notices().with(|n| n.iter().filter(|x| x.kind == kind).map(|x| x.id).collect()),
+            move |id| {
+                let text = store.notices().with_untracked(|n| n.iter().find(|x| x.id == id).map(|x| x.text.clone()));
+                view! {
+                    <li class=if kind == NoticeKind::Error { "notice notice-error" } else { "notice notice-info" }>
+                        <p>{text}</p>
+                        <button
+                            type="button"
+                            class="icon-button"
+                            aria-label="Dismiss"
+                            title="Dismiss"
+                            on:click=move |_| state::dismiss_notice(store, id)
+                        >
+                            "×"
+                        </button>
+                    </li>
+                }
+                .into_any()
+            },
+        )
     };
     view! {
         <ul class="notices" role="alert" aria-label="Errors">{list(NoticeKind::Error)}</ul>
@@ -346,13 +348,18 @@ fn Requests() -> impl IntoView {
         }
     };
     view! {
-        <Show when=move || store.requests().with(|r| !r.is_empty())>
+        {super::show(
+            move || store.requests().with(|r| !r.is_empty()),
+            move || view! {
             <section class="requests" aria-labelledby="requests-title">
                 <h2 id="requests-title" class="section-title">"Requests"</h2>
                 <ul class="request-list" role="list">
-                    <For each=move || store.requests().get() key=|r| r.from.clone() let:request>
-                        {
-                            let jid = request.from.clone();
+                    {super::keyed_list(
+                        move || store.requests().with(|r| r.iter().map(|r| r.from.clone()).collect()),
+                        move |jid| {
+                            let status = store
+                                .requests()
+                                .with_untracked(|r| r.iter().find(|r| r.from == jid).and_then(|r| r.status.clone()));
                             let (approve_jid, deny_jid) = (jid.clone(), jid.clone());
                             view! {
                                 <li class="request">
@@ -362,7 +369,7 @@ fn Requests() -> impl IntoView {
                                     <div class="request-text">
                                         <p class="request-who">{jid.to_string()}</p>
                                         <p class="request-what">"wants to see when you are online"</p>
-                                        {request.status.clone().map(|s| view! { <p class="request-status">{s}</p> })}
+                                        {status.map(|s| view! { <p class="request-status">{s}</p> })}
                                     </div>
                                     <div class="request-actions">
                                         <button
@@ -384,11 +391,13 @@ fn Requests() -> impl IntoView {
                                     </div>
                                 </li>
                             }
-                        }
-                    </For>
+                            .into_any()
+                        },
+                    )}
                 </ul>
             </section>
-        </Show>
+            }.into_any(),
+        )}
     }
 }
 

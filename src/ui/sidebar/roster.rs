@@ -299,14 +299,9 @@ pub fn Roster() -> impl IntoView {
 
     view! {
         <nav class="roster" aria-label="Contacts" on:keydown=on_keydown on:focusout=on_focusout>
-            <Show
-                when=has_contacts
-                fallback=|| view! { <p class="empty-note">"No contacts yet. Add someone with “Add contact”."</p> }
-            >
-                <Show
-                    when=move || groups.with(|g| !g.is_empty())
-                    fallback=|| view! { <p class="empty-note">"No contacts match the filter."</p> }
-                >
+            {crate::ui::show_or(has_contacts, move || crate::ui::show_or(
+                    move || groups.with(|g| !g.is_empty()),
+                    move || view! {
                     <ul
                         class="groups"
                         role="list"
@@ -318,16 +313,16 @@ pub fn Roster() -> impl IntoView {
                         style=("--groups-before", move || window.with(|w| w.groups_before.to_string()))
                         style=("--rows-before", move || window.with(|w| w.rows_before.to_string()))
                     >
-                        <For
-                            each=move || window.with(|w| w.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>())
-                            key=|name| name.clone()
-                            let:name
-                        >
-                            <RosterGroupView name groups window collapsed />
-                        </For>
+                        {crate::ui::keyed_list(
+                            move || window.with(|w| w.groups.iter().map(|g| g.name.clone()).collect()),
+                            move |name| view! { <RosterGroupView name groups window collapsed /> }.into_any(),
+                        )}
                     </ul>
-                </Show>
-            </Show>
+                    }.into_any(),
+                    || view! { <p class="empty-note">"No contacts match the filter."</p> }.into_any(),
+                ),
+                || view! { <p class="empty-note">"No contacts yet. Add someone with “Add contact”."</p> }.into_any(),
+            )}
         </nav>
     }
 }
@@ -419,7 +414,7 @@ fn RosterGroupView(
                     </span>
                 </button>
             </h2>
-            <Show when=move || is_open.get()>
+            {crate::ui::show(move || is_open.get(), move || view! {
                 <ul
                     class="contacts"
                     role="list"
@@ -427,8 +422,9 @@ fn RosterGroupView(
                     aria-labelledby=heading_id.clone()
                     style=("--rows-skipped", move || rows.with(|(start, _)| start.to_string()))
                 >
-                    <For each=move || rows.with(|(_, jids)| jids.clone()) key=|jid| jid.clone() let:jid>
-                        {
+                    {crate::ui::keyed_list(
+                        move || rows.with(|(_, jids)| jids.clone()),
+                        move |jid| {
                             let position = {
                                 let jid = jid.clone();
                                 Memo::new(move |_| {
@@ -436,11 +432,11 @@ fn RosterGroupView(
                                     rows.with(|(start, jids)| jids.iter().position(|j| *j == jid).map(|i| (start + i + 1, total)))
                                 })
                             };
-                            view! { <ContactRow jid position /> }
-                        }
-                    </For>
+                            view! { <ContactRow jid position /> }.into_any()
+                        },
+                    )}
                 </ul>
-            </Show>
+            }.into_any())}
         </li>
     }
 }
