@@ -43,7 +43,7 @@ pub fn OfflineBanner() -> impl IntoView {
             h.clear();
         }
     };
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         let waiting = matches!(store.connection().get(), Connection::Reconnecting { retry_at: Some(_), .. });
         stop();
         if waiting {

@@ -271,7 +271,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let hue = model::hue_class(&jid);
     // Restore what was typed here before (set once: a `prop:value` is applied late and could undo typing).
     let initial_draft = conv.draft().try_get_untracked().unwrap_or_default();
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         if let Some(el) = text_ref.get()
             && !initial_draft.is_empty()
             && el.value().is_empty()
@@ -443,7 +443,7 @@ pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
         Memo::new(move |_| messages.try_with(|m| m.iter().map(|m| m.seq).collect::<Vec<_>>()).unwrap_or_default());
     let errors = Memo::new(move |_| page.try_with(MessagePage::errors).unwrap_or_default());
     let row_errors = StoredValue::new(HashMap::<u64, RwSignal<Option<String>>>::new());
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         errors.with(|errors| {
             row_errors.with_value(|rows| {
                 for (seq, row) in rows {

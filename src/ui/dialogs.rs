@@ -29,7 +29,7 @@ pub struct DialogState {
 pub fn ContactDialog() -> impl IntoView {
     let dialog = expect_context::<RwSignal<Option<DialogState>>>();
     let el = NodeRef::<leptos::html::Dialog>::new();
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         let open = dialog.with(Option::is_some);
         if let Some(el) = el.get() {
             if open && !el.open() {
@@ -80,7 +80,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let focus_ref = NodeRef::<leptos::html::Input>::new();
     let cancel_ref = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         if let Some(input) = focus_ref.get() {
             let _ = input.focus();
             input.select();

@@ -77,7 +77,7 @@ pub fn LoginScreen() -> impl IntoView {
     let password_ref = NodeRef::<leptos::html::Input>::new();
 
     // Put the cursor where typing is needed.
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         if let Some(el) = address_ref.get() {
             if form.address.get_untracked().is_empty() {
                 let _ = el.focus();

@@ -53,7 +53,7 @@ pub fn Screens() -> impl IntoView {
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,
     // so a typo in the address does not mean typing the password again).
     if let Some(form) = use_context::<login::LoginForm>() {
-        Effect::new(move |_| {
+        crate::ui::effect(move || {
             if on_main.get() {
                 form.password.set(String::new());
             }
@@ -88,6 +88,16 @@ fn list(
     row: Arc<dyn Fn(ListKey) -> AnyView + Send + Sync>,
 ) -> AnyView {
     view! { <For each=move || each() key=ListKey::clone children=move |k| row(k) /> }.into_any()
+}
+
+/// Runs `f` now and again whenever a signal it read changes (an `Effect`, owned by the current component).
+/// Every effect of the UI goes through this one compiled copy of the effect machinery.
+pub fn effect(f: impl FnMut() + 'static) {
+    run_effect(Box::new(f));
+}
+
+fn run_effect(mut f: Box<dyn FnMut()>) {
+    Effect::new(move |_| f());
 }
 
 /// `view` while `when` holds, `fallback` (if any) otherwise; built again only when `when` changes, as with
@@ -164,7 +174,7 @@ impl Keyed for BareJid {
 pub fn unread_title(store: Store<AppState>) {
     let total = Memo::new(move |_| store.contacts().with(|c| c.values().map(|c| c.unread).sum::<u32>()));
     let scheduled = StoredValue::new(false);
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         total.track();
         if scheduled.get_value() {
             return;

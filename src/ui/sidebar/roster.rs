@@ -84,7 +84,7 @@ pub fn Roster() -> impl IntoView {
     // with a big roster) sorts once, not once per stanza. Rows update their own dot and text immediately.
     let order = RwSignal::new(0u64);
     let frame_pending = StoredValue::new(false);
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         store.contacts().track();
         if !frame_pending.get_value() {
             frame_pending.set_value(true);
@@ -151,7 +151,7 @@ pub fn Roster() -> impl IntoView {
         });
     };
     if let Some(s) = scroll {
-        Effect::new(move |_| {
+        crate::ui::effect(move || {
             s.scrolled.track();
             schedule();
         });
@@ -159,7 +159,7 @@ pub fn Roster() -> impl IntoView {
     // The list moves inside the scroller when it first appears, when the roster changes (a filter can shorten
     // it), and when requests appear above it. On a phone, opening or closing a conversation hides or shows the
     // whole sidebar (`display: none` loses its scroll position without a scroll event).
-    Effect::new(move |_| {
+    crate::ui::effect(move || {
         groups.track();
         store.requests().track();
         store.selected().track();
