@@ -13,14 +13,13 @@ use natter::ui::login::{LoginForm, LoginScreen, validate};
 use natter::ui::model::{self, Contact, Segment};
 use natter::ui::sidebar::MainScreen;
 use natter::ui::sidebar::layout::{self, Metrics, Step};
-use natter::ui::state::{self, AppState, AppStateStoreFields, Connection, ContactStoreFields, SessionHandle, apply};
+use natter::ui::state::{self, AppState, Connection, SessionHandle, apply};
 use natter::xmpp::Event;
 use natter::xmpp::jid::{BareJid, Jid};
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
 use natter::xmpp::stanza::message::{ChatState, Message};
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::{RosterItem, Subscription};
-use reactive_stores::Store;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -70,7 +69,7 @@ fn incoming(from: &str, body: &str) -> Message {
 
 /// The chat screen mounted in a fresh element, logged in as alice with Bob, Carol and Dave in the roster.
 struct Harness {
-    store: Store<AppState>,
+    store: AppState,
     root: web_sys::HtmlElement,
     _mounted: Box<dyn std::any::Any>,
 }
@@ -96,7 +95,7 @@ impl Harness {
         }
         let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
-        let store = Store::new(AppState::default());
+        let store = AppState::new();
         let mounted = mount_to(root.clone(), move || {
             provide_context(store);
             provide_context(SessionHandle::new());
@@ -292,7 +291,7 @@ async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
     let h = Harness::main_screen().await;
     h.contact("Bob").click();
     settle().await;
-    assert_eq!(h.store.selected().get_untracked(), Some(bare("bob@example.org")));
+    assert_eq!(h.store.selected.get_untracked(), Some(bare("bob@example.org")));
 
     apply(h.store, core(Event::Message(incoming("carol@example.org/tablet", "one"))));
     apply(h.store, core(Event::Message(incoming("carol@example.org/tablet", "two"))));
@@ -311,7 +310,7 @@ async fn unread_counts_grow_for_other_conversations_and_clear_on_open() {
     h.contact("Carol").click();
     settle().await;
     assert_eq!(h.badge("Carol"), None);
-    assert_eq!(h.store.contacts().at_key(bare("carol@example.org")).unread().get_untracked(), 0);
+    assert_eq!(h.store.contacts.with_untracked(|c| c[&bare("carol@example.org")].unread), 0);
     assert_eq!(h.texts(".transcript .message-body"), vec!["one", "two"]);
     assert_eq!(h.contact("Carol").get_attribute("aria-current").as_deref(), Some("true"));
     assert_eq!(h.contact("Bob").get_attribute("aria-current"), None);
@@ -358,7 +357,7 @@ async fn typing_shows_in_the_row_and_the_open_conversation_until_they_stop_or_se
     // Someone who is not a contact gets no row out of a chat state alone.
     apply(h.store, core(Event::ChatState { from: bare("eve@example.net"), state: ChatState::Composing }));
     settle().await;
-    assert!(h.store.contacts().with_untracked(|c| !c.contains_key(&bare("eve@example.net"))));
+    assert!(h.store.contacts.with_untracked(|c| !c.contains_key(&bare("eve@example.net"))));
 }
 
 #[wasm_bindgen_test]
@@ -464,7 +463,7 @@ async fn login_checks_the_address_before_connecting() {
     let document = document();
     let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();
-    let store = Store::new(AppState::default());
+    let store = AppState::new();
     let form = LoginForm::new();
     let _mounted = mount_to(root.clone(), move || {
         provide_context(store);
@@ -485,7 +484,7 @@ async fn login_checks_the_address_before_connecting() {
         "{}",
         error.text_content().unwrap()
     );
-    assert_eq!(store.connection().get_untracked(), Connection::LoggedOut, "no connection was attempted");
+    assert_eq!(store.connection.get_untracked(), Connection::LoggedOut, "no connection was attempted");
     let address = root.query_selector("#login-address").unwrap().unwrap();
     assert_eq!(address.get_attribute("aria-invalid").as_deref(), Some("true"));
     assert_eq!(address.get_attribute("aria-describedby").as_deref(), Some("login-address-error"));
@@ -622,7 +621,7 @@ async fn big_harness() -> Harness {
 }
 
 fn sorted_groups(h: &Harness) -> Vec<model::RosterGroup> {
-    h.store.contacts().with_untracked(|c| model::group_contacts(c, ""))
+    h.store.contacts.with_untracked(|c| model::group_contacts(c, ""))
 }
 
 /// Every rendered row of `group` is the contact the model puts at its `aria-posinset`, and the positions run
@@ -1074,7 +1073,7 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
     settle().await;
     let banner = h.one(".banner-reconnecting").text_content().unwrap();
     assert!(banner.contains("Reconnecting…") && !banner.contains(" s…"), "{banner}");
-    assert!(h.store.progress().get_untracked().is_none(), "the login screen's progress is not used");
+    assert!(h.store.progress.get_untracked().is_none(), "the login screen's progress is not used");
 
     // Back online: the banner goes, the roster is refreshed, the draft is still there and can be sent.
     apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/web2").unwrap() }));
@@ -1099,7 +1098,7 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
     assert!(!send.disabled() && h.one("#composer-offline").hidden());
     assert_eq!(composer.value(), "typed while offline");
     assert_eq!(
-        h.store.conversations().with_untracked(|c| c[&bare("bob@example.org")].draft.clone()),
+        h.store.conversations.with_untracked(|c| c[&bare("bob@example.org")].draft.clone()),
         "typed while offline"
     );
 }
@@ -1136,8 +1135,8 @@ async fn log_out_from_the_reconnecting_banner_returns_to_the_login_form() {
     settle().await;
     h.all(".banner-reconnecting button")[1].click();
     settle().await;
-    assert_eq!(h.store.connection().get_untracked(), Connection::LoggedOut);
-    assert!(h.store.contacts().with_untracked(|c| c.is_empty()), "logging out forgets the session");
+    assert_eq!(h.store.connection.get_untracked(), Connection::LoggedOut);
+    assert!(h.store.contacts.with_untracked(|c| c.is_empty()), "logging out forgets the session");
 }
 
 #[wasm_bindgen_test]
@@ -1153,11 +1152,11 @@ async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
     assert!(banner.contains("Reconnecting needs your password again"), "{banner}");
     h.one(".banner[role=alert] button").click(); // "Log in again"
     settle().await;
-    assert_eq!(h.store.connection().get_untracked(), Connection::LoggedOut);
-    let error = h.store.login_error().get_untracked().unwrap_or_default();
+    assert_eq!(h.store.connection.get_untracked(), Connection::LoggedOut);
+    let error = h.store.login_error.get_untracked().unwrap_or_default();
     assert!(error.contains("needs your password"), "the login form says why: {error}");
-    let messages = |store: Store<AppState>| {
-        store.conversations().with_untracked(|c| {
+    let messages = |store: AppState| {
+        store.conversations.with_untracked(|c| {
             c.get(&bare("bob@example.org")).map_or(0, |c| c.pages.iter().map(|p| p.messages.len()).sum::<usize>())
         })
     };
@@ -1165,14 +1164,14 @@ async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
 
     apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/again").unwrap() }));
     assert_eq!(messages(h.store), 1, "the same account finds its conversations");
-    assert_eq!(h.store.contacts().with_untracked(|c| c.len()), 3);
+    assert_eq!(h.store.contacts.with_untracked(|c| c.len()), 3);
 
     apply(h.store, core(Event::Closed { error: None }));
-    h.store.connection().set(Connection::LoggedOut);
+    h.store.connection.set(Connection::LoggedOut);
     apply(h.store, core(Event::Online { jid: Jid::parse("zoe@example.org/web").unwrap() }));
     assert_eq!(messages(h.store), 0, "another account starts empty");
-    assert!(h.store.contacts().with_untracked(|c| c.is_empty()));
-    assert_eq!(h.store.connection().get_untracked(), Connection::Online);
+    assert!(h.store.contacts.with_untracked(|c| c.is_empty()));
+    assert_eq!(h.store.connection.get_untracked(), Connection::Online);
 }
 
 #[wasm_bindgen_test]

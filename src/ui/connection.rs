@@ -6,16 +6,15 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use reactive_stores::Store;
 
-use super::state::{AppState, AppStateStoreFields, Connection, SessionHandle};
+use super::state::{AppState, Connection, SessionHandle};
 use crate::xmpp::ClientError;
 
 /// Online / connecting / reconnecting / offline, in words and colour, always matching the session.
 #[component]
 pub fn ConnectionIndicator() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
-    let state = Memo::new(move |_| match store.connection().get() {
+    let store = expect_context::<AppState>();
+    let state = Memo::new(move |_| match store.connection.get() {
         Connection::Online => ("online", "Online"),
         Connection::LoggingIn => ("connecting", "Connecting…"),
         Connection::Reconnecting { .. } => ("connecting", "Reconnecting…"),
@@ -33,7 +32,7 @@ pub fn ConnectionIndicator() -> impl IntoView {
 /// While reconnecting: what happened and when the next attempt starts; after the end: why, and the way back.
 #[component]
 pub fn OfflineBanner() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     // A clock for the countdown, ticking only while an attempt is scheduled.
     let now = RwSignal::new(js_sys::Date::now());
@@ -44,7 +43,7 @@ pub fn OfflineBanner() -> impl IntoView {
         }
     };
     crate::ui::effect(move || {
-        let waiting = matches!(store.connection().get(), Connection::Reconnecting { retry_at: Some(_), .. });
+        let waiting = matches!(store.connection.get(), Connection::Reconnecting { retry_at: Some(_), .. });
         stop();
         if waiting {
             now.set(js_sys::Date::now());
@@ -54,7 +53,7 @@ pub fn OfflineBanner() -> impl IntoView {
     });
     on_cleanup(stop);
 
-    move || match store.connection().get() {
+    move || match store.connection.get() {
         Connection::Reconnecting { reason, retry_at } => {
             // Whole seconds, rounded (integers: formatting an f64 would pull float printing into the wasm).
             let when = move || match retry_at.map(|at| (at as i64 - now.get() as i64 + 500) / 1000) {

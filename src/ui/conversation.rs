@@ -13,15 +13,11 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use reactive_stores::{Field, Store, StoreFieldIterator};
 use wasm_bindgen::JsCast;
 
 use super::dialogs::{DialogMode, DialogState};
 use super::model::{self, ChatMessage, Contact, MessagePage, Segment};
-use super::state::{
-    self, AppState, AppStateStoreFields, Connection, ContactStoreFields, Conversation, ConversationStoreFields,
-    MessagePageStoreFields, NoticeKind, SessionHandle,
-};
+use super::state::{self, AppState, Connection, NoticeKind, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::message::ChatState;
@@ -34,8 +30,8 @@ const PAUSE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[component]
 pub fn ConversationPane() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
-    move || match store.selected().get() {
+    let store = expect_context::<AppState>();
+    move || match store.selected.get() {
         Some(jid) => view! { <ConversationView jid /> }.into_any(),
         None => view! {
             <div class="empty-pane">
@@ -50,21 +46,44 @@ pub fn ConversationPane() -> impl IntoView {
 
 #[component]
 pub fn ConversationView(jid: BareJid) -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     let dialog = use_context::<RwSignal<Option<DialogState>>>();
     state::ensure_conversation(store, &jid);
-    let contact: Field<Contact> = store.contacts().at_key(jid.clone()).into();
-    let conv: Field<Conversation> = store.conversations().at_key(jid.clone()).into();
-
     let jid_text = jid.to_string();
     let name = {
-        let fallback = jid_text.clone();
-        Memo::new(move |_| contact.try_with(Contact::display_name).unwrap_or_else(|| fallback.clone()))
+        let (jid, fallback) = (jid.clone(), jid_text.clone());
+        Memo::new(move |_| store.with_contact(&jid, Contact::display_name).unwrap_or_else(|| fallback.clone()))
     };
-    let presence = Memo::new(move |_| contact.presence().try_get().flatten());
-    let typing = Memo::new(move |_| contact.typing().try_with(Option::is_some).unwrap_or(false));
-    let in_roster = Memo::new(move |_| contact.in_roster().try_get().unwrap_or(false));
+    let presence = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_contact(&jid, |c| c.presence.clone()).flatten())
+    };
+    let typing = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_contact(&jid, |c| c.typing.is_some()) == Some(true))
+    };
+    let in_roster = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_contact(&jid, |c| c.in_roster) == Some(true))
+    };
+    // This conversation's composer state, read and written in place.
+    let send_error = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| c.send_error.clone()).flatten())
+    };
+    let set_send_error = {
+        let jid = jid.clone();
+        move |error: Option<String>| {
+            if send_error.get_untracked() != error {
+                store.update_conversation(&jid, |c| c.send_error = error);
+            }
+        }
+    };
+    let set_draft = {
+        let jid = jid.clone();
+        move |draft: String| store.update_conversation(&jid, |c| c.draft = draft)
+    };
     let presence_text = move || {
         if typing.get() {
             return "typing…".to_owned();
@@ -90,9 +109,22 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     // bottom (or send, or press "New messages").
     let following = RwSignal::new(true);
     let unseen = RwSignal::new(0usize);
-    let pages = conv.pages();
-    let page_count = Memo::new(move |_| pages.try_with(Vec::len).unwrap_or(0));
-    let count = Memo::new(move |_| pages.try_with(|p| model::message_count(p)).unwrap_or(0));
+    let page_count = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| c.pages.len()).unwrap_or(0))
+    };
+    let count = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| model::message_count(&c.pages)).unwrap_or(0))
+    };
+    let last_is_mine = {
+        let jid = jid.clone();
+        move || {
+            store
+                .conversations
+                .with_untracked(|c| c.get(&jid).and_then(|c| model::last_message(&c.pages)).is_some_and(|m| m.from_me))
+        }
+    };
 
     // One scroll per animation frame however many messages arrive before it (smooth only if every request was).
     let scroll_pending = StoredValue::new(None::<bool>);
@@ -120,7 +152,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         match prev {
             None => scroll_to_bottom(false),
             Some(prev) if n > prev => {
-                let mine = pages.with_untracked(|p| model::last_message(p).is_some_and(|m| m.from_me));
+                let mine = last_is_mine();
                 if following.get_untracked() || mine {
                     scroll_to_bottom(true);
                 } else {
@@ -150,7 +182,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     };
 
     let text_ref = NodeRef::<leptos::html::Textarea>::new();
-    let offline = Memo::new(move |_| store.connection().with(|c| *c != Connection::Online));
+    let offline = Memo::new(move |_| store.connection.with(|c| *c != Connection::Online));
 
     // Our chat state (XEP-0085): "composing" when typing starts, "paused" after PAUSE_AFTER without a keystroke,
     // "active" when the composer is emptied or a message goes out (it carries <active/> itself). The core only
@@ -191,7 +223,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         }
     });
     let send = {
-        let jid = jid.clone();
+        let (jid, set_draft, set_send_error) = (jid.clone(), set_draft.clone(), set_send_error.clone());
         move || {
             // Enter while offline: the text stays, and the hint under the composer already says why.
             if offline.get_untracked() {
@@ -211,14 +243,12 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                         timer.clear();
                     }
                     sent_state.try_set_value(ChatState::Active);
-                    conv.draft().set(String::new());
-                    if conv.send_error().with_untracked(Option::is_some) {
-                        conv.send_error().set(None);
-                    }
+                    set_draft(String::new());
+                    set_send_error(None);
                     following.set(true);
                     unseen.set(0);
                 }
-                Err(e) => conv.send_error().set(Some(model::sentence(&e.to_string()))),
+                Err(e) => set_send_error(Some(model::sentence(&e.to_string()))),
             }
         }
     };
@@ -239,10 +269,8 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
         typed(&text);
-        conv.draft().set(text);
-        if conv.send_error().with_untracked(Option::is_some) {
-            conv.send_error().set(None);
-        }
+        set_draft(text);
+        set_send_error(None);
     };
 
     let open_dialog = {
@@ -270,7 +298,8 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     };
     let hue = model::hue_class(&jid);
     // Restore what was typed here before (set once: a `prop:value` is applied late and could undo typing).
-    let initial_draft = conv.draft().try_get_untracked().unwrap_or_default();
+    let initial_draft =
+        store.conversations.with_untracked(|c| c.get(&jid).map(|c| c.draft.clone())).unwrap_or_default();
     crate::ui::effect(move || {
         if let Some(el) = text_ref.get()
             && !initial_draft.is_empty()
@@ -358,7 +387,13 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     <div class="messages">
                         {super::keyed_list(
                             move || (0..page_count.get() as u64).collect(),
-                            move |index| view! { <TranscriptPage page=pages.at_unkeyed(index as usize) /> }.into_any(),
+                            {
+                                let jid = jid.clone();
+                                move |index| {
+                                    let jid = jid.clone();
+                                    view! { <TranscriptPage jid index=index as usize /> }.into_any()
+                                }
+                            },
                         )}
                     </div>
                 </div>
@@ -385,7 +420,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     rows="1"
                     placeholder=move || format!("Message {}", name.get())
                     node_ref=text_ref
-                    aria-invalid=move || conv.send_error().try_with(|e| e.is_some().then_some("true")).flatten()
+                    aria-invalid=move || send_error.with(|e| e.is_some().then_some("true"))
                     aria-describedby="composer-hint composer-error composer-offline"
                     on:keydown=on_keydown
                     on:input=on_input
@@ -396,7 +431,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 </p>
                 <p id="composer-hint" class="visually-hidden">"Enter sends, Shift+Enter starts a new line."</p>
                 <p id="composer-error" class="composer-error" role="alert">
-                    {move || conv.send_error().try_get().flatten()}
+                    {move || send_error.get()}
                 </p>
             </form>
         </section>
@@ -404,9 +439,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
 }
 
 /// Closes the conversation (one-pane layout) and puts focus back on its contact in the list.
-fn back(store: Store<AppState>) {
-    let Some(jid) = store.selected().get_untracked() else { return };
-    store.selected().set(None);
+fn back(store: AppState) {
+    let Some(jid) = store.selected.get_untracked() else { return };
+    store.selected.set(None);
     let Some(window) = web_sys::window() else { return };
     let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
@@ -437,11 +472,21 @@ fn back(store: Store<AppState>) {
 /// changes, which would wake every row of the page for each new message. Instead one effect watches the page's
 /// errors and sets the error of the rows whose error changed.
 #[component]
-pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
-    let messages = page.messages();
-    let seqs =
-        Memo::new(move |_| messages.try_with(|m| m.iter().map(|m| m.seq).collect::<Vec<_>>()).unwrap_or_default());
-    let errors = Memo::new(move |_| page.try_with(MessagePage::errors).unwrap_or_default());
+pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
+    let store = expect_context::<AppState>();
+    let seqs = {
+        let jid = jid.clone();
+        Memo::new(move |_| -> Vec<u64> {
+            let seqs = |p: &MessagePage| p.messages.iter().map(|m| m.seq).collect();
+            store.with_conversation(&jid, |c| c.pages.get(index).map(seqs)).flatten().unwrap_or_default()
+        })
+    };
+    let errors = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            store.with_conversation(&jid, |c| c.pages.get(index).map(MessagePage::errors)).flatten().unwrap_or_default()
+        })
+    };
     let row_errors = StoredValue::new(HashMap::<u64, RwSignal<Option<String>>>::new());
     crate::ui::effect(move || {
         errors.with(|errors| {
@@ -460,7 +505,9 @@ pub fn TranscriptPage(#[prop(into)] page: Field<MessagePage>) -> impl IntoView {
         {super::keyed_list(
             move || seqs.get(),
             move |seq| {
-                page.try_with_untracked(|p| p.get(seq).cloned())
+                store
+                    .conversations
+                    .try_with_untracked(|c| c.get(&jid)?.pages.get(index)?.get(seq).cloned())
                     .flatten()
                     .map(|message| {
                         let error = RwSignal::new(message.error.clone());

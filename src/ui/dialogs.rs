@@ -2,10 +2,9 @@
 //! stays inside while it is open, Escape closes it, and focus returns to what opened it.
 
 use leptos::prelude::*;
-use reactive_stores::Store;
 
 use super::model::{self, Contact};
-use super::state::{AppState, AppStateStoreFields, SessionHandle};
+use super::state::{AppState, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 
@@ -67,11 +66,11 @@ pub fn ContactDialog() -> impl IntoView {
 
 #[component]
 fn DialogBody(state: DialogState) -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     let dialog = expect_context::<RwSignal<Option<DialogState>>>();
     let DialogState { jid, mode } = state;
-    let contact = store.contacts().with_untracked(|c| c.get(&jid).cloned());
+    let contact = store.contacts.with_untracked(|c| c.get(&jid).cloned());
     let name = contact.as_ref().map(Contact::display_name).unwrap_or_else(|| jid.to_string());
     let current_name = contact.as_ref().and_then(|c| c.name.clone()).unwrap_or_default();
     let current_groups = contact.as_ref().map(|c| c.groups.clone()).unwrap_or_default();

@@ -5,9 +5,8 @@
 //! [`ConnectOptions`] handed to the transport, and is cleared once the session is up.
 
 use leptos::prelude::*;
-use reactive_stores::Store;
 
-use super::state::{AppState, AppStateStoreFields, Connection, SessionHandle};
+use super::state::{AppState, Connection, SessionHandle};
 use crate::transport::ConnectOptions;
 use crate::xmpp::jid::BareJid;
 
@@ -67,12 +66,12 @@ pub fn validate(
 
 #[component]
 pub fn LoginScreen() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     let form = expect_context::<LoginForm>();
     let address_error = RwSignal::new(None::<String>);
     let password_error = RwSignal::new(None::<String>);
-    let busy = Memo::new(move |_| store.connection().get() == Connection::LoggingIn);
+    let busy = Memo::new(move |_| store.connection.get() == Connection::LoggingIn);
     let address_ref = NodeRef::<leptos::html::Input>::new();
     let password_ref = NodeRef::<leptos::html::Input>::new();
 
@@ -113,8 +112,8 @@ pub fn LoginScreen() -> impl IntoView {
     };
     let cancel = move |_| {
         session.close();
-        store.progress().set(None);
-        store.connection().set(Connection::LoggedOut);
+        store.progress.set(None);
+        store.connection.set(Connection::LoggedOut);
     };
 
     view! {
@@ -196,10 +195,10 @@ pub fn LoginScreen() -> impl IntoView {
                     <div class="login-feedback">
                         <div id="login-status" class="login-status" role="status" aria-live="polite">
                             {super::show(move || busy.get(), || view! { <span class="spinner" aria-hidden="true"></span> }.into_any())}
-                            {move || store.progress().get()}
+                            {move || store.progress.get()}
                         </div>
                         <div class="login-error" role="alert">
-                            {move || store.login_error().get().map(|e| view! { <p>{e}</p> })}
+                            {move || store.login_error.get().map(|e| view! { <p>{e}</p> })}
                         </div>
                     </div>
                 </form>

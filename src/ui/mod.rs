@@ -19,11 +19,10 @@ pub mod state;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use reactive_stores::Store;
 
 use crate::xmpp::jid::BareJid;
 
-use state::{AppState, AppStateStoreFields, Connection, SessionHandle};
+use state::{AppState, Connection, SessionHandle};
 
 /// Mounts the app into `<body>`.
 pub fn mount() {
@@ -33,7 +32,7 @@ pub fn mount() {
 /// The whole app: creates the store and the session handle, and provides both as context.
 #[component]
 pub fn App() -> impl IntoView {
-    let store = Store::new(AppState::default());
+    let store = AppState::new();
     provide_context(store);
     provide_context(SessionHandle::new());
     provide_context(login::LoginForm::new());
@@ -43,10 +42,10 @@ pub fn App() -> impl IntoView {
 /// The login screen until a session is up, then the chat screen (which stays, offline, if it drops).
 #[component]
 pub fn Screens() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let on_main = Memo::new(move |_| {
         matches!(
-            store.connection().get(),
+            store.connection.get(),
             Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. }
         )
     });
@@ -171,8 +170,8 @@ impl Keyed for BareJid {
 ///
 /// Writing `document.title` costs ~0.5 ms, so during a burst it is written at most once per animation frame,
 /// and only when the text changed. (A hidden tab gets no animation frames; a timer stands in for it there.)
-pub fn unread_title(store: Store<AppState>) {
-    let total = Memo::new(move |_| store.contacts().with(|c| c.values().map(|c| c.unread).sum::<u32>()));
+pub fn unread_title(store: AppState) {
+    let total = Memo::new(move |_| store.contacts.with(|c| c.values().map(|c| c.unread).sum::<u32>()));
     let scheduled = StoredValue::new(false);
     crate::ui::effect(move || {
         total.track();

@@ -7,8 +7,6 @@
 
 use std::collections::HashMap;
 
-use reactive_stores::Store;
-
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::presence::{Availability, Show};
 use crate::xmpp::stanza::roster::{RosterItem, Subscription};
@@ -19,7 +17,7 @@ pub const DEFAULT_GROUP: &str = "Contacts";
 pub const STRANGERS_GROUP: &str = "Not in your contacts";
 
 /// One person in the contact list: a roster item, or someone who wrote to us without being in the roster.
-#[derive(Debug, Clone, PartialEq, Store)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Contact {
     pub jid: BareJid,
     pub name: Option<String>,
@@ -215,7 +213,7 @@ pub fn merge_roster(
 }
 
 /// One line in a conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Store)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatMessage {
     /// Unique for the page's lifetime; the key for keyed rendering.
     pub seq: u64,
@@ -268,7 +266,7 @@ pub const PAGE_SIZE: usize = 100;
 
 /// A run of consecutive messages of one conversation, oldest first. Every page but the last is full
 /// ([`PAGE_SIZE`] messages); pages are only ever appended, so a page's index never changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Store)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessagePage {
     pub messages: Vec<ChatMessage>,
 }

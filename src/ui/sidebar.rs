@@ -12,7 +12,6 @@ pub mod layout;
 pub mod roster;
 
 use leptos::prelude::*;
-use reactive_stores::Store;
 use wasm_bindgen::JsCast;
 
 pub use roster::{ContactRow, Roster, RosterScroll, RosterSelection};
@@ -21,16 +20,14 @@ use super::connection::{ConnectionIndicator, OfflineBanner};
 use super::conversation::ConversationPane;
 use super::dialogs::{ContactDialog, DialogState};
 use super::model;
-use super::state::{
-    self, AppState, AppStateStoreFields, Connection, NoticeKind, OwnPresenceStoreFields, SessionHandle,
-};
+use super::state::{self, AppState, Connection, NoticeKind, OwnPresence, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::presence::{Availability, Show};
 
 #[component]
 pub fn MainScreen() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let dialog = RwSignal::new(None::<DialogState>);
     provide_context(dialog);
     provide_context(RosterFilter(RwSignal::new(String::new())));
@@ -38,12 +35,12 @@ pub fn MainScreen() -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
     let scrolled = Trigger::new();
     provide_context(RosterScroll { container: scroller, scrolled });
-    let conversation_open = move || store.selected().with(Option::is_some);
+    let conversation_open = move || store.selected.with(Option::is_some);
 
     // A conversation that is open while the page comes back to the front is read now.
     let visibility = window_event_listener_untyped("visibilitychange", move |_| {
         if state::page_visible()
-            && let Some(jid) = store.selected().get_untracked()
+            && let Some(jid) = store.selected.get_untracked()
         {
             state::mark_read(store, &jid);
         }
@@ -84,14 +81,13 @@ pub fn MainScreen() -> impl IntoView {
 /// Own address, presence selector, status message, connection indicator and "Log out".
 #[component]
 fn AccountHeader() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
-    let account = move || store.account().get().map(|a| a.to_string()).unwrap_or_default();
-    let status_draft = RwSignal::new(store.own_presence().status().get_untracked());
+    let account = move || store.account.get().map(|a| a.to_string()).unwrap_or_default();
+    let status_draft = RwSignal::new(store.own_presence.with_untracked(|p| p.status.clone()));
 
     let publish = move |show: Show, status: String| {
-        store.own_presence().show().set(show);
-        store.own_presence().status().set(status.clone());
+        store.own_presence.set(OwnPresence { show, status: status.clone() });
         let availability =
             Availability { show, status: (!status.trim().is_empty()).then(|| status.trim().to_owned()), priority: 0 };
         if let Err(e) = session.send(Command::SetPresence(availability)) {
@@ -106,23 +102,23 @@ fn AccountHeader() -> impl IntoView {
             "xa" => Show::Xa,
             _ => Show::Available,
         };
-        publish(show, store.own_presence().status().get_untracked());
+        publish(show, store.own_presence.with_untracked(|p| p.status.clone()));
     };
     let commit_status = move || {
         let status = status_draft.get_untracked();
-        if status != store.own_presence().status().get_untracked() {
-            publish(store.own_presence().show().get_untracked(), status);
+        if status != store.own_presence.with_untracked(|p| p.status.clone()) {
+            publish(store.own_presence.with_untracked(|p| p.show), status);
         }
     };
-    let show_value = move || match store.own_presence().show().get() {
+    let show_value = move || match store.own_presence.with(|p| p.show) {
         Show::Away => "away",
         Show::Dnd => "dnd",
         Show::Xa => "xa",
         Show::Available | Show::Chat => "available",
     };
     let own_class = move || {
-        let show = store.own_presence().show().get();
-        let online = store.connection().get() == Connection::Online;
+        let show = store.own_presence.with(|p| p.show);
+        let online = store.connection.get() == Connection::Online;
         let presence = online.then_some(Availability { show, status: None, priority: 0 });
         format!("dot {}", model::presence_class(presence.as_ref()))
     };
@@ -130,7 +126,7 @@ fn AccountHeader() -> impl IntoView {
     view! {
         <header class="account">
             <div class="account-row">
-                <span class=move || format!("avatar {}", store.account().get().map(|a| model::hue_class(&a)).unwrap_or_default()) aria-hidden="true">
+                <span class=move || format!("avatar {}", store.account.get().map(|a| model::hue_class(&a)).unwrap_or_default()) aria-hidden="true">
                     {move || model::initial(&account())}
                     <span class=own_class></span>
                 </span>
@@ -174,12 +170,12 @@ fn AccountHeader() -> impl IntoView {
 /// Things that happened outside the open conversation. Errors are announced assertively, the rest politely.
 #[component]
 fn Notices() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let list = move |kind: NoticeKind| {
         super::keyed_list(
-            move || store.notices().with(|n| n.iter().filter(|x| x.kind == kind).map(|x| x.id).collect()),
+            move || store.notices.with(|n| n.iter().filter(|x| x.kind == kind).map(|x| x.id).collect()),
             move |id| {
-                let text = store.notices().with_untracked(|n| n.iter().find(|x| x.id == id).map(|x| x.text.clone()));
+                let text = store.notices.with_untracked(|n| n.iter().find(|x| x.id == id).map(|x| x.text.clone()));
                 view! {
                     <li class=if kind == NoticeKind::Error { "notice notice-error" } else { "notice notice-info" }>
                         <p>{text}</p>
@@ -207,7 +203,7 @@ fn Notices() -> impl IntoView {
 /// The filter box and the "Add contact" form.
 #[component]
 fn RosterTools() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     let filter = expect_context::<RosterFilter>().0;
     let address = RwSignal::new(String::new());
@@ -232,7 +228,7 @@ fn RosterTools() -> impl IntoView {
                 return;
             }
         };
-        if store.account().with_untracked(|a| a.as_ref() == Some(&jid)) {
+        if store.account.with_untracked(|a| a.as_ref() == Some(&jid)) {
             error.set(Some("That is your own address.".into()));
             return;
         }
@@ -334,7 +330,7 @@ pub struct RosterFilter(pub RwSignal<String>);
 /// People asking to see our presence, each with Approve and Deny.
 #[component]
 fn Requests() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     let answer = move |jid: BareJid, approve: bool| {
         let command = if approve {
@@ -343,22 +339,21 @@ fn Requests() -> impl IntoView {
             Command::DenySubscription { jid: jid.clone() }
         };
         match session.send(command) {
-            Ok(()) => store.requests().update(|r| r.retain(|r| r.from != jid)),
+            Ok(()) => store.requests.update(|r| r.retain(|r| r.from != jid)),
             Err(e) => state::notify(store, NoticeKind::Error, model::sentence(&format!("could not answer {jid}: {e}"))),
         }
     };
     view! {
         {super::show(
-            move || store.requests().with(|r| !r.is_empty()),
+            move || store.requests.with(|r| !r.is_empty()),
             move || view! {
             <section class="requests" aria-labelledby="requests-title">
                 <h2 id="requests-title" class="section-title">"Requests"</h2>
                 <ul class="request-list" role="list">
                     {super::keyed_list(
-                        move || store.requests().with(|r| r.iter().map(|r| r.from.clone()).collect()),
+                        move || store.requests.with(|r| r.iter().map(|r| r.from.clone()).collect()),
                         move |jid| {
-                            let status = store
-                                .requests()
+                            let status = store.requests
                                 .with_untracked(|r| r.iter().find(|r| r.from == jid).and_then(|r| r.status.clone()));
                             let (approve_jid, deny_jid) = (jid.clone(), jid.clone());
                             view! {

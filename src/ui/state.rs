@@ -1,22 +1,25 @@
-//! The UI store and the one place where transport and core events change it.
+//! The UI state and the one place where transport and core events change it.
 //!
 //! ```text
-//!   transport ──TransportEvent──▶ apply(store, event) ──field writes──▶ Store<AppState> ──signals──▶ views
+//!   transport ──TransportEvent──▶ apply(store, event) ──signal writes──▶ AppState ──signals──▶ views
 //!   views ──Command──▶ SessionHandle::send ──▶ transport
 //! ```
 //!
-//! [`apply`] is the only writer of session data; components read fields and send commands through the
-//! [`SessionHandle`] in context (the few UI-only writes, like which conversation is open, are small helper
-//! functions here too). Writes go through the narrowest field so that, with 2,000 contacts, a presence change
-//! re-renders one row and the roster order, not the whole list. Keyed collections (`contacts`,
-//! `conversations`) are always written through their own field so their key maps stay current.
+//! [`apply`] is the only writer of session data; components read the signals of [`AppState`] and send commands
+//! through the [`SessionHandle`] in context (the few UI-only writes, like which conversation is open, are
+//! small helper functions here too).
 //!
-//! A conversation's messages are kept in pages ([`MessagePage`], at most [`model::PAGE_SIZE`] each), and a new
-//! message is written into the last page only. A read of a store field also tracks direct writes to every field
-//! above it, so with one flat list every push re-ran each row's read of its own message, and the keyed list
-//! rebuilt its key map: each new message cost time in proportion to the transcript (a 1,000-message burst
-//! into the open conversation took about a minute). Now a push notifies the readers of the last page; adding a
-//! page notifies every page once per [`model::PAGE_SIZE`] messages.
+//! Each part of the state is one plain signal; collections (contacts, conversations) are one signal each, not
+//! a signal per item. Readers narrow them with memos: a roster row memoizes what it shows of its own contact,
+//! so a presence change re-checks the ~50 rendered rows (a map lookup each) and re-renders one. Only the rows
+//! in view exist (the roster is virtualized), so this stays cheap at any roster size, and it keeps the wasm
+//! smaller than a store with a signal per field and per key (`reactive_stores` made the gzipped bundle 18.6 KB larger).
+//!
+//! A conversation's messages are kept in pages ([`MessagePage`], at most [`model::PAGE_SIZE`] each). Each
+//! rendered page memoizes its message keys and errors, and a message row is built once from its message: a
+//! new message re-checks each page's keys (a hundred numbers) and adds one row. (With one flat list, each new
+//! message cost time in proportion to the transcript: a 1,000-message burst into the open conversation took
+//! about a minute.)
 //!
 //! What this module does not do: protocol work (the core's), sockets (the transport's), or keep the password
 //! anywhere (it passes straight from the login form to [`crate::transport::connect`]).
@@ -25,7 +28,6 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use reactive_stores::{Store, StoreFieldIterator};
 
 use super::model::{self, ChatMessage, Contact, MessagePage};
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
@@ -35,8 +37,6 @@ use crate::xmpp::stanza::message::{ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::Show;
 use crate::xmpp::stanza::roster::Subscription;
 use crate::xmpp::{ClientError, Command, CommandError, Event, Phase};
-
-pub use super::model::{ChatMessageStoreFields, ContactStoreFields, MessagePageStoreFields};
 
 /// Where the session is, as the person sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub enum Connection {
 }
 
 /// The presence we broadcast.
-#[derive(Debug, Clone, PartialEq, Eq, Store)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnPresence {
     pub show: Show,
     pub status: String,
@@ -94,7 +94,7 @@ pub struct Notice {
 }
 
 /// One conversation's state for this session.
-#[derive(Debug, Clone, Default, PartialEq, Store)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Conversation {
     /// The transcript, oldest first, in pages of at most [`model::PAGE_SIZE`] messages (only ever appended).
     pub pages: Vec<MessagePage>,
@@ -104,27 +104,74 @@ pub struct Conversation {
     pub send_error: Option<String>,
 }
 
-/// Everything the UI shows.
-#[derive(Debug, Clone, Default, Store)]
+/// Everything the UI shows, a signal per part. `Copy`: components take it from context and pass it on.
+#[derive(Clone, Copy)]
 pub struct AppState {
-    pub connection: Connection,
+    pub connection: RwSignal<Connection>,
     /// The login stage running now ("Connecting…"), for the live region on the login screen.
-    pub progress: Option<String>,
+    pub progress: RwSignal<Option<String>>,
     /// Why the last login failed.
-    pub login_error: Option<String>,
+    pub login_error: RwSignal<Option<String>>,
     /// The account (bare JID) of the current session.
-    pub account: Option<BareJid>,
+    pub account: RwSignal<Option<BareJid>>,
     /// The full JID the server bound.
-    pub bound_jid: Option<String>,
-    pub own_presence: OwnPresence,
-    #[store(key: BareJid = |(jid, _)| jid.clone())]
-    pub contacts: HashMap<BareJid, Contact>,
-    pub requests: Vec<SubscriptionRequest>,
-    #[store(key: BareJid = |(jid, _)| jid.clone())]
-    pub conversations: HashMap<BareJid, Conversation>,
+    pub bound_jid: RwSignal<Option<String>>,
+    pub own_presence: RwSignal<OwnPresence>,
+    pub contacts: RwSignal<HashMap<BareJid, Contact>>,
+    pub requests: RwSignal<Vec<SubscriptionRequest>>,
+    pub conversations: RwSignal<HashMap<BareJid, Conversation>>,
     /// The open conversation.
-    pub selected: Option<BareJid>,
-    pub notices: Vec<Notice>,
+    pub selected: RwSignal<Option<BareJid>>,
+    pub notices: RwSignal<Vec<Notice>>,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AppState {
+    /// The state of a fresh page: logged out, nothing known.
+    pub fn new() -> AppState {
+        AppState {
+            connection: RwSignal::new(Connection::default()),
+            progress: RwSignal::new(None),
+            login_error: RwSignal::new(None),
+            account: RwSignal::new(None),
+            bound_jid: RwSignal::new(None),
+            own_presence: RwSignal::new(OwnPresence::default()),
+            contacts: RwSignal::new(HashMap::new()),
+            requests: RwSignal::new(Vec::new()),
+            conversations: RwSignal::new(HashMap::new()),
+            selected: RwSignal::new(None),
+            notices: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// Changes the contact `jid` if there is one; `f` says whether it changed anything (readers are only
+    /// notified then).
+    pub fn update_contact(&self, jid: &BareJid, f: impl FnOnce(&mut Contact) -> bool) {
+        self.contacts.maybe_update(|c| c.get_mut(jid).is_some_and(f));
+    }
+
+    /// Changes the conversation with `jid`, creating it first if needed.
+    pub fn update_conversation(&self, jid: &BareJid, f: impl FnOnce(&mut Conversation)) {
+        self.conversations.update(|c| match c.get_mut(jid) {
+            Some(conv) => f(conv),
+            None => f(c.entry(jid.clone()).or_default()),
+        });
+    }
+
+    /// Reads the contact `jid` (tracked), if there is one.
+    pub fn with_contact<T>(&self, jid: &BareJid, f: impl FnOnce(&Contact) -> T) -> Option<T> {
+        self.contacts.try_with(|c| c.get(jid).map(f)).flatten()
+    }
+
+    /// Reads the conversation with `jid` (tracked), if there is one.
+    pub fn with_conversation<T>(&self, jid: &BareJid, f: impl FnOnce(&Conversation) -> T) -> Option<T> {
+        self.conversations.try_with(|c| c.get(jid).map(f)).flatten()
+    }
 }
 
 thread_local! {
@@ -141,91 +188,97 @@ pub fn next_seq() -> u64 {
 }
 
 /// Applies one event from the transport (or the core through it) to the store.
-pub fn apply(store: Store<AppState>, event: TransportEvent) {
+pub fn apply(store: AppState, event: TransportEvent) {
     match event {
-        TransportEvent::Discovering => store.progress().set(Some("Looking up server…".into())),
-        TransportEvent::Connecting { url } => match store.connection().get_untracked() {
+        TransportEvent::Discovering => store.progress.set(Some("Looking up server…".into())),
+        TransportEvent::Connecting { url } => match store.connection.get_untracked() {
             Connection::Reconnecting { reason, retry_at } => {
                 if retry_at.is_some() {
-                    store.connection().set(Connection::Reconnecting { reason, retry_at: None });
+                    store.connection.set(Connection::Reconnecting { reason, retry_at: None });
                 }
             }
-            _ => store.progress().set(Some(format!("Connecting to {url}…"))),
+            _ => store.progress.set(Some(format!("Connecting to {url}…"))),
         },
         TransportEvent::Reconnecting { delay, reason, .. } => {
             all_offline(store);
             let retry_at = Some(js_sys::Date::now() as u64 + delay.as_millis() as u64);
-            store.connection().set(Connection::Reconnecting { reason, retry_at });
+            store.connection.set(Connection::Reconnecting { reason, retry_at });
         }
         TransportEvent::Core(ev) => apply_core(store, ev),
         TransportEvent::Failed(e) => session_ended(store, e.to_string()),
     }
 }
 
-fn apply_core(store: Store<AppState>, event: Event) {
+fn apply_core(store: AppState, event: Event) {
     match event {
         Event::Phase(Phase::Online) => {}
         Event::Phase(p) => {
-            if store.connection().get_untracked() == Connection::LoggingIn {
-                store.progress().set(Some(p.label().into()));
+            if store.connection.get_untracked() == Connection::LoggingIn {
+                store.progress.set(Some(p.label().into()));
             }
         }
         Event::Online { jid } => {
             // Logging in again (after the session ended) keeps what the same account had, not another's.
-            if store.account().with_untracked(|a| a.as_ref().is_some_and(|a| a != jid.bare())) {
+            if store.account.with_untracked(|a| a.as_ref().is_some_and(|a| a != jid.bare())) {
                 reset(store);
             }
-            store.bound_jid().set(Some(jid.to_string()));
-            store.account().set(Some(jid.bare().clone()));
-            store.progress().set(None);
-            store.login_error().set(None);
-            store.connection().set(Connection::Online);
+            store.bound_jid.set(Some(jid.to_string()));
+            store.account.set(Some(jid.bare().clone()));
+            store.progress.set(None);
+            store.login_error.set(None);
+            store.connection.set(Connection::Online);
         }
         // The UI never keeps credentials, derived or not (the transport keeps the keys for reconnecting).
         Event::KeysDerived(_) => {}
         Event::Roster { items, ver: _ } => {
-            let keep = store.conversations().with_untracked(|convs| {
+            let keep = store.conversations.with_untracked(|convs| {
                 convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
             });
-            let merged = store.contacts().with_untracked(|old| model::merge_roster(old, &items, |j| keep.contains(j)));
-            *store.contacts().write() = merged;
-            store.requests().update(|reqs| {
+            let merged = store.contacts.with_untracked(|old| model::merge_roster(old, &items, |j| keep.contains(j)));
+            store.contacts.set(merged);
+            store.requests.update(|reqs| {
                 reqs.retain(|r| !items.iter().any(|i| i.jid == r.from && i.subscription.shares_our_presence()))
             });
         }
         Event::RosterPush { item, ver: _ } => {
             if item.subscription == Subscription::Remove {
-                let existed = store.contacts().with_untracked(|c| c.contains_key(&item.jid));
+                let existed = store.contacts.with_untracked(|c| c.contains_key(&item.jid));
                 if existed {
-                    store.contacts().write().remove(&item.jid);
+                    store.contacts.update(|c| {
+                        c.remove(&item.jid);
+                    });
                 }
-                if store.selected().get_untracked().as_ref() == Some(&item.jid) {
-                    store.selected().set(None);
+                if store.selected.get_untracked().as_ref() == Some(&item.jid) {
+                    store.selected.set(None);
                 }
-            } else if store.contacts().with_untracked(|c| c.contains_key(&item.jid)) {
-                store.contacts().at_key(item.jid.clone()).update(|c| c.update_from_roster(&item));
+            } else if store.contacts.with_untracked(|c| c.contains_key(&item.jid)) {
+                store.update_contact(&item.jid, |c| {
+                    c.update_from_roster(&item);
+                    true
+                });
             } else {
-                store.contacts().write().insert(item.jid.clone(), Contact::from_roster(&item));
+                store.contacts.update(|c| {
+                    c.insert(item.jid.clone(), Contact::from_roster(&item));
+                });
             }
             if item.subscription.shares_our_presence() {
                 remove_request(store, &item.jid);
             }
         }
         Event::ChatState { from, state } => set_typing(store, &from, state == ChatState::Composing),
-        Event::ContactPresence { jid, presence } => {
+        Event::ContactPresence { jid, presence } => store.update_contact(&jid, |c| {
+            if c.presence == presence {
+                return false;
+            }
             if presence.is_none() {
-                set_typing(store, &jid, false);
+                c.typing = None;
             }
-            if store.contacts().with_untracked(|c| c.contains_key(&jid)) {
-                let field = store.contacts().at_key(jid).presence();
-                if field.with_untracked(|p| *p != presence) {
-                    field.set(presence);
-                }
-            }
-        }
+            c.presence = presence;
+            true
+        }),
         Event::SubscriptionRequest { from, status } => {
-            if !store.requests().with_untracked(|r| r.iter().any(|r| r.from == from)) {
-                store.requests().write().push(SubscriptionRequest { from, status });
+            if !store.requests.with_untracked(|r| r.iter().any(|r| r.from == from)) {
+                store.requests.update(|r| r.push(SubscriptionRequest { from, status }));
             }
         }
         Event::SubscriptionApproved { from } => {
@@ -240,17 +293,15 @@ fn apply_core(store: Store<AppState>, event: Event) {
         Event::MessageSent(msg) => sent(store, msg),
         Event::MessageError { with, id, error } => {
             let text = model::sentence(&format!("not delivered: {}", error.describe()));
-            ensure_conversation(store, &with);
-            let pages = store.conversations().at_key(with.clone()).pages();
-            let target = id.as_deref().and_then(|id| pages.with_untracked(|p| model::bounced_position(p, id)));
-            let marked = match target {
-                Some((page, index)) => {
-                    // Only that page's bookkeeping runs again, and only that message's row changes.
-                    pages.at_unkeyed(page).messages().at_unkeyed(index).error().set(Some(text.clone()));
-                    true
+            let mut marked = false;
+            store.update_conversation(&with, |conv| {
+                let target = id.as_deref().and_then(|id| model::bounced_position(&conv.pages, id));
+                if let Some((page, index)) = target {
+                    // Only that message's row changes (its page's errors memo tells it).
+                    conv.pages[page].messages[index].error = Some(text.clone());
+                    marked = true;
                 }
-                None => false,
-            };
+            });
             if !marked {
                 // A bounce we cannot tie to a message we sent: report it in the conversation itself.
                 let stamp = Stamp::now();
@@ -286,8 +337,8 @@ fn apply_core(store: Store<AppState>, event: Event) {
             notify(store, NoticeKind::Error, text);
         }
         Event::Redirect { uri } => {
-            if store.connection().get_untracked() == Connection::LoggingIn {
-                store.progress().set(Some(format!("Redirected to {uri}…")));
+            if store.connection.get_untracked() == Connection::LoggingIn {
+                store.progress.set(Some(format!("Redirected to {uri}…")));
             }
         }
         Event::Closed { error } => {
@@ -305,16 +356,16 @@ fn describe_client_error(e: &ClientError) -> String {
 }
 
 /// The session is over (failure or close): back to the form during login, offline banner after.
-fn session_ended(store: Store<AppState>, reason: String) {
-    match store.connection().get_untracked() {
+fn session_ended(store: AppState, reason: String) {
+    match store.connection.get_untracked() {
         Connection::LoggingIn => {
-            store.progress().set(None);
-            store.login_error().set(Some(reason));
-            store.connection().set(Connection::LoggedOut);
+            store.progress.set(None);
+            store.login_error.set(Some(reason));
+            store.connection.set(Connection::LoggedOut);
         }
         Connection::Online | Connection::Reconnecting { .. } => {
             all_offline(store);
-            store.connection().set(Connection::Offline { reason });
+            store.connection.set(Connection::Offline { reason });
         }
         // Logged out already (or offline): nothing more to say.
         Connection::LoggedOut | Connection::Offline { .. } => {}
@@ -322,20 +373,14 @@ fn session_ended(store: Store<AppState>, reason: String) {
 }
 
 /// Nobody's presence (or typing) is known without a connection.
-fn all_offline(store: Store<AppState>) {
-    store
-        .contacts()
-        .with_untracked(|c| {
-            c.iter()
-                .filter(|(_, c)| c.presence.is_some() || c.typing.is_some())
-                .map(|(j, _)| j.clone())
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .for_each(|jid| {
-            set_typing(store, &jid, false);
-            store.contacts().at_key(jid).presence().set(None);
-        });
+fn all_offline(store: AppState) {
+    store.contacts.maybe_update(|contacts| {
+        let mut changed = false;
+        for c in contacts.values_mut().filter(|c| c.presence.is_some() || c.typing.is_some()) {
+            (c.presence, c.typing, changed) = (None, None, true);
+        }
+        changed
+    });
 }
 
 /// How long "typing…" stays without news from the contact (XEP-0085 clients send "paused" after a few seconds
@@ -343,20 +388,17 @@ fn all_offline(store: Store<AppState>) {
 const TYPING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Shows or ends "typing…" for a contact (nothing for people not in the contact list).
-fn set_typing(store: Store<AppState>, jid: &BareJid, on: bool) {
-    let Some(was) = store.contacts().with_untracked(|c| c.get(jid).map(|c| c.typing)) else { return };
+fn set_typing(store: AppState, jid: &BareJid, on: bool) {
     if !on {
-        if was.is_some() {
-            store.contacts().at_key(jid.clone()).typing().set(None);
-        }
+        store.update_contact(jid, |c| c.typing.take().is_some());
         return;
     }
     let token = next_seq();
-    store.contacts().at_key(jid.clone()).typing().set(Some(token));
+    store.update_contact(jid, |c| c.typing.replace(token) != Some(token));
     let jid = jid.clone();
     set_timeout(
         move || {
-            let still = store.contacts().try_with_untracked(|c| c.get(&jid).is_some_and(|c| c.typing == Some(token)));
+            let still = store.contacts.try_with_untracked(|c| c.get(&jid).is_some_and(|c| c.typing == Some(token)));
             if still == Some(true) {
                 set_typing(store, &jid, false);
             }
@@ -416,7 +458,7 @@ thread_local! {
     );
 }
 
-fn received(store: Store<AppState>, msg: Message) {
+fn received(store: AppState, msg: Message) {
     let Some(from) = msg.from.as_ref().map(|j| j.bare().clone()) else { return };
     let Some(body) = msg.body(None).map(str::to_owned) else { return };
     let (body, is_me_action) = match body.strip_prefix("/me ") {
@@ -429,8 +471,10 @@ fn received(store: Store<AppState>, msg: Message) {
         }
         _ => body,
     };
-    if !store.contacts().with_untracked(|c| c.contains_key(&from)) {
-        store.contacts().write().insert(from.clone(), Contact::stranger(from.clone()));
+    if !store.contacts.with_untracked(|c| c.contains_key(&from)) {
+        store.contacts.update(|c| {
+            c.insert(from.clone(), Contact::stranger(from.clone()));
+        });
     }
     let stamp = Stamp::from_delay(msg.delay.as_deref());
     push_message(
@@ -451,20 +495,23 @@ fn received(store: Store<AppState>, msg: Message) {
         },
     );
     set_typing(store, &from, false);
-    let selected = store.selected().get_untracked();
+    let selected = store.selected.get_untracked();
     if model::counts_as_unread(selected.as_ref(), &from, page_visible()) {
-        store.contacts().at_key(from).unread().update(|n| *n += 1);
+        store.update_contact(&from, |c| {
+            c.unread += 1;
+            true
+        });
     }
 }
 
-fn sent(store: Store<AppState>, msg: Message) {
+fn sent(store: AppState, msg: Message) {
     let Some(to) = msg.to.as_ref().map(|j| j.bare().clone()) else { return };
     let Some(body) = msg.body(None).map(str::to_owned) else { return };
     let (body, is_me_action) = match body.strip_prefix("/me ") {
         Some(action) => (action.to_owned(), true),
         None => (body, false),
     };
-    let sender = store.account().with_untracked(|a| a.as_ref().map(own_name)).unwrap_or_else(|| "Me".into());
+    let sender = store.account.with_untracked(|a| a.as_ref().map(own_name)).unwrap_or_else(|| "Me".into());
     let stamp = Stamp::now();
     push_message(
         store,
@@ -492,41 +539,39 @@ pub fn own_name(account: &BareJid) -> String {
 
 /// Appends a message to the conversation with `with`: into its last page while that has room (only that
 /// page's readers are notified), else as a new page.
-fn push_message(store: Store<AppState>, with: &BareJid, mut message: ChatMessage) {
-    ensure_conversation(store, with);
-    let pages = store.conversations().at_key(with.clone()).pages();
-    let room = pages.with_untracked(|p| {
-        message.continued = model::last_message(p).is_some_and(|prev| model::continues(prev, &message));
-        model::page_with_room(p)
+fn push_message(store: AppState, with: &BareJid, mut message: ChatMessage) {
+    store.update_conversation(with, |conv| {
+        let pages = &mut conv.pages;
+        message.continued = model::last_message(pages).is_some_and(|prev| model::continues(prev, &message));
+        match model::page_with_room(pages) {
+            Some(page) => pages[page].messages.push(message),
+            None => pages.push(MessagePage::starting_with(message)),
+        }
     });
-    match room {
-        Some(page) => pages.at_unkeyed(page).messages().write().push(message),
-        None => pages.write().push(MessagePage::starting_with(message)),
-    }
 }
 
 /// Creates the conversation with `jid` if there is none yet.
-pub fn ensure_conversation(store: Store<AppState>, jid: &BareJid) {
-    if !store.conversations().with_untracked(|c| c.contains_key(jid)) {
-        store.conversations().write().insert(jid.clone(), Conversation::default());
+pub fn ensure_conversation(store: AppState, jid: &BareJid) {
+    if !store.conversations.with_untracked(|c| c.contains_key(jid)) {
+        store.update_conversation(jid, |_| {});
     }
 }
 
-fn remove_request(store: Store<AppState>, jid: &BareJid) {
-    if store.requests().with_untracked(|r| r.iter().any(|r| &r.from == jid)) {
-        store.requests().write().retain(|r| &r.from != jid);
+fn remove_request(store: AppState, jid: &BareJid) {
+    if store.requests.with_untracked(|r| r.iter().any(|r| &r.from == jid)) {
+        store.requests.update(|r| r.retain(|r| &r.from != jid));
     }
 }
 
 /// The display name of `jid` as the roster knows it.
-pub fn name_of(store: Store<AppState>, jid: &BareJid) -> String {
-    store.contacts().with_untracked(|c| c.get(jid).map(Contact::display_name)).unwrap_or_else(|| jid.to_string())
+pub fn name_of(store: AppState, jid: &BareJid) -> String {
+    store.contacts.with_untracked(|c| c.get(jid).map(Contact::display_name)).unwrap_or_else(|| jid.to_string())
 }
 
 /// Adds a notice (kept to the last five). Information fades after a while; errors stay until dismissed.
-pub fn notify(store: Store<AppState>, kind: NoticeKind, text: String) {
+pub fn notify(store: AppState, kind: NoticeKind, text: String) {
     let id = next_seq();
-    store.notices().update(|n| {
+    store.notices.update(|n| {
         n.push(Notice { id, kind, text });
         let extra = n.len().saturating_sub(5);
         n.drain(..extra);
@@ -534,7 +579,7 @@ pub fn notify(store: Store<AppState>, kind: NoticeKind, text: String) {
     if kind == NoticeKind::Info {
         set_timeout(
             move || {
-                if store.notices().try_with_untracked(|n| n.iter().any(|x| x.id == id)) == Some(true) {
+                if store.notices.try_with_untracked(|n| n.iter().any(|x| x.id == id)) == Some(true) {
                     dismiss_notice(store, id);
                 }
             },
@@ -543,8 +588,8 @@ pub fn notify(store: Store<AppState>, kind: NoticeKind, text: String) {
     }
 }
 
-pub fn dismiss_notice(store: Store<AppState>, id: u64) {
-    store.notices().update(|n| n.retain(|x| x.id != id));
+pub fn dismiss_notice(store: AppState, id: u64) {
+    store.notices.update(|n| n.retain(|x| x.id != id));
 }
 
 /// Whether the page is in front of the person (a hidden tab still counts messages as unread).
@@ -553,34 +598,32 @@ pub fn page_visible() -> bool {
 }
 
 /// Opens the conversation with `jid` and clears its unread count.
-pub fn select(store: Store<AppState>, jid: BareJid) {
+pub fn select(store: AppState, jid: BareJid) {
     ensure_conversation(store, &jid);
     mark_read(store, &jid);
-    if store.selected().get_untracked().as_ref() != Some(&jid) {
-        store.selected().set(Some(jid));
+    if store.selected.get_untracked().as_ref() != Some(&jid) {
+        store.selected.set(Some(jid));
     }
 }
 
 /// Clears the unread count of `jid`.
-pub fn mark_read(store: Store<AppState>, jid: &BareJid) {
-    if store.contacts().with_untracked(|c| c.get(jid).is_some_and(|c| c.unread > 0)) {
-        store.contacts().at_key(jid.clone()).unread().set(0);
-    }
+pub fn mark_read(store: AppState, jid: &BareJid) {
+    store.update_contact(jid, |c| std::mem::take(&mut c.unread) > 0);
 }
 
 /// Empties the store (logout), field by field so keyed fields drop their keys too.
-pub fn reset(store: Store<AppState>) {
-    store.selected().set(None);
-    store.contacts().write().clear();
-    store.conversations().write().clear();
-    store.requests().set(Vec::new());
-    store.notices().set(Vec::new());
-    store.own_presence().set(OwnPresence::default());
-    store.account().set(None);
-    store.bound_jid().set(None);
-    store.progress().set(None);
-    store.login_error().set(None);
-    store.connection().set(Connection::LoggedOut);
+pub fn reset(store: AppState) {
+    store.selected.set(None);
+    store.contacts.set(HashMap::new());
+    store.conversations.set(HashMap::new());
+    store.requests.set(Vec::new());
+    store.notices.set(Vec::new());
+    store.own_presence.set(OwnPresence::default());
+    store.account.set(None);
+    store.bound_jid.set(None);
+    store.progress.set(None);
+    store.login_error.set(None);
+    store.connection.set(Connection::LoggedOut);
 }
 
 /// The client handle in context: the running session (if any) and which login it belongs to.
@@ -605,16 +648,16 @@ impl SessionHandle {
     }
 
     /// Starts a login; events flow into `store` until the session ends or is replaced.
-    pub fn login(&self, store: Store<AppState>, options: ConnectOptions) {
+    pub fn login(&self, store: AppState, options: ConnectOptions) {
         self.close();
         let generation = self.generation.try_update_value(|g| {
             *g += 1;
             *g
         });
         let Some(generation) = generation else { return };
-        store.login_error().set(None);
-        store.progress().set(Some("Looking up server…".into()));
-        store.connection().set(Connection::LoggingIn);
+        store.login_error.set(None);
+        store.progress.set(Some("Looking up server…".into()));
+        store.connection.set(Connection::LoggingIn);
         let handle = *self;
         let session = transport::connect(options, move |event| {
             if handle.generation.try_get_value() != Some(generation) {
@@ -652,16 +695,16 @@ impl SessionHandle {
 
     /// Back to the login form after the session ended, keeping contacts, conversations and drafts: logging in
     /// again as the same account picks up where it stopped (another account starts empty).
-    pub fn relogin(&self, store: Store<AppState>) {
+    pub fn relogin(&self, store: AppState) {
         self.close();
-        if let Connection::Offline { reason } = store.connection().get_untracked() {
-            store.login_error().set(Some(reason));
+        if let Connection::Offline { reason } = store.connection.get_untracked() {
+            store.login_error.set(Some(reason));
         }
-        store.connection().set(Connection::LoggedOut);
+        store.connection.set(Connection::LoggedOut);
     }
 
     /// Logs out: closes the session and forgets everything it brought.
-    pub fn logout(&self, store: Store<AppState>) {
+    pub fn logout(&self, store: AppState) {
         self.close();
         reset(store);
     }

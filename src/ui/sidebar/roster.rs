@@ -23,14 +23,13 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use reactive_stores::{Field, Store};
 use wasm_bindgen::JsCast;
 
 use super::RosterFilter;
 use super::layout::{self, Metrics, RosterWindow, Step};
 use crate::ui::dialogs::{DialogMode, DialogState};
 use crate::ui::model::{self, Contact, RosterGroup};
-use crate::ui::state::{self, AppState, AppStateStoreFields};
+use crate::ui::state::{self, AppState};
 use crate::xmpp::jid::BareJid;
 
 /// Rows rendered beyond each edge of the visible part, so a scroll by a few rows shows rows already there.
@@ -77,7 +76,7 @@ fn read_metrics(el: &web_sys::Element) -> Metrics {
 /// The contact list: groups of contacts, most reachable first.
 #[component]
 pub fn Roster() -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let filter = use_context::<RosterFilter>().map(|f| f.0).unwrap_or_else(|| RwSignal::new(String::new()));
     let scroll = use_context::<RosterScroll>();
     // The order is recomputed at most once per frame: a burst of presence updates (hundreds right after login
@@ -85,7 +84,7 @@ pub fn Roster() -> impl IntoView {
     let order = RwSignal::new(0u64);
     let frame_pending = StoredValue::new(false);
     crate::ui::effect(move || {
-        store.contacts().track();
+        store.contacts.track();
         if !frame_pending.get_value() {
             frame_pending.set_value(true);
             request_animation_frame(move || {
@@ -97,7 +96,7 @@ pub fn Roster() -> impl IntoView {
     let groups = Memo::new(move |_| {
         order.track();
         let f = filter.get();
-        store.contacts().with_untracked(|c| model::group_contacts(c, &f))
+        store.contacts.with_untracked(|c| model::group_contacts(c, &f))
     });
     let collapsed = RwSignal::new(HashSet::<String>::new());
 
@@ -161,8 +160,8 @@ pub fn Roster() -> impl IntoView {
     // whole sidebar (`display: none` loses its scroll position without a scroll event).
     crate::ui::effect(move || {
         groups.track();
-        store.requests().track();
-        store.selected().track();
+        store.requests.track();
+        store.selected.track();
         schedule();
     });
     let resize = window_event_listener(leptos::ev::resize, move |_| {
@@ -194,7 +193,7 @@ pub fn Roster() -> impl IntoView {
     });
     let selection = RosterSelection { roving, roving_target };
     provide_context(selection);
-    let has_contacts = move || store.contacts().with(|c| !c.is_empty());
+    let has_contacts = move || store.contacts.with(|c| !c.is_empty());
 
     // Scrolls the scroller so that a row starting `row_top` pixels down the list is in view (below the sticky
     // heading), and moves the window there at once.
@@ -480,11 +479,13 @@ impl RowData {
 /// elements, so focus stays), and only rows whose contact changed do any work.
 #[component]
 pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, usize)>>) -> impl IntoView {
-    let store = expect_context::<Store<AppState>>();
+    let store = expect_context::<AppState>();
     let selection = expect_context::<RosterSelection>();
     let dialog = use_context::<RwSignal<Option<DialogState>>>();
-    let contact: Field<Contact> = store.contacts().at_key(jid.clone()).into();
-    let data = Memo::new(move |_| contact.try_with(RowData::of));
+    let data = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_contact(&jid, RowData::of))
+    };
     let hue = model::hue_class(&jid);
     let jid_text = jid.to_string();
     // (open, in the tab order): a memo per rendered row, so a change of either re-renders the rows it concerns.
@@ -492,7 +493,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, us
         let jid = jid.clone();
         Memo::new(move |_| {
             let is = |j: &Option<BareJid>| j.as_ref() == Some(&jid);
-            (store.selected().with(is), selection.roving.try_with(is).unwrap_or(false))
+            (store.selected.with(is), selection.roving.try_with(is).unwrap_or(false))
         })
     };
     let key = Some(jid);
