@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::ui::{effect, handler};
 use leptos::prelude::*;
 
 use super::state::{AppState, Connection, SessionHandle};
@@ -42,7 +43,7 @@ pub fn OfflineBanner() -> impl IntoView {
             h.clear();
         }
     };
-    crate::ui::effect(move || {
+    effect(move || {
         let waiting = matches!(store.connection.get(), Connection::Reconnecting { retry_at: Some(_), .. });
         stop();
         if waiting {
@@ -71,10 +72,10 @@ pub fn OfflineBanner() -> impl IntoView {
                                 <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
                             })}
                         </p>
-                        <button type="button" class="button small" on:click=move |_| session.reconnect_now()>
+                        <button type="button" class="button small" on:click=handler(move |_| session.reconnect_now())>
                             "Reconnect now"
                         </button>
-                        <button type="button" class="button ghost small" on:click=move |_| session.logout(store)>
+                        <button type="button" class="button ghost small" on:click=handler(move |_| session.logout(store))>
                             "Log out"
                         </button>
                     </div>
@@ -89,7 +90,7 @@ pub fn OfflineBanner() -> impl IntoView {
                         <strong>"You are offline. "</strong>
                         {reason}
                     </p>
-                    <button type="button" class="button small" on:click=move |_| session.relogin(store)>
+                    <button type="button" class="button small" on:click=handler(move |_| session.relogin(store))>
                         "Log in again"
                     </button>
                 </div>

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use crate::ui::{effect, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -300,7 +301,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     // Restore what was typed here before (set once: a `prop:value` is applied late and could undo typing).
     let initial_draft =
         store.conversations.with_untracked(|c| c.get(&jid).map(|c| c.draft.clone())).unwrap_or_default();
-    crate::ui::effect(move || {
+    effect(move || {
         if let Some(el) = text_ref.get()
             && !initial_draft.is_empty()
             && el.value().is_empty()
@@ -315,7 +316,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 <button
                     type="button"
                     class="button ghost back"
-                    on:click=move |_| back(store)
+                    on:click=handler(move |_| back(store))
                 >
                     <span aria-hidden="true">"← "</span>
                     "Back"
@@ -333,15 +334,15 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     </p>
                 </div>
                 <div class="conversation-actions">
-                    {super::show_or(
+                    {show_or(
                         move || in_roster.get(),
                         move || {
                             let (rename, remove, menu) = (rename.clone(), remove.clone(), rename.clone());
                             view! {
-                                <button type="button" class="button ghost small wide-only" aria-haspopup="dialog" on:click=move |_| rename(DialogMode::Rename)>
+                                <button type="button" class="button ghost small wide-only" aria-haspopup="dialog" on:click=handler(move |_| rename(DialogMode::Rename))>
                                     "Rename"
                                 </button>
-                                <button type="button" class="button ghost small danger wide-only" aria-haspopup="dialog" on:click=move |_| remove(DialogMode::ConfirmRemove)>
+                                <button type="button" class="button ghost small danger wide-only" aria-haspopup="dialog" on:click=handler(move |_| remove(DialogMode::ConfirmRemove))>
                                     "Remove"
                                 </button>
                                 <button
@@ -350,7 +351,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                                     aria-haspopup="dialog"
                                     aria-label=move || format!("Actions for {}", name.get())
                                     title="Rename or remove"
-                                    on:click=move |_| menu(DialogMode::Menu)
+                                    on:click=handler(move |_| menu(DialogMode::Menu))
                                 >
                                     <span aria-hidden="true">"⋯"</span>
                                 </button>
@@ -360,7 +361,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                         move || {
                             let add = add_stranger.clone();
                             view! {
-                                <button type="button" class="button small" on:click=add>"Add to contacts"</button>
+                                <button type="button" class="button small" on:click=handler(add)>"Add to contacts"</button>
                             }
                             .into_any()
                         },
@@ -376,16 +377,16 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     aria-label=move || format!("Messages with {}", name.get())
                     tabindex="0"
                     node_ref=log_ref
-                    on:scroll=on_scroll
+                    on:scroll=handler(on_scroll)
                 >
-                    {super::show(
+                    {show(
                         move || count.get() == 0,
                         move || view! {
                             <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                         }.into_any(),
                     )}
                     <div class="messages">
-                        {super::keyed_list(
+                        {keyed_list(
                             move || (0..page_count.get() as u64).collect(),
                             {
                                 let jid = jid.clone();
@@ -397,14 +398,14 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                         )}
                     </div>
                 </div>
-                {super::show(
+                {show(
                     move || unseen.get() > 0,
                     move || view! {
-                        <button type="button" class="jump" on:click=move |_| {
+                        <button type="button" class="jump" on:click=handler(move |_| {
                             unseen.set(0);
                             following.set(true);
                             scroll_to_bottom(true);
-                        }>
+                        })>
                             <span aria-hidden="true">"↓ "</span>
                             "New messages"
                             <span class="jump-count">{move || format!(" ({})", unseen.get())}</span>
@@ -412,7 +413,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     }.into_any(),
                 )}
             </div>
-            <form class="composer" on:submit=on_submit>
+            <form class="composer" on:submit=handler(on_submit)>
                 <label class="visually-hidden" for="composer">"Message"</label>
                 <textarea
                     id="composer"
@@ -422,8 +423,8 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     node_ref=text_ref
                     aria-invalid=move || send_error.with(|e| e.is_some().then_some("true"))
                     aria-describedby="composer-hint composer-error composer-offline"
-                    on:keydown=on_keydown
-                    on:input=on_input
+                    on:keydown=handler(on_keydown)
+                    on:input=handler(on_input)
                 ></textarea>
                 <button type="submit" class="button primary send" disabled=move || offline.get()>"Send"</button>
                 <p id="composer-offline" class="composer-offline" hidden=move || !offline.get()>
@@ -488,7 +489,7 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
         })
     };
     let row_errors = StoredValue::new(HashMap::<u64, RwSignal<Option<String>>>::new());
-    crate::ui::effect(move || {
+    effect(move || {
         errors.with(|errors| {
             row_errors.with_value(|rows| {
                 for (seq, row) in rows {
@@ -502,7 +503,7 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
     });
     view! {
         <ol class="messages-page">
-        {super::keyed_list(
+        {keyed_list(
             move || seqs.get(),
             move |seq| {
                 store

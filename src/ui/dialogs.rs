@@ -1,6 +1,7 @@
 //! The contact dialog: rename a contact, or remove it after confirming. A native modal `<dialog>`, so focus
 //! stays inside while it is open, Escape closes it, and focus returns to what opened it.
 
+use crate::ui::{effect, handler};
 use leptos::prelude::*;
 
 use super::model::{self, Contact};
@@ -28,7 +29,7 @@ pub struct DialogState {
 pub fn ContactDialog() -> impl IntoView {
     let dialog = expect_context::<RwSignal<Option<DialogState>>>();
     let el = NodeRef::<leptos::html::Dialog>::new();
-    crate::ui::effect(move || {
+    effect(move || {
         let open = dialog.with(Option::is_some);
         if let Some(el) = el.get() {
             if open && !el.open() {
@@ -43,13 +44,13 @@ pub fn ContactDialog() -> impl IntoView {
             class="dialog"
             node_ref=el
             aria-labelledby="dialog-title"
-            on:close=move |_| {
+            on:close=handler(move |_| {
                 // `close` arrives as a task after `close()`: if the dialog was opened again meanwhile, keep it.
                 if el.get_untracked().is_none_or(|el| !el.open()) && dialog.with_untracked(Option::is_some) {
                     dialog.set(None);
                 }
-            }
-            on:click=move |ev| {
+            })
+            on:click=handler(move |ev: leptos::ev::MouseEvent| {
                 // A click on the backdrop (the dialog element itself, outside its content) closes it.
                 if let (Some(target), Some(el)) = (ev.target(), el.get_untracked()) {
                     let el: &web_sys::EventTarget = el.as_ref();
@@ -57,7 +58,7 @@ pub fn ContactDialog() -> impl IntoView {
                         dialog.set(None);
                     }
                 }
-            }
+            })
         >
             {move || dialog.get().map(|state| view! { <DialogBody state /> })}
         </dialog>
@@ -79,7 +80,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let focus_ref = NodeRef::<leptos::html::Input>::new();
     let cancel_ref = NodeRef::<leptos::html::Button>::new();
-    crate::ui::effect(move || {
+    effect(move || {
         if let Some(input) = focus_ref.get() {
             let _ = input.focus();
             input.select();
@@ -126,7 +127,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
 
     let body = match mode {
         DialogMode::Menu | DialogMode::Rename => view! {
-            <form class="dialog-form" on:submit=rename>
+            <form class="dialog-form" on:submit=handler(rename)>
                 <div class="field">
                     <label for="dialog-name">"Name"</label>
                     <input
@@ -155,13 +156,13 @@ fn DialogBody(state: DialogState) -> impl IntoView {
                 </div>
                 {error_view}
                 <div class="dialog-actions">
-                    <button type="button" class="button ghost" on:click=close>"Cancel"</button>
+                    <button type="button" class="button ghost" on:click=handler(close)>"Cancel"</button>
                     <button type="submit" class="button primary">"Save"</button>
                 </div>
             </form>
             {(mode == DialogMode::Menu).then(|| view! {
                 <div class="dialog-danger">
-                    <button type="button" class="button ghost danger" on:click=ask_remove.clone()>"Remove contact…"</button>
+                    <button type="button" class="button ghost danger" on:click=handler(ask_remove.clone())>"Remove contact…"</button>
                 </div>
             })}
         }
@@ -173,8 +174,8 @@ fn DialogBody(state: DialogState) -> impl IntoView {
             </p>
             {error_view}
             <div class="dialog-actions">
-                <button type="button" class="button ghost" node_ref=cancel_ref on:click=close>"Cancel"</button>
-                <button type="button" class="button danger-solid" on:click=remove>"Remove"</button>
+                <button type="button" class="button ghost" node_ref=cancel_ref on:click=handler(close)>"Cancel"</button>
+                <button type="button" class="button danger-solid" on:click=handler(remove)>"Remove"</button>
             </div>
         }
         .into_any(),

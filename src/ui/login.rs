@@ -4,6 +4,7 @@
 //! logout returns to a form that still holds what was typed. The password leaves the form only inside the
 //! [`ConnectOptions`] handed to the transport, and is cleared once the session is up.
 
+use crate::ui::{effect, handler, show};
 use leptos::prelude::*;
 
 use super::state::{AppState, Connection, SessionHandle};
@@ -76,7 +77,7 @@ pub fn LoginScreen() -> impl IntoView {
     let password_ref = NodeRef::<leptos::html::Input>::new();
 
     // Put the cursor where typing is needed.
-    crate::ui::effect(move || {
+    effect(move || {
         if let Some(el) = address_ref.get() {
             if form.address.get_untracked().is_empty() {
                 let _ = el.focus();
@@ -124,7 +125,7 @@ pub fn LoginScreen() -> impl IntoView {
                     <h1>"Natter"</h1>
                 </div>
                 <p class="login-intro">"Log in with your XMPP address."</p>
-                <form class="login-form" novalidate on:submit=submit aria-describedby="login-status">
+                <form class="login-form" novalidate on:submit=handler(submit) aria-describedby="login-status">
                     <div class="field">
                         <label for="login-address">"Address"</label>
                         <input
@@ -140,7 +141,7 @@ pub fn LoginScreen() -> impl IntoView {
                             bind:value=form.address
                             aria-invalid=move || address_error.with(|e| e.is_some().then_some("true"))
                             aria-describedby=move || address_error.with(|e| e.is_some().then_some("login-address-error"))
-                            on:input=move |_| address_error.set(None)
+                            on:input=handler(move |_| address_error.set(None))
                         />
                         <p class="field-error" id="login-address-error" hidden=move || address_error.with(Option::is_none)>
                             {move || address_error.get()}
@@ -157,7 +158,7 @@ pub fn LoginScreen() -> impl IntoView {
                             bind:value=form.password
                             aria-invalid=move || password_error.with(|e| e.is_some().then_some("true"))
                             aria-describedby=move || password_error.with(|e| e.is_some().then_some("login-password-error"))
-                            on:input=move |_| password_error.set(None)
+                            on:input=handler(move |_| password_error.set(None))
                         />
                         <p class="field-error" id="login-password-error" hidden=move || password_error.with(Option::is_none)>
                             {move || password_error.get()}
@@ -187,14 +188,14 @@ pub fn LoginScreen() -> impl IntoView {
                         <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
                             {move || if busy.get() { "Logging in…" } else { "Log in" }}
                         </button>
-                        {super::show(
+                        {show(
                             move || busy.get(),
-                            move || view! { <button type="button" class="button ghost" on:click=cancel>"Cancel"</button> }.into_any(),
+                            move || view! { <button type="button" class="button ghost" on:click=handler(cancel)>"Cancel"</button> }.into_any(),
                         )}
                     </div>
                     <div class="login-feedback">
                         <div id="login-status" class="login-status" role="status" aria-live="polite">
-                            {super::show(move || busy.get(), || view! { <span class="spinner" aria-hidden="true"></span> }.into_any())}
+                            {show(move || busy.get(), || view! { <span class="spinner" aria-hidden="true"></span> }.into_any())}
                             {move || store.progress.get()}
                         </div>
                         <div class="login-error" role="alert">

@@ -99,6 +99,12 @@ fn run_effect(mut f: Box<dyn FnMut()>) {
     Effect::new(move |_| f());
 }
 
+/// An event handler as one shared type per event (`on:click=handler(…)`): each distinct closure type would
+/// otherwise compile its own copy of the listener and attribute machinery.
+pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(f)
+}
+
 /// `view` while `when` holds, `fallback` (if any) otherwise; built again only when `when` changes, as with
 /// `<Show>`. Every such switch of the UI goes through one compiled copy (nine `<Show>`s, each its own copy,
 /// cost 3.5 KB more of the gzipped bundle).

@@ -11,6 +11,7 @@
 pub mod layout;
 pub mod roster;
 
+use crate::ui::{handler, keyed_list, show};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -65,7 +66,7 @@ pub fn MainScreen() -> impl IntoView {
                 <OfflineBanner />
                 <Notices />
                 <RosterTools />
-                <div class="sidebar-scroll" node_ref=scroller on:scroll=move |_| scrolled.notify()>
+                <div class="sidebar-scroll" node_ref=scroller on:scroll=handler(move |_| scrolled.notify())>
                     <Requests />
                     <Roster />
                 </div>
@@ -134,13 +135,13 @@ fn AccountHeader() -> impl IntoView {
                     <p class="account-jid" title=account>{account}</p>
                     <ConnectionIndicator />
                 </div>
-                <button type="button" class="button ghost small" on:click=move |_| session.logout(store)>
+                <button type="button" class="button ghost small" on:click=handler(move |_| session.logout(store))>
                     "Log out"
                 </button>
             </div>
             <div class="presence-row">
                 <label class="visually-hidden" for="own-show">"Your presence"</label>
-                <select id="own-show" class="select" on:change=on_show prop:value=show_value>
+                <select id="own-show" class="select" on:change=handler(on_show) prop:value=show_value>
                     <option value="available">"Available"</option>
                     <option value="away">"Away"</option>
                     <option value="dnd">"Do not disturb"</option>
@@ -154,13 +155,13 @@ fn AccountHeader() -> impl IntoView {
                     placeholder="Status message"
                     maxlength="200"
                     bind:value=status_draft
-                    on:change=move |_| commit_status()
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    on:change=handler(move |_| commit_status())
+                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" {
                             ev.prevent_default();
                             commit_status();
                         }
-                    }
+                    })
                 />
             </div>
         </header>
@@ -172,7 +173,7 @@ fn AccountHeader() -> impl IntoView {
 fn Notices() -> impl IntoView {
     let store = expect_context::<AppState>();
     let list = move |kind: NoticeKind| {
-        super::keyed_list(
+        keyed_list(
             move || store.notices.with(|n| n.iter().filter(|x| x.kind == kind).map(|x| x.id).collect()),
             move |id| {
                 let text = store.notices.with_untracked(|n| n.iter().find(|x| x.id == id).map(|x| x.text.clone()));
@@ -184,7 +185,7 @@ fn Notices() -> impl IntoView {
                             class="icon-button"
                             aria-label="Dismiss"
                             title="Dismiss"
-                            on:click=move |_| state::dismiss_notice(store, id)
+                            on:click=handler(move |_| state::dismiss_notice(store, id))
                         >
                             "×"
                         </button>
@@ -261,27 +262,27 @@ fn RosterTools() -> impl IntoView {
                     placeholder="Filter contacts"
                     autocomplete="off"
                     bind:value=filter
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Escape" && !filter.get_untracked().is_empty() {
                             ev.prevent_default();
                             filter.set(String::new());
                         }
-                    }
+                    })
                 />
             </div>
-            <details class="add-contact" prop:open=open on:toggle=move |ev| {
+            <details class="add-contact" prop:open=open on:toggle=handler(move |ev| {
                 let now_open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
                 open.set(now_open);
                 if now_open && let Some(el) = address_ref.get_untracked() {
                     let _ = el.focus();
                 }
-            }>
+            })>
                 <summary node_ref=summary_ref>"Add contact"</summary>
                 <form
                     class="add-contact-form"
                     novalidate
-                    on:submit=add
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    on:submit=handler(add)
+                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Escape" {
                             ev.prevent_default();
                             open.set(false);
@@ -289,7 +290,7 @@ fn RosterTools() -> impl IntoView {
                                 let _ = summary.focus();
                             }
                         }
-                    }
+                    })
                 >
                     <div class="field">
                         <label for="add-address">"Address"</label>
@@ -306,7 +307,7 @@ fn RosterTools() -> impl IntoView {
                             bind:value=address
                             aria-invalid=move || error.with(|e| e.is_some().then_some("true"))
                             aria-describedby=move || error.with(|e| e.is_some().then_some("add-address-error"))
-                            on:input=move |_| error.set(None)
+                            on:input=handler(move |_| error.set(None))
                         />
                         <p class="field-error" id="add-address-error" hidden=move || error.with(Option::is_none)>
                             {move || error.get()}
@@ -344,13 +345,13 @@ fn Requests() -> impl IntoView {
         }
     };
     view! {
-        {super::show(
+        {show(
             move || store.requests.with(|r| !r.is_empty()),
             move || view! {
             <section class="requests" aria-labelledby="requests-title">
                 <h2 id="requests-title" class="section-title">"Requests"</h2>
                 <ul class="request-list" role="list">
-                    {super::keyed_list(
+                    {keyed_list(
                         move || store.requests.with(|r| r.iter().map(|r| r.from.clone()).collect()),
                         move |jid| {
                             let status = store.requests
@@ -371,7 +372,7 @@ fn Requests() -> impl IntoView {
                                             type="button"
                                             class="button primary small"
                                             aria-label=format!("Approve {jid}")
-                                            on:click=move |_| answer(approve_jid.clone(), true)
+                                            on:click=handler(move |_| answer(approve_jid.clone(), true))
                                         >
                                             "Approve"
                                         </button>
@@ -379,7 +380,7 @@ fn Requests() -> impl IntoView {
                                             type="button"
                                             class="button ghost small"
                                             aria-label=format!("Deny {jid}")
-                                            on:click=move |_| answer(deny_jid.clone(), false)
+                                            on:click=handler(move |_| answer(deny_jid.clone(), false))
                                         >
                                             "Deny"
                                         </button>

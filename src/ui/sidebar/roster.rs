@@ -22,6 +22,7 @@
 
 use std::collections::HashSet;
 
+use crate::ui::{effect, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -83,7 +84,7 @@ pub fn Roster() -> impl IntoView {
     // with a big roster) sorts once, not once per stanza. Rows update their own dot and text immediately.
     let order = RwSignal::new(0u64);
     let frame_pending = StoredValue::new(false);
-    crate::ui::effect(move || {
+    effect(move || {
         store.contacts.track();
         if !frame_pending.get_value() {
             frame_pending.set_value(true);
@@ -150,7 +151,7 @@ pub fn Roster() -> impl IntoView {
         });
     };
     if let Some(s) = scroll {
-        crate::ui::effect(move || {
+        effect(move || {
             s.scrolled.track();
             schedule();
         });
@@ -158,7 +159,7 @@ pub fn Roster() -> impl IntoView {
     // The list moves inside the scroller when it first appears, when the roster changes (a filter can shorten
     // it), and when requests appear above it. On a phone, opening or closing a conversation hides or shows the
     // whole sidebar (`display: none` loses its scroll position without a scroll event).
-    crate::ui::effect(move || {
+    effect(move || {
         groups.track();
         store.requests.track();
         store.selected.track();
@@ -297,8 +298,8 @@ pub fn Roster() -> impl IntoView {
     };
 
     view! {
-        <nav class="roster" aria-label="Contacts" on:keydown=on_keydown on:focusout=on_focusout>
-            {crate::ui::show_or(has_contacts, move || crate::ui::show_or(
+        <nav class="roster" aria-label="Contacts" on:keydown=handler(on_keydown) on:focusout=handler(on_focusout)>
+            {show_or(has_contacts, move || show_or(
                     move || groups.with(|g| !g.is_empty()),
                     move || view! {
                     <ul
@@ -312,7 +313,7 @@ pub fn Roster() -> impl IntoView {
                         style=("--groups-before", move || window.with(|w| w.groups_before.to_string()))
                         style=("--rows-before", move || window.with(|w| w.rows_before.to_string()))
                     >
-                        {crate::ui::keyed_list(
+                        {keyed_list(
                             move || window.with(|w| w.groups.iter().map(|g| g.name.clone()).collect()),
                             move |name| view! { <RosterGroupView name groups window collapsed /> }.into_any(),
                         )}
@@ -400,7 +401,7 @@ fn RosterGroupView(
                     class="group-toggle"
                     aria-expanded=move || if is_open.get() { "true" } else { "false" }
                     aria-controls=list_id.clone()
-                    on:click=toggle
+                    on:click=handler(toggle)
                 >
                     <span class="chevron" aria-hidden="true"></span>
                     <span class="group-name">{name.clone()}</span>
@@ -413,7 +414,7 @@ fn RosterGroupView(
                     </span>
                 </button>
             </h2>
-            {crate::ui::show(move || is_open.get(), move || view! {
+            {show(move || is_open.get(), move || view! {
                 <ul
                     class="contacts"
                     role="list"
@@ -421,7 +422,7 @@ fn RosterGroupView(
                     aria-labelledby=heading_id.clone()
                     style=("--rows-skipped", move || rows.with(|(start, _)| start.to_string()))
                 >
-                    {crate::ui::keyed_list(
+                    {keyed_list(
                         move || rows.with(|(_, jids)| jids.clone()),
                         move |jid| {
                             let position = {
@@ -530,8 +531,8 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, us
                     data-jid=jid_text.clone()
                     tabindex=tabindex
                     aria-current=selected.then_some("true")
-                    on:click=open
-                    on:focus=on_focus
+                    on:click=handler(open)
+                    on:focus=handler(on_focus)
                 >
                     <span class=format!("avatar {hue}") aria-hidden="true">
                         {model::initial(&d.name)}
@@ -561,7 +562,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, us
                     aria-haspopup="dialog"
                     aria-label=format!("Actions for {}", d.name)
                     title="Rename or remove"
-                    on:click=more
+                    on:click=handler(more)
                 >
                     <span aria-hidden="true">"⋯"</span>
                 </button>
