@@ -10,8 +10,6 @@
 //! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
 //! was typed stays in the composer (and the draft) until it can be sent.
 
-use std::collections::HashMap;
-
 use crate::ui::{effect, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -488,7 +486,7 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
             store.with_conversation(&jid, |c| c.pages.get(index).map(MessagePage::errors)).flatten().unwrap_or_default()
         })
     };
-    let row_errors = StoredValue::new(HashMap::<u64, RwSignal<Option<String>>>::new());
+    let row_errors = StoredValue::new(Vec::<(u64, RwSignal<Option<String>>)>::new());
     effect(move || {
         errors.with(|errors| {
             row_errors.with_value(|rows| {
@@ -512,9 +510,7 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
                     .flatten()
                     .map(|message| {
                         let error = RwSignal::new(message.error.clone());
-                        row_errors.update_value(|rows| {
-                            rows.insert(seq, error);
-                        });
+                        row_errors.update_value(|rows| rows.push((seq, error)));
                         view! { <MessageRow message error /> }
                     })
                     .into_any()

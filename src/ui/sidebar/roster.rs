@@ -20,8 +20,6 @@
 //!   Enter or Space opens a conversation. When the focused row scrolls out of the window (mouse wheel) and is
 //!   removed, focus is parked on the list (not dropped on the page), and the arrow keys go on from that row.
 
-use std::collections::HashSet;
-
 use crate::ui::{effect, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -99,7 +97,8 @@ pub fn Roster() -> impl IntoView {
         let f = filter.get();
         store.contacts.with_untracked(|c| model::group_contacts(c, &f))
     });
-    let collapsed = RwSignal::new(HashSet::<String>::new());
+    // The collapsed groups' names (a handful: a list is smaller in the wasm than another hash set type).
+    let collapsed = RwSignal::new(Vec::<String>::new());
 
     // What is in view: the list's scroll position (pixels from its top), the height the view can have at most
     // (the sidebar never exceeds the window), and the row heights.
@@ -112,7 +111,9 @@ pub fn Roster() -> impl IntoView {
         let (top, height) = (view_top.get(), view_height.get());
         let overscan = OVERSCAN_ROWS * m.row;
         collapsed.with(|closed| {
-            groups.with(|gs| layout::window(gs, |n| !closed.contains(n), m, top - overscan, top + height + overscan))
+            groups.with(|gs| {
+                layout::window(gs, |n| !closed.iter().any(|c| c == n), m, top - overscan, top + height + overscan)
+            })
         })
     });
 
@@ -186,7 +187,7 @@ pub fn Roster() -> impl IntoView {
                 };
                 match target {
                     Some(t) if rendered(&t) => Some(t),
-                    _ => layout::first_row_below(gs, |n| !closed.contains(n), m, top.max(0.0))
+                    _ => layout::first_row_below(gs, |n| !closed.iter().any(|c| c == n), m, top.max(0.0))
                         .and_then(|(gi, k)| gs.get(gi).and_then(|g| g.jids.get(k)).cloned()),
                 }
             })
@@ -252,7 +253,7 @@ pub fn Roster() -> impl IntoView {
         let m = metrics.get_untracked();
         let found = groups.with_untracked(|gs| {
             let from = group.and_then(|name| gs.iter().position(|g| g.name == name)).zip(jid.as_ref());
-            let open = |n: &str| !closed.contains(n);
+            let open = |n: &str| !closed.iter().any(|c| c == n);
             let (gi, k) = layout::step(gs, open, from, step)?;
             let g = &gs[gi];
             Some((g.name.clone(), g.jids[k].clone(), layout::row_top(gs, open, m, gi, k)))
@@ -349,7 +350,7 @@ fn RosterGroupView(
     name: String,
     groups: Memo<Vec<RosterGroup>>,
     window: Memo<RosterWindow>,
-    collapsed: RwSignal<HashSet<String>>,
+    collapsed: RwSignal<Vec<String>>,
 ) -> impl IntoView {
     // This group's place among the groups and the rows of it that are rendered.
     let slice = {
@@ -377,10 +378,9 @@ fn RosterGroupView(
     let toggle = {
         let name = name.clone();
         move |_| {
-            collapsed.update(|c| {
-                if !c.remove(&name) {
-                    c.insert(name.clone());
-                }
+            collapsed.update(|c| match c.iter().position(|n| *n == name) {
+                Some(i) => drop(c.swap_remove(i)),
+                None => c.push(name.clone()),
             })
         }
     };
