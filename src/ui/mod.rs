@@ -7,7 +7,7 @@
 //!   signals and call the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`effect`], [`handler`]: Leptos's `<For>`, `<Show>`,
 //!   `Effect` and event listeners behind one boxed closure type each, so each is compiled once, not once per
-//!   use (together 35 KB less of the gzipped bundle; docs/performance.md).
+//!   use (together about 19 KB less of the gzipped bundle; docs/performance.md).
 //!
 //! What this module does not do: speak XMPP, touch sockets, or store the password.
 
