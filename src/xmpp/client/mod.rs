@@ -20,7 +20,7 @@ mod auth;
 mod events;
 mod online;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use web_time::Instant;
@@ -128,9 +128,9 @@ pub struct Client {
     /// The server requires the legacy RFC 3921 session iq.
     session_needed: bool,
     pending: HashMap<String, (Pending, Instant)>,
-    presences: BTreeMap<BareJid, ContactPresence>,
+    presences: HashMap<BareJid, ContactPresence>,
     /// The roster as the server last told us (kept to rename or regroup without losing fields).
-    roster: BTreeMap<BareJid, RosterItem>,
+    roster: HashMap<BareJid, RosterItem>,
     /// The version of `roster` (RFC 6121 §2.6), when the server gave one.
     roster_ver: Option<String>,
     /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
@@ -157,8 +157,8 @@ impl Client {
             roster_versioning: false,
             session_needed: false,
             pending: HashMap::new(),
-            presences: BTreeMap::new(),
-            roster: BTreeMap::new(),
+            presences: HashMap::new(),
+            roster: HashMap::new(),
             roster_ver: None,
             scram_keys: None,
             own_presence,

@@ -3,8 +3,6 @@
 //! Parsing turns a `<presence/>` into a [`PresenceStanza`]; [`ContactPresence`] aggregates one contact's
 //! resources so the UI can show one dot per contact (highest priority wins, then the "most available" show).
 
-use std::collections::BTreeMap;
-
 use crate::xmpp::framing::CLIENT_NS;
 use crate::xmpp::jid::Jid;
 use crate::xmpp::xml::Element;
@@ -162,15 +160,26 @@ pub fn subscription(kind: &str, to: &str) -> Element {
 /// One contact's online resources, aggregated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactPresence {
-    resources: BTreeMap<String, Availability>,
+    /// (resource, availability), in arrival order: a contact has a handful at most, so a list beats a map
+    /// (in speed and in wasm size).
+    resources: Vec<(String, Availability)>,
 }
 
 impl ContactPresence {
     /// Records a resource's availability (`None` = it went offline). Returns whether anything changed.
     pub fn update(&mut self, resource: &str, availability: Option<Availability>) -> bool {
-        match availability {
-            Some(a) => self.resources.insert(resource.to_owned(), a.clone()) != Some(a),
-            None => self.resources.remove(resource).is_some(),
+        let known = self.resources.iter().position(|(r, _)| r == resource);
+        match (availability, known) {
+            (Some(a), Some(i)) => std::mem::replace(&mut self.resources[i].1, a.clone()) != a,
+            (Some(a), None) => {
+                self.resources.push((resource.to_owned(), a));
+                true
+            }
+            (None, Some(i)) => {
+                self.resources.swap_remove(i);
+                true
+            }
+            (None, None) => false,
         }
     }
 
