@@ -19,8 +19,7 @@ use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding as _};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -225,7 +224,7 @@ fn random_token(n: usize) -> String {
         .and_then(|w| w.crypto().ok())
         .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
         .expect("crypto.getRandomValues is available wherever WebAssembly and WebSocket are");
-    URL_SAFE_NO_PAD.encode(&bytes)
+    Base64UrlUnpadded::encode_string(&bytes)
 }
 
 struct Inner {

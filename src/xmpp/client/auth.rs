@@ -1,7 +1,6 @@
 //! The SASL stage (RFC 6120 §6) and the bind stage (§7) of the session.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use crate::xmpp::sasl::base64::BASE64;
 use web_time::Instant;
 
 use super::{Client, ClientError, Event, Pending, Phase, Stage};

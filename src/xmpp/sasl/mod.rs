@@ -17,6 +17,7 @@
 //! Crypto primitives come from the RustCrypto crates (`sha1`, `sha2`, `hmac`, `pbkdf2`, `subtle`) and SASLprep
 //! from `stringprep`; only the SCRAM protocol logic is written here.
 
+pub(crate) mod base64;
 mod error;
 mod failure;
 mod mechanism;

@@ -15,8 +15,7 @@
 //! sent it hashed mechanisms they did not advertise, so checking it would lock people out of honest
 //! servers; `d=` is ignored like any unknown optional attribute.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use super::base64::BASE64;
 use subtle::ConstantTimeEq;
 
 use super::error::SaslError;
