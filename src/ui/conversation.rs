@@ -1,9 +1,9 @@
 //! The right pane: the open conversation's header, transcript and composer.
 //!
-//! The transcript (`role="log"`, announced politely) is a keyed `<For>` over the conversation's pages, each a
-//! keyed `<For>` over its messages. A new message changes only the last page, so it costs a page's worth of
-//! work, not the transcript's: a page lists its rows' keys and errors in two memos, and a row is built once
-//! from its message (only its error can change later, and only when its page's errors change).
+//! The transcript (`role="log"`, announced politely) is a keyed list ([`keyed_list`]) of the conversation's
+//! pages, each a keyed list of its messages. A page lists its rows' keys and errors in two memos, and a row is
+//! built once from its message (only its error can change later, and only when its page's errors change): a new
+//! message re-checks each page's keys (a hundred numbers) and adds one row to the last page.
 //! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
 //! never HTML strings. New messages scroll into view while the reader is at the bottom (at most one scroll
 //! per animation frame); once they have scrolled up, a "New messages" button appears instead.
@@ -465,7 +465,7 @@ fn back(store: AppState) {
 /// every row, each new row made the browser lay out every row again: 40–80 ms per frame at 1,000 rows,
 /// 140–230 ms at 3,000.
 ///
-/// A memo lists the page's keys for the keyed `<For>`; a new message in this page recomputes it (a page's
+/// A memo lists the page's keys for the keyed list; a new message in this page recomputes it (a page's
 /// worth of work) and adds one row. Rows are built once from their message; only the error can change later.
 /// Rows do not subscribe to the page: every subscriber of a memo is woken to check it whenever its source
 /// changes, which would wake every row of the page for each new message. Instead one effect watches the page's

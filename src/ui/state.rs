@@ -611,7 +611,7 @@ pub fn mark_read(store: AppState, jid: &BareJid) {
     store.update_contact(jid, |c| std::mem::take(&mut c.unread) > 0);
 }
 
-/// Empties the store (logout), field by field so keyed fields drop their keys too.
+/// Empties the state (logout).
 pub fn reset(store: AppState) {
     store.selected.set(None);
     store.contacts.set(HashMap::new());

@@ -9,8 +9,8 @@
 //!   properties set through the CSSOM (`style=("--name", …)`): the page's CSP forbids `style` attributes.
 //! - The scroller ([`RosterScroll`], the sidebar's scrolling element) reports scroll events; the position is read
 //!   at most once per animation frame. Heights are read from the stylesheet again when the window is resized.
-//! - Groups and rows are keyed `<For>`s, so a row that stays in view is kept, and each row reads only its own
-//!   contact's fields: a presence or unread change touches one row.
+//! - Groups and rows are keyed lists ([`keyed_list`]), so a row that stays in view is kept, and each row
+//!   memoizes what it shows of its own contact: a presence or unread change re-renders one row.
 //! - The list's `data-rows` is the number of contact rows it holds in all (open groups), rendered or not: what
 //!   the browser benchmark waits for.
 //! - Semantics: each group is a list item with a real heading and its own list of contacts; groups and rows
