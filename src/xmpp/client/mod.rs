@@ -20,7 +20,7 @@ mod auth;
 mod events;
 mod online;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use web_time::Instant;
@@ -137,7 +137,7 @@ pub struct Client {
     scram_keys: Option<ScramKeys>,
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
-    chat_state_peers: Vec<BareJid>,
+    chat_state_peers: HashSet<BareJid>,
     next_id: u64,
     last_heard: Instant,
     /// `Event::Closed` (or `Redirect`) has been emitted.
@@ -162,7 +162,7 @@ impl Client {
             roster_ver: None,
             scram_keys: None,
             own_presence,
-            chat_state_peers: Vec::new(),
+            chat_state_peers: HashSet::new(),
             next_id: 0,
             last_heard: now,
             finished: false,

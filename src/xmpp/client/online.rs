@@ -231,7 +231,7 @@ impl Client {
             _ => {
                 let from = from.into_bare();
                 if msg.chat_state.is_some() && !self.chat_state_peers.contains(&from) {
-                    self.chat_state_peers.push(from.clone());
+                    self.chat_state_peers.insert(from.clone());
                 }
                 match msg.chat_state {
                     _ if !msg.bodies.is_empty() => self.events.push_back(Event::Message(msg)),
