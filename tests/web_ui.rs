@@ -95,11 +95,11 @@ impl Harness {
         }
         let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
-        let store = AppState::new();
+        let store = AppState::default();
         let mounted = mount_to(root.clone(), move || {
             provide_context(store);
             provide_context(SessionHandle::new());
-            provide_context(LoginForm::new());
+            provide_context(LoginForm::default());
             view! { <MainScreen /> }
         });
         apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap() }));
@@ -463,8 +463,8 @@ async fn login_checks_the_address_before_connecting() {
     let document = document();
     let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();
-    let store = AppState::new();
-    let form = LoginForm::new();
+    let store = AppState::default();
+    let form = LoginForm::default();
     let _mounted = mount_to(root.clone(), move || {
         provide_context(store);
         provide_context(SessionHandle::new());

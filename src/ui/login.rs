@@ -12,27 +12,11 @@ use crate::transport::ConnectOptions;
 use crate::xmpp::jid::BareJid;
 
 /// What was typed in the login form. Memory only: never written to storage.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct LoginForm {
     pub address: RwSignal<String>,
     pub password: RwSignal<String>,
     pub server_url: RwSignal<String>,
-}
-
-impl Default for LoginForm {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LoginForm {
-    pub fn new() -> LoginForm {
-        LoginForm {
-            address: RwSignal::new(String::new()),
-            password: RwSignal::new(String::new()),
-            server_url: RwSignal::new(String::new()),
-        }
-    }
 }
 
 /// Checks the form locally. Returns the options to connect with, or the errors for (address, password).

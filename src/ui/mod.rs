@@ -35,10 +35,10 @@ pub fn mount() {
 /// The whole app: creates the store and the session handle, and provides both as context.
 #[component]
 pub fn App() -> impl IntoView {
-    let store = AppState::new();
+    let store = AppState::default();
     provide_context(store);
     provide_context(SessionHandle::new());
-    provide_context(login::LoginForm::new());
+    provide_context(login::LoginForm::default());
     view! { <Screens /> }
 }
 
@@ -55,7 +55,7 @@ pub fn Screens() -> impl IntoView {
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,
     // so a typo in the address does not mean typing the password again).
     if let Some(form) = use_context::<login::LoginForm>() {
-        crate::ui::effect(move || {
+        effect(move || {
             if on_main.get() {
                 form.password.set(String::new());
             }

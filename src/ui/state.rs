@@ -105,7 +105,8 @@ pub struct Conversation {
 }
 
 /// Everything the UI shows, a signal per part. `Copy`: components take it from context and pass it on.
-#[derive(Clone, Copy)]
+/// `AppState::default()` is a fresh page: logged out, nothing known.
+#[derive(Clone, Copy, Default)]
 pub struct AppState {
     pub connection: RwSignal<Connection>,
     /// The login stage running now ("Connecting…"), for the live region on the login screen.
@@ -125,30 +126,7 @@ pub struct AppState {
     pub notices: RwSignal<Vec<Notice>>,
 }
 
-impl Default for AppState {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl AppState {
-    /// The state of a fresh page: logged out, nothing known.
-    pub fn new() -> AppState {
-        AppState {
-            connection: RwSignal::new(Connection::default()),
-            progress: RwSignal::new(None),
-            login_error: RwSignal::new(None),
-            account: RwSignal::new(None),
-            bound_jid: RwSignal::new(None),
-            own_presence: RwSignal::new(OwnPresence::default()),
-            contacts: RwSignal::new(HashMap::new()),
-            requests: RwSignal::new(Vec::new()),
-            conversations: RwSignal::new(HashMap::new()),
-            selected: RwSignal::new(None),
-            notices: RwSignal::new(Vec::new()),
-        }
-    }
-
     /// Changes the contact `jid` if there is one; `f` says whether it changed anything (readers are only
     /// notified then).
     pub fn update_contact(&self, jid: &BareJid, f: impl FnOnce(&mut Contact) -> bool) {
