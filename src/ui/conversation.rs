@@ -79,9 +79,11 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             }
         }
     };
+    // Nothing renders the draft (it is read when the conversation opens): written without notifying, so a
+    // keystroke does not re-run the transcript's memos.
     let set_draft = {
         let jid = jid.clone();
-        move |draft: String| store.update_conversation(&jid, |c| c.draft = draft)
+        move |draft: String| store.conversations.update_untracked(|c| c.entry(jid.clone()).or_default().draft = draft)
     };
     let presence_text = move || {
         if typing.get() {
@@ -188,12 +190,15 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     // sends them to contacts who send chat states too.
     let sent_state = StoredValue::new(ChatState::Active);
     let pause_timer = StoredValue::new(None::<TimeoutHandle>);
+    let stop_pause_timer = move || {
+        if let Some(Some(timer)) = pause_timer.try_update_value(Option::take) {
+            timer.clear();
+        }
+    };
     let tell = {
         let jid = jid.clone();
         move |state: ChatState| {
-            if let Some(Some(timer)) = pause_timer.try_update_value(Option::take) {
-                timer.clear();
-            }
+            stop_pause_timer();
             if sent_state.try_update_value(|s| std::mem::replace(s, state)).is_some_and(|was| was != state) {
                 let _ = session.send(Command::SendChatState { to: jid.clone(), state });
             }
@@ -238,9 +243,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 Ok(()) => {
                     el.set_value("");
                     // The message said <active/> itself: only the pending "paused" is dropped.
-                    if let Some(Some(timer)) = pause_timer.try_update_value(Option::take) {
-                        timer.clear();
-                    }
+                    stop_pause_timer();
                     sent_state.try_set_value(ChatState::Active);
                     set_draft(String::new());
                     set_send_error(None);
@@ -465,8 +468,8 @@ fn back(store: AppState) {
 /// every row, each new row made the browser lay out every row again: 40–80 ms per frame at 1,000 rows,
 /// 140–230 ms at 3,000.
 ///
-/// A memo lists the page's keys for the keyed list; a new message in this page recomputes it (a page's
-/// worth of work) and adds one row. Rows are built once from their message; only the error can change later.
+/// A memo lists the page's keys for the keyed list; a change of the conversation re-checks them (a hundred
+/// numbers) and a new message adds one row. Rows are built once from their message; only the error can change later.
 /// Rows do not subscribe to the page: every subscriber of a memo is woken to check it whenever its source
 /// changes, which would wake every row of the page for each new message. Instead one effect watches the page's
 /// errors and sets the error of the rows whose error changed.
