@@ -109,6 +109,13 @@ impl Probe {
     }
 
     /// Waits for the final event (`Failed` or `Core(Closed)`).
+    /// Closes the session politely and checks that it ends the way a polite close does.
+    async fn close_cleanly(&mut self) {
+        self.session().close();
+        let end = self.finished().await;
+        assert!(matches!(end, TransportEvent::Core(Event::Closed { error: None })), "{}: {end:?}", self.name);
+    }
+
     async fn finished(&mut self) -> TransportEvent {
         self.expect("a final event", |e| {
             matches!(e, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }))
@@ -205,10 +212,8 @@ async fn a_message_from_alice_arrives_at_bob() {
     let TransportEvent::Core(Event::Message(m)) = got else { unreachable!() };
     assert_eq!(m.from.as_ref().map(|j| j.bare().clone()), Some(jid("alice")));
 
-    alice.session().close();
-    bob.session().close();
-    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
-    assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    alice.close_cleanly().await;
+    bob.close_cleanly().await;
 }
 
 #[wasm_bindgen_test]
@@ -233,8 +238,7 @@ async fn dropping_the_last_session_closes_the_connection() {
     // Alice's callbacks went with her session: her channel ends (what it still holds was delivered before).
     alice.ended().await;
 
-    bob.session().close();
-    assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    bob.close_cleanly().await;
 }
 
 #[wasm_bindgen_test]
@@ -400,10 +404,8 @@ async fn a_lost_session_logs_in_again_with_its_keys_only() {
             |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
         )
         .await;
-    alice.session().close();
-    bob.session().close();
-    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
-    assert!(matches!(bob.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    alice.close_cleanly().await;
+    bob.close_cleanly().await;
 }
 
 #[wasm_bindgen_test]
@@ -447,8 +449,7 @@ async fn reconnect_now_does_not_wait_for_the_backoff() {
     alice.session().reconnect_now();
     assert!(format!("{:?}", alice.session()).contains("opening"), "the socket opens at once: {:?}", alice.session());
     assert!(reconnected(&mut alice).await, "online again; saw {:#?}", alice.seen);
-    alice.session().close();
-    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    alice.close_cleanly().await;
 }
 
 #[wasm_bindgen_test]
@@ -462,6 +463,5 @@ async fn the_browser_coming_back_online_starts_the_attempt_at_once() {
     web_sys::window().expect("window").dispatch_event(&online).expect("dispatch");
     assert!(format!("{:?}", alice.session()).contains("opening"), "no waiting for the backoff: {:?}", alice.session());
     assert!(reconnected(&mut alice).await, "online again; saw {:#?}", alice.seen);
-    alice.session().close();
-    assert!(matches!(alice.finished().await, TransportEvent::Core(Event::Closed { error: None })));
+    alice.close_cleanly().await;
 }
