@@ -97,26 +97,42 @@ impl From<quick_xml::Error> for XmlError {
         use quick_xml::errors::{IllFormedError, SyntaxError};
         use quick_xml::escape::{EscapeError, ParseCharRefError};
         use quick_xml::name::NamespaceError;
+        // Our own words, not quick-xml's Display: that one brings its every message and std's I/O error texts
+        // into the browser build for a log line.
+        let malformed = |what: &str| XmlError::Malformed(what.to_owned());
         match e {
-            quick_xml::Error::Syntax(SyntaxError::InvalidBangMarkup) => XmlError::Malformed(e.to_string()),
+            quick_xml::Error::Syntax(SyntaxError::InvalidBangMarkup) => malformed("unknown markup after `<!`"),
             // Every other syntax error is "input ended before the closing `>` / `?>` / `]]>` / quote".
             quick_xml::Error::Syntax(_) => XmlError::Truncated,
             quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
                 XmlError::MismatchedEndTag { expected, found }
             }
+            quick_xml::Error::IllFormed(IllFormedError::DoubleHyphenInComment) => malformed("`--` in a comment"),
+            quick_xml::Error::IllFormed(_) => malformed("ill-formed declaration, tag or reference"),
             quick_xml::Error::Namespace(NamespaceError::UnknownPrefix(p)) => XmlError::UndeclaredPrefix(p),
+            quick_xml::Error::Namespace(_) => malformed("invalid namespace declaration"),
             quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => XmlError::UnknownEntity(name),
             quick_xml::Error::Escape(EscapeError::InvalidCharRef(
                 ParseCharRefError::IllegalCharacter(c) | ParseCharRefError::InvalidCodepoint(c),
             )) => XmlError::InvalidChar(c),
-            other => XmlError::Malformed(other.to_string()),
+            quick_xml::Error::Escape(_) => malformed("invalid entity or character reference"),
+            quick_xml::Error::InvalidAttr(e) => e.into(),
+            quick_xml::Error::Encoding(_) => malformed("not UTF-8"),
+            quick_xml::Error::Io(_) => malformed("read error"),
         }
     }
 }
 
 impl From<quick_xml::events::attributes::AttrError> for XmlError {
     fn from(e: quick_xml::events::attributes::AttrError) -> Self {
-        XmlError::Malformed(e.to_string())
+        use quick_xml::events::attributes::AttrError;
+        XmlError::Malformed(
+            match e {
+                AttrError::Duplicated(..) => "repeated attribute",
+                _ => "attribute is not of the form name='value'",
+            }
+            .to_owned(),
+        )
     }
 }
 
