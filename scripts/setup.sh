@@ -49,8 +49,8 @@ if ! have_version wasm-pack "$WASM_PACK_VERSION"; then
   cargo install --locked "wasm-pack@$WASM_PACK_VERSION"
 fi
 
-# --- npm packages (binaryen for wasm-opt, playwright-core) --------------------------------------------------
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
+# --- npm packages (binaryen for wasm-opt, terser for the release glue, playwright-core) ------------------
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/terser ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
