@@ -422,7 +422,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     rows="1"
                     placeholder=move || format!("Message {}", name.get())
                     node_ref=text_ref
-                    aria-invalid=move || send_error.with(|e| e.is_some().then_some("true"))
+                    aria-invalid=move || send_error.with(|e| e.is_some().then(|| "true".to_owned()))
                     aria-describedby="composer-hint composer-error composer-offline"
                     on:keydown=handler(on_keydown)
                     on:input=handler(on_input)

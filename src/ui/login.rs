@@ -123,8 +123,8 @@ pub fn LoginScreen() -> impl IntoView {
                             placeholder="alice@example.org"
                             node_ref=address_ref
                             bind:value=form.address
-                            aria-invalid=move || address_error.with(|e| e.is_some().then_some("true"))
-                            aria-describedby=move || address_error.with(|e| e.is_some().then_some("login-address-error"))
+                            aria-invalid=move || address_error.with(|e| e.is_some().then(|| "true".to_owned()))
+                            aria-describedby=move || address_error.with(|e| e.is_some().then(|| "login-address-error".to_owned()))
                             on:input=handler(move |_| address_error.set(None))
                         />
                         <p class="field-error" id="login-address-error" hidden=move || address_error.with(Option::is_none)>
@@ -140,8 +140,8 @@ pub fn LoginScreen() -> impl IntoView {
                             autocomplete="current-password"
                             node_ref=password_ref
                             bind:value=form.password
-                            aria-invalid=move || password_error.with(|e| e.is_some().then_some("true"))
-                            aria-describedby=move || password_error.with(|e| e.is_some().then_some("login-password-error"))
+                            aria-invalid=move || password_error.with(|e| e.is_some().then(|| "true".to_owned()))
+                            aria-describedby=move || password_error.with(|e| e.is_some().then(|| "login-password-error".to_owned()))
                             on:input=handler(move |_| password_error.set(None))
                         />
                         <p class="field-error" id="login-password-error" hidden=move || password_error.with(Option::is_none)>
@@ -169,8 +169,8 @@ pub fn LoginScreen() -> impl IntoView {
                         </div>
                     </details>
                     <div class="login-actions">
-                        <button type="submit" class="button primary" aria-disabled=move || busy.get().then_some("true")>
-                            {move || if busy.get() { "Logging in…" } else { "Log in" }}
+                        <button type="submit" class="button primary" aria-disabled=move || busy.get().then(|| "true".to_owned())>
+                            {move || if busy.get() { "Logging in…" } else { "Log in" }.to_owned()}
                         </button>
                         {show(
                             move || busy.get(),

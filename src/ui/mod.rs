@@ -7,7 +7,9 @@
 //!   signals and call the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`effect`], [`handler`]: Leptos's `<For>`, `<Show>`,
 //!   `Effect` and event listeners behind one boxed closure type each, so each is compiled once, not once per
-//!   use (together about 19 KB less of the gzipped bundle; docs/performance.md).
+//!   use (together about 19 KB less of the gzipped bundle; docs/performance.md). For the same reason reactive
+//!   attributes and texts return `String` or `Option<String>`, never `&str`: each value type compiles its own
+//!   render effect.
 //!
 //! What this module does not do: speak XMPP, touch sockets, or store the password.
 

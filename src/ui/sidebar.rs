@@ -305,8 +305,8 @@ fn RosterTools() -> impl IntoView {
                             placeholder="bob@example.org"
                             node_ref=address_ref
                             bind:value=address
-                            aria-invalid=move || error.with(|e| e.is_some().then_some("true"))
-                            aria-describedby=move || error.with(|e| e.is_some().then_some("add-address-error"))
+                            aria-invalid=move || error.with(|e| e.is_some().then(|| "true".to_owned()))
+                            aria-describedby=move || error.with(|e| e.is_some().then(|| "add-address-error".to_owned()))
                             on:input=handler(move |_| error.set(None))
                         />
                         <p class="field-error" id="add-address-error" hidden=move || error.with(Option::is_none)>

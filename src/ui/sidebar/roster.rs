@@ -399,7 +399,7 @@ fn RosterGroupView(
                 <button
                     type="button"
                     class="group-toggle"
-                    aria-expanded=move || if is_open.get() { "true" } else { "false" }
+                    aria-expanded=move || if is_open.get() { "true" } else { "false" }.to_owned()
                     aria-controls=list_id.clone()
                     on:click=handler(toggle)
                 >
