@@ -182,7 +182,7 @@ impl Keyed for BareJid {
 /// Writing `document.title` costs ~0.5 ms, so during a burst it is written at most once per animation frame,
 /// and only when the text changed. (A hidden tab gets no animation frames; a timer stands in for it there.)
 pub fn unread_title(store: AppState) {
-    let total = Memo::new(move |_| store.contacts.with(|c| c.values().map(|c| c.unread).sum::<u32>()));
+    let total = Memo::new(move |_| store.contacts.with(|c| c.values().map(|c| c.unread as usize).sum::<usize>()));
     let scheduled = StoredValue::new(false);
     crate::ui::effect(move || {
         total.track();

@@ -352,10 +352,10 @@ fn RosterGroupView(
     window: Memo<RosterWindow>,
     collapsed: RwSignal<Vec<String>>,
 ) -> impl IntoView {
-    // This group's place among the groups and the rows of it that are rendered.
+    // This group's place among the groups, and the range of its rows that is rendered (if it is in view).
     let slice = {
         let name = name.clone();
-        Memo::new(move |_| window.with(|w| w.groups.iter().find(|g| g.name == name).map(|g| (g.index, g.rows.clone()))))
+        move || window.with(|w| w.groups.iter().find(|g| g.name == name).map(|g| (g.index, g.rows.clone())))
     };
     let counts = {
         let name = name.clone();
@@ -364,8 +364,9 @@ fn RosterGroupView(
         })
     };
     // (index of the first rendered row, the rendered contacts)
+    let group_slice = slice.clone();
     let rows = Memo::new(move |_| {
-        let Some((index, range)) = slice.get() else {
+        let Some((index, range)) = group_slice() else {
             return (0, Vec::new());
         };
         let jids = groups.with(|gs| gs.get(index).and_then(|g| g.jids.get(range.clone())).map(<[_]>::to_vec));
@@ -391,7 +392,7 @@ fn RosterGroupView(
         <li
             class="group"
             data-group=name.clone()
-            aria-posinset=move || slice.get().map(|(index, _)| (index + 1).to_string())
+            aria-posinset=move || slice().map(|(index, _)| (index + 1).to_string())
             aria-setsize=move || window.with(|w| w.total_groups.to_string())
             style=("--group-rows", move || shown_rows().to_string())
         >
@@ -429,7 +430,7 @@ fn RosterGroupView(
                                 let jid = jid.clone();
                                 Memo::new(move |_| {
                                     let total = counts.with(|c| c.1);
-                                    rows.with(|(start, jids)| jids.iter().position(|j| *j == jid).map(|i| (start + i + 1, total)))
+                                    rows.with(|(start, jids)| jids.iter().position(|j| *j == jid).map_or((0, total), |i| (start + i + 1, total)))
                                 })
                             };
                             view! { <ContactRow jid position /> }.into_any()
@@ -474,12 +475,13 @@ impl RowData {
 }
 
 /// One contact: avatar with presence dot, name, presence in words, status message, unread badge, actions.
-/// `position` is its place in its group's list and the group's size (`aria-posinset`, `aria-setsize`).
+/// `position` is its place in its group's list (from 1; 0 while unknown) and the group's size (`aria-posinset`,
+/// `aria-setsize`).
 ///
 /// One memo over the contact and one render effect per row. A change re-renders the row in place (same
 /// elements, so focus stays), and only rows whose contact changed do any work.
 #[component]
-pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, usize)>>) -> impl IntoView {
+pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) -> impl IntoView {
     let store = expect_context::<AppState>();
     let selection = expect_context::<RosterSelection>();
     let dialog = use_context::<RwSignal<Option<DialogState>>>();
@@ -489,21 +491,25 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<Option<(usize, us
     };
     let hue = model::hue_class(&jid);
     let jid_text = jid.to_string();
-    // (open, in the tab order): a memo per rendered row, so a change of either re-renders the rows it concerns.
-    let flags = {
+    // Open, and in the tab order: a memo each per rendered row, so a change re-renders only the rows it concerns.
+    let selected = {
         let jid = jid.clone();
-        Memo::new(move |_| {
-            let is = |j: &Option<BareJid>| j.as_ref() == Some(&jid);
-            (store.selected.with(is), selection.roving.try_with(is).unwrap_or(false))
-        })
+        Memo::new(move |_| store.selected.with(|j| j.as_ref() == Some(&jid)))
+    };
+    let roving = {
+        let jid = jid.clone();
+        Memo::new(move |_| selection.roving.try_with(|j| j.as_ref() == Some(&jid)).unwrap_or(false))
     };
     let key = Some(jid);
 
     move || {
         let d = data.get()?;
-        let (selected, roving) = flags.get();
+        let (selected, roving) = (selected.get(), roving.get());
         let tabindex = if roving { "0" } else { "-1" };
-        let (posinset, setsize) = position.get().map(|(p, n)| (p.to_string(), n.to_string())).unzip();
+        let (posinset, setsize) = match position.get() {
+            (0, _) => (None, None),
+            (p, n) => (Some(p.to_string()), Some(n.to_string())),
+        };
         let jid = key.clone()?;
         let (open_jid, focus_jid, more_jid) = (jid.clone(), jid.clone(), jid);
         let open = move |_| {
