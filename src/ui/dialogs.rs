@@ -1,7 +1,7 @@
 //! The contact dialog: rename a contact, or remove it after confirming. A native modal `<dialog>`, so focus
 //! stays inside while it is open, Escape closes it, and focus returns to what opened it.
 
-use crate::ui::{effect, handler};
+use crate::ui::{effect, handler, write_back};
 use leptos::prelude::*;
 
 use super::model::{self, Contact};
@@ -137,7 +137,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
                         autocomplete="off"
                         placeholder=jid.to_string()
                         node_ref=focus_ref
-                        bind:value=new_name
+                        prop:value=new_name on:input=write_back(new_name)
                     />
                     <p class="field-hint">"Leave empty to show the address."</p>
                 </div>
@@ -150,7 +150,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
                         autocomplete="off"
                         placeholder="Friends, Work"
                         aria-describedby="dialog-groups-hint"
-                        bind:value=new_groups
+                        prop:value=new_groups on:input=write_back(new_groups)
                     />
                     <p class="field-hint" id="dialog-groups-hint">"Separate groups with commas."</p>
                 </div>

@@ -4,7 +4,7 @@
 //! logout returns to a form that still holds what was typed. The password leaves the form only inside the
 //! [`ConnectOptions`] handed to the transport, and is cleared once the session is up.
 
-use crate::ui::{effect, handler, show};
+use crate::ui::{effect, handler, show, write_back};
 use leptos::prelude::*;
 
 use super::state::{AppState, Connection, SessionHandle};
@@ -122,10 +122,13 @@ pub fn LoginScreen() -> impl IntoView {
                             spellcheck="false"
                             placeholder="alice@example.org"
                             node_ref=address_ref
-                            bind:value=form.address
+                            prop:value=form.address
                             aria-invalid=move || address_error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || address_error.with(|e| e.is_some().then(|| "login-address-error".to_owned()))
-                            on:input=handler(move |_| address_error.set(None))
+                            on:input=handler(move |ev| {
+                                form.address.set(event_target_value(&ev));
+                                address_error.set(None);
+                            })
                         />
                         <p class="field-error" id="login-address-error" hidden=move || address_error.with(Option::is_none)>
                             {move || address_error.get()}
@@ -139,10 +142,13 @@ pub fn LoginScreen() -> impl IntoView {
                             type="password"
                             autocomplete="current-password"
                             node_ref=password_ref
-                            bind:value=form.password
+                            prop:value=form.password
                             aria-invalid=move || password_error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || password_error.with(|e| e.is_some().then(|| "login-password-error".to_owned()))
-                            on:input=handler(move |_| password_error.set(None))
+                            on:input=handler(move |ev| {
+                                form.password.set(event_target_value(&ev));
+                                password_error.set(None);
+                            })
                         />
                         <p class="field-error" id="login-password-error" hidden=move || password_error.with(Option::is_none)>
                             {move || password_error.get()}
@@ -161,7 +167,7 @@ pub fn LoginScreen() -> impl IntoView {
                                 spellcheck="false"
                                 placeholder="wss://example.org/xmpp-websocket"
                                 aria-describedby="login-server-hint"
-                                bind:value=form.server_url
+                                prop:value=form.server_url on:input=write_back(form.server_url)
                             />
                             <p class="field-hint" id="login-server-hint">
                                 "Leave empty to find your server's WebSocket address automatically."

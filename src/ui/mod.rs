@@ -9,7 +9,7 @@
 //!   `Effect` and event listeners behind one boxed closure type each, so each is compiled once, not once per
 //!   use (together about 19 KB less of the gzipped bundle; docs/performance.md). For the same reason reactive
 //!   attributes and texts return `String` or `Option<String>`, never `&str`: each value type compiles its own
-//!   render effect.
+//!   render effect. Text fields bind with [`write_back`], not `bind:value`, for the same reason.
 //!
 //! What this module does not do: speak XMPP, touch sockets, or store the password.
 
@@ -108,6 +108,13 @@ fn run_effect(mut f: Box<dyn FnMut()>) {
 /// otherwise compile its own copy of the listener and attribute machinery.
 pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
     Box::new(f)
+}
+
+/// A text field's two-way binding, as `bind:value` would do it: the field shows the signal
+/// (`prop:value=signal`) and this `on:input` handler writes what is typed back. One shared handler type instead
+/// of Leptos's binding machinery (which `bind:value` compiles in for its first use).
+pub fn write_back(value: RwSignal<String>) -> Box<dyn FnMut(web_sys::Event)> {
+    handler(move |ev: web_sys::Event| value.set(event_target_value(&ev)))
 }
 
 /// `view` while `when` holds, `fallback` (if any) otherwise; built again only when `when` changes, as with

@@ -11,7 +11,7 @@
 pub mod layout;
 pub mod roster;
 
-use crate::ui::{handler, keyed_list, show};
+use crate::ui::{handler, keyed_list, show, write_back};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -154,7 +154,7 @@ fn AccountHeader() -> impl IntoView {
                     type="text"
                     placeholder="Status message"
                     maxlength="200"
-                    bind:value=status_draft
+                    prop:value=status_draft on:input=write_back(status_draft)
                     on:change=handler(move |_| commit_status())
                     on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" {
@@ -261,7 +261,7 @@ fn RosterTools() -> impl IntoView {
                     type="search"
                     placeholder="Filter contacts"
                     autocomplete="off"
-                    bind:value=filter
+                    prop:value=filter on:input=write_back(filter)
                     on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Escape" && !filter.get_untracked().is_empty() {
                             ev.prevent_default();
@@ -304,10 +304,13 @@ fn RosterTools() -> impl IntoView {
                             autocomplete="off"
                             placeholder="bob@example.org"
                             node_ref=address_ref
-                            bind:value=address
+                            prop:value=address
                             aria-invalid=move || error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || error.with(|e| e.is_some().then(|| "add-address-error".to_owned()))
-                            on:input=handler(move |_| error.set(None))
+                            on:input=handler(move |ev| {
+                                address.set(event_target_value(&ev));
+                                error.set(None);
+                            })
                         />
                         <p class="field-error" id="add-address-error" hidden=move || error.with(Option::is_none)>
                             {move || error.get()}
@@ -315,7 +318,7 @@ fn RosterTools() -> impl IntoView {
                     </div>
                     <div class="field">
                         <label for="add-name">"Name " <span class="optional">"(optional)"</span></label>
-                        <input id="add-name" class="input" type="text" autocomplete="off" bind:value=name />
+                        <input id="add-name" class="input" type="text" autocomplete="off" prop:value=name on:input=write_back(name) />
                     </div>
                     <button type="submit" class="button primary small">"Add"</button>
                 </form>
