@@ -10,7 +10,7 @@
 //! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
 //! was typed stays in the composer (and the draft) until it can be sent.
 
-use crate::ui::{effect, handler, keyed_list, show, show_or};
+use crate::ui::{by_id, effect, focus_id, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -26,6 +26,13 @@ use leptos::leptos_dom::helpers::TimeoutHandle;
 const BOTTOM_SLACK: i32 = 48;
 /// How long after the last keystroke we tell the contact we stopped typing.
 const PAUSE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+/// The transcript's and the composer's ids (the code scrolls the one and reads, focuses and fills the other).
+const TRANSCRIPT_ID: &str = "transcript";
+const COMPOSER_ID: &str = "composer";
+
+fn composer() -> Option<web_sys::HtmlTextAreaElement> {
+    by_id(COMPOSER_ID)?.dyn_into().ok()
+}
 
 #[component]
 pub fn ConversationPane() -> impl IntoView {
@@ -105,7 +112,6 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         })
     };
 
-    let log_ref = NodeRef::<leptos::html::Div>::new();
     // Whether new messages scroll into view: until the reader scrolls up, and again once they are back at the
     // bottom (or send, or press "New messages").
     let following = RwSignal::new(true);
@@ -140,7 +146,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             // The conversation may be gone by the next frame (another one was opened).
             let Some(Some(smooth)) = scroll_pending.try_get_value() else { return };
             scroll_pending.set_value(None);
-            if let Some(el) = log_ref.try_get_untracked().flatten() {
+            if let Some(el) = by_id(TRANSCRIPT_ID) {
                 // The stylesheet makes this smooth unless the person prefers reduced motion.
                 el.class_list().toggle_with_force("instant", !smooth).ok();
                 el.set_scroll_top(el.scroll_height());
@@ -166,8 +172,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     });
     let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
-        if let Some(el) = log_ref.get_untracked() {
-            let el: &web_sys::Element = el.as_ref();
+        if let Some(el) = by_id(TRANSCRIPT_ID) {
             let top = el.scroll_top();
             let distance = el.scroll_height() - top - el.client_height();
             let previous = last_top.get_value();
@@ -182,7 +187,6 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         }
     };
 
-    let text_ref = NodeRef::<leptos::html::Textarea>::new();
     let offline = Memo::new(move |_| store.connection.with(|c| *c != Connection::Online));
 
     // Our chat state (XEP-0085): "composing" when typing starts, "paused" after PAUSE_AFTER without a keystroke,
@@ -233,7 +237,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             if offline.get_untracked() {
                 return;
             }
-            let Some(el) = text_ref.get_untracked() else { return };
+            let Some(el) = composer() else { return };
             let body = el.value();
             if body.trim().is_empty() {
                 return;
@@ -264,9 +268,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         send();
-        if let Some(el) = text_ref.get_untracked() {
-            let _ = el.focus();
-        }
+        focus_id(COMPOSER_ID);
     };
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
@@ -303,7 +305,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let initial_draft =
         store.conversations.with_untracked(|c| c.get(&jid).map(|c| c.draft.clone())).unwrap_or_default();
     effect(move || {
-        if let Some(el) = text_ref.get()
+        if let Some(el) = composer()
             && !initial_draft.is_empty()
             && el.value().is_empty()
         {
@@ -377,7 +379,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     aria-relevant="additions"
                     aria-label=move || format!("Messages with {}", name.get())
                     tabindex="0"
-                    node_ref=log_ref
+                    id=TRANSCRIPT_ID
                     on:scroll=handler(on_scroll)
                 >
                     {show(
@@ -417,11 +419,10 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             <form class="composer" on:submit=handler(on_submit)>
                 <label class="visually-hidden" for="composer">"Message"</label>
                 <textarea
-                    id="composer"
+                    id=COMPOSER_ID
                     class="composer-input"
                     rows="1"
                     placeholder=move || format!("Message {}", name.get())
-                    node_ref=text_ref
                     aria-invalid=move || send_error.with(|e| e.is_some().then(|| "true".to_owned()))
                     aria-describedby="composer-hint composer-error composer-offline"
                     on:keydown=handler(on_keydown)

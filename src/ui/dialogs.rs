@@ -1,13 +1,17 @@
 //! The contact dialog: rename a contact, or remove it after confirming. A native modal `<dialog>`, so focus
 //! stays inside while it is open, Escape closes it, and focus returns to what opened it.
 
-use crate::ui::{effect, handler, write_back};
+use crate::ui::{by_id, effect, focus_id, handler, write_back};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::model::{self, Contact};
 use super::state::{AppState, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
+
+/// The `<dialog>` element's id.
+const DIALOG_ID: &str = "contact-dialog";
 
 /// What the dialog shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,10 +32,10 @@ pub struct DialogState {
 #[component]
 pub fn ContactDialog() -> impl IntoView {
     let dialog = expect_context::<RwSignal<Option<DialogState>>>();
-    let el = NodeRef::<leptos::html::Dialog>::new();
+    let element = || by_id(DIALOG_ID).and_then(|e| e.dyn_into::<web_sys::HtmlDialogElement>().ok());
     effect(move || {
         let open = dialog.with(Option::is_some);
-        if let Some(el) = el.get() {
+        if let Some(el) = element() {
             if open && !el.open() {
                 let _ = el.show_modal();
             } else if !open && el.open() {
@@ -42,21 +46,18 @@ pub fn ContactDialog() -> impl IntoView {
     view! {
         <dialog
             class="dialog"
-            node_ref=el
+            id=DIALOG_ID
             aria-labelledby="dialog-title"
             on:close=handler(move |_| {
                 // `close` arrives as a task after `close()`: if the dialog was opened again meanwhile, keep it.
-                if el.get_untracked().is_none_or(|el| !el.open()) && dialog.with_untracked(Option::is_some) {
+                if element().is_none_or(|el| !el.open()) && dialog.with_untracked(Option::is_some) {
                     dialog.set(None);
                 }
             })
             on:click=handler(move |ev: leptos::ev::MouseEvent| {
                 // A click on the backdrop (the dialog element itself, outside its content) closes it.
-                if let (Some(target), Some(el)) = (ev.target(), el.get_untracked()) {
-                    let el: &web_sys::EventTarget = el.as_ref();
-                    if target == *el {
-                        dialog.set(None);
-                    }
+                if ev.target().is_some() && ev.target() == ev.current_target() {
+                    dialog.set(None);
                 }
             })
         >
@@ -78,14 +79,14 @@ fn DialogBody(state: DialogState) -> impl IntoView {
     let new_name = RwSignal::new(current_name.clone());
     let new_groups = RwSignal::new(current_groups.join(", "));
     let error = RwSignal::new(None::<String>);
-    let focus_ref = NodeRef::<leptos::html::Input>::new();
-    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    // Where the cursor goes once the body is on the page: the name (selected) or, to confirm a removal, Cancel.
+    let confirming = mode == DialogMode::ConfirmRemove;
     effect(move || {
-        if let Some(input) = focus_ref.get() {
+        if confirming {
+            focus_id("dialog-cancel");
+        } else if let Some(input) = by_id("dialog-name").and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok()) {
             let _ = input.focus();
             input.select();
-        } else if let Some(button) = cancel_ref.get() {
-            let _ = button.focus();
         }
     });
     let close = move |_| dialog.set(None);
@@ -136,7 +137,6 @@ fn DialogBody(state: DialogState) -> impl IntoView {
                         type="text"
                         autocomplete="off"
                         placeholder=jid.to_string()
-                        node_ref=focus_ref
                         prop:value=new_name on:input=write_back(new_name)
                     />
                     <p class="field-hint">"Leave empty to show the address."</p>
@@ -174,7 +174,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
             </p>
             {error_view}
             <div class="dialog-actions">
-                <button type="button" class="button ghost" node_ref=cancel_ref on:click=handler(close)>"Cancel"</button>
+                <button type="button" class="button ghost" id="dialog-cancel" on:click=handler(close)>"Cancel"</button>
                 <button type="button" class="button danger-solid" on:click=handler(remove)>"Remove"</button>
             </div>
         }

@@ -4,7 +4,7 @@
 //! logout returns to a form that still holds what was typed. The password leaves the form only inside the
 //! [`ConnectOptions`] handed to the transport, and is cleared once the session is up.
 
-use crate::ui::{effect, handler, show, write_back};
+use crate::ui::{effect, focus_id, handler, show, write_back};
 use leptos::prelude::*;
 
 use super::state::{AppState, Connection, SessionHandle};
@@ -57,18 +57,10 @@ pub fn LoginScreen() -> impl IntoView {
     let address_error = RwSignal::new(None::<String>);
     let password_error = RwSignal::new(None::<String>);
     let busy = Memo::new(move |_| store.connection.get() == Connection::LoggingIn);
-    let address_ref = NodeRef::<leptos::html::Input>::new();
-    let password_ref = NodeRef::<leptos::html::Input>::new();
 
-    // Put the cursor where typing is needed.
+    // Put the cursor where typing is needed (an effect: it runs once the form is on the page).
     effect(move || {
-        if let Some(el) = address_ref.get() {
-            if form.address.get_untracked().is_empty() {
-                let _ = el.focus();
-            } else if let Some(pw) = password_ref.get_untracked() {
-                let _ = pw.focus();
-            }
-        }
+        focus_id(if form.address.get_untracked().is_empty() { "login-address" } else { "login-password" });
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -88,10 +80,7 @@ pub fn LoginScreen() -> impl IntoView {
                 let focus_address = a.is_some();
                 address_error.set(a);
                 password_error.set(p);
-                let target = if focus_address { address_ref.get_untracked() } else { password_ref.get_untracked() };
-                if let Some(el) = target {
-                    let _ = el.focus();
-                }
+                focus_id(if focus_address { "login-address" } else { "login-password" });
             }
         }
     };
@@ -121,7 +110,6 @@ pub fn LoginScreen() -> impl IntoView {
                             autocapitalize="none"
                             spellcheck="false"
                             placeholder="alice@example.org"
-                            node_ref=address_ref
                             prop:value=form.address
                             aria-invalid=move || address_error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || address_error.with(|e| e.is_some().then(|| "login-address-error".to_owned()))
@@ -141,7 +129,6 @@ pub fn LoginScreen() -> impl IntoView {
                             name="password"
                             type="password"
                             autocomplete="current-password"
-                            node_ref=password_ref
                             prop:value=form.password
                             aria-invalid=move || password_error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || password_error.with(|e| e.is_some().then(|| "login-password-error".to_owned()))

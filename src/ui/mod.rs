@@ -110,6 +110,21 @@ pub fn handler<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
     Box::new(f)
 }
 
+/// The element with this `id`, if it is on the page. The UI finds the few elements its code touches (to focus,
+/// scroll or measure them) by id instead of by `NodeRef`: each element type of a `NodeRef` compiles its own copy
+/// of Leptos's node-reference machinery. Ids are unique on the page (labels point at them too).
+pub fn by_id(id: &str) -> Option<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    web_sys::window()?.document()?.get_element_by_id(id)?.dyn_into().ok()
+}
+
+/// Focuses the element with this `id`, if it is on the page.
+pub fn focus_id(id: &str) {
+    if let Some(el) = by_id(id) {
+        let _ = el.focus();
+    }
+}
+
 /// A text field's two-way binding, as `bind:value` would do it: the field shows the signal
 /// (`prop:value=signal`) and this `on:input` handler writes what is typed back. One shared handler type instead
 /// of Leptos's binding machinery (which `bind:value` compiles in for its first use).

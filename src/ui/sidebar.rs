@@ -11,7 +11,7 @@
 pub mod layout;
 pub mod roster;
 
-use crate::ui::{handler, keyed_list, show, write_back};
+use crate::ui::{focus_id, handler, keyed_list, show, write_back};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -33,9 +33,8 @@ pub fn MainScreen() -> impl IntoView {
     provide_context(dialog);
     provide_context(RosterFilter(RwSignal::new(String::new())));
     super::unread_title(store);
-    let scroller = NodeRef::<leptos::html::Div>::new();
     let scrolled = Trigger::new();
-    provide_context(RosterScroll { container: scroller, scrolled });
+    provide_context(RosterScroll { scrolled });
     let conversation_open = move || store.selected.with(Option::is_some);
 
     // A conversation that is open while the page comes back to the front is read now.
@@ -50,12 +49,8 @@ pub fn MainScreen() -> impl IntoView {
     // Arriving from the login form, focus would be lost on <body>: start at the contact filter instead.
     request_animation_frame(|| {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-        let lost = doc.active_element().is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body"));
-        if lost
-            && let Some(el) =
-                doc.get_element_by_id("contact-filter").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
+        if doc.active_element().is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body")) {
+            focus_id("contact-filter");
         }
     });
 
@@ -66,7 +61,7 @@ pub fn MainScreen() -> impl IntoView {
                 <OfflineBanner />
                 <Notices />
                 <RosterTools />
-                <div class="sidebar-scroll" node_ref=scroller on:scroll=handler(move |_| scrolled.notify())>
+                <div class="sidebar-scroll" id=roster::SCROLLER_ID on:scroll=handler(move |_| scrolled.notify())>
                     <Requests />
                     <Roster />
                 </div>
@@ -211,8 +206,6 @@ fn RosterTools() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let open = RwSignal::new(false);
-    let address_ref = NodeRef::<leptos::html::Input>::new();
-    let summary_ref = NodeRef::<leptos::html::Summary>::new();
 
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -273,11 +266,11 @@ fn RosterTools() -> impl IntoView {
             <details class="add-contact" prop:open=open on:toggle=handler(move |ev| {
                 let now_open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
                 open.set(now_open);
-                if now_open && let Some(el) = address_ref.get_untracked() {
-                    let _ = el.focus();
+                if now_open {
+                    focus_id("add-address");
                 }
             })>
-                <summary node_ref=summary_ref>"Add contact"</summary>
+                <summary id="add-contact-summary">"Add contact"</summary>
                 <form
                     class="add-contact-form"
                     novalidate
@@ -286,9 +279,7 @@ fn RosterTools() -> impl IntoView {
                         if ev.key() == "Escape" {
                             ev.prevent_default();
                             open.set(false);
-                            if let Some(summary) = summary_ref.get_untracked() {
-                                let _ = summary.focus();
-                            }
+                            focus_id("add-contact-summary");
                         }
                     })
                 >
@@ -303,7 +294,6 @@ fn RosterTools() -> impl IntoView {
                             spellcheck="false"
                             autocomplete="off"
                             placeholder="bob@example.org"
-                            node_ref=address_ref
                             prop:value=address
                             aria-invalid=move || error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || error.with(|e| e.is_some().then(|| "add-address-error".to_owned()))
@@ -403,14 +393,6 @@ fn Requests() -> impl IntoView {
 /// Moves focus to the composer once it is on the page (after the conversation renders).
 pub fn focus_composer() {
     let Some(window) = web_sys::window() else { return };
-    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id("composer"))
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
+    let cb = wasm_bindgen::closure::Closure::once_into_js(|| focus_id("composer"));
     let _ = window.request_animation_frame(cb.unchecked_ref());
 }

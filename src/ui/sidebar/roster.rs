@@ -20,7 +20,7 @@
 //!   Enter or Space opens a conversation. When the focused row scrolls out of the window (mouse wheel) and is
 //!   removed, focus is parked on the list (not dropped on the page), and the arrow keys go on from that row.
 
-use crate::ui::{effect, handler, keyed_list, show, show_or};
+use crate::ui::{by_id, effect, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -34,11 +34,15 @@ use crate::xmpp::jid::BareJid;
 /// Rows rendered beyond each edge of the visible part, so a scroll by a few rows shows rows already there.
 pub const OVERSCAN_ROWS: f64 = 8.0;
 
-/// The element the roster scrolls in, and a trigger its `scroll` events notify (provided by the main screen).
-/// Without it the roster renders as if scrolled to the top.
+/// The id of the element the roster scrolls in (the main screen's sidebar scroller).
+pub const SCROLLER_ID: &str = "sidebar-scroll";
+/// The id of the roster's list of groups.
+const LIST_ID: &str = "roster-groups";
+
+/// A trigger the scroller's `scroll` events notify (provided by the main screen, whose scroller has the id
+/// [`SCROLLER_ID`]). Without both the roster renders as if scrolled to the top.
 #[derive(Clone, Copy)]
 pub struct RosterScroll {
-    pub container: NodeRef<leptos::html::Div>,
     pub scrolled: Trigger,
 }
 
@@ -105,7 +109,6 @@ pub fn Roster() -> impl IntoView {
     let metrics = RwSignal::new(Metrics::default());
     let view_top = RwSignal::new(0.0f64);
     let view_height = RwSignal::new(inner_height());
-    let list_ref = NodeRef::<leptos::html::Ul>::new();
     let window = Memo::new(move |_| {
         let m = metrics.get();
         let (top, height) = (view_top.get(), view_height.get());
@@ -120,10 +123,11 @@ pub fn Roster() -> impl IntoView {
     // Reading the position: after scroll events, layout changes and resizes, at most once per animation frame.
     let metrics_stale = StoredValue::new(true);
     let measure = move || {
-        let Some(list) = list_ref.get_untracked() else {
+        // Called from animation frames: the roster may be gone by then (and another one on the page).
+        let (Some(stale), Some(list)) = (metrics_stale.try_get_value(), by_id(LIST_ID)) else {
             return;
         };
-        if metrics_stale.try_get_value() == Some(true) {
+        if stale {
             metrics_stale.set_value(false);
             metrics.maybe_update(|m| {
                 let read = read_metrics(&list);
@@ -131,7 +135,7 @@ pub fn Roster() -> impl IntoView {
             });
             view_height.set(inner_height());
         }
-        let Some(container) = scroll.and_then(|s| s.container.try_get_untracked().flatten()) else {
+        let Some(container) = scroll.and_then(|_| by_id(SCROLLER_ID)) else {
             return;
         };
         let top = f64::from(container.scroll_top() - list.offset_top());
@@ -200,10 +204,10 @@ pub fn Roster() -> impl IntoView {
     // Scrolls the scroller so that a row starting `row_top` pixels down the list is in view (below the sticky
     // heading), and moves the window there at once.
     let reveal = move |row_top: f64, m: Metrics| {
-        let Some(list) = list_ref.get_untracked() else {
+        let Some(list) = by_id(LIST_ID) else {
             return;
         };
-        let Some(container) = scroll.and_then(|s| s.container.get_untracked()) else {
+        let Some(container) = scroll.and_then(|_| by_id(SCROLLER_ID)) else {
             return;
         };
         let list_top = f64::from(list.offset_top());
@@ -263,7 +267,7 @@ pub fn Roster() -> impl IntoView {
         };
         roving_target.set(Some(jid.clone()));
         reveal(top, m);
-        let Some(list) = list_ref.get_untracked() else {
+        let Some(list) = by_id(LIST_ID) else {
             return;
         };
         let list: web_sys::Element = list.into();
@@ -291,7 +295,7 @@ pub fn Roster() -> impl IntoView {
             let page_has_focus = document().active_element().is_none_or(|a| Some(a) == body);
             if !row.is_connected()
                 && page_has_focus
-                && let Some(list) = list_ref.try_get_untracked().flatten()
+                && let Some(list) = by_id(LIST_ID)
             {
                 let _ = list.focus();
             }
@@ -307,7 +311,7 @@ pub fn Roster() -> impl IntoView {
                         class="groups"
                         role="list"
                         tabindex="-1"
-                        node_ref=list_ref
+                        id=LIST_ID
                         data-rows=move || window.with(|w| w.total_rows.to_string())
                         style=("--groups", move || window.with(|w| w.total_groups.to_string()))
                         style=("--rows", move || window.with(|w| w.total_rows.to_string()))
