@@ -564,7 +564,7 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     };
     view! {
         <li class=classes>
-            <p class="message-meta" class:visually-hidden=m.continued>
+            <p class=if m.continued { "message-meta visually-hidden" } else { "message-meta" }>
                 <span class="message-sender">{m.sender.clone()}</span>
                 " "
                 <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>

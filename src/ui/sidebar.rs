@@ -11,7 +11,7 @@
 pub mod layout;
 pub mod roster;
 
-use crate::ui::{focus_id, handler, keyed_list, show, write_back};
+use crate::ui::{effect, focus_id, handler, keyed_list, show, write_back};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -35,7 +35,9 @@ pub fn MainScreen() -> impl IntoView {
     super::unread_title(store);
     let scrolled = Trigger::new();
     provide_context(RosterScroll { scrolled });
-    let conversation_open = move || store.selected.with(Option::is_some);
+    // One `class` string rather than a `class:` toggle: a toggle compiles its own render effect type.
+    let app_class =
+        move || if store.selected.with(Option::is_some) { "app conversation-open" } else { "app" }.to_owned();
 
     // A conversation that is open while the page comes back to the front is read now.
     let visibility = window_event_listener_untyped("visibilitychange", move |_| {
@@ -55,7 +57,7 @@ pub fn MainScreen() -> impl IntoView {
     });
 
     view! {
-        <div class="app" class:conversation-open=conversation_open>
+        <div class=app_class>
             <aside class="sidebar" aria-label="Contacts and account">
                 <AccountHeader />
                 <OfflineBanner />
@@ -106,12 +108,16 @@ fn AccountHeader() -> impl IntoView {
             publish(store.own_presence.with_untracked(|p| p.show), status);
         }
     };
-    let show_value = move || match store.own_presence.with(|p| p.show) {
+    // The selector's value as a signal kept in step with our presence (a `prop:` bound to a signal of `String`
+    // is a type the text fields compile already; a closure would be another).
+    let show_name = |show| match show {
         Show::Away => "away",
         Show::Dnd => "dnd",
         Show::Xa => "xa",
         Show::Available | Show::Chat => "available",
     };
+    let show_value = RwSignal::new(show_name(store.own_presence.with_untracked(|p| p.show)).to_owned());
+    effect(move || show_value.set(show_name(store.own_presence.with(|p| p.show)).to_owned()));
     let own_class = move || {
         let show = store.own_presence.with(|p| p.show);
         let online = store.connection.get() == Connection::Online;
