@@ -73,7 +73,7 @@ pub fn OfflineBanner() -> impl IntoView {
                             // The reason, unless it only repeats "connection lost".
                             {(reason != ClientError::ConnectionLost.describe()).then(|| view! {
                                 <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
-                            })}
+                            }.into_any())}
                         </p>
                         <button type="button" class="button small" on:click=handler(move |_| session.reconnect_now())>
                             "Reconnect now"

@@ -575,7 +575,7 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
                     <span class="message-error-icon" aria-hidden="true">"!"</span>
                     {e}
                 </p>
-            })}
+            }.into_any())}
         </li>
     }
 }

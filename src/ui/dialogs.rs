@@ -61,7 +61,7 @@ pub fn ContactDialog() -> impl IntoView {
                 }
             })
         >
-            {move || dialog.get().map(|state| view! { <DialogBody state /> })}
+            {move || dialog.get().map(|state| view! { <DialogBody state /> }.into_any())}
         </dialog>
     }
 }
@@ -124,7 +124,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
         let jid = jid.clone();
         move |_| dialog.set(Some(DialogState { jid: jid.clone(), mode: DialogMode::ConfirmRemove }))
     };
-    let error_view = move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> });
+    let error_view = move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> }.into_any());
 
     let body = match mode {
         DialogMode::Menu | DialogMode::Rename => view! {
@@ -164,7 +164,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
                 <div class="dialog-danger">
                     <button type="button" class="button ghost danger" on:click=handler(ask_remove.clone())>"Remove contact…"</button>
                 </div>
-            })}
+            }.into_any())}
         }
         .into_any(),
         DialogMode::ConfirmRemove => view! {

@@ -176,7 +176,7 @@ pub fn LoginScreen() -> impl IntoView {
                             {move || store.progress.get()}
                         </div>
                         <div class="login-error" role="alert">
-                            {move || store.login_error.get().map(|e| view! { <p>{e}</p> })}
+                            {move || store.login_error.get().map(|e| view! { <p>{e}</p> }.into_any())}
                         </div>
                     </div>
                 </form>

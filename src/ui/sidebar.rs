@@ -364,7 +364,7 @@ fn Requests() -> impl IntoView {
                                     <div class="request-text">
                                         <p class="request-who">{jid.to_string()}</p>
                                         <p class="request-what">"wants to see when you are online"</p>
-                                        {status.map(|s| view! { <p class="request-status">{s}</p> })}
+                                        {status.map(|s| view! { <p class="request-status">{s}</p> }.into_any())}
                                     </div>
                                     <div class="request-actions">
                                         <button

@@ -554,7 +554,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
                                 {d.name.clone()}
                                 <span class="visually-hidden">{format!(" — {}", d.presence)}</span>
                             </span>
-                            {d.pending.then(|| view! { <span class="tag">"pending"</span> })}
+                            {d.pending.then(|| view! { <span class="tag">"pending"</span> }.into_any())}
                         </span>
                         <span class="contact-status">{d.status.clone()}</span>
                     </span>
@@ -563,7 +563,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
                             {d.unread}
                             <span class="visually-hidden">{unread_words}</span>
                         </span>
-                    })}
+                    }.into_any())}
                 </button>
                 <button
                     type="button"
