@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::ui::{effect, handler};
+use crate::ui::{dynamic, effect, handler};
 use leptos::prelude::*;
 
 use super::state::{AppState, Connection, SessionHandle};
@@ -57,49 +57,52 @@ pub fn OfflineBanner() -> impl IntoView {
     });
     on_cleanup(stop);
 
-    move || match store.connection.get() {
-        Connection::Reconnecting { reason, retry_at } => {
-            // Whole seconds, rounded (integers: formatting an f64 would pull float printing into the wasm).
-            let when = move || match retry_at.map(|at| (at as i64 - now.get() as i64 + 500) / 1000) {
-                Some(s) if s > 0 => format!("Reconnecting in {s} s…"),
-                _ => "Reconnecting…".to_owned(),
-            };
-            Some(
+    dynamic(move || {
+        let banner = match store.connection.get() {
+            Connection::Reconnecting { reason, retry_at } => {
+                // Whole seconds, rounded (integers: formatting an f64 would pull float printing into the wasm).
+                let when = move || match retry_at.map(|at| (at as i64 - now.get() as i64 + 500) / 1000) {
+                    Some(s) if s > 0 => format!("Reconnecting in {s} s…"),
+                    _ => "Reconnecting…".to_owned(),
+                };
+                Some(
+                    view! {
+                        <div class="banner banner-reconnecting" role="status">
+                            <p>
+                                <strong>"Connection lost. "</strong>
+                                {when}
+                                // The reason, unless it only repeats "connection lost".
+                                {(reason != ClientError::ConnectionLost.describe()).then(|| view! {
+                                    <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
+                                }.into_any())}
+                            </p>
+                            <button type="button" class="button small" on:click=handler(move |_| session.reconnect_now())>
+                                "Reconnect now"
+                            </button>
+                            <button type="button" class="button ghost small" on:click=handler(move |_| session.logout(store))>
+                                "Log out"
+                            </button>
+                        </div>
+                    }
+                    .into_any(),
+                )
+            }
+            Connection::Offline { reason } => Some(
                 view! {
-                    <div class="banner banner-reconnecting" role="status">
+                    <div class="banner banner-error" role="alert">
                         <p>
-                            <strong>"Connection lost. "</strong>
-                            {when}
-                            // The reason, unless it only repeats "connection lost".
-                            {(reason != ClientError::ConnectionLost.describe()).then(|| view! {
-                                <span class="banner-reason">{format!(" ({})", reason.trim_end_matches('.'))}</span>
-                            }.into_any())}
+                            <strong>"You are offline. "</strong>
+                            {reason}
                         </p>
-                        <button type="button" class="button small" on:click=handler(move |_| session.reconnect_now())>
-                            "Reconnect now"
-                        </button>
-                        <button type="button" class="button ghost small" on:click=handler(move |_| session.logout(store))>
-                            "Log out"
+                        <button type="button" class="button small" on:click=handler(move |_| session.relogin(store))>
+                            "Log in again"
                         </button>
                     </div>
                 }
                 .into_any(),
-            )
-        }
-        Connection::Offline { reason } => Some(
-            view! {
-                <div class="banner banner-error" role="alert">
-                    <p>
-                        <strong>"You are offline. "</strong>
-                        {reason}
-                    </p>
-                    <button type="button" class="button small" on:click=handler(move |_| session.relogin(store))>
-                        "Log in again"
-                    </button>
-                </div>
-            }
-            .into_any(),
-        ),
-        _ => None,
-    }
+            ),
+            _ => None,
+        };
+        banner.into_any()
+    })
 }

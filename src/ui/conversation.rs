@@ -10,7 +10,7 @@
 //! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
 //! was typed stays in the composer (and the draft) until it can be sent.
 
-use crate::ui::{by_id, effect, focus_id, handler, keyed_list, show, show_or};
+use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -37,7 +37,7 @@ fn composer() -> Option<web_sys::HtmlTextAreaElement> {
 #[component]
 pub fn ConversationPane() -> impl IntoView {
     let store = expect_context::<AppState>();
-    move || match store.selected.get() {
+    dynamic(move || match store.selected.get() {
         Some(jid) => view! { <ConversationView jid /> }.into_any(),
         None => view! {
             <div class="empty-pane">
@@ -47,7 +47,7 @@ pub fn ConversationPane() -> impl IntoView {
             </div>
         }
         .into_any(),
-    }
+    })
 }
 
 #[component]

@@ -63,13 +63,13 @@ pub fn Screens() -> impl IntoView {
             }
         });
     }
-    move || {
+    dynamic(move || {
         if on_main.get() {
             view! { <sidebar::MainScreen /> }.into_any()
         } else {
             view! { <login::LoginScreen /> }.into_any()
         }
-    }
+    })
 }
 
 /// A keyed list whose items are their own keys: `row` builds a key's view once, and a change of `each` adds,
@@ -152,6 +152,16 @@ pub fn show_or(
 }
 
 type ViewFnArc = Arc<dyn Fn() -> AnyView + Send + Sync>;
+
+/// A view built again whenever a signal `view` reads changes (what `move || …` is as a view), through one
+/// compiled copy for every such view of the UI.
+pub fn dynamic(view: impl Fn() -> AnyView + Send + Sync + 'static) -> AnyView {
+    rebuild(Arc::new(view))
+}
+
+fn rebuild(view: ViewFnArc) -> AnyView {
+    (move || view()).into_any()
+}
 
 fn switch(when: Arc<dyn Fn() -> bool + Send + Sync>, view: ViewFnArc, fallback: Option<ViewFnArc>) -> AnyView {
     let when = Memo::new(move |_| when());

@@ -20,7 +20,7 @@
 //!   Enter or Space opens a conversation. When the focused row scrolls out of the window (mouse wheel) and is
 //!   removed, focus is parked on the list (not dropped on the page), and the arrow keys go on from that row.
 
-use crate::ui::{by_id, effect, handler, keyed_list, show, show_or};
+use crate::ui::{by_id, dynamic, effect, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -506,15 +506,16 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
     };
     let key = Some(jid);
 
-    move || {
-        let d = data.get()?;
+    dynamic(move || {
+        let (Some(d), Some(jid)) = (data.get(), key.clone()) else {
+            return ().into_any();
+        };
         let (selected, roving) = (selected.get(), roving.get());
         let tabindex = if roving { "0" } else { "-1" };
         let (posinset, setsize) = match position.get() {
             (0, _) => (None, None),
             (p, n) => (Some(p.to_string()), Some(n.to_string())),
         };
-        let jid = key.clone()?;
         let (open_jid, focus_jid, more_jid) = (jid.clone(), jid.clone(), jid);
         let open = move |_| {
             state::select(store, open_jid.clone());
@@ -533,7 +534,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
             (false, false) => "contact",
         };
         let unread_words = if d.unread == 1 { " unread message" } else { " unread messages" };
-        Some(view! {
+        view! {
             <li class=class aria-posinset=posinset aria-setsize=setsize>
                 <button
                     type="button"
@@ -577,6 +578,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
                     <span aria-hidden="true">"⋯"</span>
                 </button>
             </li>
-        })
-    }
+        }
+        .into_any()
+    })
 }
