@@ -5,11 +5,12 @@
 //!   change them) and the [`state::SessionHandle`] components send commands through.
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
 //!   signals and call the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
-//! - Here: the app root, and [`keyed_list`], [`show`], [`effect`], [`handler`]: Leptos's `<For>`, `<Show>`,
-//!   `Effect` and event listeners behind one boxed closure type each, so each is compiled once, not once per
-//!   use (together about 19 KB less of the gzipped bundle; docs/performance.md). For the same reason reactive
-//!   attributes and texts return `String` or `Option<String>`, never `&str`: each value type compiles its own
-//!   render effect. Text fields bind with [`write_back`], not `bind:value`, for the same reason.
+//! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
+//!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
+//!   compiled once, not once per use (docs/performance.md measures each). For the same reason reactive
+//!   attributes and texts return `String` or `Option<String>`, never `&str` (each value type compiles its own
+//!   render effect), text fields bind with [`write_back`] instead of `bind:value`, and the code finds the
+//!   elements it focuses or measures with [`by_id`] instead of `NodeRef`s.
 //!
 //! What this module does not do: speak XMPP, touch sockets, or store the password.
 
