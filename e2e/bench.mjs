@@ -199,7 +199,7 @@ async function rosterRun(user, n, { baseline }) {
       const seen = await s.page.evaluate(rosterSweep);
       const want = new Set(Array.from({ length: n }, (_, k) => contactJid(k + 1, env.domain)));
       check(seen.maxRendered < Math.min(n, 200), `${seen.maxRendered} rows in the DOM at once: the list is not virtualized`);
-      check(seen.jids.length === n, `${seen.jids.length} contact rows seen while scrolling, expected ${n}`);
+      check(seen.jids.length === n, `${seen.jids.length} contact rows seen while scrolling, expected ${n} (stalled frames: ${seen.stalls})`);
       check(new Set(seen.jids).size === n && seen.jids.every((j) => want.has(j)), 'the contact rows are not the seeded roster');
       check(seen.inOrder, `rows out of order while scrolling: ${seen.firstDisorder}`);
       check(seen.lastName === `Contact ${String(n).padStart(4, '0')}`, `the last row is ${seen.lastName}`);
@@ -237,11 +237,20 @@ async function rosterRun(user, n, { baseline }) {
  */
 async function rosterSweep() {
   const scroller = document.querySelector('.sidebar-scroll');
-  const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+  // Headless Chromium now and then stops running animation frames for a while (seen with builds before and
+  // after 2026-11-27, with the page visible and focused); a frame that does not come within a second is given up,
+  // so the sweep goes on (and fails on missing rows) instead of waiting for ever.
+  let stalls = 0;
+  const frame = () =>
+    new Promise((r) => {
+      const timer = setTimeout(() => { stalls++; r(); }, 1000);
+      requestAnimationFrame(() => { clearTimeout(timer); r(); });
+    });
   const rows = new Map(); // "group\u0000position" → { group, pos, jid, name }
   const groups = []; // group names in the order they came into view
   let maxRendered = 0;
-  for (let top = 0; ; top += Math.max(50, scroller.clientHeight)) {
+  for (let top = 0, steps = 0; ; top += Math.max(50, scroller.clientHeight)) {
+    if (++steps > 2000) throw new Error(`the roster did not scroll to its end in 2000 steps (stalled frames: ${stalls})`);
     scroller.scrollTop = top;
     await frame();
     await frame();
@@ -267,7 +276,7 @@ async function rosterSweep() {
     if (a.group !== b.group && b.pos !== 1) firstDisorder = `${b.group} starts at ${b.pos}`;
   }
   scroller.scrollTop = 0;
-  return { jids: all.map((r) => r.jid), inOrder: !firstDisorder, firstDisorder, maxRendered, lastName: all.at(-1)?.name };
+  return { jids: all.map((r) => r.jid), inOrder: !firstDisorder, firstDisorder, maxRendered, lastName: all.at(-1)?.name, stalls };
 }
 
 /** Logs in as the burst receiver with the peer online; resolves once the peer's row shows. */
