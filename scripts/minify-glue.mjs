@@ -90,7 +90,8 @@ for (let at = 8; at < wasm.length; ) {
   sections.push({ id, start, end: start + size, bytes: wasm.subarray(at, start + size) });
   at = start + size;
 }
-// Entries of the import (2) and export (7) sections as [name bytes' position, name, rest of the entry].
+// Entries of the import (2) or export (7) section: { module (imports only, else null), name, rest: the
+// entry's bytes after its name }.
 function entries(section) {
   const buf = wasm;
   let [count, at] = leb(buf, section.start);

@@ -4,7 +4,7 @@
 //! logout returns to a form that still holds what was typed. The password leaves the form only inside the
 //! [`ConnectOptions`] handed to the transport, and is cleared once the session is up.
 
-use crate::ui::{effect, focus_id, handler, show, write_back};
+use crate::ui::{effect, focus_id, handler, show, write_back, write_back_clearing};
 use leptos::prelude::*;
 
 use super::state::{AppState, Connection, SessionHandle};
@@ -113,10 +113,7 @@ pub fn LoginScreen() -> impl IntoView {
                             prop:value=form.address
                             aria-invalid=move || address_error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || address_error.with(|e| e.is_some().then(|| "login-address-error".to_owned()))
-                            on:input=handler(move |ev| {
-                                form.address.set(event_target_value(&ev));
-                                address_error.set(None);
-                            })
+                            on:input=write_back_clearing(form.address, address_error)
                         />
                         <p class="field-error" id="login-address-error" hidden=move || address_error.with(Option::is_none)>
                             {move || address_error.get()}
@@ -132,10 +129,7 @@ pub fn LoginScreen() -> impl IntoView {
                             prop:value=form.password
                             aria-invalid=move || password_error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || password_error.with(|e| e.is_some().then(|| "login-password-error".to_owned()))
-                            on:input=handler(move |ev| {
-                                form.password.set(event_target_value(&ev));
-                                password_error.set(None);
-                            })
+                            on:input=write_back_clearing(form.password, password_error)
                         />
                         <p class="field-error" id="login-password-error" hidden=move || password_error.with(Option::is_none)>
                             {move || password_error.get()}

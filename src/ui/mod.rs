@@ -133,6 +133,14 @@ pub fn write_back(value: RwSignal<String>) -> Box<dyn FnMut(web_sys::Event)> {
     handler(move |ev: web_sys::Event| value.set(event_target_value(&ev)))
 }
 
+/// [`write_back`] for a field that shows an error: typing also clears the error.
+pub fn write_back_clearing(value: RwSignal<String>, error: RwSignal<Option<String>>) -> Box<dyn FnMut(web_sys::Event)> {
+    handler(move |ev: web_sys::Event| {
+        value.set(event_target_value(&ev));
+        error.set(None);
+    })
+}
+
 /// `view` while `when` holds, `fallback` (if any) otherwise; built again only when `when` changes, as with
 /// `<Show>`. Every such switch of the UI goes through one compiled copy (nine `<Show>`s, each its own copy,
 /// cost 3.5 KB more of the gzipped bundle).
@@ -166,7 +174,7 @@ fn rebuild(view: ViewFnArc) -> AnyView {
 
 fn switch(when: Arc<dyn Fn() -> bool + Send + Sync>, view: ViewFnArc, fallback: Option<ViewFnArc>) -> AnyView {
     let when = Memo::new(move |_| when());
-    (move || if when.get() { view() } else { fallback.as_ref().map(|f| f()).into_any() }).into_any()
+    rebuild(Arc::new(move || if when.get() { view() } else { fallback.as_ref().map(|f| f()).into_any() }))
 }
 
 /// What the UI's lists are keyed by.

@@ -11,7 +11,7 @@
 pub mod layout;
 pub mod roster;
 
-use crate::ui::{effect, focus_id, handler, keyed_list, show, write_back};
+use crate::ui::{effect, focus_id, handler, keyed_list, show, write_back, write_back_clearing};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -303,10 +303,7 @@ fn RosterTools() -> impl IntoView {
                             prop:value=address
                             aria-invalid=move || error.with(|e| e.is_some().then(|| "true".to_owned()))
                             aria-describedby=move || error.with(|e| e.is_some().then(|| "add-address-error".to_owned()))
-                            on:input=handler(move |ev| {
-                                address.set(event_target_value(&ev));
-                                error.set(None);
-                            })
+                            on:input=write_back_clearing(address, error)
                         />
                         <p class="field-error" id="add-address-error" hidden=move || error.with(Option::is_none)>
                             {move || error.get()}
