@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Runs a private Prosody 0.12 for Natter's development, demo and tests (the default server).
+# Runs a private Prosody for Natter's development, demo and tests, in one of two generations:
+#   stable (default)          Prosody 0.12 from Debian 12 (apt)                 ports 5280 / 5222, env NATTER_PROSODY_*
+#   NATTER_SERVER_GEN=modern  Prosody 13 + prosody-modules from bookworm-backports, unpacked into .servers/prosody13
+#                             by scripts/setup.sh; SASL2, Bind2, FAST, inline SM   ports 5380 / 5322, env NATTER_PROSODY13_*
+# (scripts/prosody13.sh is this script with NATTER_SERVER_GEN=modern.) Both generations can run at once.
 #
 #   scripts/prosody.sh start            start (idempotent), wait until it answers, create the demo accounts
 #   scripts/prosody.sh stop             stop the instance this script started (by its PID) and wait for it
@@ -11,35 +15,57 @@
 # Domain `localhost` (and a second host `hashed.localhost` that keeps passwords salted and hashed, with the
 # same demo accounts and rosters); everything on 127.0.0.1 only: WebSocket ws://127.0.0.1:5280/xmpp-websocket, HTTP
 # http://127.0.0.1:5280 (XEP-0156 /.well-known/host-meta and host-meta.json, HTTP upload), plain-TCP c2s on
-# 127.0.0.1:5222. Components conference.localhost (MUC + MAM) and upload.localhost (XEP-0363).
-# Ports can be moved with NATTER_PROSODY_HTTP_PORT / NATTER_PROSODY_C2S_PORT (set them for `env` too).
+# 127.0.0.1:5222 (modern: 5380 / 5322). Components conference.localhost (MUC + MAM) and upload.localhost (XEP-0363).
+# Ports can be moved with NATTER_PROSODY_HTTP_PORT / NATTER_PROSODY_C2S_PORT (modern: NATTER_PROSODY13_HTTP_PORT /
+# NATTER_PROSODY13_C2S_PORT); set them for `env` too.
 #
 # Demo accounts: alice / alice-demo-pw, bob / bob-demo-pw, carol / carol-demo-pw; alice and bob are in
-# each other's roster with subscription "both" (names "Bob" / "Alice"); carol has an empty roster.
+# each other's roster with subscription "both" (names "Bob" / "Alice"); carol has an empty roster. All three are
+# members of the persistent room lobby@conference.localhost and have it bookmarked (XEP-0402, autojoin).
 #
 # STATE: `start` on a stopped server WIPES the data dir and begins from the known state above (accounts,
-# rosters; no messages, archives or rooms). Tests rely on that. `start` on a running server changes nothing.
+# rosters, the lobby room and bookmarks; no messages or archives). Tests rely on that. `start` on a running
+# server changes nothing.
 #
-# Files live in ${NATTER_RUN_DIR:-<repo>/run}/prosody (config, data/, prosody.log, prosody.stdout,
-# prosody.pid); /tmp/natter-run-<hash> is used instead when that path is too long for unix sockets.
+# Files live in ${NATTER_RUN_DIR:-<repo>/run}/prosody (modern: …/prosody13): config, data/, prosody.log,
+# prosody.stdout, prosody.pid; /tmp/natter-run-<hash> is used instead when that path is too long for unix sockets.
 set -euo pipefail
 
-NAME=prosody
+GEN="${NATTER_SERVER_GEN:-stable}"
+case "$GEN" in
+  stable) NAME=prosody; PREFIX=NATTER_PROSODY; DEFAULT_HTTP_PORT=5280; DEFAULT_C2S_PORT=5222 ;;
+  modern) NAME=prosody13; PREFIX=NATTER_PROSODY13; DEFAULT_HTTP_PORT=5380; DEFAULT_C2S_PORT=5322 ;;
+  *) echo "NATTER_SERVER_GEN must be stable or modern, not '$GEN'" >&2; exit 2 ;;
+esac
 STOP_GRACE=10
 # shellcheck source-path=SCRIPTDIR source=servers/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
 
+if [ "$GEN" = modern ]; then
+  # Prosody 13 as unpacked by scripts/servers/install-modern.sh; its launchers point at that tree.
+  P13="$NATTER_REPO/.servers/prosody13/root/usr/bin"
+  PROSODY=(lua5.4 "$P13/prosody")
+  PROSODYCTL=(lua5.4 "$P13/prosodyctl")
+  # SASL2 (XEP-0388), Bind2 (XEP-0386), FAST (XEP-0484), SM inline in SASL2 — from prosody-modules. Never on
+  # 0.12: mod_sasl2_fast there breaks every connection.
+  MODERN_MODULES='"sasl2"; "sasl2_bind2"; "sasl2_sm"; "sasl2_fast";'
+else
+  PROSODY=(prosody)
+  PROSODYCTL=(prosodyctl)
+  MODERN_MODULES=''
+fi
+
 DOMAIN=localhost
 HASHED_DOMAIN=hashed.localhost   # second host, salted+hashed passwords (see prosody.cfg.lua.in)
-HTTP_PORT="${NATTER_PROSODY_HTTP_PORT:-5280}"
-C2S_PORT="${NATTER_PROSODY_C2S_PORT:-5222}"
+port_var="${PREFIX}_HTTP_PORT"; HTTP_PORT="${!port_var:-$DEFAULT_HTTP_PORT}"
+port_var="${PREFIX}_C2S_PORT"; C2S_PORT="${!port_var:-$DEFAULT_C2S_PORT}"
 HTTP_URL="http://127.0.0.1:$HTTP_PORT"
 WS_URL="ws://127.0.0.1:$HTTP_PORT/xmpp-websocket"
 CONFIG="$RUN_DIR/prosody.cfg.lua"
 PID_MARKER="$CONFIG"   # in the server's command line (see live_pid)
 START_TIMEOUT_S=20
 
-prosodyctl_() { prosodyctl --config "$CONFIG" "$@"; }
+prosodyctl_() { "${PROSODYCTL[@]}" --config "$CONFIG" "$@"; }
 
 ready() {
   [ "$(http_code "$HTTP_URL/.well-known/host-meta.json")" = 200 ] && port_open "$C2S_PORT"
@@ -51,7 +77,7 @@ write_config() {
     "DATA_DIR=$DATA_DIR" "LOG_FILE=$LOG_FILE" "PLUGIN_DIR=$NATTER_SERVERS_DIR/prosody-modules" \
     "LOG_LEVEL=${NATTER_PROSODY_LOG_LEVEL:-info}" \
     "HTTP_PORT=$HTTP_PORT" "C2S_PORT=$C2S_PORT" "HTTP_URL=$HTTP_URL" "WS_URL=$WS_URL" \
-    "HASHED_DOMAIN=$HASHED_DOMAIN"
+    "HASHED_DOMAIN=$HASHED_DOMAIN" "GENERATION=$GEN" "MODERN_MODULES=$MODERN_MODULES"
 }
 
 register() { # USER PASS [HOST]
@@ -80,7 +106,8 @@ cmd_start() {
 
   t0="$(now_ms)"
   # Fresh state: wipe the data dir, seed the rosters (alice<->bob), then start.
-  case "$RUN_DIR" in */prosody) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
+  [ "$GEN" = stable ] || [ -f "${PROSODY[1]}" ] || die "Prosody 13 is not unpacked: run scripts/setup.sh"
+  case "$RUN_DIR" in */prosody|*/prosody13) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
   rm -rf "${DATA_DIR:?}"
   mkdir -p "$DATA_DIR"
   cp -R "$NATTER_SERVERS_DIR/prosody-seed/." "$DATA_DIR/"
@@ -91,7 +118,7 @@ cmd_start() {
   cd "$RUN_DIR"
   # setsid: own session, so the caller's Ctrl-C or terminal does not reach it; $! is the server itself.
   # 9>&-: the server must not inherit (and hold) the start/stop lock.
-  setsid prosody -F --config "$CONFIG" >>"$OUT_FILE" 2>&1 </dev/null 9>&- &
+  setsid "${PROSODY[@]}" -F --config "$CONFIG" >>"$OUT_FILE" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
 
@@ -115,16 +142,18 @@ cmd_start() {
 }
 
 cmd_env() {
-  printf 'export NATTER_PROSODY_WS=%q\n' "$WS_URL"
-  printf 'export NATTER_PROSODY_DOMAIN=%q\n' "$DOMAIN"
-  printf 'export NATTER_PROSODY_HASHED_DOMAIN=%q\n' "$HASHED_DOMAIN"
-  printf 'export NATTER_PROSODY_TCP=%q\n' "127.0.0.1:$C2S_PORT"
-  printf 'export NATTER_PROSODY_HTTP=%q\n' "$HTTP_URL"
-  printf 'export NATTER_PROSODY_HOST_META=%q\n' "$HTTP_URL/.well-known/host-meta"
-  printf 'export NATTER_PROSODY_MUC=%q\n' "conference.$DOMAIN"
-  printf 'export NATTER_PROSODY_UPLOAD=%q\n' "upload.$DOMAIN"
-  printf 'export NATTER_PROSODY_RUN_DIR=%q\n' "$RUN_DIR"
-  printf 'export NATTER_PROSODY_CONFIG=%q\n' "$CONFIG"
+  printf 'export %s_WS=%q\n' "$PREFIX" "$WS_URL"
+  printf 'export %s_DOMAIN=%q\n' "$PREFIX" "$DOMAIN"
+  printf 'export %s_HASHED_DOMAIN=%q\n' "$PREFIX" "$HASHED_DOMAIN"
+  printf 'export %s_TCP=%q\n' "$PREFIX" "127.0.0.1:$C2S_PORT"
+  printf 'export %s_HTTP=%q\n' "$PREFIX" "$HTTP_URL"
+  printf 'export %s_HOST_META=%q\n' "$PREFIX" "$HTTP_URL/.well-known/host-meta"
+  printf 'export %s_MUC=%q\n' "$PREFIX" "conference.$DOMAIN"
+  printf 'export %s_ROOM=%q\n' "$PREFIX" "$DEMO_ROOM@conference.$DOMAIN"
+  printf 'export %s_UPLOAD=%q\n' "$PREFIX" "upload.$DOMAIN"
+  printf 'export %s_RUN_DIR=%q\n' "$PREFIX" "$RUN_DIR"
+  printf 'export %s_CONFIG=%q\n' "$PREFIX" "$CONFIG"
+  printf 'export %s_GEN=%q\n' "$PREFIX" "$GEN"
   print_demo_env
 }
 

@@ -15,6 +15,9 @@ NATTER_SERVERS_DIR="$NATTER_REPO/scripts/servers"
 # Demo accounts, identical on both servers: "user:password" pairs. alice<->bob are mutually subscribed.
 NATTER_DEMO_USERS=(alice bob carol)
 declare -A NATTER_DEMO_PASSWORDS=([alice]=alice-demo-pw [bob]=bob-demo-pw [carol]=carol-demo-pw)
+# The demo room on conference.<domain>: persistent, alice owner, bob and carol members, bookmarked (autojoin)
+# by all three (scripts/servers/seed.py).
+DEMO_ROOM=lobby
 
 # Run folder. Unix socket paths (Prosody's admin socket lives in its data dir) are limited to ~108 bytes,
 # so a long repo path falls back to /tmp/natter-run-<hash of the wanted path>.
