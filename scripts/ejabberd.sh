@@ -193,9 +193,11 @@ cmd_start() {
   done
   subscribe_both alice bob Bob
   subscribe_both bob alice Alice
+  local t_accounts; t_accounts="$(now_ms)"
+  seed_demo_room "$pid"
 
   say "running (pid $pid): $WS_URL, c2s 127.0.0.1:$C2S_PORT, domain $DOMAIN;" \
-      "ready in $((t_ready - t0)) ms, accounts in $(( $(now_ms) - t_ready )) ms"
+      "ready in $((t_ready - t0)) ms, accounts in $((t_accounts - t_ready)) ms, room in $(( $(now_ms) - t_accounts )) ms"
   say "accounts: $(demo_accounts_string) (alice<->bob subscribed)"
 }
 

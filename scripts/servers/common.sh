@@ -137,6 +137,22 @@ demo_accounts_string() {
   echo "${out[*]}"
 }
 
+# The demo room and everyone's bookmark of it, over the server's WebSocket (seed.py). On failure the server is
+# stopped again, so that the next `start` begins from scratch. Needs WS_URL, DOMAIN and the PID.
+seed_demo_room() { # PID
+  local out
+  if out="$(/usr/bin/python3 "$NATTER_SERVERS_DIR/seed.py" "$WS_URL" "$DOMAIN" "$DEMO_ROOM@conference.$DOMAIN" \
+             "$(demo_accounts_string)" 2>&1)"; then
+    say "room $out"
+    return 0
+  fi
+  printf '%s\n' "$out" >&2
+  show_log_tail
+  stop_pid "$1" "$STOP_GRACE"
+  rm -f "$PID_FILE"
+  die "could not create the demo room (stopped again)"
+}
+
 # ---- subcommands shared by both servers ----
 
 cmd_stop() {

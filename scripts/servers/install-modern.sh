@@ -77,7 +77,7 @@ download() {
 unpack() {
   local name="$1"; shift
   local want stamp="$DEST/$name/stamp" tmp deb
-  want="$(printf '%s\n' "$@")"
+  want="$(printf '%s\n' "into $DEST/$name" "$@")"
   if [ -f "$stamp" ] && [ "$(sed -n '/^# unpacked:/q;p' "$stamp")" = "$want" ]; then return 0; fi
   backports_source
   log "unpacking $name from $BACKPORTS into .servers/$name"
