@@ -45,9 +45,10 @@ def create_room(sess, room, owner, members):
                                         "muc#roomconfig_roomdesc": "The demo accounts' room",
                                         "muc#roomconfig_persistentroom": "1"})
         + "</query></iq>"))
-    items = "".join(f"<item affiliation='member' jid='{esc(m)}'/>" for m in members)
-    expect_result("member list", sess.iq(
-        f"<iq type='set' to='{esc(room)}'><query xmlns='{NS_MUC}#admin'>{items}</query></iq>"))
+    for m in members:  # one item per request: Prosody applies only the first item of a muc#admin set
+        expect_result(f"membership of {m}", sess.iq(
+            f"<iq type='set' to='{esc(room)}'><query xmlns='{NS_MUC}#admin'>"
+            f"<item affiliation='member' jid='{esc(m)}'/></query></iq>"))
     sess.send(f"<presence xmlns='{NS_CLIENT}' to='{esc(occupant)}' type='unavailable'/>")
 
 
