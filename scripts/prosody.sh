@@ -131,10 +131,13 @@ cmd_start() {
   local t_ready; t_ready="$(now_ms)"
 
   local u
+  # One prosodyctl per account, all at once (each is a Lua start-up of its own; one file per account).
+  local regs=() r
   for u in "${NATTER_DEMO_USERS[@]}"; do
-    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"
-    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN"
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" 9>&- & regs+=($!)
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN" 9>&- & regs+=($!)
   done
+  for r in "${regs[@]}"; do wait "$r" || { stop_pid "$pid" 5; rm -f "$PID_FILE"; die "demo accounts not created"; }; done
   local t_accounts; t_accounts="$(now_ms)"
   seed_demo_room "$pid"
 

@@ -79,11 +79,11 @@ def main():
     sess = Session(ws_url, domain).login(owner, owner_pw, "seed")
     create_room(sess, room, owner, [f"{u}@{domain}" for u, _ in others])
     bookmark(sess, room, owner)
-    sess.close()
+    sess.close(wait=False)
     for user, pw in others:
         sess = Session(ws_url, domain).login(user, pw, "seed")
         bookmark(sess, room, user)
-        sess.close()
+        sess.close(wait=False)
     print(f"{room}: persistent, {owner} owner, {', '.join(u for u, _ in others)} members; "
           f"bookmarked with autojoin by all ({now_ms() - t0} ms)")
 
