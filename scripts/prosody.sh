@@ -147,18 +147,22 @@ cmd_start() {
 }
 
 cmd_env() {
-  printf 'export %s_WS=%q\n' "$PREFIX" "$WS_URL"
-  printf 'export %s_DOMAIN=%q\n' "$PREFIX" "$DOMAIN"
-  printf 'export %s_HASHED_DOMAIN=%q\n' "$PREFIX" "$HASHED_DOMAIN"
-  printf 'export %s_TCP=%q\n' "$PREFIX" "127.0.0.1:$C2S_PORT"
-  printf 'export %s_HTTP=%q\n' "$PREFIX" "$HTTP_URL"
-  printf 'export %s_HOST_META=%q\n' "$PREFIX" "$HTTP_URL/.well-known/host-meta"
-  printf 'export %s_MUC=%q\n' "$PREFIX" "conference.$DOMAIN"
-  printf 'export %s_ROOM=%q\n' "$PREFIX" "$DEMO_ROOM@conference.$DOMAIN"
-  printf 'export %s_UPLOAD=%q\n' "$PREFIX" "upload.$DOMAIN"
-  printf 'export %s_RUN_DIR=%q\n' "$PREFIX" "$RUN_DIR"
-  printf 'export %s_CONFIG=%q\n' "$PREFIX" "$CONFIG"
-  printf 'export %s_GEN=%q\n' "$PREFIX" "$GEN"
+  # NATTER_ENV_PREFIX renames the variables, e.g. NATTER_ENV_PREFIX=NATTER_PROSODY for the modern generation lets
+  # what reads NATTER_PROSODY_* (dev.sh, e2e) use Prosody 13; export NATTER_SERVER_GEN=modern too, so that
+  # `adduser` reaches the same server.
+  local out="${NATTER_ENV_PREFIX:-$PREFIX}"
+  printf 'export %s_WS=%q\n' "$out" "$WS_URL"
+  printf 'export %s_DOMAIN=%q\n' "$out" "$DOMAIN"
+  printf 'export %s_HASHED_DOMAIN=%q\n' "$out" "$HASHED_DOMAIN"
+  printf 'export %s_TCP=%q\n' "$out" "127.0.0.1:$C2S_PORT"
+  printf 'export %s_HTTP=%q\n' "$out" "$HTTP_URL"
+  printf 'export %s_HOST_META=%q\n' "$out" "$HTTP_URL/.well-known/host-meta"
+  printf 'export %s_MUC=%q\n' "$out" "conference.$DOMAIN"
+  printf 'export %s_ROOM=%q\n' "$out" "$DEMO_ROOM@conference.$DOMAIN"
+  printf 'export %s_UPLOAD=%q\n' "$out" "upload.$DOMAIN"
+  printf 'export %s_RUN_DIR=%q\n' "$out" "$RUN_DIR"
+  printf 'export %s_CONFIG=%q\n' "$out" "$CONFIG"
+  printf 'export %s_GEN=%q\n' "$out" "$GEN"
   print_demo_env
 }
 
