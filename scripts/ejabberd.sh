@@ -186,11 +186,12 @@ cmd_start() {
   fi
   local t_ready; t_ready="$(now_ms)"
 
-  local u
-  for u in "${NATTER_DEMO_USERS[@]}"; do
-    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}"
-    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN"
+  local u regs=() r
+  for u in "${NATTER_DEMO_USERS[@]}"; do   # all at once through the HTTP API
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" 9>&- & regs+=($!)
+    register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN" 9>&- & regs+=($!)
   done
+  for r in "${regs[@]}"; do wait "$r" || { stop_pid "$pid" 10; rm -f "$PID_FILE"; die "demo accounts not created"; }; done
   subscribe_both alice bob Bob
   subscribe_both bob alice Alice
   local t_accounts; t_accounts="$(now_ms)"

@@ -13,7 +13,8 @@
 #   scripts/prosody.sh adduser U P [H]  register U@H (localhost, or hashed.localhost: salted+hashed storage)
 #
 # Domain `localhost` (and a second host `hashed.localhost` that keeps passwords salted and hashed, with the
-# same demo accounts and rosters); everything on 127.0.0.1 only: WebSocket ws://127.0.0.1:5280/xmpp-websocket, HTTP
+# same demo accounts and rosters; modern only: a third, `shortfast.localhost`, whose FAST tokens rotate after
+# 2 s and expire after 10 s); everything on 127.0.0.1 only: WebSocket ws://127.0.0.1:5280/xmpp-websocket, HTTP
 # http://127.0.0.1:5280 (XEP-0156 /.well-known/host-meta and host-meta.json, HTTP upload), plain-TCP c2s on
 # 127.0.0.1:5222 (modern: 5380 / 5322). Components conference.localhost (MUC + MAM) and upload.localhost (XEP-0363).
 # Ports can be moved with NATTER_PROSODY_HTTP_PORT / NATTER_PROSODY_C2S_PORT (modern: NATTER_PROSODY13_HTTP_PORT /
@@ -38,6 +39,9 @@ case "$GEN" in
   *) echo "NATTER_SERVER_GEN must be stable or modern, not '$GEN'" >&2; exit 2 ;;
 esac
 STOP_GRACE=10
+SHORT_FAST_DOMAIN=shortfast.localhost   # modern only: short-lived FAST tokens (below)
+FAST_ROTATE_S=2
+FAST_EXPIRE_S=10
 # shellcheck source-path=SCRIPTDIR source=servers/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/servers/common.sh"
 
@@ -49,10 +53,16 @@ if [ "$GEN" = modern ]; then
   # SASL2 (XEP-0388), Bind2 (XEP-0386), FAST (XEP-0484), SM inline in SASL2 — from prosody-modules. Never on
   # 0.12: mod_sasl2_fast there breaks every connection.
   MODERN_MODULES='"sasl2"; "sasl2_bind2"; "sasl2_sm"; "sasl2_fast";'
+  # A host whose FAST tokens rotate after 2 s and expire after 10 s, for tests of rotation and expiry.
+  MODERN_HOSTS="-- FAST tokens that rotate when older than $FAST_ROTATE_S s and expire after $FAST_EXPIRE_S s (tests)
+VirtualHost \"$SHORT_FAST_DOMAIN\"
+	sasl2_fast_token_min_ttl = $FAST_ROTATE_S
+	sasl2_fast_token_ttl = $FAST_EXPIRE_S"
 else
   PROSODY=(prosody)
   PROSODYCTL=(prosodyctl)
   MODERN_MODULES=''
+  MODERN_HOSTS=''
 fi
 
 DOMAIN=localhost
@@ -77,7 +87,8 @@ write_config() {
     "DATA_DIR=$DATA_DIR" "LOG_FILE=$LOG_FILE" "PLUGIN_DIR=$NATTER_SERVERS_DIR/prosody-modules" \
     "LOG_LEVEL=${NATTER_PROSODY_LOG_LEVEL:-info}" \
     "HTTP_PORT=$HTTP_PORT" "C2S_PORT=$C2S_PORT" "HTTP_URL=$HTTP_URL" "WS_URL=$WS_URL" \
-    "HASHED_DOMAIN=$HASHED_DOMAIN" "GENERATION=$GEN" "MODERN_MODULES=$MODERN_MODULES"
+    "HASHED_DOMAIN=$HASHED_DOMAIN" "GENERATION=$GEN" "MODERN_MODULES=$MODERN_MODULES" \
+    "MODERN_HOSTS=$MODERN_HOSTS"
 }
 
 register() { # USER PASS [HOST]
@@ -136,6 +147,7 @@ cmd_start() {
   for u in "${NATTER_DEMO_USERS[@]}"; do
     register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" 9>&- & regs+=($!)
     register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$HASHED_DOMAIN" 9>&- & regs+=($!)
+    if [ "$GEN" = modern ]; then register "$u" "${NATTER_DEMO_PASSWORDS[$u]}" "$SHORT_FAST_DOMAIN" 9>&- & regs+=($!); fi
   done
   for r in "${regs[@]}"; do wait "$r" || { stop_pid "$pid" 5; rm -f "$PID_FILE"; die "demo accounts not created"; }; done
   local t_accounts; t_accounts="$(now_ms)"
@@ -154,6 +166,7 @@ cmd_env() {
   printf 'export %s_WS=%q\n' "$out" "$WS_URL"
   printf 'export %s_DOMAIN=%q\n' "$out" "$DOMAIN"
   printf 'export %s_HASHED_DOMAIN=%q\n' "$out" "$HASHED_DOMAIN"
+  if [ "$GEN" = modern ]; then printf 'export %s_SHORT_FAST_DOMAIN=%q\n' "$out" "$SHORT_FAST_DOMAIN"; fi
   printf 'export %s_TCP=%q\n' "$out" "127.0.0.1:$C2S_PORT"
   printf 'export %s_HTTP=%q\n' "$out" "$HTTP_URL"
   printf 'export %s_HOST_META=%q\n' "$out" "$HTTP_URL/.well-known/host-meta"
@@ -168,7 +181,8 @@ cmd_env() {
 
 cmd_adduser() {
   [ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: $0 adduser USER PASSWORD [HOST]"
-  case "${3:-$DOMAIN}" in "$DOMAIN"|"$HASHED_DOMAIN") ;; *) die "no host ${3} here ($DOMAIN or $HASHED_DOMAIN)" ;; esac
+  local hosts=("$DOMAIN" "$HASHED_DOMAIN"); [ "$GEN" = stable ] || hosts+=("$SHORT_FAST_DOMAIN")
+  [[ " ${hosts[*]} " == *" ${3:-$DOMAIN} "* ]] || die "no host ${3} here (${hosts[*]})"
   [ -f "$CONFIG" ] || write_config
   register "$1" "$2" "${3:-}"
   say "registered $1@${3:-$DOMAIN}"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Smoke check of a running server from scripts/prosody.sh, prosody13.sh, ejabberd.sh or ejabberd24.sh (stdlib only).
 
-    scripts/servers/check.py prosody|prosody13|ejabberd|ejabberd24
+    scripts/servers/check.py prosody|prosody13|ejabberd|ejabberd24 [--slow]
 
 Reads the server's `env` output, then checks, printing one line per check and exiting non-zero on failure:
   * XEP-0156 host-meta (XML) and host-meta.json are served with Access-Control-Allow-Origin
@@ -18,7 +18,8 @@ Reads the server's `env` output, then checks, printing one line per check and ex
     occupant ids where the version has them
   * modern generation only: SASL2 (XEP-0388) with Bind2 (XEP-0386), inline SM and FAST (XEP-0484) offered; a
     SASL2 SCRAM login that binds, enables carbons and SM and gets a FAST token in one exchange; a FAST login
-    with that token that resumes the dropped session inline; a forged token refused
+    with that token that resumes the dropped session inline; a forged token refused; on Prosody 13's
+    shortfast.localhost a token kept when fresh and rotated after 2 s (with --slow: refused after 10 s)
   * plain-TCP c2s offers SCRAM without TLS (for scripted peers)
 Accounts other than the demo ones are fresh (`<script> adduser`), so the demo accounts' archives stay empty.
 """
@@ -371,6 +372,9 @@ def modern_checks(env, spec, domain):
     if ok:
         again.close()
 
+    if env.get(f"{spec['prefix']}_SHORT_FAST_DOMAIN"):
+        short_fast_checks(ws_url, env[f"{spec['prefix']}_SHORT_FAST_DOMAIN"], user, password)
+
     forged = Session(ws_url, domain)
     forged.open(from_jid=f"{user}@{domain}")
     ans = sasl2_authenticate(forged, "HT-SHA-256-NONE", fast_initiator(user, "secret-token:forged"),
@@ -378,6 +382,39 @@ def modern_checks(env, spec, domain):
     cond = [c.tag.split("}")[1] for c in ans if c.tag.startswith(f"{{{NS_SASL}}}")]
     check("FAST: a forged token is refused", ans.tag == tag(NS_SASL2, "failure"), ", ".join(cond))
     forged.ws.close()
+
+
+def fast_login(ws_url, domain, user, token):
+    """One FAST login; returns (the SASL2 answer's local name, its children's names, a rotated token or None)."""
+    sess = Session(ws_url, domain)
+    sess.open(from_jid=f"{user}@{domain}")
+    ans = sasl2_authenticate(sess, "HT-SHA-256-NONE", fast_initiator(user, token), f"<fast xmlns='{NS_FAST}'/>")
+    new = ans.find(f"{{{NS_FAST}}}token")
+    sess.ws.close()
+    return ans.tag.split("}")[1], [c.tag.split("}")[1] for c in ans], new.get("token") if new is not None else None
+
+
+def short_fast_checks(ws_url, domain, user, password):
+    """The host whose FAST tokens rotate after 2 s and expire after 10 s (Prosody 13's shortfast.localhost)."""
+    sess = Session(ws_url, domain)
+    sess.open(from_jid=f"{user}@{domain}")
+    ans, _ = sasl2_scram(sess, user, password, "SCRAM-SHA-256",
+                         f"<bind xmlns='{NS_BIND2}'/><request-token xmlns='{NS_FAST}' mechanism='HT-SHA-256-NONE'/>")
+    token = ans.find(f"{{{NS_FAST}}}token")
+    sess.close(wait=False)
+    if not check(f"{domain}: FAST token issued", token is not None):
+        return
+    token = token.get("token")
+    first = fast_login(ws_url, domain, user, token)
+    time.sleep(2.5)
+    second = fast_login(ws_url, domain, user, token)
+    check(f"{domain}: FAST token kept when fresh, rotated when older than 2 s",
+          first[0] == "success" and first[2] is None and second[0] == "success" and second[2] is not None,
+          f"at once: {first[0]} {first[1]}; after 2.5 s: {second[0]} {second[1]}")
+    if "--slow" in sys.argv and second[2]:
+        time.sleep(10.5)
+        third = fast_login(ws_url, domain, user, second[2])
+        check(f"{domain}: FAST token refused once expired (10 s)", third[0] == "failure", f"{third[0]} {third[1]}")
 
 
 def tcp_checks(env, spec, domain):
