@@ -28,8 +28,8 @@
 # rosters, the lobby room and bookmarks; no messages or archives). Tests rely on that. `start` on a running
 # server changes nothing.
 #
-# Files live in ${NATTER_RUN_DIR:-<repo>/run}/prosody (modern: …/prosody13): config, data/, prosody.log,
-# prosody.stdout, prosody.pid; /tmp/natter-run-<hash> is used instead when that path is too long for unix sockets.
+# Files live in ${NATTER_RUN_DIR:-<repo>/run}/prosody (modern: …/prosody13, files named prosody13.*): config,
+# data/, prosody.log, prosody.stdout, prosody.pid; /tmp/natter-run-<hash> is used instead when that path is too long for unix sockets.
 set -euo pipefail
 
 GEN="${NATTER_SERVER_GEN:-stable}"
