@@ -29,6 +29,9 @@ for svc in prosody ejabberd; do
   fi
 done
 
+# --- the modern server generation (Prosody 13, ejabberd 24.12) from bookworm-backports, into .servers/ -------
+scripts/servers/install-modern.sh
+
 # --- rust target and cargo tools ----------------------------------------------------------------------------
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding rust target wasm32-unknown-unknown"

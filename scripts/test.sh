@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Command 2 — every test: installs what is missing, starts real Prosody and ejabberd on 127.0.0.1, then runs
-# native tests (unit + integration against both servers), browser tests in headless Chromium, the release
+# Command 2 — every test: installs what is missing, starts real Prosody and ejabberd on 127.0.0.1 (each in its
+# stable and its modern generation: Prosody 0.12 and 13, ejabberd 23.01 and 24.12), then runs native tests
+# (unit + integration against the four servers), browser tests in headless Chromium, the release
 # build with its size budget, and the end-to-end suite. Stops what it started; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,19 +12,35 @@ export PATH="$root/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true CHROME
 # wasm-bindgen-test-runner gives a whole browser test binary 20 s by default; web_ui needs ~25 s on a busy 2-CPU box.
 export WASM_BINDGEN_TEST_TIMEOUT=180
 
+# The four servers (stable and modern Prosody and ejabberd), each started only when it is not running already,
+# all at once (ejabberd takes the longest, ~2 s); stopped at the end only when started here.
+SERVERS=(prosody prosody13 ejabberd ejabberd24)
 started=()
 cleanup() {
-  for s in "${started[@]}"; do scripts/"$s".sh stop || true; done
+  for s in "${started[@]}"; do scripts/"$s".sh stop & done
+  wait
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-for s in prosody ejabberd; do
+t0=$(date +%s%N)
+logs="$(mktemp -d)"
+pids=()
+for s in "${SERVERS[@]}"; do
   if ! scripts/"$s".sh status >/dev/null 2>&1; then
-    scripts/"$s".sh start
     started+=("$s")
+    scripts/"$s".sh start >"$logs/$s" 2>&1 &
+    pids+=($!)
   fi
-  eval "$(scripts/"$s".sh env)"
 done
+start_failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || start_failed+=("${started[$i]}")
+  cat "$logs/${started[$i]}"
+done
+rm -rf "$logs"
+[ ${#start_failed[@]} -eq 0 ] || { echo "[test] could not start: ${start_failed[*]}" >&2; exit 1; }
+echo "[test] servers up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (started here: ${started[*]:-none})"
+for s in "${SERVERS[@]}"; do eval "$(scripts/"$s".sh env)"; done
 
 failed=()
 step() {
@@ -32,7 +49,7 @@ step() {
   if "$@"; then echo "[test] $name: ok"; else echo "[test] $name: FAILED"; failed+=("$name"); fi
 }
 
-step "native tests (unit, scripted server, real Prosody + ejabberd)" cargo test --locked
+step "native tests (unit, scripted server, real Prosody 0.12/13 + ejabberd 23.01/24.12)" cargo test --locked
 step "browser tests (headless Chromium)" cargo test --locked --target wasm32-unknown-unknown --test web_transport --test web_ui
 step "release build" trunk build --release
 [ -x scripts/bundle-size.sh ] && step "bundle size budget" scripts/bundle-size.sh --check

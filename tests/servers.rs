@@ -1,8 +1,9 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! The core against real Prosody and real ejabberd over a native WebSocket, on loopback.
+//! The core against real Prosody and real ejabberd, each in two generations (Prosody 0.12 and 13, ejabberd
+//! 23.01 and 24.12), over a native WebSocket, on loopback.
 //!
 //! The servers are started by the project's scripts (the README test command does it) and described by
-//! the variables `scripts/prosody.sh env` / `scripts/ejabberd.sh env` print. When a server's variables are
+//! the variables `scripts/{prosody,prosody13,ejabberd,ejabberd24}.sh env` print. When a server's variables are
 //! absent (a plain `cargo test` on a machine without them) its tests say so and return; when they are set,
 //! the server must answer.
 
@@ -20,17 +21,34 @@ use natter::xmpp::stanza::roster::Subscription;
 use natter::xmpp::{Command, Event};
 use support::native_ws::{Conn, Server};
 
+/// Every server the project's scripts run: (name, env prefix, script). The stable generation is Debian 12's
+/// Prosody 0.12 and ejabberd 23.01; the modern one Prosody 13 and ejabberd 24.12 from bookworm-backports.
+const SERVERS: [(&str, &str, &str); 4] = [
+    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
+    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
+    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
+    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
+];
+
+/// The servers whose env is set, with the script that runs each.
 fn servers() -> Vec<(Server, &'static str)> {
     let mut v = Vec::new();
-    match Server::from_env("prosody", "NATTER_PROSODY") {
-        Some(s) => v.push((s, "scripts/prosody.sh")),
-        None => eprintln!("NATTER_PROSODY_WS not set: Prosody tests not run (use the README test command)"),
-    }
-    match Server::from_env("ejabberd", "NATTER_EJABBERD") {
-        Some(s) => v.push((s, "scripts/ejabberd.sh")),
-        None => eprintln!("NATTER_EJABBERD_WS not set: ejabberd tests not run (use the README test command)"),
+    for (name, prefix, script) in SERVERS {
+        match Server::from_env(name, prefix) {
+            Some(s) => v.push((s, script)),
+            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
+        }
     }
     v
+}
+
+/// The modern generation (SASL2, Bind2, FAST).
+fn is_modern(server: &Server) -> bool {
+    matches!(server.name, "prosody13" | "ejabberd24")
+}
+
+fn env_prefix(server: &Server) -> &'static str {
+    SERVERS.iter().find(|(n, ..)| *n == server.name).map(|(_, p, _)| *p).unwrap()
 }
 
 /// A fresh account for a test that changes roster state, so reruns against a running server stay clean.
@@ -47,7 +65,7 @@ fn fresh_account(script: &str, prefix: &str) -> (String, String) {
 /// SCRAM variants each server offers on this setup (see ../shared notes and the server configs).
 fn scram_variants(server: &Server) -> &'static [Mechanism] {
     match server.name {
-        "prosody" => &[Mechanism::ScramSha1, Mechanism::ScramSha256],
+        "prosody" | "prosody13" => &[Mechanism::ScramSha1, Mechanism::ScramSha256],
         _ => &[Mechanism::ScramSha1, Mechanism::ScramSha256, Mechanism::ScramSha512],
     }
 }
@@ -215,7 +233,7 @@ fn carbons_show_what_our_other_session_sends() {
 }
 
 fn script_of(server: &Server) -> &'static str {
-    if server.name == "prosody" { "scripts/prosody.sh" } else { "scripts/ejabberd.sh" }
+    SERVERS.iter().find(|(n, ..)| *n == server.name).map(|(.., s)| *s).unwrap()
 }
 
 /// A second session from the first one's `Client::resumption` (the SCRAM keys, never the password), as the
@@ -252,12 +270,71 @@ fn kept_keys_log_in_again_where_the_salt_is_stable_and_are_refused_where_it_is_n
             assert!(stale(&r), "{} localhost {mech:?}: {r:?}", server.name);
         }
         // hashed.localhost on both keeps one salt per account (salted+hashed storage, SCRAM-SHA-1): the keys log in.
-        let prefix = if server.name == "prosody" { "NATTER_PROSODY" } else { "NATTER_EJABBERD" };
         let hashed = Server {
-            domain: std::env::var(format!("{prefix}_HASHED_DOMAIN")).unwrap_or_else(|_| "hashed.localhost".into()),
+            domain: std::env::var(format!("{}_HASHED_DOMAIN", env_prefix(&server)))
+                .unwrap_or_else(|_| "hashed.localhost".into()),
             ..server.clone()
         };
         let r = log_in_again_from_keys(&hashed, Mechanism::ScramSha1);
         assert_eq!(r, Ok(()), "{} hashed.localhost", server.name);
+    }
+}
+
+/// The stream features a modern server sends to a stream header with `from='alice@domain'` (Prosody 13 offers
+/// FAST only then): one frame, read raw.
+fn modern_features(server: &Server) -> natter::xmpp::xml::Element {
+    use tungstenite::client::IntoClientRequest;
+    let mut req = server.ws_url.as_str().into_client_request().unwrap();
+    req.headers_mut().insert("Sec-WebSocket-Protocol", "xmpp".parse().unwrap());
+    let (mut ws, _) = tungstenite::connect(req).unwrap();
+    let open = format!(
+        "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{}' from='alice@{}' version='1.0'/>",
+        server.domain, server.domain
+    );
+    ws.send(tungstenite::Message::text(open)).unwrap();
+    loop {
+        let frame = ws.read().unwrap();
+        let Ok(text) = frame.to_text() else { continue };
+        let el = natter::xmpp::xml::Element::parse(text).unwrap();
+        if el.is("http://etherx.jabber.org/streams", "features") {
+            let _ = ws.close(None);
+            return el;
+        }
+    }
+}
+
+#[test]
+fn the_modern_servers_offer_sasl2_with_bind2_inline_sm_and_fast() {
+    const SASL2: &str = "urn:xmpp:sasl:2";
+    for (server, _) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let features = modern_features(&server);
+        let auth = features
+            .get_child(SASL2, "authentication")
+            .unwrap_or_else(|| panic!("{}: no SASL2 <authentication/>: {}", server.name, features.to_xml()));
+        let mechanisms: Vec<String> = auth.children_named(SASL2, "mechanism").map(|m| m.text()).collect();
+        for &mech in scram_variants(&server) {
+            assert!(mechanisms.iter().any(|m| m == mech.name()), "{}: {mech:?} not in {mechanisms:?}", server.name);
+        }
+        let inline = auth.get_child(SASL2, "inline").unwrap_or_else(|| panic!("{}: no <inline/>", server.name));
+        let bind2 = inline.get_child("urn:xmpp:bind:0", "bind");
+        assert!(bind2.is_some(), "{}: no Bind2 in {}", server.name, inline.to_xml());
+        let bind_features: Vec<&str> =
+            bind2.unwrap().elements().flat_map(|i| i.elements()).filter_map(|f| f.attr("var")).collect();
+        assert!(bind_features.contains(&"urn:xmpp:carbons:2"), "{}: {bind_features:?}", server.name);
+        assert!(bind_features.contains(&"urn:xmpp:sm:3"), "{}: {bind_features:?}", server.name);
+        assert!(inline.get_child("urn:xmpp:sm:3", "sm").is_some(), "{}: no inline SM", server.name);
+        let fast = inline.get_child("urn:xmpp:fast:0", "fast").unwrap_or_else(|| panic!("{}: no FAST", server.name));
+        let fast_mechs: Vec<String> = fast.children_named("urn:xmpp:fast:0", "mechanism").map(|m| m.text()).collect();
+        assert!(fast_mechs.iter().any(|m| m == "HT-SHA-256-NONE"), "{}: {fast_mechs:?}", server.name);
+    }
+}
+
+#[test]
+fn the_stable_servers_offer_no_sasl2() {
+    // The legacy path is what these test: were SASL2 to appear here, the matrix would have lost it.
+    for (server, _) in servers().into_iter().filter(|(s, _)| !is_modern(s)) {
+        let features = modern_features(&server);
+        assert!(features.get_child("urn:xmpp:sasl:2", "authentication").is_none(), "{}", server.name);
+        assert!(features.get_child("urn:ietf:params:xml:ns:xmpp-sasl", "mechanisms").is_some(), "{}", server.name);
     }
 }

@@ -15,6 +15,9 @@ NATTER_SERVERS_DIR="$NATTER_REPO/scripts/servers"
 # Demo accounts, identical on both servers: "user:password" pairs. alice<->bob are mutually subscribed.
 NATTER_DEMO_USERS=(alice bob carol)
 declare -A NATTER_DEMO_PASSWORDS=([alice]=alice-demo-pw [bob]=bob-demo-pw [carol]=carol-demo-pw)
+# The demo room on conference.<domain>: persistent, alice owner, bob and carol members, bookmarked (autojoin)
+# by all three (scripts/servers/seed.py).
+DEMO_ROOM=lobby
 
 # Run folder. Unix socket paths (Prosody's admin socket lives in its data dir) are limited to ~108 bytes,
 # so a long repo path falls back to /tmp/natter-run-<hash of the wanted path>.
@@ -132,6 +135,22 @@ demo_accounts_string() {
   local u out=()
   for u in "${NATTER_DEMO_USERS[@]}"; do out+=("$u:${NATTER_DEMO_PASSWORDS[$u]}"); done
   echo "${out[*]}"
+}
+
+# The demo room and everyone's bookmark of it, over the server's WebSocket (seed.py). On failure the server is
+# stopped again, so that the next `start` begins from scratch. Needs WS_URL, DOMAIN and the PID.
+seed_demo_room() { # PID
+  local out
+  if out="$(/usr/bin/python3 "$NATTER_SERVERS_DIR/seed.py" "$WS_URL" "$DOMAIN" "$DEMO_ROOM@conference.$DOMAIN" \
+             "$(demo_accounts_string)" 2>&1)"; then
+    say "room $out"
+    return 0
+  fi
+  printf '%s\n' "$out" >&2
+  show_log_tail
+  stop_pid "$1" "$STOP_GRACE"
+  rm -f "$PID_FILE"
+  die "could not create the demo room (stopped again)"
 }
 
 # ---- subcommands shared by both servers ----
