@@ -53,7 +53,7 @@ pub mod url;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
-pub use url::{check_ws_url, is_loopback_url, is_secure_url};
+pub use url::{check_ws_url, csp_allows_ws_host, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
 pub use web::{Session, connect};
 
@@ -125,6 +125,11 @@ pub enum TransportError {
     InvalidUrl {
         url: String,
     },
+    /// `ws://` to this computer written in a form the page's Content-Security-Policy cannot allow (`[::1]`,
+    /// `127.0.0.2`, a trailing dot): the browser would block it without a word (see [`url`]).
+    LoopbackSpelling {
+        url: String,
+    },
     /// No WebSocket endpoint found by config or XEP-0156 for this domain; `problems` are the documents that
     /// were there but broken, too large or too slow (missing ones are not listed).
     NoEndpoint {
@@ -158,9 +163,14 @@ impl std::fmt::Display for TransportError {
         match self {
             TransportError::InsecureUrl { url } => write!(
                 f,
-                "Refusing to send your password unencrypted to {url}: use a wss:// address (ws:// is only allowed to this computer)."
+                "Refusing to send your password unencrypted to {url}: use a wss:// address (ws:// is only allowed to this computer: 127.0.0.1 or localhost)."
             ),
             TransportError::InvalidUrl { url } => write!(f, "“{url}” is not a WebSocket address (ws:// or wss://)."),
+            TransportError::LoopbackSpelling { url } => write!(
+                f,
+                "{url} is this computer, but the page's security policy only lets Natter use ws:// to 127.0.0.1, \
+                 localhost or a name ending in .localhost: write the address that way, or use wss://."
+            ),
             TransportError::NoEndpoint { domain, problems } => {
                 write!(f, "No XMPP WebSocket endpoint was found for {domain}")?;
                 for (i, p) in problems.iter().enumerate() {
