@@ -1,8 +1,5 @@
-// Starts Natter without any inline script, so the page's Content-Security-Policy can forbid inline script.
-// Trunk replaces <link data-trunk rel="rust"> with <meta name="natter-app" data-js data-wasm> (pattern_script
-// in Trunk.toml); the JS glue and the wasm it names are preloaded in <head>.
-// The app's files sit beside this one, whatever path the page is served under: their names are resolved
-// against this file's URL, and the folder is noted on the meta (data-base) for the app to find config.json.
+// Starts Natter with no inline script (see Trunk.toml): loads the files the natter-app meta names, resolved
+// against this file's URL (the app may be served under any path), and notes that folder for config.json.
 const app = document.querySelector('meta[name="natter-app"]');
 const beside = (name) => new URL(name, import.meta.url).href;
 app.dataset.base = beside("./");
