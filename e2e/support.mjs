@@ -45,9 +45,10 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** The release build's hashed files (`natter-<16 hex>.js`, `…_bg.wasm`, `main-<hash>.css`, `boot-<hash>.js`):
- * their content never changes under a name, so they may be cached for a year. */
-export const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+/** The release build's hashed files (`natter-<hash>.js`, `…_bg.wasm`, `main-<hash>.css`, `boot-<hash>.js`; Trunk
+ * writes the 64-bit hash in hex without leading zeros, so usually 16 digits, sometimes fewer): their content
+ * never changes under a name, so they may be cached for a year. */
+export const HASHED = /-[0-9a-f]{8,16}(_bg)?\.(js|wasm|css)$/;
 
 /**
  * The response headers a deployment of dist/ should send, as docs/deploy/nginx.conf and docs/deploy/Caddyfile
