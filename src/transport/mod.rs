@@ -43,15 +43,17 @@
 //! browser listeners) are owned values, released when the session ends or the last `Session` clone is
 //! dropped; nothing is `forget()`-ed.
 //!
-//! [`url`] and [`discovery`] are pure and compile natively (tested by `cargo test`); the WebSocket part is
-//! wasm32-only.
+//! [`url`] and [`discovery`] are pure and compile natively (tested by `cargo test`); the WebSocket part and
+//! discovery's fetching ([`lookup`]) are wasm32-only.
 
 pub mod discovery;
+#[cfg(target_arch = "wasm32")]
+pub mod lookup;
 pub mod url;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
-pub use url::{check_ws_url, is_loopback_url, is_secure_url};
+pub use url::{check_ws_url, csp_allows_ws_host, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
 pub use web::{Session, connect};
 
@@ -60,6 +62,7 @@ use std::time::Duration;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::Credentials;
 use crate::xmpp::{Config, Event};
+use discovery::DiscoveryError;
 
 /// Largest frame a browser session accepts: a roster result of ~70,000 contacts. (The core's default, 256 KiB,
 /// is ~2,300 contacts.) Larger frames still end the session with a framing error the UI shows.
@@ -122,9 +125,16 @@ pub enum TransportError {
     InvalidUrl {
         url: String,
     },
-    /// No WebSocket endpoint found by config or XEP-0156 for this domain.
+    /// `ws://` to this computer written in a form the page's Content-Security-Policy cannot allow (`[::1]`,
+    /// `127.0.0.2`, a trailing dot): the browser would block it without a word (see [`url`]).
+    LoopbackSpelling {
+        url: String,
+    },
+    /// No WebSocket endpoint found by config or XEP-0156 for this domain; `problems` are the documents that
+    /// were there but broken, too large or too slow (missing ones are not listed).
     NoEndpoint {
         domain: String,
+        problems: Vec<DiscoveryError>,
     },
     /// The WebSocket could not be opened or closed before the stream started.
     Unreachable {
@@ -153,11 +163,24 @@ impl std::fmt::Display for TransportError {
         match self {
             TransportError::InsecureUrl { url } => write!(
                 f,
-                "Refusing to send your password unencrypted to {url}: use a wss:// address (ws:// is only allowed to this computer)."
+                "Refusing to send your password unencrypted to {url}: use a wss:// address (ws:// is only allowed to this computer: 127.0.0.1 or localhost)."
             ),
             TransportError::InvalidUrl { url } => write!(f, "“{url}” is not a WebSocket address (ws:// or wss://)."),
-            TransportError::NoEndpoint { domain } => {
-                write!(f, "No XMPP WebSocket endpoint was found for {domain}. Enter the server URL under Advanced.")
+            TransportError::LoopbackSpelling { url } => write!(
+                f,
+                "{url} is this computer, but the page's security policy only lets Natter use ws:// to 127.0.0.1, \
+                 localhost or a name ending in .localhost: write the address that way, or use wss://."
+            ),
+            TransportError::NoEndpoint { domain, problems } => {
+                write!(f, "No XMPP WebSocket endpoint was found for {domain}")?;
+                for (i, p) in problems.iter().enumerate() {
+                    f.write_str(if i == 0 { " (" } else { "; " })?;
+                    write!(f, "{p}")?;
+                }
+                if !problems.is_empty() {
+                    f.write_str(")")?;
+                }
+                f.write_str(". Enter the server URL under Advanced.")
             }
             TransportError::Unreachable { url } => write!(f, "The server at {url} could not be reached."),
             TransportError::ConnectionLost => write!(f, "The connection to the server was lost."),

@@ -1,5 +1,5 @@
-//! The browser half of the transport: one `WebSocket`, one `setTimeout`, `crypto.getRandomValues`, `fetch`, and
-//! `String.prototype.normalize` for the core's stringprep.
+//! The browser half of the transport: one `WebSocket`, one `setTimeout`, `crypto.getRandomValues`, and
+//! `String.prototype.normalize` for the core's stringprep (discovery's fetching is [`super::lookup`]).
 //!
 //! State lives in one `Rc<Inner>`; the `Session` handles hold it strongly, every browser callback (socket
 //! handlers, the timer, the discovery task, event delivery) holds it weakly, so dropping the last `Session`
@@ -26,7 +26,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 use web_time::Instant;
 
-use super::discovery::{self, CONFIG_URL};
+use super::lookup;
 use super::url::check_ws_url;
 use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
@@ -35,8 +35,6 @@ use crate::xmpp::{Client, Command, CommandError, Config, Event};
 
 /// How long the WebSocket handshake may take before we call the server unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long each discovery fetch (config.json, host-meta.json, host-meta) may take.
-const FETCH_TIMEOUT_MS: u32 = 10_000;
 /// Random bytes behind the SCRAM client nonce (→ 24 base64url characters, no `,`).
 const NONCE_BYTES: usize = 18;
 /// Random bytes behind the stanza-id prefix (→ 12 base64url characters).
@@ -159,7 +157,7 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
                 Some(inner) => inner.emit(TransportEvent::Discovering),
                 None => return,
             }
-            discover(&domain).await
+            lookup::discover(&domain).await
         }
     };
     let Some(inner) = weak.upgrade() else { return };
@@ -170,43 +168,6 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
         Ok(url) => inner.open(url),
         Err(e) => inner.fail(e),
     }
-}
-
-/// config.json, then host-meta.json, then host-meta; the first acceptable WebSocket URL wins.
-async fn discover(domain: &str) -> Result<String, TransportError> {
-    if let Some(text) = fetch_text(CONFIG_URL).await
-        && let Some(url) = discovery::config_websocket_url(&text, domain)
-    {
-        // The operator named the endpoint explicitly: its verdict (even "insecure") is final.
-        return check_ws_url(&url);
-    }
-    let [json_url, xml_url] = discovery::host_meta_urls(domain);
-    type Parse = fn(&str) -> Vec<String>;
-    let sources: [(String, Parse); 2] =
-        [(json_url, discovery::host_meta_json_websockets), (xml_url, discovery::host_meta_xml_websockets)];
-    let mut refused = None;
-    for (url, parse) in sources {
-        let Some(text) = fetch_text(&url).await else { continue };
-        for href in parse(&text) {
-            match check_ws_url(&href) {
-                Ok(url) => return Ok(url),
-                Err(e) => {
-                    refused.get_or_insert(e);
-                }
-            }
-        }
-    }
-    Err(refused.unwrap_or_else(|| TransportError::NoEndpoint { domain: domain.to_owned() }))
-}
-
-/// The body of a successful (2xx) GET, or `None` on any failure (network, CORS, timeout, 404, …).
-async fn fetch_text(url: &str) -> Option<String> {
-    let signal = web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS);
-    let response = gloo_net::http::Request::get(url).abort_signal(Some(&signal)).send().await.ok()?;
-    if !response.ok() {
-        return None;
-    }
-    response.text().await.ok()
 }
 
 /// NFKC normalization for the core's stringprep (`crate::xmpp::prep`), from the browser's own Unicode data

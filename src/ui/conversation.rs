@@ -4,7 +4,7 @@
 //! pages, each a keyed list of its messages. A page lists its rows' keys and errors in two memos, and a row is
 //! built once from its message (only its error can change later, and only when its page's errors change): a new
 //! message re-checks each page's keys (a hundred numbers) and adds one row to the last page.
-//! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
+//! Message text is rendered as text nodes; links are `<a>` elements built from [`links::linkify`] pieces,
 //! never HTML strings. New messages scroll into view while the reader is at the bottom (at most one scroll
 //! per animation frame); once they have scrolled up, a "New messages" button appears instead.
 //! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
@@ -15,8 +15,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::dialogs::{DialogMode, DialogState};
-use super::model::{self, ChatMessage, Contact, MessagePage, Segment};
+use super::model::{self, ChatMessage, Contact, MessagePage};
 use super::state::{self, AppState, Connection, NoticeKind, SessionHandle};
+use crate::links::{self, Segment};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::message::ChatState;
@@ -580,15 +581,29 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     }
 }
 
-/// Message text as text nodes, with `http(s)` links as anchors that open in a new tab without an opener.
+/// Message text as text nodes, with links as anchors ([`links::linkify`]): web links open in a new tab without
+/// an opener or referrer, `mailto:` links in the mail program, and `xmpp:` links open that conversation here
+/// (the click is taken over: no navigation).
 pub fn render_text(text: &str) -> impl IntoView + use<> {
-    model::linkify(text)
+    let store = use_context::<AppState>();
+    links::linkify(text)
         .into_iter()
         .map(|segment| match segment {
             Segment::Text(t) => t.into_any(),
-            Segment::Link(url) => {
-                let href = url.clone();
-                view! { <a href=href rel="noopener noreferrer" target="_blank">{url}</a> }.into_any()
+            Segment::Link { href, text } => {
+                let web = !href.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("mailto:"));
+                view! { <a href=href rel="noopener noreferrer" target=if web { "_blank" } else { "_self" }>{text}</a> }
+                    .into_any()
+            }
+            Segment::Chat { jid, text } => {
+                let open = handler(move |ev: web_sys::MouseEvent| {
+                    ev.prevent_default();
+                    if let Some(store) = store {
+                        state::select(store, jid.clone());
+                    }
+                });
+                let href = text.clone();
+                view! { <a href=href class="chat-link" on:click=open>{text}</a> }.into_any()
             }
         })
         .collect_view()

@@ -1,6 +1,6 @@
 //! The Leptos user interface: a login screen and a two-pane chat screen.
 //!
-//! - [`model`]: plain data and decisions (sorting, grouping, unread, bounce matching, links) — no signals.
+//! - [`model`]: plain data and decisions (sorting, grouping, unread, bounce matching) — no signals.
 //! - [`state`]: the app's signals ([`state::AppState`]), [`state::apply`] (the only place transport events
 //!   change them) and the [`state::SessionHandle`] components send commands through.
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those

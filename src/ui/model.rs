@@ -1,9 +1,10 @@
 //! The UI's domain model as plain data, and the decisions made on it as plain functions.
 //!
 //! Nothing here touches leptos signals or the browser: sorting and grouping the roster, deciding what counts
-//! as unread, marking a bounced message as failed, cutting message text into text and links. The store in
-//! [`super::state`] holds these types (the `Store` derive only adds field accessors), `apply` calls these
-//! functions, and components only display the result. Keeping the logic here keeps it testable without a DOM.
+//! as unread, marking a bounced message as failed. (Cutting message text into text and links is
+//! [`crate::links`], which compiles natively.) The store in [`super::state`] holds these types (the `Store`
+//! derive only adds field accessors), `apply` calls these functions, and components only display the result.
+//! Keeping the logic here keeps it testable without a DOM.
 
 use std::collections::HashMap;
 
@@ -331,65 +332,6 @@ pub fn follows_after_scroll(following: bool, previous_top: i32, top: i32, distan
 /// page is in front of the person.
 pub fn counts_as_unread(selected: Option<&BareJid>, from: &BareJid, page_visible: bool) -> bool {
     !(page_visible && selected == Some(from))
-}
-
-/// A piece of message text: plain text, or a web link.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    Text(String),
-    Link(String),
-}
-
-/// Cuts `text` into plain text and `http(s)://` links. Trailing punctuation is not part of a link (a closing
-/// parenthesis only when the link has no opening one). Nothing else is interpreted.
-pub fn linkify(text: &str) -> Vec<Segment> {
-    let mut out = Vec::new();
-    let mut plain_start = 0;
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < text.len() {
-        let rest = &text[i..];
-        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        let scheme_len = if !at_word_start {
-            0
-        } else if starts_with_ignore_case(rest, "https://") {
-            8
-        } else if starts_with_ignore_case(rest, "http://") {
-            7
-        } else {
-            0
-        };
-        if scheme_len > 0 {
-            let end = rest.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(rest.len());
-            let mut url = &rest[..end];
-            while let Some(last) = url.chars().last() {
-                let trim = matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | ']' | '}' | '*')
-                    || (last == ')' && url.matches('(').count() < url.matches(')').count());
-                if !trim {
-                    break;
-                }
-                url = &url[..url.len() - last.len_utf8()];
-            }
-            if url.len() > scheme_len {
-                if plain_start < i {
-                    out.push(Segment::Text(text[plain_start..i].to_owned()));
-                }
-                out.push(Segment::Link(url.to_owned()));
-                i += url.len();
-                plain_start = i;
-                continue;
-            }
-        }
-        i += rest.chars().next().map_or(1, char::len_utf8);
-    }
-    if plain_start < text.len() {
-        out.push(Segment::Text(text[plain_start..].to_owned()));
-    }
-    out
-}
-
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Upper-cases the first letter, for error texts the core words as sentence fragments.
