@@ -45,12 +45,14 @@ pub enum Command {
     SendChatState { to: BareJid, state: ChatState },
     /// Change our own presence (broadcast to contacts).
     SetPresence(Availability),
-    /// Add a contact to the roster and ask to see their presence.
+    /// Add a contact to the roster and ask to see their presence. For a contact already in the roster, the
+    /// name and groups it has are kept unless given here (a `None` name or empty groups change nothing), no
+    /// roster set is sent when nothing changes, and the request goes out only if we do not see their presence
+    /// yet and have no request pending.
     AddContact { jid: BareJid, name: Option<String>, groups: Vec<String> },
-    /// Change a contact's display name (groups are kept).
-    RenameContact { jid: BareJid, name: Option<String> },
-    /// Change a contact's groups (name is kept).
-    SetGroups { jid: BareJid, groups: Vec<String> },
+    /// Set a contact's display name (`None` or blank: none) and groups in one roster set; the rest of the item
+    /// (subscription, pending request) is the server's and stays as it is.
+    UpdateContact { jid: BareJid, name: Option<String>, groups: Vec<String> },
     /// Remove a contact (the server also cancels subscriptions both ways).
     RemoveContact { jid: BareJid },
     /// Allow a contact who asked to see our presence (also pre-approves when they have not asked yet).
@@ -126,6 +128,12 @@ pub enum Event {
     /// A contact refused or cancelled our subscription.
     SubscriptionRevoked {
         from: BareJid,
+    },
+    /// The server bounced presence we sent to `from` (most often a subscription request: no such server or
+    /// account). Their presence is cleared too.
+    PresenceError {
+        from: BareJid,
+        error: StanzaError,
     },
     /// An incoming message with a body.
     Message(Message),
