@@ -52,7 +52,10 @@ pub fn Screens() -> impl IntoView {
     let on_main = Memo::new(move |_| {
         matches!(
             store.connection.get(),
-            Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. }
+            Connection::Online
+                | Connection::Reconnecting { .. }
+                | Connection::Offline { .. }
+                | Connection::PasswordNeeded { .. }
         )
     });
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,

@@ -209,14 +209,14 @@ impl ClientError {
             },
             // For a plain wrong password the server's own text is jargon ("The response provided by the
             // client doesn't match…"); for other conditions (a disabled account, say) it may tell why.
-            ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. } => SaslFailure::NotAuthorized.describe().to_owned(),
+            ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. } => {
+                SaslFailure::NotAuthorized.describe().to_owned()
+            }
             ClientError::AuthFailed { failure, text } => match text {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
             },
-            ClientError::Sasl(SaslError::KeysStale) => {
-                "Reconnecting needs your password again: the server no longer accepts the keys Natter kept from your login.".into()
-            }
+            ClientError::Sasl(SaslError::KeysStale) => "Your server asks for your password again to reconnect.".into(),
             ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
             ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
             ClientError::Timeout { stage } => format!("The server did not answer in time ({stage})."),
