@@ -45,8 +45,8 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Serves `dist` (an absolute path) on 127.0.0.1 at a free port; resolves to the http.Server. */
-export function serve(dist) {
+/** Serves `dist` (an absolute path) on 127.0.0.1 at `port` (0: a free one); resolves to the http.Server. */
+export function serve(dist, port = 0) {
   const s = http.createServer((req, res) => {
     let rel;
     try {
@@ -76,6 +76,6 @@ export function serve(dist) {
   });
   return new Promise((resolve, reject) => {
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
+    s.listen(port, '127.0.0.1', () => resolve(s));
   });
 }
