@@ -90,6 +90,7 @@ fn spoken(el: &web_sys::Node) -> String {
         let n = children.item(i).unwrap();
         match n.dyn_ref::<web_sys::Element>() {
             Some(e) if e.get_attribute("aria-hidden").as_deref() == Some("true") => {}
+            // (aria-hidden="false" is spoken like no attribute)
             Some(_) => out.push_str(&spoken(&n)),
             None => out.push_str(&n.text_content().unwrap_or_default()),
         }

@@ -144,20 +144,10 @@ fn PasswordPrompt(reason: String, busy: bool) -> impl IntoView {
     };
     view! {
         <form class="banner banner-password" aria-labelledby="relogin-reason" on:submit=handler(submit)>
-            <p id="relogin-reason" role=if busy { "status" } else { "alert" }>{reason}</p>
-            <input type="text" name="username" autocomplete="username" value=account.clone() hidden />
+            <p id="relogin-reason" role="alert">{reason}</p>
             <label class="visually-hidden" for=PASSWORD_ID>{format!("Password for {account}")}</label>
-            <input
-                id=PASSWORD_ID
-                class="input"
-                type="password"
-                autocomplete="current-password"
-                placeholder="Password"
-                aria-disabled=busy.then_some("true")
-            />
-            <button type="submit" class="button primary small" aria-disabled=busy.then_some("true")>
-                {if busy { "Logging in…" } else { "Log in" }}
-            </button>
+            <input id=PASSWORD_ID class="input" type="password" autocomplete="current-password" placeholder="Password" />
+            <button type="submit" class="button primary small">{if busy { "Logging in…" } else { "Log in" }}</button>
             <button type="button" class="button ghost small" on:click=handler(move |_| session.cancel_password(store))>
                 "Cancel"
             </button>

@@ -558,7 +558,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
                         <span
                             class=if d.failed { "contact-status failed" } else { "contact-status" }
                             dir="auto"
-                            aria-hidden=d.status_repeats.then_some("true")
+                            aria-hidden=if d.status_repeats { "true" } else { "false" }
                         >
                             {d.status.clone()}
                         </span>
