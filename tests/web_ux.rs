@@ -107,6 +107,17 @@ struct Harness {
 
 impl Harness {
     async fn new() -> Harness {
+        Harness::at("").await
+    }
+
+    /// With the page's URL fragment set to `hash` first (what a reload or a bookmark brings).
+    async fn at(hash: &str) -> Harness {
+        // What the previous test's screen left behind (its history entries, its cleanup) settles first.
+        next_frame().await;
+        next_frame().await;
+        let location = web_sys::window().unwrap().location();
+        let url = format!("{}{}", location.pathname().unwrap(), hash);
+        web_sys::window().unwrap().history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(&url)).unwrap();
         let document = document();
         let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
@@ -469,6 +480,7 @@ async fn after_login_the_filter_takes_focus_except_on_a_touch_screen() {
             a.unchecked_into::<web_sys::HtmlElement>().blur().unwrap();
         }
     };
+    settle().await; // (a focus rescue of the previous test's roster may still be due)
     blur();
     let h = Harness::new().await;
     settle().await;
@@ -563,4 +575,82 @@ async fn the_server_asking_for_the_password_keeps_the_conversation_and_offers_ca
         h.store.connection.get_untracked().clone(),
         Connection::PasswordNeeded { reason: "Enter your password to log in again.".into(), busy: false }
     );
+}
+
+// ---- Back and the URL (item 10) -----------------------------------------------------------------------
+
+fn hash() -> String {
+    web_sys::window().unwrap().location().hash().unwrap()
+}
+
+fn history_length() -> u32 {
+    web_sys::window().unwrap().history().unwrap().length().unwrap()
+}
+
+/// Runs `history.back()` or `history.forward()` and waits for its `popstate`, then lets the UI catch up.
+async fn navigate(how: &str) {
+    let body = format!(
+        "return new Promise(r => {{ window.addEventListener('popstate', () => r(), {{ once: true }}); history.{how}(); }})"
+    );
+    let p: js_sys::Promise = js(&JsValue::NULL, &body).into();
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn opening_a_conversation_is_a_history_entry_and_back_returns_to_the_list() {
+    let h = Harness::new().await;
+    let start = history_length();
+    assert!(!hash().starts_with("#/chat/"));
+
+    h.row("bob@example.org").click();
+    settle().await;
+    assert_eq!(hash(), "#/chat/bob%40example.org", "the URL names the conversation");
+    assert_eq!(history_length(), start + 1);
+    // Another conversation takes the entry's place: Back still leads to the list.
+    h.row("carol@example.org").click();
+    settle().await;
+    assert_eq!(hash(), "#/chat/carol%40example.org");
+    assert_eq!(history_length(), start + 1);
+
+    navigate("back").await;
+    assert_eq!(h.selected(), None, "Back closes the conversation instead of leaving the app");
+    assert!(!hash().starts_with("#/chat/"));
+    navigate("forward").await;
+    assert_eq!(h.selected(), Some(bare("carol@example.org")), "Forward opens it again");
+
+    // The Back button of the conversation (the one-pane layout) goes back in the history too.
+    let back = h.one("button.back");
+    back.click();
+    settle().await;
+    next_frame().await;
+    settle().await;
+    assert_eq!(h.selected(), None);
+    assert!(!hash().starts_with("#/chat/"), "{}", hash());
+}
+
+#[wasm_bindgen_test]
+async fn a_url_naming_a_conversation_opens_it_after_login_and_odd_ones_are_ignored() {
+    let h = Harness::at("#/chat/dave%40example.org").await;
+    assert_eq!(h.selected(), Some(bare("dave@example.org")));
+    navigate("back").await;
+    assert_eq!(h.selected(), None, "Back from a bookmarked conversation leads to the list");
+    drop(h);
+
+    for odd in ["#/chat/%E0%A4%A", "#/chat/not%20an%20address%40", "#/chat/", "#/elsewhere"] {
+        let h = Harness::at(odd).await;
+        assert_eq!(h.selected(), None, "{odd}");
+        drop(h);
+    }
+    let h = Harness::at("#/chat/bob%40example.org").await;
+    assert_eq!(h.selected(), Some(bare("bob@example.org")));
+    drop(h); // logging out (the chat screen goes) takes the conversation out of the URL
+    settle().await;
+    assert!(!hash().starts_with("#/chat/"), "{}", hash());
+    assert_eq!(
+        natter::ui::history::parse_chat_hash("#/chat/a%2Fb%40c.example"),
+        None,
+        "a resource is not a bare address"
+    );
+    assert_eq!(natter::ui::history::chat_hash(&bare("zoë@example.org")), "#/chat/zo%C3%AB%40example.org");
 }

@@ -4,7 +4,7 @@
 //! - [`state`]: the app's signals ([`state::AppState`]), [`state::apply`] (the only place transport events
 //!   change them) and the [`state::SessionHandle`] components send commands through.
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
-//!   signals and call the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
+//!   signals and call the handle. [`history`]: the browser's Back and the URL follow the open conversation. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
 //!   compiled once, not once per use (docs/performance.md measures each). For the same reason reactive
@@ -17,6 +17,7 @@
 pub mod connection;
 pub mod conversation;
 pub mod dialogs;
+pub mod history;
 pub mod login;
 pub mod model;
 pub mod sidebar;

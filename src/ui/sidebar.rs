@@ -33,6 +33,7 @@ pub fn MainScreen() -> impl IntoView {
     provide_context(dialog);
     provide_context(RosterFilter(RwSignal::new(String::new())));
     super::unread_title(store);
+    super::history::follow(store);
     let scrolled = Trigger::new();
     provide_context(RosterScroll { scrolled });
     // One `class` string rather than a `class:` toggle: a toggle compiles its own render effect type.
