@@ -654,3 +654,161 @@ async fn a_url_naming_a_conversation_opens_it_after_login_and_odd_ones_are_ignor
     );
     assert_eq!(natter::ui::history::chat_hash(&bare("zoë@example.org")), "#/chat/zo%C3%AB%40example.org");
 }
+
+// ---- desktop notifications and sound (item 9) ---------------------------------------------------------
+
+/// Replaces `window.Notification` with a recorder and makes `AudioContext` oscillators count their starts
+/// (silently) until dropped: the browser's permission answers `answer` when asked; `window.__natter` holds
+/// what was asked, shown and played. (wasm-bindgen binds `AudioContext` when the module loads, so the
+/// prototype is patched rather than the class replaced.)
+struct StubbedAlerts(JsValue, JsValue);
+
+impl StubbedAlerts {
+    fn new(permission: &str, answer: &str) -> StubbedAlerts {
+        let window = web_sys::window().unwrap();
+        let notification = js_sys::Reflect::get(&window, &"Notification".into()).unwrap();
+        let install = js_sys::Function::new_with_args(
+            "permission, answer",
+            "const log = window.__natter = { asked: 0, shown: [], tones: 0 };
+             class Notification {
+               constructor(title, options) { this.title = title; this.body = options.body; this.tag = options.tag;
+                 this.closed = false; log.shown.push(this); }
+               close() { this.closed = true; }
+               static requestPermission() { log.asked++; Notification.permission = answer; return Promise.resolve(answer); }
+             }
+             Notification.permission = permission;
+             window.Notification = Notification;
+             const create = AudioContext.prototype.createOscillator;
+             AudioContext.prototype.createOscillator = function () {
+               const tone = create.call(this);
+               tone.start = () => { log.tones++; };
+               tone.stop = () => {};
+               return tone;
+             };
+             return create;",
+        );
+        let create = install.call2(&JsValue::NULL, &permission.into(), &answer.into()).unwrap();
+        StubbedAlerts(notification, create)
+    }
+    fn log(&self, what: &str) -> JsValue {
+        js(&what.into(), "return window.__natter[el]")
+    }
+
+    fn asked(&self) -> u32 {
+        self.log("asked").as_f64().unwrap() as u32
+    }
+
+    fn tones(&self) -> u32 {
+        self.log("tones").as_f64().unwrap() as u32
+    }
+
+    /// (title, body, tag) of each notification shown.
+    fn shown(&self) -> Vec<(String, String, String)> {
+        let list: js_sys::Array = self.log("shown").into();
+        let field = |n: &JsValue, f: &str| js_sys::Reflect::get(n, &f.into()).unwrap().as_string().unwrap_or_default();
+        list.iter().map(|n| (field(&n, "title"), field(&n, "body"), field(&n, "tag"))).collect()
+    }
+
+    /// Clicks the `i`-th notification shown (the browser calls its `onclick` with it as the target).
+    fn click(&self, i: u32) {
+        let list: js_sys::Array = self.log("shown").into();
+        js(&list.get(i), "el.onclick({ target: el })");
+    }
+}
+
+impl Drop for StubbedAlerts {
+    fn drop(&mut self) {
+        js_sys::Reflect::set(&web_sys::window().unwrap(), &"Notification".into(), &self.0).unwrap();
+        js(&self.1, "AudioContext.prototype.createOscillator = el");
+    }
+}
+
+fn switch(h: &Harness, id: &str) -> web_sys::HtmlInputElement {
+    h.one(&format!("input#{id}")).unchecked_into()
+}
+
+/// Flips the switch `id` as a click does (checked, then `change`).
+async fn toggle(h: &Harness, id: &str) {
+    let input = switch(h, id);
+    input.set_checked(!input.checked());
+    js(&input, "el.dispatchEvent(new Event('change', { bubbles: true }))");
+    settle().await;
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn notifications_are_asked_for_only_when_turned_on_and_announce_unread_messages_as_text() {
+    let stub = StubbedAlerts::new("default", "granted");
+    let h = Harness::new().await;
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "before they are on"))));
+    settle().await;
+    assert_eq!((stub.asked(), stub.shown().len()), (0, 0), "nothing asked at load, nothing shown while off");
+    assert_eq!(switch(&h, "alert-desktop").get_attribute("role").as_deref(), Some("switch"));
+    assert!(!switch(&h, "alert-desktop").checked() && !switch(&h, "alert-sound").checked(), "both off by default");
+
+    toggle(&h, "alert-desktop").await;
+    assert_eq!(stub.asked(), 1, "the permission is asked when the switch is turned on");
+    assert!(h.store.alert_prefs.get_untracked().desktop);
+
+    // Bob writes while his conversation is not open: sender and the start of the text, as text.
+    let long = format!("<b>hi</b> {}", "word ".repeat(40));
+    apply(h.store, core(Event::Message(incoming("bob@example.org/phone", &long))));
+    settle().await;
+    let shown = stub.shown();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].0, "Bob");
+    assert!(shown[0].1.starts_with("<b>hi</b> word word") && shown[0].1.ends_with('…'), "{:?}", shown[0].1);
+    assert!(shown[0].1.chars().count() <= model::ALERT_PREVIEW_CHARS + 1, "{:?}", shown[0].1);
+    assert_eq!(shown[0].2, "bob@example.org", "one per conversation (the tag)");
+    assert_eq!(stub.tones(), 0, "no sound unless that is on too");
+
+    // In the open conversation of a visible page: read at once, nothing announced. Our own messages and the
+    // carbons of what we send elsewhere: never.
+    state::select(h.store, bare("carol@example.org"));
+    apply(h.store, core(Event::Message(incoming("carol@example.org/phone", "you see this already"))));
+    let mut mine = Message::chat(Jid::parse("bob@example.org").unwrap(), "my own words");
+    mine.from = Some(Jid::parse("alice@example.org/phone").unwrap());
+    apply(h.store, core(Event::MessageSent(mine)));
+    settle().await;
+    assert_eq!(stub.shown().len(), 1, "{:?}", stub.shown());
+
+    // Clicking the notification opens Bob's conversation.
+    stub.click(0);
+    settle().await;
+    assert_eq!(h.selected(), Some(bare("bob@example.org")));
+
+    // The sound, once on, plays once for a burst.
+    toggle(&h, "alert-sound").await;
+    apply(h.store, core(Event::Message(incoming("dave@example.org/phone", "/me waves"))));
+    apply(h.store, core(Event::Message(incoming("dave@example.org/phone", "and again"))));
+    settle().await;
+    assert_eq!(stub.tones(), 1);
+    assert_eq!(stub.shown().last().unwrap().0, "Dave");
+
+    // Off again: silence.
+    toggle(&h, "alert-desktop").await;
+    toggle(&h, "alert-sound").await;
+    apply(h.store, core(Event::Message(incoming("dave@example.org/phone", "quiet now"))));
+    settle().await;
+    assert_eq!((stub.shown().len(), stub.tones()), (2, 1), "Bob and Dave, one tone");
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_permission_leaves_the_switch_off_and_says_where_to_change_it() {
+    for (permission, answer, asks) in [("denied", "denied", 0), ("default", "denied", 1)] {
+        let stub = StubbedAlerts::new(permission, answer);
+        let h = Harness::new().await;
+        toggle(&h, "alert-desktop").await;
+        assert_eq!(stub.asked(), asks, "{permission}");
+        assert!(!switch(&h, "alert-desktop").checked(), "{permission}");
+        assert!(!h.store.alert_prefs.get_untracked().desktop);
+        assert!(h.one("#alert-problem").text_content().unwrap().contains("blocked for this site"));
+        apply(h.store, core(Event::Message(incoming("bob@example.org/phone", "hello"))));
+        settle().await;
+        assert!(stub.shown().is_empty());
+        drop(h);
+        drop(stub);
+    }
+    assert_eq!(model::alert_text("/me waves", false, "Bob"), "/me waves");
+    assert_eq!(model::alert_text("waves\n  hello", true, "Bob"), "* Bob waves hello");
+}

@@ -422,6 +422,20 @@ pub fn counts_as_unread(selected: Option<&BareJid>, from: &BareJid, page_visible
     !(page_visible && selected == Some(from))
 }
 
+/// How many characters of a message a desktop notification shows.
+pub const ALERT_PREVIEW_CHARS: usize = 100;
+
+/// The text of a desktop notification for a message: its start (a `/me` action as "* Bob waves"), on one
+/// line, at most [`ALERT_PREVIEW_CHARS`] characters (then "…"). Always text: the notification shows no markup.
+pub fn alert_text(body: &str, is_me_action: bool, sender: &str) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = if is_me_action { format!("* {sender} {line}") } else { line };
+    match text.char_indices().nth(ALERT_PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text,
+    }
+}
+
 /// A piece of message text: plain text, or a web link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {

@@ -21,6 +21,7 @@ use super::connection::{ConnectionIndicator, OfflineBanner};
 use super::conversation::ConversationPane;
 use super::dialogs::{ContactDialog, DialogState};
 use super::model;
+use super::notifications::NotificationSettings;
 use super::state::{self, AppState, Connection, NoticeKind, OwnPresence, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
@@ -34,6 +35,7 @@ pub fn MainScreen() -> impl IntoView {
     provide_context(RosterFilter(RwSignal::new(String::new())));
     super::unread_title(store);
     super::history::follow(store);
+    super::notifications::follow(store);
     let scrolled = Trigger::new();
     provide_context(RosterScroll { scrolled });
     // One `class` string rather than a `class:` toggle: a toggle compiles its own render effect type.
@@ -178,6 +180,7 @@ fn AccountHeader() -> impl IntoView {
                     })
                 />
             </div>
+            <NotificationSettings />
         </header>
     }
 }

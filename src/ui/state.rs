@@ -130,6 +130,29 @@ pub struct Conversation {
     pub send_error: Option<String>,
 }
 
+/// How new messages are announced outside the page: the person's choice, off by default
+/// ([`super::notifications`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertPrefs {
+    /// A desktop notification (the Notification API; the browser's permission is asked when turned on).
+    pub desktop: bool,
+    /// A short sound.
+    pub sound: bool,
+}
+
+/// A message to announce outside the page (desktop notification, sound).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub from: BareJid,
+    /// Who wrote it, as shown.
+    pub title: String,
+    /// The start of the message ([`model::alert_text`]).
+    pub body: String,
+}
+
+/// Alerts waiting to be shown at most (they are shown at the next tick; one per sender is kept).
+const MAX_ALERTS: usize = 16;
+
 /// Everything the UI shows, a signal per part. `Copy`: components take it from context and pass it on.
 /// `AppState::default()` is a fresh page: logged out, nothing known.
 #[derive(Clone, Copy, Default)]
@@ -150,6 +173,9 @@ pub struct AppState {
     /// The open conversation.
     pub selected: RwSignal<Option<BareJid>>,
     pub notices: RwSignal<Vec<Notice>>,
+    pub alert_prefs: RwSignal<AlertPrefs>,
+    /// Messages to announce, queued by [`apply`] and taken by [`super::notifications::follow`].
+    pub alerts: RwSignal<Vec<Alert>>,
 }
 
 impl AppState {
@@ -517,6 +543,8 @@ fn received(store: AppState, msg: Message) {
         });
     }
     let stamp = Stamp::from_delay(msg.delay.as_deref());
+    let prefs = store.alert_prefs.get_untracked();
+    let to_announce = (prefs.desktop || prefs.sound).then(|| body.clone());
     push_message(
         store,
         &from,
@@ -541,6 +569,17 @@ fn received(store: AppState, msg: Message) {
             c.unread += 1;
             true
         });
+        // Not read where it lands: announce it, if the person wants that.
+        if let Some(body) = to_announce {
+            let sender = name_of(store, &from);
+            let alert = Alert { body: model::alert_text(&body, is_me_action, &sender), title: sender, from };
+            store.alerts.update(|queue| {
+                queue.retain(|a| a.from != alert.from);
+                queue.push(alert);
+                let extra = queue.len().saturating_sub(MAX_ALERTS);
+                queue.drain(..extra);
+            });
+        }
     }
 }
 
