@@ -42,7 +42,7 @@ pub fn mount() {
 #[component]
 pub fn App() -> impl IntoView {
     let store = AppState::default();
-    store.alert_prefs.set(notifications::load());
+    notifications::load(store);
     provide_context(store);
     provide_context(SessionHandle::new());
     provide_context(login::LoginForm::default());

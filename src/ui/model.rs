@@ -428,7 +428,7 @@ pub const ALERT_PREVIEW_CHARS: usize = 100;
 /// The text of a desktop notification for a message: its start (a `/me` action as "* Bob waves"), on one
 /// line, at most [`ALERT_PREVIEW_CHARS`] characters (then "…"). Always text: the notification shows no markup.
 pub fn alert_text(body: &str, is_me_action: bool, sender: &str) -> String {
-    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line: String = body.trim().chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
     let text = if is_me_action { format!("* {sender} {line}") } else { line };
     match text.char_indices().nth(ALERT_PREVIEW_CHARS) {
         Some((cut, _)) => format!("{}…", text[..cut].trim_end()),

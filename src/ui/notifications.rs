@@ -2,103 +2,117 @@
 //! not open. Both are off until the person turns them on ([`NotificationSettings`], in the account header);
 //! the browser's permission is asked for then, never at load. A notification shows the sender and the start of
 //! the message, as text; clicking it opens the conversation. Messages we send (and carbons of them) are never
-//! announced: only [`super::state::apply`]'s incoming messages queue alerts, and only when they count as unread.
-//! The sound is a short tone made with Web Audio (no sound file).
+//! announced: only incoming messages that count as unread are ([`super::state::apply`] decides, with
+//! [`super::model::counts_as_unread`], and calls [`announce`]). The sound is a short tone made with Web Audio
+//! (no sound file): one for the messages that arrive together, and at most one a second.
 //!
 //! The choice is kept in `localStorage` (`natter.alerts`), so it survives a reload; nothing else is stored.
 //!
-//! What this module does not do: decide what is worth announcing (the store does, with
-//! [`super::model::counts_as_unread`]), or keep notifications around (the browser owns them; one per sender,
-//! by tag, so a burst replaces rather than piles up).
+//! What this module does not do: keep notifications around (the browser owns them; one per conversation, by
+//! tag, so a burst replaces rather than piles up).
+
+use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{AudioContext, Notification, NotificationOptions, NotificationPermission};
 
-use super::state::{self, Alert, AlertPrefs, AppState};
-use super::{effect, handler};
+use super::handler;
+use super::state::{self, AppState};
 use crate::xmpp::jid::BareJid;
 
 /// The `localStorage` key of the choice.
 const STORAGE_KEY: &str = "natter.alerts";
+
+thread_local! {
+    /// The store of the chat screen that is up, for notification clicks.
+    static SCREEN: Cell<Option<AppState>> = const { Cell::new(None) };
+    /// One click handler for every notification, for the page's lifetime (a notification may be clicked long
+    /// after it was shown): it opens the conversation its tag names.
+    static ON_CLICK: Closure<dyn Fn(web_sys::Event)> = Closure::new(on_click);
+    /// The audio context (made at the first tone), when the last tone started (`Date.now()` ms), and whether
+    /// one is due (a burst of messages in one go gets one tone).
+    static TONE: RefCell<(Option<AudioContext>, f64, bool)> = const { RefCell::new((None, f64::NEG_INFINITY, false)) };
+}
 
 /// Whether this browser has the Notification API at all.
 fn supported() -> bool {
     web_sys::window().is_some_and(|w| js_sys::Reflect::has(&w, &"Notification".into()).unwrap_or(false))
 }
 
+fn allowed() -> bool {
+    supported() && Notification::permission() == NotificationPermission::Granted
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The person's choice as saved; desktop notifications only while the browser still allows them.
-pub fn load() -> AlertPrefs {
+/// Takes the saved choice into `store` (desktop notifications only while the browser still allows them).
+pub fn load(store: AppState) {
     let saved = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).unwrap_or_default();
-    AlertPrefs {
-        desktop: saved.contains("desktop")
-            && supported()
-            && Notification::permission() == NotificationPermission::Granted,
-        sound: saved.contains("sound"),
-    }
+    store.alert_desktop.set(saved.contains("desktop") && allowed());
+    store.alert_sound.set(saved.contains("sound"));
 }
 
-fn save(prefs: AlertPrefs) {
-    let value = match (prefs.desktop, prefs.sound) {
-        (true, true) => "desktop sound",
-        (true, false) => "desktop",
-        (false, true) => "sound",
-        (false, false) => "",
-    };
+fn save(store: AppState) {
+    let desktop = if store.alert_desktop.get_untracked() { "desktop " } else { "" };
+    let sound = if store.alert_sound.get_untracked() { "sound" } else { "" };
     if let Some(s) = storage() {
-        let _ = s.set_item(STORAGE_KEY, value);
+        let _ = s.set_item(STORAGE_KEY, &format!("{desktop}{sound}"));
     }
 }
 
-/// Announces the queued alerts while the chat screen is up (call from it): a notification per sender (if
-/// on and allowed), one tone per batch (if on).
+/// Makes notification clicks open conversations in `store` (call from the chat screen).
 pub fn follow(store: AppState) {
-    // One click handler for every notification: it reads the conversation from the notification's tag.
-    let on_click = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        let Some(target) = ev.target() else { return };
-        let notification: Notification = target.unchecked_into();
-        if let Some(jid) = notification.tag().and_then(|t| BareJid::parse(&t).ok()) {
-            if let Some(w) = web_sys::window() {
-                let _ = w.focus();
-            }
-            state::select(store, jid);
-            super::sidebar::focus_composer();
-        }
-        notification.close();
-    });
-    let on_click = StoredValue::new_local(on_click);
-    let audio = StoredValue::new_local(None::<AudioContext>);
-    effect(move || {
-        if store.alerts.with(Vec::is_empty) {
-            return;
-        }
-        let alerts = store.alerts.try_update_untracked(std::mem::take).unwrap_or_default();
-        let prefs = store.alert_prefs.get_untracked();
-        if prefs.desktop && Notification::permission() == NotificationPermission::Granted {
-            on_click.with_value(|f| alerts.iter().for_each(|a| show(a, f.as_ref().unchecked_ref())));
-        }
-        if prefs.sound {
-            audio.update_value(chime);
-        }
-    });
+    SCREEN.set(Some(store));
 }
 
-fn show(alert: &Alert, on_click: &js_sys::Function) {
-    let options = NotificationOptions::new();
-    options.set_body(&alert.body);
-    // One notification per conversation: a newer one replaces it.
-    options.set_tag(&alert.from.to_string());
-    if let Ok(n) = Notification::new_with_options(&alert.title, &options) {
-        n.set_onclick(Some(on_click));
+fn on_click(ev: web_sys::Event) {
+    let Some(target) = ev.target() else { return };
+    let notification: Notification = target.unchecked_into();
+    notification.close();
+    let Some(store) = SCREEN.get() else { return };
+    let Some(jid) = notification.tag().and_then(|t| BareJid::parse(&t).ok()) else { return };
+    if store.account.with_untracked(Option::is_some) {
+        if let Some(w) = web_sys::window() {
+            let _ = w.focus();
+        }
+        state::select(store, jid);
+        super::sidebar::focus_composer();
     }
 }
 
-/// A short, quiet tone (880 Hz, fading out over 0.2 s). The audio context is made on first use and kept.
+/// Announces a message from `from` (`title`: who, as shown; `text`: the start of it) the ways the person chose.
+pub fn announce(store: AppState, from: &BareJid, title: &str, text: &str) {
+    if store.alert_desktop.get_untracked() && allowed() {
+        let options = NotificationOptions::new();
+        options.set_body(text);
+        // One notification per conversation: a newer one replaces it.
+        options.set_tag(&from.to_string());
+        if let Ok(n) = Notification::new_with_options(title, &options) {
+            ON_CLICK.with(|f| n.set_onclick(Some(f.as_ref().unchecked_ref())));
+        }
+    }
+    if store.alert_sound.get_untracked() && !TONE.with_borrow_mut(|t| std::mem::replace(&mut t.2, true)) {
+        set_timeout(play_tone, std::time::Duration::ZERO);
+    }
+}
+
+/// Plays the tone that is due, unless one played less than a second ago.
+fn play_tone() {
+    TONE.with_borrow_mut(|(context, last, due)| {
+        *due = false;
+        let now = js_sys::Date::now();
+        if now - *last >= 1000.0 {
+            *last = now;
+            chime(context);
+        }
+    });
+}
+
+/// A short, quiet tone (880 Hz, fading out over 0.2 s).
 fn chime(context: &mut Option<AudioContext>) {
     if context.is_none() {
         *context = AudioContext::new().ok();
@@ -121,33 +135,28 @@ fn chime(context: &mut Option<AudioContext>) {
 pub fn NotificationSettings() -> impl IntoView {
     let store = expect_context::<AppState>();
     let problem = RwSignal::new((!supported()).then(|| "This browser cannot show notifications.".to_owned()));
-    let desktop = RwSignal::new(store.alert_prefs.with_untracked(|p| p.desktop));
-    let sound = RwSignal::new(store.alert_prefs.with_untracked(|p| p.sound));
-    let set = move |f: &dyn Fn(&mut AlertPrefs)| {
-        store.alert_prefs.update(|p| f(p));
-        save(store.alert_prefs.get_untracked());
+    let turn = move |switch: RwSignal<bool>, on: bool| {
+        switch.set(on);
+        save(store);
     };
     let refused = move || {
-        desktop.set(false);
+        turn(store.alert_desktop, false);
         problem.set(Some("Notifications are blocked for this site: allow them in the browser's site settings.".into()));
     };
     let on_desktop = move |ev: web_sys::Event| {
-        let on = event_target_checked(&ev);
-        desktop.set(on);
-        if !on || !supported() {
-            set(&|p| p.desktop = false);
-            return;
+        if !event_target_checked(&ev) || !supported() {
+            return turn(store.alert_desktop, false);
         }
         problem.set(None);
         match Notification::permission() {
-            NotificationPermission::Granted => set(&|p| p.desktop = true),
+            NotificationPermission::Granted => turn(store.alert_desktop, true),
             NotificationPermission::Denied => refused(),
             _ => {
                 let Ok(asked) = Notification::request_permission() else { return refused() };
-                leptos::task::spawn_local(async move {
+                wasm_bindgen_futures::spawn_local(async move {
                     let answer = wasm_bindgen_futures::JsFuture::from(asked).await.ok().and_then(|a| a.as_string());
                     if answer.as_deref() == Some("granted") {
-                        set(&|p| p.desktop = true);
+                        turn(store.alert_desktop, true);
                     } else {
                         refused();
                     }
@@ -155,26 +164,21 @@ pub fn NotificationSettings() -> impl IntoView {
             }
         }
     };
-    let on_sound = move |ev: web_sys::Event| {
-        let on = event_target_checked(&ev);
-        sound.set(on);
-        set(&|p| p.sound = on);
-    };
-    effect(move || {
-        // Turned off elsewhere (permission gone): the switch follows.
-        let p = store.alert_prefs.get();
-        desktop.set(p.desktop);
-        sound.set(p.sound);
-    });
     view! {
         <details class="settings">
             <summary>"Notifications"</summary>
             <label class="switch">
-                <input type="checkbox" role="switch" id="alert-desktop" prop:checked=desktop on:change=handler(on_desktop) />
+                <input type="checkbox" role="switch" id="alert-desktop" prop:checked=store.alert_desktop on:change=handler(on_desktop) />
                 "Desktop notification for new messages"
             </label>
             <label class="switch">
-                <input type="checkbox" role="switch" id="alert-sound" prop:checked=sound on:change=handler(on_sound) />
+                <input
+                    type="checkbox"
+                    role="switch"
+                    id="alert-sound"
+                    prop:checked=store.alert_sound
+                    on:change=handler(move |ev: web_sys::Event| turn(store.alert_sound, event_target_checked(&ev)))
+                />
                 "Play a sound"
             </label>
             <p class="field-hint" id="alert-problem" role="status">{move || problem.get()}</p>

@@ -130,29 +130,6 @@ pub struct Conversation {
     pub send_error: Option<String>,
 }
 
-/// How new messages are announced outside the page: the person's choice, off by default
-/// ([`super::notifications`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AlertPrefs {
-    /// A desktop notification (the Notification API; the browser's permission is asked when turned on).
-    pub desktop: bool,
-    /// A short sound.
-    pub sound: bool,
-}
-
-/// A message to announce outside the page (desktop notification, sound).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alert {
-    pub from: BareJid,
-    /// Who wrote it, as shown.
-    pub title: String,
-    /// The start of the message ([`model::alert_text`]).
-    pub body: String,
-}
-
-/// Alerts waiting to be shown at most (they are shown at the next tick; one per sender is kept).
-const MAX_ALERTS: usize = 16;
-
 /// Everything the UI shows, a signal per part. `Copy`: components take it from context and pass it on.
 /// `AppState::default()` is a fresh page: logged out, nothing known.
 #[derive(Clone, Copy, Default)]
@@ -173,9 +150,11 @@ pub struct AppState {
     /// The open conversation.
     pub selected: RwSignal<Option<BareJid>>,
     pub notices: RwSignal<Vec<Notice>>,
-    pub alert_prefs: RwSignal<AlertPrefs>,
-    /// Messages to announce, queued by [`apply`] and taken by [`super::notifications::follow`].
-    pub alerts: RwSignal<Vec<Alert>>,
+    /// Unread messages are announced with a desktop notification ([`super::notifications`]); the person's
+    /// choice, off by default.
+    pub alert_desktop: RwSignal<bool>,
+    /// … and with a short tone.
+    pub alert_sound: RwSignal<bool>,
 }
 
 impl AppState {
@@ -543,8 +522,7 @@ fn received(store: AppState, msg: Message) {
         });
     }
     let stamp = Stamp::from_delay(msg.delay.as_deref());
-    let prefs = store.alert_prefs.get_untracked();
-    let to_announce = (prefs.desktop || prefs.sound).then(|| body.clone());
+    let to_announce = (store.alert_desktop.get_untracked() || store.alert_sound.get_untracked()).then(|| body.clone());
     push_message(
         store,
         &from,
@@ -572,13 +550,7 @@ fn received(store: AppState, msg: Message) {
         // Not read where it lands: announce it, if the person wants that.
         if let Some(body) = to_announce {
             let sender = name_of(store, &from);
-            let alert = Alert { body: model::alert_text(&body, is_me_action, &sender), title: sender, from };
-            store.alerts.update(|queue| {
-                queue.retain(|a| a.from != alert.from);
-                queue.push(alert);
-                let extra = queue.len().saturating_sub(MAX_ALERTS);
-                queue.drain(..extra);
-            });
+            super::notifications::announce(store, &from, &sender, &model::alert_text(&body, is_me_action, &sender));
         }
     }
 }
