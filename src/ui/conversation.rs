@@ -562,7 +562,7 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
             view! {
                 <p class="message-body" dir="auto">
                     <span aria-hidden="true">"* "</span>
-                    <bdi class="action-sender">{m.sender.clone()}</bdi>
+                    <span class="action-sender" dir="auto">{m.sender.clone()}</span>
                     " "
                     {render_text(&m.body)}
                 </p>
@@ -575,7 +575,7 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     view! {
         <li class=classes>
             <p class=if m.continued { "message-meta visually-hidden" } else { "message-meta" }>
-                <bdi class="message-sender">{m.sender.clone()}</bdi>
+                <span class="message-sender" dir="auto">{m.sender.clone()}</span>
                 " "
                 <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>
             </p>

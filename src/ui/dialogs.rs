@@ -164,7 +164,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
         .into_any(),
         DialogMode::ConfirmRemove => view! {
             <p class="dialog-text">
-                "Remove " <strong><bdi>{name.clone()}</bdi></strong> " from your contacts? "
+                "Remove " <strong dir="auto">{name.clone()}</strong> " from your contacts? "
                 "You will no longer see each other's presence."
             </p>
             {error_view}

@@ -551,7 +551,7 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
                     <span class="contact-text">
                         <span class="contact-line">
                             <span class="contact-name">
-                                <bdi>{d.name.clone()}</bdi>
+                                <span dir="auto">{d.name.clone()}</span>
                                 <span class="visually-hidden">{format!(" — {}", d.presence)}</span>
                             </span>
                         </span>
