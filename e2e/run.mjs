@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { tests, Peer, adduser, screenshot } from './harness.mjs';
-import { buildPeer, serve } from './support.mjs';
+import { buildPeer, localConfig, serve } from './support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(process.env.NATTER_E2E_DIST || path.join(root, 'dist')); // NATTER_E2E_DIST: serve another build
@@ -73,7 +73,7 @@ try {
   if (selected.length === 0) die(`no tests${filter ? ` match "${filter}"` : ''}`);
 
   const peerBin = await buildPeer(root);
-  server = await serve(dist);
+  server = await serve(dist, 0, localConfig()); // config.json: the Prosody of the environment
   const baseURL = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({
     executablePath: chromiumPath,

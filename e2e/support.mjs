@@ -45,14 +45,31 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Serves `dist` (an absolute path) on 127.0.0.1 at `port` (0: a free one); resolves to the http.Server. */
-export function serve(dist, port = 0) {
+/**
+ * The `config.json` that points the app at the Prosody the scripts started (`scripts/prosody.sh env`), when that
+ * is not the default one dist/config.json names (ports moved with NATTER_PROSODY_HTTP_PORT); else undefined.
+ */
+export function localConfig() {
+  const ws = process.env.NATTER_PROSODY_WS;
+  if (!ws || ws === 'ws://127.0.0.1:5280/xmpp-websocket') return undefined;
+  return JSON.stringify({ websocket_url: ws, domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost' });
+}
+
+/**
+ * Serves `dist` (an absolute path) on 127.0.0.1 at `port` (0: a free one); resolves to the http.Server.
+ * `config`: a body to answer /config.json with instead of the file (see localConfig).
+ */
+export function serve(dist, port = 0, config = undefined) {
   const s = http.createServer((req, res) => {
     let rel;
     try {
       rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
       res.writeHead(400).end();
+      return;
+    }
+    if (config !== undefined && rel === '/config.json') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(config);
       return;
     }
     let file = path.join(dist, path.normalize(rel));

@@ -4,10 +4,11 @@
 //   node scripts/serve.mjs [DIR] [PORT]     DIR: default dist, PORT: default 8080 (0: any free port)
 //
 // Prints "serving DIR on http://127.0.0.1:PORT/" once it listens. Same server as the end-to-end suite
-// (e2e/support.mjs): correct MIME types (application/wasm), no caching, nothing outside DIR.
+// (e2e/support.mjs): correct MIME types (application/wasm), no caching, nothing outside DIR; when the local
+// Prosody runs on other ports (NATTER_PROSODY_HTTP_PORT), /config.json points the app at it.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { serve } from '../e2e/support.mjs';
+import { localConfig, serve } from '../e2e/support.mjs';
 
 const dir = path.resolve(process.argv[2] || 'dist');
 const port = Number(process.argv[3] ?? 8080);
@@ -17,7 +18,7 @@ if (!existsSync(path.join(dir, 'index.html'))) {
 }
 let server;
 try {
-  server = await serve(dir, port);
+  server = await serve(dir, port, localConfig());
 } catch (e) {
   console.error(`serve: cannot listen on 127.0.0.1:${port}: ${e.message}`);
   process.exit(1);
