@@ -67,13 +67,24 @@ export function deployHeaders(file) {
 }
 
 /**
+ * The `config.json` that points the app at the Prosody the scripts started (`scripts/prosody.sh env`), when that
+ * is not the default one dist/config.json names (ports moved, or the modern Prosody); else undefined.
+ */
+export function localConfig() {
+  const ws = process.env.NATTER_PROSODY_WS;
+  if (!ws || ws === 'ws://127.0.0.1:5280/xmpp-websocket') return undefined;
+  return { websocket_url: ws, domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost' };
+}
+
+/**
  * Serves `dist` (an absolute path) on 127.0.0.1 at a free port, with the headers of deployHeaders(); resolves to
  * the http.Server. Options:
  *   base     the path dist/ is served under ('/' or '/some/path/'); anything outside it is 404, so a page that
  *            asks for its files by absolute path fails
  *   config   an object served as {base}config.json instead of the file (points the app at this run's server)
+ *   port     the port to listen on (0: a free one)
  */
-export function serve(dist, { base = '/', config } = {}) {
+export function serve(dist, { base = '/', config, port = 0 } = {}) {
   const s = http.createServer((req, res) => {
     let rel;
     try {
@@ -119,6 +130,6 @@ export function serve(dist, { base = '/', config } = {}) {
   });
   return new Promise((resolve, reject) => {
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
+    s.listen(port, '127.0.0.1', () => resolve(s));
   });
 }

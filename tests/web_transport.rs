@@ -277,6 +277,33 @@ async fn a_closed_port_is_unreachable() {
 }
 
 #[wasm_bindgen_test]
+async fn a_web_server_that_is_not_a_websocket_endpoint_is_named_as_such() {
+    // Issue 16, item 13: Prosody's HTTP port answers this path with a 404; that is not "could not be reached".
+    // The app tells the two apart with a plain cross-origin request, which a cross-origin-isolated page (the
+    // test runner's default) may not make: scripts/test.sh sets WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION=1.
+    let isolated =
+        js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool());
+    assert_ne!(
+        isolated,
+        Some(true),
+        "run with WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION=1 (the app is not isolated either)"
+    );
+    let url = WS_URL.replace("/xmpp-websocket", "/not-a-websocket");
+    let mut p = Probe::start("404", "alice", ALICE_PW, Some(&url));
+    let last = p.finished().await;
+    assert!(
+        matches!(&last, TransportEvent::Failed(TransportError::NotXmppEndpoint { url: u }) if *u == url),
+        "{last:?}"
+    );
+    let words = match last {
+        TransportEvent::Failed(e) => e.to_string(),
+        _ => unreachable!(),
+    };
+    assert!(words.contains("answered, but it is not an XMPP WebSocket endpoint"), "{words}");
+    p.quiet().await;
+}
+
+#[wasm_bindgen_test]
 async fn closing_while_connecting_cancels_with_closed() {
     let mut p = Probe::start("cancelled", "alice", ALICE_PW, Some(WS_URL));
     p.session().close(); // before the socket even exists

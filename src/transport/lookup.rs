@@ -87,6 +87,16 @@ pub async fn fetch_text(url: &str) -> Result<String, DiscoveryError> {
     fetch_text_with(url, &signal).await
 }
 
+/// Whether a web server answers a plain GET of `url` at all (any status; `no-cors`, so nothing is read),
+/// within [`FETCH_TIMEOUT_MS`]: tells "not an XMPP WebSocket endpoint" apart from "could not be reached".
+pub async fn answers_http(url: &str) -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let init = web_sys::RequestInit::new();
+    init.set_mode(web_sys::RequestMode::NoCors);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS)));
+    JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.is_ok()
+}
+
 /// [`fetch_text`], aborted by `signal` (which the caller may also abort) instead of the usual timeout.
 pub async fn fetch_text_with(url: &str, signal: &AbortSignal) -> Result<String, DiscoveryError> {
     let failed = |signal: &AbortSignal| match signal.aborted() {

@@ -136,8 +136,13 @@ pub enum TransportError {
         domain: String,
         problems: Vec<DiscoveryError>,
     },
-    /// The WebSocket could not be opened or closed before the stream started.
+    /// The WebSocket could not be opened or closed before the stream started, and nothing answers there.
     Unreachable {
+        url: String,
+    },
+    /// The WebSocket could not be opened, but a web server answers at that address (a 404, a web page, a
+    /// WebSocket without the `xmpp` subprotocol): the URL is not an XMPP WebSocket endpoint.
+    NotXmppEndpoint {
         url: String,
     },
     /// The socket closed unexpectedly during the session. (Not emitted by the transport today: a lost
@@ -183,6 +188,11 @@ impl std::fmt::Display for TransportError {
                 f.write_str(". Enter the server URL under Advanced.")
             }
             TransportError::Unreachable { url } => write!(f, "The server at {url} could not be reached."),
+            TransportError::NotXmppEndpoint { url } => write!(
+                f,
+                "The server at {url} answered, but it is not an XMPP WebSocket endpoint: check the address (for \
+                 Prosody it usually ends in /xmpp-websocket, for ejabberd in /ws)."
+            ),
             TransportError::ConnectionLost => write!(f, "The connection to the server was lost."),
             TransportError::TooManyRedirects { url } => {
                 write!(f, "The server redirected the connection more than once (last to {url}); giving up.")

@@ -170,6 +170,23 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
     }
 }
 
+/// Ends an attempt whose WebSocket handshake failed at `url`: `NotXmppEndpoint` when a web server answers a
+/// plain request there (any status; `no-cors`, so nothing is read), `Unreachable` when nothing does. Does
+/// nothing if the session was closed meanwhile.
+async fn explain_failed_handshake(weak: Weak<Inner>, url: String) {
+    let http = match url.split_once("://") {
+        Some(("wss", rest)) => format!("https://{rest}"),
+        Some((_, rest)) => format!("http://{rest}"),
+        None => url.clone(),
+    };
+    let answered = super::lookup::answers_http(&http).await;
+    let Some(inner) = weak.upgrade() else { return };
+    if !matches!(inner.state.borrow().stage, Stage::Discovering) {
+        return; // closed meanwhile
+    }
+    inner.fail(if answered { TransportError::NotXmppEndpoint { url } } else { TransportError::Unreachable { url } });
+}
+
 /// NFKC normalization for the core's stringprep (`crate::xmpp::prep`), from the browser's own Unicode data
 /// (`String.prototype.normalize`), so the wasm file carries no normalization tables. The core declares this
 /// function, with exactly this signature, and calls it only for non-ASCII JIDs and credentials.
@@ -281,7 +298,8 @@ impl Inner {
     /// Ends the attempt with `Failed(error)`, releasing the socket and the timer; an unreachable server
     /// during a reconnect only means waiting for the next attempt.
     fn fail(self: &Rc<Self>, error: TransportError) {
-        if matches!(error, TransportError::Unreachable { .. }) && self.state.borrow().online_once {
+        let transient = matches!(error, TransportError::Unreachable { .. } | TransportError::NotXmppEndpoint { .. });
+        if transient && self.state.borrow().online_once {
             self.retry_later(error.to_string());
             return;
         }
@@ -335,9 +353,13 @@ impl Inner {
         let mut state = self.state.borrow_mut();
         match &mut state.stage {
             Stage::Opening { socket, .. } if socket.generation == generation => {
+                // The browser does not say why a handshake failed; asking the same address over HTTP tells a
+                // server that is not there from one that answers but not as an XMPP WebSocket.
                 let url = socket.url.clone();
+                state.stage = Stage::Discovering;
                 drop(state);
-                self.fail(TransportError::Unreachable { url });
+                self.arm_timer(None);
+                spawn_local(explain_failed_handshake(Rc::downgrade(self), url));
             }
             Stage::Streaming { socket, client } if socket.generation == generation => {
                 client.handle_transport_closed();

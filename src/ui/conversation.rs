@@ -243,7 +243,10 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             if body.trim().is_empty() {
                 return;
             }
-            let body = body.trim_end().to_owned();
+            let body = match model::composer_text(body.trim_end()) {
+                Ok(body) => body,
+                Err(why) => return set_send_error(Some(why)),
+            };
             match session.send(Command::SendMessage { to: jid.clone(), body }) {
                 Ok(()) => {
                     el.set_value("");
@@ -315,7 +318,13 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     });
 
     view! {
-        <section class="conversation" aria-labelledby="conversation-title">
+        <section class="conversation" aria-labelledby="conversation-title" on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
+            // Escape closes the conversation (on any layout), unless it ends an input method's composition.
+            if ev.key() == "Escape" && !ev.is_composing() && !ev.default_prevented() {
+                ev.prevent_default();
+                back(store);
+            }
+        })>
             <header class="conversation-header">
                 <button
                     type="button"
@@ -330,11 +339,11 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     <span class=move || format!("dot {}", presence.with(|p| model::presence_class(p.as_ref())))></span>
                 </span>
                 <div class="conversation-title">
-                    <h2 id="conversation-title">{move || name.get()}</h2>
+                    <h2 id="conversation-title" dir="auto">{move || name.get()}</h2>
                     <p class="conversation-sub">
                         <span class="conversation-jid">{jid_text.clone()}</span>
                         <span aria-hidden="true">" · "</span>
-                        <span class="conversation-presence">{presence_text}</span>
+                        <span class="conversation-presence" dir="auto">{presence_text}</span>
                     </p>
                 </div>
                 <div class="conversation-actions">
@@ -424,6 +433,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     class="composer-input"
                     rows="1"
                     placeholder=move || format!("Message {}", name.get())
+                    dir="auto"
                     aria-invalid=move || send_error.with(|e| e.is_some().then(|| "true".to_owned()))
                     aria-describedby="composer-hint composer-error composer-offline"
                     on:keydown=handler(on_keydown)
@@ -551,9 +561,9 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     } else if m.is_me_action {
         Some(
             view! {
-                <p class="message-body">
+                <p class="message-body" dir="auto">
                     <span aria-hidden="true">"* "</span>
-                    <span class="action-sender">{m.sender.clone()}</span>
+                    <span class="action-sender" dir="auto">{m.sender.clone()}</span>
                     " "
                     {render_text(&m.body)}
                 </p>
@@ -561,12 +571,12 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
             .into_any(),
         )
     } else {
-        Some(view! { <p class="message-body">{render_text(&m.body)}</p> }.into_any())
+        Some(view! { <p class="message-body" dir="auto">{render_text(&m.body)}</p> }.into_any())
     };
     view! {
         <li class=classes>
             <p class=if m.continued { "message-meta visually-hidden" } else { "message-meta" }>
-                <span class="message-sender">{m.sender.clone()}</span>
+                <span class="message-sender" dir="auto">{m.sender.clone()}</span>
                 " "
                 <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>
             </p>
