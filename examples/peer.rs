@@ -295,7 +295,23 @@ mod native {
                     self.closed = Some(error);
                 }
                 Event::Redirect { uri } => emit(json!({"event": "redirect", "uri": uri})),
-                Event::Phase(_) | Event::KeysDerived(_) | Event::RosterPush { .. } => {}
+                Event::ArchivePage(page) => emit(json!({
+                    "event": "archive_page",
+                    "messages": page.messages.iter().map(|m| json!({
+                        "id": m.id, "with": m.with.to_string(), "outgoing": m.outgoing, "body": m.message.body(None),
+                    })).collect::<Vec<_>>(),
+                    "complete": page.complete,
+                })),
+                Event::ArchiveFailed { query, error } => emit(json!({
+                    "event": "archive_failed", "query": format!("{query:?}"), "error": error.describe(),
+                })),
+                Event::Phase(_)
+                | Event::KeysDerived(_)
+                | Event::RosterPush { .. }
+                | Event::ArchiveCursor { .. }
+                | Event::CaughtUp
+                | Event::ArchiveGap(_)
+                | Event::GapFilled { .. } => {}
             }
         }
 

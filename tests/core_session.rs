@@ -76,7 +76,10 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
     let sent = h.sent();
     assert!(sent[0].is("jabber:client", "presence") && sent[0].attr("type").is_none(), "initial presence");
     assert!(sent[1].get_child("urn:xmpp:carbons:2", "enable").is_some(), "carbons enabled");
-    assert_eq!(sent.len(), 2);
+    // XEP-0313: what the account's archive offers, for the catch-up.
+    assert!(sent[2].get_child("http://jabber.org/protocol/disco#info", "query").is_some(), "archive features");
+    assert_eq!((sent[2].attr("type"), sent[2].attr("to")), (Some("get"), Some("user@example.com")));
+    assert_eq!(sent.len(), 3);
 
     let events = h.take_events();
     let phases: Vec<Phase> =

@@ -382,6 +382,13 @@ fn apply_core(store: AppState, event: Event) {
                 store.progress.set(Some(format!("Redirected to {uri}…")));
             }
         }
+        // History from the archive (XEP-0313): shown and stored once the history UI and the store are wired.
+        Event::ArchivePage(_)
+        | Event::ArchiveCursor { .. }
+        | Event::CaughtUp
+        | Event::ArchiveGap(_)
+        | Event::GapFilled { .. }
+        | Event::ArchiveFailed { .. } => {}
         Event::Closed { error } => match error {
             // The kept keys no longer fit (the server draws a new salt at each login): only the password helps.
             Some(ClientError::Sasl(SaslError::KeysStale)) => session_ended(store, PASSWORD_AGAIN.to_owned(), true),

@@ -16,6 +16,7 @@ use natter::xmpp::{Client, Command, CommandError, Config, Event};
 use web_time::Instant;
 
 pub const FEATURES_NS_STREAMS: &str = "http://etherx.jabber.org/streams";
+pub const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
 pub struct Harness {
     pub client: Client,
@@ -124,10 +125,25 @@ impl Harness {
         self.recv(&format!(
             "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{roster_items}</query></iq>"
         ));
+        self.online_with_archive(&[]);
+    }
+
+    /// Right after the roster result: answers carbons, and the disco#info of our account with these
+    /// `features` (none: a server without an archive, so no catch-up runs); leaves sent frames and events taken.
+    pub fn online_with_archive(&mut self, features: &[&str]) {
         assert!(self.client.is_online(), "login did not reach online: {:?}", self.events);
-        let carbons = self.sent().into_iter().find(|e| e.get_child("urn:xmpp:carbons:2", "enable").is_some());
+        let sent = self.sent();
+        let carbons = sent.iter().find(|e| e.get_child("urn:xmpp:carbons:2", "enable").is_some());
         let id = carbons.expect("carbons are enabled once online").attr("id").unwrap().to_owned();
         self.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>"));
+        let disco = sent.iter().find(|e| e.get_child(DISCO_INFO_NS, "query").is_some());
+        let disco = disco.expect("the account's archive features are asked once online");
+        let features: String = features.iter().map(|f| format!("<feature var='{f}'/>")).collect();
+        self.recv(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{}' from='{}'><query xmlns='{DISCO_INFO_NS}'>{features}</query></iq>",
+            disco.attr("id").unwrap(),
+            disco.attr("to").unwrap()
+        ));
         self.take_events();
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::mam::{ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryPoint};
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
 use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure, ScramKeys};
@@ -63,6 +64,14 @@ pub enum Command {
     Subscribe { jid: BareJid },
     /// Stop seeing a contact's presence.
     Unsubscribe { jid: BareJid },
+    /// Scroll-back (XEP-0313): one page of `with`'s conversation from the account's archive, before `before`
+    /// (the oldest message of it the caller holds: its archive id, else its time; `None`: the newest page).
+    /// Answered by an `ArchivePage` (`complete`: the conversation's first message was reached) or
+    /// `ArchiveFailed`. Refused with `Archive(Busy)` while a page of `with` is on its way.
+    LoadOlder { with: BareJid, before: Option<HistoryPoint> },
+    /// One page of a gap (as an `ArchiveGap` or `GapFilled` event gave it), from its older or newer end.
+    /// Answered by an `ArchivePage` and `GapFilled` with what is left, or `ArchiveFailed`.
+    FillGap { gap: Gap, from: GapEnd },
     /// Close the session politely.
     Close,
 }
@@ -156,6 +165,31 @@ pub enum Event {
         action: RosterAction,
         error: RequestError,
     },
+    /// A page of archived messages (XEP-0313; see `client::mam`): store its messages (keyed by their archive
+    /// id, which is their stanza-id). Those already shown live or in an earlier page are left out.
+    ArchivePage(ArchivePage),
+    /// The newest archive id of the account's archive this device now holds, counting the messages of the
+    /// events before this one: store it with them, and give it back as `HistoryConfig::last_id`.
+    ArchiveCursor {
+        id: String,
+    },
+    /// The catch-up at login is done (up to the present, or up to its limit with an `ArchiveGap` for the rest).
+    CaughtUp,
+    /// A range of an archive this device does not hold: keep it, show it where it lies (never join the
+    /// transcript across it), and fill it with `Command::FillGap`.
+    ArchiveGap(Gap),
+    /// A page of `gap` came (the `ArchivePage` just before); `rest` is what is still missing (`None`: nothing,
+    /// the gap is closed). Replace `gap` with `rest`.
+    GapFilled {
+        gap: Gap,
+        rest: Option<Gap>,
+    },
+    /// An archive query gave nothing. For the catch-up, the events before this one (and an `ArchiveGap` if
+    /// live messages came meanwhile) say what is held; the next login picks up at the cursor.
+    ArchiveFailed {
+        query: ArchiveQuery,
+        error: ArchiveError,
+    },
     /// The server asks us to reconnect elsewhere (`<close see-other-uri=…/>`).
     Redirect {
         uri: String,
@@ -245,6 +279,8 @@ pub enum CommandError {
         max: usize,
     },
     InvalidJid(JidError),
+    /// An archive query could not be sent (no archive, or too many queries on their way).
+    Archive(ArchiveError),
 }
 
 impl fmt::Display for CommandError {
@@ -256,6 +292,7 @@ impl fmt::Display for CommandError {
                 write!(f, "the message is too long ({} KiB, at most {} KiB)", size.div_ceil(1024), max / 1024)
             }
             CommandError::InvalidJid(e) => write!(f, "invalid address: {e}"),
+            CommandError::Archive(e) => f.write_str(&e.describe()),
         }
     }
 }

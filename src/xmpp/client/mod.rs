@@ -17,7 +17,9 @@
 //! versions rosters) its roster with that version.
 
 mod auth;
+mod dedup;
 mod events;
+pub mod mam;
 mod online;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -32,7 +34,9 @@ use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
 
+pub use dedup::{SeenKey, SeenMessages};
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
+pub use mam::{ArchiveError, ArchivePage, ArchiveQuery, ArchivedMessage, Gap, GapEnd, HistoryConfig, HistoryPoint};
 
 /// Everything a session needs from its caller. Randomness (`client_nonce`, `id_seed`) comes from here.
 #[derive(Debug, Clone)]
@@ -61,6 +65,10 @@ pub struct Config {
     pub cached_roster: Option<(String, Vec<RosterItem>)>,
     /// Our initial presence once online.
     pub initial_presence: Availability,
+    /// Keys of messages already shown (de-duplication); carried across reconnects, seedable from a store.
+    pub seen: SeenMessages,
+    /// The message history this device holds (XEP-0313 catch-up; see [`mam`]).
+    pub history: HistoryConfig,
 }
 
 impl Config {
@@ -80,6 +88,8 @@ impl Config {
             id_seed,
             cached_roster: None,
             initial_presence: Availability::default(),
+            seen: SeenMessages::default(),
+            history: HistoryConfig::default(),
         }
     }
 }
@@ -114,6 +124,10 @@ enum Pending {
     Ping,
     /// XEP-0280 enable; servers without carbons answer with an error, which is fine.
     Carbons,
+    /// disco#info of our own account: what its archive offers (XEP-0313).
+    ArchiveFeatures,
+    /// A MAM query, by its `queryid`.
+    Archive(String),
 }
 
 /// The sans-IO XMPP client. See the module docs for how to drive it.
@@ -138,6 +152,10 @@ pub struct Client {
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
     chat_state_peers: HashSet<BareJid>,
+    /// Keys of the messages shown (de-duplication).
+    seen: SeenMessages,
+    /// The archive side: catch-up, scroll-back, gaps.
+    history: mam::History,
     next_id: u64,
     last_heard: Instant,
     /// `Event::Closed` (or `Redirect`) has been emitted.
@@ -148,9 +166,13 @@ pub struct Client {
 
 impl Client {
     /// Starts a session: queues the opening `<open/>` to the account's domain.
-    pub fn new(config: Config, now: Instant) -> Client {
+    pub fn new(mut config: Config, now: Instant) -> Client {
         let own_presence = config.initial_presence.clone();
+        let seen = std::mem::take(&mut config.seen);
+        let history = mam::History::new(config.jid.clone(), config.history.clone(), &config.id_seed);
         let mut c = Client {
+            seen,
+            history,
             stage: Stage::AwaitOpen { authenticated: false },
             stage_deadline: None,
             bound: None,
@@ -212,6 +234,8 @@ impl Client {
             (Some(ver), true) => Some((ver.clone(), self.roster.values().cloned().collect())),
             _ => None,
         };
+        config.seen = self.seen.clone();
+        config.history = self.history.config_for_next();
         Some(config)
     }
 
@@ -321,7 +345,7 @@ impl Client {
             self.pending.iter().filter(|(_, (_, deadline))| now >= *deadline).map(|(id, _)| id.clone()).collect();
         for id in expired {
             if let Some((what, _)) = self.pending.remove(&id) {
-                self.request_timed_out(what);
+                self.request_timed_out(what, now);
                 if self.is_closed() {
                     return;
                 }
@@ -421,6 +445,7 @@ impl Client {
         if self.finished {
             return;
         }
+        self.history.closed(&mut self.events);
         self.finished = true;
         self.stage = Stage::Closed;
         self.stage_deadline = None;

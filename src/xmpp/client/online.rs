@@ -6,10 +6,15 @@ use super::{Client, ClientError, Command, CommandError, Event, Pending, Phase, R
 use crate::xmpp::framing::{self, CLIENT_NS};
 use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::error::{ErrorType, StanzaError};
+use crate::xmpp::stanza::mam::ResultRef;
 use crate::xmpp::stanza::message::{self, CARBONS_NS, CHATSTATES_NS, CarbonDirection, ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::{self, PresenceKind, PresenceStanza};
 use crate::xmpp::stanza::roster::{self, ROSTER_NS, RosterItem, RosterQuery, Subscription};
+use crate::xmpp::stanza::sid;
 use crate::xmpp::xml::Element;
+
+use super::SeenKey;
+use super::mam::{ArchiveError, History};
 
 const PING_NS: &str = "urn:xmpp:ping";
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
@@ -21,6 +26,8 @@ impl Client {
     pub(super) fn handle_stanza(&mut self, el: &Element, now: Instant) {
         match el.name.as_str() {
             "iq" => self.handle_iq(el, now),
+            // XEP-0313 results answer our queries; they are never live messages, trusted or not.
+            "message" if ResultRef::is_result(el) => self.history.result(el),
             "message" if matches!(self.stage, Stage::Online) => match message::carbon(el) {
                 // XEP-0280 §11: only our own account may send carbons; anyone else is forging messages.
                 Some((direction, inner)) if self.is_own_bare(el.attr("from")) => self.handle_carbon(direction, inner),
@@ -150,6 +157,14 @@ impl Client {
                 };
                 self.go_online(items, ver, now);
             }
+            Pending::ArchiveFeatures => {
+                self.history.features(Some(el), &mut self.events);
+                self.send_archive_queries(now);
+            }
+            Pending::Archive(queryid) => {
+                self.history.finished(&queryid, el, &mut self.seen, &mut self.events);
+                self.send_archive_queries(now);
+            }
             Pending::RosterSet(_) | Pending::Ping | Pending::Carbons => {}
         }
     }
@@ -167,11 +182,29 @@ impl Client {
             }
             // Any answer to a ping proves the connection is alive; a server without carbons is fine too.
             Pending::Ping | Pending::Carbons => {}
+            Pending::ArchiveFeatures => {
+                self.history.features(None, &mut self.events);
+                self.send_archive_queries(now);
+            }
+            Pending::Archive(queryid) => {
+                self.history.failed(&queryid, ArchiveError::Stanza(error), &mut self.events);
+                self.send_archive_queries(now);
+            }
         }
     }
 
-    pub(super) fn request_timed_out(&mut self, what: Pending) {
+    pub(super) fn request_timed_out(&mut self, what: Pending, now: Instant) {
         let stage = match what {
+            Pending::ArchiveFeatures => {
+                self.history.features(None, &mut self.events);
+                self.send_archive_queries(now);
+                return;
+            }
+            Pending::Archive(queryid) => {
+                self.history.failed(&queryid, ArchiveError::Timeout, &mut self.events);
+                self.send_archive_queries(now);
+                return;
+            }
             Pending::RosterSet(action) => {
                 self.events.push_back(Event::RequestFailed { action, error: RequestError::Timeout });
                 return;
@@ -207,6 +240,24 @@ impl Client {
         if let Some(jid) = self.bound.clone() {
             self.events.push_back(Event::Online { jid });
         }
+        self.start_history(false, now);
+    }
+
+    /// Online (`resumed`: the lost session resumed): ask what the account's archive offers; the catch-up
+    /// starts with the answer (see `mam`).
+    fn start_history(&mut self, resumed: bool, now: Instant) {
+        self.history.online(resumed);
+        let own = self.config.jid.to_string();
+        self.send_iq("get", Some(&own), History::features_query(), Pending::ArchiveFeatures, now);
+    }
+
+    /// Sends the archive queries `history` asks for.
+    pub(super) fn send_archive_queries(&mut self, now: Instant) {
+        for q in self.history.take_outgoing() {
+            let to = q.to.as_ref().map(BareJid::to_string);
+            let queryid = q.query.queryid.clone();
+            self.send_iq("set", to.as_deref(), q.query.to_element(), Pending::Archive(queryid), now);
+        }
     }
 
     fn apply_roster_item(&mut self, item: RosterItem) {
@@ -233,10 +284,22 @@ impl Client {
                 if msg.chat_state.is_some() && !self.chat_state_peers.contains(&from) {
                     self.chat_state_peers.insert(from.clone());
                 }
-                match msg.chat_state {
-                    _ if !msg.bodies.is_empty() => self.events.push_back(Event::Message(msg)),
-                    Some(state) => self.events.push_back(Event::ChatState { from, state }),
-                    None => {}
+                if msg.bodies.is_empty() {
+                    if let Some(state) = msg.chat_state {
+                        self.events.push_back(Event::ChatState { from, state });
+                    }
+                    return;
+                }
+                let stanza_id = sid::stanza_id_by(el, &self.config.jid);
+                let body = msg.body(None).unwrap_or_default();
+                let keys =
+                    SeenKey::of(&from, stanza_id.as_deref(), sid::origin_id(el).as_deref(), msg.id.as_deref(), body);
+                if self.seen.check_and_insert(keys) {
+                    return;
+                }
+                self.events.push_back(Event::Message(msg));
+                if let Some(id) = stanza_id {
+                    self.history.live(&id, None, &mut self.events);
                 }
             }
         }
@@ -376,6 +439,14 @@ impl Client {
             Command::DenySubscription { jid } => self.send(&presence::subscription("unsubscribed", &jid.to_string())),
             Command::Subscribe { jid } => self.send(&presence::subscription("subscribe", &jid.to_string())),
             Command::Unsubscribe { jid } => self.send(&presence::subscription("unsubscribe", &jid.to_string())),
+            Command::LoadOlder { with, before } => {
+                self.history.load_older(with, before).map_err(CommandError::Archive)?;
+                self.send_archive_queries(now);
+            }
+            Command::FillGap { gap, from } => {
+                self.history.fill_gap(gap, from).map_err(CommandError::Archive)?;
+                self.send_archive_queries(now);
+            }
             Command::Close => self.close(now),
         }
         Ok(())

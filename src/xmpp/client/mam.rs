@@ -1,0 +1,908 @@
+//! History from the server's archive (XEP-0313 MAM): catch-up at login, scroll-back, and gaps.
+//!
+//! The session owns one [`History`]; it feeds it MAM results, the answers to its queries and the live
+//! messages it shows, and sends the queries it asks for. Everything here is about one archive at a time,
+//! named by its JID: the account's own archive for one-to-one chats (results must come without `from` or
+//! from our bare JID), a room's archive later (results from the room's JID). A result with an unknown
+//! `queryid`, or from anyone but the archive asked, is dropped; so is anything beyond a page's bounds.
+//!
+//! **Catch-up** runs once the session is online, beside live traffic (it never holds a message back):
+//! - with a cursor (`HistoryConfig::last_id`, the newest archive id this device holds): every page `after`
+//!   it, oldest first, until the archive says `complete`. When the archive no longer knows that id
+//!   (`item-not-found`, Prosody), the pages start at `HistoryConfig::last_time` instead (minus
+//!   [`STALE_CURSOR_MARGIN`] for clock differences; duplicates are dropped);
+//! - without one (a new device): only the newest page of the whole account archive. That is one request
+//!   whatever the number of contacts, and it holds the latest messages of exactly the conversations that
+//!   were active last; a conversation's older messages come by scroll-back when it is opened (its oldest
+//!   held message is then the point to load before). Fetching a page per recent conversation instead
+//!   would need to know which conversations are recent, which a new device does not.
+//! - past `HistoryConfig::catch_up_limit` messages, the rest is not paged through: the newest page is
+//!   fetched, and what lies between is reported as a [`Gap`].
+//!
+//! Each page becomes one [`ArchivePage`] event (new messages only: those already shown live or in an
+//! earlier page are left out), followed by an `ArchiveCursor` event: the caller stores the page's messages
+//! and the cursor together. Once the catch-up is done, every live message stamped with a stanza-id by our
+//! account moves the cursor on. While it runs, live messages are shown at once but do not move the cursor:
+//! if the catch-up then stops early (the connection drops, the server fails, the time runs out), the range
+//! between the last page and the first live message not covered by a page becomes a [`Gap`], and the cursor
+//! jumps to the newest live message. If no live message came, the cursor simply stays where the pages got
+//! to, and the next login continues from there.
+//!
+//! **Scroll-back** (`Command::LoadOlder`) fetches one page of a conversation before a point (an archive id,
+//! else a time); `complete` says the start of its history was reached. **Gaps** (`Command::FillGap`) are
+//! filled a page at a time from either end; each page says what is left of the gap.
+//!
+//! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most `page_size`
+//! results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is fetched by the
+//! next one, never lost), ids of at most 256 bytes, at most `catch_up_limit` messages per catch-up.
+//!
+//! What this module does not do: store anything (the events say what to keep), or decide what a transcript
+//! shows (the caller shows a gap row where a [`Gap`] lies, and never joins the two sides).
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::xmpp::jid::{BareJid, Jid};
+use crate::xmpp::stanza::error::StanzaError;
+use crate::xmpp::stanza::mam::{self, Filter, Fin, MAM_EXTENDED, MAM_NS, Page, ResultRef};
+use crate::xmpp::stanza::message::{Message, MessageType};
+use crate::xmpp::stanza::{delay, sid};
+use crate::xmpp::xml::Element;
+
+use super::dedup::{SeenKey, SeenMessages};
+use super::events::Event;
+
+/// Queries in flight at once (the catch-up's included).
+pub const MAX_QUERIES: usize = 4;
+/// Text kept per page (bodies and subjects); a page with more is cut, and the next page picks up there.
+pub const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+/// Largest page asked for (servers cap it lower: Prosody at 50).
+pub const MAX_PAGE_SIZE: usize = 250;
+/// When the archive forgot our cursor, catch up from this long before the newest message we hold (clocks differ).
+pub const STALE_CURSOR_MARGIN_MS: u64 = 5 * 60 * 1000;
+/// [`STALE_CURSOR_MARGIN_MS`], for the docs.
+pub const STALE_CURSOR_MARGIN: std::time::Duration = std::time::Duration::from_millis(STALE_CURSOR_MARGIN_MS);
+/// Live messages remembered while a catch-up runs (to place a gap if it stops early).
+const MAX_LIVE_WHILE_CATCHING_UP: usize = 512;
+
+/// What the caller tells the session about the history it holds (from its store), and the catch-up's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryConfig {
+    /// The newest archive id of the account's archive this device holds: the last `ArchiveCursor` event's.
+    pub last_id: Option<String>,
+    /// The time (ms since the Unix epoch, UTC) of the newest message this device holds, if any: where the
+    /// catch-up starts when the archive no longer knows `last_id`.
+    pub last_time: Option<u64>,
+    /// Catch up at all when online (off: only what the commands ask).
+    pub catch_up: bool,
+    /// Results asked for per page (1..=250; servers may send fewer: Prosody at most 50).
+    pub page_size: usize,
+    /// At most this many messages paged through by one catch-up; beyond, the newest page and a gap.
+    pub catch_up_limit: usize,
+    /// The lost session had caught up: when it is resumed (XEP-0198), nothing was missed and no catch-up runs.
+    pub caught_up: bool,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> HistoryConfig {
+        HistoryConfig {
+            last_id: None,
+            last_time: None,
+            catch_up: true,
+            page_size: 50,
+            catch_up_limit: 5_000,
+            caught_up: false,
+        }
+    }
+}
+
+/// A place in an archive: a message the caller holds, by its archive id (its stanza-id) and/or its time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HistoryPoint {
+    pub id: Option<String>,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub unix_ms: Option<u64>,
+}
+
+impl HistoryPoint {
+    pub fn id(id: impl Into<String>) -> HistoryPoint {
+        HistoryPoint { id: Some(id.into()), unix_ms: None }
+    }
+
+    pub fn time(unix_ms: u64) -> HistoryPoint {
+        HistoryPoint { id: None, unix_ms: Some(unix_ms) }
+    }
+
+    fn usable_id(&self) -> Option<&str> {
+        self.id.as_deref().filter(|id| !id.is_empty() && id.len() <= sid::MAX_ID)
+    }
+}
+
+/// A message from an archive, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivedMessage {
+    /// The archive's id of it: its stanza-id (by our account for the account's archive). Store it as such.
+    pub id: String,
+    /// When the archive got it (ms since the Unix epoch, UTC), from its XEP-0203 stamp; `None` only when the
+    /// server gave none that reads (both test servers always do): then order it by its place in the page.
+    pub unix_ms: Option<u64>,
+    /// The conversation: the other side's bare JID.
+    pub with: BareJid,
+    /// Sent by us (from any of our devices).
+    pub outgoing: bool,
+    /// The message as it was sent (`delay` holds the archive's stamp).
+    pub message: Message,
+}
+
+/// A range of an archive this device does not hold, between two messages it does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Gap {
+    /// Whose archive: our account (one-to-one) or, later, a room.
+    pub archive: BareJid,
+    /// The conversation it lies in; `None`: all of the archive's conversations.
+    pub with: Option<BareJid>,
+    /// The newest message held before the gap.
+    pub after: HistoryPoint,
+    /// The oldest message held after it; `None`: up to the present.
+    pub before: Option<HistoryPoint>,
+}
+
+/// Which end of a gap to fetch a page from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GapEnd {
+    /// The oldest missing messages first (reads on from `after`).
+    Older,
+    /// The newest missing messages first (reads back from `before`).
+    Newer,
+}
+
+/// What a page of archive results was fetched for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveQuery {
+    /// The catch-up at login.
+    CatchUp,
+    /// Scroll-back: older messages of one conversation.
+    Older { with: BareJid },
+    /// A page of a gap.
+    Gap { gap: Gap, from: GapEnd },
+}
+
+/// One page of archive results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivePage {
+    pub archive: BareJid,
+    pub query: ArchiveQuery,
+    /// The messages not shown before (live or in an earlier page), oldest first.
+    pub messages: Vec<ArchivedMessage>,
+    /// The oldest and newest result of the page (shown before or not, with a body or not); `None` when
+    /// the page was empty. For scroll-back, `oldest` is the point to load before next time.
+    pub oldest: Option<HistoryPoint>,
+    pub newest: Option<HistoryPoint>,
+    /// Nothing more in the direction paged: for scroll-back, the conversation's first message was reached.
+    pub complete: bool,
+}
+
+/// Why an archive query gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveError {
+    /// The server keeps no archive for this account (no `urn:xmpp:mam:2`).
+    Unsupported,
+    /// The server refused or failed the query.
+    Stanza(StanzaError),
+    /// No answer in time.
+    Timeout,
+    /// A page of this conversation or gap is already on its way, or too many queries are (at most
+    /// [`MAX_QUERIES`]); ask again when it has come.
+    Busy,
+    /// The session ended before the answer.
+    ConnectionLost,
+}
+
+impl ArchiveError {
+    /// Words a person understands.
+    pub fn describe(&self) -> String {
+        match self {
+            ArchiveError::Unsupported => "the server keeps no message history".into(),
+            ArchiveError::Stanza(e) => format!("the server could not load the history: {}", e.describe()),
+            ArchiveError::Timeout => "the server did not send the history in time".into(),
+            ArchiveError::Busy => "the history is still loading".into(),
+            ArchiveError::ConnectionLost => "the connection was lost while loading the history".into(),
+        }
+    }
+}
+
+/// A query for the session to send: `<iq type='set' to=…>` (no `to`: our own account) around `query`.
+#[derive(Debug, Clone)]
+pub(super) struct Outgoing {
+    pub to: Option<BareJid>,
+    pub query: mam::Query,
+}
+
+/// What the archive offers, once disco#info answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Support {
+    /// Not asked yet, or the server did not say: try plain MAM (RSM ids only).
+    Unknown,
+    Plain,
+    /// `#extended`: `after-id`/`before-id` form fields.
+    Extended,
+    None,
+}
+
+/// Where the catch-up starts reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Start {
+    After(String),
+    Since(u64),
+    Newest,
+}
+
+#[derive(Debug, Clone)]
+struct Run {
+    start: Start,
+    /// The newest result fetched so far.
+    last: Option<HistoryPoint>,
+    fetched: usize,
+    pages: usize,
+    /// Set when the limit was reached: the newest page is being fetched, and the gap starts here.
+    tail: Option<HistoryPoint>,
+    fell_back: bool,
+}
+
+#[derive(Debug, Clone)]
+enum CatchUp {
+    /// Waiting for the archive's features before starting.
+    Waiting,
+    Running(Run),
+    /// Stopped early with no live message held yet: the first one closes a gap starting here.
+    Interrupted(Option<HistoryPoint>),
+    /// Caught up: live messages move the cursor.
+    Done,
+    /// Not for this session (switched off, resumed after a catch-up, or no archive).
+    Off,
+}
+
+/// One result as kept while its page is collected.
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    unix_ms: Option<u64>,
+    message: Option<(ArchivedMessage, Vec<SeenKey>)>,
+    bytes: usize,
+}
+
+impl Entry {
+    fn point(&self) -> HistoryPoint {
+        HistoryPoint { id: Some(self.id.clone()), unix_ms: self.unix_ms }
+    }
+}
+
+/// The results of one query, within the page's bounds.
+#[derive(Debug)]
+struct Collected {
+    /// Paging backwards (`before`): when too many come, the newest are kept (the next page reads on before
+    /// them); paging forwards, the oldest.
+    backward: bool,
+    max: usize,
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    /// Results were left out: the page is not the end.
+    cut: bool,
+    /// Gap filling: the id of the message held at the far end; reaching it ends the gap.
+    stop: Option<String>,
+    reached: bool,
+}
+
+impl Collected {
+    fn new(backward: bool, max: usize, stop: Option<String>) -> Collected {
+        Collected { backward, max, entries: VecDeque::new(), bytes: 0, cut: false, stop, reached: false }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        let at_stop = self.stop.as_deref() == Some(entry.id.as_str());
+        if self.backward {
+            if at_stop {
+                // Everything up to the far end is held already.
+                self.entries.clear();
+                self.bytes = 0;
+                self.reached = true;
+                return;
+            }
+            self.bytes += entry.bytes;
+            self.entries.push_back(entry);
+            while self.entries.len() > self.max || (self.bytes > MAX_PAGE_BYTES && self.entries.len() > 1) {
+                if let Some(old) = self.entries.pop_front() {
+                    self.bytes -= old.bytes;
+                }
+                self.cut = true;
+            }
+        } else {
+            if self.reached || self.cut {
+                return;
+            }
+            if at_stop {
+                self.reached = true;
+                return;
+            }
+            let fits = self.entries.len() < self.max
+                && (self.entries.is_empty() || self.bytes + entry.bytes <= MAX_PAGE_BYTES);
+            if fits {
+                self.bytes += entry.bytes;
+                self.entries.push_back(entry);
+            } else {
+                self.cut = true;
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct InFlight {
+    queryid: String,
+    archive: BareJid,
+    purpose: ArchiveQuery,
+    /// Scroll-back: the point read back from (kept to ask again by its time if the archive forgot its id).
+    before: Option<HistoryPoint>,
+    results: Collected,
+    /// The points' ids were already replaced by their times.
+    fell_back: bool,
+}
+
+/// The archive side of a session (see the module docs).
+#[derive(Debug)]
+pub(super) struct History {
+    account: BareJid,
+    config: HistoryConfig,
+    support: Support,
+    /// The newest archive id of the account's archive held (what `ArchiveCursor` last said).
+    cursor: Option<String>,
+    /// The newest archive time seen, for the next session's `last_time`.
+    newest_time: Option<u64>,
+    catch_up: CatchUp,
+    /// Live messages shown while the catch-up runs, not yet covered by a page, oldest first.
+    live: VecDeque<HistoryPoint>,
+    live_newest: Option<HistoryPoint>,
+    queries: Vec<InFlight>,
+    id_prefix: String,
+    next_id: u64,
+    outbox: Vec<Outgoing>,
+}
+
+impl History {
+    pub(super) fn new(account: BareJid, mut config: HistoryConfig, id_prefix: &str) -> History {
+        config.page_size = config.page_size.clamp(1, MAX_PAGE_SIZE);
+        config.catch_up_limit = config.catch_up_limit.max(config.page_size);
+        let catch_up = if config.catch_up { CatchUp::Waiting } else { CatchUp::Off };
+        History {
+            cursor: config.last_id.clone().filter(|id| !id.is_empty() && id.len() <= sid::MAX_ID),
+            newest_time: config.last_time,
+            account,
+            config,
+            support: Support::Unknown,
+            catch_up,
+            live: VecDeque::new(),
+            live_newest: None,
+            queries: Vec::new(),
+            id_prefix: format!("{id_prefix}-mam"),
+            next_id: 0,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The queries to send now, in order.
+    pub(super) fn take_outgoing(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// What the next session needs: the cursor and newest time reached, and whether the catch-up finished.
+    pub(super) fn config_for_next(&self) -> HistoryConfig {
+        HistoryConfig {
+            last_id: self.cursor.clone(),
+            last_time: self.newest_time,
+            caught_up: matches!(self.catch_up, CatchUp::Done),
+            ..self.config.clone()
+        }
+    }
+
+    /// The disco#info query to learn what the account's archive offers.
+    pub(super) fn features_query() -> Element {
+        Element::new(DISCO_INFO_NS, "query")
+    }
+
+    /// The session is online (`resumed`: XEP-0198 resumed the lost session: if that one had caught up,
+    /// nothing was missed).
+    pub(super) fn online(&mut self, resumed: bool) {
+        if resumed && self.config.caught_up && matches!(self.catch_up, CatchUp::Waiting) {
+            self.catch_up = CatchUp::Done;
+        }
+    }
+
+    /// The answer to the disco#info query (`None`: an error; then plain MAM is tried).
+    pub(super) fn features(&mut self, info: Option<&Element>, events: &mut VecDeque<Event>) {
+        self.support = match info.and_then(|iq| iq.get_child(DISCO_INFO_NS, "query")) {
+            None => Support::Unknown,
+            Some(q) => {
+                let has = |var: &str| q.children_named(DISCO_INFO_NS, "feature").any(|f| f.attr("var") == Some(var));
+                match (has(MAM_NS), has(MAM_EXTENDED)) {
+                    (true, true) => Support::Extended,
+                    (true, false) => Support::Plain,
+                    (false, _) => Support::None,
+                }
+            }
+        };
+        if !matches!(self.catch_up, CatchUp::Waiting) {
+            return;
+        }
+        if self.support == Support::None {
+            self.catch_up = CatchUp::Off;
+            self.live.clear();
+            events.push_back(Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error: ArchiveError::Unsupported });
+            return;
+        }
+        let start = match (&self.cursor, self.config.last_time) {
+            (Some(id), _) => Start::After(id.clone()),
+            (None, Some(t)) => Start::Since(t.saturating_sub(STALE_CURSOR_MARGIN_MS)),
+            (None, None) => Start::Newest,
+        };
+        let run = Run { start, last: None, fetched: 0, pages: 0, tail: None, fell_back: false };
+        self.send_catch_up(&run);
+        self.catch_up = CatchUp::Running(run);
+    }
+
+    // ---- commands ----------------------------------------------------------------------------------------
+
+    /// Scroll-back: one page of `with`'s conversation before `before` (`None`: its newest page).
+    pub(super) fn load_older(&mut self, with: BareJid, before: Option<HistoryPoint>) -> Result<(), ArchiveError> {
+        let purpose = ArchiveQuery::Older { with };
+        self.check_room(&purpose)?;
+        let before = before.filter(|p| p.usable_id().is_some() || p.unix_ms.is_some());
+        self.plan(self.account.clone(), purpose, before, false);
+        Ok(())
+    }
+
+    /// One page of `gap`, from its `from` end.
+    pub(super) fn fill_gap(&mut self, gap: Gap, from: GapEnd) -> Result<(), ArchiveError> {
+        let purpose = ArchiveQuery::Gap { gap: gap.clone(), from };
+        self.check_room(&purpose)?;
+        self.plan(gap.archive, purpose, None, false);
+        Ok(())
+    }
+
+    /// Sends the query for a scroll-back or gap page; `by_time`: with the points' times instead of their ids.
+    fn plan(&mut self, archive: BareJid, purpose: ArchiveQuery, before: Option<HistoryPoint>, by_time: bool) {
+        let strip = |p: &HistoryPoint| if by_time { HistoryPoint { id: None, ..p.clone() } } else { p.clone() };
+        let (filter, page, stop) = match &purpose {
+            ArchiveQuery::Older { with } => {
+                let (filter, page) = self.read_back(Some(with.clone()), before.as_ref().map(strip).as_ref(), None);
+                (filter, page, None)
+            }
+            ArchiveQuery::Gap { gap, from: GapEnd::Older } => {
+                let (filter, page) =
+                    self.read_on(gap.with.clone(), &strip(&gap.after), gap.before.as_ref().map(strip).as_ref());
+                (filter, page, gap.before.as_ref().and_then(|b| b.usable_id()).map(str::to_owned))
+            }
+            ArchiveQuery::Gap { gap, from: GapEnd::Newer } => {
+                let (filter, page) =
+                    self.read_back(gap.with.clone(), gap.before.as_ref().map(strip).as_ref(), Some(&strip(&gap.after)));
+                (filter, page, gap.after.usable_id().map(str::to_owned))
+            }
+            ArchiveQuery::CatchUp => return,
+        };
+        self.send(archive, purpose, filter, page, stop);
+        if let Some(q) = self.queries.last_mut() {
+            q.before = before;
+            q.fell_back = by_time;
+        }
+    }
+
+    fn check_room(&self, purpose: &ArchiveQuery) -> Result<(), ArchiveError> {
+        if self.support == Support::None {
+            return Err(ArchiveError::Unsupported);
+        }
+        if self.queries.len() >= MAX_QUERIES || self.queries.iter().any(|q| &q.purpose == purpose) {
+            return Err(ArchiveError::Busy);
+        }
+        Ok(())
+    }
+
+    /// Filter and page reading forward from `after` (exclusive), up to `until` when given.
+    fn read_on(&self, with: Option<BareJid>, after: &HistoryPoint, until: Option<&HistoryPoint>) -> (Filter, Page) {
+        let extended = self.support == Support::Extended;
+        let mut filter = Filter { with, ..Filter::default() };
+        let page = match after.usable_id() {
+            Some(id) if extended => {
+                filter.after_id = Some(id.to_owned());
+                Page::First
+            }
+            Some(id) => Page::After(id.to_owned()),
+            None => {
+                filter.start = after.unix_ms;
+                Page::First
+            }
+        };
+        if let Some(until) = until {
+            match until.usable_id() {
+                Some(id) if extended => filter.before_id = Some(id.to_owned()),
+                _ => filter.end = until.unix_ms,
+            }
+        }
+        (filter, page)
+    }
+
+    /// Filter and page reading backward from `before` (exclusive; `None`: the newest), down to `since`.
+    fn read_back(
+        &self,
+        with: Option<BareJid>,
+        before: Option<&HistoryPoint>,
+        since: Option<&HistoryPoint>,
+    ) -> (Filter, Page) {
+        let extended = self.support == Support::Extended;
+        let mut filter = Filter { with, ..Filter::default() };
+        let page = match before {
+            None => Page::Last,
+            Some(b) => match b.usable_id() {
+                Some(id) if extended => {
+                    filter.before_id = Some(id.to_owned());
+                    Page::Last
+                }
+                Some(id) => Page::Before(id.to_owned()),
+                None => {
+                    filter.end = b.unix_ms;
+                    Page::Last
+                }
+            },
+        };
+        if let Some(since) = since {
+            match since.usable_id() {
+                Some(id) if extended => filter.after_id = Some(id.to_owned()),
+                _ => filter.start = since.unix_ms,
+            }
+        }
+        (filter, page)
+    }
+
+    fn send_catch_up(&mut self, run: &Run) {
+        let extended = self.support == Support::Extended;
+        let (filter, page) = if run.tail.is_some() {
+            (Filter::default(), Page::Last)
+        } else {
+            let mut filter = Filter::default();
+            let after = match &run.start {
+                Start::Newest => None,
+                Start::After(id) => Some(run.last.as_ref().and_then(|p| p.id.clone()).unwrap_or_else(|| id.clone())),
+                Start::Since(t) => {
+                    filter.start = Some(*t);
+                    run.last.as_ref().and_then(|p| p.id.clone())
+                }
+            };
+            let page = match (&run.start, after) {
+                (Start::Newest, _) => Page::Last,
+                (_, Some(id)) if extended => {
+                    filter.after_id = Some(id);
+                    Page::First
+                }
+                (_, Some(id)) => Page::After(id),
+                (_, None) => Page::First,
+            };
+            (filter, page)
+        };
+        self.send(self.account.clone(), ArchiveQuery::CatchUp, filter, page, None);
+    }
+
+    fn send(&mut self, archive: BareJid, purpose: ArchiveQuery, filter: Filter, page: Page, stop: Option<String>) {
+        self.next_id += 1;
+        let queryid = format!("{}{}", self.id_prefix, self.next_id);
+        let backward = matches!(page, Page::Before(_) | Page::Last);
+        let query = mam::Query { queryid: queryid.clone(), filter, max: self.config.page_size, page };
+        let to = (archive != self.account).then(|| archive.clone());
+        self.outbox.push(Outgoing { to, query: query.clone() });
+        self.queries.push(InFlight {
+            queryid,
+            archive,
+            purpose,
+            before: None,
+            results: Collected::new(backward, self.config.page_size, stop),
+            fell_back: false,
+        });
+    }
+
+    // ---- what the server sends ---------------------------------------------------------------------------
+
+    /// A `<message/>` carrying a MAM `<result/>`: kept for its page when it answers one of our queries and
+    /// comes from the archive asked; dropped otherwise. Never a live message either way.
+    pub(super) fn result(&mut self, stanza: &Element) {
+        let Some(r) = ResultRef::of(stanza) else { return };
+        let Some(q) = self.queries.iter_mut().find(|q| q.queryid == r.queryid) else { return };
+        if !from_archive(stanza.attr("from"), &q.archive, &self.account) {
+            return;
+        }
+        let unix_ms = r.stamp.and_then(delay::parse);
+        let message = r.message.and_then(|m| archived(&self.account, r.id, unix_ms, r.stamp, m));
+        let bytes = message.as_ref().map_or(0, |(m, _)| {
+            m.message.bodies.iter().map(|(_, b)| b.len()).sum::<usize>()
+                + m.message.subject.as_ref().map_or(0, String::len)
+        });
+        q.results.push(Entry { id: r.id.to_owned(), unix_ms, message, bytes });
+    }
+
+    /// The iq result ending query `queryid`.
+    pub(super) fn finished(
+        &mut self,
+        queryid: &str,
+        iq: &Element,
+        seen: &mut SeenMessages,
+        events: &mut VecDeque<Event>,
+    ) {
+        let Some(at) = self.queries.iter().position(|q| q.queryid == queryid) else { return };
+        let q = self.queries.remove(at);
+        let fin = Fin::of(iq).unwrap_or_default();
+        let reached = q.results.reached;
+        let count = q.results.entries.len();
+        let complete = (fin.complete && !q.results.cut) || reached;
+        let ids: HashSet<String> = if self.live.is_empty() {
+            HashSet::new()
+        } else {
+            q.results.entries.iter().map(|e| e.id.clone()).collect()
+        };
+        let page = self.page(q.archive, q.purpose, q.results, complete, seen);
+        if let Some(t) = page.newest.as_ref().and_then(|p| p.unix_ms) {
+            self.newest_time = Some(self.newest_time.map_or(t, |n| n.max(t)));
+        }
+        match page.query.clone() {
+            ArchiveQuery::CatchUp => self.catch_up_page(page, count, &ids, events),
+            ArchiveQuery::Older { .. } => events.push_back(Event::ArchivePage(page)),
+            ArchiveQuery::Gap { gap, from } => {
+                let rest = match (&page.oldest, &page.newest) {
+                    (Some(oldest), Some(newest)) if !complete => Some(match from {
+                        GapEnd::Older => Gap { after: newest.clone(), ..gap.clone() },
+                        GapEnd::Newer => Gap { before: Some(oldest.clone()), ..gap.clone() },
+                    }),
+                    // Complete, or nothing there at all: the gap is closed.
+                    _ => None,
+                };
+                events.push_back(Event::ArchivePage(page));
+                events.push_back(Event::GapFilled { gap, rest });
+            }
+        }
+    }
+
+    /// The iq error (or timeout) ending query `queryid`.
+    pub(super) fn failed(&mut self, queryid: &str, error: ArchiveError, events: &mut VecDeque<Event>) {
+        let Some(at) = self.queries.iter().position(|q| q.queryid == queryid) else { return };
+        let q = self.queries.remove(at);
+        let stale = matches!(&error, ArchiveError::Stanza(e) if e.condition == "item-not-found");
+        match q.purpose {
+            ArchiveQuery::CatchUp => {
+                let CatchUp::Running(mut run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
+                if stale && run.last.is_none() && !run.fell_back && matches!(run.start, Start::After(_)) {
+                    // The archive forgot our cursor (expired, or a new server): read on by time instead.
+                    run.fell_back = true;
+                    run.start = match self.config.last_time {
+                        Some(t) => Start::Since(t.saturating_sub(STALE_CURSOR_MARGIN_MS)),
+                        None => Start::Newest,
+                    };
+                    self.send_catch_up(&run);
+                    self.catch_up = CatchUp::Running(run);
+                    return;
+                }
+                self.catch_up = CatchUp::Running(run);
+                self.interrupt(error, events);
+            }
+            purpose if stale && !q.fell_back && times_known(&purpose, q.before.as_ref()) => {
+                // An id the archive does not know (expired, or another server): the same page by the times.
+                self.plan(q.archive, purpose, q.before, true);
+            }
+            purpose => events.push_back(Event::ArchiveFailed { query: purpose, error }),
+        }
+    }
+
+    /// A live message was shown; `stanza_id` is its stanza-id by our account (its id in our archive).
+    pub(super) fn live(&mut self, stanza_id: &str, unix_ms: Option<u64>, events: &mut VecDeque<Event>) {
+        if stanza_id.is_empty() || stanza_id.len() > sid::MAX_ID {
+            return;
+        }
+        let point = HistoryPoint { id: Some(stanza_id.to_owned()), unix_ms };
+        match &mut self.catch_up {
+            CatchUp::Waiting | CatchUp::Running(_) => {
+                if self.live.len() < MAX_LIVE_WHILE_CATCHING_UP {
+                    self.live.push_back(point.clone());
+                }
+                self.live_newest = Some(point);
+            }
+            CatchUp::Interrupted(after) => {
+                if let Some(after) = after.take() {
+                    let gap = Gap { archive: self.account.clone(), with: None, after, before: Some(point.clone()) };
+                    events.push_back(Event::ArchiveGap(gap));
+                }
+                self.catch_up = CatchUp::Done;
+                self.advance(point, events);
+            }
+            CatchUp::Done => self.advance(point, events),
+            CatchUp::Off => {}
+        }
+    }
+
+    /// The session ended: every query in flight failed; a catch-up cut short leaves a gap.
+    pub(super) fn closed(&mut self, events: &mut VecDeque<Event>) {
+        let queries = std::mem::take(&mut self.queries);
+        for q in queries {
+            match q.purpose {
+                ArchiveQuery::CatchUp => self.interrupt(ArchiveError::ConnectionLost, events),
+                purpose => {
+                    events.push_back(Event::ArchiveFailed { query: purpose, error: ArchiveError::ConnectionLost })
+                }
+            }
+        }
+        if matches!(self.catch_up, CatchUp::Waiting) {
+            // Online, but the archive's features never came: what live messages came sit after a gap.
+            self.catch_up = CatchUp::Running(Run {
+                start: Start::Newest,
+                last: None,
+                fetched: 0,
+                pages: 0,
+                tail: None,
+                fell_back: false,
+            });
+            self.interrupt(ArchiveError::ConnectionLost, events);
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------
+
+    fn page(
+        &self,
+        archive: BareJid,
+        query: ArchiveQuery,
+        results: Collected,
+        complete: bool,
+        seen: &mut SeenMessages,
+    ) -> ArchivePage {
+        let oldest = results.entries.front().map(Entry::point);
+        let newest = results.entries.back().map(Entry::point);
+        let messages = results
+            .entries
+            .into_iter()
+            .filter_map(|e| e.message)
+            .filter_map(|(m, keys)| (!seen.check_and_insert(keys)).then_some(m))
+            .collect();
+        ArchivePage { archive, query, messages, oldest, newest, complete }
+    }
+
+    fn catch_up_page(&mut self, page: ArchivePage, count: usize, ids: &HashSet<String>, events: &mut VecDeque<Event>) {
+        let CatchUp::Running(mut run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else {
+            events.push_back(Event::ArchivePage(page));
+            return;
+        };
+        // Live messages this page covers are no longer "after" the catch-up.
+        while self.live.front().is_some_and(|p| p.id.as_ref().is_some_and(|id| ids.contains(id))) {
+            self.live.pop_front();
+        }
+        let complete = page.complete;
+        let oldest = page.oldest.clone();
+        let newest = page.newest.clone();
+        events.push_back(Event::ArchivePage(page));
+        if let Some(n) = &newest {
+            self.advance(n.clone(), events);
+        }
+        if let Some(gap_from) = run.tail.take() {
+            let overlaps = gap_from
+                .id
+                .as_ref()
+                .is_some_and(|id| ids.contains(id) || newest.as_ref().and_then(|n| n.id.as_ref()) == Some(id));
+            if let (false, Some(oldest)) = (overlaps, oldest) {
+                let gap = Gap { archive: self.account.clone(), with: None, after: gap_from, before: Some(oldest) };
+                events.push_back(Event::ArchiveGap(gap));
+            }
+            return self.done(events);
+        }
+        run.pages += 1;
+        run.fetched += count;
+        if newest.is_some() {
+            run.last = newest;
+        }
+        let limit_pages = self.config.catch_up_limit.div_ceil(self.config.page_size);
+        if complete || run.start == Start::Newest || run.last.is_none() {
+            return self.done(events);
+        }
+        if run.fetched >= self.config.catch_up_limit || run.pages >= limit_pages {
+            run.tail = run.last.clone();
+        }
+        self.send_catch_up(&run);
+        self.catch_up = CatchUp::Running(run);
+    }
+
+    /// The catch-up stopped early (`error`): see the module docs.
+    fn interrupt(&mut self, error: ArchiveError, events: &mut VecDeque<Event>) {
+        let CatchUp::Running(run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
+        events.push_back(Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error });
+        let held = run.last.or_else(|| {
+            (self.cursor.is_some() || self.config.last_time.is_some())
+                .then(|| HistoryPoint { id: self.cursor.clone(), unix_ms: self.config.last_time })
+        });
+        let newest = self.live_newest.take();
+        match (self.live.pop_front(), newest) {
+            (Some(first), Some(newest)) => {
+                // Live messages came that no page covered: the gap is between the pages and the first of them.
+                if let Some(after) = held {
+                    events.push_back(Event::ArchiveGap(Gap {
+                        archive: self.account.clone(),
+                        with: None,
+                        after,
+                        before: Some(first),
+                    }));
+                }
+                self.catch_up = CatchUp::Done;
+                self.advance(newest, events);
+            }
+            _ => self.catch_up = CatchUp::Interrupted(held),
+        }
+        self.live.clear();
+    }
+
+    fn done(&mut self, events: &mut VecDeque<Event>) {
+        self.catch_up = CatchUp::Done;
+        self.live.clear();
+        self.live_newest = None;
+        events.push_back(Event::CaughtUp);
+    }
+
+    /// The cursor moves to `point` (told to the caller).
+    fn advance(&mut self, point: HistoryPoint, events: &mut VecDeque<Event>) {
+        let Some(id) = point.id else { return };
+        if self.cursor.as_deref() == Some(id.as_str()) {
+            return;
+        }
+        if let Some(t) = point.unix_ms {
+            self.newest_time = Some(self.newest_time.map_or(t, |n| n.max(t)));
+        }
+        self.cursor = Some(id.clone());
+        events.push_back(Event::ArchiveCursor { id });
+    }
+}
+
+const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
+
+/// Whether the page `purpose` asked by ids can be asked by times: every point it reads from has one.
+fn times_known(purpose: &ArchiveQuery, before: Option<&HistoryPoint>) -> bool {
+    match purpose {
+        ArchiveQuery::Older { .. } => before.is_some_and(|b| b.unix_ms.is_some()),
+        ArchiveQuery::Gap { gap, .. } => {
+            gap.after.unix_ms.is_some() && gap.before.as_ref().is_none_or(|b| b.unix_ms.is_some())
+        }
+        ArchiveQuery::CatchUp => false,
+    }
+}
+
+/// Whether a result stanza's `from` is the archive asked: the room's JID, or for our own account's archive
+/// our bare JID or nothing (the server answering for the account).
+fn from_archive(from: Option<&str>, archive: &BareJid, account: &BareJid) -> bool {
+    match from {
+        None => archive == account,
+        Some(f) => Jid::parse(f).is_ok_and(|j| j.is_bare() && j.bare() == archive),
+    }
+}
+
+/// An archived one-to-one message of `account`'s archive, with its de-duplication keys; `None` for what is
+/// not one (no body, an error or group chat message, or one that involves someone else's account).
+fn archived(
+    account: &BareJid,
+    id: &str,
+    unix_ms: Option<u64>,
+    stamp: Option<&str>,
+    el: &Element,
+) -> Option<(ArchivedMessage, Vec<SeenKey>)> {
+    let mut message = Message::parse(el)?;
+    if message.bodies.is_empty() || matches!(message.kind, MessageType::Error | MessageType::Groupchat) {
+        return None;
+    }
+    let from = message.from.as_ref().map(|j| j.bare().clone());
+    let to = message.to.as_ref().map(|j| j.bare().clone());
+    let (with, outgoing, sender) = match (from, to) {
+        (Some(f), Some(t)) if &f == account => (t, true, f),
+        (Some(f), to) if to.as_ref().is_none_or(|t| t == account) => (f.clone(), false, f),
+        _ => return None,
+    };
+    message.delay = stamp.map(str::to_owned);
+    let body = message.body(None).unwrap_or_default();
+    let keys = SeenKey::of(&sender, Some(id), sid::origin_id(el).as_deref(), message.id.as_deref(), body);
+    Some((ArchivedMessage { id: id.to_owned(), unix_ms, with, outgoing, message }, keys))
+}

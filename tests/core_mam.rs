@@ -1,0 +1,628 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! History from the archive (XEP-0313) driven by a scripted server and a scripted archive, in virtual time:
+//! catch-up, a stale cursor, forged results, live messages during catch-up, drops and gaps, scroll-back,
+//! and hostile sizes.
+
+mod support {
+    pub mod archive;
+    pub mod fake;
+}
+
+use std::time::Duration;
+
+use natter::xmpp::client::{
+    ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryConfig, HistoryPoint, mam::MAX_QUERIES,
+};
+use natter::xmpp::jid::BareJid;
+use natter::xmpp::stanza::mam::{Fin, MAM_EXTENDED, MAM_NS, Page, Query};
+use natter::xmpp::xml::Element;
+use natter::xmpp::{ClientError, Command, CommandError, Config, Event};
+use support::archive::{Archive, time_of};
+use support::fake::*;
+
+const ALICE: &str = "alice@example.com";
+const ME: &str = "alice@example.com/web";
+const BOB: &str = "bob@example.com";
+
+fn jid(s: &str) -> BareJid {
+    BareJid::parse(s).unwrap()
+}
+
+fn config(history: HistoryConfig) -> Config {
+    let mut c = plain_config();
+    c.history = history;
+    c
+}
+
+fn cursor_at(id: &str, n: usize) -> HistoryConfig {
+    HistoryConfig { last_id: Some(id.into()), last_time: Some(time_of(n)), ..HistoryConfig::default() }
+}
+
+/// Logs in as alice with an archive offering `features`; the catch-up's first query (if any) is left unanswered.
+fn online(history: HistoryConfig, features: &[&str]) -> Harness {
+    let mut h = Harness::new(config(history));
+    login_until_roster(&mut h);
+    h.online_with_archive(features);
+    h
+}
+
+const EXTENDED: &[&str] = &[MAM_NS, MAM_EXTENDED];
+const PLAIN: &[&str] = &[MAM_NS];
+
+/// `login_plain` up to the roster result: carbons and the archive's features are asked, not answered.
+fn login_until_roster(h: &mut Harness) {
+    h.server_open();
+    h.sasl_features(&["PLAIN"]);
+    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+    h.server_open();
+    h.bind_features("");
+    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'><item jid='bob@example.com' subscription='both'/></query></iq>");
+}
+
+/// The MAM queries the client sent since the last call, as iqs.
+fn queries(h: &mut Harness) -> Vec<Element> {
+    h.sent().into_iter().filter(|e| e.is("jabber:client", "iq") && e.get_child(MAM_NS, "query").is_some()).collect()
+}
+
+fn query_of(iq: &Element) -> Query {
+    Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
+}
+
+/// Answers every MAM query the client sends, until it sends none; returns how many it answered.
+fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
+    let mut n = 0;
+    loop {
+        let qs = queries(h);
+        if qs.is_empty() {
+            return n;
+        }
+        for iq in qs {
+            n += 1;
+            for frame in archive.answer(&iq) {
+                h.recv(&frame);
+            }
+        }
+    }
+}
+
+fn pages(events: &[Event]) -> Vec<ArchivePage> {
+    events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.clone()) } else { None }).collect()
+}
+
+fn bodies(pages: &[ArchivePage]) -> Vec<String> {
+    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
+}
+
+fn cursors(events: &[Event]) -> Vec<String> {
+    events.iter().filter_map(|e| if let Event::ArchiveCursor { id } = e { Some(id.clone()) } else { None }).collect()
+}
+
+fn gaps(events: &[Event]) -> Vec<Gap> {
+    events.iter().filter_map(|e| if let Event::ArchiveGap(g) = e { Some(g.clone()) } else { None }).collect()
+}
+
+fn range(from: usize, to: usize) -> Vec<String> {
+    (from..=to).map(|n| format!("m{n}")).collect()
+}
+
+fn bob_archive(count: usize) -> Archive {
+    let mut a = Archive::new(ALICE, ME);
+    a.fill(BOB, 1, count);
+    a
+}
+
+/// A live chat message from bob, stamped by our server with stanza-id `sid`.
+fn live(body: &str, sid: &str) -> String {
+    format!(
+        "<message xmlns='jabber:client' type='chat' from='bob@example.com/phone' to='{ME}' id='x-{sid}'><body>{body}</body><stanza-id xmlns='urn:xmpp:sid:0' by='{ALICE}' id='{sid}'/></message>"
+    )
+}
+
+// ---- catch-up ------------------------------------------------------------------------------------------
+
+#[test]
+fn catch_up_pages_after_the_cursor_until_complete() {
+    for features in [EXTENDED, PLAIN] {
+        let mut archive = bob_archive(130);
+        archive.extended = features == EXTENDED;
+        archive.with_from = features == PLAIN; // ejabberd stamps results from our bare JID
+        let mut h = online(cursor_at("a10", 10), features);
+        assert_eq!(serve(&mut h, &mut archive), 3, "pages of 50, 50 and 20");
+        let first = &archive.asked[0];
+        if features == EXTENDED {
+            assert_eq!((first.filter.after_id.as_deref(), &first.page), (Some("a10"), &Page::First));
+        } else {
+            assert_eq!((first.filter.after_id.as_deref(), &first.page), (None, &Page::After("a10".into())));
+        }
+        assert_eq!(first.max, 50);
+        let events = h.take_events();
+        let pages = pages(&events);
+        assert_eq!(pages.len(), 3);
+        assert!(pages.iter().all(|p| p.query == ArchiveQuery::CatchUp && p.archive == jid(ALICE)));
+        assert_eq!(pages.iter().map(|p| p.complete).collect::<Vec<_>>(), [false, false, true]);
+        assert_eq!(bodies(&pages), range(11, 130));
+        assert_eq!(cursors(&events), ["a60", "a110", "a130"]);
+        assert_eq!(events.last(), Some(&Event::CaughtUp));
+        let m = &pages[0].messages[0];
+        assert_eq!((m.id.as_str(), m.unix_ms, &m.with, m.outgoing), ("a11", Some(time_of(11)), &jid(BOB), false));
+        assert_eq!(m.message.delay.as_deref(), Some("2024-01-01T00:11:00.000Z"));
+        assert!(gaps(&events).is_empty());
+    }
+}
+
+#[test]
+fn after_catching_up_live_messages_move_the_cursor() {
+    let mut archive = bob_archive(5);
+    let mut h = online(cursor_at("a5", 5), EXTENDED);
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    assert!(pages(&events)[0].messages.is_empty() && pages(&events)[0].complete);
+    assert!(cursors(&events).is_empty(), "nothing new: the cursor stays");
+    h.recv(&live("hello", "s6"));
+    let events = h.take_events();
+    assert!(matches!(&events[0], Event::Message(m) if m.body(None) == Some("hello")));
+    assert_eq!(cursors(&events), ["s6"]);
+}
+
+#[test]
+fn an_empty_archive_is_caught_up_at_once() {
+    let mut archive = Archive::new(ALICE, ME);
+    let mut h = online(HistoryConfig::default(), EXTENDED);
+    assert_eq!(serve(&mut h, &mut archive), 1);
+    assert_eq!(archive.asked[0].page, Page::Last);
+    let events = h.take_events();
+    let pages = pages(&events);
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].messages.is_empty() && pages[0].complete && pages[0].newest.is_none());
+    assert!(cursors(&events).is_empty());
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
+}
+
+#[test]
+fn a_new_device_fetches_only_the_newest_page_of_the_whole_archive() {
+    let mut archive = bob_archive(120);
+    archive.push(121, ME, "carol@example.com", "to carol");
+    let mut h = online(HistoryConfig::default(), EXTENDED);
+    assert_eq!(serve(&mut h, &mut archive), 1);
+    let q = &archive.asked[0];
+    assert_eq!((&q.page, &q.filter.with), (&Page::Last, &None));
+    let events = h.take_events();
+    let pages = pages(&events);
+    assert_eq!(bodies(&pages), [range(72, 120), vec!["to carol".to_owned()]].concat());
+    assert!(!pages[0].complete, "older history exists: scroll-back reaches it");
+    let sent = pages[0].messages.last().unwrap();
+    assert!(sent.outgoing && sent.with == jid("carol@example.com"));
+    assert_eq!(cursors(&events), ["a121"]);
+    assert!(gaps(&events).is_empty(), "older history is not a gap, it is what scroll-back loads");
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
+}
+
+#[test]
+fn a_stale_cursor_falls_back_to_the_time_of_the_last_message_held() {
+    let mut archive = bob_archive(150);
+    // The device held up to message 60 (by a server that has since lost its ids).
+    let mut h = online(cursor_at("gone", 60), EXTENDED);
+    serve(&mut h, &mut archive);
+    assert_eq!(archive.asked.len(), 3);
+    assert_eq!(archive.asked[0].filter.after_id.as_deref(), Some("gone"));
+    let retry = &archive.asked[1];
+    assert_eq!(retry.filter.start, Some(time_of(60) - 5 * 60 * 1000), "from 5 minutes before, for clock skew");
+    assert_eq!((&retry.filter.after_id, &retry.page), (&None, &Page::First));
+    // The second page reads on after the first within the same time filter.
+    assert_eq!(archive.asked[2].filter.start, retry.filter.start);
+    assert_eq!(archive.asked[2].filter.after_id.as_deref(), Some("a104"));
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(55, 150), "messages 55-60 come again: the store keeps one copy");
+    assert_eq!(cursors(&events).last().map(String::as_str), Some("a150"));
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
+    assert!(!events.iter().any(|e| matches!(e, Event::ArchiveFailed { .. })));
+}
+
+#[test]
+fn a_stale_cursor_without_a_time_fetches_the_newest_page() {
+    let mut archive = bob_archive(100);
+    let history = HistoryConfig { last_id: Some("gone".into()), ..HistoryConfig::default() };
+    let mut h = online(history, PLAIN);
+    archive.extended = false;
+    serve(&mut h, &mut archive);
+    assert_eq!(archive.asked.len(), 2);
+    assert_eq!(archive.asked[1].page, Page::Last);
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(51, 100));
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
+}
+
+#[test]
+fn beyond_the_catch_up_limit_the_newest_page_is_fetched_and_the_rest_is_a_gap() {
+    let mut archive = bob_archive(400);
+    let history = HistoryConfig { catch_up_limit: 100, ..cursor_at("a10", 10) };
+    let mut h = online(history, EXTENDED);
+    assert_eq!(serve(&mut h, &mut archive), 3);
+    assert_eq!(archive.asked[2].page, Page::Last);
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), [range(11, 110), range(351, 400)].concat());
+    let gap = Gap {
+        archive: jid(ALICE),
+        with: None,
+        after: HistoryPoint { id: Some("a110".into()), unix_ms: Some(time_of(110)) },
+        before: Some(HistoryPoint { id: Some("a351".into()), unix_ms: Some(time_of(351)) }),
+    };
+    assert_eq!(gaps(&events), std::slice::from_ref(&gap));
+    assert_eq!(cursors(&events), ["a60", "a110", "a400"]);
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
+
+    // Filling it from the older end, a page at a time, until nothing is left.
+    let mut gap = Some(gap);
+    let mut filled = Vec::new();
+    while let Some(g) = gap.take() {
+        h.command(Command::FillGap { gap: g.clone(), from: GapEnd::Older }).unwrap();
+        serve(&mut h, &mut archive);
+        let events = h.take_events();
+        filled.extend(bodies(&pages(&events)));
+        let Some(Event::GapFilled { gap: was, rest }) = events.last() else { panic!("{events:?}") };
+        assert_eq!(was, &g);
+        gap = rest.clone();
+    }
+    assert_eq!(filled, range(111, 350));
+    let last = archive.asked.last().unwrap();
+    assert_eq!(last.filter.before_id.as_deref(), Some("a351"), "bounded by the gap's newer end");
+}
+
+// ---- trust ---------------------------------------------------------------------------------------------
+
+#[test]
+fn forged_results_are_dropped_and_never_shown_as_live_messages() {
+    let mut archive = bob_archive(3);
+    let mut h = online(HistoryConfig::default(), EXTENDED);
+    let iq = queries(&mut h).remove(0);
+    let queryid = query_of(&iq).queryid;
+    let item = archive.items[0].clone();
+    let forged = |from: Option<&str>, queryid: &str, body: &str| {
+        let mut it = item.clone();
+        it.body = body.into();
+        let mut m = archive.result(queryid, &it);
+        if let Some(f) = from {
+            m.set_attr("from", f);
+        }
+        m.to_xml()
+    };
+    h.recv(&forged(Some(BOB), &queryid, "from bob"));
+    h.recv(&forged(Some("alice@example.com/other"), &queryid, "from a full JID"));
+    h.recv(&forged(Some("example.com"), &queryid, "from the server"));
+    h.recv(&forged(None, "someone-elses-query", "wrong queryid"));
+    h.recv(&forged(None, "", "no queryid"));
+    // A message in our archive between two other people is not ours either.
+    let mut other = item.clone();
+    other.from = "mallory@example.com/x".into();
+    other.to = "carol@example.com".into();
+    other.body = "between others".into();
+    h.recv(&archive.result(&queryid, &other).to_xml());
+    assert!(h.take_events().is_empty(), "nothing shown");
+    let late = forged(None, &queryid, "late");
+    for frame in archive.answer(&iq) {
+        h.recv(&frame);
+    }
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(1, 3));
+    // After the fin, even a result with the right queryid is late and dropped.
+    h.recv(&late);
+    assert!(h.take_events().is_empty());
+}
+
+// ---- live messages and catch-up ------------------------------------------------------------------------
+
+#[test]
+fn a_live_message_during_catch_up_is_shown_once() {
+    let mut archive = bob_archive(60);
+    let mut h = online(cursor_at("a10", 10), EXTENDED);
+    let iq = queries(&mut h).remove(0);
+    // Message 61 arrives live while the first page is on its way; the archive has it too.
+    archive.push(61, "bob@example.com/phone", ALICE, "m61");
+    h.recv(&live("m61", "a61"));
+    let events = h.take_events();
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::Message(_))).count(), 1);
+    assert!(cursors(&events).is_empty(), "live messages do not move the cursor during a catch-up");
+    for frame in archive.answer(&iq) {
+        h.recv(&frame);
+    }
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(11, 60), "m61 is left out of the page: it was shown live");
+    assert_eq!(cursors(&events).last().map(String::as_str), Some("a61"));
+    // And the other way round: an archived message delivered again live (offline storage) is not shown twice.
+    h.recv(&live("m60", "a60"));
+    assert!(!h.take_events().iter().any(|e| matches!(e, Event::Message(_))));
+}
+
+#[test]
+fn a_drop_mid_catch_up_leaves_a_gap_and_the_next_login_resumes() {
+    let mut archive = bob_archive(120);
+    let mut h = online(cursor_at("a10", 10), EXTENDED);
+    let iq = queries(&mut h).remove(0);
+    for frame in archive.answer(&iq) {
+        h.recv(&frame);
+    }
+    // Page 1 (11-60) is in; page 2 is asked for. Two live messages come, then the connection drops.
+    assert_eq!(queries(&mut h).len(), 1);
+    archive.push(121, "bob@example.com/phone", ALICE, "m121");
+    archive.push(122, "bob@example.com/phone", ALICE, "m122");
+    h.recv(&live("m121", "a121"));
+    h.recv(&live("m122", "a122"));
+    h.take_events();
+    h.client.handle_transport_closed();
+    h.drain();
+    let events = h.take_events();
+    let gap = Gap {
+        archive: jid(ALICE),
+        with: None,
+        after: HistoryPoint { id: Some("a60".into()), unix_ms: Some(time_of(60)) },
+        before: Some(HistoryPoint::id("a121")),
+    };
+    assert_eq!(
+        events,
+        [
+            Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error: ArchiveError::ConnectionLost },
+            Event::ArchiveGap(gap.clone()),
+            Event::ArchiveCursor { id: "a122".into() },
+            Event::Closed { error: Some(ClientError::ConnectionLost) },
+        ]
+    );
+
+    // The next login catches up after the newest live message, and the gap is filled on request.
+    let mut h = online(cursor_at("a122", 122), EXTENDED);
+    archive.push(123, "bob@example.com/phone", ALICE, "m123");
+    serve(&mut h, &mut archive);
+    assert_eq!(bodies(&pages(&h.take_events())), ["m123"]);
+    h.command(Command::FillGap { gap: gap.clone(), from: GapEnd::Newer }).unwrap();
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(71, 120));
+    let rest = Gap { before: Some(HistoryPoint { id: Some("a71".into()), unix_ms: Some(time_of(71)) }), ..gap.clone() };
+    assert_eq!(events.last(), Some(&Event::GapFilled { gap: gap.clone(), rest: Some(rest.clone()) }));
+    h.command(Command::FillGap { gap: rest.clone(), from: GapEnd::Newer }).unwrap();
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(61, 70), "message 60, held already, is left out");
+    assert_eq!(events.last(), Some(&Event::GapFilled { gap: rest, rest: None }));
+}
+
+#[test]
+fn a_drop_mid_catch_up_without_live_messages_leaves_no_gap() {
+    let mut archive = bob_archive(120);
+    let mut h = online(cursor_at("a10", 10), EXTENDED);
+    let iq = queries(&mut h).remove(0);
+    for frame in archive.answer(&iq) {
+        h.recv(&frame);
+    }
+    h.take_events();
+    h.client.handle_transport_closed();
+    h.drain();
+    let events = h.take_events();
+    assert!(gaps(&events).is_empty() && cursors(&events).is_empty(), "{events:?}");
+    // The first live message of a later moment would sit after a gap: it is reported then.
+}
+
+#[test]
+fn a_timed_out_page_ends_the_catch_up_and_the_next_live_message_closes_the_gap() {
+    let mut archive = bob_archive(120);
+    let mut h = online(cursor_at("a10", 10), EXTENDED);
+    let iq = queries(&mut h).remove(0);
+    for frame in archive.answer(&iq) {
+        h.recv(&frame);
+    }
+    h.take_events();
+    // The server never answers page 2 (but answers keepalive pings).
+    h.advance(Duration::from_secs(31));
+    let events = h.take_events();
+    assert!(events.contains(&Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error: ArchiveError::Timeout }));
+    assert!(h.client.is_online(), "a slow archive does not end the session");
+    h.recv(&live("m121", "a121"));
+    let events = h.take_events();
+    assert_eq!(
+        gaps(&events),
+        [Gap {
+            archive: jid(ALICE),
+            with: None,
+            after: HistoryPoint { id: Some("a60".into()), unix_ms: Some(time_of(60)) },
+            before: Some(HistoryPoint::id("a121")),
+        }]
+    );
+    assert_eq!(cursors(&events), ["a121"]);
+}
+
+// ---- scroll-back ---------------------------------------------------------------------------------------
+
+#[test]
+fn scroll_back_reaches_the_first_message_of_a_conversation() {
+    for features in [EXTENDED, PLAIN] {
+        let mut archive = Archive::new(ALICE, ME);
+        archive.extended = features == EXTENDED;
+        for n in 1..=130 {
+            // Bob and carol alternate with a few of alice's own.
+            match n % 3 {
+                0 => archive.push(n, ME, BOB, &format!("m{n}")),
+                1 => archive.push(n, "bob@example.com/phone", ALICE, &format!("m{n}")),
+                _ => archive.push(n, "carol@example.com/pc", ALICE, &format!("m{n}")),
+            };
+        }
+        let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, features);
+        assert!(queries(&mut h).is_empty(), "no catch-up when switched off");
+        let mut before = None;
+        let mut loaded: Vec<String> = Vec::new();
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            h.command(Command::LoadOlder { with: jid(BOB), before: before.clone() }).unwrap();
+            serve(&mut h, &mut archive);
+            let events = h.take_events();
+            let [page] = pages(&events).try_into().unwrap();
+            assert_eq!(page.query, ArchiveQuery::Older { with: jid(BOB) });
+            let mut older = bodies(std::slice::from_ref(&page));
+            older.extend(loaded);
+            loaded = older;
+            before = page.oldest.clone();
+            if page.complete {
+                break;
+            }
+        }
+        let expected: Vec<String> = (1..=130).filter(|n| n % 3 != 2).map(|n| format!("m{n}")).collect();
+        assert_eq!(loaded, expected);
+        assert_eq!(rounds, 2, "87 messages: pages of 50 and 37");
+        let q = archive.asked.last().unwrap();
+        assert_eq!(q.filter.with, Some(jid(BOB)));
+        if features == EXTENDED {
+            assert_eq!((q.filter.before_id.is_some(), &q.page), (true, &Page::Last));
+        } else {
+            assert!(matches!(q.page, Page::Before(_)));
+        }
+    }
+}
+
+#[test]
+fn scroll_back_from_an_id_the_archive_forgot_goes_by_its_time() {
+    let mut archive = bob_archive(100);
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
+    let before = HistoryPoint { id: Some("gone".into()), unix_ms: Some(time_of(40)) };
+    h.command(Command::LoadOlder { with: jid(BOB), before: Some(before) }).unwrap();
+    serve(&mut h, &mut archive);
+    assert_eq!(archive.asked[1].filter.end, Some(time_of(40)));
+    assert_eq!(archive.asked[1].filter.before_id, None);
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(1, 40), "the message at that time itself comes too (the store has it)");
+    // Without a time there is nothing to go by: the failure is reported.
+    h.command(Command::LoadOlder { with: jid(BOB), before: Some(HistoryPoint::id("gone")) }).unwrap();
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    assert!(matches!(
+        &events[..],
+        [Event::ArchiveFailed { query: ArchiveQuery::Older { .. }, error: ArchiveError::Stanza(e) }] if e.condition == "item-not-found"
+    ));
+}
+
+#[test]
+fn queries_in_flight_are_bounded() {
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
+    h.command(Command::LoadOlder { with: jid(BOB), before: None }).unwrap();
+    assert_eq!(
+        h.command(Command::LoadOlder { with: jid(BOB), before: None }),
+        Err(CommandError::Archive(ArchiveError::Busy)),
+        "one page of a conversation at a time"
+    );
+    for i in 1..MAX_QUERIES {
+        h.command(Command::LoadOlder { with: jid(&format!("c{i}@example.com")), before: None }).unwrap();
+    }
+    assert_eq!(
+        h.command(Command::LoadOlder { with: jid("more@example.com"), before: None }),
+        Err(CommandError::Archive(ArchiveError::Busy))
+    );
+    assert_eq!(queries(&mut h).len(), MAX_QUERIES);
+    // The session ends: each query in flight is reported as failed.
+    h.client.handle_transport_closed();
+    h.drain();
+    let failed = h.take_events().iter().filter(|e| matches!(e, Event::ArchiveFailed { .. })).count();
+    assert_eq!(failed, MAX_QUERIES);
+}
+
+#[test]
+fn a_server_without_an_archive_says_so() {
+    let mut h = Harness::new(config(HistoryConfig::default()));
+    login_until_roster(&mut h);
+    let sent = h.sent();
+    let disco = sent.iter().find(|e| e.get_child(DISCO_INFO_NS, "query").is_some()).unwrap();
+    h.recv(&format!(
+        "<iq xmlns='jabber:client' type='result' id='{}' from='{ALICE}'><query xmlns='{DISCO_INFO_NS}'><feature var='urn:xmpp:carbons:2'/></query></iq>",
+        disco.attr("id").unwrap()
+    ));
+    let events = h.take_events();
+    assert!(events.contains(&Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error: ArchiveError::Unsupported }));
+    assert!(queries(&mut h).is_empty());
+    assert_eq!(
+        h.command(Command::LoadOlder { with: jid(BOB), before: None }),
+        Err(CommandError::Archive(ArchiveError::Unsupported))
+    );
+}
+
+// ---- hostile sizes -------------------------------------------------------------------------------------
+
+#[test]
+fn a_ten_thousand_result_page_is_capped_and_nothing_is_skipped() {
+    let mut archive = bob_archive(10_000);
+    archive.ignore_max = true;
+    let mut h = online(cursor_at("a0", 0), EXTENDED);
+    archive.items.insert(0, archive.items[0].clone());
+    archive.items[0].id = "a0".into();
+    archive.items[0].body = "m0".into();
+    let iq = queries(&mut h).remove(0);
+    let frames = archive.answer(&iq);
+    assert_eq!(frames.len(), 10_001);
+    for f in &frames {
+        h.recv(f);
+    }
+    let events = h.take_events();
+    let [page] = pages(&events).try_into().unwrap();
+    assert_eq!(page.messages.len(), 50, "at most a page's worth is kept");
+    assert!(!page.complete, "results were left out: not the end");
+    assert_eq!(bodies(std::slice::from_ref(&page)), range(1, 50));
+    let next = query_of(&queries(&mut h).remove(0));
+    assert_eq!(next.filter.after_id.as_deref(), Some("a50"), "the next page reads on after the last kept");
+
+    // Paging backwards (scroll-back), the newest results are kept and the next page reads on before them.
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
+    h.command(Command::LoadOlder { with: jid(BOB), before: None }).unwrap();
+    for f in archive.answer(&queries(&mut h).remove(0)) {
+        h.recv(&f);
+    }
+    let events = h.take_events();
+    let [page] = pages(&events).try_into().unwrap();
+    assert_eq!(bodies(std::slice::from_ref(&page)), range(9_951, 10_000));
+    assert_eq!(page.oldest.unwrap().id.as_deref(), Some("a9951"));
+    assert!(!page.complete);
+}
+
+#[test]
+fn huge_bodies_are_kept_whole_and_an_oversized_page_continues_next_time() {
+    let big = "x".repeat(200 * 1024);
+    let mut archive = Archive::new(ALICE, ME);
+    for n in 1..=20 {
+        archive.push(n, "bob@example.com/phone", ALICE, &format!("{n} {big}"));
+    }
+    let mut h = online(cursor_at("none-yet", 0), EXTENDED);
+    // The archive knows no "none-yet": by time from 0 instead, which is everything.
+    let mut sizes = Vec::new();
+    loop {
+        let qs = queries(&mut h);
+        if qs.is_empty() {
+            break;
+        }
+        for iq in qs {
+            for f in archive.answer(&iq) {
+                h.recv(&f);
+            }
+        }
+        sizes.extend(pages(&h.events).iter().map(|p| p.messages.len()));
+        h.events.retain(|e| !matches!(e, Event::ArchivePage(_)));
+    }
+    // 20 × 200 KiB = 4 MiB: at most 2 MiB of text per page, so the 20 come in two pages, none lost.
+    assert_eq!(sizes, [10, 10]);
+    assert_eq!(h.take_events().last(), Some(&Event::CaughtUp));
+}
+
+#[test]
+fn a_result_without_ids_or_with_a_broken_stamp_does_no_harm() {
+    let archive = bob_archive(2);
+    let mut h = online(HistoryConfig::default(), EXTENDED);
+    let iq = queries(&mut h).remove(0);
+    let queryid = query_of(&iq).queryid;
+    let mut broken = archive.result(&queryid, &archive.items[0]).to_xml();
+    broken = broken.replace("2024-01-01T00:01:00.000Z", "yesterday");
+    h.recv(&broken);
+    h.recv(&archive.result(&queryid, &archive.items[1]).to_xml().replace("id='a2'", "id=''"));
+    let fin = Fin { complete: true, first: None, last: None, count: None };
+    h.recv(&archive.fin(iq.attr("id").unwrap(), &fin));
+    let events = h.take_events();
+    let [page] = pages(&events).try_into().unwrap();
+    assert_eq!(bodies(std::slice::from_ref(&page)), ["m1"]);
+    assert_eq!(page.messages[0].unix_ms, None, "kept, ordered by its place in the page");
+    assert_eq!(cursors(&events), ["a1"]);
+}

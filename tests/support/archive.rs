@@ -1,0 +1,186 @@
+//! A scripted message archive (XEP-0313 with XEP-0059 paging) for the scripted-server tests: it answers the
+//! MAM queries a client sends the way Prosody does (pages capped at `cap`, `item-not-found` for an id it
+//! does not hold, `#extended` form fields when `extended`), and can be told to misbehave.
+
+#![allow(dead_code)]
+
+use natter::xmpp::jid::BareJid;
+use natter::xmpp::stanza::delay;
+use natter::xmpp::stanza::mam::{Fin, MAM_NS, Page, Query, result_stanza};
+use natter::xmpp::xml::Element;
+
+/// One archived message.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: String,
+    pub unix_ms: u64,
+    pub from: String,
+    pub to: String,
+    pub body: String,
+    pub origin_id: Option<String>,
+}
+
+impl Item {
+    /// The archived `<message/>`.
+    pub fn message(&self) -> Element {
+        let mut m = Element::new("jabber:client", "message")
+            .with_attr("from", self.from.as_str())
+            .with_attr("to", self.to.as_str())
+            .with_attr("type", "chat")
+            .with_child(Element::new("jabber:client", "body").with_text(self.body.as_str()));
+        if let Some(o) = &self.origin_id {
+            m.set_attr("id", o.as_str());
+            m.push_child(Element::new("urn:xmpp:sid:0", "origin-id").with_attr("id", o.as_str()));
+        }
+        m
+    }
+
+    fn other_side(&self, account: &str) -> String {
+        let bare = |j: &str| j.split('/').next().unwrap_or_default().to_owned();
+        if bare(&self.from) == account { bare(&self.to) } else { bare(&self.from) }
+    }
+}
+
+/// The archive of `account` (a bare JID), oldest first.
+pub struct Archive {
+    pub account: String,
+    /// Where results go (the client's full JID).
+    pub to: String,
+    pub items: Vec<Item>,
+    /// Largest page served, whatever the client asks (Prosody: 50).
+    pub cap: usize,
+    pub extended: bool,
+    /// Every query answered, in order.
+    pub asked: Vec<Query>,
+    /// Stamp results `from` the account's bare JID (ejabberd does; Prosody leaves `from` out).
+    pub with_from: bool,
+    /// Send every matching result, whatever `<max/>` says (a hostile server).
+    pub ignore_max: bool,
+}
+
+/// The time of message `n` in the scripted histories: one a minute from 2024-01-01T00:00:00Z.
+pub fn time_of(n: usize) -> u64 {
+    1_704_067_200_000 + n as u64 * 60_000
+}
+
+impl Archive {
+    pub fn new(account: &str, to: &str) -> Archive {
+        Archive {
+            account: account.into(),
+            to: to.into(),
+            items: Vec::new(),
+            cap: 50,
+            extended: true,
+            asked: Vec::new(),
+            with_from: false,
+            ignore_max: false,
+        }
+    }
+
+    /// Appends message number `n` (`id` "a{n}", a minute apart) from `from` to `to`.
+    pub fn push(&mut self, n: usize, from: &str, to: &str, body: &str) -> &Item {
+        self.items.push(Item {
+            id: format!("a{n}"),
+            unix_ms: time_of(n),
+            from: from.into(),
+            to: to.into(),
+            body: body.into(),
+            origin_id: Some(format!("o{n}")),
+        });
+        self.items.last().unwrap()
+    }
+
+    /// `count` messages from `peer` to the account, numbered `first..first+count`, bodies "m{n}".
+    pub fn fill(&mut self, peer: &str, first: usize, count: usize) {
+        let account = self.account.clone();
+        for n in first..first + count {
+            self.push(n, &format!("{peer}/phone"), &account, &format!("m{n}"));
+        }
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.items.iter().position(|i| i.id == id)
+    }
+
+    /// The frames answering the MAM iq `iq` (results, then the iq result or error).
+    pub fn answer(&mut self, iq: &Element) -> Vec<String> {
+        let query = Query::parse(iq.get_child(MAM_NS, "query").expect("a MAM query")).expect("a valid MAM query");
+        self.asked.push(query.clone());
+        let iq_id = iq.attr("id").unwrap().to_owned();
+        match self.select(&query) {
+            Err(condition) => vec![self.error(&iq_id, condition)],
+            Ok((page, complete, count)) => {
+                let mut frames: Vec<String> =
+                    page.iter().map(|i| self.result(&query.queryid, &self.items[*i]).to_xml()).collect();
+                let fin = Fin {
+                    complete,
+                    first: page.first().map(|i| self.items[*i].id.clone()),
+                    last: page.last().map(|i| self.items[*i].id.clone()),
+                    count: Some(count as u64),
+                };
+                frames.push(self.fin(&iq_id, &fin));
+                frames
+            }
+        }
+    }
+
+    /// One result stanza for `item` answering `queryid`.
+    pub fn result(&self, queryid: &str, item: &Item) -> Element {
+        let mut m = result_stanza(&self.to, queryid, &item.id, &delay::stamp(item.unix_ms), item.message());
+        if self.with_from {
+            m.set_attr("from", self.account.as_str());
+        }
+        m
+    }
+
+    pub fn fin(&self, iq_id: &str, fin: &Fin) -> String {
+        let mut iq = Element::new("jabber:client", "iq").with_attr("type", "result").with_attr("id", iq_id);
+        iq.set_attr("to", self.to.as_str());
+        iq.push_child(fin.to_element());
+        iq.to_xml()
+    }
+
+    pub fn error(&self, iq_id: &str, condition: &str) -> String {
+        format!(
+            "<iq xmlns='jabber:client' type='error' id='{iq_id}' to='{}'><error type='cancel'><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+            self.to
+        )
+    }
+
+    /// Indices of the page, whether it is the last one in the direction paged, and how many match in all.
+    fn select(&self, q: &Query) -> Result<(Vec<usize>, bool, usize), &'static str> {
+        let f = &q.filter;
+        if !self.extended && (f.after_id.is_some() || f.before_id.is_some()) {
+            return Err("bad-request");
+        }
+        let find = |id: &str| self.position(id).ok_or("item-not-found");
+        let after = f.after_id.as_deref().map(find).transpose()?;
+        let before = f.before_id.as_deref().map(find).transpose()?;
+        let matching: Vec<usize> = (0..self.items.len())
+            .filter(|&i| {
+                let it = &self.items[i];
+                f.with.as_ref().is_none_or(|w: &BareJid| it.other_side(&self.account) == w.to_string())
+                    && f.start.is_none_or(|s| it.unix_ms >= s)
+                    && f.end.is_none_or(|e| it.unix_ms <= e)
+                    && after.is_none_or(|a| i > a)
+                    && before.is_none_or(|b| i < b)
+            })
+            .collect();
+        let max = if self.ignore_max { usize::MAX } else { q.max.min(self.cap) };
+        let (page, complete) = match &q.page {
+            Page::First => (matching.iter().take(max).copied().collect::<Vec<_>>(), matching.len() <= max),
+            Page::After(id) => {
+                let at = find(id)?;
+                let rest: Vec<usize> = matching.iter().copied().filter(|&i| i > at).collect();
+                (rest.iter().take(max).copied().collect(), rest.len() <= max)
+            }
+            Page::Before(id) => {
+                let at = find(id)?;
+                let rest: Vec<usize> = matching.iter().copied().filter(|&i| i < at).collect();
+                (rest[rest.len().saturating_sub(max)..].to_vec(), rest.len() <= max)
+            }
+            Page::Last => (matching[matching.len().saturating_sub(max)..].to_vec(), matching.len() <= max),
+        };
+        Ok((page, complete, matching.len()))
+    }
+}
