@@ -73,7 +73,7 @@ fn logs_in_with_every_scram_variant_binds_and_loads_the_roster() {
                 .unwrap_or_else(|| panic!("{}: bob not in alice's roster: {items:?}", server.name));
             assert_eq!(bob.subscription, Subscription::Both, "{}", server.name);
             let online = c.wait_for("online", |e| matches!(e, Event::Online { .. }));
-            let Event::Online { jid } = online else { unreachable!() };
+            let Event::Online { jid, .. } = online else { unreachable!() };
             assert_eq!(jid.bare(), &server.jid("alice"));
             assert!(jid.resource().is_some());
             c.close();
@@ -125,7 +125,7 @@ fn presence_and_messages_flow_both_ways() {
             |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == alice_jid),
         );
 
-        alice.command(Command::SendMessage { to: bob_jid.clone(), body: "hi bob <3 & \u{1F600}".into() });
+        alice.command(Command::SendMessage { to: bob_jid.clone(), body: "hi bob <3 & \u{1F600}".into(), id: "m0".into() });
         // Tests run in parallel on the same server: match this test's own message, not any message.
         let m = bob.wait_for(
             "alice's message",
@@ -135,7 +135,7 @@ fn presence_and_messages_flow_both_ways() {
         assert_eq!(m.body(None), Some("hi bob <3 & \u{1F600}"));
         assert_eq!(m.from.as_ref().unwrap().bare(), &alice_jid);
 
-        bob.command(Command::SendMessage { to: alice_jid.clone(), body: "/me waves back".into() });
+        bob.command(Command::SendMessage { to: alice_jid.clone(), body: "/me waves back".into(), id: "m1".into() });
         let m = alice.wait_for(
             "bob's message",
             |e| matches!(e, Event::Message(m) if m.from.as_ref().is_some_and(|f| f.bare() == &bob_jid)),
@@ -203,7 +203,11 @@ fn carbons_show_what_our_other_session_sends() {
         // Wait until the server has processed the laptop's carbons enable (its answer proves it).
         laptop.pump_until_quiet();
         // To carol: no other test waits for her messages.
-        phone.command(Command::SendMessage { to: server.jid("carol"), body: "sent from the phone".into() });
+        phone.command(Command::SendMessage {
+            to: server.jid("carol"),
+            body: "sent from the phone".into(),
+            id: "m2".into(),
+        });
         let e = laptop.wait_for("sent carbon", |e| matches!(e, Event::MessageSent(_)));
         let Event::MessageSent(m) = e else { unreachable!() };
         assert_eq!(m.to.as_ref().unwrap().bare(), &server.jid("carol"), "{}", server.name);

@@ -167,7 +167,11 @@ async fn alice_logs_in_sees_bob_and_closes_politely() {
     let first = alice.expect("Connecting", |_| true).await;
     assert!(matches!(&first, TransportEvent::Connecting { url } if url == WS_URL), "first event: {first:?}");
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid("bob"), body: "early".into() }),
+        alice.session().send(Command::SendMessage {
+            to: jid("bob"),
+            body: "early".into(),
+            id: natter::transport::message_id()
+        }),
         Err(CommandError::NotOnline)
     );
 
@@ -184,7 +188,11 @@ async fn alice_logs_in_sees_bob_and_closes_politely() {
     assert!(matches!(last, TransportEvent::Core(Event::Closed { error: None })), "last: {last:?}");
     assert!(alice.session().is_finished());
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid("bob"), body: "late".into() }),
+        alice.session().send(Command::SendMessage {
+            to: jid("bob"),
+            body: "late".into(),
+            id: natter::transport::message_id()
+        }),
         Err(CommandError::NotOnline)
     );
     alice.session().close(); // a second close does nothing
@@ -199,7 +207,10 @@ async fn a_message_from_alice_arrives_at_bob() {
     alice.online().await;
 
     let body = format!("hello bob, from the browser test {}", js_sys::Math::random());
-    alice.session().send(Command::SendMessage { to: jid("bob"), body: body.clone() }).expect("send");
+    alice
+        .session()
+        .send(Command::SendMessage { to: jid("bob"), body: body.clone(), id: natter::transport::message_id() })
+        .expect("send");
     let sent = alice.expect("MessageSent", |e| matches!(e, TransportEvent::Core(Event::MessageSent(_)))).await;
     assert!(matches!(&sent, TransportEvent::Core(Event::MessageSent(m)) if m.body(None) == Some(body.as_str())));
 
@@ -375,7 +386,11 @@ async fn a_lost_session_logs_in_again_with_its_keys_only() {
     assert_eq!(reason, ClientError::ConnectionLost.describe());
     assert!(!alice.seen.iter().any(is_final), "a final event: {:#?}", alice.seen);
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid(&hashed("bob")), body: "while away".into() }),
+        alice.session().send(Command::SendMessage {
+            to: jid(&hashed("bob")),
+            body: "while away".into(),
+            id: natter::transport::message_id()
+        }),
         Err(CommandError::NotOnline)
     );
     let again = alice.expect("Connecting again", |e| matches!(e, TransportEvent::Connecting { .. })).await;
@@ -397,7 +412,13 @@ async fn a_lost_session_logs_in_again_with_its_keys_only() {
     let mut bob = Probe::start("bob", &hashed("bob"), BOB_PW, Some(WS_URL));
     bob.online().await;
     let body = format!("after the reconnect {}", js_sys::Math::random());
-    bob.session().send(Command::SendMessage { to: jid(&hashed("alice")), body: body.clone() }).expect("bob sends");
+    bob.session()
+        .send(Command::SendMessage {
+            to: jid(&hashed("alice")),
+            body: body.clone(),
+            id: natter::transport::message_id(),
+        })
+        .expect("bob sends");
     alice
         .expect(
             "bob's message",

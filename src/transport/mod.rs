@@ -28,11 +28,20 @@
 //! (socket closed, ping timeout, `system-shutdown`, …) is not final. The transport reports
 //! `Reconnecting { delay, .. }`, waits (exponential backoff with jitter from `Math.random`), then starts over
 //! at `Connecting { url }` with the same URL and [`Client::resumption`]: the SCRAM keys of the session (kept in
-//! memory only, never the password, which is dropped once the session is online), its presence and its
-//! versioned roster. It tries again at once when the browser reports `online`, when the page becomes visible
+//! memory only, never the password, which is dropped once the session is online), its presence, its
+//! versioned roster, and its XEP-0198 state: the new client resumes the lost stream (`Online { resumed: true }`,
+//! nothing reloaded, unacknowledged stanzas replayed) or, when the server forgot it, binds afresh and resends
+//! the unacknowledged messages once with their original ids (see [`crate::xmpp::client`]). Each new client
+//! gets a fresh wall-clock reading (for the delay stamps of resent messages) and the page's visibility. It tries again at once when the browser reports `online`, when the page becomes visible
 //! after a long time hidden, or on [`Session::reconnect_now`]. While the browser says it is offline, it waits
 //! for `online` instead of spending attempts. It gives up with `Failed(GaveUp)` after [`MAX_ATTEMPTS`], with
 //! the final event of any non-transient error, and with `Failed(CannotReconnect)` after a PLAIN login (no keys).
+//!
+//! Hidden tabs: `visibilitychange` becomes `Command::SetActive` (XEP-0352 CSI; the core re-sends it after every
+//! reconnect). Browsers run a hidden tab's timers late (≥ 1 s, then about once a minute): the core treats a
+//! liveness deadline its timer overshot as a reason for one more probe, not as a dead connection, and probes
+//! at once when the page shows again after a silence, so a socket that died in sleep is replaced (resumed)
+//! without the person doing anything.
 //! [`Session::close`] cancels a pending attempt and forgets the keys.
 //!
 //! [`reconnect::worth_retrying`]: crate::xmpp::reconnect::worth_retrying
@@ -53,7 +62,7 @@ mod web;
 
 pub use url::{check_ws_url, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
-pub use web::{Session, connect};
+pub use web::{Session, connect, message_id};
 
 use std::time::Duration;
 

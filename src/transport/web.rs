@@ -29,6 +29,7 @@ use web_time::Instant;
 use super::discovery::{self, CONFIG_URL};
 use super::url::check_ws_url;
 use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
+use crate::xmpp::client::WallClock;
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
 use crate::xmpp::sasl::Credentials;
 use crate::xmpp::{Client, Command, CommandError, Config, Event};
@@ -41,6 +42,8 @@ const FETCH_TIMEOUT_MS: u32 = 10_000;
 const NONCE_BYTES: usize = 18;
 /// Random bytes behind the stanza-id prefix (→ 12 base64url characters).
 const ID_SEED_BYTES: usize = 9;
+/// Random bytes behind a message id (→ 22 base64url characters).
+const MESSAGE_ID_BYTES: usize = 16;
 /// A page hidden at least this long may have slept: when it shows again, a pending reconnect starts at once.
 const LONG_HIDDEN: Duration = Duration::from_secs(30);
 
@@ -217,6 +220,16 @@ fn natter_nfkc(s: &str) -> String {
     js_sys::JsString::from(s).normalize("NFKC").into()
 }
 
+/// A fresh id for a message the person sends (XEP-0359 origin-id): 128 random bits, 22 characters.
+pub fn message_id() -> String {
+    random_token(MESSAGE_ID_BYTES)
+}
+
+/// The browser's wall clock, for the core's XEP-0203 stamps (the core reads no clock).
+fn wall_clock() -> WallClock {
+    WallClock { at: Instant::now(), unix_ms: js_sys::Date::now().max(0.0) as u64 }
+}
+
 /// `n` bytes from `crypto.getRandomValues`, base64url without padding (printable, never `,`).
 fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
@@ -338,6 +351,8 @@ impl Inner {
                     let mut config = state.config.clone();
                     config.client_nonce = random_token(NONCE_BYTES);
                     config.id_seed = random_token(ID_SEED_BYTES);
+                    config.clock = Some(wall_clock());
+                    config.inactive = page_hidden();
                     let client = Box::new(Client::new(config, Instant::now()));
                     state.stage = Stage::Streaming { socket, client };
                 }
@@ -477,8 +492,16 @@ impl Inner {
     }
 
     fn on_visibility(self: &Rc<Self>) {
-        let hidden = web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden());
+        let hidden = page_hidden();
         let mut state = self.state.borrow_mut();
+        // XEP-0352: the server may hold back presence floods while nobody looks; becoming visible again also
+        // probes a connection that has been silent (a sleeping laptop's socket may be dead without a close).
+        if let Stage::Streaming { client, .. } = &mut state.stage {
+            let _ = client.handle_command(Command::SetActive(!hidden), Instant::now());
+            drop(state);
+            self.drain();
+            state = self.state.borrow_mut();
+        }
         if hidden {
             state.hidden_since.get_or_insert_with(Instant::now);
             return;
@@ -514,12 +537,12 @@ impl Inner {
                     }
                     // The keys stay in the core (for `resumption`); the UI has no use for them.
                     Event::KeysDerived(_) => {}
-                    Event::Online { jid } => {
+                    Event::Online { jid, resumed } => {
                         state.online_once = true;
                         state.backoff.reset();
                         // From now on the password is not needed: reconnects use the session's keys.
                         state.config.credentials = Credentials::Password(String::new()); // (`stage` is borrowed here)
-                        events.push(TransportEvent::Core(Event::Online { jid }));
+                        events.push(TransportEvent::Core(Event::Online { jid, resumed }));
                     }
                     Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {
                         retry = Some(match client.resumption() {
@@ -685,6 +708,11 @@ impl Drop for Socket {
             let _ = self.ws.close_with_code(1000);
         }
     }
+}
+
+/// `document.hidden` (false when unknown).
+fn page_hidden() -> bool {
+    web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
 }
 
 /// `navigator.onLine` (true when unknown).

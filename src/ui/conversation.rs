@@ -243,7 +243,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 return;
             }
             let body = body.trim_end().to_owned();
-            match session.send(Command::SendMessage { to: jid.clone(), body }) {
+            match session.send(Command::SendMessage { to: jid.clone(), body, id: crate::transport::message_id() }) {
                 Ok(()) => {
                     el.set_value("");
                     // The message said <active/> itself: only the pending "paused" is dropped.
