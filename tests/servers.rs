@@ -125,7 +125,11 @@ fn presence_and_messages_flow_both_ways() {
             |e| matches!(e, Event::ContactPresence { jid, presence: Some(_) } if *jid == alice_jid),
         );
 
-        alice.command(Command::SendMessage { to: bob_jid.clone(), body: "hi bob <3 & \u{1F600}".into(), id: "m0".into() });
+        alice.command(Command::SendMessage {
+            to: bob_jid.clone(),
+            body: "hi bob <3 & \u{1F600}".into(),
+            id: "m0".into(),
+        });
         // Tests run in parallel on the same server: match this test's own message, not any message.
         let m = bob.wait_for(
             "alice's message",

@@ -105,7 +105,7 @@ impl Client {
         self.events.push_back(Event::Online { jid: carried.jid, resumed: true });
         // The UI marked everyone offline while the connection was down; the session never lost them.
         let mut presences: Vec<_> = self.presences.iter().map(|(j, p)| (j.clone(), p.best().cloned())).collect();
-        presences.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+        presences.sort_by_key(|p| p.0.to_string());
         for (jid, presence) in presences {
             self.events.push_back(Event::ContactPresence { jid, presence });
         }
