@@ -643,3 +643,18 @@ fn disco_advertises_receipts_and_markers() {
     sorted.sort();
     assert_eq!(features, sorted);
 }
+
+#[test]
+fn an_ack_that_leaves_older_stanzas_unacknowledged_does_not_start_an_r_a_ping_pong() {
+    let mut h = login_sm(rfc7677_config());
+    h.recv("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+    send(&mut h, "m1", "one").unwrap();
+    assert!(h.sent().iter().any(|e| is_sm(e, "r")));
+    // The server lost m1 somehow and answers with its old h: asking again at once would loop for ever.
+    h.recv("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+    assert!(h.sent().is_empty(), "no new <r/> right away");
+    // The keepalive asks again later, and the message is still owned.
+    h.advance(Duration::from_secs(61));
+    assert!(is_sm(&h.sent_one(), "r"));
+    assert_eq!(h.client.pending_messages().len(), 1);
+}

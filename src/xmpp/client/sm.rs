@@ -254,9 +254,13 @@ impl Sm {
         }
         self.acked = h;
         self.ack_deadline = None;
+        // Stanzas sent after our `<r/>` keep `ack_due` set, so one more `<r/>` follows for them; an `<a/>` that
+        // leaves stanzas sent BEFORE that `<r/>` unacknowledged does not make us ask again at once (that would
+        // be an endless `<r/>`–`<a/>` ping-pong with a server that lost them): the keepalive asks later.
         let ids = self.unacked.drain(..n).filter_map(|u| u.message.and_then(|m| m.message.id)).collect();
-        // Stanzas sent after our `<r/>` are still unacknowledged: ask about them too.
-        self.ack_due = !self.unacked.is_empty();
+        if self.unacked.is_empty() {
+            self.ack_due = false;
+        }
         Ok(ids)
     }
 
@@ -336,8 +340,10 @@ mod tests {
         sm.record_outbound("<message/>", Some(msg("m2")));
         assert!(sm.request_if_due(t).is_none(), "one <r/> outstanding at a time");
         assert_eq!(sm.ack(1).unwrap(), Vec::<String>::new(), "the iq, not a message");
-        assert!(sm.request_if_due(t).is_some(), "still unacknowledged after <a/>: ask again");
-        assert_eq!(sm.ack(3).unwrap(), ["m1", "m2"]);
+        assert!(sm.request_if_due(t).is_some(), "m2 went out after the <r/>: ask about it");
+        assert_eq!(sm.ack(2).unwrap(), ["m1"]);
+        assert!(sm.request_if_due(t).is_none(), "m2 was asked about already: no <r/>-<a/> ping-pong");
+        assert_eq!(sm.ack(3).unwrap(), ["m2"]);
         assert!(sm.request_if_due(t).is_none(), "nothing left to ask about");
     }
 
