@@ -658,3 +658,18 @@ fn an_ack_that_leaves_older_stanzas_unacknowledged_does_not_start_an_r_a_ping_po
     assert!(is_sm(&h.sent_one(), "r"));
     assert_eq!(h.client.pending_messages().len(), 1);
 }
+
+#[test]
+fn while_inactive_an_unanswered_probe_gets_one_more_window() {
+    let mut h = login_sm(rfc7677_config());
+    h.recv("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+    h.command(Command::SetActive(false)).unwrap();
+    send(&mut h, "m1", "one").unwrap();
+    h.sent();
+    // On time, but the server may be holding our <a/> back (CSI): probe again rather than give up.
+    h.advance(Duration::from_secs(31));
+    assert!(h.client.is_online());
+    assert!(is_sm(&h.sent_one(), "r"));
+    h.advance(Duration::from_secs(31));
+    assert!(matches!(closed_error(&h.events), Some(ClientError::Timeout { .. })), "but not for ever");
+}

@@ -269,3 +269,117 @@ fn kept_keys_log_in_again_where_the_salt_is_stable_and_are_refused_where_it_is_n
         assert_eq!(r, Ok(()), "{} hashed.localhost", server.name);
     }
 }
+
+/// Bodies of the messages from `from` that `c` shows until one with body `last` (included); fails after
+/// the usual patience. Events other than messages from `from` are kept.
+fn bodies_until(c: &mut Conn, from: &natter::xmpp::jid::BareJid, last: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + support::native_ws::PATIENCE;
+    let mut bodies = Vec::new();
+    loop {
+        let mut rest = Vec::new();
+        for e in std::mem::take(&mut c.events) {
+            match e {
+                Event::Message(m) if m.from.as_ref().is_some_and(|f| f.bare() == from) => {
+                    bodies.push(m.body(None).unwrap_or_default().to_owned())
+                }
+                e => rest.push(e),
+            }
+        }
+        c.events = rest;
+        if bodies.iter().any(|b| b == last) {
+            return bodies;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {last:?}; got {bodies:?}");
+        c.step();
+    }
+}
+
+/// Turns `c`'s loop until its events (kept, not consumed) satisfy `done`.
+fn until(c: &mut Conn, what: &str, done: impl Fn(&[Event]) -> bool) {
+    let deadline = std::time::Instant::now() + support::native_ws::PATIENCE;
+    while !done(&c.events) {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}; events: {:?}", c.events);
+        c.step();
+    }
+}
+
+fn acked(events: &[Event], id: &str) -> usize {
+    events.iter().filter(|e| matches!(e, Event::MessageAcked { id: a } if a == id)).count()
+}
+
+fn send(c: &mut Conn, to: &natter::xmpp::jid::BareJid, id: &str) {
+    c.command(Command::SendMessage { to: to.clone(), body: id.into(), id: id.into() });
+}
+
+/// The next session of `c`'s account, as the browser's reconnect makes it: `Client::resumption` with a fresh
+/// nonce and id seed.
+fn next_config(server: &Server, c: &Conn) -> natter::xmpp::Config {
+    let mut config = c.client.resumption().expect("a SCRAM login leaves keys");
+    let fresh = server.config("alice", "unused");
+    (config.client_nonce, config.id_seed) = (fresh.client_nonce, fresh.id_seed);
+    config
+}
+
+#[test]
+fn stream_management_acks_resumes_after_an_abrupt_close_and_rebinds_when_the_session_is_gone() {
+    for (server, _) in servers() {
+        let name = server.name;
+        // Keys log in again only where the salt is stable: the hashed host (see the test above).
+        let prefix = if name == "prosody" { "NATTER_PROSODY" } else { "NATTER_EJABBERD" };
+        let server = Server {
+            domain: std::env::var(format!("{prefix}_HASHED_DOMAIN")).unwrap_or_else(|_| "hashed.localhost".into()),
+            ..server.clone()
+        };
+        let (alice_jid, bob_jid) = (server.jid("alice"), server.jid("bob"));
+        let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
+        bob.pump_until_quiet();
+        let mut alice = Conn::online(&server, server.config("alice", "alice-demo-pw"));
+        alice.pump_until_quiet();
+
+        // Enabled, counted and acknowledged: the server's <a h/> names our message.
+        send(&mut alice, &bob_jid, "sm-1");
+        alice.wait_for("sm-1 acked", |e| matches!(e, Event::MessageAcked { id } if id == "sm-1"));
+        assert!(alice.client.resumption().unwrap().stream.unwrap().resumable(), "{name}: resumable session");
+        // CSI is accepted (the stream goes on). Back to active: Prosody 0.12's csi_simple may hold back what it
+        // had already written when <inactive/> arrives, until something important comes (seen here).
+        alice.command(Command::SetActive(false));
+        alice.command(Command::SetActive(true));
+        let got = bob.wait_for("sm-1", |e| matches!(e, Event::Message(m) if m.body(None) == Some("sm-1")));
+        let Event::Message(m) = got else { unreachable!() };
+        assert_eq!(m.origin_id.as_deref(), Some("sm-1"), "{name}: origin-id");
+        assert!(m.receipt_request && m.markable, "{name}: receipt and markers requested");
+
+        // Abrupt close (no <close/>, no WebSocket close frame) right after a message: the server keeps the
+        // session; bob writes while alice is away.
+        send(&mut alice, &bob_jid, "sm-2");
+        let config = next_config(&server, &alice);
+        drop(alice);
+        send(&mut bob, &alice_jid, "while-away");
+        until(&mut bob, "while-away acked", |ev| acked(ev, "while-away") == 1);
+
+        let mut alice = Conn::open(&server, config);
+        // (`<resumed h/>` acknowledges sm-2 before Online when the server got it; else it is replayed.)
+        until(&mut alice, "resumed and sm-2 acked", |ev| {
+            ev.iter().any(|e| matches!(e, Event::Online { resumed: true, .. })) && acked(ev, "sm-2") == 1
+        });
+        assert!(!alice.events.iter().any(|e| matches!(e, Event::Roster { .. })), "{name}: nothing reloaded");
+        assert_eq!(bodies_until(&mut alice, &bob_jid, "while-away"), ["while-away"], "{name}: shown once");
+        send(&mut alice, &bob_jid, "sm-3");
+        assert_eq!(bodies_until(&mut bob, &alice_jid, "sm-3"), ["sm-2", "sm-3"], "{name}: exactly once, in order");
+
+        // The session ends on the server (a polite close), then a resumption of it is attempted: <failed/>,
+        // a fresh bind, and the message sent right before the close is not lost nor shown twice.
+        send(&mut alice, &bob_jid, "sm-4");
+        let config = next_config(&server, &alice);
+        alice.close();
+        let mut alice = Conn::open(&server, config);
+        until(&mut alice, "bound afresh and sm-4 acked", |ev| {
+            ev.iter().any(|e| matches!(e, Event::Online { resumed: false, .. })) && acked(ev, "sm-4") == 1
+        });
+        assert!(alice.events.iter().any(|e| matches!(e, Event::Roster { .. })), "{name}: a fresh session");
+        send(&mut alice, &bob_jid, "sm-5");
+        assert_eq!(bodies_until(&mut bob, &alice_jid, "sm-5"), ["sm-4", "sm-5"], "{name}: exactly once, in order");
+        alice.close();
+        bob.close();
+    }
+}

@@ -477,10 +477,12 @@ impl Client {
         self.after_input(now);
     }
 
-    /// A liveness deadline passed: when the timer fired well after it (the page slept or was throttled), and
-    /// the server has been heard since the last such grace, allow one fresh answer window instead of failing.
+    /// A liveness deadline passed: when the timer fired well after it (the page slept or was throttled), or
+    /// we told the server we are inactive (XEP-0352: it may hold back what it sends, and Prosody 0.12 was seen
+    /// holding an `<a/>` already written until something important came), and the server has been heard
+    /// since the last such grace, allow one fresh answer window (with a new probe) instead of failing.
     fn late_grace(&mut self, deadline: Instant, now: Instant) -> bool {
-        if self.grace_used || now < deadline + LATE_TIMER {
+        if self.grace_used || (now < deadline + LATE_TIMER && !self.inactive) {
             return false;
         }
         self.grace_used = true;
