@@ -19,7 +19,8 @@
 //! ```
 //!
 //! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
-//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`. A redirect (`<close see-other-uri/>`)
+//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`, preceded by `Unsent(..)` when the core
+//! still owned unacknowledged messages. A redirect (`<close see-other-uri/>`)
 //! is followed once, transparently: the UI sees a second `Connecting { url }`, never `Core(Event::Redirect)`.
 //! `on_event` is always called asynchronously (from a microtask, never from inside `connect`, `send` or
 //! `close`), so it may call `send`/`close` and may drop the `Session`.
@@ -117,6 +118,11 @@ pub enum TransportEvent {
     Core(Event),
     /// The session was lost (`reason`); attempt number `attempt` starts in `delay` (or when the network is back).
     Reconnecting { attempt: u32, delay: Duration, reason: String },
+    /// Right before a final event: messages the core had taken (`SendMessage`) that the server never
+    /// acknowledged (XEP-0198), oldest first. The session that owned them is over, so they go back to the UI
+    /// (its outbox: "not sent yet"); they were not lost, and may have reached the peer (same id: the peer
+    /// de-duplicates a second copy). Only emitted when there are some.
+    Unsent(Vec<crate::xmpp::client::PendingMessage>),
     /// The connection could not be made; final. (A session that was up ends with `Core(Event::Closed)`.)
     Failed(TransportError),
 }

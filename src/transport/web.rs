@@ -29,7 +29,7 @@ use web_time::Instant;
 use super::discovery::{self, CONFIG_URL};
 use super::url::check_ws_url;
 use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
-use crate::xmpp::client::WallClock;
+use crate::xmpp::client::{PendingMessage, WallClock};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
 use crate::xmpp::sasl::Credentials;
 use crate::xmpp::{Client, Command, CommandError, Config, Event};
@@ -90,8 +90,10 @@ impl Session {
             }
             Stage::Discovering | Stage::Opening { .. } | Stage::Waiting { .. } => {
                 state.stage = Stage::Finished;
+                let unsent = state.take_unsent();
                 drop(state);
                 inner.arm_timer(None);
+                inner.emit_unsent(unsent);
                 inner.emit(TransportEvent::Core(Event::Closed { error: None }));
             }
             Stage::Finished => {}
@@ -274,6 +276,11 @@ impl State {
     fn forget_credentials(&mut self) {
         self.config.credentials = Credentials::Password(String::new());
     }
+
+    /// The messages a lost session still owned (carried in the config for the next attempt), taken out.
+    fn take_unsent(&mut self) -> Vec<PendingMessage> {
+        self.config.stream.take().map(|s| s.pending_messages().cloned().collect()).unwrap_or_default()
+    }
 }
 
 /// Where the connection is, carrying exactly what is valid there.
@@ -311,6 +318,13 @@ impl Inner {
         }
     }
 
+    /// Hands back, before a final event, the messages the core still owned (see `TransportEvent::Unsent`).
+    fn emit_unsent(self: &Rc<Self>, unsent: Vec<PendingMessage>) {
+        if !unsent.is_empty() {
+            self.emit(TransportEvent::Unsent(unsent));
+        }
+    }
+
     fn open(self: &Rc<Self>, url: String) {
         self.emit(TransportEvent::Connecting { url: url.clone() });
         let generation = {
@@ -337,8 +351,13 @@ impl Inner {
             self.retry_later(error.to_string());
             return;
         }
-        self.state.borrow_mut().stage = Stage::Finished;
+        let unsent = {
+            let mut state = self.state.borrow_mut();
+            state.stage = Stage::Finished;
+            state.take_unsent()
+        };
         self.arm_timer(None);
+        self.emit_unsent(unsent);
         self.emit(TransportEvent::Failed(error));
     }
 
@@ -443,8 +462,10 @@ impl Inner {
         if attempts >= MAX_ATTEMPTS {
             state.stage = Stage::Finished;
             state.forget_credentials();
+            let unsent = state.take_unsent();
             drop(state);
             self.arm_timer(None);
+            self.emit_unsent(unsent);
             self.emit(TransportEvent::Failed(TransportError::GaveUp { attempts, reason }));
             return;
         }
@@ -547,8 +568,15 @@ impl Inner {
                     Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {
                         retry = Some(match client.resumption() {
                             Some(config) => Ok((config, error.describe())),
-                            None => Err(error.describe()),
+                            None => Err((error.describe(), client.pending_messages())),
                         });
+                    }
+                    event @ Event::Closed { .. } => {
+                        let unsent = client.pending_messages();
+                        if !unsent.is_empty() {
+                            events.push(TransportEvent::Unsent(unsent));
+                        }
+                        events.push(TransportEvent::Core(event));
                     }
                     event => events.push(TransportEvent::Core(event)),
                 }
@@ -573,7 +601,10 @@ impl Inner {
                 self.state.borrow_mut().config = config;
                 self.retry_later(reason);
             }
-            Some(Err(reason)) => self.emit(TransportEvent::Failed(TransportError::CannotReconnect { reason })),
+            Some(Err((reason, unsent))) => {
+                self.emit_unsent(unsent);
+                self.emit(TransportEvent::Failed(TransportError::CannotReconnect { reason }));
+            }
             None => {}
         }
     }

@@ -183,6 +183,8 @@ pub fn apply(store: AppState, event: TransportEvent) {
             store.connection.set(Connection::Reconnecting { reason, retry_at });
         }
         TransportEvent::Core(ev) => apply_core(store, ev),
+        // The outbox that takes them back comes with the message states (issue 12, UI part).
+        TransportEvent::Unsent(_) => {}
         TransportEvent::Failed(e) => session_ended(store, e.to_string()),
     }
 }
