@@ -104,11 +104,9 @@ impl Client {
         self.events.push_back(Event::Phase(Phase::Online));
         self.events.push_back(Event::Online { jid: carried.jid, resumed: true });
         // The UI marked everyone offline while the connection was down; the session never lost them.
-        let mut presences: Vec<_> = self.presences.iter().map(|(j, p)| (j.clone(), p.best().cloned())).collect();
-        presences.sort_by_key(|p| p.0.to_string());
-        for (jid, presence) in presences {
-            self.events.push_back(Event::ContactPresence { jid, presence });
-        }
+        let presences =
+            self.presences.iter().map(|(j, p)| Event::ContactPresence { jid: j.clone(), presence: p.best().cloned() });
+        self.events.extend(presences);
         self.after_online(now);
         Stage::Online
     }
