@@ -673,3 +673,71 @@ fn while_inactive_an_unanswered_probe_gets_one_more_window() {
     h.advance(Duration::from_secs(31));
     assert!(matches!(closed_error(&h.events), Some(ClientError::Timeout { .. })), "but not for ever");
 }
+
+// ---- hostile stream-management input --------------------------------------------------------------------
+
+/// A PLAIN login with stream management, then acks, requests and messages with ids, receipts and markers.
+const SM_SCRIPT: &[&str] = &[
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0'/>",
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/><csi xmlns='urn:xmpp:csi:0'/></stream:features>",
+    "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+    "<enabled xmlns='urn:xmpp:sm:3' id='S1' resume='true' location='[::1]:5222' max='300'/>",
+    "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'><item jid='bob@example.com' subscription='both'/></query></iq>",
+    "<a xmlns='urn:xmpp:sm:3' h='2'/>",
+    "<r xmlns='urn:xmpp:sm:3'/>",
+    "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m1'><body>hi</body><request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/><origin-id xmlns='urn:xmpp:sid:0' id='m1'/><stanza-id xmlns='urn:xmpp:sid:0' id='S-1' by='alice@example.com'/></message>",
+    "<message xmlns='jabber:client' from='bob@example.com/x' id='r1'><received xmlns='urn:xmpp:receipts' id='a1'/></message>",
+    "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='d1'><displayed xmlns='urn:xmpp:chat-markers:0' id='a1'/></message>",
+    "<a xmlns='urn:xmpp:sm:3' h='4294967295'/>",
+];
+
+fn run_sm_script(mutated_index: usize, mutated: &str) -> Vec<Event> {
+    let mut h = Harness::new(plain_config());
+    for (i, frame) in SM_SCRIPT.iter().enumerate() {
+        h.recv(if i == mutated_index { mutated } else { frame });
+        if i == 7 && h.client.is_online() {
+            let _ = send(&mut h, "a1", "mine");
+        }
+        for out in std::mem::take(&mut h.outbox) {
+            Element::parse(&out).unwrap_or_else(|e| panic!("client sent invalid XML {out:?}: {e}"));
+        }
+        if h.client.is_closed() {
+            break;
+        }
+    }
+    h.take_events()
+}
+
+#[test]
+fn hostile_stream_management_input_ends_in_words_never_a_panic() {
+    // Unmutated: online, then the last <a/> acknowledges far more than was sent: a protocol error in words.
+    let events = run_sm_script(usize::MAX, "");
+    assert!(events.iter().any(|e| matches!(e, Event::Online { .. })));
+    assert!(matches!(closed_error(&events), Some(ClientError::Protocol(_))));
+    for (i, frame) in SM_SCRIPT.iter().enumerate() {
+        for cut in (0..frame.len()).filter(|c| frame.is_char_boundary(*c)) {
+            let events = run_sm_script(i, &frame[..cut]);
+            assert!(closed_error(&events).is_some(), "a truncated frame ends the session with an error");
+        }
+    }
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    const NASTY: &[u8] = b"<>&'\"/=:x0-9 \0";
+    for _ in 0..2000 {
+        let i = (next() % SM_SCRIPT.len() as u64) as usize;
+        let mut bytes = SM_SCRIPT[i].as_bytes().to_vec();
+        for _ in 0..1 + next() % 3 {
+            let pos = (next() % bytes.len() as u64) as usize;
+            bytes[pos] = NASTY[(next() % NASTY.len() as u64) as usize];
+        }
+        let _ = run_sm_script(i, &String::from_utf8_lossy(&bytes));
+    }
+}
