@@ -239,7 +239,7 @@ impl Client {
         if let Some(jid) = self.bound.clone() {
             self.events.push_back(Event::Online { jid, resumed: false });
         }
-        self.after_online(now);
+        self.after_online();
     }
 
     fn apply_roster_item(&mut self, item: RosterItem) {

@@ -44,7 +44,7 @@ impl Client {
             (Stage::Resuming, "resumed") => match sm::h_of(el).map(|h| self.sm.resumed(h)) {
                 Some(Ok((ids, replay))) => {
                     self.acked(ids);
-                    self.resumed(replay, now)
+                    self.resumed(replay)
                 }
                 Some(Err(sm::AckTooHigh)) => self.sm_error(),
                 None => {
@@ -87,7 +87,7 @@ impl Client {
     }
 
     /// `<resumed/>`: the lost session continues on this stream.
-    fn resumed(&mut self, replay: Vec<String>, now: Instant) -> Stage {
+    fn resumed(&mut self, replay: Vec<String>) -> Stage {
         self.stage_deadline = None;
         let Some(carried) = self.carried.take() else {
             self.protocol_error("the server resumed a session this client does not know");
@@ -107,13 +107,13 @@ impl Client {
         let presences =
             self.presences.iter().map(|(j, p)| Event::ContactPresence { jid: j.clone(), presence: p.best().cloned() });
         self.events.extend(presences);
-        self.after_online(now);
+        self.after_online();
         Stage::Online
     }
 
     /// Once online (fresh or resumed): messages of a session that could not be resumed go out again, once,
     /// with their original ids and a delay stamp of when they were first sent; the client state is told.
-    pub(super) fn after_online(&mut self, _now: Instant) {
+    pub(super) fn after_online(&mut self) {
         for pending in self.sm.take_resend() {
             let mut msg = pending.message.clone();
             msg.delay = pending.sent_unix_ms.map(delay::stamp);
