@@ -6,7 +6,7 @@
 #   scripts/ejabberd.sh restart          stop + start (fresh data)
 #   scripts/ejabberd.sh status           say whether it runs (exit 0) or not (exit 3)
 #   scripts/ejabberd.sh env              print `export` lines: eval "$(scripts/ejabberd.sh env)"
-#   scripts/ejabberd.sh adduser U P      register U@localhost with password P (needs it running)
+#   scripts/ejabberd.sh adduser U P [H]  register U@H (localhost, or hashed.localhost) with password P (needs it running)
 #
 # Domain `localhost`, on ports that do not collide with scripts/prosody.sh, so both can run at once; all on
 # 127.0.0.1: WebSocket ws://127.0.0.1:5290/ws, HTTP http://127.0.0.1:5290 (/api admin API for loopback,
@@ -179,10 +179,11 @@ cmd_env() {
 }
 
 cmd_adduser() {
-  [ $# -eq 2 ] || die "usage: $0 adduser USER PASSWORD"
+  [ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: $0 adduser USER PASSWORD [HOST]"
+  case "${3:-$DOMAIN}" in "$DOMAIN"|"$HASHED_DOMAIN") ;; *) die "no host ${3} here ($DOMAIN or $HASHED_DOMAIN)" ;; esac
   [ -n "$(live_pid)" ] || die "not running (start it first; accounts go through its HTTP API)"
-  register "$1" "$2"
-  say "registered $1@$DOMAIN"
+  register "$1" "$2" "${3:-}"
+  say "registered $1@${3:-$DOMAIN}"
 }
 
 dispatch "$@"
