@@ -2,7 +2,10 @@
 //!
 //! [`Element`]: crate::xmpp::xml::Element
 
+pub mod delay;
 pub mod error;
 pub mod message;
 pub mod presence;
+pub mod receipts;
 pub mod roster;
+pub mod sid;
