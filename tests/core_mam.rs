@@ -446,8 +446,11 @@ fn scroll_back_reaches_the_first_message_of_a_conversation() {
                 _ => archive.push(n, "carol@example.com/pc", ALICE, &format!("m{n}")),
             };
         }
-        let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, features);
-        assert!(queries(&mut h).is_empty(), "no catch-up when switched off");
+        // Caught up already (the cursor is at the newest message): then scroll back through bob's history.
+        let mut h = online(cursor_at("a130", 130), features);
+        assert_eq!(serve(&mut h, &mut archive), 1);
+        archive.asked.clear();
+        h.take_events();
         let mut before = None;
         let mut loaded: Vec<String> = Vec::new();
         let mut rounds = 0;
@@ -498,6 +501,17 @@ fn scroll_back_from_an_id_the_archive_forgot_goes_by_its_time() {
         &events[..],
         [Event::ArchiveFailed { query: ArchiveQuery::Older { .. }, error: ArchiveError::Stanza(e) }] if e.condition == "item-not-found"
     ));
+}
+
+#[test]
+fn without_catch_up_nothing_is_asked_at_login_and_scroll_back_pages_with_plain_rsm() {
+    let mut archive = bob_archive(60);
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
+    assert!(h.sent().is_empty(), "not even the archive's features");
+    h.command(Command::LoadOlder { with: jid(BOB), before: Some(HistoryPoint::id("a40")) }).unwrap();
+    serve(&mut h, &mut archive);
+    assert_eq!(archive.asked[0].page, Page::Before("a40".into()), "RSM ids work on every archive");
+    assert_eq!(bodies(&pages(&h.take_events())), range(1, 39));
 }
 
 #[test]

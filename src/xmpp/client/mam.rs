@@ -409,11 +409,13 @@ impl History {
     }
 
     /// The session is online (`resumed`: XEP-0198 resumed the lost session: if that one had caught up,
-    /// nothing was missed).
-    pub(super) fn online(&mut self, resumed: bool) {
+    /// nothing was missed). Whether to ask for the archive's features: only to catch up (without them,
+    /// commands use plain RSM paging, which every archive understands).
+    pub(super) fn online(&mut self, resumed: bool) -> bool {
         if resumed && self.config.caught_up && matches!(self.catch_up, CatchUp::Waiting) {
             self.catch_up = CatchUp::Done;
         }
+        self.config.catch_up
     }
 
     /// The answer to the disco#info query (`None`: an error; then plain MAM is tried).

@@ -7,5 +7,6 @@ pub mod error;
 pub mod mam;
 pub mod message;
 pub mod presence;
+pub mod receipts;
 pub mod roster;
 pub mod sid;
