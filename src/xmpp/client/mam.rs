@@ -415,7 +415,7 @@ impl History {
         if resumed && self.config.caught_up && matches!(self.catch_up, CatchUp::Waiting) {
             self.catch_up = CatchUp::Done;
         }
-        self.config.catch_up
+        matches!(self.catch_up, CatchUp::Waiting)
     }
 
     /// The answer to the disco#info query (`None`: an error; then plain MAM is tried).
@@ -562,30 +562,13 @@ impl History {
         (filter, page)
     }
 
+    /// The catch-up's next page: after the last page (or where it starts), or the newest page.
     fn send_catch_up(&mut self, run: &Run) {
-        let extended = self.support == Support::Extended;
-        let (filter, page) = if run.tail.is_some() {
-            (Filter::default(), Page::Last)
-        } else {
-            let mut filter = Filter::default();
-            let after = match &run.start {
-                Start::Newest => None,
-                Start::After(id) => Some(run.last.as_ref().and_then(|p| p.id.clone()).unwrap_or_else(|| id.clone())),
-                Start::Since(t) => {
-                    filter.start = Some(*t);
-                    run.last.as_ref().and_then(|p| p.id.clone())
-                }
-            };
-            let page = match (&run.start, after) {
-                (Start::Newest, _) => Page::Last,
-                (_, Some(id)) if extended => {
-                    filter.after_id = Some(id);
-                    Page::First
-                }
-                (_, Some(id)) => Page::After(id),
-                (_, None) => Page::First,
-            };
-            (filter, page)
+        let (filter, page) = match (&run.tail, &run.start, &run.last) {
+            (Some(_), ..) | (None, Start::Newest, _) => (Filter::default(), Page::Last),
+            (None, _, Some(last)) => self.read_on(None, last, None),
+            (None, Start::After(id), None) => self.read_on(None, &HistoryPoint::id(id.as_str()), None),
+            (None, Start::Since(t), None) => self.read_on(None, &HistoryPoint::time(*t), None),
         };
         self.send(self.account.clone(), ArchiveQuery::CatchUp, filter, page, None);
     }
@@ -640,10 +623,10 @@ impl History {
         let reached = q.results.reached;
         let count = q.results.entries.len();
         let complete = (fin.complete && !q.results.cut) || reached;
-        let ids: HashSet<String> = if self.live.is_empty() {
-            HashSet::new()
-        } else {
-            q.results.entries.iter().map(|e| e.id.clone()).collect()
+        // The catch-up compares its pages with the live messages held and with where its limit left off.
+        let ids: HashSet<String> = match q.purpose {
+            ArchiveQuery::CatchUp => q.results.entries.iter().map(|e| e.id.clone()).collect(),
+            _ => HashSet::new(),
         };
         let page = self.page(q.archive, q.purpose, q.results, complete, seen);
         if let Some(t) = page.newest.as_ref().and_then(|p| p.unix_ms) {
@@ -734,18 +717,8 @@ impl History {
                 }
             }
         }
-        if matches!(self.catch_up, CatchUp::Waiting) {
-            // Online, but the archive's features never came: what live messages came sit after a gap.
-            self.catch_up = CatchUp::Running(Run {
-                start: Start::Newest,
-                last: None,
-                fetched: 0,
-                pages: 0,
-                tail: None,
-                fell_back: false,
-            });
-            self.interrupt(ArchiveError::ConnectionLost, events);
-        }
+        // Online, but the archive's features never came: the same as a catch-up cut short.
+        self.interrupt(ArchiveError::ConnectionLost, events);
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------
@@ -786,10 +759,8 @@ impl History {
             self.advance(n.clone(), events);
         }
         if let Some(gap_from) = run.tail.take() {
-            let overlaps = gap_from
-                .id
-                .as_ref()
-                .is_some_and(|id| ids.contains(id) || newest.as_ref().and_then(|n| n.id.as_ref()) == Some(id));
+            // The newest page reaches back to where the limit stopped: nothing in between.
+            let overlaps = gap_from.id.as_ref().is_some_and(|id| ids.contains(id));
             if let (false, Some(oldest)) = (overlaps, oldest) {
                 let gap = Gap { archive: self.account.clone(), with: None, after: gap_from, before: Some(oldest) };
                 events.push_back(Event::ArchiveGap(gap));
@@ -812,11 +783,18 @@ impl History {
         self.catch_up = CatchUp::Running(run);
     }
 
-    /// The catch-up stopped early (`error`): see the module docs.
+    /// The catch-up (waiting or running) stopped early (`error`): see the module docs.
     fn interrupt(&mut self, error: ArchiveError, events: &mut VecDeque<Event>) {
-        let CatchUp::Running(run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
+        let last = match std::mem::replace(&mut self.catch_up, CatchUp::Off) {
+            CatchUp::Running(run) => run.last,
+            CatchUp::Waiting => None,
+            other => {
+                self.catch_up = other;
+                return;
+            }
+        };
         events.push_back(Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error });
-        let held = run.last.or_else(|| {
+        let held = last.or_else(|| {
             (self.cursor.is_some() || self.config.last_time.is_some())
                 .then(|| HistoryPoint { id: self.cursor.clone(), unix_ms: self.config.last_time })
         });
