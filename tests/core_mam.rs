@@ -129,12 +129,10 @@ fn catch_up_pages_after_the_cursor_until_complete() {
         archive.with_from = features == PLAIN; // ejabberd stamps results from our bare JID
         let mut h = online(cursor_at("a10", 10), features);
         assert_eq!(serve(&mut h, &mut archive), 3, "pages of 50, 50 and 20");
+        // The cursor is an RSM id on every archive (Prosody ignores a `before-id` beside an empty `<before/>`;
+        // `#extended` ids only bound a gap's far end).
         let first = &archive.asked[0];
-        if features == EXTENDED {
-            assert_eq!((first.filter.after_id.as_deref(), &first.page), (Some("a10"), &Page::First));
-        } else {
-            assert_eq!((first.filter.after_id.as_deref(), &first.page), (None, &Page::After("a10".into())));
-        }
+        assert_eq!((first.filter.after_id.as_deref(), &first.page), (None, &Page::After("a10".into())));
         assert_eq!(first.max, 50);
         let events = h.take_events();
         let pages = pages(&events);
@@ -205,17 +203,41 @@ fn a_stale_cursor_falls_back_to_the_time_of_the_last_message_held() {
     let mut h = online(cursor_at("gone", 60), EXTENDED);
     serve(&mut h, &mut archive);
     assert_eq!(archive.asked.len(), 3);
-    assert_eq!(archive.asked[0].filter.after_id.as_deref(), Some("gone"));
+    assert_eq!(archive.asked[0].page, Page::After("gone".into()));
     let retry = &archive.asked[1];
     assert_eq!(retry.filter.start, Some(time_of(60) - 5 * 60 * 1000), "from 5 minutes before, for clock skew");
     assert_eq!((&retry.filter.after_id, &retry.page), (&None, &Page::First));
     // The second page reads on after the first.
-    assert_eq!(archive.asked[2].filter.after_id.as_deref(), Some("a104"));
+    assert_eq!(archive.asked[2].page, Page::After("a104".into()));
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(55, 150), "messages 55-60 come again: the store keeps one copy");
     assert_eq!(cursors(&events).last().map(String::as_str), Some("a150"));
     assert_eq!(events.last(), Some(&Event::CaughtUp));
     assert!(!events.iter().any(|e| matches!(e, Event::ArchiveFailed { .. })));
+}
+
+#[test]
+fn a_stale_cursor_answered_with_an_empty_page_is_caught_by_asking_for_the_newest_message() {
+    // Prosody 13 answers an RSM id it does not hold with an empty, complete page: "nothing new".
+    let mut archive = bob_archive(80);
+    archive.unknown_ids_are_empty = true;
+    let mut h = online(cursor_at("gone", 60), EXTENDED);
+    serve(&mut h, &mut archive);
+    let asked: Vec<(Page, usize)> = archive.asked.iter().map(|q| (q.page.clone(), q.max)).collect();
+    assert_eq!(asked[..2], [(Page::After("gone".into()), 50), (Page::Last, 1)], "the newest is not our cursor");
+    assert_eq!(archive.asked[2].filter.start, Some(time_of(60) - 5 * 60 * 1000));
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(55, 80));
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
+
+    // With a cursor that is the newest message, the check costs one small query and shows nothing.
+    let mut h = online(cursor_at("a80", 80), EXTENDED);
+    archive.asked.clear();
+    serve(&mut h, &mut archive);
+    assert_eq!(archive.asked.len(), 2);
+    let events = h.take_events();
+    assert!(bodies(&pages(&events)).is_empty() && cursors(&events).is_empty());
+    assert_eq!(events.last(), Some(&Event::CaughtUp));
 }
 
 #[test]
@@ -278,6 +300,36 @@ fn when_the_newest_page_overlaps_what_the_limit_left_there_is_no_gap() {
     assert!(gaps(&events).is_empty(), "{:?}", gaps(&events));
     assert_eq!(bodies(&pages(&events)), range(11, 130), "81-110 are not repeated");
     assert_eq!(cursors(&events), ["a60", "a110", "a130"]);
+}
+
+#[test]
+fn time_bounds_cover_the_whole_millisecond_of_a_microsecond_stamp() {
+    // ejabberd stamps microseconds and has no `#extended`: a gap's far end is bounded by its time, which
+    // Natter knows to the millisecond. Here 30 messages share one millisecond.
+    let mut archive = bob_archive(30);
+    archive.extended = false;
+    for (i, item) in archive.items.iter_mut().enumerate() {
+        item.unix_ms = time_of(1);
+        item.micros = 10 * i as u16 + 5;
+    }
+    let point = |n: usize| HistoryPoint { id: Some(format!("a{n}")), unix_ms: Some(time_of(1)) };
+    let gap = Gap { archive: jid(ALICE), with: None, after: point(5), before: Some(point(25)) };
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, PLAIN);
+    let mut got = Vec::new();
+    let mut rest = Some(gap);
+    let mut from = GapEnd::Older;
+    while let Some(gap) = rest.take() {
+        h.command(Command::FillGap { gap, from }).unwrap();
+        serve(&mut h, &mut archive);
+        let events = h.take_events();
+        got.extend(bodies(&pages(&events)));
+        let Some(Event::GapFilled { rest: r, .. }) = events.last() else { panic!("{events:?}") };
+        rest = r.clone();
+        from = GapEnd::Newer;
+    }
+    got.sort_by_key(|b| b[1..].parse::<usize>().unwrap());
+    assert_eq!(got, range(6, 24));
+    assert_eq!(archive.asked[0].filter.end, Some(time_of(1) + 1), "the end bound covers its millisecond");
 }
 
 // ---- trust ---------------------------------------------------------------------------------------------
@@ -459,7 +511,7 @@ fn scroll_back_reaches_the_first_message_of_a_conversation() {
         }
         // Caught up already (the cursor is at the newest message): then scroll back through bob's history.
         let mut h = online(cursor_at("a130", 130), features);
-        assert_eq!(serve(&mut h, &mut archive), 1);
+        assert_eq!(serve(&mut h, &mut archive), 2, "nothing after the cursor, which is the newest");
         archive.asked.clear();
         h.take_events();
         let mut before = None;
@@ -485,11 +537,7 @@ fn scroll_back_reaches_the_first_message_of_a_conversation() {
         assert_eq!(rounds, 2, "87 messages: pages of 50 and 37");
         let q = archive.asked.last().unwrap();
         assert_eq!(q.filter.with, Some(jid(BOB)));
-        if features == EXTENDED {
-            assert_eq!((q.filter.before_id.is_some(), &q.page), (true, &Page::Last));
-        } else {
-            assert!(matches!(q.page, Page::Before(_)));
-        }
+        assert!(matches!(q.page, Page::Before(_)) && q.filter.before_id.is_none());
     }
 }
 
@@ -500,7 +548,7 @@ fn scroll_back_from_an_id_the_archive_forgot_goes_by_its_time() {
     let before = HistoryPoint { id: Some("gone".into()), unix_ms: Some(time_of(40)) };
     h.command(Command::LoadOlder { with: jid(BOB), before: Some(before) }).unwrap();
     serve(&mut h, &mut archive);
-    assert_eq!(archive.asked[1].filter.end, Some(time_of(40)));
+    assert_eq!(archive.asked[1].filter.end, Some(time_of(40) + 1), "all of its millisecond");
     assert_eq!(archive.asked[1].filter.before_id, None);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(1, 40), "the message at that time itself comes too (the store has it)");
@@ -590,7 +638,7 @@ fn a_ten_thousand_result_page_is_capped_and_nothing_is_skipped() {
     assert!(!page.complete, "results were left out: not the end");
     assert_eq!(bodies(std::slice::from_ref(&page)), range(1, 50));
     let next = query_of(&queries(&mut h).remove(0));
-    assert_eq!(next.filter.after_id.as_deref(), Some("a50"), "the next page reads on after the last kept");
+    assert_eq!(next.page, Page::After("a50".into()), "the next page reads on after the last kept");
 
     // Paging backwards (scroll-back), the newest results are kept and the next page reads on before them.
     let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);

@@ -18,6 +18,8 @@ pub struct Item {
     pub to: String,
     pub body: String,
     pub origin_id: Option<String>,
+    /// Microseconds past `unix_ms` (ejabberd stamps them; the time filters compare them too).
+    pub micros: u16,
 }
 
 impl Item {
@@ -33,6 +35,19 @@ impl Item {
             m.push_child(Element::new("urn:xmpp:sid:0", "origin-id").with_attr("id", o.as_str()));
         }
         m
+    }
+
+    /// The XEP-0203 stamp, with microseconds when it has any.
+    pub fn stamp(&self) -> String {
+        let ms = delay::stamp(self.unix_ms);
+        match self.micros {
+            0 => ms,
+            us => format!("{}{:03}Z", &ms[..ms.len() - 1], us),
+        }
+    }
+
+    fn micros_since_epoch(&self) -> u64 {
+        self.unix_ms * 1000 + u64::from(self.micros)
     }
 
     fn other_side(&self, account: &str) -> String {
@@ -56,6 +71,8 @@ pub struct Archive {
     pub with_from: bool,
     /// Send every matching result, whatever `<max/>` says (a hostile server).
     pub ignore_max: bool,
+    /// Answer an RSM id it does not hold with an empty, complete page instead of `item-not-found` (Prosody 13).
+    pub unknown_ids_are_empty: bool,
 }
 
 /// The time of message `n` in the scripted histories: one a minute from 2024-01-01T00:00:00Z.
@@ -74,6 +91,7 @@ impl Archive {
             asked: Vec::new(),
             with_from: false,
             ignore_max: false,
+            unknown_ids_are_empty: false,
         }
     }
 
@@ -86,6 +104,7 @@ impl Archive {
             to: to.into(),
             body: body.into(),
             origin_id: Some(format!("o{n}")),
+            micros: 0,
         });
         self.items.last().unwrap()
     }
@@ -126,7 +145,7 @@ impl Archive {
 
     /// One result stanza for `item` answering `queryid`.
     pub fn result(&self, queryid: &str, item: &Item) -> Element {
-        let mut m = result_stanza(&self.to, queryid, &item.id, &delay::stamp(item.unix_ms), item.message());
+        let mut m = result_stanza(&self.to, queryid, &item.id, &item.stamp(), item.message());
         if self.with_from {
             m.set_attr("from", self.account.as_str());
         }
@@ -160,8 +179,8 @@ impl Archive {
             .filter(|&i| {
                 let it = &self.items[i];
                 f.with.as_ref().is_none_or(|w: &BareJid| it.other_side(&self.account) == w.to_string())
-                    && f.start.is_none_or(|s| it.unix_ms >= s)
-                    && f.end.is_none_or(|e| it.unix_ms <= e)
+                    && f.start.is_none_or(|s| it.micros_since_epoch() >= s * 1000)
+                    && f.end.is_none_or(|e| it.micros_since_epoch() <= e * 1000)
                     && after.is_none_or(|a| i > a)
                     && before.is_none_or(|b| i < b)
             })
@@ -169,6 +188,8 @@ impl Archive {
         let max = if self.ignore_max { usize::MAX } else { q.max.min(self.cap) };
         let (page, complete) = match &q.page {
             Page::First => (matching.iter().take(max).copied().collect::<Vec<_>>(), matching.len() <= max),
+            Page::After(id) if self.unknown_ids_are_empty && self.position(id).is_none() => (Vec::new(), true),
+            Page::Before(id) if self.unknown_ids_are_empty && self.position(id).is_none() => (Vec::new(), true),
             Page::After(id) => {
                 let at = find(id)?;
                 let rest: Vec<usize> = matching.iter().copied().filter(|&i| i > at).collect();

@@ -77,6 +77,9 @@ impl Conn {
 
     fn flush(&mut self) {
         while let Some(frame) = self.client.poll_transmit() {
+            if std::env::var_os("NATTER_TRACE").is_some() {
+                eprintln!("-> {frame}");
+            }
             // The server may already have gone (after a close); that is not a test failure in itself.
             let _ = self.ws.send(Message::text(frame));
         }
@@ -88,7 +91,12 @@ impl Conn {
     /// One turn of the loop: read what arrived (or time out briefly), fire the deadline if due.
     pub fn step(&mut self) {
         match self.ws.read() {
-            Ok(Message::Text(t)) => self.client.handle_frame(t.as_str(), Instant::now()),
+            Ok(Message::Text(t)) => {
+                if std::env::var_os("NATTER_TRACE").is_some() {
+                    eprintln!("<- {t}");
+                }
+                self.client.handle_frame(t.as_str(), Instant::now())
+            }
             Ok(Message::Close(_)) => self.client.handle_transport_closed(),
             Ok(_) => {}
             Err(tungstenite::Error::Io(e))

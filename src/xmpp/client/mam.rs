@@ -8,9 +8,11 @@
 //!
 //! **Catch-up** runs once the session is online, beside live traffic (it never holds a message back):
 //! - with a cursor (`HistoryConfig::last_id`, the newest archive id this device holds): every page `after`
-//!   it, oldest first, until the archive says `complete`. When the archive no longer knows that id
-//!   (`item-not-found`, Prosody), the pages start at `HistoryConfig::last_time` instead (minus
-//!   [`STALE_CURSOR_MARGIN`] for clock differences; duplicates are dropped);
+//!   it, oldest first, until the archive says `complete`. When the archive no longer knows that id, the
+//!   pages start at `HistoryConfig::last_time` instead (minus [`STALE_CURSOR_MARGIN`] for clock differences;
+//!   duplicates are dropped). Archives say so differently: Prosody 0.12 answers `item-not-found`, Prosody 13
+//!   an empty `complete` page, ejabberd reads its ids as times. So an empty first page is checked: the
+//!   archive's newest message (one result) must be the cursor, else the cursor was not understood;
 //! - without one (a new device): only the newest page of the whole account archive. That is one request
 //!   whatever the number of contacts, and it holds the latest messages of exactly the conversations that
 //!   were active last; a conversation's older messages come by scroll-back when it is opened (its oldest
@@ -31,6 +33,13 @@
 //! **Scroll-back** (`Command::LoadOlder`) fetches one page of a conversation before a point (an archive id,
 //! else a time); `complete` says the start of its history was reached. **Gaps** (`Command::FillGap`) are
 //! filled a page at a time from either end; each page says what is left of the gap.
+//!
+//! Paging: the id read on from is always an RSM cursor (`<after>`/`<before>`), which every archive
+//! understands; an empty `<before/>` asks for the newest page. The `#extended` form fields `after-id` and
+//! `before-id` bound only a gap's far end, where the archive offers them (Prosody); elsewhere (ejabberd)
+//! that end is bounded by its time, and ids are checked as results come. (Prosody 0.12 ignores `before-id`
+//! beside `<before/>`, so it cannot carry the cursor.) Time bounds are inclusive and widened to whole
+//! milliseconds: ejabberd stamps microseconds.
 //!
 //! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most `page_size`
 //! results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is fetched by the
@@ -245,6 +254,9 @@ struct Run {
     pages: usize,
     /// Set when the limit was reached: the newest page is being fetched, and the gap starts here.
     tail: Option<HistoryPoint>,
+    /// Nothing came after the cursor: the archive's newest message is being fetched to check that the cursor
+    /// is it (Prosody 13 answers an id it does not hold with an empty page instead of `item-not-found`).
+    checking: bool,
     fell_back: bool,
 }
 
@@ -445,7 +457,7 @@ impl History {
             (None, Some(t)) => Start::Since(t.saturating_sub(STALE_CURSOR_MARGIN_MS)),
             (None, None) => Start::Newest,
         };
-        let run = Run { start, last: None, fetched: 0, pages: 0, tail: None, fell_back: false };
+        let run = Run { start, last: None, fetched: 0, pages: 0, tail: None, checking: false, fell_back: false };
         self.send_catch_up(&run);
         self.catch_up = CatchUp::Running(run);
     }
@@ -506,15 +518,12 @@ impl History {
         Ok(())
     }
 
-    /// Filter and page reading forward from `after` (exclusive), up to `until` when given.
+    /// Filter and page reading forward from `after` (exclusive), up to `until` when given. The id read from
+    /// is always an RSM cursor; `#extended` ids only bound the far end (see the module docs).
     fn read_on(&self, with: Option<BareJid>, after: &HistoryPoint, until: Option<&HistoryPoint>) -> (Filter, Page) {
         let extended = self.support == Support::Extended;
         let mut filter = Filter { with, ..Filter::default() };
         let page = match after.usable_id() {
-            Some(id) if extended => {
-                filter.after_id = Some(id.to_owned());
-                Page::First
-            }
             Some(id) => Page::After(id.to_owned()),
             None => {
                 filter.start = after.unix_ms;
@@ -524,13 +533,14 @@ impl History {
         if let Some(until) = until {
             match until.usable_id() {
                 Some(id) if extended => filter.before_id = Some(id.to_owned()),
-                _ => filter.end = until.unix_ms,
+                _ => filter.end = until.unix_ms.map(end_of_millisecond),
             }
         }
         (filter, page)
     }
 
-    /// Filter and page reading backward from `before` (exclusive; `None`: the newest), down to `since`.
+    /// Filter and page reading backward from `before` (exclusive; `None`: the newest), down to `since`; the
+    /// id read from is an RSM cursor, as in `read_on`.
     fn read_back(
         &self,
         with: Option<BareJid>,
@@ -542,13 +552,9 @@ impl History {
         let page = match before {
             None => Page::Last,
             Some(b) => match b.usable_id() {
-                Some(id) if extended => {
-                    filter.before_id = Some(id.to_owned());
-                    Page::Last
-                }
                 Some(id) => Page::Before(id.to_owned()),
                 None => {
-                    filter.end = b.unix_ms;
+                    filter.end = b.unix_ms.map(end_of_millisecond);
                     Page::Last
                 }
             },
@@ -564,6 +570,9 @@ impl History {
 
     /// The catch-up's next page: after the last page (or where it starts), or the newest page.
     fn send_catch_up(&mut self, run: &Run) {
+        if run.checking {
+            return self.send_max(self.account.clone(), ArchiveQuery::CatchUp, Filter::default(), Page::Last, None, 1);
+        }
         let (filter, page) = match (&run.tail, &run.start, &run.last) {
             (Some(_), ..) | (None, Start::Newest, _) => (Filter::default(), Page::Last),
             (None, _, Some(last)) => self.read_on(None, last, None),
@@ -574,10 +583,22 @@ impl History {
     }
 
     fn send(&mut self, archive: BareJid, purpose: ArchiveQuery, filter: Filter, page: Page, stop: Option<String>) {
+        self.send_max(archive, purpose, filter, page, stop, self.config.page_size);
+    }
+
+    fn send_max(
+        &mut self,
+        archive: BareJid,
+        purpose: ArchiveQuery,
+        filter: Filter,
+        page: Page,
+        stop: Option<String>,
+        max: usize,
+    ) {
         self.next_id += 1;
         let queryid = format!("{}{}", self.id_prefix, self.next_id);
         let backward = matches!(page, Page::Before(_) | Page::Last);
-        let query = mam::Query { queryid: queryid.clone(), filter, max: self.config.page_size, page };
+        let query = mam::Query { queryid: queryid.clone(), filter, max, page };
         let to = (archive != self.account).then(|| archive.clone());
         self.outbox.push(Outgoing { to, query: query.clone() });
         self.queries.push(InFlight {
@@ -585,7 +606,7 @@ impl History {
             archive,
             purpose,
             before: None,
-            results: Collected::new(backward, self.config.page_size, stop),
+            results: Collected::new(backward, max, stop),
             fell_back: false,
         });
     }
@@ -619,6 +640,11 @@ impl History {
     ) {
         let Some(at) = self.queries.iter().position(|q| q.queryid == queryid) else { return };
         let q = self.queries.remove(at);
+        if let (ArchiveQuery::CatchUp, CatchUp::Running(Run { checking: true, .. })) = (&q.purpose, &self.catch_up) {
+            // Not shown: either it is the message at the cursor, held, or it comes again with the pages by time.
+            let newest = q.results.entries.back().map(|e| e.id.clone());
+            return self.checked(newest, events);
+        }
         let fin = Fin::of(iq).unwrap_or_default();
         let reached = q.results.reached;
         let count = q.results.entries.len();
@@ -660,14 +686,7 @@ impl History {
                 let CatchUp::Running(mut run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
                 if stale && run.last.is_none() && !run.fell_back && matches!(run.start, Start::After(_)) {
                     // The archive forgot our cursor (expired, or a new server): read on by time instead.
-                    run.fell_back = true;
-                    run.start = match self.config.last_time {
-                        Some(t) => Start::Since(t.saturating_sub(STALE_CURSOR_MARGIN_MS)),
-                        None => Start::Newest,
-                    };
-                    self.send_catch_up(&run);
-                    self.catch_up = CatchUp::Running(run);
-                    return;
+                    return self.fall_back(run);
                 }
                 self.catch_up = CatchUp::Running(run);
                 self.interrupt(error, events);
@@ -773,6 +792,13 @@ impl History {
             run.last = newest;
         }
         let limit_pages = self.config.catch_up_limit.div_ceil(self.config.page_size);
+        if run.last.is_none() && matches!(run.start, Start::After(_)) && !run.fell_back {
+            // Nothing after the cursor: so it must be the archive's newest message. Check it.
+            run.checking = true;
+            self.send_catch_up(&run);
+            self.catch_up = CatchUp::Running(run);
+            return;
+        }
         if complete || run.start == Start::Newest || run.last.is_none() {
             return self.done(events);
         }
@@ -781,6 +807,31 @@ impl History {
         }
         self.send_catch_up(&run);
         self.catch_up = CatchUp::Running(run);
+    }
+
+    /// The archive does not know the catch-up's cursor: read on from the newest time held instead (or, with
+    /// none, take the newest page, as a new device does).
+    fn fall_back(&mut self, mut run: Run) {
+        run.fell_back = true;
+        run.checking = false;
+        run.start = match self.config.last_time {
+            Some(t) => Start::Since(t.saturating_sub(STALE_CURSOR_MARGIN_MS)),
+            None => Start::Newest,
+        };
+        self.send_catch_up(&run);
+        self.catch_up = CatchUp::Running(run);
+    }
+
+    /// The answer to the check of an empty first page: `newest`, the archive's newest id.
+    fn checked(&mut self, newest: Option<String>, events: &mut VecDeque<Event>) {
+        let CatchUp::Running(run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
+        let at_cursor = match (&run.start, &newest) {
+            (Start::After(cursor), Some(newest)) => cursor == newest,
+            // An empty archive has nothing to catch up with, whatever the cursor.
+            (_, None) => true,
+            _ => false,
+        };
+        if at_cursor { self.done(events) } else { self.fall_back(run) }
     }
 
     /// The catch-up (waiting or running) stopped early (`error`): see the module docs.
@@ -840,6 +891,13 @@ impl History {
 }
 
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
+
+/// An inclusive `end` that covers all of millisecond `t`: archives stamp finer (ejabberd: microseconds), and
+/// a message at `t.704` must not fall outside `end = t`. The message at `t + 1` that may come too is held
+/// already or new; either way nothing is lost (duplicates are dropped).
+fn end_of_millisecond(t: u64) -> u64 {
+    t.saturating_add(1)
+}
 
 /// Whether the page `purpose` asked by ids can be asked by times: every point it reads from has one.
 fn times_known(purpose: &ArchiveQuery, before: Option<&HistoryPoint>) -> bool {
