@@ -683,7 +683,7 @@ impl History {
         let stale = matches!(&error, ArchiveError::Stanza(e) if e.condition == "item-not-found");
         match q.purpose {
             ArchiveQuery::CatchUp => {
-                let CatchUp::Running(mut run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
+                let CatchUp::Running(run) = std::mem::replace(&mut self.catch_up, CatchUp::Off) else { return };
                 if stale && run.last.is_none() && !run.fell_back && matches!(run.start, Start::After(_)) {
                     // The archive forgot our cursor (expired, or a new server): read on by time instead.
                     return self.fall_back(run);
