@@ -574,6 +574,27 @@ fn without_catch_up_nothing_is_asked_at_login_and_scroll_back_pages_with_plain_r
 }
 
 #[test]
+fn scroll_back_from_an_id_answered_with_an_empty_page_goes_by_its_time_too() {
+    // Prosody 13 answers an id it does not hold with an empty, complete page: that is no start of history.
+    let mut archive = bob_archive(100);
+    archive.unknown_ids_are_empty = true;
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
+    let before = HistoryPoint { id: Some("gone".into()), unix_ms: Some(time_of(40)) };
+    h.command(Command::LoadOlder { with: jid(BOB), before: Some(before) }).unwrap();
+    serve(&mut h, &mut archive);
+    assert_eq!(archive.asked.len(), 2);
+    let events = h.take_events();
+    let [page] = pages(&events).try_into().unwrap();
+    assert_eq!(bodies(std::slice::from_ref(&page)), range(1, 40));
+    // At the real start of a history the second question costs one query and changes nothing.
+    h.command(Command::LoadOlder { with: jid(BOB), before: page.oldest.clone() }).unwrap();
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    let [page] = pages(&events).try_into().unwrap();
+    assert!(page.messages.is_empty() && page.complete);
+}
+
+#[test]
 fn queries_in_flight_are_bounded() {
     let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
     h.command(Command::LoadOlder { with: jid(BOB), before: None }).unwrap();
