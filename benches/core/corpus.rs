@@ -298,3 +298,60 @@ pub fn roster_result(items: usize, id: &str, seed: u64) -> String {
 pub fn bytes(frames: &[String]) -> u64 {
     frames.iter().map(|f| f.len() as u64).sum()
 }
+
+/// The frames of a catch-up of `count` archived messages (XEP-0313) in pages of `page`: for page `p` (from
+/// 0), the `<result/>` messages answering query `queryid(p)`, then the iq result `iq_id(p)` with its `<fin/>`
+/// (`complete` on the last). Messages come from `contacts` contacts, with some of our own (from another
+/// device) among them, and carry what a modern client sends (ids, chat state, receipt and marker requests).
+pub fn archive_pages(
+    count: usize,
+    page: usize,
+    contacts: usize,
+    seed: u64,
+    queryid: impl Fn(usize) -> String,
+    iq_id: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    let pages = count.div_ceil(page);
+    let mut frames = Vec::with_capacity(count + pages);
+    for p in 0..pages {
+        let in_page = page.min(count - p * page);
+        let (mut first, mut last) = (String::new(), String::new());
+        for i in 0..in_page {
+            let n = p * page + i;
+            let peer = contact(rng.below(contacts));
+            let (from, to) = if rng.chance(20) {
+                (BOUND.to_owned(), peer.clone())
+            } else {
+                (format!("{peer}/{}", rng.pick(RESOURCES)), ACCOUNT.to_owned())
+            };
+            let archive_id = format!("{:016x}", 0x1796_4312_3066_0000u64 + n as u64);
+            let (id, origin) = (rng.uuid(), rng.uuid());
+            let body = body_text(&mut rng);
+            let (day, hour, minute) = (1 + n / 1440 % 28, n / 60 % 24, n % 60);
+            let stamp =
+                format!("2026-11-{day:02}T{hour:02}:{minute:02}:{:02}.{:06}Z", rng.below(60), rng.below(1_000_000));
+            frames.push(format!(
+                "<message xmlns='jabber:client' to='{BOUND}' from='{ACCOUNT}'><result xmlns='urn:xmpp:mam:2' \
+                 queryid='{}' id='{archive_id}'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' \
+                 stamp='{stamp}'/><message xmlns='jabber:client' from='{from}' to='{to}' type='chat' id='{id}' \
+                 xml:lang='en'><body>{body}</body><active xmlns='http://jabber.org/protocol/chatstates'/>\
+                 <request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/>\
+                 <origin-id xmlns='urn:xmpp:sid:0' id='{origin}'/></message></forwarded></result></message>",
+                queryid(p)
+            ));
+            if i == 0 {
+                first = archive_id.clone();
+            }
+            last = archive_id;
+        }
+        let complete = if p + 1 == pages { " complete='true'" } else { "" };
+        frames.push(format!(
+            "<iq xmlns='jabber:client' type='result' id='{}' to='{BOUND}'><fin xmlns='urn:xmpp:mam:2'{complete}>\
+             <set xmlns='http://jabber.org/protocol/rsm'><first>{first}</first><last>{last}</last>\
+             <count>{count}</count></set></fin></iq>",
+            iq_id(p)
+        ));
+    }
+    frames
+}

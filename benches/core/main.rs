@@ -13,6 +13,7 @@
 //! | `scram`              | a whole client SCRAM exchange (start, challenge, success)            | logins      |
 //! | `login`              | `Client::new` to online, fed by a scripted server                    | logins      |
 //! | `apply`              | frames through `Client::handle_frame` of a client, events drained    | items       |
+//! | `apply/catch-up-1000`| 1,000 archived messages (20 pages + fins) through a catch-up (MAM)   | messages    |
 //!
 //! Naming convention the summary in `scripts/bench.sh` relies on: in `parse_frame`, `quick_xml_ceiling` and
 //! `apply`, the benchmark parameter is the number of frames fed per iteration (e.g.
@@ -38,7 +39,7 @@ use quick_xml::NsReader;
 use quick_xml::events::Event as XmlEvent;
 use web_time::Instant;
 
-use corpus::{bytes, messages, presences, roster_result};
+use corpus::{archive_pages, bytes, messages, presences, roster_result};
 use scram_server::ScramServer;
 use session::{ROSTER_ID, Sink};
 
@@ -46,6 +47,9 @@ const MESSAGES_PARSED: usize = 1_000;
 const PRESENCES_PARSED: usize = 1_000;
 const ROSTER_ITEMS: usize = 2_000;
 const MESSAGES_APPLIED: usize = 10_000;
+/// A catch-up of this many archived messages, in pages of `ARCHIVE_PAGE` (Prosody's largest).
+const ARCHIVED: usize = 1_000;
+const ARCHIVE_PAGE: usize = 50;
 const PASSWORD: &str = "pencil";
 
 /// The corpora, printed once so the figures can be read against what was measured.
@@ -355,6 +359,70 @@ fn apply(c: &mut Criterion) {
     g.finish();
 }
 
+/// A client online and caught up to archive id "0", its archive's features just answered: it has asked for
+/// the first page of its catch-up (query `t-mam1`, iq `t-5`; the next pages follow as `t-mam2`/`t-6`, …).
+fn catching_up(max: usize, now: Instant) -> Client {
+    let mut config = session::config(PASSWORD, true, max);
+    config.history.catch_up = true;
+    config.history.last_id = Some("0".into());
+    let roster = "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>";
+    let mut client = session::online(config, roster, now);
+    // Carbons are `t-3`, the archive's features `t-4`.
+    client.handle_frame(
+        "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query          xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>",
+        now,
+    );
+    let mut sink = Sink::default();
+    sink.drain(&mut client);
+    assert!(sink.frames.iter().any(|f| f.contains("queryid='t-mam1'") && f.contains("id='t-5'")), "{:?}", sink.frames);
+    client
+}
+
+/// The catch-up at login: `ARCHIVED` archived messages in pages, from the result frames to the events.
+fn catch_up(c: &mut Criterion) {
+    let now = Instant::now();
+    let frames = archive_pages(
+        ARCHIVED,
+        ARCHIVE_PAGE,
+        ROSTER_ITEMS,
+        6,
+        |p| format!("t-mam{}", p + 1),
+        |p| format!("t-{}", p + 5),
+    );
+    eprintln!(
+        "corpus archive: {} frames, {} bytes ({ARCHIVED} results in pages of {ARCHIVE_PAGE})",
+        frames.len(),
+        bytes(&frames)
+    );
+    {
+        let mut client = catching_up(DEFAULT_MAX_FRAME, now);
+        let sink = feed(&mut client, &frames, now);
+        let pages: Vec<usize> = sink
+            .events
+            .iter()
+            .filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.messages.len()) } else { None })
+            .collect();
+        assert_eq!(pages.iter().sum::<usize>(), ARCHIVED, "every archived message in a page: {pages:?}");
+        assert_eq!(pages.len(), ARCHIVED.div_ceil(ARCHIVE_PAGE));
+        assert!(matches!(sink.events.last(), Some(Event::CaughtUp)), "{:?}", sink.events.last());
+        eprintln!("apply: {} archive frames -> {ARCHIVED} archived messages in {} pages", frames.len(), pages.len());
+    }
+    let mut g = c.benchmark_group("apply");
+    g.sampling_mode(SamplingMode::Flat).sample_size(20);
+    g.throughput(Throughput::Elements(ARCHIVED as u64));
+    g.bench_function(BenchmarkId::new("catch-up-1000", format!("{}-frames", frames.len())), |b| {
+        b.iter_batched(
+            || catching_up(DEFAULT_MAX_FRAME, now),
+            |mut client| {
+                let sink = feed(&mut client, &frames, now);
+                (client, sink)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     // Shorter than criterion's defaults (3 s warm-up, 5 s measurement) so `cargo bench` takes minutes;
     // command-line flags (--warm-up-time, --measurement-time, --sample-size) still override these.
@@ -364,6 +432,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = parse, stanza, serialize, scram, login, apply
+    targets = parse, stanza, serialize, scram, login, apply, catch_up
 }
 criterion_main!(benches);
