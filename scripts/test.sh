@@ -33,7 +33,7 @@ step() {
 }
 
 step "native tests (unit, scripted server, real Prosody + ejabberd)" cargo test --locked
-step "browser tests (headless Chromium)" cargo test --locked --target wasm32-unknown-unknown --test web_transport --test web_ui
+step "browser tests (headless Chromium)" cargo test --locked --target wasm32-unknown-unknown --test web_transport --test web_ui --test web_storage
 step "release build" trunk build --release
 [ -x scripts/bundle-size.sh ] && step "bundle size budget" scripts/bundle-size.sh --check
 [ -f e2e/run.mjs ] && step "end-to-end (Playwright, Chromium, release build, Prosody)" node e2e/run.mjs

@@ -5,6 +5,9 @@
 //! over them (stanza-id, origin-id) holds only the records that have one. A record that does not decode (a
 //! field missing or of the wrong type, a JID that no longer parses) gives `None`: the caller skips it and counts
 //! it, so one bad record never hides the rest.
+//!
+//! The field helpers are kept out of line (`#[inline(never)]`): inlined at each of their ~70 call sites they
+//! cost several KB of wasm.
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -17,48 +20,58 @@ use super::records::{
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::roster::{RosterItem, Subscription};
 
+#[inline(never)]
 fn set(object: &Object, field: &str, value: &JsValue) {
     // Reflect.set on a fresh plain object cannot fail.
     let _ = Reflect::set(object, &JsValue::from_str(field), value);
 }
 
+#[inline(never)]
 fn set_str(object: &Object, field: &str, value: &str) {
     set(object, field, &JsValue::from_str(value));
 }
 
+#[inline(never)]
 fn set_opt(object: &Object, field: &str, value: Option<&str>) {
     if let Some(value) = value {
         set_str(object, field, value);
     }
 }
 
+#[inline(never)]
 fn set_num(object: &Object, field: &str, value: f64) {
     set(object, field, &JsValue::from_f64(value));
 }
 
+#[inline(never)]
 fn set_flag(object: &Object, field: &str, value: bool) {
     if value {
         set(object, field, &JsValue::TRUE);
     }
 }
 
+#[inline(never)]
 fn get(value: &JsValue, field: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED)
 }
 
+#[inline(never)]
 fn get_str(value: &JsValue, field: &str) -> Option<String> {
     get(value, field).as_string()
 }
 
+#[inline(never)]
 fn get_num(value: &JsValue, field: &str) -> Option<f64> {
     get(value, field).as_f64()
 }
 
+#[inline(never)]
 fn get_flag(value: &JsValue, field: &str) -> bool {
     get(value, field).is_truthy()
 }
 
 /// An integer stored as a JS number (exact up to 2^53, far beyond any time in milliseconds or key).
+#[inline(never)]
 fn get_int(value: &JsValue, field: &str) -> Option<i64> {
     let n = get_num(value, field)?;
     (n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0).then_some(n as i64)

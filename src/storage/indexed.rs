@@ -32,7 +32,6 @@ use std::cell::{Cell, RefCell};
 use std::future::IntoFuture;
 use std::rc::Rc;
 
-use futures::future::join_all;
 use idb::{
     CursorDirection, Database, DatabaseEvent, Event as _, Factory, Index, IndexParams, KeyPath, KeyRange, ObjectStore,
     ObjectStoreParams, Query, Request as _, Transaction, TransactionMode, TransactionResult,
@@ -95,7 +94,7 @@ impl Backend for IdbBackend {
     type Store = IdbStore;
 
     async fn open(&self, account: &BareJid) -> Result<IdbStore, StorageError> {
-        let factory = Factory::new().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let factory = Factory::new().map_err(|_| StorageError::Unavailable("no indexedDB".into()))?;
         let name = database_name(account);
         let mut db = open_database(&factory, &name, None).await?;
         if !has_layout(&db)? {
@@ -125,7 +124,7 @@ impl Backend for IdbBackend {
     }
 
     async fn delete(&self, account: &BareJid) -> Result<(), StorageError> {
-        let factory = Factory::new().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        let factory = Factory::new().map_err(|_| StorageError::Unavailable("no indexedDB".into()))?;
         let request = factory.delete(&database_name(account)).map_err(|e| failed("delete the local store", &e))?;
         request.await.map_err(|e| failed("delete the local store", &e))
     }
@@ -229,10 +228,7 @@ impl IdbStore {
         if self.closed.get() {
             return Err(StorageError::Closed);
         }
-        self.db.borrow().transaction(stores, mode).map_err(|e| match dom_name(&e).as_deref() {
-            Some("InvalidStateError") => StorageError::Closed,
-            _ => failed("start a transaction", &e),
-        })
+        self.db.borrow().transaction(stores, mode).map_err(|e| failed("start a transaction", &e))
     }
 }
 
@@ -244,14 +240,18 @@ impl Store for IdbStore {
     async fn snapshot(&self, request: &SnapshotRequest) -> Result<Snapshot, StorageError> {
         let doing = "read the local store";
         let tx = self.transaction(&ALL, TransactionMode::ReadOnly)?;
-        let small = [META, ROSTER, CONVERSATIONS, OUTBOX, GAPS]
-            .map(|name| tx.object_store(name).and_then(|store| store.get_all(None, None)));
-        let mut requests = Vec::with_capacity(small.len());
-        for request in small {
+        let mut requests = Vec::with_capacity(5);
+        for name in [META, ROSTER, CONVERSATIONS, OUTBOX, GAPS] {
+            let request = tx.object_store(name).and_then(|store| store.get_all(None, None));
             requests.push(request.map_err(|e| failed(doing, &e))?.into_future());
         }
-        let mut results = join_all(requests).await.into_iter();
-        let mut next = || results.next().unwrap_or(Ok(Vec::new())).map_err(|e| failed(doing, &e));
+        // All five were issued at once and run together; waiting for them in turn costs nothing more.
+        let mut results = Vec::with_capacity(5);
+        for request in requests {
+            results.push(request.await.map_err(|e| failed(doing, &e)));
+        }
+        let mut results = results.into_iter();
+        let mut next = || results.next().unwrap_or(Ok(Vec::new()));
         let (meta, roster, conversations, outbox, gaps) = (next()?, next()?, next()?, next()?, next()?);
 
         let mut snapshot = Snapshot::default();
@@ -261,26 +261,20 @@ impl Store for IdbStore {
                 snapshot.meta.set(key, Some(value));
             }
         }
-        let mut items = decode_all(&roster, codec::decode_roster_item, &mut skipped);
-        let mut chats = decode_all(&conversations, codec::decode_conversation, &mut skipped);
-        let queued = decode_all(&outbox, codec::decode_outbox, &mut skipped);
-        let mut holes = decode_all(&gaps, codec::decode_gap, &mut skipped);
-        super::sort_roster(&mut items);
-        super::sort_conversations(&mut chats);
-        super::sort_gaps(&mut holes);
+        snapshot.roster = decode_all(&roster, codec::decode_roster_item, &mut skipped);
+        let chats = decode_all(&conversations, codec::decode_conversation, &mut skipped);
+        snapshot.conversations = super::sort_conversations(chats);
+        snapshot.outbox = decode_all(&outbox, codec::decode_outbox, &mut skipped);
+        snapshot.gaps = decode_all(&gaps, codec::decode_gap, &mut skipped);
 
-        let wanted = super::pages_wanted(&chats, request);
+        let wanted = super::pages_wanted(&snapshot.conversations, request);
         let index = tx.object_store(MESSAGES).and_then(|s| s.index("page")).map_err(|e| failed(doing, &e))?;
-        let pages = join_all(wanted.iter().map(|jid| page(&index, &self.account, jid, None, request.page))).await;
-        for (jid, result) in wanted.into_iter().zip(pages) {
-            let (page, bad) = result.map_err(|e| failed(doing, &e))?;
+        let from: Vec<(&BareJid, Option<PagePoint>)> = wanted.iter().map(|jid| (jid, None)).collect();
+        let pages = pages(&index, &self.account, &from, request.page).await.map_err(|e| failed(doing, &e))?;
+        for (jid, (page, bad)) in wanted.into_iter().zip(pages) {
             skipped += bad;
             snapshot.pages.push((jid, page));
         }
-        snapshot.roster = items;
-        snapshot.conversations = chats;
-        snapshot.outbox = queued;
-        snapshot.gaps = holes;
         snapshot.skipped = skipped;
         Ok(snapshot)
     }
@@ -294,8 +288,8 @@ impl Store for IdbStore {
         let doing = "read older messages";
         let tx = self.transaction(&[MESSAGES], TransactionMode::ReadOnly)?;
         let index = tx.object_store(MESSAGES).and_then(|s| s.index("page")).map_err(|e| failed(doing, &e))?;
-        let (page, _) =
-            page(&index, &self.account, conversation, before, limit).await.map_err(|e| failed(doing, &e))?;
+        let pages = pages(&index, &self.account, &[(conversation, before)], limit).await;
+        let (page, _) = pages.map_err(|e| failed(doing, &e))?.pop().unwrap_or_default();
         Ok(page)
     }
 
@@ -362,55 +356,83 @@ impl IdbStore {
 }
 
 /// The records of `values` that decode; `skipped` counts the others.
-fn decode_all<T>(values: &[JsValue], decode: fn(&JsValue) -> Option<T>, skipped: &mut usize) -> Vec<T> {
+fn decode_all<T>(values: &[JsValue], decode: impl Fn(&JsValue) -> Option<T>, skipped: &mut usize) -> Vec<T> {
     let decoded: Vec<T> = values.iter().filter_map(decode).collect();
     *skipped += values.len() - decoded.len();
     decoded
 }
 
-/// Up to `limit` messages of `conversation` older than `before`, oldest first, and how many did not decode.
-/// Three requests: a key cursor over the `page` index, newest first, steps over `limit` entries; when there is
-/// an entry beyond them, one `getAll` reads the run after it, else one reads everything older than `before`.
-async fn page(
+/// For each (conversation, before): up to `limit` messages older than `before` (the latest when `None`),
+/// oldest first, and how many did not decode. Three requests per page, each round issued for every page at
+/// once: a key cursor over the `page` index, newest first; one `advance` over `limit` entries; one `getAll` of
+/// the run above the entry the cursor stopped at (or of everything older than `before`, when it ran out).
+async fn pages(
     index: &Index,
     account: &BareJid,
-    conversation: &BareJid,
-    before: Option<PagePoint>,
+    wanted: &[(&BareJid, Option<PagePoint>)],
     limit: usize,
-) -> Result<(Page, usize), idb::Error> {
-    let jid: JsValue = conversation.to_string().into();
-    let lower = codec::key(&[&jid]);
-    let upper = match before {
-        Some(p) => codec::key(&[&jid, &(p.time as f64).into(), &(p.key.0 as f64).into()]),
-        // Arrays sort after numbers: [jid, []] is above every [jid, time, key].
-        None => codec::key(&[&jid, &Array::new().into()]),
-    };
-    let upper_open = Some(before.is_some());
-    let all_older = KeyRange::bound(&lower, &upper, Some(false), upper_open)?;
-    let newest = index.open_key_cursor(Some(Query::KeyRange(all_older.clone())), Some(CursorDirection::Prev))?;
-    let Some(cursor) = newest.await? else {
-        return Ok((Page { messages: Vec::new(), complete: true }, 0));
-    };
+) -> Result<Vec<(Page, usize)>, idb::Error> {
     let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-    if limit == 0 {
-        return Ok((Page { messages: Vec::new(), complete: false }, 0));
+    // The range of each page: everything of the conversation older than `before`.
+    let mut ranges = Vec::with_capacity(wanted.len());
+    for (conversation, before) in wanted {
+        let jid: JsValue = conversation.to_string().into();
+        let lower = codec::key(&[&jid]);
+        let upper = match before {
+            Some(p) => codec::key(&[&jid, &(p.time as f64).into(), &(p.key.0 as f64).into()]),
+            // Arrays sort after numbers: [jid, []] is above every [jid, time, key].
+            None => codec::key(&[&jid, &Array::new().into()]),
+        };
+        let upper_open = Some(before.is_some());
+        ranges.push((KeyRange::bound(&lower, &upper, Some(false), upper_open)?, upper, upper_open));
     }
-    let (range, complete) = match cursor.advance(limit)?.await? {
-        // More than `limit`: read the `limit` entries above the one the cursor stopped at.
-        Some(beyond) => (KeyRange::bound(&beyond.key()?, &upper, Some(true), upper_open)?, false),
-        None => (all_older, true),
-    };
-    let values = index.get_all(Some(Query::KeyRange(range)), Some(limit))?.await?;
-    let known = Known::new([account, conversation]);
-    let mut skipped = 0;
-    let mut messages = Vec::with_capacity(values.len());
-    for value in &values {
-        match codec::decode_message(value, &known) {
-            Some(m) => messages.push(m),
-            None => skipped += 1,
+    // Round 1: where each run starts (its newest entry), if it has any.
+    let mut requests = Vec::with_capacity(ranges.len());
+    for (range, _, _) in &ranges {
+        let query = Some(Query::KeyRange(range.clone()));
+        requests.push(index.open_key_cursor(query, Some(CursorDirection::Prev))?.into_future());
+    }
+    let mut newest = Vec::with_capacity(requests.len());
+    for request in requests {
+        newest.push(request.await?);
+    }
+    // Round 2: step over `limit` entries; a cursor still there has more than `limit` behind it.
+    let mut requests = Vec::with_capacity(newest.len());
+    for cursor in newest.iter().flatten() {
+        if limit > 0 {
+            requests.push(cursor.advance(limit)?.into_future());
         }
     }
-    Ok((Page { messages, complete }, skipped))
+    let mut stopped = Vec::with_capacity(requests.len());
+    for request in requests {
+        stopped.push(request.await?);
+    }
+    // Round 3: read each run.
+    let mut stopped = stopped.into_iter();
+    let mut reads = Vec::with_capacity(ranges.len());
+    for ((range, upper, upper_open), cursor) in ranges.into_iter().zip(&newest) {
+        if cursor.is_none() || limit == 0 {
+            reads.push((None, cursor.is_none()));
+            continue;
+        }
+        let (range, complete) = match stopped.next().flatten() {
+            Some(beyond) => (KeyRange::bound(&beyond.key()?, &upper, Some(true), upper_open)?, false),
+            None => (range, true),
+        };
+        reads.push((Some(index.get_all(Some(Query::KeyRange(range)), Some(limit))?.into_future()), complete));
+    }
+    let mut pages = Vec::with_capacity(reads.len());
+    for ((read, complete), (conversation, _)) in reads.into_iter().zip(wanted) {
+        let values = match read {
+            Some(read) => read.await?,
+            None => Vec::new(),
+        };
+        let known = Known::new([account, *conversation]);
+        let mut skipped = 0;
+        let messages = decode_all(&values, |v| codec::decode_message(v, &known), &mut skipped);
+        pages.push((Page { messages, complete }, skipped));
+    }
+    Ok(pages)
 }
 
 /// The stored messages a batch refers to (see [`plan::needs`]), looked up inside the write transaction.
@@ -430,11 +452,10 @@ async fn look_up(tx: &Transaction, needs: &plan::Needs, account: &BareJid) -> Re
     }
     let known = Known::new([account]);
     let mut found: Vec<StoredMessage> = Vec::new();
-    for result in join_all(requests).await {
-        found.extend(result?.iter().filter_map(|v| codec::decode_message(v, &known)));
+    for request in requests {
+        let values = request.await?;
+        found.extend(values.iter().filter_map(|v| codec::decode_message(v, &known)));
     }
-    found.sort_unstable_by_key(|m| m.key);
-    found.dedup_by_key(|m| m.key);
     Ok(found)
 }
 
@@ -500,15 +521,31 @@ async fn commit(tx: Transaction, store: &str, doing: &'static str) -> Result<(),
     }
 }
 
-/// The DOMException name behind an idb error, if there is one.
-fn dom_name(error: &idb::Error) -> Option<String> {
+/// The DOMException behind an idb error, if there is one.
+fn dom_exception(error: &idb::Error) -> Option<DomException> {
     use idb::Error as E;
     let value = match error {
-        E::DomException(e) => return Some(e.name()),
-        E::TransactionOpenFailed(v) | E::IndexedDbOpenFailed(v) | E::AddFailed(v) | E::UpdateFailed(v) => v,
+        E::DomException(e) => return Some(e.clone()),
+        E::TransactionOpenFailed(v)
+        | E::IndexedDbOpenFailed(v)
+        | E::IndexedDbDeleteFailed(v)
+        | E::GetFailed(v)
+        | E::GetAllFailed(v)
+        | E::GetAllKeysFailed(v)
+        | E::OpenCursorFailed(v)
+        | E::CursorAdvanceFailed(v)
+        | E::CursorKeyNotFound(v)
+        | E::UpdateFailed(v)
+        | E::DeleteFailed(v)
+        | E::ClearFailed(v)
+        | E::ObjectStoreNotFound(v)
+        | E::IndexNotFound(v)
+        | E::KeyRangeCreateFailed(v)
+        | E::ObjectStoreCreateFailed(v)
+        | E::IndexCreateFailed(v) => v,
         _ => return None,
     };
-    value.dyn_ref::<DomException>().map(DomException::name)
+    value.dyn_ref::<DomException>().cloned()
 }
 
 fn from_dom(doing: &'static str, e: &DomException) -> StorageError {
@@ -520,13 +557,12 @@ fn from_dom(doing: &'static str, e: &DomException) -> StorageError {
     }
 }
 
+/// The error in words: the browser's own (its DOMException) when there is one. (Not idb's `Display`, whose
+/// messages for every variant would all land in the wasm.)
 fn failed(doing: &'static str, error: &idb::Error) -> StorageError {
-    if let idb::Error::DomException(e) = error {
-        return from_dom(doing, e);
-    }
-    match dom_name(error).as_deref() {
-        Some("QuotaExceededError") => StorageError::QuotaExceeded,
-        _ => StorageError::Failed { doing, detail: error.to_string() },
+    match dom_exception(error) {
+        Some(e) => from_dom(doing, &e),
+        None => StorageError::Failed { doing, detail: "IndexedDB did not answer as expected".into() },
     }
 }
 

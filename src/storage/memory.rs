@@ -151,10 +151,8 @@ impl Store for MemoryStore {
 
     async fn snapshot(&self, request: &SnapshotRequest) -> Result<Snapshot, StorageError> {
         let db = self.db()?;
-        let mut roster: Vec<RosterItem> = db.roster.values().cloned().collect();
-        super::sort_roster(&mut roster);
-        let mut conversations: Vec<ConversationRecord> = db.conversations.values().cloned().collect();
-        super::sort_conversations(&mut conversations);
+        let roster: Vec<RosterItem> = db.roster.values().cloned().collect();
+        let conversations = super::sort_conversations(db.conversations.values().cloned().collect());
         let pages = super::pages_wanted(&conversations, request)
             .into_iter()
             .map(|jid| {
@@ -162,8 +160,7 @@ impl Store for MemoryStore {
                 (jid, page)
             })
             .collect();
-        let mut gaps: Vec<GapRecord> = db.gaps.values().cloned().collect();
-        super::sort_gaps(&mut gaps);
+        let gaps: Vec<GapRecord> = db.gaps.values().cloned().collect();
         Ok(Snapshot {
             meta: db.meta.clone(),
             roster,

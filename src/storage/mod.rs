@@ -147,8 +147,22 @@ pub fn database_name(account: &BareJid) -> String {
 }
 
 /// Conversations in list order: most recent activity first, then by JID.
-fn sort_conversations(conversations: &mut [ConversationRecord]) {
-    conversations.sort_by(|a, b| b.last_activity.cmp(&a.last_activity).then_with(|| a.jid.cmp(&b.jid)));
+///
+/// Sorted through the same instantiation of the standard sort as the UI's (`ui::model::sorted_order`, a
+/// `Vec<((u8, String, String), usize)>`): each other element type or `sort_by` closure would add its own copy of
+/// the sort to the wasm (2–3 KB each).
+fn sort_conversations(conversations: Vec<ConversationRecord>) -> Vec<ConversationRecord> {
+    let mut keyed: Vec<((u8, String, String), usize)> =
+        conversations.iter().map(|c| (0, newest_first(c.last_activity), c.jid.to_string())).zip(0..).collect();
+    keyed.sort_unstable();
+    let mut slots: Vec<Option<ConversationRecord>> = conversations.into_iter().map(Some).collect();
+    keyed.into_iter().filter_map(|(_, i)| slots[i].take()).collect()
+}
+
+/// A text that sorts before another exactly when its time is later: 16 hex digits of the time, flipped.
+fn newest_first(time: i64) -> String {
+    let flipped = !((time as u64) ^ (1 << 63));
+    (0..16).rev().map(|nibble| char::from(b"0123456789abcdef"[((flipped >> (4 * nibble)) & 15) as usize])).collect()
 }
 
 /// The conversations whose latest page a snapshot reads: the open one, then the `recent` most active others.
@@ -160,19 +174,17 @@ fn pages_wanted(conversations: &[ConversationRecord], request: &SnapshotRequest)
     wanted
 }
 
-/// The order of gaps in a snapshot: the account's archive first, then by conversation and start.
-fn sort_gaps(gaps: &mut [records::GapRecord]) {
-    gaps.sort_by(|a, b| a.conversation.cmp(&b.conversation).then(a.start.cmp(&b.start)));
-}
-
-/// The order of the roster in a snapshot.
-fn sort_roster(roster: &mut [crate::xmpp::stanza::roster::RosterItem]) {
-    roster.sort_by(|a, b| a.jid.cmp(&b.jid));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newest_first_orders_times_backwards_as_text() {
+        let times = [i64::MIN, -1_000, -1, 0, 1, 1_700_000_000_000, i64::MAX];
+        for pair in times.windows(2) {
+            assert!(newest_first(pair[0]) > newest_first(pair[1]), "{pair:?}");
+        }
+    }
 
     #[test]
     fn database_names_are_short_distinct_and_stable() {

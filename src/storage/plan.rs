@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use super::records::{Applied, MessageKey, MessageRecord, Op, StoredMessage};
 use crate::xmpp::jid::BareJid;
 
-/// The lookups a batch needs: stanza ids, and (sender, origin id) pairs.
+/// The lookups a batch needs: stanza ids, and (sender, origin id) pairs (a value may repeat).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Needs {
     pub stanza_ids: Vec<String>,
@@ -35,10 +35,6 @@ pub fn needs(ops: &[Op], account: &BareJid) -> Needs {
             _ => {}
         }
     }
-    needs.stanza_ids.sort_unstable();
-    needs.stanza_ids.dedup();
-    needs.origins.sort_unstable();
-    needs.origins.dedup();
     needs
 }
 
@@ -54,21 +50,28 @@ pub struct Write {
 /// order, so keys keep insertion order — and the counts.
 pub fn plan(ops: &[Op], account: &BareJid, found: Vec<StoredMessage>) -> (Vec<Write>, Applied) {
     let mut work: Vec<(Write, bool)> = Vec::with_capacity(found.len());
-    let mut by_stanza: HashMap<String, usize> = HashMap::new();
-    let mut by_origin: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    // One map type for both indexes (each other key or value type adds its own copy of the hash table code to
+    // the wasm): stanza ids as they are, (sender, origin id) pairs joined by a NUL, which neither contains.
+    let mut by_stanza: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_origin: HashMap<String, Vec<usize>> = HashMap::new();
     let index = |work: &Vec<(Write, bool)>,
                  i: usize,
-                 by_stanza: &mut HashMap<String, usize>,
-                 by_origin: &mut HashMap<(String, String), Vec<usize>>| {
+                 by_stanza: &mut HashMap<String, Vec<usize>>,
+                 by_origin: &mut HashMap<String, Vec<usize>>| {
         let m = &work[i].0.message;
         if let Some(z) = &m.stanza_id {
-            by_stanza.entry(z.clone()).or_insert(i);
+            by_stanza.entry(z.clone()).or_default().push(i);
         }
         if let Some(o) = &m.origin_id {
-            by_origin.entry((m.sender.to_string(), o.clone())).or_default().push(i);
+            by_origin.entry(origin_key(&m.sender.to_string(), o)).or_default().push(i);
         }
     };
     for stored in found {
+        // The same record may be found twice (by its stanza-id and by its origin-id). Few records are found
+        // (only duplicates and own messages changing state), so a scan does.
+        if work.iter().any(|(w, _)| w.key == Some(stored.key)) {
+            continue;
+        }
         work.push((Write { key: Some(stored.key), message: stored.message }, false));
         index(&work, work.len() - 1, &mut by_stanza, &mut by_origin);
     }
@@ -81,7 +84,8 @@ pub fn plan(ops: &[Op], account: &BareJid, found: Vec<StoredMessage>) -> (Vec<Wr
                     applied.duplicates += 1;
                     continue;
                 }
-                let same_origin = m.origin_id.as_ref().and_then(|o| by_origin.get(&(m.sender.to_string(), o.clone())));
+                let same_origin =
+                    m.origin_id.as_ref().and_then(|o| by_origin.get(&origin_key(&m.sender.to_string(), o)));
                 if let Some(same) = same_origin.cloned() {
                     applied.duplicates += 1;
                     if let Some(z) = &m.stanza_id {
@@ -89,7 +93,7 @@ pub fn plan(ops: &[Op], account: &BareJid, found: Vec<StoredMessage>) -> (Vec<Wr
                             if work[i].0.message.stanza_id.is_none() {
                                 work[i].0.message.stanza_id = Some(z.clone());
                                 work[i].1 = true;
-                                by_stanza.entry(z.clone()).or_insert(i);
+                                by_stanza.entry(z.clone()).or_default().push(i);
                             }
                         }
                     }
@@ -100,7 +104,7 @@ pub fn plan(ops: &[Op], account: &BareJid, found: Vec<StoredMessage>) -> (Vec<Wr
                 index(&work, work.len() - 1, &mut by_stanza, &mut by_origin);
             }
             Op::SetMessageState { id, state } => {
-                for &i in by_origin.get(&(account.clone(), id.clone())).into_iter().flatten() {
+                for &i in by_origin.get(&origin_key(&account, id)).into_iter().flatten() {
                     let (write, dirty) = &mut work[i];
                     if write.message.from_me && write.message.state != *state {
                         write.message.state = state.clone();
@@ -113,6 +117,10 @@ pub fn plan(ops: &[Op], account: &BareJid, found: Vec<StoredMessage>) -> (Vec<Wr
     }
     let writes = work.into_iter().filter(|(_, dirty)| *dirty).map(|(w, _)| w).collect();
     (writes, applied)
+}
+
+fn origin_key(sender: &str, origin_id: &str) -> String {
+    format!("{sender}\0{origin_id}")
 }
 
 #[cfg(test)]
@@ -140,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn needs_lists_each_lookup_once() {
+    fn needs_lists_the_lookups_of_messages_and_of_state_changes() {
         let me = jid("alice@example.org");
         let ops = vec![
             Op::AddMessage(msg("bob@example.org", Some("o1"), Some("z1"))),
@@ -148,11 +156,9 @@ mod tests {
             Op::SetMessageState { id: "mine".into(), state: MessageState::Sent },
         ];
         let n = needs(&ops, &me);
-        assert_eq!(n.stanza_ids, vec!["z1".to_owned()]);
-        assert_eq!(
-            n.origins,
-            vec![("alice@example.org".into(), "mine".into()), ("bob@example.org".into(), "o1".into())]
-        );
+        assert_eq!(n.stanza_ids, ["z1", "z1"]);
+        let origins = [("bob@example.org", "o1"), ("bob@example.org", "o1"), ("alice@example.org", "mine")];
+        assert_eq!(n.origins, origins.map(|(s, o)| (s.to_owned(), o.to_owned())));
     }
 
     #[test]

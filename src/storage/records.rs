@@ -247,7 +247,7 @@ pub struct Page {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     pub meta: Meta,
-    /// By JID.
+    /// In no particular order (the UI sorts and groups it).
     pub roster: Vec<RosterItem>,
     /// Most recently active first.
     pub conversations: Vec<ConversationRecord>,
@@ -255,7 +255,7 @@ pub struct Snapshot {
     pub pages: Vec<(BareJid, Page)>,
     /// In the order it is to be sent.
     pub outbox: Vec<OutboxRecord>,
-    /// By conversation (the account's archive first), then start.
+    /// In no particular order.
     pub gaps: Vec<GapRecord>,
     /// Records that could not be read back (written by a newer or broken version) and were left out.
     pub skipped: usize,
