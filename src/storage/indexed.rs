@@ -1,4 +1,4 @@
-//! The store in IndexedDB (wasm32 only), through the `idb` crate.
+//! The store in IndexedDB (wasm32 only), on the browser's API as web-sys exposes it.
 //!
 //! One database per account ([`super::database_name`]), six object stores:
 //!
@@ -23,22 +23,26 @@
 //! layout than [`SCHEMA_VERSION`] is refused ([`StorageError::NewerSchema`]). An open handle closes itself when
 //! another connection asks for a version change or a deletion, so another tab never waits on this one.
 //!
-//! Every `idb` future is awaited to its end (dropping one early leaves a JS handler pointing at a freed
-//! closure), and a transaction's handlers are cleared before its future is dropped.
+//! Each request is awaited through a promise whose own `resolve` and `reject` functions are the request's
+//! `onsuccess` and `onerror` handlers ([`done`]): no Rust closure per request, nothing to free, and a future
+//! dropped early leaves nothing dangling. (`docs/storage.md` compares this with the `idb` and
+//! `indexed_db_futures` crates: the same, in less wasm.) The promise settles during the request's own event
+//! dispatch, so the next request of the same transaction is issued while the transaction is still active.
 //!
 //! What it does not do: list databases, or read anything of another account.
 
-use std::cell::{Cell, RefCell};
-use std::future::IntoFuture;
+use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
 
-use idb::{
-    CursorDirection, Database, DatabaseEvent, Event as _, Factory, Index, IndexParams, KeyPath, KeyRange, ObjectStore,
-    ObjectStoreParams, Query, Request as _, Transaction, TransactionMode, TransactionResult,
-};
-use js_sys::Array;
+use js_sys::{Array, Promise};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{DomException, IdbDatabase, IdbTransaction};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DomException, IdbCursor, IdbCursorDirection, IdbDatabase, IdbFactory, IdbIndex, IdbKeyRange, IdbObjectStore,
+    IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
 
 use super::codec::{self, Known};
 use super::plan;
@@ -79,10 +83,51 @@ const LAYOUT: [StoreLayout; 6] = [
     StoreLayout { name: GAPS, key: &["c", "s"], generated: false, indexes: &[] },
 ];
 
-fn key_path(parts: &[&str]) -> KeyPath {
+/// A key path: one field name, or an array of them.
+fn key_path(parts: &[&str]) -> JsValue {
     match parts {
-        [one] => KeyPath::new_single(one),
-        many => KeyPath::new_array(many.to_vec()),
+        [one] => JsValue::from_str(one),
+        many => many.iter().map(|p| JsValue::from_str(p)).collect::<Array>().into(),
+    }
+}
+
+/// Waits for `request` to succeed (then its result) or fail (then its error, a `DOMException`).
+///
+/// The handlers are attached now, not when the future is first polled: requests issued together can then be
+/// awaited one after the other without missing an event that fires while an earlier one is awaited.
+fn done(request: &IdbRequest) -> impl Future<Output = Result<JsValue, JsValue>> + use<> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    let request = request.clone();
+    async move {
+        match JsFuture::from(promise).await {
+            Ok(_) => request.result(),
+            Err(_) => Err(request.error().ok().flatten().map_or(JsValue::NULL, JsValue::from)),
+        }
+    }
+}
+
+/// Waits for `tx` to commit; an abort gives the error that caused it.
+async fn committed(tx: &IdbTransaction) -> Result<(), JsValue> {
+    // A failed request fires `error` and then `abort` on the transaction: `abort` alone says how it ended.
+    let promise = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    });
+    match JsFuture::from(promise).await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(tx.error().map_or(JsValue::NULL, JsValue::from)),
+    }
+}
+
+fn factory() -> Result<IdbFactory, StorageError> {
+    let factory = web_sys::window().map(|w| w.indexed_db());
+    match factory {
+        Some(Ok(Some(factory))) => Ok(factory),
+        Some(Err(e)) => Err(StorageError::Unavailable(words(&e))),
+        _ => Err(StorageError::Unavailable("no indexedDB".into())),
     }
 }
 
@@ -94,15 +139,15 @@ impl Backend for IdbBackend {
     type Store = IdbStore;
 
     async fn open(&self, account: &BareJid) -> Result<IdbStore, StorageError> {
-        let factory = Factory::new().map_err(|_| StorageError::Unavailable("no indexedDB".into()))?;
+        let factory = factory()?;
         let name = database_name(account);
         let mut db = open_database(&factory, &name, None).await?;
-        if !has_layout(&db)? {
+        if !has_layout(&db) {
             // Older or incomplete: one version up, and the upgrade adds what is missing.
-            let version = db.version().map_err(|e| failed("read the local store's version", &e))?;
+            let version = db.version() as u32;
             db.close();
             db = open_database(&factory, &name, Some(version + 1)).await?;
-            if !has_layout(&db)? {
+            if !has_layout(&db) {
                 db.close();
                 return Err(StorageError::Schema("a store or index could not be created".into()));
             }
@@ -112,54 +157,67 @@ impl Backend for IdbBackend {
             return Err(e);
         }
         let closed = Rc::new(Cell::new(false));
-        let on_change = closed.clone();
-        // Another connection wants to upgrade or delete the database: let it (this handle then reports Closed).
-        db.on_version_change(move |event| {
-            on_change.set(true);
-            if let Some(db) = event.target().and_then(|t| t.dyn_into::<IdbDatabase>().ok()) {
+        let on_change = {
+            let (closed, db) = (closed.clone(), db.clone());
+            // Another connection wants to upgrade or delete the database: let it (this handle then reports
+            // Closed).
+            Closure::<dyn FnMut()>::new(move || {
+                closed.set(true);
                 db.close();
-            }
-        });
-        Ok(IdbStore { account: account.clone(), db: RefCell::new(db), closed, writes: Cell::new(0) })
+            })
+        };
+        db.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
+        Ok(IdbStore { account: account.clone(), db, closed, writes: Cell::new(0), _on_change: on_change })
     }
 
     async fn delete(&self, account: &BareJid) -> Result<(), StorageError> {
-        let factory = Factory::new().map_err(|_| StorageError::Unavailable("no indexedDB".into()))?;
-        let request = factory.delete(&database_name(account)).map_err(|e| failed("delete the local store", &e))?;
-        request.await.map_err(|e| failed("delete the local store", &e))
+        let doing = "delete the local store";
+        let request = factory()?.delete_database(&database_name(account)).map_err(|e| failed(doing, e))?;
+        done(&request).await.map(drop).map_err(|e| failed(doing, e))
     }
 }
 
 /// Opens `name` at `version` (the current one when `None`), upgrading it to this layout when the browser asks.
-async fn open_database(factory: &Factory, name: &str, version: Option<u32>) -> Result<Database, StorageError> {
-    let mut request = factory.open(name, version).map_err(|e| failed("open the local store", &e))?;
-    request.on_upgrade_needed(|event| {
-        // (An upgrade always has its transaction; without one, the layout check after opening reports it.)
-        let Some(tx) = event.target().ok().and_then(|request| request.transaction()) else { return };
-        if event.database().and_then(|db| add_missing(&db, &tx)).is_err() {
-            // The open then fails with an AbortError instead of succeeding half-made.
-            let _ = tx.abort();
-        }
-    });
-    request.await.map_err(|e| failed("open the local store", &e))
+async fn open_database(factory: &IdbFactory, name: &str, version: Option<u32>) -> Result<IdbDatabase, StorageError> {
+    let doing = "open the local store";
+    let request = match version {
+        Some(v) => factory.open_with_u32(name, v),
+        None => factory.open(name),
+    };
+    let request = request.map_err(|e| failed(doing, e))?;
+    let upgrade = {
+        let request = request.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            // (An upgrade always has its database and transaction; without them the layout check reports it.)
+            let (Ok(db), Some(tx)) = (request.result(), request.transaction()) else { return };
+            if add_missing(&db.unchecked_into(), &tx).is_err() {
+                // The open then fails with an AbortError instead of succeeding half-made.
+                let _ = tx.abort();
+            }
+        })
+    };
+    request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let opened = done(&request).await;
+    request.set_onupgradeneeded(None);
+    opened.map(JsCast::unchecked_into).map_err(|e| failed(doing, e))
 }
 
 /// Creates every store and index of [`LAYOUT`] the database lacks (inside the upgrade transaction `tx`).
-fn add_missing(db: &Database, tx: &Transaction) -> Result<(), idb::Error> {
-    let existing = db.store_names();
+fn add_missing(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    let existing = db.object_store_names();
     for layout in &LAYOUT {
-        let store = if existing.iter().any(|s| s == layout.name) {
+        let store = if existing.contains(layout.name) {
             tx.object_store(layout.name)?
         } else {
-            let mut params = ObjectStoreParams::new();
-            params.key_path(Some(key_path(layout.key)));
-            params.auto_increment(layout.generated);
-            db.create_object_store(layout.name, params)?
+            let params = IdbObjectStoreParameters::new();
+            params.set_key_path(&key_path(layout.key));
+            params.set_auto_increment(layout.generated);
+            db.create_object_store_with_optional_parameters(layout.name, &params)?
         };
         let indexes = store.index_names();
         for (name, path) in layout.indexes {
-            if !indexes.iter().any(|i| i == name) {
-                store.create_index(name, key_path(path), Some(IndexParams::new()))?;
+            if !indexes.contains(name) {
+                store.create_index_with_str_sequence(name, &key_path(path))?;
             }
         }
     }
@@ -167,42 +225,47 @@ fn add_missing(db: &Database, tx: &Transaction) -> Result<(), idb::Error> {
 }
 
 /// Whether every store and index of [`LAYOUT`] is there.
-fn has_layout(db: &Database) -> Result<bool, StorageError> {
-    let names = db.store_names();
-    if !ALL.iter().all(|s| names.iter().any(|n| n == s)) {
-        return Ok(false);
+fn has_layout(db: &IdbDatabase) -> bool {
+    let names = db.object_store_names();
+    if !ALL.iter().all(|s| names.contains(s)) {
+        return false;
     }
-    let tx = db.transaction(&ALL, TransactionMode::ReadOnly).map_err(|e| failed("read the local store", &e))?;
-    for layout in &LAYOUT {
-        let store = tx.object_store(layout.name).map_err(|e| failed("read the local store", &e))?;
-        let indexes = store.index_names();
-        if !layout.indexes.iter().all(|(name, _)| indexes.iter().any(|i| i == name)) {
-            return Ok(false);
+    let Ok(tx) = db.transaction_with_str_sequence(&stores(&ALL)) else { return false };
+    LAYOUT.iter().all(|layout| match tx.object_store(layout.name) {
+        Ok(store) => {
+            let indexes = store.index_names();
+            layout.indexes.iter().all(|(name, _)| indexes.contains(name))
         }
-    }
-    Ok(true)
+        Err(_) => false,
+    })
+}
+
+fn stores(names: &[&str]) -> Array {
+    names.iter().map(|n| JsValue::from_str(n)).collect()
 }
 
 /// Refuses a database of a newer layout; records this layout's version in one that has none yet.
-async fn check_schema(db: &Database) -> Result<(), StorageError> {
-    let reading = "read the local store";
-    let tx = db.transaction(&[META], TransactionMode::ReadOnly).map_err(|e| failed(reading, &e))?;
-    let meta = tx.object_store(META).map_err(|e| failed(reading, &e))?;
-    let request = meta.get(Query::Key(SCHEMA_KEY.into())).map_err(|e| failed(reading, &e))?;
-    let found = request.await.map_err(|e| failed(reading, &e))?;
-    match found.as_ref().and_then(codec::meta_entry).and_then(|(_, v)| v.as_f64()) {
+async fn check_schema(db: &IdbDatabase) -> Result<(), StorageError> {
+    let doing = "read the local store";
+    let read = async {
+        let tx = db.transaction_with_str(META)?;
+        done(&tx.object_store(META)?.get(&SCHEMA_KEY.into())?).await
+    };
+    let found = read.await.map_err(|e| failed(doing, e))?;
+    match codec::meta_entry(&found).and_then(|(_, v)| v.as_f64()) {
         Some(found) if found > f64::from(SCHEMA_VERSION) => {
             Err(StorageError::NewerSchema { found: found as u32, supported: SCHEMA_VERSION })
         }
         Some(_) => Ok(()),
         None => {
-            let writing = "prepare the local store";
-            let tx = db.transaction(&[META], TransactionMode::ReadWrite).map_err(|e| failed(writing, &e))?;
-            let meta = tx.object_store(META).map_err(|e| failed(writing, &e))?;
-            let record = codec::meta(SCHEMA_KEY, "");
-            let _ = js_sys::Reflect::set(&record, &"v".into(), &f64::from(SCHEMA_VERSION).into());
-            meta.put(&record, None).map_err(|e| failed(writing, &e))?;
-            commit(tx, META, writing).await
+            let write = async {
+                let tx = db.transaction_with_str_and_mode(META, IdbTransactionMode::Readwrite)?;
+                let record = codec::meta(SCHEMA_KEY, "");
+                js_sys::Reflect::set(&record, &"v".into(), &f64::from(SCHEMA_VERSION).into())?;
+                tx.object_store(META)?.put(&record)?;
+                committed(&tx).await
+            };
+            write.await.map_err(|e| failed("prepare the local store", e))
         }
     }
 }
@@ -210,25 +273,42 @@ async fn check_schema(db: &Database) -> Result<(), StorageError> {
 /// One account's store in IndexedDB. Dropping it closes the connection.
 pub struct IdbStore {
     account: BareJid,
-    db: RefCell<Database>,
+    db: IdbDatabase,
     /// Closed by [`Store::close`] or by another connection's version change (an upgrade or a deletion).
     closed: Rc<Cell<bool>>,
     writes: Cell<u64>,
+    /// The `versionchange` handler (the database holds it until the connection closes).
+    _on_change: Closure<dyn FnMut()>,
 }
 
 impl Drop for IdbStore {
     fn drop(&mut self) {
-        // A closed connection gets no more events, so the version-change closure is never called once freed.
-        self.db.borrow().close();
+        self.db.set_onversionchange(None);
+        self.db.close();
     }
 }
 
 impl IdbStore {
-    fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction, StorageError> {
+    fn transaction(&self, names: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction, StorageError> {
         if self.closed.get() {
             return Err(StorageError::Closed);
         }
-        self.db.borrow().transaction(stores, mode).map_err(|e| failed("start a transaction", &e))
+        let tx = self.db.transaction_with_str_sequence_and_mode(&stores(names), mode);
+        tx.map_err(|e| failed("start a transaction", e))
+    }
+
+    /// The first message (lowest key) of `index` under `key`.
+    async fn find(
+        &self,
+        index: &str,
+        key: JsValue,
+        sender: Option<&BareJid>,
+    ) -> Result<Option<StoredMessage>, StorageError> {
+        let tx = self.transaction(&[MESSAGES], IdbTransactionMode::Readonly)?;
+        let read = async { done(&tx.object_store(MESSAGES)?.index(index)?.get(&key)?).await };
+        let found = read.await.map_err(|e| failed("look up a message", e))?;
+        let known = Known::new([&self.account].into_iter().chain(sender));
+        Ok(codec::decode_message(&found, &known))
     }
 }
 
@@ -238,21 +318,22 @@ impl Store for IdbStore {
     }
 
     async fn snapshot(&self, request: &SnapshotRequest) -> Result<Snapshot, StorageError> {
-        let doing = "read the local store";
-        let tx = self.transaction(&ALL, TransactionMode::ReadOnly)?;
-        let mut requests = Vec::with_capacity(5);
-        for name in [META, ROSTER, CONVERSATIONS, OUTBOX, GAPS] {
-            let request = tx.object_store(name).and_then(|store| store.get_all(None, None));
-            requests.push(request.map_err(|e| failed(doing, &e))?.into_future());
-        }
-        // All five were issued at once and run together; waiting for them in turn costs nothing more.
-        let mut results = Vec::with_capacity(5);
-        for request in requests {
-            results.push(request.await.map_err(|e| failed(doing, &e)));
-        }
-        let mut results = results.into_iter();
-        let mut next = || results.next().unwrap_or(Ok(Vec::new()));
-        let (meta, roster, conversations, outbox, gaps) = (next()?, next()?, next()?, next()?, next()?);
+        let tx = self.transaction(&ALL, IdbTransactionMode::Readonly)?;
+        let read = async {
+            let mut requests = Vec::with_capacity(5);
+            for name in [META, ROSTER, CONVERSATIONS, OUTBOX, GAPS] {
+                requests.push(done(&tx.object_store(name)?.get_all()?));
+            }
+            // All five were issued at once and run together; waiting for them in turn costs nothing more.
+            let mut results = Vec::with_capacity(5);
+            for request in requests {
+                results.push(Array::from(&request.await?).to_vec());
+            }
+            Ok(results)
+        };
+        let results = read.await.map_err(|e| failed("read the local store", e))?;
+        let [meta, roster, conversations, outbox, gaps] = <[Vec<JsValue>; 5]>::try_from(results)
+            .map_err(|_| StorageError::Failed { doing: "read the local store", detail: String::new() })?;
 
         let mut snapshot = Snapshot::default();
         let mut skipped = 0;
@@ -268,9 +349,10 @@ impl Store for IdbStore {
         snapshot.gaps = decode_all(&gaps, codec::decode_gap, &mut skipped);
 
         let wanted = super::pages_wanted(&snapshot.conversations, request);
-        let index = tx.object_store(MESSAGES).and_then(|s| s.index("page")).map_err(|e| failed(doing, &e))?;
         let from: Vec<(&BareJid, Option<PagePoint>)> = wanted.iter().map(|jid| (jid, None)).collect();
-        let pages = pages(&index, &self.account, &from, request.page).await.map_err(|e| failed(doing, &e))?;
+        let read =
+            async { pages(&tx.object_store(MESSAGES)?.index("page")?, &self.account, &from, request.page).await };
+        let pages = read.await.map_err(|e| failed("read the local store", e))?;
         for (jid, (page, bad)) in wanted.into_iter().zip(pages) {
             skipped += bad;
             snapshot.pages.push((jid, page));
@@ -285,12 +367,11 @@ impl Store for IdbStore {
         before: Option<PagePoint>,
         limit: usize,
     ) -> Result<Page, StorageError> {
-        let doing = "read older messages";
-        let tx = self.transaction(&[MESSAGES], TransactionMode::ReadOnly)?;
-        let index = tx.object_store(MESSAGES).and_then(|s| s.index("page")).map_err(|e| failed(doing, &e))?;
-        let pages = pages(&index, &self.account, &[(conversation, before)], limit).await;
-        let (page, _) = pages.map_err(|e| failed(doing, &e))?.pop().unwrap_or_default();
-        Ok(page)
+        let tx = self.transaction(&[MESSAGES], IdbTransactionMode::Readonly)?;
+        let wanted = [(conversation, before)];
+        let read = async { pages(&tx.object_store(MESSAGES)?.index("page")?, &self.account, &wanted, limit).await };
+        let mut pages = read.await.map_err(|e| failed("read older messages", e))?;
+        Ok(pages.pop().map(|(page, _)| page).unwrap_or_default())
     }
 
     async fn find_by_stanza_id(&self, stanza_id: &str) -> Result<Option<StoredMessage>, StorageError> {
@@ -307,21 +388,21 @@ impl Store for IdbStore {
     }
 
     async fn apply(&self, ops: Vec<Op>) -> Result<Applied, StorageError> {
-        let doing = "save to the local store";
-        let tx = self.transaction(&ALL, TransactionMode::ReadWrite)?;
+        let tx = self.transaction(&ALL, IdbTransactionMode::Readwrite)?;
         self.writes.set(self.writes.get() + 1);
-        let found = match look_up(&tx, &plan::needs(&ops, &self.account), &self.account).await {
-            Ok(found) => found,
-            // A failed request aborts the transaction by itself.
-            Err(e) => return Err(failed(doing, &e)),
+        let write = async {
+            let found = look_up(&tx, &plan::needs(&ops, &self.account), &self.account).await?;
+            let (writes, applied) = plan::plan(&ops, &self.account, found);
+            if let Err(e) = issue(&tx, ops, writes) {
+                // Nothing of a batch is kept unless all of it is.
+                let _ = tx.abort();
+                return Err(e);
+            }
+            committed(&tx).await?;
+            Ok(applied)
         };
-        let (writes, applied) = plan::plan(&ops, &self.account, found);
-        if let Err(e) = issue(&tx, ops, writes) {
-            let _ = tx.abort();
-            return Err(failed(doing, &e));
-        }
-        commit(tx, META, doing).await?;
-        Ok(applied)
+        // A failed look-up aborts the transaction by itself (its error event is not cancelled).
+        write.await.map_err(|e| failed("save to the local store", e))
     }
 
     fn write_transactions(&self) -> u64 {
@@ -330,28 +411,7 @@ impl Store for IdbStore {
 
     fn close(&self) {
         self.closed.set(true);
-        self.db.borrow().close();
-    }
-}
-
-impl IdbStore {
-    /// The first message (lowest key) of `index` under `key`.
-    async fn find(
-        &self,
-        index: &str,
-        key: JsValue,
-        sender: Option<&BareJid>,
-    ) -> Result<Option<StoredMessage>, StorageError> {
-        let doing = "look up a message";
-        let tx = self.transaction(&[MESSAGES], TransactionMode::ReadOnly)?;
-        let request = tx
-            .object_store(MESSAGES)
-            .and_then(|s| s.index(index))
-            .and_then(|i| i.get(Query::Key(key)))
-            .map_err(|e| failed(doing, &e))?;
-        let found = request.await.map_err(|e| failed(doing, &e))?;
-        let known = Known::new([&self.account].into_iter().chain(sender));
-        Ok(found.and_then(|v| codec::decode_message(&v, &known)))
+        self.db.close();
     }
 }
 
@@ -367,11 +427,11 @@ fn decode_all<T>(values: &[JsValue], decode: impl Fn(&JsValue) -> Option<T>, ski
 /// once: a key cursor over the `page` index, newest first; one `advance` over `limit` entries; one `getAll` of
 /// the run above the entry the cursor stopped at (or of everything older than `before`, when it ran out).
 async fn pages(
-    index: &Index,
+    index: &IdbIndex,
     account: &BareJid,
     wanted: &[(&BareJid, Option<PagePoint>)],
     limit: usize,
-) -> Result<Vec<(Page, usize)>, idb::Error> {
+) -> Result<Vec<(Page, usize)>, JsValue> {
     let limit = u32::try_from(limit).unwrap_or(u32::MAX);
     // The range of each page: everything of the conversation older than `before`.
     let mut ranges = Vec::with_capacity(wanted.len());
@@ -383,48 +443,57 @@ async fn pages(
             // Arrays sort after numbers: [jid, []] is above every [jid, time, key].
             None => codec::key(&[&jid, &Array::new().into()]),
         };
-        let upper_open = Some(before.is_some());
-        ranges.push((KeyRange::bound(&lower, &upper, Some(false), upper_open)?, upper, upper_open));
+        let open = before.is_some();
+        ranges.push((IdbKeyRange::bound_with_lower_open_and_upper_open(&lower, &upper, false, open)?, upper, open));
     }
     // Round 1: where each run starts (its newest entry), if it has any.
-    let mut requests = Vec::with_capacity(ranges.len());
+    let mut cursors = Vec::with_capacity(ranges.len());
     for (range, _, _) in &ranges {
-        let query = Some(Query::KeyRange(range.clone()));
-        requests.push(index.open_key_cursor(query, Some(CursorDirection::Prev))?.into_future());
+        cursors.push(index.open_key_cursor_with_range_and_direction(range, IdbCursorDirection::Prev)?);
     }
-    let mut newest = Vec::with_capacity(requests.len());
-    for request in requests {
-        newest.push(request.await?);
+    let waits: Vec<_> = cursors.iter().map(|request| done(request)).collect();
+    let mut newest: Vec<Option<IdbCursor>> = Vec::with_capacity(cursors.len());
+    for wait in waits {
+        newest.push(wait.await?.dyn_into().ok());
     }
-    // Round 2: step over `limit` entries; a cursor still there has more than `limit` behind it.
-    let mut requests = Vec::with_capacity(newest.len());
-    for cursor in newest.iter().flatten() {
-        if limit > 0 {
-            requests.push(cursor.advance(limit)?.into_future());
-        }
+    // Round 2: step over `limit` entries; a cursor still there has more than `limit` behind it. (The cursor
+    // answers on the request that opened it.)
+    let mut waits = Vec::with_capacity(cursors.len());
+    for (request, cursor) in cursors.iter().zip(&newest) {
+        waits.push(match cursor {
+            Some(cursor) if limit > 0 => {
+                cursor.advance(limit)?;
+                Some(done(request))
+            }
+            _ => None,
+        });
     }
-    let mut stopped = Vec::with_capacity(requests.len());
-    for request in requests {
-        stopped.push(request.await?);
+    let mut beyond: Vec<Option<IdbCursor>> = Vec::with_capacity(waits.len());
+    for wait in waits {
+        beyond.push(match wait {
+            Some(wait) => wait.await?.dyn_into().ok(),
+            None => None,
+        });
     }
     // Round 3: read each run.
-    let mut stopped = stopped.into_iter();
     let mut reads = Vec::with_capacity(ranges.len());
-    for ((range, upper, upper_open), cursor) in ranges.into_iter().zip(&newest) {
-        if cursor.is_none() || limit == 0 {
-            reads.push((None, cursor.is_none()));
-            continue;
-        }
-        let (range, complete) = match stopped.next().flatten() {
-            Some(beyond) => (KeyRange::bound(&beyond.key()?, &upper, Some(true), upper_open)?, false),
-            None => (range, true),
+    for (((range, upper, open), cursor), beyond) in ranges.into_iter().zip(&newest).zip(beyond) {
+        let read = match (cursor, beyond) {
+            (None, _) => (None, true),
+            (Some(_), _) if limit == 0 => (None, false),
+            // More than `limit`: read the `limit` entries above the one the cursor stopped at.
+            (Some(_), Some(beyond)) => {
+                let range = IdbKeyRange::bound_with_lower_open_and_upper_open(&beyond.key()?, &upper, true, open)?;
+                (Some(done(&index.get_all_with_key_and_limit(&range, limit)?)), false)
+            }
+            (Some(_), None) => (Some(done(&index.get_all_with_key_and_limit(&range, limit)?)), true),
         };
-        reads.push((Some(index.get_all(Some(Query::KeyRange(range)), Some(limit))?.into_future()), complete));
+        reads.push(read);
     }
     let mut pages = Vec::with_capacity(reads.len());
     for ((read, complete), (conversation, _)) in reads.into_iter().zip(wanted) {
         let values = match read {
-            Some(read) => read.await?,
+            Some(read) => Array::from(&read.await?).to_vec(),
             None => Vec::new(),
         };
         let known = Known::new([account, *conversation]);
@@ -436,7 +505,7 @@ async fn pages(
 }
 
 /// The stored messages a batch refers to (see [`plan::needs`]), looked up inside the write transaction.
-async fn look_up(tx: &Transaction, needs: &plan::Needs, account: &BareJid) -> Result<Vec<StoredMessage>, idb::Error> {
+async fn look_up(tx: &IdbTransaction, needs: &plan::Needs, account: &BareJid) -> Result<Vec<StoredMessage>, JsValue> {
     if needs.stanza_ids.is_empty() && needs.origins.is_empty() {
         return Ok(Vec::new());
     }
@@ -444,49 +513,48 @@ async fn look_up(tx: &Transaction, needs: &plan::Needs, account: &BareJid) -> Re
     let (by_stanza, by_origin) = (messages.index("stanza")?, messages.index("origin")?);
     let mut requests = Vec::with_capacity(needs.stanza_ids.len() + needs.origins.len());
     for z in &needs.stanza_ids {
-        requests.push(by_stanza.get_all(Some(Query::Key(z.into())), None)?.into_future());
+        requests.push(done(&by_stanza.get_all_with_key(&z.into())?));
     }
     for (sender, origin) in &needs.origins {
-        let key = codec::key(&[&sender.into(), &origin.into()]);
-        requests.push(by_origin.get_all(Some(Query::Key(key)), None)?.into_future());
+        requests.push(done(&by_origin.get_all_with_key(&codec::key(&[&sender.into(), &origin.into()]))?));
     }
     let known = Known::new([account]);
     let mut found: Vec<StoredMessage> = Vec::new();
     for request in requests {
-        let values = request.await?;
-        found.extend(values.iter().filter_map(|v| codec::decode_message(v, &known)));
+        let values = Array::from(&request.await?);
+        found.extend(values.iter().filter_map(|v| codec::decode_message(&v, &known)));
     }
     Ok(found)
 }
 
 /// Issues every write of a batch (without waiting: the requests run in order inside the transaction).
-fn issue(tx: &Transaction, ops: Vec<Op>, writes: Vec<plan::Write>) -> Result<(), idb::Error> {
-    let store = |name: &str| -> Result<ObjectStore, idb::Error> { tx.object_store(name) };
+fn issue(tx: &IdbTransaction, ops: Vec<Op>, writes: Vec<plan::Write>) -> Result<(), JsValue> {
+    let store = |name: &str| -> Result<IdbObjectStore, JsValue> { tx.object_store(name) };
     for op in ops {
         match op {
-            Op::SetMeta(key, Some(value)) => drop(store(META)?.put(&codec::meta(key.name(), &value), None)?),
-            Op::SetMeta(key, None) => drop(store(META)?.delete(Query::Key(key.name().into()))?),
-            Op::PutRosterItem(item) => drop(store(ROSTER)?.put(&codec::roster_item(&item), None)?),
-            Op::RemoveRosterItem(jid) => drop(store(ROSTER)?.delete(Query::Key(jid.to_string().into()))?),
+            Op::SetMeta(key, Some(value)) => drop(store(META)?.put(&codec::meta(key.name(), &value))?),
+            Op::SetMeta(key, None) => drop(store(META)?.delete(&key.name().into())?),
+            Op::PutRosterItem(item) => drop(store(ROSTER)?.put(&codec::roster_item(&item))?),
+            Op::RemoveRosterItem(jid) => drop(store(ROSTER)?.delete(&jid.to_string().into())?),
             Op::ReplaceRoster(items) => {
                 let roster = store(ROSTER)?;
-                drop(roster.clear()?);
+                roster.clear()?;
                 for item in &items {
-                    drop(roster.put(&codec::roster_item(item), None)?);
+                    roster.put(&codec::roster_item(item))?;
                 }
             }
-            Op::PutConversation(c) => drop(store(CONVERSATIONS)?.put(&codec::conversation(&c), None)?),
+            Op::PutConversation(c) => drop(store(CONVERSATIONS)?.put(&codec::conversation(&c))?),
             Op::SetOutbox(records) => {
                 let outbox = store(OUTBOX)?;
-                drop(outbox.clear()?);
+                outbox.clear()?;
                 for record in &records {
-                    drop(outbox.put(&codec::outbox(record), None)?);
+                    outbox.put(&codec::outbox(record))?;
                 }
             }
-            Op::PutGap(gap) => drop(store(GAPS)?.put(&codec::gap(&gap), None)?),
+            Op::PutGap(gap) => drop(store(GAPS)?.put(&codec::gap(&gap))?),
             Op::RemoveGap { conversation, start } => {
                 let key = codec::key(&[&codec::gap_scope(conversation.as_ref()).into(), &(start as f64).into()]);
-                drop(store(GAPS)?.delete(Query::Key(key))?);
+                drop(store(GAPS)?.delete(&key)?);
             }
             Op::AddMessage(_) | Op::SetMessageState { .. } => {}
         }
@@ -494,75 +562,26 @@ fn issue(tx: &Transaction, ops: Vec<Op>, writes: Vec<plan::Write>) -> Result<(),
     if !writes.is_empty() {
         let messages = store(MESSAGES)?;
         for write in &writes {
-            drop(messages.put(&codec::message(write), None)?);
+            messages.put(&codec::message(write))?;
         }
     }
     Ok(())
 }
 
-/// Waits for `tx` (which has `store` in scope) to commit; an abort is the error that caused it.
-async fn commit(tx: Transaction, store: &str, doing: &'static str) -> Result<(), StorageError> {
-    // A second handle on the same transaction, to clear the handlers idb sets before its future (and their
-    // closures) are dropped: after an error, the abort event still follows.
-    let raw: Option<IdbTransaction> = tx.object_store(store).ok().map(|s| s.transaction().into());
-    let result = tx.await;
-    if let Some(raw) = &raw {
-        raw.set_onabort(None);
-        raw.set_oncomplete(None);
-        raw.set_onerror(None);
-    }
-    match result {
-        Ok(TransactionResult::Committed) => Ok(()),
-        Ok(TransactionResult::Aborted) => Err(match raw.and_then(|t| t.error()) {
-            Some(e) => from_dom(doing, &e),
-            None => StorageError::Failed { doing, detail: "the browser aborted the transaction".into() },
-        }),
-        Err(e) => Err(failed(doing, &e)),
+/// A browser error in words: a `DOMException`'s name and message.
+fn words(error: &JsValue) -> String {
+    match error.dyn_ref::<DomException>() {
+        Some(e) => format!("{}: {}", e.name(), e.message()),
+        None => "IndexedDB did not answer as expected".into(),
     }
 }
 
-/// The DOMException behind an idb error, if there is one.
-fn dom_exception(error: &idb::Error) -> Option<DomException> {
-    use idb::Error as E;
-    let value = match error {
-        E::DomException(e) => return Some(e.clone()),
-        E::TransactionOpenFailed(v)
-        | E::IndexedDbOpenFailed(v)
-        | E::IndexedDbDeleteFailed(v)
-        | E::GetFailed(v)
-        | E::GetAllFailed(v)
-        | E::GetAllKeysFailed(v)
-        | E::OpenCursorFailed(v)
-        | E::CursorAdvanceFailed(v)
-        | E::CursorKeyNotFound(v)
-        | E::UpdateFailed(v)
-        | E::DeleteFailed(v)
-        | E::ClearFailed(v)
-        | E::ObjectStoreNotFound(v)
-        | E::IndexNotFound(v)
-        | E::KeyRangeCreateFailed(v)
-        | E::ObjectStoreCreateFailed(v)
-        | E::IndexCreateFailed(v) => v,
-        _ => return None,
-    };
-    value.dyn_ref::<DomException>().cloned()
-}
-
-fn from_dom(doing: &'static str, e: &DomException) -> StorageError {
-    match e.name().as_str() {
-        "QuotaExceededError" => StorageError::QuotaExceeded,
-        "InvalidStateError" => StorageError::Closed,
-        "VersionError" => StorageError::NewerSchema { found: 0, supported: SCHEMA_VERSION },
-        name => StorageError::Failed { doing, detail: format!("{name}: {}", e.message()) },
-    }
-}
-
-/// The error in words: the browser's own (its DOMException) when there is one. (Not idb's `Display`, whose
-/// messages for every variant would all land in the wasm.)
-fn failed(doing: &'static str, error: &idb::Error) -> StorageError {
-    match dom_exception(error) {
-        Some(e) => from_dom(doing, &e),
-        None => StorageError::Failed { doing, detail: "IndexedDB did not answer as expected".into() },
+fn failed(doing: &'static str, error: JsValue) -> StorageError {
+    match error.dyn_ref::<DomException>().map(DomException::name).as_deref() {
+        Some("QuotaExceededError") => StorageError::QuotaExceeded,
+        // A transaction on a closed connection (closed here, or for another tab's upgrade or deletion).
+        Some("InvalidStateError") => StorageError::Closed,
+        _ => StorageError::Failed { doing, detail: words(&error) },
     }
 }
 
@@ -597,9 +616,9 @@ async fn ask_persistence() -> Persistence {
     // `navigator.storage` is undefined outside secure contexts; calling through it would throw.
     let storage = js_sys::Reflect::get(&window.navigator(), &"storage".into()).unwrap_or(JsValue::UNDEFINED);
     let Ok(storage) = storage.dyn_into::<web_sys::StorageManager>() else { return Persistence::Unsupported };
-    let ask = |promise: Result<js_sys::Promise, JsValue>| async move {
+    let ask = |promise: Result<Promise, JsValue>| async move {
         let promise = promise.ok()?;
-        wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.as_bool()
+        JsFuture::from(promise).await.ok()?.as_bool()
     };
     if ask(storage.persisted()).await == Some(true) {
         return Persistence::Granted;
