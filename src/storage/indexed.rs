@@ -451,7 +451,7 @@ async fn pages(
     for (range, _, _) in &ranges {
         cursors.push(index.open_key_cursor_with_range_and_direction(range, IdbCursorDirection::Prev)?);
     }
-    let waits: Vec<_> = cursors.iter().map(|request| done(request)).collect();
+    let waits: Vec<_> = cursors.iter().map(done).collect();
     let mut newest: Vec<Option<IdbCursor>> = Vec::with_capacity(cursors.len());
     for wait in waits {
         newest.push(wait.await?.dyn_into().ok());
