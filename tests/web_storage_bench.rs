@@ -10,7 +10,9 @@
 //! - open + snapshot, from `open(account)` to the snapshot decoded into Rust records: the roster, the 50
 //!   conversations, and the latest 50 messages of the open conversation (what an instant start paints), and
 //!   again with the latest 50 of all 50 conversations;
-//! - a 1,000-message burst through the [`Writer`]: 1,000 pushes in one turn until it is written (one transaction).
+//! - a 1,000-message burst through the [`Writer`]: 1,000 pushes in one turn until it is written (one transaction),
+//!   with ids (each looked up for duplicates) and without;
+//! - one page of scroll-back (`page_before`, 50 messages).
 #![cfg(target_arch = "wasm32")]
 
 use std::rc::Rc;
@@ -150,25 +152,51 @@ async fn storage_figures() {
         assert_eq!(store.write_transactions() - before, 1);
     }
 
+    // The same burst without stanza-id or origin-id: no duplicate look-ups (what they cost).
+    let mut plain = Vec::new();
+    for run in 0..RUNS {
+        let base = MESSAGES + (RUNS + run) * BURST;
+        let t = now();
+        for i in base..base + BURST {
+            let m = message(&account, i, start_time + i as i64 * 1000);
+            writer.push(Op::AddMessage(MessageRecord { id: None, origin_id: None, stanza_id: None, ..m }));
+        }
+        writer.flush().await;
+        plain.push(now() - t);
+    }
+
+    // Scrolling back: the 50 messages before the 100th newest of a conversation.
+    let open_jid = peer(CONVERSATIONS - 1);
+    let latest = store.page_before(&open_jid, None, 100).await.expect("page");
+    let point = latest.messages.first().map(|m| m.point());
+    let mut pages = Vec::new();
+    for _ in 0..RUNS {
+        let t = now();
+        let page = store.page_before(&open_jid, point, 50).await.expect("page");
+        pages.push(now() - t);
+        assert_eq!(page.messages.len(), 50);
+    }
+
+    let rows = [
+        ("write the whole data set (one transaction, once)".to_owned(), format!("{write_all:.1} ms")),
+        ("open (IndexedDB connection, layout and schema check)".into(), figure(opens)),
+        (
+            "snapshot: meta, roster, conversations, outbox, gaps + latest 50 of the open conversation".into(),
+            figure(one),
+        ),
+        ("open + that snapshot".into(), figure(totals_one)),
+        (format!("snapshot with the latest 50 of all {CONVERSATIONS} conversations (2,500 messages)"), figure(all)),
+        (format!("{BURST}-message burst through the Writer (one transaction, duplicate look-ups)"), figure(bursts)),
+        ("the same burst without stanza-id or origin-id (no look-ups)".into(), figure(plain)),
+        ("scroll back: the 50 messages before a point (`page_before`)".into(), figure(pages)),
+    ];
     console_log!(
         "| what ({CONTACTS} contacts, {CONVERSATIONS} conversations, {MESSAGES} messages) | median (min–max) of {RUNS} |"
     );
     console_log!("|---|---|");
-    console_log!("| write the whole data set (one transaction, once) | {write_all:.1} ms |");
-    console_log!("| open (IndexedDB connection, layout and schema check) | {} |", figure(opens));
-    console_log!(
-        "| snapshot: meta, roster, conversations, outbox, gaps + latest 50 of the open conversation | {} |",
-        figure(one)
-    );
-    console_log!("| open + that snapshot | {} |", figure(totals_one));
-    console_log!(
-        "| snapshot with the latest 50 of all {CONVERSATIONS} conversations (2,500 messages) | {} |",
-        figure(all)
-    );
-    console_log!(
-        "| {BURST}-message burst through the Writer (one transaction, with duplicate look-ups) | {} |",
-        figure(bursts)
-    );
+    for (what, figure) in rows {
+        console_log!("| {what} | {figure} |");
+    }
     drop(writer);
     drop(store);
     IdbBackend.delete(&account).await.expect("delete");

@@ -208,6 +208,21 @@ mod tests {
     }
 
     #[test]
+    fn a_record_found_twice_is_written_once() {
+        let me = jid("alice@example.org");
+        // Found by its stanza-id and again by its origin-id: one record, updated once.
+        let stored = StoredMessage { key: MessageKey(3), message: msg("alice@example.org", Some("o"), Some("z")) };
+        let ops = vec![
+            Op::AddMessage(msg("alice@example.org", Some("o"), Some("z"))),
+            Op::SetMessageState { id: "o".into(), state: MessageState::Delivered },
+        ];
+        let (writes, applied) = plan(&ops, &me, vec![stored.clone(), stored]);
+        assert_eq!(applied, Applied { added: 0, duplicates: 1 });
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].message.state, MessageState::Delivered);
+    }
+
+    #[test]
     fn a_state_change_never_touches_a_peers_message() {
         let me = jid("alice@example.org");
         // A peer chose the same origin-id as one of ours: the lookup is by (account, id), so it is not found.
