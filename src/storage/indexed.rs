@@ -24,7 +24,7 @@
 //! another connection asks for a version change or a deletion, so another tab never waits on this one.
 //!
 //! Each request is awaited through a promise whose own `resolve` and `reject` functions are the request's
-//! `onsuccess` and `onerror` handlers ([`done`]): no Rust closure per request, nothing to free, and a future
+//! `onsuccess` and `onerror` handlers (`done`): no Rust closure per request, nothing to free, and a future
 //! dropped early leaves nothing dangling. (`docs/storage.md` compares this with the `idb` and
 //! `indexed_db_futures` crates: the same, in less wasm.) The promise settles during the request's own event
 //! dispatch, so the next request of the same transaction is issued while the transaction is still active.

@@ -8,8 +8,8 @@
 //!
 //! - [`records`]: the plain records ([`MessageRecord`], [`ConversationRecord`], …), the writes ([`Op`]) and what
 //!   reads return ([`Snapshot`], [`Page`]).
-//! - [`Store`] and [`Backend`]: the one interface. [`indexed::IdbBackend`] keeps the data in IndexedDB
-//!   (wasm32, through the `idb` crate; `docs/storage.md` says why that crate); [`memory::MemoryBackend`] keeps
+//! - [`Store`] and [`Backend`]: the one interface. `indexed::IdbBackend` keeps the data in IndexedDB
+//!   (wasm32, through web-sys; `docs/storage.md` says why not through a crate); [`memory::MemoryBackend`] keeps
 //!   it in memory and behaves the same (the same tests run against both: `tests/web_storage.rs`), for native
 //!   tests and for a browser without IndexedDB.
 //! - [`writer::Writer`]: queues ops and writes everything queued during one event-loop turn (and whatever
