@@ -53,12 +53,19 @@ step() {
   if "$@"; then echo "[test] $name: ok"; else echo "[test] $name: FAILED"; failed+=("$name"); fi
 }
 
+# Every tests/web_*.rs but the benchmarks (tests/web_*_bench.rs print figures, see docs/performance.md), each
+# binary its own step, so one failing file does not hide the others (wasm-pack passes the same arguments to
+# `cargo build`, which knows no --no-fail-fast).
 web_tests=()
-for f in tests/web_*.rs; do web_tests+=(--test "$(basename "$f" .rs)"); done
+for f in tests/web_*.rs; do
+  case "$f" in *_bench.rs) ;; *) web_tests+=("$(basename "$f" .rs)") ;; esac
+done
 
 step "native tests (unit, scripted server, real Prosody 0.12/13 + ejabberd 23.01/24.12)" cargo test --locked
-step "browser tests (wasm-pack test, headless Chromium: ${web_tests[*]})" \
-  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- --locked --no-fail-fast "${web_tests[@]}"
+for t in "${web_tests[@]}"; do
+  step "browser tests: $t (wasm-pack test, headless Chromium)" \
+    wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- --locked --test "$t"
+done
 step "release build (skipped when dist/ is the build of these sources)" scripts/build.sh
 step "bundle size budget" scripts/bundle-size.sh --no-build --check
 step "the first command (scripts/dev.sh serves the build without rebuilding)" scripts/check-dev.sh

@@ -7,11 +7,15 @@
 //!
 //! - [`xmpp`]: the protocol as a pure state machine — no I/O, no clock, no randomness; tested natively.
 //! - [`transport`]: the browser WebSocket (wasm32 only; its URL rules and discovery parsing are pure), timers and XEP-0156 discovery; feeds and drains the core.
+//! - [`storage`]: the local store (IndexedDB on wasm32, in memory anywhere) — what outlives the page, one
+//!   database per account.
 //! - `ui` (wasm32 only): Leptos components and the one place that applies core events to the reactive store.
 //! - [`links`]: finding links in message text, for the UI; pure, tested natively.
 
 pub mod links;
 pub mod xmpp;
+
+pub mod storage;
 
 /// The URL rules and discovery parsing compile natively (tested by `cargo test`); the WebSocket part is wasm32-only.
 pub mod transport;

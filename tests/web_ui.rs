@@ -32,6 +32,14 @@ async fn settle() {
     tick().await;
 }
 
+/// Drops the URL fragment a previous test's open conversation left (`#/chat/…`): the app opens the
+/// conversation a fragment names once it is online, which would leak one test's state into the next.
+fn clear_url_fragment() {
+    let window = web_sys::window().unwrap();
+    let path = window.location().pathname().unwrap();
+    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path)).unwrap();
+}
+
 /// Resolves at the next animation frame (and nothing else).
 async fn next_frame() {
     let frame = js_sys::Promise::new(&mut |resolve, _| {
@@ -86,6 +94,10 @@ impl Harness {
     }
 
     async fn mount(styled: bool) -> Harness {
+        // What the previous test's screen left behind (its history entries, its cleanup) settles first.
+        next_frame().await;
+        next_frame().await;
+        clear_url_fragment();
         let document = document();
         if styled {
             let style = document.create_element("style").unwrap();
@@ -290,13 +302,17 @@ async fn links_are_anchors_and_me_messages_are_actions() {
     assert_eq!(attr(&links[2], "target").as_deref(), Some("_self"), "mailto: opens the mail program, not a tab");
     assert_eq!(h.texts(".transcript .message-body")[0], body);
 
-    // The xmpp: link opens Eve's conversation inside Natter; the page does not navigate.
-    let before = web_sys::window().unwrap().location().href().unwrap();
+    // The xmpp: link opens Eve's conversation inside Natter; the page does not navigate: only the fragment that
+    // names the open conversation changes (src/ui/history.rs).
+    let location = web_sys::window().unwrap().location();
+    let page = |l: &web_sys::Location| format!("{}{}{}", l.origin().unwrap(), l.pathname().unwrap(), l.search().unwrap());
+    let before = page(&location);
     links[3].click();
     settle().await;
     assert_eq!(h.store.selected.get_untracked(), Some(bare("eve@example.net")));
     assert_eq!(h.one("#conversation-title").text_content().unwrap(), "eve@example.net");
-    assert_eq!(web_sys::window().unwrap().location().href().unwrap(), before);
+    assert_eq!(page(&location), before);
+    assert_eq!(location.hash().unwrap(), "#/chat/eve%40example.net");
 
     state::select(h.store, bare("bob@example.org"));
     settle().await;

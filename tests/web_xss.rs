@@ -71,6 +71,14 @@ async fn settle() {
     tick().await;
 }
 
+/// Drops the URL fragment a previous test's open conversation left (`#/chat/…`): the app opens the
+/// conversation a fragment names once it is online, which would leak one test's state into the next.
+fn clear_url_fragment() {
+    let window = web_sys::window().unwrap();
+    let path = window.location().pathname().unwrap();
+    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path)).unwrap();
+}
+
 async fn next_frame() {
     let frame = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
@@ -95,6 +103,7 @@ struct Mounted {
 
 impl Mounted {
     fn new(login: bool) -> Mounted {
+        clear_url_fragment();
         let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
         document().body().unwrap().append_child(&root).unwrap();
         let store = AppState::default();
