@@ -133,7 +133,7 @@ fn catch_up_pages_after_the_cursor_until_complete() {
         // `#extended` ids only bound a gap's far end).
         let first = &archive.asked[0];
         assert_eq!((first.filter.after_id.as_deref(), &first.page), (None, &Page::After("a10".into())));
-        assert_eq!(first.max, 50);
+        assert_eq!(first.max, 250, "the catch-up asks for large pages; this archive, like Prosody, sends 50");
         let events = h.take_events();
         let pages = pages(&events);
         assert_eq!(pages.len(), 3);
@@ -224,7 +224,7 @@ fn a_stale_cursor_answered_with_an_empty_page_is_caught_by_asking_for_the_newest
     let mut h = online(cursor_at("gone", 60), EXTENDED);
     serve(&mut h, &mut archive);
     let asked: Vec<(Page, usize)> = archive.asked.iter().map(|q| (q.page.clone(), q.max)).collect();
-    assert_eq!(asked[..2], [(Page::After("gone".into()), 50), (Page::Last, 1)], "the newest is not our cursor");
+    assert_eq!(asked[..2], [(Page::After("gone".into()), 250), (Page::Last, 1)], "the newest is not our cursor");
     assert_eq!(archive.asked[2].filter.start, Some(time_of(60) - 5 * 60 * 1000));
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(55, 80));
@@ -655,11 +655,11 @@ fn a_ten_thousand_result_page_is_capped_and_nothing_is_skipped() {
     }
     let events = h.take_events();
     let [page] = pages(&events).try_into().unwrap();
-    assert_eq!(page.messages.len(), 50, "at most a page's worth is kept");
+    assert_eq!(page.messages.len(), 250, "at most the page asked for is kept (the catch-up asks for 250)");
     assert!(!page.complete, "results were left out: not the end");
-    assert_eq!(bodies(std::slice::from_ref(&page)), range(1, 50));
+    assert_eq!(bodies(std::slice::from_ref(&page)), range(1, 250));
     let next = query_of(&queries(&mut h).remove(0));
-    assert_eq!(next.page, Page::After("a50".into()), "the next page reads on after the last kept");
+    assert_eq!(next.page, Page::After("a250".into()), "the next page reads on after the last kept");
 
     // Paging backwards (scroll-back), the newest results are kept and the next page reads on before them.
     let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);

@@ -258,7 +258,7 @@ fn the_gap_past_the_catch_up_limit_is_filled_from_either_end() {
         let sent = numbered("g", 1..=60);
         cast.peer_writes(&sent);
         // Pages of 10, at most 20 messages: g1-g20, then the newest page g51-g60, and a gap between.
-        let history = HistoryConfig { page_size: 10, catch_up_limit: 20, ..history };
+        let history = HistoryConfig { page_size: 10, catch_up_page_size: 10, catch_up_limit: 20, ..history };
         let mut device = Conn::online(&server, cast.device(history));
         until(&mut device, "caught up", caught_up);
         let s = shown(&device.events, &cast.peer_jid);

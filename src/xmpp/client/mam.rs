@@ -41,8 +41,8 @@
 //! beside `<before/>`, so it cannot carry the cursor.) Time bounds are inclusive and widened to whole
 //! milliseconds: ejabberd stamps microseconds.
 //!
-//! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most `page_size`
-//! results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is fetched by the
+//! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most the page size
+//! asked for in results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is fetched by the
 //! next one, never lost), ids of at most 256 bytes, at most `catch_up_limit` messages per catch-up.
 //!
 //! What this module does not do: store anything (the events say what to keep), or decide what a transcript
@@ -83,8 +83,11 @@ pub struct HistoryConfig {
     pub last_time: Option<u64>,
     /// Catch up at all when online (off: only what the commands ask).
     pub catch_up: bool,
-    /// Results asked for per page (1..=250; servers may send fewer: Prosody at most 50).
+    /// Results asked for per page of scroll-back and gaps (1..=250; servers may send fewer: Prosody at most 50).
     pub page_size: usize,
+    /// Results asked for per page of the catch-up (1..=250): fewer round trips where the server allows
+    /// (ejabberd sends 250; Prosody 50 whatever is asked).
+    pub catch_up_page_size: usize,
     /// At most this many messages paged through by one catch-up; beyond, the newest page and a gap.
     pub catch_up_limit: usize,
     /// The lost session had caught up: when it is resumed (XEP-0198), nothing was missed and no catch-up runs.
@@ -98,6 +101,7 @@ impl Default for HistoryConfig {
             last_time: None,
             catch_up: true,
             page_size: 50,
+            catch_up_page_size: MAX_PAGE_SIZE,
             catch_up_limit: 5_000,
             caught_up: false,
         }
@@ -250,8 +254,8 @@ struct Run {
     start: Start,
     /// The newest result fetched so far.
     last: Option<HistoryPoint>,
+    /// Results so far (every page but the last brings at least one: an empty page ends the catch-up).
     fetched: usize,
-    pages: usize,
     /// Set when the limit was reached: the newest page is being fetched, and the gap starts here.
     tail: Option<HistoryPoint>,
     /// Nothing came after the cursor: the archive's newest message is being fetched to check that the cursor
@@ -384,7 +388,7 @@ pub(super) struct History {
 impl History {
     pub(super) fn new(account: BareJid, mut config: HistoryConfig, id_prefix: &str) -> History {
         config.page_size = config.page_size.clamp(1, MAX_PAGE_SIZE);
-        config.catch_up_limit = config.catch_up_limit.max(config.page_size);
+        config.catch_up_page_size = config.catch_up_page_size.clamp(1, MAX_PAGE_SIZE);
         let catch_up = if config.catch_up { CatchUp::Waiting } else { CatchUp::Off };
         History {
             cursor: config.last_id.clone().filter(|id| !id.is_empty() && id.len() <= sid::MAX_ID),
@@ -459,7 +463,7 @@ impl History {
             (None, Some(t)) => Start::Since(t.saturating_sub(STALE_CURSOR_MARGIN_MS)),
             (None, None) => Start::Newest,
         };
-        let run = Run { start, last: None, fetched: 0, pages: 0, tail: None, checking: false, fell_back: false };
+        let run = Run { start, last: None, fetched: 0, tail: None, checking: false, fell_back: false };
         self.send_catch_up(&run);
         self.catch_up = CatchUp::Running(run);
     }
@@ -581,7 +585,8 @@ impl History {
             (None, Start::After(id), None) => self.read_on(None, &HistoryPoint::id(id.as_str()), None),
             (None, Start::Since(t), None) => self.read_on(None, &HistoryPoint::time(*t), None),
         };
-        self.send(self.account.clone(), ArchiveQuery::CatchUp, filter, page, None);
+        let max = self.config.catch_up_page_size;
+        self.send_max(self.account.clone(), ArchiveQuery::CatchUp, filter, page, None, max);
     }
 
     fn send(&mut self, archive: BareJid, purpose: ArchiveQuery, filter: Filter, page: Page, stop: Option<String>) {
@@ -796,12 +801,10 @@ impl History {
             }
             return self.done(events);
         }
-        run.pages += 1;
         run.fetched += count;
         if newest.is_some() {
             run.last = newest;
         }
-        let limit_pages = self.config.catch_up_limit.div_ceil(self.config.page_size);
         if run.last.is_none() && matches!(run.start, Start::After(_)) && !run.fell_back {
             // Nothing after the cursor: so it must be the archive's newest message. Check it.
             run.checking = true;
@@ -812,7 +815,7 @@ impl History {
         if complete || run.start == Start::Newest || run.last.is_none() {
             return self.done(events);
         }
-        if run.fetched >= self.config.catch_up_limit || run.pages >= limit_pages {
+        if run.fetched >= self.config.catch_up_limit {
             run.tail = run.last.clone();
         }
         self.send_catch_up(&run);
