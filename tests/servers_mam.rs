@@ -181,7 +181,8 @@ fn catch_up_after_time_away_pages_through_the_archive_and_shows_each_message_onc
     for (server, script) in servers() {
         let name = server.name;
         let mut cast = cast(&server, script, "cu");
-        let history = cast.cursor();
+        // Pages of 50 (what Prosody serves; ejabberd would send all 120 in one page of the default 250).
+        let history = HistoryConfig { catch_up_page_size: 50, ..cast.cursor() };
 
         // 120 messages while this device is away (the phone is online: nothing in offline storage).
         let sent = numbered("c", 1..=120);
@@ -301,8 +302,10 @@ fn scroll_back_reaches_the_first_message_of_a_history() {
         let mut cast = cast(&server, script, "sb");
         let sent = numbered("h", 1..=120);
         cast.peer_writes(&sent);
-        // A new device: the newest page of the whole archive only.
-        let mut device = Conn::online(&server, cast.device(HistoryConfig::default()));
+        // A new device: the newest page of the whole archive only (of 50 here; ejabberd would send all 120 in
+        // one page of the default 250).
+        let history = HistoryConfig { catch_up_page_size: 50, ..HistoryConfig::default() };
+        let mut device = Conn::online(&server, cast.device(history));
         until(&mut device, "caught up", caught_up);
         let s = shown(&device.events, &cast.peer_jid);
         assert_eq!(s.archived, numbered("h", 71..=120), "{name}: the newest page");
