@@ -1,6 +1,6 @@
 //! History from the server's archive (XEP-0313 MAM): catch-up at login, scroll-back, and gaps.
 //!
-//! The session owns one [`History`]; it feeds it MAM results, the answers to its queries and the live
+//! The session owns one `History`; it feeds it MAM results, the answers to its queries and the live
 //! messages it shows, and sends the queries it asks for. Everything here is about one archive at a time,
 //! named by its JID: the account's own archive for one-to-one chats (results must come without `from` or
 //! from our bare JID), a room's archive later (results from the room's JID). A result with an unknown
@@ -37,9 +37,9 @@
 //! Paging: the id read on from is always an RSM cursor (`<after>`/`<before>`), which every archive
 //! understands; an empty `<before/>` asks for the newest page. The `#extended` form fields `after-id` and
 //! `before-id` bound only a gap's far end, where the archive offers them (Prosody); elsewhere (ejabberd)
-//! that end is bounded by its time, and ids are checked as results come. (Prosody 0.12 ignores `before-id`
-//! beside `<before/>`, so it cannot carry the cursor.) Time bounds are inclusive and widened to whole
-//! milliseconds: ejabberd stamps microseconds.
+//! that end is bounded by its time, and ids are checked as results come. (Prosody, 0.12 and 13, ignores
+//! `before-id` beside `<before/>`, so it cannot carry the cursor.) Time bounds are inclusive and widened to
+//! whole milliseconds: ejabberd and Prosody 13 stamp microseconds.
 //!
 //! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most the page size
 //! asked for in results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is fetched by the
@@ -47,6 +47,26 @@
 //!
 //! What this module does not do: store anything (the events say what to keep), or decide what a transcript
 //! shows (the caller shows a gap row where a [`Gap`] lies, and never joins the two sides).
+//!
+//! # What the caller keeps, and when
+//!
+//! - At start, `Config::history`: `last_id` = the stored newest archive id (the store's `mam_last_id`),
+//!   `last_time` = the time of the newest stored message of any conversation; and `Config::seen` seeded
+//!   with the keys of recently stored messages. After a drop, `Client::resumption` carries both (the cursor
+//!   reached, whether the catch-up finished, the de-dup memory); the store's values are the same.
+//! - `ArchivePage`: store every message, idempotently (by its stanza-id, which is [`ArchivedMessage::id`],
+//!   and by sender + origin-id: the de-dup memory is bounded, and a time-based catch-up re-fetches a margin):
+//!   conversation `with`, time `unix_ms`, from us when `outgoing` (state sent), else from `with`. A
+//!   scroll-back page goes before what is shown; `complete` marks the conversation's first message, and
+//!   `oldest` is the point to load before next time (also when every message of the page was a duplicate).
+//! - `ArchiveCursor { id }`: store it as `mam_last_id` in the same write as the messages before it.
+//! - `ArchiveGap(gap)`: keep it (`with`, `after` and `before`: ids and times of the messages around it; a
+//!   `before` without a time is the live message with that stanza-id) and draw a gap row there.
+//! - `GapFilled { gap, rest }`: the page before it is stored like any; replace `gap` by `rest`.
+//! - `CaughtUp`: the catch-up is over. `ArchiveFailed`: a query gave nothing (stop its loading row; a
+//!   catch-up's cursor and gap events already said what is held).
+//! - Commands: `LoadOlder` when the store has nothing older in that conversation (not before: stored
+//!   history needs no network), `FillGap` from a gap row (or at once for a gap across the whole archive).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -905,9 +925,9 @@ impl History {
 
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
-/// An inclusive `end` that covers all of millisecond `t`: archives stamp finer (ejabberd: microseconds), and
-/// a message at `t.704` must not fall outside `end = t`. The message at `t + 1` that may come too is held
-/// already or new; either way nothing is lost (duplicates are dropped).
+/// An inclusive `end` that covers all of millisecond `t`: archives stamp finer (ejabberd and Prosody 13:
+/// microseconds), and a message at `t.704` must not fall outside `end = t`. The message at `t + 1` that may
+/// come too is held already or new; either way nothing is lost (duplicates are dropped).
 fn end_of_millisecond(t: u64) -> u64 {
     t.saturating_add(1)
 }
