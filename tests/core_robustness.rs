@@ -1,12 +1,14 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Hostile and broken input: every frame a server sends during a login, truncated at every byte or with
-//! bytes flipped, must end in a typed outcome (an event, an error), never a panic or a hang.
+//! Hostile and broken input: every frame a server sends during a login (and a catch-up from the archive),
+//! truncated at every byte or with bytes flipped, must end in a typed outcome (an event, an error), never a
+//! panic or a hang.
 
 mod support {
     pub mod fake;
 }
 
-use natter::xmpp::Event;
+use natter::xmpp::client::HistoryConfig;
+use natter::xmpp::{Config, Event};
 use support::fake::*;
 
 /// The server's side of a PLAIN login plus some online traffic, frame by frame.
@@ -26,9 +28,39 @@ const SCRIPT: &[&str] = &[
     "<message xmlns='jabber:client' from='bob@example.com' type='error' id='x'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
 ];
 
+/// The same login with a catch-up from the archive (XEP-0313): its features, two pages of results (stamps in
+/// seconds, microseconds and with an offset), their ends, then a live message the archive also has.
+const MAM_SCRIPT: &[&str] = &[
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
+    "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+    "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+    "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>",
+    "<iq xmlns='jabber:client' type='result' id='t-3'/>",
+    "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/><feature var='urn:xmpp:mam:2#extended'/></query></iq>",
+    "<message xmlns='jabber:client' to='alice@example.com/web'><result xmlns='urn:xmpp:mam:2' queryid='t-mam1' id='a1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2024-01-01T00:01:00Z'/><message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com' type='chat' id='m1'><body>one &amp; &#x1F600;</body><origin-id xmlns='urn:xmpp:sid:0' id='m1'/></message></forwarded></result></message>",
+    "<message xmlns='jabber:client' to='alice@example.com/web' from='alice@example.com'><result xmlns='urn:xmpp:mam:2' queryid='t-mam1' id='a2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat' id='m2'><body>two</body></message><delay xmlns='urn:xmpp:delay' stamp='2024-01-01T00:02:00.123456Z'/></forwarded></result></message>",
+    "<iq xmlns='jabber:client' type='result' id='t-5'><fin xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>a2</last><count>3</count></set></fin></iq>",
+    "<message xmlns='jabber:client' to='alice@example.com/web'><result xmlns='urn:xmpp:mam:2' queryid='t-mam2' id='a3'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2024-01-01T02:03:00+02:00'/><message xmlns='jabber:client' from='bob@example.com/x' to='alice@example.com' type='chat' id='m3'><body>three</body></message></forwarded></result></message>",
+    "<iq xmlns='jabber:client' type='result' id='t-6'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'><first>a3</first><last>a3</last><count>3</count></set></fin></iq>",
+    "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m3'><body>three</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='a3'/></message>",
+];
+
+fn catching_up() -> Config {
+    let mut c = plain_config();
+    c.history = HistoryConfig { last_id: Some("a0".into()), ..HistoryConfig::default() };
+    c
+}
+
 fn run(mutated_index: usize, mutated: &str) -> Vec<Event> {
-    let mut h = Harness::new(plain_config());
-    for (i, frame) in SCRIPT.iter().enumerate() {
+    run_script(SCRIPT, plain_config(), mutated_index, mutated)
+}
+
+fn run_script(script: &[&str], config: Config, mutated_index: usize, mutated: &str) -> Vec<Event> {
+    let mut h = Harness::new(config);
+    for (i, frame) in script.iter().enumerate() {
         if i == mutated_index {
             h.recv(mutated);
         } else {
@@ -53,22 +85,40 @@ fn the_unmutated_script_reaches_online() {
 }
 
 #[test]
+fn the_unmutated_catch_up_script_shows_each_message_once() {
+    let events = run_script(MAM_SCRIPT, catching_up(), usize::MAX, "");
+    let archived: usize = events.iter().map(|e| if let Event::ArchivePage(p) = e { p.messages.len() } else { 0 }).sum();
+    assert_eq!(archived, 3);
+    assert!(events.iter().any(|e| matches!(e, Event::CaughtUp)));
+    assert!(!events.iter().any(|e| matches!(e, Event::Message(_))), "the live copy of an archived message");
+}
+
+#[test]
 fn every_truncation_of_every_frame_is_survived() {
     let mut closed = 0;
-    for (i, frame) in SCRIPT.iter().enumerate() {
+    for (script, config) in [(SCRIPT, plain_config()), (MAM_SCRIPT, catching_up())] {
+        closed += truncations_closed(script, config);
+    }
+    let total: usize = SCRIPT.iter().chain(MAM_SCRIPT).map(|f| f.len()).sum();
+    assert_eq!(closed, total, "every truncated frame must close the session with an error");
+}
+
+/// How many truncations of the frames of `script` ended the session with an error.
+fn truncations_closed(script: &[&str], config: Config) -> usize {
+    let mut closed = 0;
+    for (i, frame) in script.iter().enumerate() {
         for cut in 0..frame.len() {
             if !frame.is_char_boundary(cut) {
                 continue;
             }
-            let events = run(i, &frame[..cut]);
+            let events = run_script(script, config.clone(), i, &frame[..cut]);
             // A truncated frame is a framing error: the session must end with a typed error.
             if events.iter().any(|e| matches!(e, Event::Closed { error: Some(_) })) {
                 closed += 1;
             }
         }
     }
-    let total: usize = SCRIPT.iter().map(|f| f.len()).sum();
-    assert_eq!(closed, total, "every truncated frame must close the session with an error");
+    closed
 }
 
 #[test]
@@ -82,14 +132,15 @@ fn flipped_bytes_never_panic() {
         seed
     };
     const NASTY: &[u8] = b"<>&'\"/=:x \0\x7f";
-    for _ in 0..3000 {
-        let i = (next() % SCRIPT.len() as u64) as usize;
-        let mut bytes = SCRIPT[i].as_bytes().to_vec();
+    for round in 0..6000 {
+        let (script, config) = if round % 2 == 0 { (SCRIPT, plain_config()) } else { (MAM_SCRIPT, catching_up()) };
+        let i = (next() % script.len() as u64) as usize;
+        let mut bytes = script[i].as_bytes().to_vec();
         for _ in 0..1 + next() % 3 {
             let pos = (next() % bytes.len() as u64) as usize;
             bytes[pos] = NASTY[(next() % NASTY.len() as u64) as usize];
         }
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let _ = run(i, &text); // must not panic; outgoing XML is checked inside
+        let _ = run_script(script, config, i, &text); // must not panic; outgoing XML is checked inside
     }
 }
