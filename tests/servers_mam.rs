@@ -63,7 +63,7 @@ struct Cast {
 fn cast(server: &Server, script: &str, tag: &str) -> Cast {
     let me = fresh_account(script, &format!("{tag}m"));
     let peer = fresh_account(script, &format!("{tag}p"));
-    let quiet = |(u, p): &(String, String)| without_catch_up(server.config(u, p));
+    let quiet = |(u, p): &(String, String)| server.config(u, p);
     let mut phone = Conn::online(server, quiet(&me));
     phone.pump_until_quiet();
     let mut peer_conn = Conn::online(server, quiet(&peer));
@@ -78,13 +78,8 @@ fn cast(server: &Server, script: &str, tag: &str) -> Cast {
     }
 }
 
-fn without_catch_up(mut c: Config) -> Config {
-    c.history.catch_up = false;
-    c
-}
-
 impl Cast {
-    /// `me`'s config for this device, holding `history`.
+    /// `me`'s config for this device, holding `history` (with the catch-up on, unless `history` says not).
     fn device(&self, history: HistoryConfig) -> Config {
         let mut c = self.server.config(&self.me.0, &self.me.1);
         c.history = history;

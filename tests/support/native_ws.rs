@@ -38,14 +38,19 @@ impl Server {
         BareJid::parse(&format!("{user}@{}", self.domain)).unwrap()
     }
 
+    /// A config for `user` on this server. It does not catch up from the archive: a catch-up would show a
+    /// test's messages in an `ArchivePage` (and then drop the live copy as the same message), which the tests
+    /// of other things do not look for; `tests/servers_mam.rs` turns it on.
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Config::new(
+        let mut c = Config::new(
             self.jid(user),
             Credentials::Password(password.into()),
             format!("nativetestnonce{n:08}xyz"),
             format!("n{n}"),
-        )
+        );
+        c.history.catch_up = false;
+        c
     }
 }
 
