@@ -42,8 +42,9 @@
 //! whole milliseconds: ejabberd and Prosody 13 stamp microseconds.
 //!
 //! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most the page size
-//! asked for in results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is fetched by the
-//! next one, never lost), ids of at most 256 bytes, at most `catch_up_limit` messages per catch-up.
+//! asked for in results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is
+//! fetched by the next one, never lost), ids of at most 256 bytes, at most `catch_up_limit` messages per
+//! catch-up. One page's collection and trust checks are in `page`, the public types in `types`.
 //!
 //! What this module does not do: store anything (the events say what to keep), or decide what a transcript
 //! shows (the caller shows a gap row where a [`Gap`] lies, and never joins the two sides).
@@ -68,17 +69,20 @@
 //! - Commands: `LoadOlder` when the store has nothing older in that conversation (not before: stored
 //!   history needs no network), `FillGap` from a gap row (or at once for a gap across the whole archive).
 
+mod page;
+mod types;
+
 use std::collections::{HashSet, VecDeque};
 
-use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::stanza::error::StanzaError;
+use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::mam::{self, Filter, Fin, MAM_EXTENDED, MAM_NS, Page, ResultRef};
-use crate::xmpp::stanza::message::{Message, MessageType};
-use crate::xmpp::stanza::{delay, sid};
+use crate::xmpp::stanza::sid;
 use crate::xmpp::xml::Element;
 
-use super::dedup::{SeenKey, SeenMessages};
+use super::dedup::SeenMessages;
 use super::events::Event;
+use page::{Collected, Entry, from_archive};
+pub use types::{ArchiveError, ArchivePage, ArchiveQuery, ArchivedMessage, Gap, GapEnd, HistoryConfig, HistoryPoint};
 
 /// Queries in flight at once (the catch-up's included).
 pub const MAX_QUERIES: usize = 4;
@@ -92,156 +96,6 @@ pub const STALE_CURSOR_MARGIN_MS: u64 = 5 * 60 * 1000;
 pub const STALE_CURSOR_MARGIN: std::time::Duration = std::time::Duration::from_millis(STALE_CURSOR_MARGIN_MS);
 /// Live messages remembered while a catch-up runs (to place a gap if it stops early).
 const MAX_LIVE_WHILE_CATCHING_UP: usize = 512;
-
-/// What the caller tells the session about the history it holds (from its store), and the catch-up's limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryConfig {
-    /// The newest archive id of the account's archive this device holds: the last `ArchiveCursor` event's.
-    pub last_id: Option<String>,
-    /// The time (ms since the Unix epoch, UTC) of the newest message this device holds, if any: where the
-    /// catch-up starts when the archive no longer knows `last_id`.
-    pub last_time: Option<u64>,
-    /// Catch up at all when online (off: only what the commands ask).
-    pub catch_up: bool,
-    /// Results asked for per page of scroll-back and gaps (1..=250; servers may send fewer: Prosody at most 50).
-    pub page_size: usize,
-    /// Results asked for per page of the catch-up (1..=250): fewer round trips where the server allows
-    /// (ejabberd sends 250; Prosody 50 whatever is asked).
-    pub catch_up_page_size: usize,
-    /// At most this many messages paged through by one catch-up; beyond, the newest page and a gap.
-    pub catch_up_limit: usize,
-    /// The lost session had caught up: when it is resumed (XEP-0198), nothing was missed and no catch-up runs.
-    pub caught_up: bool,
-}
-
-impl Default for HistoryConfig {
-    fn default() -> HistoryConfig {
-        HistoryConfig {
-            last_id: None,
-            last_time: None,
-            catch_up: true,
-            page_size: 50,
-            catch_up_page_size: MAX_PAGE_SIZE,
-            catch_up_limit: 5_000,
-            caught_up: false,
-        }
-    }
-}
-
-/// A place in an archive: a message the caller holds, by its archive id (its stanza-id) and/or its time.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HistoryPoint {
-    pub id: Option<String>,
-    /// Milliseconds since the Unix epoch, UTC.
-    pub unix_ms: Option<u64>,
-}
-
-impl HistoryPoint {
-    pub fn id(id: impl Into<String>) -> HistoryPoint {
-        HistoryPoint { id: Some(id.into()), unix_ms: None }
-    }
-
-    pub fn time(unix_ms: u64) -> HistoryPoint {
-        HistoryPoint { id: None, unix_ms: Some(unix_ms) }
-    }
-
-    fn usable_id(&self) -> Option<&str> {
-        self.id.as_deref().filter(|id| !id.is_empty() && id.len() <= sid::MAX_ID)
-    }
-}
-
-/// A message from an archive, ready to store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArchivedMessage {
-    /// The archive's id of it: its stanza-id (by our account for the account's archive). Store it as such.
-    pub id: String,
-    /// When the archive got it (ms since the Unix epoch, UTC), from its XEP-0203 stamp; `None` only when the
-    /// server gave none that reads (both test servers always do): then order it by its place in the page.
-    pub unix_ms: Option<u64>,
-    /// The conversation: the other side's bare JID.
-    pub with: BareJid,
-    /// Sent by us (from any of our devices).
-    pub outgoing: bool,
-    /// The message as it was sent (`delay` holds the archive's stamp).
-    pub message: Message,
-}
-
-/// A range of an archive this device does not hold, between two messages it does.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Gap {
-    /// Whose archive: our account (one-to-one) or, later, a room.
-    pub archive: BareJid,
-    /// The conversation it lies in; `None`: all of the archive's conversations.
-    pub with: Option<BareJid>,
-    /// The newest message held before the gap.
-    pub after: HistoryPoint,
-    /// The oldest message held after it; `None`: up to the present.
-    pub before: Option<HistoryPoint>,
-}
-
-/// Which end of a gap to fetch a page from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GapEnd {
-    /// The oldest missing messages first (reads on from `after`).
-    Older,
-    /// The newest missing messages first (reads back from `before`).
-    Newer,
-}
-
-/// What a page of archive results was fetched for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArchiveQuery {
-    /// The catch-up at login.
-    CatchUp,
-    /// Scroll-back: older messages of one conversation.
-    Older { with: BareJid },
-    /// A page of a gap.
-    Gap { gap: Gap, from: GapEnd },
-}
-
-/// One page of archive results.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArchivePage {
-    pub archive: BareJid,
-    pub query: ArchiveQuery,
-    /// The messages not shown before (live or in an earlier page), oldest first.
-    pub messages: Vec<ArchivedMessage>,
-    /// The oldest and newest result of the page (shown before or not, with a body or not); `None` when
-    /// the page was empty. For scroll-back, `oldest` is the point to load before next time.
-    pub oldest: Option<HistoryPoint>,
-    pub newest: Option<HistoryPoint>,
-    /// Nothing more in the direction paged: for scroll-back, the conversation's first message was reached.
-    pub complete: bool,
-}
-
-/// Why an archive query gave nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArchiveError {
-    /// The server keeps no archive for this account (no `urn:xmpp:mam:2`).
-    Unsupported,
-    /// The server refused or failed the query.
-    Stanza(StanzaError),
-    /// No answer in time.
-    Timeout,
-    /// A page of this conversation or gap is already on its way, or too many queries are (at most
-    /// [`MAX_QUERIES`]); ask again when it has come.
-    Busy,
-    /// The session ended before the answer.
-    ConnectionLost,
-}
-
-impl ArchiveError {
-    /// Words a person understands.
-    pub fn describe(&self) -> String {
-        match self {
-            ArchiveError::Unsupported => "the server keeps no message history".into(),
-            ArchiveError::Stanza(e) => format!("the server could not load the history: {}", e.describe()),
-            ArchiveError::Timeout => "the server did not send the history in time".into(),
-            ArchiveError::Busy => "the history is still loading".into(),
-            ArchiveError::ConnectionLost => "the connection was lost while loading the history".into(),
-        }
-    }
-}
 
 /// A query for the session to send: `<iq type='set' to=…>` (no `to`: our own account) around `query`.
 #[derive(Debug, Clone)]
@@ -295,80 +149,6 @@ enum CatchUp {
     Done,
     /// Not for this session (switched off, resumed after a catch-up, or no archive).
     Off,
-}
-
-/// One result as kept while its page is collected.
-#[derive(Debug, Clone)]
-struct Entry {
-    id: String,
-    unix_ms: Option<u64>,
-    message: Option<(ArchivedMessage, Vec<SeenKey>)>,
-    bytes: usize,
-}
-
-impl Entry {
-    fn point(&self) -> HistoryPoint {
-        HistoryPoint { id: Some(self.id.clone()), unix_ms: self.unix_ms }
-    }
-}
-
-/// The results of one query, within the page's bounds.
-#[derive(Debug)]
-struct Collected {
-    /// Paging backwards (`before`): when too many come, the newest are kept (the next page reads on before
-    /// them); paging forwards, the oldest.
-    backward: bool,
-    max: usize,
-    entries: VecDeque<Entry>,
-    bytes: usize,
-    /// Results were left out: the page is not the end.
-    cut: bool,
-    /// Gap filling: the id of the message held at the far end; reaching it ends the gap.
-    stop: Option<String>,
-    reached: bool,
-}
-
-impl Collected {
-    fn new(backward: bool, max: usize, stop: Option<String>) -> Collected {
-        Collected { backward, max, entries: VecDeque::new(), bytes: 0, cut: false, stop, reached: false }
-    }
-
-    fn push(&mut self, entry: Entry) {
-        let at_stop = self.stop.as_deref() == Some(entry.id.as_str());
-        if self.backward {
-            if at_stop {
-                // Everything up to the far end is held already.
-                self.entries.clear();
-                self.bytes = 0;
-                self.reached = true;
-                return;
-            }
-            self.bytes += entry.bytes;
-            self.entries.push_back(entry);
-            while self.entries.len() > self.max || (self.bytes > MAX_PAGE_BYTES && self.entries.len() > 1) {
-                if let Some(old) = self.entries.pop_front() {
-                    self.bytes -= old.bytes;
-                }
-                self.cut = true;
-            }
-        } else {
-            if self.reached || self.cut {
-                return;
-            }
-            if at_stop {
-                self.reached = true;
-                return;
-            }
-            let fits = self.entries.len() < self.max
-                && (self.entries.is_empty() || self.bytes + entry.bytes <= MAX_PAGE_BYTES);
-            if fits {
-                self.bytes += entry.bytes;
-                self.entries.push_back(entry);
-            } else {
-                self.cut = true;
-            }
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -647,16 +427,9 @@ impl History {
     pub(super) fn result(&mut self, stanza: &Element) {
         let Some(r) = ResultRef::of(stanza) else { return };
         let Some(q) = self.queries.iter_mut().find(|q| q.queryid == r.queryid) else { return };
-        if !from_archive(stanza.attr("from"), &q.archive, &self.account) {
-            return;
+        if from_archive(stanza.attr("from"), &q.archive, &self.account) {
+            q.results.push(Entry::of(&self.account, &r));
         }
-        let unix_ms = r.stamp.and_then(delay::parse);
-        let message = r.message.and_then(|m| archived(&self.account, r.id, unix_ms, r.stamp, m));
-        let bytes = message.as_ref().map_or(0, |(m, _)| {
-            m.message.bodies.iter().map(|(_, b)| b.len()).sum::<usize>()
-                + m.message.subject.as_ref().map_or(0, String::len)
-        });
-        q.results.push(Entry { id: r.id.to_owned(), unix_ms, message, bytes });
     }
 
     /// The iq result ending query `queryid`.
@@ -941,39 +714,4 @@ fn times_known(purpose: &ArchiveQuery, before: Option<&HistoryPoint>) -> bool {
         }
         ArchiveQuery::CatchUp => false,
     }
-}
-
-/// Whether a result stanza's `from` is the archive asked: the room's JID, or for our own account's archive
-/// our bare JID or nothing (the server answering for the account).
-fn from_archive(from: Option<&str>, archive: &BareJid, account: &BareJid) -> bool {
-    match from {
-        None => archive == account,
-        Some(f) => Jid::parse(f).is_ok_and(|j| j.is_bare() && j.bare() == archive),
-    }
-}
-
-/// An archived one-to-one message of `account`'s archive, with its de-duplication keys; `None` for what is
-/// not one (no body, an error or group chat message, or one that involves someone else's account).
-fn archived(
-    account: &BareJid,
-    id: &str,
-    unix_ms: Option<u64>,
-    stamp: Option<&str>,
-    el: &Element,
-) -> Option<(ArchivedMessage, Vec<SeenKey>)> {
-    let mut message = Message::parse(el)?;
-    if message.bodies.is_empty() || matches!(message.kind, MessageType::Error | MessageType::Groupchat) {
-        return None;
-    }
-    let from = message.from.as_ref().map(|j| j.bare().clone());
-    let to = message.to.as_ref().map(|j| j.bare().clone());
-    let (with, outgoing, sender) = match (from, to) {
-        (Some(f), Some(t)) if &f == account => (t, true, f),
-        (Some(f), to) if to.as_ref().is_none_or(|t| t == account) => (f.clone(), false, f),
-        _ => return None,
-    };
-    message.delay = stamp.map(str::to_owned);
-    let body = message.body(None).unwrap_or_default();
-    let keys = SeenKey::of(&sender, Some(id), sid::origin_id(el).as_deref(), message.id.as_deref(), body);
-    Some((ArchivedMessage { id: id.to_owned(), unix_ms, with, outgoing, message }, keys))
 }
