@@ -188,6 +188,9 @@ impl ClientError {
                 size.div_ceil(1024),
                 max / 1024
             ),
+            ClientError::Framing(FramingError::Xml(e)) if e.is_limit() => {
+                format!("The server sent data beyond what Natter accepts: {e}.")
+            }
             ClientError::Framing(_) => "The server sent data Natter could not understand.".into(),
             ClientError::Stream(e) => match e.condition.as_str() {
                 "conflict" => "Signed out: this account signed in from another place with the same resource.".into(),
