@@ -1173,7 +1173,7 @@ mod tests {
             "<a xmlns='urn:long' xmlns:p='urn:long'><b/><c><d/></c><p:e/><f xmlns='urn:long'/><g xmlns='urn:2'><p:h/></g></a>",
         );
         let shared = |x: &Element| match &x.ns.0 {
-            NsRepr::Shared(s) => Arc::as_ptr(s),
+            NsRepr::Shared(s) => Arc::as_ptr(s).cast::<u8>(),
             NsRepr::Static(s) => panic!("{s} is not a shared namespace"),
         };
         let all: Vec<&Element> = std::iter::once(&e)

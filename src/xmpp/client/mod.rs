@@ -15,6 +15,12 @@
 //! To pick up after a lost connection without the password, start a new client with
 //! [`Client::resumption`]: the SCRAM keys this session derived, its current presence and (when the server
 //! versions rosters) its roster with that version.
+//!
+//! What peers can make the client keep is bounded: presence is kept only for roster contacts and for those
+//! asking to subscribe, at most [`MAX_RESOURCES`](crate::xmpp::stanza::presence::MAX_RESOURCES) resources
+//! each; subscription requests are remembered (to report each once) up to [`MAX_SUBSCRIPTION_REQUESTS`]; the
+//! contacts we send chat states to up to [`MAX_CHAT_STATE_PEERS`]. Everything else a peer sends is turned
+//! into events and forgotten.
 
 mod auth;
 mod events;
@@ -33,6 +39,13 @@ use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
 
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
+
+/// Incoming subscription requests remembered at once. Past this, new requests are not reported in this session;
+/// the server keeps them and delivers them again at the next login (RFC 6121 §3.1.3), when they fit.
+pub const MAX_SUBSCRIPTION_REQUESTS: usize = 100;
+
+/// Contacts remembered as using chat states (the ones we send ours to). Past this, others get none.
+pub const MAX_CHAT_STATE_PEERS: usize = 1000;
 
 /// Everything a session needs from its caller. Randomness (`client_nonce`, `id_seed`) comes from here.
 #[derive(Debug, Clone)]
@@ -128,7 +141,11 @@ pub struct Client {
     /// The server requires the legacy RFC 3921 session iq.
     session_needed: bool,
     pending: HashMap<String, (Pending, Instant)>,
+    /// Presence of roster contacts and of those in `subscription_requests`; no one else's is kept.
     presences: HashMap<BareJid, ContactPresence>,
+    /// Who asked to see our presence and has not been answered yet (reported once each); at most
+    /// [`MAX_SUBSCRIPTION_REQUESTS`].
+    subscription_requests: HashSet<BareJid>,
     /// The roster as the server last told us (kept to rename or regroup without losing fields).
     roster: HashMap<BareJid, RosterItem>,
     /// The version of `roster` (RFC 6121 §2.6), when the server gave one.
@@ -136,7 +153,8 @@ pub struct Client {
     /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
     scram_keys: Option<ScramKeys>,
     own_presence: Availability,
-    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
+    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
+    /// most [`MAX_CHAT_STATE_PEERS`].
     chat_state_peers: HashSet<BareJid>,
     next_id: u64,
     last_heard: Instant,
@@ -158,6 +176,7 @@ impl Client {
             session_needed: false,
             pending: HashMap::new(),
             presences: HashMap::new(),
+            subscription_requests: HashSet::new(),
             roster: HashMap::new(),
             roster_ver: None,
             scram_keys: None,
