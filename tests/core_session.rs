@@ -645,6 +645,25 @@ fn see_other_uri_redirects() {
 }
 
 #[test]
+fn a_redirect_says_whether_the_server_proved_itself() {
+    // Before SASL: not verified (the transport then follows it to the same host only).
+    let mut h = Harness::new(rfc7677_config());
+    h.server_open();
+    assert!(!h.client.is_server_verified());
+    // After a SCRAM login whose server signature checked out: verified.
+    let mut h = Harness::new(rfc7677_config());
+    scram_login_until_roster(&mut h, &["SCRAM-SHA-256"]);
+    assert!(h.client.is_server_verified());
+    h.recv("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing' see-other-uri='wss://other.example.com/ws'/>");
+    assert!(h.events.contains(&Event::Redirect { uri: "wss://other.example.com/ws".into() }));
+    assert!(h.client.is_server_verified(), "still known when the transport handles the redirect");
+    // PLAIN proves nothing about the server.
+    let mut h = Harness::new(plain_config());
+    h.login_plain("");
+    assert!(!h.client.is_server_verified());
+}
+
+#[test]
 fn transport_loss_is_reported_once() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");

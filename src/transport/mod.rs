@@ -20,7 +20,9 @@
 //!
 //! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
 //! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`. A redirect (`<close see-other-uri/>`)
-//! is followed once, transparently: the UI sees a second `Connecting { url }`, never `Core(Event::Redirect)`.
+//! is followed transparently when [`url::check_redirect`] allows it (never to `ws://` from `wss://`, never to
+//! another host before the server proved itself, at most [`url::MAX_REDIRECTS`] in a row): the UI sees another
+//! `Connecting { url }`, never `Core(Event::Redirect)`; a refused one ends with `Failed(RedirectRefused)`.
 //! `on_event` is always called asynchronously (from a microtask, never from inside `connect`, `send` or
 //! `close`), so it may call `send`/`close` and may drop the `Session`.
 //!
@@ -51,7 +53,7 @@ pub mod url;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
-pub use url::{check_ws_url, is_loopback_url, is_secure_url};
+pub use url::{RedirectRefusal, check_ws_url, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
 pub use web::{Session, connect};
 
@@ -133,9 +135,10 @@ pub enum TransportError {
     /// The socket closed unexpectedly during the session. (Not emitted by the transport today: a lost
     /// session ends with `Core(Event::Closed { error: Some(ClientError::ConnectionLost) })`.)
     ConnectionLost,
-    /// The server redirected us (`see-other-uri`) a second time; we follow one redirect only.
-    TooManyRedirects {
+    /// The server redirected us (`see-other-uri`) to `url`, and that is not followed (`why`).
+    RedirectRefused {
         url: String,
+        why: RedirectRefusal,
     },
     /// The session was lost and there are no keys to log in again without the password (a PLAIN login).
     CannotReconnect {
@@ -161,8 +164,8 @@ impl std::fmt::Display for TransportError {
             }
             TransportError::Unreachable { url } => write!(f, "The server at {url} could not be reached."),
             TransportError::ConnectionLost => write!(f, "The connection to the server was lost."),
-            TransportError::TooManyRedirects { url } => {
-                write!(f, "The server redirected the connection more than once (last to {url}); giving up.")
+            TransportError::RedirectRefused { url, why } => {
+                write!(f, "The server redirected the connection to {url}, which Natter does not follow: {why}.")
             }
             TransportError::CannotReconnect { reason } => write!(
                 f,

@@ -10,7 +10,9 @@
 //!    (for the UI), then arm one timer for [`Client::poll_timeout`].
 //!
 //! Once an [`Event::Closed`] or [`Event::Redirect`] has been emitted, the client is finished: the transport
-//! closes the socket after sending what is left in `poll_transmit`.
+//! closes the socket after sending what is left in `poll_transmit`. A redirect (`<close see-other-uri/>`) is
+//! reported in any stage but our own closing, since RFC 7395 §3.6.1 lets a server send one "at any point";
+//! whether to follow it is the transport's decision, which depends on [`Client::is_server_verified`].
 //!
 //! To pick up after a lost connection without the password, start a new client with
 //! [`Client::resumption`]: the SCRAM keys this session derived, its current presence and (when the server
@@ -215,6 +217,13 @@ impl Client {
 
     pub fn is_closed(&self) -> bool {
         self.finished
+    }
+
+    /// Whether the server proved on this stream that it knows our credentials (SCRAM's server signature
+    /// checked out). PLAIN proves nothing about the server. The transport follows a redirect
+    /// ([`Event::Redirect`]) to another host only then ([`crate::transport::url::check_redirect`]).
+    pub fn is_server_verified(&self) -> bool {
+        self.scram_keys.is_some()
     }
 
     /// The config for a new session that logs in without the password: the SCRAM keys this session derived
