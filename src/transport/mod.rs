@@ -37,6 +37,13 @@
 //! the final event of any non-transient error, and with `Failed(CannotReconnect)` after a PLAIN login (no keys).
 //! [`Session::close`] cancels a pending attempt and forgets the keys.
 //!
+//! Credentials, exactly: the password arrives in [`ConnectOptions`] and becomes the session's
+//! `Credentials::Password`; each socket's core gets a copy, which the core drops when SASL starts. The
+//! transport's own copy is replaced (and so wiped, `Credentials` wipes a password it drops) once the session
+//! is online, or when it is closed or gives up. From then on the only credentials are the SCRAM keys: inside the
+//! running core, and in the config for the next attempt after a loss (from [`Client::resumption`]), also
+//! wiped when dropped. Nothing is written to storage.
+//!
 //! [`reconnect::worth_retrying`]: crate::xmpp::reconnect::worth_retrying
 //! [`Client::resumption`]: crate::xmpp::Client::resumption
 //!

@@ -512,8 +512,6 @@ impl Inner {
                         }
                         redirect = Some((uri, client.is_server_verified()));
                     }
-                    // The keys stay in the core (for `resumption`); the UI has no use for them.
-                    Event::KeysDerived(_) => {}
                     Event::Online { jid } => {
                         state.online_once = true;
                         state.redirects = 0;

@@ -206,8 +206,6 @@ fn apply_core(store: AppState, event: Event) {
             store.login_error.set(None);
             store.connection.set(Connection::Online);
         }
-        // The UI never keeps credentials, derived or not (the transport keeps the keys for reconnecting).
-        Event::KeysDerived(_) => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations.with_untracked(|convs| {
                 convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()

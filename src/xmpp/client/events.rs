@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
-use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure, ScramKeys};
+use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure};
 use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
@@ -97,8 +97,6 @@ pub enum Event {
     Online {
         jid: Jid,
     },
-    /// SCRAM keys derived from the password, for a later login without it.
-    KeysDerived(ScramKeys),
     /// The whole roster (replaces what the UI had). `ver` is the roster version, when the server has one.
     Roster {
         items: Vec<RosterItem>,

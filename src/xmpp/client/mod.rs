@@ -18,6 +18,14 @@
 //! [`Client::resumption`]: the SCRAM keys this session derived, its current presence and (when the server
 //! versions rosters) its roster with that version.
 //!
+//! Credentials in memory: [`Config::credentials`] holds the password (or the keys of an earlier login) only
+//! until SASL starts; then it moves into the exchange, which wipes its prepared copy as it derives the keys.
+//! Once the server has accepted them (and proved it knows them), the SCRAM keys are the one thing the client
+//! keeps, in `config.credentials`, for [`Client::resumption`]; after a PLAIN login it keeps nothing. The
+//! password and the keys are overwritten with zeros when dropped (see [`crate::xmpp::sasl`]); no event carries
+//! them. The frame that carries SASL PLAIN's `<auth/>` (the password in base64) is handed to the transport like
+//! any other and not wiped.
+//!
 //! What peers can make the client keep is bounded: presence is kept only for roster contacts and for those
 //! asking to subscribe, at most [`MAX_RESOURCES`](crate::xmpp::stanza::presence::MAX_RESOURCES) resources
 //! each; subscription requests are remembered (to report each once) up to [`MAX_SUBSCRIPTION_REQUESTS`]; the
@@ -35,7 +43,7 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, Mechanism, ScramKeys, ScramLimits};
+use crate::xmpp::sasl::{Credentials, Mechanism, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
@@ -152,8 +160,9 @@ pub struct Client {
     roster: HashMap<BareJid, RosterItem>,
     /// The version of `roster` (RFC 6121 §2.6), when the server gave one.
     roster_ver: Option<String>,
-    /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
-    scram_keys: Option<ScramKeys>,
+    /// SASL succeeded with SCRAM on this stream: the server proved it knows our credentials, and
+    /// `config.credentials` holds the keys it accepted.
+    server_verified: bool,
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
     /// most [`MAX_CHAT_STATE_PEERS`].
@@ -181,7 +190,7 @@ impl Client {
             subscription_requests: HashSet::new(),
             roster: HashMap::new(),
             roster_ver: None,
-            scram_keys: None,
+            server_verified: false,
             own_presence,
             chat_state_peers: HashSet::new(),
             next_id: 0,
@@ -223,7 +232,7 @@ impl Client {
     /// checked out). PLAIN proves nothing about the server. The transport follows a redirect
     /// ([`Event::Redirect`]) to another host only then ([`crate::transport::url::check_redirect`]).
     pub fn is_server_verified(&self) -> bool {
-        self.scram_keys.is_some()
+        self.server_verified
     }
 
     /// The config for a new session that logs in without the password: the SCRAM keys this session derived
@@ -231,10 +240,12 @@ impl Client {
     /// rosters. `None` when there are no keys (a PLAIN login, or not authenticated yet). The caller draws a
     /// fresh `client_nonce` and `id_seed` before using it.
     pub fn resumption(&self) -> Option<Config> {
-        let keys = self.scram_keys.clone()?;
+        let Credentials::Keys(keys) = &self.config.credentials else { return None };
+        if !self.server_verified {
+            return None;
+        }
         let mut config = self.config.clone();
         config.mechanisms = vec![keys.hash.mechanism()];
-        config.credentials = Credentials::Keys(keys);
         config.initial_presence = self.own_presence.clone();
         config.cached_roster = match (&self.roster_ver, self.roster_versioning) {
             (Some(ver), true) => Some((ver.clone(), self.roster.values().cloned().collect())),
