@@ -72,6 +72,8 @@ fn shapes(size: usize) -> Vec<(&'static str, String)> {
     // Many attributes on one element, and a few on each of many elements.
     out.push(("many attributes", format!("<x {}/>", (0..size / 12).map(|i| format!("a{i}='' ")).collect::<String>())));
     out.push(("attributes on every child", format!("<x>{}</x>", "<y a='' b='' c=''/>".repeat(size / 20))));
+    // Found by the fuzzer: sixteen bytes per child (as dense as allowed), each with two short attributes.
+    out.push(("two attributes on every child", format!("<x>{}</x>", "<y a='1' b='2'/>".repeat(size / 16 - 20))));
     // Long names.
     let name = "n".repeat(size / 3);
     out.push(("long names", format!("<{name} {name}='v'></{name}>")));
@@ -92,7 +94,8 @@ fn shapes(size: usize) -> Vec<(&'static str, String)> {
 
 #[test]
 fn parsing_any_frame_holds_at_most_a_constant_times_its_size() {
-    for size in [4 * 1024, 64 * 1024, DEFAULT_MAX_FRAME] {
+    // Sizes a little past a power of two as well: the most children per frame just after a vector doubled.
+    for size in [4 * 1024, 4219, 64 * 1024, 67_553, DEFAULT_MAX_FRAME, 270_000] {
         for (name, frame) in shapes(size) {
             let (peak, result) = peak_during(|| Element::parse(&frame).map(drop));
             let bound = PER_BYTE * frame.len() + FIXED;

@@ -15,6 +15,9 @@ pub struct CountingAlloc;
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
     static PEAK: Cell<usize> = const { Cell::new(0) };
+    /// Allocation calls and bytes allocated, in all (frees not subtracted): a measure of work.
+    static CALLS: Cell<usize> = const { Cell::new(0) };
+    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
 }
 
 fn counted(size: usize) -> usize {
@@ -23,6 +26,8 @@ fn counted(size: usize) -> usize {
 
 fn grow(by: usize) {
     // `try_with`: a thread being torn down has no counters left; its allocations are not ours to count.
+    let _ = CALLS.try_with(|c| c.set(c.get() + 1));
+    let _ = ALLOCATED.try_with(|a| a.set(a.get() + by));
     let _ = LIVE.try_with(|live| {
         let now = live.get() + by;
         live.set(now);
@@ -70,6 +75,11 @@ unsafe impl GlobalAlloc for CountingAlloc {
 /// Bytes allocated on this thread and not yet freed.
 pub fn live() -> usize {
     LIVE.with(Cell::get)
+}
+
+/// (allocation calls, bytes allocated) on this thread so far, frees not subtracted.
+pub fn totals() -> (usize, usize) {
+    (CALLS.with(Cell::get), ALLOCATED.with(Cell::get))
 }
 
 /// Starts a new peak measurement from what is live now.
