@@ -52,7 +52,8 @@ use quick_xml::{NsReader, XmlVersion};
 /// `<a><a><a>…`. Real XMPP payloads nest a handful of levels.
 pub const MAX_DEPTH: usize = 256;
 
-/// Longest namespace name accepted by [`Element::parse`], in bytes as written (escaped). XMPP's are under 100.
+/// Longest namespace name accepted by [`Element::parse`], in bytes (and six times that as written, escaped).
+/// XMPP's are under 100.
 pub const MAX_NS_LEN: usize = 256;
 
 /// [`Element::parse`] accepts at most one node (element or text run) per this many bytes of document, on
@@ -610,12 +611,16 @@ struct NsTable {
 impl NsTable {
     /// The namespace for `raw`, the name as the resolver has it (as written in the declaration, escaped).
     fn get(&mut self, raw: &str, parent: Option<&Ns>) -> Result<Ns, XmlError> {
-        // Checked as written, before unescaping (which only ever shortens it): every element in the namespace
-        // repeats this work, so it must stay small.
-        if raw.len() > MAX_NS_LEN {
+        // Every element in the namespace repeats this work, so the spelling is bounded before unescaping too:
+        // six bytes a character is as long as our own serialization ever writes one (`&apos;`), so whatever
+        // we write parses back.
+        if raw.len() > 6 * MAX_NS_LEN {
             return Err(XmlError::NamespaceTooLong);
         }
         let ns = &*unescape_ns(raw)?;
+        if ns.len() > MAX_NS_LEN {
+            return Err(XmlError::NamespaceTooLong);
+        }
         if let Some(parent) = parent.filter(|p| p.as_str() == ns) {
             return Ok(parent.clone());
         }
@@ -1192,9 +1197,14 @@ mod tests {
         assert_eq!(parse(&format!("<a xmlns='{ok}'/>")).ns, ok);
         let long = format!("<a xmlns='{ok}x'/>");
         assert_eq!(Element::parse(&long), Err(XmlError::NamespaceTooLong));
-        // Checked as written: an escaped spelling counts at its written length.
-        let escaped = format!("<a xmlns='urn:{}'/>", "&#120;".repeat(MAX_NS_LEN / 6 + 1));
-        assert_eq!(Element::parse(&escaped), Err(XmlError::NamespaceTooLong));
+        // An escaped spelling counts at its unescaped length, up to six bytes per character as written: what
+        // serialization writes (`&apos;` for `'`) parses back.
+        let escaped = format!("<a xmlns='urn:{}'/>", "&#120;".repeat(MAX_NS_LEN - 4));
+        assert_eq!(parse(&escaped).ns, ok);
+        let quotes = parse(&format!("<a xmlns=\"urn:{}\"/>", "'".repeat(MAX_NS_LEN - 4)));
+        round_trip(&quotes);
+        let padded = format!("<a xmlns='urn:{}'/>", "&#0000000120;".repeat(MAX_NS_LEN / 2));
+        assert_eq!(Element::parse(&padded), Err(XmlError::NamespaceTooLong));
         // A long declaration nothing uses costs nothing.
         assert!(Element::parse(&format!("<a xmlns:p='{ok}xyz'/>")).is_ok());
     }
