@@ -35,7 +35,6 @@ pub enum Node {
 }
 
 use std::borrow::{Borrow, Cow};
-use std::collections::HashSet;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
@@ -312,11 +311,10 @@ impl fmt::Display for XmlError {
                 write!(f, "expected `</{expected}>`, found `</{found}>`")
             }
             XmlError::TooDeep => write!(f, "elements nested deeper than {MAX_DEPTH}"),
-            XmlError::NamespaceTooLong => write!(f, "a namespace name longer than {MAX_NS_LEN} bytes"),
-            XmlError::TooManyElements => {
-                write!(f, "more than one element or text run per {BYTES_PER_ELEMENT} bytes")
-            }
-            XmlError::TooManyNamespaces => f.write_str("too many namespace declarations in scope"),
+            // Plain words without numbers: formatting them costs wasm size for a log line.
+            XmlError::NamespaceTooLong => f.write_str("a namespace name too long"),
+            XmlError::TooManyElements => f.write_str("too many elements for its size"),
+            XmlError::TooManyNamespaces => f.write_str("too many namespace declarations"),
             XmlError::Malformed(msg) => write!(f, "malformed XML: {msg}"),
         }
     }
@@ -601,14 +599,23 @@ impl Element {
 }
 
 /// The namespace names of one document, each stored once: an element takes its parent's [`Ns`] when the names
-/// match (the common case, compared without hashing), a well-known one, or the one shared string per distinct
-/// name.
+/// match (the common case, compared without hashing), a well-known one, or a shared string from the last
+/// [`NsTable::SIZE`] distinct names seen (found by a 64-bit hash, then compared).
+///
+/// Why this is enough: an element's namespace is always one of the at most 128 declarations in scope
+/// (quick-xml's limit), so a namespace in use drops out of the table only after `SIZE` newer distinct names,
+/// each declared somewhere in the frame; copying it again then costs at most its length, 256 bytes, per 256
+/// declarations. A `HashSet` would do the same job for 1.6 KB more wasm.
 #[derive(Default)]
 struct NsTable {
-    seen: HashSet<Ns>,
+    /// (FNV-1a hash, name), at most `SIZE`; when full, `next` is the oldest, replaced next.
+    seen: Vec<(u64, Ns)>,
+    next: usize,
 }
 
 impl NsTable {
+    const SIZE: usize = 256;
+
     /// The namespace for `raw`, the name as the resolver has it (as written in the declaration, escaped).
     fn get(&mut self, raw: &str, parent: Option<&Ns>) -> Result<Ns, XmlError> {
         // Every element in the namespace repeats this work, so the spelling is bounded before unescaping too:
@@ -627,11 +634,17 @@ impl NsTable {
         if let Some(known) = Ns::known(ns) {
             return Ok(known);
         }
-        if let Some(seen) = self.seen.get(ns) {
+        let hash = ns.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        if let Some((_, seen)) = self.seen.iter().find(|(h, n)| *h == hash && n.as_str() == ns) {
             return Ok(seen.clone());
         }
         let new = Ns(NsRepr::Shared(Arc::from(ns)));
-        self.seen.insert(new.clone());
+        if self.seen.len() < Self::SIZE {
+            self.seen.push((hash, new.clone()));
+        } else {
+            self.seen[self.next] = (hash, new.clone());
+            self.next = (self.next + 1) % Self::SIZE;
+        }
         Ok(new)
     }
 }
