@@ -50,6 +50,12 @@ fn shapes(size: usize) -> Vec<(&'static str, String)> {
     let users: String =
         (0..size.saturating_sub(decls.len()) / 24).map(|i| format!("<p{}:y a='123456789'/>", i % 100)).collect();
     out.push(("a hundred long namespaces in turn", format!("<x{decls}>{users}</x>")));
+    // A long namespace in use while hundreds of others are declared around it (each used once): the parser's
+    // table of names keeps the last 256, so the long one drops out and comes back, at most once per 256 others.
+    let churn: String = (0..size.saturating_sub(ns.len()) / 50)
+        .map(|i| format!("<y xmlns='urn:{i}' a='0'/><p:y b='0123456789'/>"))
+        .collect();
+    out.push(("a long namespace among many others", format!("<x xmlns:p='{ns}'>{churn}</x>")));
     // Children far enough apart to stay under the element allowance: all of them are kept, sharing one string.
     out.push((
         "long namespace × many attributed children",
