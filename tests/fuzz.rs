@@ -53,8 +53,8 @@ impl Rng {
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
     }
 }
 
@@ -177,11 +177,11 @@ fn text(r: &mut Rng) -> String {
     let n = if r.chance(2) { 200 + r.below(4000) } else { r.below(6) };
     for _ in 0..n {
         if r.below(1000) < 3 {
-            s.push_str(*r.pick(BAD_PIECES));
+            s.push_str(r.pick(BAD_PIECES));
         } else if r.chance(30) {
-            s.push_str(*r.pick(PIECES));
+            s.push_str(r.pick(PIECES));
         } else {
-            s.push_str(*r.pick(WORDS));
+            s.push_str(r.pick(WORDS));
         }
         if r.chance(50) {
             s.push(' ');
@@ -217,7 +217,7 @@ impl Out {
     fn random_attrs(&mut self, r: &mut Rng) {
         for _ in 0..r.below(3) {
             let key =
-                *r.pick(&["to", "from", "id", "type", "xml:lang", "x", "jid", "name", "subscription", "ver", "p:q"]);
+                r.pick(&["to", "from", "id", "type", "xml:lang", "x", "jid", "name", "subscription", "ver", "p:q"]);
             let q = if r.chance(70) { '\'' } else { '"' };
             let v = value(r, q);
             self.attr(r, key, &v);
@@ -273,11 +273,11 @@ impl Out {
         let wide = r.below(1000) < 3;
         // A wide element in a long namespace is the shape that once cost the namespace's length per child.
         let ns = &if wide && r.chance(50) { format!("urn:{}", "w".repeat(200 + r.below(100))) } else { namespace(r) };
-        let name = *r.pick(&["x", "body", "item", "query", "error", "text", "r", "a", "c", "group", "feature"]);
+        let name = r.pick(&["x", "body", "item", "query", "error", "text", "r", "a", "c", "group", "feature"]);
         let deep = !wide && r.chance(3);
         self.element(r, ns, name, &[], depth, |o, r| {
             if wide {
-                let child = *r.pick(&["<y/>", "t<y/>", "<p:y xmlns:p='urn:x'/>", "<y a='1' b='2'/>"]);
+                let child = r.pick(&["<y/>", "t<y/>", "<p:y xmlns:p='urn:x'/>", "<y a='1' b='2'/>"]);
                 o.s.push_str(&child.repeat(1 + r.below(FRAME_BUDGET / child.len())));
                 return;
             }
@@ -342,10 +342,10 @@ fn frame(r: &mut Rng) -> String {
             o.element(r, "urn:xmpp:sm:3", "sm", &[], d + 1, |_, _| {});
         }),
         3 => {
-            let name = *r.pick(&["challenge", "success", "failure", "abort"]);
+            let name = r.pick(&["challenge", "success", "failure", "abort"]);
             o.element(r, "urn:ietf:params:xml:ns:xmpp-sasl", name, &[], d, |o, r| {
                 if r.chance(50) {
-                    o.s.push_str(*r.pick(&[
+                    o.s.push_str(r.pick(&[
                         "cj1yT3ByTkdmd0ViZVJXZ2JORWtxTyxzPVcyMlphSjBTTlk3c29Fc1VFamI2Z1E9PSxpPTQwOTY=",
                         "=",
                         "not base64!",
@@ -401,7 +401,7 @@ fn frame(r: &mut Rng) -> String {
                     if r.chance(30) {
                         o.text_child(r, "jabber:client", "subject", depth);
                     }
-                    let state = *r.pick(&["active", "composing", "paused", "inactive", "gone", "x"]);
+                    let state = r.pick(&["active", "composing", "paused", "inactive", "gone", "x"]);
                     o.element(r, "http://jabber.org/protocol/chatstates", state, &[], depth, |_, _| {});
                     if r.chance(20) {
                         let stamp = [("stamp", text(r))];
@@ -422,7 +422,7 @@ fn frame(r: &mut Rng) -> String {
                     }
                 };
                 if carbon {
-                    let dir = *r.pick(&["sent", "received"]);
+                    let dir = r.pick(&["sent", "received"]);
                     o.element(r, "urn:xmpp:carbons:2", dir, &[], d + 1, |o, r| {
                         o.element(r, "urn:xmpp:forward:0", "forwarded", &[], d + 2, |o, r| {
                             let inner = [("from", jid(r)), ("to", jid(r)), ("type", "chat".to_owned())];
@@ -466,7 +466,7 @@ fn frame(r: &mut Rng) -> String {
             });
         }
         26 => o.element(r, "http://etherx.jabber.org/streams", "error", &[], d, |o, r| {
-            let cond = *r.pick(&["conflict", "see-other-host", "system-shutdown", "x y"]);
+            let cond = r.pick(&["conflict", "see-other-host", "system-shutdown", "x y"]);
             o.text_child(r, "urn:ietf:params:xml:ns:xmpp-streams", cond, d + 1);
             o.text_child(r, "urn:ietf:params:xml:ns:xmpp-streams", "text", d + 1);
         }),
@@ -488,8 +488,8 @@ fn mutate(r: &mut Rng, frame: &str, other: &str) -> String {
         }
         let i = r.below(b.len());
         match r.below(6) {
-            0 => b[i] = *r.pick(NASTY),
-            1 => b.insert(i, *r.pick(NASTY)),
+            0 => b[i] = r.pick(NASTY),
+            1 => b.insert(i, r.pick(NASTY)),
             2 => {
                 let end = (i + 1 + r.below(16)).min(b.len());
                 b.drain(i..end);

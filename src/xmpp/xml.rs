@@ -1172,7 +1172,9 @@ mod tests {
     fn ns_reads_like_a_string() {
         const NS: &str = "jabber:client";
         let e = parse("<message xmlns='jabber:client'><x xmlns='urn:other'/></message>");
-        assert!(e.ns == NS && e.ns == "jabber:client" && NS == e.ns && e.ns != "urn:x");
+        // Each form other code uses must compile: `==` and `!=` with a constant, a literal, either side.
+        let forms = [e.ns == NS, e.ns == "jabber:client", NS == e.ns, e.ns != "urn:x"];
+        assert_eq!(forms, [true; 4]);
         assert_eq!(e.ns, NS);
         assert_eq!(e.ns.as_str(), NS);
         assert_eq!(e.ns, String::from(NS));
