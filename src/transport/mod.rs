@@ -21,7 +21,9 @@
 //! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
 //! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`, preceded by `Unsent(..)` when the core
 //! still owned unacknowledged messages. A redirect (`<close see-other-uri/>`)
-//! is followed once, transparently: the UI sees a second `Connecting { url }`, never `Core(Event::Redirect)`.
+//! is followed transparently when [`url::check_redirect`] allows it (never to `ws://` from `wss://`, never to
+//! another host before the server proved itself, at most [`url::MAX_REDIRECTS`] in a row): the UI sees another
+//! `Connecting { url }`, never `Core(Event::Redirect)`; a refused one ends with `Failed(RedirectRefused)`.
 //! `on_event` is always called asynchronously (from a microtask, never from inside `connect`, `send` or
 //! `close`), so it may call `send`/`close` and may drop the `Session`.
 //!
@@ -45,6 +47,13 @@
 //! without the person doing anything.
 //! [`Session::close`] cancels a pending attempt and forgets the keys.
 //!
+//! Credentials, exactly: the password arrives in [`ConnectOptions`] and becomes the session's
+//! `Credentials::Password`; each socket's core gets a copy, which the core drops when SASL starts. The
+//! transport's own copy is replaced (and so wiped, `Credentials` wipes a password it drops) once the session
+//! is online, or when it is closed or gives up. From then on the only credentials are the SCRAM keys: inside the
+//! running core, and in the config for the next attempt after a loss (from [`Client::resumption`]), also
+//! wiped when dropped. Nothing is written to storage.
+//!
 //! [`reconnect::worth_retrying`]: crate::xmpp::reconnect::worth_retrying
 //! [`Client::resumption`]: crate::xmpp::Client::resumption
 //!
@@ -63,7 +72,7 @@ pub mod url;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
-pub use url::{check_ws_url, csp_allows_ws_host, is_loopback_url, is_secure_url};
+pub use url::{RedirectRefusal, check_ws_url, csp_allows_ws_host, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
 pub use web::{Session, connect, message_id};
 
@@ -117,7 +126,7 @@ pub enum TransportEvent {
     Discovering,
     /// Opening the WebSocket to `url`.
     Connecting { url: String },
-    /// An event from the XMPP core. (`KeysDerived` is kept by the transport, never passed on.)
+    /// An event from the XMPP core.
     Core(Event),
     /// The session was lost (`reason`); attempt number `attempt` starts in `delay` (or when the network is back).
     Reconnecting { attempt: u32, delay: Duration, reason: String },
@@ -163,9 +172,10 @@ pub enum TransportError {
     /// The socket closed unexpectedly during the session. (Not emitted by the transport today: a lost
     /// session ends with `Core(Event::Closed { error: Some(ClientError::ConnectionLost) })`.)
     ConnectionLost,
-    /// The server redirected us (`see-other-uri`) a second time; we follow one redirect only.
-    TooManyRedirects {
+    /// The server redirected us (`see-other-uri`) to `url`, and that is not followed (`why`).
+    RedirectRefused {
         url: String,
+        why: RedirectRefusal,
     },
     /// The session was lost and there are no keys to log in again without the password (a PLAIN login).
     CannotReconnect {
@@ -209,8 +219,8 @@ impl std::fmt::Display for TransportError {
                  Prosody it usually ends in /xmpp-websocket, for ejabberd in /ws)."
             ),
             TransportError::ConnectionLost => write!(f, "The connection to the server was lost."),
-            TransportError::TooManyRedirects { url } => {
-                write!(f, "The server redirected the connection more than once (last to {url}); giving up.")
+            TransportError::RedirectRefused { url, why } => {
+                write!(f, "The server redirected the connection to {url}, which Natter does not follow: {why}.")
             }
             TransportError::CannotReconnect { reason } => write!(
                 f,

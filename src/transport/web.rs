@@ -27,7 +27,7 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 use web_time::Instant;
 
 use super::lookup;
-use super::url::check_ws_url;
+use super::url::{check_redirect, check_ws_url};
 use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
 use crate::xmpp::client::{PendingMessage, WallClock};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
@@ -131,7 +131,7 @@ pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'sta
             state: RefCell::new(State {
                 stage: Stage::Discovering,
                 config,
-                redirected: false,
+                redirects: 0,
                 generation: 0,
                 url: String::new(),
                 online_once: false,
@@ -236,8 +236,8 @@ struct State {
     stage: Stage,
     /// The session settings; each socket gets a copy with a fresh nonce and id seed.
     config: Config,
-    /// A `see-other-uri` redirect was already followed.
-    redirected: bool,
+    /// `see-other-uri` redirects followed since the last time a session got online.
+    redirects: u32,
     /// Numbers sockets, so a late callback from an old socket is recognised and ignored.
     generation: u32,
     /// The URL of the last socket: where a reconnect goes.
@@ -537,12 +537,11 @@ impl Inner {
                         if let Some(config) = client.resumption().filter(|_| state.online_once) {
                             state.config = config;
                         }
-                        redirect = Some(uri);
+                        redirect = Some((uri, client.is_server_verified()));
                     }
-                    // The keys stay in the core (for `resumption`); the UI has no use for them.
-                    Event::KeysDerived(_) => {}
                     Event::Online { jid, resumed } => {
                         state.online_once = true;
+                        state.redirects = 0;
                         state.backoff.reset();
                         // From now on the password is not needed: reconnects use the session's keys.
                         state.config.credentials = Credentials::Password(String::new()); // (`stage` is borrowed here)
@@ -576,8 +575,8 @@ impl Inner {
         for event in events {
             self.emit(event);
         }
-        if let Some(uri) = redirect {
-            self.follow_redirect(uri);
+        if let Some((uri, server_verified)) = redirect {
+            self.follow_redirect(uri, server_verified);
         }
         match retry {
             Some(Ok((config, reason))) => {
@@ -592,15 +591,16 @@ impl Inner {
         }
     }
 
-    fn follow_redirect(self: &Rc<Self>, uri: String) {
-        let already = std::mem::replace(&mut self.state.borrow_mut().redirected, true);
-        if already {
-            self.fail(TransportError::TooManyRedirects { url: uri });
-            return;
-        }
-        match check_ws_url(&uri) {
+    /// Opens the redirect's target if [`check_redirect`] allows it, else ends with the reason.
+    fn follow_redirect(self: &Rc<Self>, uri: String, server_verified: bool) {
+        let decision = {
+            let mut state = self.state.borrow_mut();
+            state.redirects += 1;
+            check_redirect(&state.url, &uri, server_verified, state.redirects - 1)
+        };
+        match decision {
             Ok(url) => self.open(url),
-            Err(e) => self.fail(e),
+            Err(why) => self.fail(TransportError::RedirectRefused { url: uri, why }),
         }
     }
 

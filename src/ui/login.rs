@@ -68,8 +68,10 @@ pub fn LoginScreen() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let result =
-            validate(&form.address.get_untracked(), &form.password.get_untracked(), &form.server_url.get_untracked());
+        // Read in place: the password's one copy for the login is the one `validate` puts into the options.
+        let result = form.password.with_untracked(|password| {
+            validate(&form.address.get_untracked(), password, &form.server_url.get_untracked())
+        });
         match result {
             Ok(options) => {
                 address_error.set(None);

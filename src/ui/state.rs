@@ -245,8 +245,6 @@ fn apply_core(store: AppState, event: Event) {
             store.login_error.set(None);
             store.connection.set(Connection::Online);
         }
-        // The UI never keeps credentials, derived or not (the transport keeps the keys for reconnecting).
-        Event::KeysDerived(_) => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations.with_untracked(|convs| {
                 convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
@@ -296,7 +294,9 @@ fn apply_core(store: AppState, event: Event) {
             true
         }),
         Event::SubscriptionRequest { from, status } => {
-            if !store.requests.with_untracked(|r| r.iter().any(|r| r.from == from)) {
+            // At most as many as the core remembers (across reconnects too), so this check stays short.
+            let room = |r: &Vec<SubscriptionRequest>| r.len() < crate::xmpp::client::MAX_SUBSCRIPTION_REQUESTS;
+            if store.requests.with_untracked(|r| room(r) && !r.iter().any(|r| r.from == from)) {
                 store.requests.update(|r| r.push(SubscriptionRequest { from, status }));
             }
         }
@@ -507,6 +507,15 @@ thread_local! {
     );
 }
 
+/// Shown (once) when a message from a new stranger is not shown because [`model::MAX_STRANGERS`] wrote already.
+fn strangers_full() -> String {
+    format!(
+        "Messages from more than {} people who are not in your contacts arrived; messages from further new senders \
+         are not shown.",
+        model::MAX_STRANGERS
+    )
+}
+
 fn received(store: AppState, msg: Message) {
     let Some(from) = msg.from.as_ref().map(|j| j.bare().clone()) else { return };
     let Some(body) = msg.body(None).map(str::to_owned) else { return };
@@ -521,6 +530,13 @@ fn received(store: AppState, msg: Message) {
         _ => body,
     };
     if !store.contacts.with_untracked(|c| c.contains_key(&from)) {
+        if !store.contacts.with_untracked(Contact::room_for_stranger) {
+            let text = strangers_full();
+            if !store.notices.with_untracked(|n| n.iter().any(|n| n.text == text)) {
+                notify(store, NoticeKind::Error, text);
+            }
+            return;
+        }
         store.contacts.update(|c| {
             c.insert(from.clone(), Contact::stranger(from.clone()));
         });

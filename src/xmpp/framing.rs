@@ -89,6 +89,8 @@ impl FramingError {
     pub fn condition(&self) -> &'static str {
         match self {
             FramingError::TooLarge { .. } => "policy-violation",
+            // Well-formed perhaps, but beyond what we accept (too deep, too many elements, …).
+            FramingError::Xml(e) if e.is_limit() => "policy-violation",
             FramingError::Xml(_) => "not-well-formed",
             FramingError::InvalidNamespace { .. } => "invalid-namespace",
             FramingError::UnsupportedElement { .. } => "unsupported-stanza-type",
@@ -146,10 +148,10 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FramingError> 
         (FRAMING_NS, "close") => Ok(Frame::Close { see_other_uri: el.attr("see-other-uri").map(str::to_owned) }),
         (STREAMS_NS, "features") => Ok(Frame::Features(el)),
         (STREAMS_NS, "error") => Ok(Frame::StreamError(stream_error_from(&el))),
-        (STREAMS_NS, _) => Err(FramingError::UnsupportedElement { ns: el.ns, name: el.name }),
+        (STREAMS_NS, _) => Err(FramingError::UnsupportedElement { ns: el.ns.into(), name: el.name }),
         (SASL_NS, _) => Ok(Frame::Sasl(el)),
         (CLIENT_NS, "message" | "presence" | "iq") => Ok(Frame::Stanza(el)),
-        ("" | FRAMING_NS | CLIENT_NS, _) => Err(FramingError::InvalidNamespace { ns: el.ns, name: el.name }),
+        ("" | FRAMING_NS | CLIENT_NS, _) => Err(FramingError::InvalidNamespace { ns: el.ns.into(), name: el.name }),
         _ => Ok(Frame::Nonza(el)),
     }
 }
@@ -421,6 +423,20 @@ mod tests {
             let err = parse_frame(s, DEFAULT_MAX_FRAME).expect_err(s);
             assert_eq!(err, FramingError::Xml(want.clone()), "{s}");
             assert_eq!(err.condition(), "not-well-formed");
+        }
+    }
+
+    #[test]
+    fn frames_beyond_the_parser_limits_are_policy_violations() {
+        let deep = format!("<message xmlns='jabber:client'>{}</message>", "<a>".repeat(300));
+        let many = format!("<message xmlns='jabber:client'>{}</message>", "<a/>".repeat(10_000));
+        let long_ns = format!("<message xmlns='jabber:client'><x xmlns='urn:{}'/></message>", "x".repeat(300));
+        for (s, want) in
+            [(deep, XmlError::TooDeep), (many, XmlError::TooManyElements), (long_ns, XmlError::NamespaceTooLong)]
+        {
+            let err = parse_frame(&s, DEFAULT_MAX_FRAME).expect_err(&s);
+            assert_eq!(err, FramingError::Xml(want), "{s}");
+            assert_eq!(err.condition(), "policy-violation");
         }
     }
 

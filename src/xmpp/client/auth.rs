@@ -11,6 +11,7 @@ use crate::xmpp::sasl::{
 };
 use crate::xmpp::stanza::roster;
 use crate::xmpp::xml::Element;
+use zeroize::Zeroizing;
 
 const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
 const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
@@ -75,18 +76,22 @@ impl Client {
         let Some(username) = self.config.jid.local().map(str::to_owned) else {
             return self.fail_auth(ClientError::Sasl(SaslError::NoAcceptableMechanism { offered }));
         };
-        let started = match (mechanism.scram_hash(), &self.config.credentials) {
-            (Some(hash), credentials) => sasl::scram_start(
+        // The credentials move into the exchange: the config holds no password from here on (the keys come back
+        // into it once the server has accepted them, see `authenticated`).
+        let credentials = std::mem::replace(&mut self.config.credentials, Credentials::Password(String::new()));
+        let started = match (mechanism.scram_hash(), &credentials) {
+            (Some(hash), _) => sasl::scram_start(
                 hash,
                 &username,
-                credentials.clone(),
+                credentials,
                 &self.config.client_nonce,
                 self.config.scram_limits,
                 Some(DowngradeInfo { mechanisms: offered.clone(), channel_bindings }),
             )
-            .map(|(state, first)| (Auth::ScramChallenge(state), first)),
+            .map(|(state, first)| (Auth::ScramChallenge(state), Zeroizing::new(first))),
             (None, Credentials::Password(password)) => {
-                sasl::plain_initial_response(&username, password).map(|first| (Auth::Plain, first))
+                // `<auth/>` carries the password itself; the frame that carries it is not ours to wipe.
+                sasl::plain_initial_response(&username, password).map(|first| (Auth::Plain, Zeroizing::new(first)))
             }
             (None, Credentials::Keys(_)) => Err(SaslError::KeysStale),
         };
@@ -152,8 +157,9 @@ impl Client {
 
     fn authenticated(&mut self, keys: Option<sasl::ScramKeys>, now: Instant) -> Stage {
         if let Some(keys) = keys {
-            self.scram_keys = Some(keys.clone());
-            self.events.push_back(Event::KeysDerived(keys));
+            // The only copy the session keeps: for `resumption`.
+            self.config.credentials = Credentials::Keys(keys);
+            self.server_verified = true;
         }
         // RFC 6120 §6.4.6 / RFC 7395 §3.5: restart the stream with a fresh <open/>.
         self.open_stream(true, now);

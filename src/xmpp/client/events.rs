@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
-use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure, ScramKeys};
+use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure};
 use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
@@ -117,8 +117,6 @@ pub enum Event {
         jid: Jid,
         resumed: bool,
     },
-    /// SCRAM keys derived from the password, for a later login without it.
-    KeysDerived(ScramKeys),
     /// The whole roster (replaces what the UI had). `ver` is the roster version, when the server has one.
     Roster {
         items: Vec<RosterItem>,
@@ -229,6 +227,9 @@ impl ClientError {
                 size.div_ceil(1024),
                 max / 1024
             ),
+            ClientError::Framing(FramingError::Xml(e)) if e.is_limit() => {
+                format!("The server sent data beyond what Natter accepts: {e}.")
+            }
             ClientError::Framing(_) => "The server sent data Natter could not understand.".into(),
             ClientError::Stream(e) => match e.condition.as_str() {
                 "conflict" => "Signed out: this account signed in from another place with the same resource.".into(),

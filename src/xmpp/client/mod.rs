@@ -10,7 +10,9 @@
 //!    (for the UI), then arm one timer for [`Client::poll_timeout`].
 //!
 //! Once an [`Event::Closed`] or [`Event::Redirect`] has been emitted, the client is finished: the transport
-//! closes the socket after sending what is left in `poll_transmit`.
+//! closes the socket after sending what is left in `poll_transmit`. A redirect (`<close see-other-uri/>`) is
+//! reported in any stage but our own closing, since RFC 7395 §3.6.1 lets a server send one "at any point";
+//! whether to follow it is the transport's decision, which depends on [`Client::is_server_verified`].
 //!
 //! To pick up after a lost connection without the password, start a new client with
 //! [`Client::resumption`]: the SCRAM keys this session derived, its current presence, (when the server
@@ -26,6 +28,20 @@
 //! acknowledged, once, with their original ids and an XEP-0203 delay stamp of when they were first sent;
 //! the peer de-duplicates by origin-id, as we do ([`dedup`]). Iqs and presences of the lost session are not
 //! resent (they are stale). Either way the server's `h` is checked: more than we sent is a protocol error.
+//!
+//! Credentials in memory: [`Config::credentials`] holds the password (or the keys of an earlier login) only
+//! until SASL starts; then it moves into the exchange, which wipes its prepared copy as it derives the keys.
+//! Once the server has accepted them (and proved it knows them), the SCRAM keys are the one thing the client
+//! keeps, in `config.credentials`, for [`Client::resumption`]; after a PLAIN login it keeps nothing. The
+//! password and the keys are overwritten with zeros when dropped (see [`crate::xmpp::sasl`]); no event carries
+//! them. The frame that carries SASL PLAIN's `<auth/>` (the password in base64) is handed to the transport like
+//! any other and not wiped.
+//!
+//! What peers can make the client keep is bounded: presence is kept only for roster contacts and for those
+//! asking to subscribe, at most [`MAX_RESOURCES`](crate::xmpp::stanza::presence::MAX_RESOURCES) resources
+//! each; subscription requests are remembered (to report each once) up to [`MAX_SUBSCRIPTION_REQUESTS`]; the
+//! contacts we send chat states to up to [`MAX_CHAT_STATE_PEERS`]. Everything else a peer sends is turned
+//! into events and forgotten.
 
 mod auth;
 mod dedup;
@@ -41,7 +57,7 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, Mechanism, ScramKeys, ScramLimits};
+use crate::xmpp::sasl::{Credentials, Mechanism, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
@@ -83,6 +99,13 @@ struct CarriedSession {
 const LATE_TIMER: Duration = Duration::from_secs(5);
 /// When the page becomes active again after this much silence, probe the connection at once.
 const PROBE_WHEN_ACTIVE_AFTER: Duration = Duration::from_secs(15);
+
+/// Incoming subscription requests remembered at once. Past this, new requests are not reported in this session;
+/// the server keeps them and delivers them again at the next login (RFC 6121 §3.1.3), when they fit.
+pub const MAX_SUBSCRIPTION_REQUESTS: usize = 100;
+
+/// Contacts remembered as using chat states (the ones we send ours to). Past this, others get none.
+pub const MAX_CHAT_STATE_PEERS: usize = 1000;
 
 /// Everything a session needs from its caller. Randomness (`client_nonce`, `id_seed`) comes from here.
 #[derive(Debug, Clone)]
@@ -205,15 +228,21 @@ pub struct Client {
     /// A late timer already earned one more probe; reset whenever the server is heard.
     grace_used: bool,
     pending: HashMap<String, (Pending, Instant)>,
+    /// Presence of roster contacts and of those in `subscription_requests`; no one else's is kept.
     presences: HashMap<BareJid, ContactPresence>,
+    /// Who asked to see our presence and has not been answered yet (reported once each); at most
+    /// [`MAX_SUBSCRIPTION_REQUESTS`].
+    subscription_requests: HashSet<BareJid>,
     /// The roster as the server last told us (kept to rename or regroup without losing fields).
     roster: HashMap<BareJid, RosterItem>,
     /// The version of `roster` (RFC 6121 §2.6), when the server gave one.
     roster_ver: Option<String>,
-    /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
-    scram_keys: Option<ScramKeys>,
+    /// SASL succeeded with SCRAM on this stream: the server proved it knows our credentials, and
+    /// `config.credentials` holds the keys it accepted.
+    server_verified: bool,
     own_presence: Availability,
-    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
+    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
+    /// most [`MAX_CHAT_STATE_PEERS`].
     chat_state_peers: HashSet<BareJid>,
     next_id: u64,
     last_heard: Instant,
@@ -246,9 +275,10 @@ impl Client {
             session_needed: false,
             pending: HashMap::new(),
             presences: HashMap::new(),
+            subscription_requests: HashSet::new(),
             roster: HashMap::new(),
             roster_ver: None,
-            scram_keys: None,
+            server_verified: false,
             own_presence,
             chat_state_peers: HashSet::new(),
             next_id: 0,
@@ -292,6 +322,13 @@ impl Client {
         self.finished
     }
 
+    /// Whether the server proved on this stream that it knows our credentials (SCRAM's server signature
+    /// checked out). PLAIN proves nothing about the server. The transport follows a redirect
+    /// ([`Event::Redirect`]) to another host only then ([`crate::transport::url::check_redirect`]).
+    pub fn is_server_verified(&self) -> bool {
+        self.server_verified
+    }
+
     /// The config for a new session that logs in without the password: the SCRAM keys this session derived
     /// (its mechanism only), our current presence, and the roster with its version when the server versions
     /// rosters. `None` when there are no keys (a PLAIN login, or not authenticated yet). The caller draws a
@@ -300,10 +337,12 @@ impl Client {
     /// It also carries the XEP-0198 state (see [`sm`]: the resumable session, `h`, the unacknowledged
     /// stanzas), the de-duplication memory and the XEP-0352 state; the caller refreshes `clock`.
     pub fn resumption(&self) -> Option<Config> {
-        let keys = self.scram_keys.clone()?;
+        let Credentials::Keys(keys) = &self.config.credentials else { return None };
+        if !self.server_verified {
+            return None;
+        }
         let mut config = self.config.clone();
         config.mechanisms = vec![keys.hash.mechanism()];
-        config.credentials = Credentials::Keys(keys);
         config.initial_presence = self.own_presence.clone();
         let (roster, roster_ver) = match &self.carried {
             Some(c) if self.bound.is_none() => (&c.roster, &c.roster_ver),
