@@ -292,7 +292,11 @@ mod native {
                     self.closed = Some(error);
                 }
                 Event::Redirect { uri } => emit(json!({"event": "redirect", "uri": uri})),
-                Event::Phase(_) | Event::KeysDerived(_) | Event::RosterPush { .. } => {}
+                Event::Phase(_)
+                | Event::KeysDerived(_)
+                | Event::FastToken(_)
+                | Event::FastTokenInvalidated
+                | Event::RosterPush { .. } => {}
             }
         }
 

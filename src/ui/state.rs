@@ -207,7 +207,8 @@ fn apply_core(store: AppState, event: Event) {
             store.connection.set(Connection::Online);
         }
         // The UI never keeps credentials, derived or not (the transport keeps the keys for reconnecting).
-        Event::KeysDerived(_) => {}
+        // FAST tokens: the core keeps the newest for reconnecting; storing one ("Stay logged in") is not wired yet.
+        Event::KeysDerived(_) | Event::FastToken(_) | Event::FastTokenInvalidated => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations.with_untracked(|convs| {
                 convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()

@@ -19,6 +19,7 @@
 mod auth;
 mod events;
 mod online;
+mod sasl2;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -27,9 +28,10 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, Mechanism, ScramKeys, ScramLimits};
+use crate::xmpp::sasl::{Credentials, FastToken, Mechanism, ScramKeys, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
+pub use crate::xmpp::stanza::sasl2::UserAgent;
 use crate::xmpp::xml::Element;
 
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
@@ -61,6 +63,22 @@ pub struct Config {
     pub cached_roster: Option<(String, Vec<RosterItem>)>,
     /// Our initial presence once online.
     pub initial_presence: Availability,
+    /// Log in with SASL2 (XEP-0388) where the server offers it: authentication, resource binding (Bind2) and
+    /// carbons in one round trip more than SCRAM itself, and FAST. Off: always the legacy SASL + bind path.
+    pub sasl2: bool,
+    /// Put `from='account'` on the stream header (XEP-0388 §2.1; servers offer FAST only then). It names the
+    /// account before authentication: only on an encrypted (`wss://`) or loopback transport, where nobody
+    /// else reads it.
+    pub stream_from: bool,
+    /// XEP-0388 `<user-agent/>`: a stable random `id` per device, drawn once and kept by the caller (FAST
+    /// tokens are bound to it; without it there is no FAST).
+    pub user_agent: Option<UserAgent>,
+    /// At a login with the password (or keys), ask the server for a FAST token ("Stay logged in on this
+    /// device"); it arrives as [`Event::FastToken`]. Needs SASL2 with FAST, `stream_from` and `user_agent`.
+    pub request_fast_token: bool,
+    /// With [`Credentials::Token`]: log in only to have the server revoke the token (XEP-0484 §3.6, logging
+    /// out), then close: [`Event::FastTokenInvalidated`], then `Closed { error: None }`.
+    pub invalidate_fast_token: bool,
 }
 
 impl Config {
@@ -80,6 +98,11 @@ impl Config {
             id_seed,
             cached_roster: None,
             initial_presence: Availability::default(),
+            sasl2: true,
+            stream_from: false,
+            user_agent: None,
+            request_fast_token: false,
+            invalidate_fast_token: false,
         }
     }
 }
@@ -94,6 +117,8 @@ enum Stage {
         authenticated: bool,
     },
     Auth(auth::Auth),
+    /// A SASL2 exchange (which may bind, enable carbons and get a token on the way).
+    Sasl2(sasl2::Sasl2),
     /// Bind (and, if the server insists, the legacy session iq) in flight.
     Binding,
     /// Bound as `jid`; roster requested.
@@ -135,6 +160,11 @@ pub struct Client {
     roster_ver: Option<String>,
     /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
     scram_keys: Option<ScramKeys>,
+    /// The newest FAST token of this session (issued, rotated, or the one logged in with), for
+    /// [`Client::resumption`]; memory only.
+    fast_token: Option<FastToken>,
+    /// Carbons were enabled inline by Bind2: no separate request once online.
+    carbons_inline: bool,
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
     chat_state_peers: HashSet<BareJid>,
@@ -161,6 +191,8 @@ impl Client {
             roster: HashMap::new(),
             roster_ver: None,
             scram_keys: None,
+            fast_token: None,
+            carbons_inline: false,
             own_presence,
             chat_state_peers: HashSet::new(),
             next_id: 0,
@@ -198,15 +230,24 @@ impl Client {
         self.finished
     }
 
-    /// The config for a new session that logs in without the password: the SCRAM keys this session derived
-    /// (its mechanism only), our current presence, and the roster with its version when the server versions
-    /// rosters. `None` when there are no keys (a PLAIN login, or not authenticated yet). The caller draws a
-    /// fresh `client_nonce` and `id_seed` before using it.
+    /// The config for a new session that logs in without the password: the FAST token of this session when it
+    /// has one (issued, rotated or logged in with: it works whatever the server's password storage), else the
+    /// SCRAM keys this session derived (their mechanism only); our current presence, and the roster with its
+    /// version when the server versions rosters. `None` when there is neither (a PLAIN login, or not
+    /// authenticated yet). The caller draws a fresh `client_nonce` and `id_seed` before using it.
     pub fn resumption(&self) -> Option<Config> {
-        let keys = self.scram_keys.clone()?;
         let mut config = self.config.clone();
-        config.mechanisms = vec![keys.hash.mechanism()];
-        config.credentials = Credentials::Keys(keys);
+        match (&self.fast_token, &self.scram_keys) {
+            (Some(token), _) => config.credentials = Credentials::Token(token.clone()),
+            (None, Some(keys)) => {
+                config.mechanisms = vec![keys.hash.mechanism()];
+                config.credentials = Credentials::Keys(keys.clone());
+            }
+            (None, None) => return None,
+        }
+        // The server rotates a token in use by itself; a logout is never resumed.
+        config.request_fast_token &= !matches!(config.credentials, Credentials::Token(_));
+        config.invalidate_fast_token = false;
         config.initial_presence = self.own_presence.clone();
         config.cached_roster = match (&self.roster_ver, self.roster_versioning) {
             (Some(ver), true) => Some((ver.clone(), self.roster.values().cloned().collect())),
@@ -270,6 +311,13 @@ impl Client {
             (Stage::AwaitFeatures { authenticated: false }, Frame::Features(f)) => self.start_auth(&f, now),
             (Stage::AwaitFeatures { authenticated: true }, Frame::Features(f)) => self.start_bind(&f, now),
             (Stage::Auth(auth), Frame::Sasl(el)) => self.continue_auth(auth, &el, now),
+            (Stage::Sasl2(state), Frame::Nonza(el)) if sasl2::is_sasl2(&el) => self.continue_sasl2(state, &el, now),
+            // Bound by Bind2, the server may route to us before it sends the features of the new stream.
+            (stage @ Stage::AwaitFeatures { authenticated: true }, Frame::Stanza(el)) if self.bound.is_some() => {
+                self.stage = stage;
+                self.handle_stanza(&el, now);
+                return;
+            }
             (stage @ (Stage::Binding | Stage::LoadingRoster | Stage::Online), Frame::Stanza(el)) => {
                 self.stage = stage;
                 self.handle_stanza(&el, now);
@@ -305,7 +353,7 @@ impl Client {
             self.stage_deadline = None;
             let stage = match self.stage {
                 Stage::AwaitOpen { .. } | Stage::AwaitFeatures { .. } => "opening the stream",
-                Stage::Auth(_) => "authentication",
+                Stage::Auth(_) | Stage::Sasl2(_) => "authentication",
                 Stage::Closing => {
                     self.finish(None);
                     return;
@@ -368,7 +416,8 @@ impl Client {
     fn open_stream(&mut self, authenticated: bool, now: Instant) {
         self.stage = Stage::AwaitOpen { authenticated };
         self.stage_deadline = Some(now + self.config.request_timeout);
-        self.send_raw(framing::open(self.config.jid.domain(), None));
+        let from = self.config.stream_from.then(|| self.config.jid.to_string());
+        self.send_raw(framing::open(self.config.jid.domain(), from.as_deref(), None));
     }
 
     fn send_raw(&mut self, frame: String) {

@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
 use super::error::{SaslError, SaslprepField};
+use super::fast::FastToken;
 use super::mechanism::Mechanism;
 use super::saslprep::{escape_username, saslprep};
 use super::ssdp::DowngradeInfo;
@@ -84,7 +85,7 @@ impl ScramHash {
     }
 
     /// HMAC(key, data).
-    fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+    pub(crate) fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
         match self {
             ScramHash::Sha1 => hmac_with::<Hmac<Sha1>>(key, data),
             ScramHash::Sha256 => hmac_with::<Hmac<Sha256>>(key, data),
@@ -142,7 +143,10 @@ impl fmt::Debug for ScramKeys {
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
     Password(String),
+    /// SCRAM keys kept from an earlier login (their mechanism only, and only while the server keeps the salt).
     Keys(ScramKeys),
+    /// A XEP-0484 FAST token the server issued to this device: logs in through SASL2 where FAST is offered.
+    Token(FastToken),
 }
 
 impl fmt::Debug for Credentials {
@@ -150,6 +154,7 @@ impl fmt::Debug for Credentials {
         match self {
             Credentials::Password(_) => f.write_str("Password(<redacted>)"),
             Credentials::Keys(keys) => f.debug_tuple("Keys").field(keys).finish(),
+            Credentials::Token(token) => f.debug_tuple("Token").field(token).finish(),
         }
     }
 }
@@ -188,6 +193,7 @@ pub fn scram_start(
     let credentials = match credentials {
         Credentials::Password(password) => Credentials::Password(saslprep(SaslprepField::Password, &password)?),
         keys @ Credentials::Keys(_) => keys,
+        Credentials::Token(_) => return Err(SaslError::FastUnavailable),
     };
     if client_nonce.len() < MIN_CLIENT_NONCE_LEN || !client_nonce.bytes().all(is_nonce_byte) {
         return Err(SaslError::InvalidClientNonce);
@@ -272,6 +278,8 @@ impl ScramAwaitingChallenge {
                 }
                 (keys.client_key.clone(), keys.server_key.clone())
             }
+            // `scram_start` refuses tokens; a token never reaches this state.
+            Credentials::Token(_) => return Err(SaslError::FastUnavailable),
         };
 
         let channel_binding = BASE64.encode(GS2_HEADER);

@@ -6,3 +6,4 @@ pub mod error;
 pub mod message;
 pub mod presence;
 pub mod roster;
+pub mod sasl2;
