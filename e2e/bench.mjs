@@ -467,7 +467,8 @@ try {
   progress(`seeding accounts into ${env.runDir} …`);
   await seed({ root, ...env });
   peerBin = await buildPeer(root);
-  server = await serve(dist);
+  // config.json names this run's Prosody (the one in dist/ names the default port).
+  server = await serve(dist, { config: { websocket_url: env.ws, domain: env.domain } });
   baseURL = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({
     executablePath: chromiumPath,

@@ -1,9 +1,12 @@
 // The minimal test harness of the end-to-end suite: `test(name, fn)` registers a test; helpers drive the app
 // like a person (labelled fields, buttons by name) and wait on conditions, never on the clock.
 //
+// Every test runs twice: with dist/ served under a subpath (http://127.0.0.1:PORT/some/path/), as on a host that
+// keeps the app in a folder, and at the root.
+//
 // Each test function receives one object:
 //   page, context          a fresh browser context and page (console errors and page errors fail the test)
-//   baseURL                where dist/ is served (http://127.0.0.1:PORT/)
+//   baseURL                where dist/ is served (http://127.0.0.1:PORT/some/path/ or http://127.0.0.1:PORT/)
 //   env                    the servers the scripts started: { ws, domain, alicePassword, bobPassword, … }
 //   peer(opts)             starts the scripted peer (examples/peer.rs); stopped after the test
 //   adduser(prefix)        registers a fresh, unique Prosody account; returns { user, jid, password }

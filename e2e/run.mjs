@@ -5,9 +5,13 @@
 //   PATH=$PWD/node_modules/.bin:$PATH TRUNK_SKIP_VERSION_CHECK=true trunk build --release
 //   node e2e/run.mjs [FILTER]        FILTER: run only tests whose name contains it
 //
-// Runs e2e/tests/*.mjs in name order, one fresh browser context per test. A console error, an uncaught page
-// error or a dialog (alert) fails the test. Prints one line per test and finally `e2e: N passed, M failed`;
-// exits non-zero on any failure. Always stops what it started: peers, the static server, the browser.
+// Runs e2e/tests/*.mjs in name order, one fresh browser context per test, each test twice: with dist/ served
+// under /some/path/ and at /, by e2e/support.mjs's static server with the headers docs/deploy/ configures (its
+// config.json points the app at this run's Prosody). NATTER_E2E_URL=http://…/ runs every test once against a
+// server of your own instead (e.g. nginx with docs/deploy/nginx.conf; its config.json must name the Prosody of
+// NATTER_PROSODY_WS). A console error, an uncaught page error or a dialog (alert) fails the test. Prints one
+// line per run and finally `e2e: N passed, M failed`; exits non-zero on any failure. Always stops what it
+// started: peers, the static servers, the browser.
 
 import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +24,8 @@ import { buildPeer, serve } from './support.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(process.env.NATTER_E2E_DIST || path.join(root, 'dist')); // NATTER_E2E_DIST: serve another build
 const TEST_TIMEOUT = 90_000;
+const SUBPATH = '/some/path/';
+const externalURL = process.env.NATTER_E2E_URL;
 const filter = process.argv[2];
 
 function die(msg) {
@@ -40,14 +46,14 @@ if (!env.ws) {
   die('NATTER_PROSODY_WS is not set. Start the server and load its environment first:\n' +
     '  scripts/prosody.sh start && eval "$(scripts/prosody.sh env)"   (scripts/test.sh does this)');
 }
-if (!existsSync(path.join(dist, 'index.html'))) {
+if (!externalURL && !existsSync(path.join(dist, 'index.html'))) {
   die(`${path.relative(root, dist)}/index.html is missing: build the app first (trunk build --release).`);
 }
 const chromiumPath = process.env.NATTER_CHROMIUM || '/usr/bin/chromium';
 if (!existsSync(chromiumPath)) die(`no Chromium at ${chromiumPath} (apt-get install -y chromium)`);
 
 // ---- what we start, and how it is stopped ----
-let server;
+const servers = [];
 let browser;
 const livePeers = new Set();
 let cleaning;
@@ -55,7 +61,7 @@ async function cleanup() {
   cleaning ??= (async () => {
     await Promise.allSettled([...livePeers].map((p) => p.stop()));
     if (browser) await browser.close().catch(() => {});
-    if (server) await new Promise((r) => server.close(r));
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   })();
   return cleaning;
 }
@@ -73,8 +79,18 @@ try {
   if (selected.length === 0) die(`no tests${filter ? ` match "${filter}"` : ''}`);
 
   const peerBin = await buildPeer(root);
-  server = await serve(dist);
-  const baseURL = `http://127.0.0.1:${server.address().port}/`;
+  let runs;
+  if (externalURL) {
+    runs = selected.map((t) => ({ t, baseURL: externalURL }));
+  } else {
+    const config = { websocket_url: env.ws, domain: env.domain };
+    const atPath = await serve(dist, { base: SUBPATH, config });
+    const atRoot = await serve(dist, { config });
+    servers.push(atPath, atRoot);
+    const pathURL = `http://127.0.0.1:${atPath.address().port}${SUBPATH}`;
+    const rootURL = `http://127.0.0.1:${atRoot.address().port}/`;
+    runs = selected.flatMap((t) => [{ t, baseURL: pathURL }, { t, baseURL: rootURL }]);
+  }
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -83,9 +99,10 @@ try {
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
     ],
   });
-  console.log(`e2e: ${selected.length} tests, app at ${baseURL}, server ${env.ws}`);
+  const where = externalURL ?? `${SUBPATH} and at /`;
+  console.log(`e2e: ${selected.length} tests, ${runs.length} runs, app at ${where}, server ${env.ws}`);
 
-  for (const [i, t] of selected.entries()) {
+  for (const [i, { t, baseURL }] of runs.entries()) {
     const lines = [];
     const log = (...a) => lines.push(a.join(' '));
     const problems = [];
@@ -145,10 +162,10 @@ try {
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     if (!error && problems.length === 0) {
       passed++;
-      console.log(`ok   ${i + 1} ${t.name} (${secs}s)`);
+      console.log(`ok   ${i + 1} ${t.name} (at ${new URL(baseURL).pathname}, ${secs}s)`);
     } else {
       failed++;
-      console.log(`FAIL ${i + 1} ${t.name} (${secs}s)`);
+      console.log(`FAIL ${i + 1} ${t.name} (at ${new URL(baseURL).pathname}, ${secs}s)`);
       if (error) console.log(`     ${String(error.stack || error).split('\n').slice(0, 6).join('\n     ')}`);
       for (const p of problems) console.log(`     ${p}`);
       for (const e of evidence) console.log(`     ${e}`);

@@ -280,6 +280,9 @@ mod native {
                 Event::SubscriptionRevoked { from } => {
                     emit(json!({"event": "subscription_revoked", "from": from.to_string()}))
                 }
+                Event::PresenceError { from, error } => emit(json!({
+                    "event": "presence_error", "from": from.to_string(), "error": error.describe(),
+                })),
                 Event::MessageError { with, id, error } => emit(json!({
                     "event": "message_error", "with": with.to_string(), "id": id, "error": error.describe(),
                 })),

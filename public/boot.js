@@ -1,10 +1,11 @@
-// Starts Natter without any inline script, so the page's Content-Security-Policy can forbid inline script.
-// Trunk replaces <link data-trunk rel="rust"> with <meta name="natter-app" data-js data-wasm> (pattern_script
-// in Trunk.toml); the JS glue and the wasm it names are preloaded with subresource integrity in <head>.
+// Starts Natter with no inline script (see Trunk.toml): loads the files the natter-app meta names, resolved
+// against this file's URL (the app may be served under any path), and notes that folder for config.json.
 const app = document.querySelector('meta[name="natter-app"]');
+const beside = (name) => new URL(name, import.meta.url).href;
+app.dataset.base = beside("./");
 try {
-  const { default: init } = await import(app.dataset.js);
-  await init({ module_or_path: app.dataset.wasm });
+  const { default: init } = await import(beside(app.dataset.js));
+  await init({ module_or_path: beside(app.dataset.wasm) });
 } catch (err) {
   // A Rust panic during start-up has already said so (the app's panic hook adds a `.fatal` banner).
   if (document.querySelector(".fatal")) throw err;

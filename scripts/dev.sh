@@ -1,44 +1,46 @@
 #!/usr/bin/env bash
 # Command 1 — try Natter locally: installs what is missing, starts a real Prosody with demo accounts on
-# 127.0.0.1, builds the app and serves it on http://127.0.0.1:8080 (rebuilding on change). Ctrl-C stops
-# everything this script started (and only that).
+# 127.0.0.1, builds the app (only when the sources changed since the last build: scripts/build.sh) and serves
+# the finished build on http://127.0.0.1:8080 until Ctrl-C. Nothing watches files or rebuilds while it runs:
+# after changing the code, press Ctrl-C and run it again. Ctrl-C stops everything this script started (and
+# only that). The port: NATTER_DEV_PORT (default 8080); Prosody's: see scripts/servers/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
+port=${NATTER_DEV_PORT:-8080}
 
 scripts/setup.sh
-export PATH="$root/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 
 started_prosody=0
-if ! scripts/prosody.sh status >/dev/null 2>&1; then
-  scripts/prosody.sh start
-  started_prosody=1
-fi
-eval "$(scripts/prosody.sh env)"
-trunk_pid=""
+server_pid=""
 cleanup() {
   trap - EXIT INT TERM
-  if [ -n "$trunk_pid" ] && kill -0 "$trunk_pid" 2>/dev/null; then
-    kill "$trunk_pid" 2>/dev/null || true
-    wait "$trunk_pid" 2>/dev/null || true
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
   fi
   if [ "$started_prosody" = 1 ]; then scripts/prosody.sh stop; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "[dev] building the release bundle and serving it (the first build takes a few minutes)"
-trunk serve --release --config Trunk.toml &
-trunk_pid=$!
+if ! scripts/prosody.sh status >/dev/null 2>&1; then
+  scripts/prosody.sh start
+  started_prosody=1
+fi
+eval "$(scripts/prosody.sh env)"
 
+scripts/build.sh   # the first build takes a few minutes; later ones only when the sources changed
+
+node scripts/serve.mjs dist "$port" &
+server_pid=$!
 # Wait until the page is served, then tell the newcomer what to do.
-until curl -fsS -o /dev/null http://127.0.0.1:8080/ 2>/dev/null; do
-  kill -0 "$trunk_pid" 2>/dev/null || { echo "[dev] trunk exited before serving" >&2; exit 1; }
-  sleep 1
+until curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do
+  kill -0 "$server_pid" 2>/dev/null || { echo "[dev] the web server exited (is port $port taken? set NATTER_DEV_PORT)" >&2; exit 1; }
+  sleep 0.2
 done
 cat <<MSG
 
-  Natter is running:   http://127.0.0.1:8080
+  Natter is running:   http://127.0.0.1:$port
   XMPP server:         Prosody on $NATTER_PROSODY_WS (domain: $NATTER_PROSODY_DOMAIN)
 
   Demo accounts (alice and bob are already contacts):
@@ -48,7 +50,7 @@ $(for a in $NATTER_DEMO_ACCOUNTS; do printf '    %-18s password: %s\n' "${a%%:*}
   The same accounts exist on $NATTER_PROSODY_HASHED_DOMAIN (passwords stored hashed, so a dropped connection
   logs in again by itself; on $NATTER_PROSODY_DOMAIN it asks for the password): log in as
   alice@$NATTER_PROSODY_HASHED_DOMAIN with Advanced → Server URL $NATTER_PROSODY_WS.
-  Press Ctrl-C to stop.
+  Changed the code? Ctrl-C and run scripts/dev.sh again (it rebuilds only then). Press Ctrl-C to stop.
 
 MSG
-wait "$trunk_pid"
+wait "$server_pid"

@@ -8,7 +8,9 @@
 //! - [`xmpp`]: the protocol as a pure state machine — no I/O, no clock, no randomness; tested natively.
 //! - [`transport`]: the browser WebSocket (wasm32 only; its URL rules and discovery parsing are pure), timers and XEP-0156 discovery; feeds and drains the core.
 //! - `ui` (wasm32 only): Leptos components and the one place that applies core events to the reactive store.
+//! - [`links`]: finding links in message text, for the UI; pure, tested natively.
 
+pub mod links;
 pub mod xmpp;
 
 /// The URL rules and discovery parsing compile natively (tested by `cargo test`); the WebSocket part is wasm32-only.

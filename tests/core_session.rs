@@ -323,20 +323,104 @@ fn add_rename_and_remove_contact_send_roster_sets() {
     assert_eq!((item.attr("jid"), item.attr("name")), (Some("carol@example.com"), Some("Carol")));
     assert_eq!((sent[1].attr("type"), sent[1].attr("to")), (Some("subscribe"), Some("carol@example.com")));
 
-    h.command(Command::RenameContact { jid: jid("bob@example.com"), name: Some("Robert".into()) }).unwrap();
+    h.command(Command::UpdateContact {
+        jid: jid("bob@example.com"),
+        name: Some("Robert".into()),
+        groups: vec!["Work".into()],
+    })
+    .unwrap();
     let set = h.sent_one();
     let item = set.get_child("jabber:iq:roster", "query").unwrap().get_child("jabber:iq:roster", "item").unwrap();
     assert_eq!(item.attr("name"), Some("Robert"));
-    assert_eq!(
-        item.get_child("jabber:iq:roster", "group").map(|g| g.text()).as_deref(),
-        Some("Work"),
-        "groups are kept"
-    );
+    assert_eq!(item.get_child("jabber:iq:roster", "group").map(|g| g.text()).as_deref(), Some("Work"));
 
     h.command(Command::RemoveContact { jid: jid("bob@example.com") }).unwrap();
     let set = h.sent_one();
     let item = set.get_child("jabber:iq:roster", "query").unwrap().get_child("jabber:iq:roster", "item").unwrap();
     assert_eq!(item.attr("subscription"), Some("remove"));
+}
+
+/// The `<item/>` of a roster set the client sent.
+fn set_item(iq: &natter::xmpp::xml::Element) -> &natter::xmpp::xml::Element {
+    iq.get_child("jabber:iq:roster", "query").unwrap().get_child("jabber:iq:roster", "item").unwrap()
+}
+
+fn groups_of(item: &natter::xmpp::xml::Element) -> Vec<String> {
+    item.children_named("jabber:iq:roster", "group").map(|g| g.text()).collect()
+}
+
+#[test]
+fn a_new_name_and_new_groups_saved_together_go_out_in_one_roster_set() {
+    // Issue 16, item 2: the dialog used to send a rename and then a regroup; the regroup was built from the
+    // roster before the server confirmed the rename, so it put the old name back. One set carries both now.
+    let mut h = Harness::new(plain_config());
+    h.login_plain(
+        "<item jid='bob@example.com' name='Bob' subscription='both' ask='subscribe'><group>Work</group></item>",
+    );
+    h.command(Command::UpdateContact {
+        jid: jid("bob@example.com"),
+        name: Some("Robert".into()),
+        groups: vec!["Family".into(), "Friends".into()],
+    })
+    .unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 1, "one roster set: {sent:?}");
+    let item = set_item(&sent[0]);
+    assert_eq!(item.attr("name"), Some("Robert"));
+    assert_eq!(groups_of(item), ["Family", "Friends"]);
+    // Subscription state is the server's: a set never carries it (RFC 6121 §2.1.2.5).
+    assert_eq!((item.attr("subscription"), item.attr("ask")), (None, None));
+
+    // An empty name clears it; the groups go with it in the same set.
+    h.command(Command::UpdateContact { jid: jid("bob@example.com"), name: Some("  ".into()), groups: vec![] }).unwrap();
+    let item = h.sent_one();
+    let item = set_item(&item);
+    assert_eq!(item.attr("name"), None);
+    assert!(groups_of(item).is_empty());
+}
+
+#[test]
+fn adding_a_contact_already_in_the_roster_keeps_its_name_and_groups() {
+    // Issue 16, item 1: adding Bob again (the form has no name) renamed him to his address on the server.
+    let mut h = Harness::new(plain_config());
+    h.login_plain(
+        "<item jid='bob@example.com' name='Bob' subscription='both'><group>Work</group></item>\
+         <item jid='carol@example.com' name='Carol' subscription='none'><group>Choir</group></item>\
+         <item jid='dave@example.com' name='Dave' subscription='from' ask='subscribe'/>",
+    );
+    // Bob: nothing is missing, so nothing is sent at all.
+    h.command(Command::AddContact { jid: jid("bob@example.com"), name: None, groups: vec![] }).unwrap();
+    assert!(h.sent().is_empty(), "no roster set, no request");
+    // Carol: only the subscription is missing: the request goes out again, the roster item is left alone.
+    h.command(Command::AddContact { jid: jid("carol@example.com"), name: None, groups: vec![] }).unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!((sent[0].name.as_str(), sent[0].attr("type")), ("presence", Some("subscribe")));
+    // Dave: a request is pending already; a new name is saved with his groups and nothing else changes.
+    h.command(Command::AddContact { jid: jid("dave@example.com"), name: Some("David".into()), groups: vec![] })
+        .unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(set_item(&sent[0]).attr("name"), Some("David"));
+    // Someone new: a roster set with what was typed, and the request.
+    h.command(Command::AddContact { jid: jid("erin@example.com"), name: None, groups: vec![] }).unwrap();
+    let sent = h.sent();
+    assert_eq!((set_item(&sent[0]).attr("jid"), set_item(&sent[0]).attr("name")), (Some("erin@example.com"), None));
+    assert_eq!(sent[1].attr("type"), Some("subscribe"));
+}
+
+#[test]
+fn a_bounced_subscription_request_is_reported_for_that_contact() {
+    let mut h = Harness::new(plain_config());
+    h.login_plain("<item jid='carol@nowhere.example' subscription='none' ask='subscribe'/>");
+    h.recv("<presence xmlns='jabber:client' from='carol@nowhere.example' type='error'><error type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+    let events = h.take_events();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::PresenceError { from, error }
+            if from == &jid("carol@nowhere.example") && error.condition == "remote-server-not-found")),
+        "{events:?}"
+    );
+    assert!(h.client.is_online());
 }
 
 #[test]
@@ -785,8 +869,8 @@ fn the_browser_config_accepts_a_roster_larger_than_the_core_default() {
     assert!(error.describe().contains("more than Natter accepts (256 KiB)"), "{}", error.describe());
 
     // The browser transport's config takes it.
-    let mut config =
-        natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
+    let options = natter::transport::ConnectOptions::with_password(jid("alice@example.com"), "secret".into(), None);
+    let mut config = natter::transport::session_config(options);
     config.allow_plain = true;
     config.client_nonce = "abcdefghijklmnopqrstuvwx".into();
     config.id_seed = "t".into();

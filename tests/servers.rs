@@ -14,10 +14,11 @@ mod support {
 use std::process::Command as Process;
 
 use natter::xmpp::ClientError;
+use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Mechanism, SaslFailure};
 use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
-use natter::xmpp::stanza::roster::Subscription;
+use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, Event};
 use support::native_ws::{Conn, Server};
 
@@ -208,6 +209,66 @@ fn adding_and_removing_a_contact_with_the_subscription_handshake() {
         );
         ann.close();
         ben.close();
+    }
+}
+
+/// The roster item for `jid` as a fresh login of the account sees it (what the server stored).
+fn stored_item(server: &Server, user: &str, password: &str, jid: &BareJid) -> RosterItem {
+    let mut c = Conn::open(server, server.config(user, password));
+    let Event::Roster { items, .. } = c.wait_for("roster", |e| matches!(e, Event::Roster { .. })) else {
+        unreachable!()
+    };
+    c.wait_for("online", |e| matches!(e, Event::Online { .. }));
+    c.close();
+    items.into_iter().find(|i| i.jid == *jid).unwrap_or_else(|| panic!("{}: {jid} not in the roster", server.name))
+}
+
+#[test]
+fn a_new_name_and_new_groups_saved_together_are_both_kept_and_adding_again_loses_nothing() {
+    for (server, script) in servers() {
+        let (u1, p1) = fresh_account(script, "nia");
+        let (u2, _) = fresh_account(script, "nob");
+        let j2 = server.jid(&u2);
+        let mut ann = Conn::online(&server, server.config(&u1, &p1));
+        ann.command(Command::AddContact { jid: j2.clone(), name: Some("Nob".into()), groups: vec!["Test".into()] });
+        ann.wait_for("added", |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2));
+
+        // Issue 16, item 2: name and groups changed in one Save.
+        ann.command(Command::UpdateContact {
+            jid: j2.clone(),
+            name: Some("Nobby".into()),
+            groups: vec!["Choir".into(), "Work".into()],
+        });
+        let push = ann.wait_for(
+            "the server's push of the change",
+            |e| matches!(e, Event::RosterPush { item, .. } if item.jid == j2 && item.name.as_deref() == Some("Nobby")),
+        );
+        let Event::RosterPush { item, .. } = push else { unreachable!() };
+        assert_eq!(item.groups, ["Choir", "Work"], "{}", server.name);
+
+        // Issue 16, item 1: adding the same contact again (the add form has no name) keeps what is stored.
+        ann.command(Command::AddContact { jid: j2.clone(), name: None, groups: vec![] });
+        ann.pump_until_quiet();
+        ann.close();
+        let stored = stored_item(&server, &u1, &p1, &j2);
+        assert_eq!(stored.name.as_deref(), Some("Nobby"), "{}", server.name);
+        assert_eq!(stored.groups, ["Choir", "Work"], "{}", server.name);
+        assert!(stored.pending_out, "{}: the request is still pending", server.name);
+    }
+}
+
+#[test]
+fn a_subscription_request_to_a_server_that_does_not_exist_comes_back_as_an_error() {
+    for (server, script) in servers() {
+        let (u1, p1) = fresh_account(script, "nid");
+        let mut ann = Conn::online(&server, server.config(&u1, &p1));
+        let nowhere = BareJid::parse("carol@nowhere.invalid").unwrap();
+        ann.command(Command::AddContact { jid: nowhere.clone(), name: None, groups: vec![] });
+        let e = ann.wait_for("the bounce", |e| matches!(e, Event::PresenceError { from, .. } if *from == nowhere));
+        let Event::PresenceError { error, .. } = e else { unreachable!() };
+        // Prosody: not-allowed ("Communication with remote domains is not enabled"); ejabberd: forbidden.
+        assert!(!error.describe().is_empty(), "{}: {error:?}", server.name);
+        ann.close();
     }
 }
 

@@ -3,14 +3,14 @@
 // by itself with the SCRAM keys of the session (never the password). That needs a server that keeps the same
 // salt from login to login: the scripts' Prosody host hashed.localhost (salted+hashed storage, Prosody's
 // default). Its host localhost stores passwords in plain (for SCRAM-SHA-256) and draws a new salt at every
-// login, so it refuses the kept keys: then the app says the password is needed, and "Log in again" resumes
-// with everything kept. Either way, Bob's next message arrives and what was typed offline is sent.
+// login, so it refuses the kept keys: then the app asks for the password on the chat screen, the conversation
+// staying in view, and logging in there resumes with everything kept. Either way, Bob's next message arrives and what was typed offline is sent.
 import assert from 'node:assert/strict';
 import { test, logIn } from '../harness.mjs';
 
 for (const resalting of [false, true]) {
   const name = resalting
-    ? 'reconnect, server with a new salt per login: asks for the password, Log in again keeps everything'
+    ? 'reconnect, server with a new salt per login: asks for the password in place, logging in keeps everything'
     : 'reconnect: offline and back, logs in again by itself, nothing typed is lost, messages flow again';
   test(name, async ({ page, context, baseURL, env, peer, shot }) => {
     const domain = resalting ? env.domain : env.hashedDomain;
@@ -49,15 +49,14 @@ for (const resalting of [false, true]) {
     // The network comes back: the app tries at once.
     await context.setOffline(false);
     const online = page.getByRole('status').filter({ hasText: /^\s*Connection: Online\s*$/ });
-    const needsPassword = page.getByRole('alert').filter({ hasText: 'Reconnecting needs your password again' });
+    const needsPassword = page.getByRole('alert').filter({ hasText: 'Your server asks for your password again to reconnect.' });
     await online.or(needsPassword).first().waitFor();
     assert.equal(await needsPassword.isVisible(), resalting, resalting ? 'the kept keys cannot fit a new salt' : 'the kept keys log in again');
     if (resalting) {
-      await page.getByRole('button', { name: 'Log in again' }).click();
-      await page.getByRole('alert').filter({ hasText: 'needs your password' }).waitFor();
-      assert.equal(await page.getByLabel('Address', { exact: true }).inputValue(), alice, 'the address is kept');
-      await page.getByLabel('Password', { exact: true }).fill(env.alicePassword);
-      await page.getByRole('button', { name: 'Log in' }).click();
+      assert.ok(await logEl.getByText(before, { exact: true }).isVisible(), 'the conversation stays behind the prompt');
+      await page.getByRole('button', { name: 'Cancel' }).waitFor();
+      await page.getByLabel(`Password for ${alice}`).fill(env.alicePassword);
+      await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await online.first().waitFor();
     }
     assert.equal(await page.getByRole('button', { name: 'Reconnect now' }).count(), 0, 'the banner is gone');

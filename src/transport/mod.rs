@@ -49,15 +49,17 @@
 //! browser listeners) are owned values, released when the session ends or the last `Session` clone is
 //! dropped; nothing is `forget()`-ed.
 //!
-//! [`url`] and [`discovery`] are pure and compile natively (tested by `cargo test`); the WebSocket part is
-//! wasm32-only.
+//! [`url`] and [`discovery`] are pure and compile natively (tested by `cargo test`); the WebSocket part and
+//! discovery's fetching ([`lookup`]) are wasm32-only.
 
 pub mod discovery;
+#[cfg(target_arch = "wasm32")]
+pub mod lookup;
 pub mod url;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
-pub use url::{check_ws_url, is_loopback_url, is_secure_url};
+pub use url::{check_ws_url, csp_allows_ws_host, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
 pub use web::{Session, connect, new_device_id};
 
@@ -67,6 +69,7 @@ use crate::xmpp::client::UserAgent;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::{Credentials, FastToken};
 use crate::xmpp::{Config, Event};
+use discovery::DiscoveryError;
 
 /// Largest frame a browser session accepts: a roster result of ~70,000 contacts. (The core's default, 256 KiB,
 /// is ~2,300 contacts.) Larger frames still end the session with a framing error the UI shows.
@@ -194,12 +197,24 @@ pub enum TransportError {
     InvalidUrl {
         url: String,
     },
-    /// No WebSocket endpoint found by config or XEP-0156 for this domain.
+    /// `ws://` to this computer written in a form the page's Content-Security-Policy cannot allow (`[::1]`,
+    /// `127.0.0.2`, a trailing dot): the browser would block it without a word (see [`url`]).
+    LoopbackSpelling {
+        url: String,
+    },
+    /// No WebSocket endpoint found by config or XEP-0156 for this domain; `problems` are the documents that
+    /// were there but broken, too large or too slow (missing ones are not listed).
     NoEndpoint {
         domain: String,
+        problems: Vec<DiscoveryError>,
     },
-    /// The WebSocket could not be opened or closed before the stream started.
+    /// The WebSocket could not be opened or closed before the stream started, and nothing answers there.
     Unreachable {
+        url: String,
+    },
+    /// The WebSocket could not be opened, but a web server answers at that address (a 404, a web page, a
+    /// WebSocket without the `xmpp` subprotocol): the URL is not an XMPP WebSocket endpoint.
+    NotXmppEndpoint {
         url: String,
     },
     /// The socket closed unexpectedly during the session. (Not emitted by the transport today: a lost
@@ -226,13 +241,31 @@ impl std::fmt::Display for TransportError {
         match self {
             TransportError::InsecureUrl { url } => write!(
                 f,
-                "Refusing to send your password unencrypted to {url}: use a wss:// address (ws:// is only allowed to this computer)."
+                "Refusing to send your password unencrypted to {url}: use a wss:// address (ws:// is only allowed to this computer: 127.0.0.1 or localhost)."
             ),
             TransportError::InvalidUrl { url } => write!(f, "“{url}” is not a WebSocket address (ws:// or wss://)."),
-            TransportError::NoEndpoint { domain } => {
-                write!(f, "No XMPP WebSocket endpoint was found for {domain}. Enter the server URL under Advanced.")
+            TransportError::LoopbackSpelling { url } => write!(
+                f,
+                "{url} is this computer, but the page's security policy only lets Natter use ws:// to 127.0.0.1, \
+                 localhost or a name ending in .localhost: write the address that way, or use wss://."
+            ),
+            TransportError::NoEndpoint { domain, problems } => {
+                write!(f, "No XMPP WebSocket endpoint was found for {domain}")?;
+                for (i, p) in problems.iter().enumerate() {
+                    f.write_str(if i == 0 { " (" } else { "; " })?;
+                    write!(f, "{p}")?;
+                }
+                if !problems.is_empty() {
+                    f.write_str(")")?;
+                }
+                f.write_str(". Enter the server URL under Advanced.")
             }
             TransportError::Unreachable { url } => write!(f, "The server at {url} could not be reached."),
+            TransportError::NotXmppEndpoint { url } => write!(
+                f,
+                "The server at {url} answered, but it is not an XMPP WebSocket endpoint: check the address (for \
+                 Prosody it usually ends in /xmpp-websocket, for ejabberd in /ws)."
+            ),
             TransportError::ConnectionLost => write!(f, "The connection to the server was lost."),
             TransportError::TooManyRedirects { url } => {
                 write!(f, "The server redirected the connection more than once (last to {url}); giving up.")

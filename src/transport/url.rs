@@ -1,8 +1,15 @@
 //! Which WebSocket URLs Natter agrees to send credentials to. Pure string checks, tested natively.
 //!
-//! The rule: `wss://` anywhere; `ws://` only to this computer (127.0.0.0/8, `[::1]`, `localhost`,
-//! `*.localhost`), because SASL PLAIN or a SCRAM exchange over plain ws elsewhere would travel unencrypted;
-//! anything else is not a WebSocket address.
+//! The rule: `wss://` anywhere; `ws://` only to this computer, because SASL PLAIN or a SCRAM exchange over
+//! plain ws elsewhere would travel unencrypted; anything else is not a WebSocket address.
+//!
+//! "This computer" is spelled the way the page's Content-Security-Policy (`connect-src` in `index.html`) can
+//! allow it: `127.0.0.1`, `localhost` and `*.localhost`. CSP host sources have no IPv6 literals (Chromium
+//! ignores `ws://[::1]:*` with a console error) and no address ranges, so `ws://[::1]/` or `ws://127.0.0.2/`,
+//! though loopback, would pass a wider check and then be blocked by the browser without a word; they are
+//! refused here instead, with a message saying how to write them ([`TransportError::LoopbackSpelling`]).
+//! `tests/ws-urls.txt` lists the cases; this module's tests and the end-to-end suite (against the real CSP)
+//! both check them.
 //!
 //! What this does NOT do: it is not a full WHATWG URL parser. It only has to decide "loopback or not" safely,
 //! so every doubt is resolved towards "not loopback": percent-escapes, `\`, whitespace, control characters,
@@ -94,6 +101,20 @@ pub fn is_loopback_host(host: &str) -> bool {
     host == "localhost" || (host.ends_with(".localhost") && !host.split('.').any(str::is_empty))
 }
 
+/// Whether the page's CSP lets `ws://` reach `host` (as written in a URL, after any userinfo): `127.0.0.1`,
+/// `localhost` or a name under `.localhost` (case-insensitive; no trailing dot, which the CSP's host sources
+/// would not match).
+pub fn csp_allows_ws_host(host: &str) -> bool {
+    if host == "127.0.0.1" {
+        return true;
+    }
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+        return false;
+    }
+    let host = host.to_ascii_lowercase();
+    host == "localhost" || (host.ends_with(".localhost") && !host.split('.').any(str::is_empty))
+}
+
 /// Whether `url` is a ws:// or wss:// URL to this computer (for the UI, e.g. to say "local test server").
 pub fn is_loopback_url(url: &str) -> bool {
     parse(url.trim()).is_some_and(|u| is_loopback_host(u.host))
@@ -109,7 +130,8 @@ pub fn check_ws_url(url: &str) -> Result<String, TransportError> {
     let trimmed = url.trim();
     match parse(trimmed) {
         None => Err(TransportError::InvalidUrl { url: url.to_owned() }),
-        Some(u) if u.secure || is_loopback_host(u.host) => Ok(trimmed.to_owned()),
+        Some(u) if u.secure || csp_allows_ws_host(u.host) => Ok(trimmed.to_owned()),
+        Some(u) if is_loopback_host(u.host) => Err(TransportError::LoopbackSpelling { url: trimmed.to_owned() }),
         Some(_) => Err(TransportError::InsecureUrl { url: trimmed.to_owned() }),
     }
 }
@@ -123,6 +145,10 @@ mod tests {
     }
     fn insecure(url: &str) {
         assert!(matches!(check_ws_url(url), Err(TransportError::InsecureUrl { .. })), "{url}: {:?}", check_ws_url(url));
+    }
+    fn loopback_spelling(url: &str) {
+        let verdict = check_ws_url(url);
+        assert!(matches!(verdict, Err(TransportError::LoopbackSpelling { .. })), "{url}: {verdict:?}");
     }
     fn invalid(url: &str) {
         assert!(matches!(check_ws_url(url), Err(TransportError::InvalidUrl { .. })), "{url}: {:?}", check_ws_url(url));
@@ -141,13 +167,15 @@ mod tests {
     #[test]
     fn ws_is_allowed_to_loopback_only() {
         ok("ws://127.0.0.1:5280/xmpp-websocket");
-        ok("ws://127.3.4.5/");
         ok("ws://localhost:5280/xmpp-websocket");
         ok("ws://LOCALHOST");
         ok("ws://chat.localhost:5280/ws");
-        ok("ws://[::1]:5280/xmpp-websocket");
-        ok("ws://localhost./ws");
         ok("ws://127.0.0.1:/ws");
+        // Loopback, but not in a form the page's CSP can allow: refused with a word on how to write it.
+        loopback_spelling("ws://[::1]:5280/xmpp-websocket");
+        loopback_spelling("ws://127.3.4.5/");
+        loopback_spelling("ws://localhost./ws");
+        loopback_spelling("ws://a.localhost./ws");
         insecure("ws://example.org/xmpp-websocket");
         insecure("ws://192.168.1.2:5280/ws");
         insecure("ws://128.0.0.1/");
@@ -191,6 +219,28 @@ mod tests {
         invalid("wss://exa mple.org/");
     }
 
+    /// The shared list: what this module accepts, the page's CSP lets through (e2e/tests/08-deploy.mjs checks
+    /// that side in Chromium).
+    #[test]
+    fn the_shared_list_of_urls() {
+        let list = include_str!("../../tests/ws-urls.txt");
+        let mut counts = [0; 2];
+        for line in list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            match line.split_once(' ') {
+                Some(("accept", url)) => {
+                    ok(url);
+                    counts[0] += 1;
+                }
+                Some(("refuse", url)) => {
+                    assert!(check_ws_url(url).is_err(), "{url}");
+                    counts[1] += 1;
+                }
+                _ => panic!("tests/ws-urls.txt: not `accept URL` or `refuse URL`: {line}"),
+            }
+        }
+        assert!(counts[0] >= 5 && counts[1] >= 5, "{counts:?}");
+    }
+
     #[test]
     fn helpers() {
         assert!(is_loopback_url("ws://127.0.0.1:5280/xmpp-websocket"));
@@ -201,5 +251,7 @@ mod tests {
         assert!(!is_secure_url("ws://127.0.0.1/ws"));
         assert!(is_loopback_host("[::1]"));
         assert!(!is_loopback_host("::1"));
+        assert!(csp_allows_ws_host("127.0.0.1") && csp_allows_ws_host("Chat.LocalHost"));
+        assert!(!csp_allows_ws_host("[::1]") && !csp_allows_ws_host("127.0.0.2") && !csp_allows_ws_host("localhost."));
     }
 }

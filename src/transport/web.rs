@@ -1,5 +1,5 @@
-//! The browser half of the transport: one `WebSocket`, one `setTimeout`, `crypto.getRandomValues`, `fetch`, and
-//! `String.prototype.normalize` for the core's stringprep.
+//! The browser half of the transport: one `WebSocket`, one `setTimeout`, `crypto.getRandomValues`, and
+//! `String.prototype.normalize` for the core's stringprep (discovery's fetching is [`super::lookup`]).
 //!
 //! State lives in one `Rc<Inner>`; the `Session` handles hold it strongly, every browser callback (socket
 //! handlers, the timer, the discovery task, event delivery) holds it weakly, so dropping the last `Session`
@@ -26,7 +26,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 use web_time::Instant;
 
-use super::discovery::{self, CONFIG_URL};
+use super::lookup;
 use super::url::check_ws_url;
 use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config, stream_from_allowed};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
@@ -35,8 +35,6 @@ use crate::xmpp::{Client, Command, CommandError, Config, Event};
 
 /// How long the WebSocket handshake may take before we call the server unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long each discovery fetch (config.json, host-meta.json, host-meta) may take.
-const FETCH_TIMEOUT_MS: u32 = 10_000;
 /// Random bytes behind the SCRAM client nonce (→ 24 base64url characters, no `,`).
 const NONCE_BYTES: usize = 18;
 /// Random bytes behind the stanza-id prefix (→ 12 base64url characters).
@@ -159,7 +157,7 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
                 Some(inner) => inner.emit(TransportEvent::Discovering),
                 None => return,
             }
-            discover(&domain).await
+            lookup::discover(&domain).await
         }
     };
     let Some(inner) = weak.upgrade() else { return };
@@ -172,41 +170,21 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
     }
 }
 
-/// config.json, then host-meta.json, then host-meta; the first acceptable WebSocket URL wins.
-async fn discover(domain: &str) -> Result<String, TransportError> {
-    if let Some(text) = fetch_text(CONFIG_URL).await
-        && let Some(url) = discovery::config_websocket_url(&text, domain)
-    {
-        // The operator named the endpoint explicitly: its verdict (even "insecure") is final.
-        return check_ws_url(&url);
+/// Ends an attempt whose WebSocket handshake failed at `url`: `NotXmppEndpoint` when a web server answers a
+/// plain request there (any status; `no-cors`, so nothing is read), `Unreachable` when nothing does. Does
+/// nothing if the session was closed meanwhile.
+async fn explain_failed_handshake(weak: Weak<Inner>, url: String) {
+    let http = match url.split_once("://") {
+        Some(("wss", rest)) => format!("https://{rest}"),
+        Some((_, rest)) => format!("http://{rest}"),
+        None => url.clone(),
+    };
+    let answered = super::lookup::answers_http(&http).await;
+    let Some(inner) = weak.upgrade() else { return };
+    if !matches!(inner.state.borrow().stage, Stage::Discovering) {
+        return; // closed meanwhile
     }
-    let [json_url, xml_url] = discovery::host_meta_urls(domain);
-    type Parse = fn(&str) -> Vec<String>;
-    let sources: [(String, Parse); 2] =
-        [(json_url, discovery::host_meta_json_websockets), (xml_url, discovery::host_meta_xml_websockets)];
-    let mut refused = None;
-    for (url, parse) in sources {
-        let Some(text) = fetch_text(&url).await else { continue };
-        for href in parse(&text) {
-            match check_ws_url(&href) {
-                Ok(url) => return Ok(url),
-                Err(e) => {
-                    refused.get_or_insert(e);
-                }
-            }
-        }
-    }
-    Err(refused.unwrap_or_else(|| TransportError::NoEndpoint { domain: domain.to_owned() }))
-}
-
-/// The body of a successful (2xx) GET, or `None` on any failure (network, CORS, timeout, 404, …).
-async fn fetch_text(url: &str) -> Option<String> {
-    let signal = web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS);
-    let response = gloo_net::http::Request::get(url).abort_signal(Some(&signal)).send().await.ok()?;
-    if !response.ok() {
-        return None;
-    }
-    response.text().await.ok()
+    inner.fail(if answered { TransportError::NotXmppEndpoint { url } } else { TransportError::Unreachable { url } });
 }
 
 /// NFKC normalization for the core's stringprep (`crate::xmpp::prep`), from the browser's own Unicode data
@@ -331,7 +309,8 @@ impl Inner {
     /// Ends the attempt with `Failed(error)`, releasing the socket and the timer; an unreachable server
     /// during a reconnect only means waiting for the next attempt.
     fn fail(self: &Rc<Self>, error: TransportError) {
-        if matches!(error, TransportError::Unreachable { .. }) && self.state.borrow().online_once {
+        let transient = matches!(error, TransportError::Unreachable { .. } | TransportError::NotXmppEndpoint { .. });
+        if transient && self.state.borrow().online_once {
             self.retry_later(error.to_string());
             return;
         }
@@ -386,9 +365,13 @@ impl Inner {
         let mut state = self.state.borrow_mut();
         match &mut state.stage {
             Stage::Opening { socket, .. } if socket.generation == generation => {
+                // The browser does not say why a handshake failed; asking the same address over HTTP tells a
+                // server that is not there from one that answers but not as an XMPP WebSocket.
                 let url = socket.url.clone();
+                state.stage = Stage::Discovering;
                 drop(state);
-                self.fail(TransportError::Unreachable { url });
+                self.arm_timer(None);
+                spawn_local(explain_failed_handshake(Rc::downgrade(self), url));
             }
             Stage::Streaming { socket, client } if socket.generation == generation => {
                 client.handle_transport_closed();

@@ -1,14 +1,16 @@
 //! The session's state as the person sees it: the indicator next to the account (online, connecting,
 //! reconnecting, offline), the banner while reconnecting (with a countdown, "Reconnect now" and "Log out"),
-//! and the banner that says why the session ended, with the way back ("Log in again" keeps the conversations
-//! for the same account).
+//! the banner that says why the session ended, with the way back ("Log in again"), and the password prompt for
+//! logging in again. Both stay on the chat screen: contacts, conversations and drafts remain in view, and
+//! Cancel leaves the prompt.
 
 use std::time::Duration;
 
-use crate::ui::{dynamic, effect, handler};
+use crate::ui::{by_id, dynamic, effect, focus_id, handler};
 use leptos::prelude::*;
 
-use super::state::{AppState, Connection, SessionHandle};
+use super::login::LoginForm;
+use super::state::{AppState, Connection, PASSWORD_AGAIN, SessionHandle};
 use crate::xmpp::ClientError;
 
 /// Online / connecting / reconnecting / offline, in words and colour, always matching the session.
@@ -20,9 +22,9 @@ pub fn ConnectionIndicator() -> impl IntoView {
         [("online", "Online"), ("connecting", "Connecting…"), ("connecting", "Reconnecting…"), ("offline", "Offline")];
     let state = Memo::new(move |_| match store.connection.get() {
         Connection::Online => 0,
-        Connection::LoggingIn => 1,
+        Connection::LoggingIn | Connection::PasswordNeeded { busy: true, .. } => 1,
         Connection::Reconnecting { .. } => 2,
-        Connection::Offline { .. } | Connection::LoggedOut => 3,
+        Connection::Offline { .. } | Connection::LoggedOut | Connection::PasswordNeeded { busy: false, .. } => 3,
     });
     view! {
         <p class=move || format!("connection connection-{}", STATES[state.get()].0) role="status">
@@ -94,15 +96,61 @@ pub fn OfflineBanner() -> impl IntoView {
                             <strong>"You are offline. "</strong>
                             {reason}
                         </p>
-                        <button type="button" class="button small" on:click=handler(move |_| session.relogin(store))>
+                        <button type="button" class="button small" on:click=handler(move |_| session.ask_password(store))>
                             "Log in again"
                         </button>
                     </div>
                 }
                 .into_any(),
             ),
+            Connection::PasswordNeeded { reason, busy } => Some(view! { <PasswordPrompt reason busy /> }.into_any()),
             _ => None,
         };
         banner.into_any()
     })
+}
+
+/// The password field of the prompt.
+const PASSWORD_ID: &str = "relogin-password";
+
+/// Logging in again needs the password: says why (`reason`), takes it, logs in again on this screen; Cancel
+/// leaves it offline. Nothing here keeps the password: it goes from the field straight to the login.
+#[component]
+fn PasswordPrompt(reason: String, busy: bool) -> impl IntoView {
+    let store = expect_context::<AppState>();
+    let session = expect_context::<SessionHandle>();
+    let server_url = use_context::<LoginForm>().map(|f| f.server_url);
+    let account = store.account.with_untracked(|a| a.as_ref().map(ToString::to_string)).unwrap_or_default();
+    // The cursor goes to the field when the person asked for the prompt or their attempt failed; a prompt
+    // that appears by itself (the server refused the kept keys) leaves it where they are typing.
+    if !busy && reason != PASSWORD_AGAIN {
+        effect(|| focus_id(PASSWORD_ID));
+    }
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(field) =
+            by_id(PASSWORD_ID).and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+        else {
+            return;
+        };
+        let password = field.value();
+        if busy || password.is_empty() {
+            let _ = field.focus();
+            return;
+        }
+        field.set_value("");
+        let url = server_url.map(|u| u.get_untracked()).filter(|u| !u.trim().is_empty());
+        session.log_in_again(store, password, url);
+    };
+    view! {
+        <form class="banner banner-password" aria-labelledby="relogin-reason" on:submit=handler(submit)>
+            <p id="relogin-reason" role="alert">{reason}</p>
+            <label class="visually-hidden" for=PASSWORD_ID>{format!("Password for {account}")}</label>
+            <input id=PASSWORD_ID class="input" type="password" autocomplete="current-password" placeholder="Password" />
+            <button type="submit" class="button primary small">{if busy { "Logging in…" } else { "Log in" }}</button>
+            <button type="button" class="button ghost small" on:click=handler(move |_| session.cancel_password(store))>
+                "Cancel"
+            </button>
+        </form>
+    }
 }

@@ -4,7 +4,7 @@
 //! pages, each a keyed list of its messages. A page lists its rows' keys and errors in two memos, and a row is
 //! built once from its message (only its error can change later, and only when its page's errors change): a new
 //! message re-checks each page's keys (a hundred numbers) and adds one row to the last page.
-//! Message text is rendered as text nodes; links are `<a>` elements built from [`model::linkify`] pieces,
+//! Message text is rendered as text nodes; links are `<a>` elements built from [`links::linkify`] pieces,
 //! never HTML strings. New messages scroll into view while the reader is at the bottom (at most one scroll
 //! per animation frame); once they have scrolled up, a "New messages" button appears instead.
 //! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
@@ -15,8 +15,9 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::dialogs::{DialogMode, DialogState};
-use super::model::{self, ChatMessage, Contact, MessagePage, Segment};
+use super::model::{self, ChatMessage, Contact, MessagePage};
 use super::state::{self, AppState, Connection, NoticeKind, SessionHandle};
+use crate::links::{self, Segment};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::message::ChatState;
@@ -242,7 +243,10 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             if body.trim().is_empty() {
                 return;
             }
-            let body = body.trim_end().to_owned();
+            let body = match model::composer_text(body.trim_end()) {
+                Ok(body) => body,
+                Err(why) => return set_send_error(Some(why)),
+            };
             match session.send(Command::SendMessage { to: jid.clone(), body }) {
                 Ok(()) => {
                     el.set_value("");
@@ -314,7 +318,13 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     });
 
     view! {
-        <section class="conversation" aria-labelledby="conversation-title">
+        <section class="conversation" aria-labelledby="conversation-title" on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
+            // Escape closes the conversation (on any layout), unless it ends an input method's composition.
+            if ev.key() == "Escape" && !ev.is_composing() && !ev.default_prevented() {
+                ev.prevent_default();
+                back(store);
+            }
+        })>
             <header class="conversation-header">
                 <button
                     type="button"
@@ -329,11 +339,11 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     <span class=move || format!("dot {}", presence.with(|p| model::presence_class(p.as_ref())))></span>
                 </span>
                 <div class="conversation-title">
-                    <h2 id="conversation-title">{move || name.get()}</h2>
+                    <h2 id="conversation-title" dir="auto">{move || name.get()}</h2>
                     <p class="conversation-sub">
                         <span class="conversation-jid">{jid_text.clone()}</span>
                         <span aria-hidden="true">" · "</span>
-                        <span class="conversation-presence">{presence_text}</span>
+                        <span class="conversation-presence" dir="auto">{presence_text}</span>
                     </p>
                 </div>
                 <div class="conversation-actions">
@@ -423,6 +433,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     class="composer-input"
                     rows="1"
                     placeholder=move || format!("Message {}", name.get())
+                    dir="auto"
                     aria-invalid=move || send_error.with(|e| e.is_some().then(|| "true".to_owned()))
                     aria-describedby="composer-hint composer-error composer-offline"
                     on:keydown=handler(on_keydown)
@@ -550,9 +561,9 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     } else if m.is_me_action {
         Some(
             view! {
-                <p class="message-body">
+                <p class="message-body" dir="auto">
                     <span aria-hidden="true">"* "</span>
-                    <span class="action-sender">{m.sender.clone()}</span>
+                    <span class="action-sender" dir="auto">{m.sender.clone()}</span>
                     " "
                     {render_text(&m.body)}
                 </p>
@@ -560,12 +571,12 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
             .into_any(),
         )
     } else {
-        Some(view! { <p class="message-body">{render_text(&m.body)}</p> }.into_any())
+        Some(view! { <p class="message-body" dir="auto">{render_text(&m.body)}</p> }.into_any())
     };
     view! {
         <li class=classes>
             <p class=if m.continued { "message-meta visually-hidden" } else { "message-meta" }>
-                <span class="message-sender">{m.sender.clone()}</span>
+                <span class="message-sender" dir="auto">{m.sender.clone()}</span>
                 " "
                 <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>
             </p>
@@ -580,15 +591,29 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     }
 }
 
-/// Message text as text nodes, with `http(s)` links as anchors that open in a new tab without an opener.
+/// Message text as text nodes, with links as anchors ([`links::linkify`]): web links open in a new tab without
+/// an opener or referrer, `mailto:` links in the mail program, and `xmpp:` links open that conversation here
+/// (the click is taken over: no navigation).
 pub fn render_text(text: &str) -> impl IntoView + use<> {
-    model::linkify(text)
+    let store = use_context::<AppState>();
+    links::linkify(text)
         .into_iter()
         .map(|segment| match segment {
             Segment::Text(t) => t.into_any(),
-            Segment::Link(url) => {
-                let href = url.clone();
-                view! { <a href=href rel="noopener noreferrer" target="_blank">{url}</a> }.into_any()
+            Segment::Link { href, text } => {
+                let web = !href.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("mailto:"));
+                view! { <a href=href rel="noopener noreferrer" target=if web { "_blank" } else { "_self" }>{text}</a> }
+                    .into_any()
+            }
+            Segment::Chat { jid, text } => {
+                let open = handler(move |ev: web_sys::MouseEvent| {
+                    ev.prevent_default();
+                    if let Some(store) = store {
+                        state::select(store, jid.clone());
+                    }
+                });
+                let href = text.clone();
+                view! { <a href=href class="chat-link" on:click=open>{text}</a> }.into_any()
             }
         })
         .collect_view()

@@ -97,15 +97,10 @@ fn DialogBody(state: DialogState) -> impl IntoView {
             ev.prevent_default();
             let typed = new_name.get_untracked().trim().to_owned();
             let groups = model::parse_groups(&new_groups.get_untracked());
-            let mut commands = Vec::new();
-            if typed != current_name.trim() {
-                commands.push(Command::RenameContact { jid: jid.clone(), name: (!typed.is_empty()).then_some(typed) });
-            }
-            if groups != current_groups {
-                commands.push(Command::SetGroups { jid: jid.clone(), groups });
-            }
-            for command in commands {
-                if let Err(e) = session.send(command) {
+            // Name and groups go out together in one roster set; the list shows them once the server confirms.
+            if typed != current_name.trim() || groups != current_groups {
+                let name = (!typed.is_empty()).then_some(typed);
+                if let Err(e) = session.send(Command::UpdateContact { jid: jid.clone(), name, groups }) {
                     error.set(Some(model::sentence(&e.to_string())));
                     return;
                 }
@@ -169,7 +164,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
         .into_any(),
         DialogMode::ConfirmRemove => view! {
             <p class="dialog-text">
-                "Remove " <strong>{name.clone()}</strong> " from your contacts? "
+                "Remove " <strong dir="auto">{name.clone()}</strong> " from your contacts? "
                 "You will no longer see each other's presence."
             </p>
             {error_view}
@@ -183,7 +178,7 @@ fn DialogBody(state: DialogState) -> impl IntoView {
 
     view! {
         <div class="dialog-content">
-            <h2 id="dialog-title" class="dialog-title">{name.clone()}</h2>
+            <h2 id="dialog-title" class="dialog-title" dir="auto">{name.clone()}</h2>
             <p class="dialog-sub">{jid.to_string()}</p>
             {body}
         </div>

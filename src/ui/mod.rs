@@ -1,10 +1,11 @@
 //! The Leptos user interface: a login screen and a two-pane chat screen.
 //!
-//! - [`model`]: plain data and decisions (sorting, grouping, unread, bounce matching, links) — no signals.
+//! - [`model`]: plain data and decisions (sorting, grouping, unread, bounce matching) — no signals.
 //! - [`state`]: the app's signals ([`state::AppState`]), [`state::apply`] (the only place transport events
 //!   change them) and the [`state::SessionHandle`] components send commands through.
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
-//!   signals and call the handle. Every string from the network is rendered as text (no `inner_html` anywhere).
+//!   signals and call the handle. [`history`]: the browser's Back and the URL follow the open conversation.
+//!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
 //!   compiled once, not once per use (docs/performance.md measures each). For the same reason reactive
@@ -17,8 +18,10 @@
 pub mod connection;
 pub mod conversation;
 pub mod dialogs;
+pub mod history;
 pub mod login;
 pub mod model;
+pub mod notifications;
 pub mod sidebar;
 pub mod state;
 
@@ -39,6 +42,7 @@ pub fn mount() {
 #[component]
 pub fn App() -> impl IntoView {
     let store = AppState::default();
+    notifications::load(store);
     provide_context(store);
     provide_context(SessionHandle::new());
     provide_context(login::LoginForm::default());
@@ -52,7 +56,10 @@ pub fn Screens() -> impl IntoView {
     let on_main = Memo::new(move |_| {
         matches!(
             store.connection.get(),
-            Connection::Online | Connection::Reconnecting { .. } | Connection::Offline { .. }
+            Connection::Online
+                | Connection::Reconnecting { .. }
+                | Connection::Offline { .. }
+                | Connection::PasswordNeeded { .. }
         )
     });
     // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,

@@ -1,9 +1,10 @@
 //! The UI's domain model as plain data, and the decisions made on it as plain functions.
 //!
 //! Nothing here touches leptos signals or the browser: sorting and grouping the roster, deciding what counts
-//! as unread, marking a bounced message as failed, cutting message text into text and links. The store in
-//! [`super::state`] holds these types (the `Store` derive only adds field accessors), `apply` calls these
-//! functions, and components only display the result. Keeping the logic here keeps it testable without a DOM.
+//! as unread, marking a bounced message as failed. (Cutting message text into text and links is
+//! [`crate::links`], which compiles natively.) The store in [`super::state`] holds these types (the `Store`
+//! derive only adds field accessors), `apply` calls these functions, and components only display the result.
+//! Keeping the logic here keeps it testable without a DOM.
 
 use std::collections::HashMap;
 
@@ -34,6 +35,11 @@ pub struct Contact {
     /// They are typing (XEP-0085 "composing"): the notice's token, so that a timer can end it when nothing
     /// follows (their client may close without a word).
     pub typing: Option<u64>,
+    /// We asked to see their presence and they have not answered yet. The roster's `ask`, but kept until
+    /// their answer arrives: the server may clear `ask` (roster push) before it delivers a refusal.
+    pub asked: bool,
+    /// Why the last presence we sent them bounced (a request to a server that does not exist, say), in words.
+    pub presence_error: Option<String>,
 }
 
 impl Contact {
@@ -48,6 +54,8 @@ impl Contact {
             presence: None,
             unread: 0,
             typing: None,
+            asked: item.pending_out && !item.subscription.sees_their_presence(),
+            presence_error: None,
         }
     }
 
@@ -63,6 +71,8 @@ impl Contact {
             presence: None,
             unread: 0,
             typing: None,
+            asked: false,
+            presence_error: None,
         }
     }
 
@@ -72,12 +82,92 @@ impl Contact {
         self.groups = item.groups.clone();
         self.subscription = item.subscription;
         self.pending_out = item.pending_out;
+        self.asked = (self.asked || item.pending_out) && !item.subscription.sees_their_presence();
         self.in_roster = true;
     }
 
     pub fn display_name(&self) -> String {
         display_name(&self.jid, self.name.as_deref())
     }
+
+    /// The name for a sentence: the roster name, else the user part of the address ("carol"), else the address.
+    pub fn short_name(&self) -> String {
+        match self.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => n.to_owned(),
+            None => self.jid.local().map_or_else(|| self.jid.to_string(), str::to_owned),
+        }
+    }
+
+    /// Our request to see their presence is waiting for their answer (the server says so).
+    pub fn waiting_for_answer(&self) -> bool {
+        self.in_roster && self.pending_out && !self.subscription.sees_their_presence()
+    }
+
+    /// The roster row's second line: typing, a bounced request, a pending request, the status message, or
+    /// else the presence in words.
+    pub fn status_line(&self) -> String {
+        if self.typing.is_some() {
+            return "typing…".to_owned();
+        }
+        if let Some(e) = &self.presence_error {
+            return format!("Could not reach: {e}");
+        }
+        let status = self.presence.as_ref().and_then(|p| p.status.as_deref()).filter(|s| !s.trim().is_empty());
+        match status {
+            Some(s) => s.to_owned(),
+            None if self.presence.is_none() && self.waiting_for_answer() => {
+                format!("Waiting for {} to accept", self.short_name())
+            }
+            None => presence_label(self.presence.as_ref()).to_owned(),
+        }
+    }
+}
+
+/// The address typed in "Add contact", checked: a user at a server, not ours. A bare word ("carol") is a
+/// server name to XMPP; the error suggests the person of that name on our own server (`own`).
+pub fn contact_address(typed: &str, own: Option<&BareJid>) -> Result<BareJid, String> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err("Enter the address of the person to add, like bob@example.org.".into());
+    }
+    let jid = BareJid::parse(typed).map_err(|e| format!("This is not a valid address: {e}."))?;
+    if jid.local().is_none() {
+        return Err(match own {
+            Some(own) if !jid.domain().contains('.') && !typed.contains('/') => {
+                format!("An address needs a server: did you mean {}@{}?", jid.domain(), own.domain())
+            }
+            _ => format!("{} is a server, not a person: add the user name, like name@{}.", jid.domain(), jid.domain()),
+        });
+    }
+    if own == Some(&jid) {
+        return Err("That is your own address.".into());
+    }
+    Ok(jid)
+}
+
+/// What the composer sends for `text`: the text itself, or why not. `/me` needs an action after it, and
+/// other `/commands` (`/help`, `/nick` …) are not sent as text by mistake; a text that really starts with a
+/// slash word is typed with two (`//help` sends "/help"). Slashes not followed by a word ("/usr/bin") are text.
+pub fn composer_text(text: &str) -> Result<String, String> {
+    if let Some(rest) = text.strip_prefix("//") {
+        return Ok(format!("/{rest}"));
+    }
+    let Some(rest) = text.strip_prefix('/') else { return Ok(text.to_owned()) };
+    let word_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+    let (word, after) = rest.split_at(word_len);
+    if word.is_empty() || !(after.is_empty() || after.starts_with(char::is_whitespace)) {
+        return Ok(text.to_owned());
+    }
+    if word == "me" {
+        return match after.trim() {
+            "" => Err("Write what you are doing after /me, like “/me waves”.".into()),
+            action => Ok(format!("/me {action}")),
+        };
+    }
+    Err(format!(
+        "/{word} is not a command Natter knows; the only one is /me, like “/me waves”. \
+         To send text that starts with /{word}, type //{word}."
+    ))
 }
 
 /// The name to show for `jid`: the roster name when there is one, else the whole address.
@@ -333,63 +423,18 @@ pub fn counts_as_unread(selected: Option<&BareJid>, from: &BareJid, page_visible
     !(page_visible && selected == Some(from))
 }
 
-/// A piece of message text: plain text, or a web link.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    Text(String),
-    Link(String),
-}
+/// How many characters of a message a desktop notification shows.
+pub const ALERT_PREVIEW_CHARS: usize = 100;
 
-/// Cuts `text` into plain text and `http(s)://` links. Trailing punctuation is not part of a link (a closing
-/// parenthesis only when the link has no opening one). Nothing else is interpreted.
-pub fn linkify(text: &str) -> Vec<Segment> {
-    let mut out = Vec::new();
-    let mut plain_start = 0;
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < text.len() {
-        let rest = &text[i..];
-        let at_word_start = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        let scheme_len = if !at_word_start {
-            0
-        } else if starts_with_ignore_case(rest, "https://") {
-            8
-        } else if starts_with_ignore_case(rest, "http://") {
-            7
-        } else {
-            0
-        };
-        if scheme_len > 0 {
-            let end = rest.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(rest.len());
-            let mut url = &rest[..end];
-            while let Some(last) = url.chars().last() {
-                let trim = matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | ']' | '}' | '*')
-                    || (last == ')' && url.matches('(').count() < url.matches(')').count());
-                if !trim {
-                    break;
-                }
-                url = &url[..url.len() - last.len_utf8()];
-            }
-            if url.len() > scheme_len {
-                if plain_start < i {
-                    out.push(Segment::Text(text[plain_start..i].to_owned()));
-                }
-                out.push(Segment::Link(url.to_owned()));
-                i += url.len();
-                plain_start = i;
-                continue;
-            }
-        }
-        i += rest.chars().next().map_or(1, char::len_utf8);
+/// The text of a desktop notification for a message: its start (a `/me` action as "* Bob waves"), on one
+/// line, at most [`ALERT_PREVIEW_CHARS`] characters (then "…"). Always text: the notification shows no markup.
+pub fn alert_text(body: &str, is_me_action: bool, sender: &str) -> String {
+    let line: String = body.trim().chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    let text = if is_me_action { format!("* {sender} {line}") } else { line };
+    match text.char_indices().nth(ALERT_PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text,
     }
-    if plain_start < text.len() {
-        out.push(Segment::Text(text[plain_start..].to_owned()));
-    }
-    out
-}
-
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Upper-cases the first letter, for error texts the core words as sentence fragments.

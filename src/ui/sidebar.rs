@@ -21,6 +21,7 @@ use super::connection::{ConnectionIndicator, OfflineBanner};
 use super::conversation::ConversationPane;
 use super::dialogs::{ContactDialog, DialogState};
 use super::model;
+use super::notifications::NotificationSettings;
 use super::state::{self, AppState, Connection, NoticeKind, OwnPresence, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
@@ -33,6 +34,8 @@ pub fn MainScreen() -> impl IntoView {
     provide_context(dialog);
     provide_context(RosterFilter(RwSignal::new(String::new())));
     super::unread_title(store);
+    super::history::follow(store);
+    super::notifications::follow(store);
     let scrolled = Trigger::new();
     provide_context(RosterScroll { scrolled });
     // One `class` string rather than a `class:` toggle: a toggle compiles its own render effect type.
@@ -47,11 +50,22 @@ pub fn MainScreen() -> impl IntoView {
             state::mark_read(store, &jid);
         }
     });
-    on_cleanup(move || visibility.remove());
-    // Arriving from the login form, focus would be lost on <body>: start at the contact filter instead.
+    // Closing or reloading the tab with something unsent asks first (the browser words the question).
+    let unload = window_event_listener_untyped("beforeunload", move |ev| {
+        if store.has_unsent() {
+            ev.prevent_default();
+            let _ = js_sys::Reflect::set(&ev, &"returnValue".into(), &"".into());
+        }
+    });
+    on_cleanup(move || {
+        visibility.remove();
+        unload.remove();
+    });
+    // Arriving from the login form, focus would be lost on <body>: start at the contact filter instead (not on
+    // a touch screen, where focusing a field pops up the keyboard over the list).
     request_animation_frame(|| {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-        if doc.active_element().is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body")) {
+        if doc.active_element().is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body")) && !touch_screen() {
             focus_id("contact-filter");
         }
     });
@@ -154,6 +168,7 @@ fn AccountHeader() -> impl IntoView {
                     class="input"
                     type="text"
                     placeholder="Status message"
+                    dir="auto"
                     maxlength="200"
                     prop:value=status_draft on:input=write_back(status_draft)
                     on:change=handler(move |_| commit_status())
@@ -165,6 +180,7 @@ fn AccountHeader() -> impl IntoView {
                     })
                 />
             </div>
+            <NotificationSettings />
         </header>
     }
 }
@@ -215,38 +231,47 @@ fn RosterTools() -> impl IntoView {
 
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let typed = address.get_untracked();
-        let jid = match BareJid::parse(typed.trim()) {
+        let own = store.account.get_untracked();
+        let jid = match model::contact_address(&address.get_untracked(), own.as_ref()) {
             Ok(j) => j,
-            Err(e) if typed.trim().is_empty() => {
-                let _ = e;
-                error.set(Some("Enter the address of the person to add.".into()));
-                return;
-            }
             Err(e) => {
-                error.set(Some(format!("This is not a valid address: {e}.")));
+                error.set(Some(e));
+                focus_id("add-address");
                 return;
             }
         };
-        if store.account.with_untracked(|a| a.as_ref() == Some(&jid)) {
-            error.set(Some("That is your own address.".into()));
-            return;
-        }
         let nickname = name.get_untracked().trim().to_owned();
-        let command = Command::AddContact {
-            jid: jid.clone(),
-            name: (!nickname.is_empty()).then_some(nickname),
-            groups: Vec::new(),
-        };
-        match session.send(command) {
-            Ok(()) => {
-                error.set(None);
-                address.set(String::new());
-                name.set(String::new());
-                open.set(false);
+        let existing = store.contacts.with_untracked(|c| c.get(&jid).filter(|c| c.in_roster).cloned());
+        // Someone already in the list is opened; the request goes out again only when it is what is missing
+        // (the core keeps their name and groups either way).
+        let asks = existing.as_ref().is_none_or(|c| !c.subscription.sees_their_presence() && !c.pending_out);
+        if existing.is_some() && !asks && nickname.is_empty() {
+            state::notify(
+                store,
+                NoticeKind::Info,
+                format!("{} is already in your contacts.", state::name_of(store, &jid)),
+            );
+        } else {
+            let command = Command::AddContact {
+                jid: jid.clone(),
+                name: (!nickname.is_empty()).then_some(nickname),
+                groups: Vec::new(),
+            };
+            if let Err(e) = session.send(command) {
+                error.set(Some(model::sentence(&e.to_string())));
+                return;
+            }
+            if asks {
                 state::notify(store, NoticeKind::Info, format!("Asked {jid} to share their presence with you."));
             }
-            Err(e) => error.set(Some(model::sentence(&e.to_string()))),
+        }
+        error.set(None);
+        address.set(String::new());
+        name.set(String::new());
+        open.set(false);
+        if existing.is_some() {
+            state::select(store, jid);
+            focus_composer();
         }
     };
 
@@ -261,11 +286,33 @@ fn RosterTools() -> impl IntoView {
                     placeholder="Filter contacts"
                     autocomplete="off"
                     prop:value=filter on:input=write_back(filter)
-                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| {
-                        if ev.key() == "Escape" && !filter.get_untracked().is_empty() {
+                    on:keydown=handler(move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+                        "Escape" if !filter.get_untracked().is_empty() => {
                             ev.prevent_default();
                             filter.set(String::new());
                         }
+                        // Down into the list: to its row in the tab order (the first one in view).
+                        "ArrowDown" => {
+                            ev.prevent_default();
+                            focus_roster_row();
+                        }
+                        // Enter opens the one contact that matches.
+                        "Enter" => {
+                            ev.prevent_default();
+                            let needle = model::fold_case(filter.get_untracked().trim());
+                            let single = store.contacts.with_untracked(|c| {
+                                let mut found = c.values().filter(|c| model::matches_filter(c, &needle));
+                                match (found.next(), found.next()) {
+                                    (Some(one), None) => Some(one.jid.clone()),
+                                    _ => None,
+                                }
+                            });
+                            if let Some(jid) = single {
+                                state::select(store, jid);
+                                focus_composer();
+                            }
+                        }
+                        _ => {}
                     })
                 />
             </div>
@@ -359,9 +406,9 @@ fn Requests() -> impl IntoView {
                                         {model::initial(&jid.to_string())}
                                     </span>
                                     <div class="request-text">
-                                        <p class="request-who">{jid.to_string()}</p>
+                                        <p class="request-who" dir="auto">{jid.to_string()}</p>
                                         <p class="request-what">"wants to see when you are online"</p>
-                                        {status.map(|s| view! { <p class="request-status">{s}</p> }.into_any())}
+                                        {status.map(|s| view! { <p class="request-status" dir="auto">{s}</p> }.into_any())}
                                     </div>
                                     <div class="request-actions">
                                         <button
@@ -390,6 +437,24 @@ fn Requests() -> impl IntoView {
             </section>
             }.into_any(),
         )}
+    }
+}
+
+/// Whether the main pointer is a finger (phones, tablets): `(pointer: coarse)`.
+pub fn touch_screen() -> bool {
+    web_sys::window().and_then(|w| w.match_media("(pointer: coarse)").ok().flatten()).is_some_and(|m| m.matches())
+}
+
+/// Focuses the roster's row in the tab order (the roving one; else the first row on the page).
+fn focus_roster_row() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let row = doc
+        .query_selector("#roster-groups button.contact-main[tabindex=\"0\"]")
+        .ok()
+        .flatten()
+        .or_else(|| doc.query_selector("#roster-groups button.contact-main").ok().flatten());
+    if let Some(row) = row.and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = row.focus();
     }
 }
 

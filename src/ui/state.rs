@@ -33,6 +33,7 @@ use super::model::{self, ChatMessage, Contact, MessagePage};
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::client::{RequestError, RosterAction};
 use crate::xmpp::jid::BareJid;
+use crate::xmpp::sasl::SaslError;
 use crate::xmpp::stanza::message::{ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::Show;
 use crate::xmpp::stanza::roster::Subscription;
@@ -57,7 +58,17 @@ pub enum Connection {
     Offline {
         reason: String,
     },
+    /// Logging in again needs the password (the server refused the keys kept from the login, or the person
+    /// chose "Log in again"): the main screen stays, with a password prompt saying `reason`. `busy` while the
+    /// login with the typed password runs.
+    PasswordNeeded {
+        reason: String,
+        busy: bool,
+    },
 }
+
+/// What the password prompt says when the server refused the keys Natter kept (a new salt at every login).
+pub const PASSWORD_AGAIN: &str = "Your server asks for your password again to reconnect.";
 
 /// The presence we broadcast.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +102,22 @@ pub struct Notice {
     pub id: u64,
     pub kind: NoticeKind,
     pub text: String,
+    /// When it retires by itself (`Date.now()` milliseconds).
+    pub expires_at: u64,
 }
+
+impl NoticeKind {
+    /// How long a notice of this kind stays unless dismissed: long enough to read, and errors longer.
+    pub fn lifetime(self) -> std::time::Duration {
+        std::time::Duration::from_secs(match self {
+            NoticeKind::Info => 10,
+            NoticeKind::Error => 60,
+        })
+    }
+}
+
+/// Notices shown at most at once (older ones give way).
+pub const MAX_NOTICES: usize = 4;
 
 /// One conversation's state for this session.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,6 +150,11 @@ pub struct AppState {
     /// The open conversation.
     pub selected: RwSignal<Option<BareJid>>,
     pub notices: RwSignal<Vec<Notice>>,
+    /// Unread messages are announced with a desktop notification ([`super::notifications`]); the person's
+    /// choice, off by default.
+    pub alert_desktop: RwSignal<bool>,
+    /// … and with a short tone.
+    pub alert_sound: RwSignal<bool>,
 }
 
 impl AppState {
@@ -144,6 +175,12 @@ impl AppState {
     /// Reads the contact `jid` (tracked), if there is one.
     pub fn with_contact<T>(&self, jid: &BareJid, f: impl FnOnce(&Contact) -> T) -> Option<T> {
         self.contacts.try_with(|c| c.get(jid).map(f)).flatten()
+    }
+
+    /// Whether leaving the page now would lose something the person wrote: a draft in any conversation. (The
+    /// place for more such conditions, like messages the server has not acknowledged yet.)
+    pub fn has_unsent(&self) -> bool {
+        self.conversations.try_with_untracked(|c| c.values().any(|c| !c.draft.trim().is_empty())) == Some(true)
     }
 
     /// Reads the conversation with `jid` (tracked), if there is one.
@@ -183,7 +220,7 @@ pub fn apply(store: AppState, event: TransportEvent) {
             store.connection.set(Connection::Reconnecting { reason, retry_at });
         }
         TransportEvent::Core(ev) => apply_core(store, ev),
-        TransportEvent::Failed(e) => session_ended(store, e.to_string()),
+        TransportEvent::Failed(e) => session_ended(store, e.to_string(), false),
     }
 }
 
@@ -251,6 +288,8 @@ fn apply_core(store: AppState, event: Event) {
             }
             if presence.is_none() {
                 c.typing = None;
+            } else {
+                c.presence_error = None;
             }
             c.presence = presence;
             true
@@ -261,12 +300,36 @@ fn apply_core(store: AppState, event: Event) {
             }
         }
         Event::SubscriptionApproved { from } => {
+            store.update_contact(&from, |c| std::mem::take(&mut c.asked) || c.presence_error.take().is_some());
             let name = name_of(store, &from);
             notify(store, NoticeKind::Info, format!("{name} accepted your request to see their presence."));
         }
         Event::SubscriptionRevoked { from } => {
+            // An answer to our request is a refusal; without one pending, they stopped sharing.
+            let mut declined = false;
+            store.update_contact(&from, |c| {
+                declined = std::mem::take(&mut c.asked);
+                declined
+            });
             let name = name_of(store, &from);
-            notify(store, NoticeKind::Info, format!("{name} no longer shares their presence with you."));
+            let text = if declined {
+                format!("{name} declined to share their presence with you.")
+            } else {
+                format!("{name} stopped sharing their presence with you.")
+            };
+            notify(store, NoticeKind::Info, text);
+        }
+        Event::PresenceError { from, error } => {
+            let reason = error.describe();
+            let mut asked = false;
+            store.update_contact(&from, |c| {
+                asked = c.asked || c.waiting_for_answer();
+                c.presence_error.replace(reason.clone()).as_ref() != Some(&reason)
+            });
+            if asked {
+                let name = name_of(store, &from);
+                notify(store, NoticeKind::Error, format!("Could not ask {name} to share their presence: {reason}."));
+            }
         }
         Event::Message(msg) => received(store, msg),
         Event::MessageSent(msg) => sent(store, msg),
@@ -320,22 +383,20 @@ fn apply_core(store: AppState, event: Event) {
                 store.progress.set(Some(format!("Redirected to {uri}…")));
             }
         }
-        Event::Closed { error } => {
-            let reason = match error {
-                Some(e) => describe_client_error(&e),
-                None => "The server ended the session.".to_owned(),
-            };
-            session_ended(store, reason);
-        }
+        Event::Closed { error } => match error {
+            // The kept keys no longer fit (the server draws a new salt at each login): only the password helps.
+            Some(ClientError::Sasl(SaslError::KeysStale)) => session_ended(store, PASSWORD_AGAIN.to_owned(), true),
+            // A kept FAST token refused (expired, revoked): likewise only the password helps.
+            Some(e) if e.needs_password() => session_ended(store, e.describe(), true),
+            Some(e) => session_ended(store, e.describe(), false),
+            None => session_ended(store, "The server ended the session.".to_owned(), false),
+        },
     }
 }
 
-fn describe_client_error(e: &ClientError) -> String {
-    e.describe()
-}
-
-/// The session is over (failure or close): back to the form during login, offline banner after.
-fn session_ended(store: AppState, reason: String) {
+/// The session is over (failure or close): back to the form during login; after it, the main screen stays
+/// with the offline banner, or with the password prompt when only the password can log in again.
+fn session_ended(store: AppState, reason: String, needs_password: bool) {
     match store.connection.get_untracked() {
         Connection::LoggingIn => {
             store.progress.set(None);
@@ -344,10 +405,18 @@ fn session_ended(store: AppState, reason: String) {
         }
         Connection::Online | Connection::Reconnecting { .. } => {
             all_offline(store);
-            store.connection.set(Connection::Offline { reason });
+            store.connection.set(if needs_password {
+                Connection::PasswordNeeded { reason, busy: false }
+            } else {
+                Connection::Offline { reason }
+            });
+        }
+        // The login with the typed password failed: say why, and ask again.
+        Connection::PasswordNeeded { busy: true, .. } => {
+            store.connection.set(Connection::PasswordNeeded { reason, busy: false })
         }
         // Logged out already (or offline): nothing more to say.
-        Connection::LoggedOut | Connection::Offline { .. } => {}
+        Connection::LoggedOut | Connection::Offline { .. } | Connection::PasswordNeeded { busy: false, .. } => {}
     }
 }
 
@@ -456,6 +525,7 @@ fn received(store: AppState, msg: Message) {
         });
     }
     let stamp = Stamp::from_delay(msg.delay.as_deref());
+    let to_announce = (store.alert_desktop.get_untracked() || store.alert_sound.get_untracked()).then(|| body.clone());
     push_message(
         store,
         &from,
@@ -480,6 +550,11 @@ fn received(store: AppState, msg: Message) {
             c.unread += 1;
             true
         });
+        // Not read where it lands: announce it, if the person wants that.
+        if let Some(body) = to_announce {
+            let sender = name_of(store, &from);
+            super::notifications::announce(store, &from, &sender, &model::alert_text(&body, is_me_action, &sender));
+        }
     }
 }
 
@@ -547,23 +622,25 @@ pub fn name_of(store: AppState, jid: &BareJid) -> String {
     store.contacts.with_untracked(|c| c.get(jid).map(Contact::display_name)).unwrap_or_else(|| jid.to_string())
 }
 
-/// Adds a notice (kept to the last five). Information fades after a while; errors stay until dismissed.
+/// Adds a notice. The same text again replaces the older one (no pile of repeats); at most [`MAX_NOTICES`]
+/// are kept; each retires by itself after its kind's [`NoticeKind::lifetime`], or when dismissed.
 pub fn notify(store: AppState, kind: NoticeKind, text: String) {
     let id = next_seq();
+    let lifetime = kind.lifetime();
+    let expires_at = js_sys::Date::now() as u64 + lifetime.as_millis() as u64;
     store.notices.update(|n| {
-        n.push(Notice { id, kind, text });
-        let extra = n.len().saturating_sub(5);
+        n.retain(|x| x.text != text);
+        n.push(Notice { id, kind, text, expires_at });
+        let extra = n.len().saturating_sub(MAX_NOTICES);
         n.drain(..extra);
     });
-    if kind == NoticeKind::Info {
-        set_timeout(
-            move || {
-                if store.notices.try_with_untracked(|n| n.iter().any(|x| x.id == id)) == Some(true) {
-                    dismiss_notice(store, id);
-                }
-            },
-            std::time::Duration::from_secs(10),
-        );
+    set_timeout(move || retire_notices(store, js_sys::Date::now() as u64), lifetime);
+}
+
+/// Takes away the notices whose time is up at `now` (`Date.now()` milliseconds).
+pub fn retire_notices(store: AppState, now: u64) {
+    if store.notices.try_with_untracked(|n| n.iter().any(|x| x.expires_at <= now)) == Some(true) {
+        store.notices.update(|n| n.retain(|x| x.expires_at > now));
     }
 }
 
@@ -628,15 +705,27 @@ impl SessionHandle {
 
     /// Starts a login; events flow into `store` until the session ends or is replaced.
     pub fn login(&self, store: AppState, options: ConnectOptions) {
+        store.login_error.set(None);
+        store.progress.set(Some("Looking up server…".into()));
+        store.connection.set(Connection::LoggingIn);
+        self.start(store, options);
+    }
+
+    /// Logs the same account in again with the password typed into the prompt of
+    /// [`Connection::PasswordNeeded`]; contacts, conversations and drafts stay on screen meanwhile.
+    pub fn log_in_again(&self, store: AppState, password: String, server_url: Option<String>) {
+        let Some(jid) = store.account.get_untracked() else { return };
+        store.connection.set(Connection::PasswordNeeded { reason: "Logging in…".into(), busy: true });
+        self.start(store, ConnectOptions::with_password(jid, password, server_url));
+    }
+
+    fn start(&self, store: AppState, options: ConnectOptions) {
         self.close();
         let generation = self.generation.try_update_value(|g| {
             *g += 1;
             *g
         });
         let Some(generation) = generation else { return };
-        store.login_error.set(None);
-        store.progress.set(Some("Looking up server…".into()));
-        store.connection.set(Connection::LoggingIn);
         let handle = *self;
         let session = transport::connect(options, move |event| {
             if handle.generation.try_get_value() != Some(generation) {
@@ -672,14 +761,18 @@ impl SessionHandle {
         }
     }
 
-    /// Back to the login form after the session ended, keeping contacts, conversations and drafts: logging in
-    /// again as the same account picks up where it stopped (another account starts empty).
-    pub fn relogin(&self, store: AppState) {
+    /// After the session ended: asks for the password to log in again, on the main screen.
+    pub fn ask_password(&self, store: AppState) {
         self.close();
-        if let Connection::Offline { reason } = store.connection.get_untracked() {
-            store.login_error.set(Some(reason));
-        }
-        store.connection.set(Connection::LoggedOut);
+        store
+            .connection
+            .set(Connection::PasswordNeeded { reason: "Enter your password to log in again.".into(), busy: false });
+    }
+
+    /// Leaves the password prompt (stopping a login it started): offline, with the way to log in again.
+    pub fn cancel_password(&self, store: AppState) {
+        self.close();
+        store.connection.set(Connection::Offline { reason: "Log in again to send and receive messages.".into() });
     }
 
     /// Logs out: closes the session and forgets everything it brought.

@@ -453,27 +453,26 @@ struct RowData {
     dot: &'static str,
     presence: &'static str,
     status: String,
+    /// The status line only repeats the presence word (no status message): hidden from screen readers, which
+    /// already hear the presence with the name ("Bob — offline", not "Bob — offline offline").
+    status_repeats: bool,
     unread: u32,
-    pending: bool,
+    /// A bounced request (the status line says why).
+    failed: bool,
 }
 
 impl RowData {
     fn of(c: &Contact) -> RowData {
-        let presence = c.presence.as_ref();
+        let presence = model::presence_label(c.presence.as_ref());
+        let status = c.status_line();
         RowData {
             name: c.display_name(),
-            dot: model::presence_class(presence),
-            presence: model::presence_label(presence),
-            status: match c.typing {
-                Some(_) => "typing…",
-                None => presence
-                    .and_then(|p| p.status.as_deref())
-                    .filter(|s| !s.trim().is_empty())
-                    .unwrap_or(model::presence_label(presence)),
-            }
-            .to_owned(),
+            dot: model::presence_class(c.presence.as_ref()),
+            presence,
+            status_repeats: status == presence,
+            status,
             unread: c.unread,
-            pending: c.in_roster && c.pending_out && !c.subscription.sees_their_presence(),
+            failed: c.presence_error.is_some() && c.typing.is_none(),
         }
     }
 }
@@ -552,12 +551,17 @@ pub fn ContactRow(jid: BareJid, #[prop(into)] position: Signal<(usize, usize)>) 
                     <span class="contact-text">
                         <span class="contact-line">
                             <span class="contact-name">
-                                {d.name.clone()}
+                                <span dir="auto">{d.name.clone()}</span>
                                 <span class="visually-hidden">{format!(" — {}", d.presence)}</span>
                             </span>
-                            {d.pending.then(|| view! { <span class="tag">"pending"</span> }.into_any())}
                         </span>
-                        <span class="contact-status">{d.status.clone()}</span>
+                        <span
+                            class=if d.failed { "contact-status failed" } else { "contact-status" }
+                            dir="auto"
+                            aria-hidden=if d.status_repeats { "true" } else { "false" }
+                        >
+                            {d.status.clone()}
+                        </span>
                     </span>
                     {(d.unread > 0).then(|| view! {
                         <span class="badge">

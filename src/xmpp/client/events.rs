@@ -45,12 +45,14 @@ pub enum Command {
     SendChatState { to: BareJid, state: ChatState },
     /// Change our own presence (broadcast to contacts).
     SetPresence(Availability),
-    /// Add a contact to the roster and ask to see their presence.
+    /// Add a contact to the roster and ask to see their presence. For a contact already in the roster, the
+    /// name and groups it has are kept unless given here (a `None` name or empty groups change nothing), no
+    /// roster set is sent when nothing changes, and the request goes out only if we do not see their presence
+    /// yet and have no request pending.
     AddContact { jid: BareJid, name: Option<String>, groups: Vec<String> },
-    /// Change a contact's display name (groups are kept).
-    RenameContact { jid: BareJid, name: Option<String> },
-    /// Change a contact's groups (name is kept).
-    SetGroups { jid: BareJid, groups: Vec<String> },
+    /// Set a contact's display name (`None` or blank: none) and groups in one roster set; the rest of the item
+    /// (subscription, pending request) is the server's and stays as it is.
+    UpdateContact { jid: BareJid, name: Option<String>, groups: Vec<String> },
     /// Remove a contact (the server also cancels subscriptions both ways).
     RemoveContact { jid: BareJid },
     /// Allow a contact who asked to see our presence (also pre-approves when they have not asked yet).
@@ -134,6 +136,12 @@ pub enum Event {
     SubscriptionRevoked {
         from: BareJid,
     },
+    /// The server bounced presence we sent to `from` (most often a subscription request: no such server or
+    /// account). Their presence is cleared too.
+    PresenceError {
+        from: BareJid,
+        error: StanzaError,
+    },
     /// An incoming message with a body.
     Message(Message),
     /// A contact's chat state arrived on its own (typing, paused, …; XEP-0085). A message with a body carries
@@ -211,7 +219,9 @@ impl ClientError {
             },
             // For a plain wrong password the server's own text is jargon ("The response provided by the
             // client doesn't match…"); for other conditions (a disabled account, say) it may tell why.
-            ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. } => SaslFailure::NotAuthorized.describe().to_owned(),
+            ClientError::AuthFailed { failure: SaslFailure::NotAuthorized, .. } => {
+                SaslFailure::NotAuthorized.describe().to_owned()
+            }
             ClientError::AuthFailed { failure, text } => match text {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
@@ -219,9 +229,7 @@ impl ClientError {
             ClientError::FastTokenRefused { .. } | ClientError::Sasl(SaslError::FastUnavailable) => {
                 "You were logged out on this device (the server no longer accepts its saved login). Enter your password to log in again.".into()
             }
-            ClientError::Sasl(SaslError::KeysStale) => {
-                "Reconnecting needs your password again: the server no longer accepts the keys Natter kept from your login.".into()
-            }
+            ClientError::Sasl(SaslError::KeysStale) => "Your server asks for your password again to reconnect.".into(),
             ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
             ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
             ClientError::Timeout { stage } => format!("The server did not answer in time ({stage})."),

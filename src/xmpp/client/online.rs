@@ -305,11 +305,14 @@ impl Client {
                 });
                 self.events.push_back(Event::SubscriptionRevoked { from: bare });
             }
-            PresenceKind::Error => self.update_presence(bare, |c| {
-                let had = c.online_resources() > 0;
-                c.clear();
-                had
-            }),
+            PresenceKind::Error(error) => {
+                self.update_presence(bare.clone(), |c| {
+                    let had = c.online_resources() > 0;
+                    c.clear();
+                    had
+                });
+                self.events.push_back(Event::PresenceError { from: bare, error });
+            }
             PresenceKind::Unsubscribe | PresenceKind::Probe => {}
         }
     }
@@ -352,20 +355,10 @@ impl Client {
                 self.send(&presence::own_presence(&a));
                 self.own_presence = a;
             }
-            Command::AddContact { jid, name, groups } => {
-                let mut item = RosterItem::new(jid.clone());
-                item.name = name.filter(|n| !n.trim().is_empty());
-                item.groups = groups;
-                self.roster_set(&item, RosterAction::Add(jid.clone()), now);
-                self.send(&presence::subscription("subscribe", &jid.to_string()));
-            }
-            Command::RenameContact { jid, name } => {
+            Command::AddContact { jid, name, groups } => self.add_contact(jid, name, groups, now),
+            Command::UpdateContact { jid, name, groups } => {
                 let mut item = self.roster.get(&jid).cloned().unwrap_or_else(|| RosterItem::new(jid.clone()));
                 item.name = name.filter(|n| !n.trim().is_empty());
-                self.roster_set(&item, RosterAction::Update(jid), now);
-            }
-            Command::SetGroups { jid, groups } => {
-                let mut item = self.roster.get(&jid).cloned().unwrap_or_else(|| RosterItem::new(jid.clone()));
                 item.groups = groups;
                 self.roster_set(&item, RosterAction::Update(jid), now);
             }
@@ -388,6 +381,38 @@ impl Client {
             Command::Close => self.close(now),
         }
         Ok(())
+    }
+
+    /// Adds a contact, or, for one already in the roster, keeps its name and groups (a name or groups given
+    /// here replace them) and sends a roster set only when something changes. The subscription request goes out
+    /// unless we already see their presence or our request is still pending.
+    fn add_contact(&mut self, jid: BareJid, name: Option<String>, groups: Vec<String>, now: Instant) {
+        let name = name.filter(|n| !n.trim().is_empty());
+        let existing = self.roster.get(&jid).cloned();
+        let wanted = match &existing {
+            Some(old) => {
+                let mut item = old.clone();
+                if name.is_some() {
+                    item.name = name;
+                }
+                if !groups.is_empty() {
+                    item.groups = groups;
+                }
+                (item.name != old.name || item.groups != old.groups).then_some(item)
+            }
+            None => {
+                let mut item = RosterItem::new(jid.clone());
+                item.name = name;
+                item.groups = groups;
+                Some(item)
+            }
+        };
+        if let Some(item) = wanted {
+            self.roster_set(&item, RosterAction::Add(jid.clone()), now);
+        }
+        if !existing.is_some_and(|i| i.subscription.sees_their_presence() || i.pending_out) {
+            self.send(&presence::subscription("subscribe", &jid.to_string()));
+        }
     }
 
     fn roster_set(&mut self, item: &RosterItem, action: RosterAction, now: Instant) {

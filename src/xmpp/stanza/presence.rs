@@ -5,6 +5,7 @@
 
 use crate::xmpp::framing::CLIENT_NS;
 use crate::xmpp::jid::Jid;
+use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::xml::Element;
 
 /// How available an online resource says it is (`<show/>`; absent means plain available).
@@ -83,13 +84,19 @@ impl Default for Availability {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PresenceKind {
     Available(Availability),
-    Unavailable { status: Option<String> },
-    Subscribe { status: Option<String> },
+    Unavailable {
+        status: Option<String>,
+    },
+    Subscribe {
+        status: Option<String>,
+    },
     Subscribed,
     Unsubscribe,
     Unsubscribed,
     Probe,
-    Error,
+    /// `type='error'`: the server bounced something we sent to this address (a subscription request to a
+    /// server that does not exist, say).
+    Error(StanzaError),
 }
 
 /// A parsed incoming presence.
@@ -122,7 +129,7 @@ impl PresenceStanza {
             Some("unsubscribe") => PresenceKind::Unsubscribe,
             Some("unsubscribed") => PresenceKind::Unsubscribed,
             Some("probe") => PresenceKind::Probe,
-            _ => PresenceKind::Error,
+            _ => PresenceKind::Error(StanzaError::from_stanza(el)),
         };
         Some(PresenceStanza { from, kind })
     }
