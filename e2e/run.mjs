@@ -111,7 +111,11 @@ try {
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
     page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
+      // Prosody 0.12's mod_websocket sometimes writes a frame (seen: the <a/> answering a stream-management
+      // <r/> that crossed the page's close) after its own Close frame, against RFC 6455 §5.5.1; Chromium then
+      // logs this on the socket the app has already released. The server's fault, and harmless: noted, not failed.
+      if (m.type() === 'error' && m.text().includes('Data frame received after close')) log(`console (server quirk): ${m.text()}`);
+      else if (m.type() === 'error') problems.push(`console error: ${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
       else if (m.type() === 'warning') log(`console warning: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

@@ -8,7 +8,7 @@
 //!
 //! Commands (one JSON object per line on stdin; those given before the session is online wait for it):
 //! ```text
-//! {"cmd":"send","to":"alice@localhost","body":"hi"}
+//! {"cmd":"send","to":"alice@localhost","body":"hi"}                 optional "id" (default: drawn here)
 //! {"cmd":"presence","show":"away","status":"At lunch","priority":10}   show: available|chat|away|xa|dnd
 //! {"cmd":"subscribe","to":"alice@localhost"}
 //! {"cmd":"approve","jid":"alice@localhost"}
@@ -23,6 +23,7 @@
 //! {"event":"roster","items":[{"jid":…,"name":…,"subscription":…}]}
 //! {"event":"message","from":"alice@localhost","resource":…,"body":"hi","id":…}
 //! {"event":"sent","to":"alice@localhost","body":"hi","id":…}
+//! {"event":"acked","id":…}  {"event":"receipt","from":…,"id":…}  {"event":"displayed","from":…,"id":…}
 //! {"event":"chatstate","from":"alice@localhost","state":"composing"}    (only those sent without a body)
 //! {"event":"burst_done","to":…,"count":1000}
 //! {"event":"presence","jid":"alice@localhost","show":"away"|…|null,"status":…}   null = offline
@@ -170,6 +171,18 @@ mod native {
         v.get(key).and_then(Value::as_str)
     }
 
+    /// A message id unique to this process run: the start time in nanoseconds and a counter.
+    fn message_id() -> String {
+        use std::sync::OnceLock;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static START: OnceLock<u128> = OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let start = START.get_or_init(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+        });
+        format!("peer-{start:x}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
     /// What a stdin line asks for.
     enum Request {
         Core(Command),
@@ -182,6 +195,7 @@ mod native {
             "send" => Request::Core(Command::SendMessage {
                 to: jid_field(v, "to")?,
                 body: str_field(v, "body").ok_or("\"body\" is required")?.to_owned(),
+                id: str_field(v, "id").map_or_else(message_id, str::to_owned),
             }),
             "presence" => Request::Core(Command::SetPresence(availability(
                 str_field(v, "show"),
@@ -240,7 +254,14 @@ mod native {
 
         fn report(&mut self, e: Event) {
             match e {
-                Event::Online { jid } => emit(json!({"event": "online", "jid": jid.to_string()})),
+                Event::Online { jid, resumed } => {
+                    emit(json!({"event": "online", "jid": jid.to_string(), "resumed": resumed}))
+                }
+                Event::MessageAcked { id } => emit(json!({"event": "acked", "id": id})),
+                Event::Receipt { from, id } => emit(json!({"event": "receipt", "from": from.to_string(), "id": id})),
+                Event::Displayed { from, id } => {
+                    emit(json!({"event": "displayed", "from": from.to_string(), "id": id}))
+                }
                 Event::Roster { items, .. } => emit(json!({
                     "event": "roster",
                     "items": items.iter().map(|i| json!({
@@ -319,7 +340,7 @@ mod native {
                     let width = count.to_string().len().max(4);
                     for i in 1..=count {
                         let body = format!("{prefix}-{i:0width$}");
-                        let c = Command::SendMessage { to: to.clone(), body };
+                        let c = Command::SendMessage { to: to.clone(), body, id: message_id() };
                         if let Err(e) = self.client.handle_command(c, Instant::now()) {
                             emit(json!({"event": "command_error", "cmd": cmd, "error": e.to_string()}));
                             break;

@@ -58,7 +58,7 @@ for f in tests/web_*.rs; do web_tests+=(--test "$(basename "$f" .rs)"); done
 
 step "native tests (unit, scripted server, real Prosody 0.12/13 + ejabberd 23.01/24.12)" cargo test --locked
 step "browser tests (wasm-pack test, headless Chromium: ${web_tests[*]})" \
-  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- --locked "${web_tests[@]}"
+  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install -- --locked --no-fail-fast "${web_tests[@]}"
 step "release build (skipped when dist/ is the build of these sources)" scripts/build.sh
 step "bundle size budget" scripts/bundle-size.sh --no-build --check
 step "the first command (scripts/dev.sh serves the build without rebuilding)" scripts/check-dev.sh

@@ -152,7 +152,7 @@ fn one_exchange_authenticates_binds_enables_carbons_and_gets_a_token() {
     assert_eq!((issued[0].secret.as_str(), issued[0].count), (TOKEN, 0));
     assert_eq!(issued[0].mechanism, Mechanism::HtSha256None);
     assert_eq!(issued[0].expiry.as_deref(), Some("2027-01-03T23:52:00Z"));
-    assert!(events.iter().any(|e| matches!(e, Event::Online { jid } if jid.to_string() == BOUND_JID)));
+    assert!(events.iter().any(|e| matches!(e, Event::Online { jid, resumed: false } if jid.to_string() == BOUND_JID)));
     // A reconnect logs in with the token, whatever the server's password storage.
     let again = h.client.resumption().unwrap();
     assert_eq!(again.credentials, Credentials::Token(issued[0].clone()));
@@ -596,4 +596,133 @@ fn a_server_without_sasl2_gets_the_legacy_login_unchanged() {
     let auth = h.sent_one();
     assert!(auth.is("urn:ietf:params:xml:ns:xmpp-sasl", "auth"));
     assert_eq!(unb64(&auth.text()), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+}
+
+// ---- XEP-0198 inline: enabled inside Bind2, resumed inside SASL2 ----------------------------------------
+
+const SM: &str = "urn:xmpp:sm:3";
+
+fn send_message(h: &mut Harness, id: &str, body: &str) {
+    let to = natter::xmpp::jid::BareJid::parse("bob@example.com").unwrap();
+    h.command(natter::xmpp::Command::SendMessage { to, body: body.into(), id: id.into() }).unwrap();
+}
+
+fn acked(events: &[Event]) -> Vec<String> {
+    events.iter().filter_map(|e| if let Event::MessageAcked { id } = e { Some(id.clone()) } else { None }).collect()
+}
+
+/// A SASL2 login whose Bind2 enables stream management (session `S1`): online, roster get and presence sent
+/// (2 stanzas out), the roster result received (1 in).
+fn login_with_inline_sm() -> (Harness, Element) {
+    let mut h = Harness::new(modern_config());
+    let authenticate = scram_until_success(&mut h, &Sasl2Offer::default());
+    h.recv(&success(
+        &b64(RFC7677_SERVER_FINAL),
+        BOUND_JID,
+        "<bound xmlns='urn:xmpp:bind:0'><enabled xmlns='urn:xmpp:sm:3' id='S1' resume='1' max='60'/></bound>",
+    ));
+    h.recv(post_auth_features());
+    let mut sent = h.sent();
+    let id = sent.iter().find(|e| e.name == "iq").unwrap().attr("id").unwrap().to_owned();
+    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"));
+    assert!(h.client.is_online());
+    sent.extend(h.sent());
+    assert!(sent.iter().any(|e| e.is(SM, "r")), "stream management is on: our stanzas are acknowledged: {sent:?}");
+    h.take_events();
+    (h, authenticate)
+}
+
+#[test]
+fn stream_management_is_enabled_inside_bind2_and_counts_from_success() {
+    let (mut h, authenticate) = login_with_inline_sm();
+    let bind = authenticate.get_child(BIND2, "bind").unwrap();
+    let enable = bind.get_child(SM, "enable").expect("XEP-0198 enabled inside Bind2");
+    assert_eq!(enable.attr("resume"), Some("true"));
+    assert!(authenticate.get_child(SM, "resume").is_none(), "nothing to resume on a first login");
+    // The roster result is the one stanza received since <success/> (features and <success/> are no stanzas).
+    h.recv("<r xmlns='urn:xmpp:sm:3'/>");
+    assert_eq!(h.sent_one().attr("h"), Some("1"));
+    send_message(&mut h, "m1", "one");
+    // Ours: roster get, presence, m1.
+    h.recv("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+    assert_eq!(acked(&h.take_events()), ["m1"]);
+    assert!(h.client.resumption().unwrap().stream.unwrap().resumable());
+}
+
+/// The session of [`login_with_inline_sm`] with `m1` sent and not acknowledged, then the connection lost; the
+/// next client (from `resumption()`: the keys, the stream state) up to its `<authenticate/>`.
+fn lost_with_m1(offer: &Sasl2Offer) -> (Harness, Element, Element) {
+    let (mut h, _) = login_with_inline_sm();
+    send_message(&mut h, "m1", "one");
+    let m1 = h.sent().into_iter().find(|e| e.attr("id") == Some("m1")).unwrap();
+    h.client.handle_transport_closed();
+    let config = h.client.resumption().unwrap();
+    assert!(matches!(config.credentials, Credentials::Keys(_)));
+    let mut h = Harness::new(config);
+    let authenticate = scram_until_success(&mut h, offer);
+    (h, authenticate, m1)
+}
+
+#[test]
+fn a_lost_session_resumes_inside_the_sasl2_exchange() {
+    let (mut h, authenticate, m1) = lost_with_m1(&Sasl2Offer::default());
+    let resume = authenticate.get_child(SM, "resume").expect("<resume/> inline");
+    assert_eq!((resume.attr("previd"), resume.attr("h")), (Some("S1"), Some("1")));
+    assert!(authenticate.get_child(BIND2, "bind").is_some(), "a bind in case the session is gone");
+    h.take_events();
+    // The server had our roster get and presence (h=2), not m1.
+    h.recv(&success(&b64(RFC7677_SERVER_FINAL), BOUND_JID, "<resumed xmlns='urn:xmpp:sm:3' previd='S1' h='2'/>"));
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2, "m1 replayed, then <r/>: {sent:?}");
+    assert_eq!(sent[0], m1);
+    assert!(sent[1].is(SM, "r"));
+    let events = h.take_events();
+    assert!(events.iter().any(|e| matches!(e, Event::Online { jid, resumed: true } if jid.to_string() == BOUND_JID)));
+    assert!(!events.iter().any(|e| matches!(e, Event::Roster { .. })), "nothing reloaded");
+    // The new stream's features still come; they change nothing.
+    h.recv(post_auth_features());
+    assert!(h.client.is_online(), "{:?}", h.take_events());
+    assert!(h.sent().is_empty(), "no roster request, no bind: {:?}", h.outbox);
+    h.recv("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+    assert_eq!(acked(&h.take_events()), ["m1"]);
+}
+
+#[test]
+fn a_failed_inline_resumption_binds_in_the_same_exchange_and_resends() {
+    let (mut h, _, _) = lost_with_m1(&Sasl2Offer::default());
+    h.take_events();
+    h.recv(&success(
+        &b64(RFC7677_SERVER_FINAL),
+        "user@example.com/Natter.new",
+        "<failed xmlns='urn:xmpp:sm:3' h='2'/><bound xmlns='urn:xmpp:bind:0'><enabled xmlns='urn:xmpp:sm:3' id='S2' resume='1'/></bound>",
+    ));
+    h.recv(post_auth_features());
+    let roster = h.sent().into_iter().find(|e| e.name == "iq").expect("a fresh session loads the roster");
+    let id = roster.attr("id").unwrap().to_owned();
+    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"));
+    let sent = h.sent();
+    let resent: Vec<&Element> = sent.iter().filter(|e| e.name == "message").collect();
+    assert_eq!(resent.len(), 1, "m1 resent once: {sent:?}");
+    assert_eq!(resent[0].attr("id"), Some("m1"));
+    let events = h.take_events();
+    assert!(events.iter().any(|e| matches!(e, Event::Online { resumed: false, .. })));
+    // Counting on the new session: roster get, presence, m1.
+    h.recv("<a xmlns='urn:xmpp:sm:3' h='3'/>");
+    assert_eq!(acked(&h.take_events()), ["m1"]);
+}
+
+#[test]
+fn without_inline_stream_management_a_resumable_session_starts_afresh() {
+    let offer = Sasl2Offer { sm: false, bind2: Some(&["urn:xmpp:carbons:2"]), ..Sasl2Offer::default() };
+    let (mut h, authenticate, _) = lost_with_m1(&offer);
+    assert!(authenticate.get_child(SM, "resume").is_none());
+    assert!(authenticate.get_child(BIND2, "bind").unwrap().get_child(SM, "enable").is_none());
+    h.recv(&success(&b64(RFC7677_SERVER_FINAL), BOUND_JID, bound()));
+    h.recv(post_auth_features());
+    let id = h.sent().into_iter().find(|e| e.name == "iq").unwrap().attr("id").unwrap().to_owned();
+    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"));
+    let resent: Vec<Element> = h.sent().into_iter().filter(|e| e.name == "message").collect();
+    assert_eq!(resent.len(), 1);
+    // Without stream management a message counts as sent once written.
+    assert_eq!(acked(&h.take_events()), ["m1"]);
 }

@@ -100,7 +100,7 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
     assert_eq!(roster[0].name.as_deref(), Some("Bob"));
     assert_eq!(roster[0].groups, ["Friends"]);
     assert_eq!(roster[0].subscription, Subscription::Both);
-    assert!(events.iter().any(|e| matches!(e, Event::Online { jid } if jid.to_string() == "user@example.com/r1")));
+    assert!(events.iter().any(|e| matches!(e, Event::Online { jid, .. } if jid.to_string() == "user@example.com/r1")));
     assert!(h.client.is_online());
 }
 
@@ -552,7 +552,7 @@ fn chat_states_go_only_to_contacts_who_send_them() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");
     // Every message we send carries <active/> (how a contact finds out we support chat states) …
-    h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into() }).unwrap();
+    h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into(), id: "m1".into() }).unwrap();
     assert!(h.sent_one().get_child("http://jabber.org/protocol/chatstates", "active").is_some());
     h.take_events();
     // … but standalone "typing" goes nowhere until bob has sent a chat state himself (XEP-0085 §5.1).
@@ -574,7 +574,7 @@ fn chat_states_go_only_to_contacts_who_send_them() {
 fn sending_a_message_and_its_bounce_land_in_the_same_conversation() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");
-    h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hello <b>&".into() }).unwrap();
+    h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hello <b>&".into(), id: "m2".into() }).unwrap();
     let m = h.sent_one();
     assert_eq!((m.attr("type"), m.attr("to")), (Some("chat"), Some("bob@example.com")));
     assert_eq!(m.get_child("jabber:client", "body").unwrap().text(), "hello <b>&");
@@ -599,11 +599,11 @@ fn empty_and_oversized_messages_are_refused_before_sending() {
     let mut h = Harness::new(config);
     h.login_plain("");
     assert_eq!(
-        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "  \n".into() }),
+        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "  \n".into(), id: "m3".into() }),
         Err(CommandError::EmptyMessage)
     );
     assert!(matches!(
-        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "x".repeat(2000) }),
+        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "x".repeat(2000), id: "m4".into() }),
         Err(CommandError::TooLarge { max: 1024, .. })
     ));
     assert!(h.sent().is_empty());
@@ -613,7 +613,7 @@ fn empty_and_oversized_messages_are_refused_before_sending() {
 fn commands_before_online_are_refused() {
     let mut h = Harness::new(plain_config());
     assert_eq!(
-        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into() }),
+        h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into(), id: "m5".into() }),
         Err(CommandError::NotOnline)
     );
 }

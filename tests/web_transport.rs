@@ -174,7 +174,11 @@ async fn alice_logs_in_sees_bob_and_closes_politely() {
     let first = alice.expect("Connecting", |_| true).await;
     assert!(matches!(&first, TransportEvent::Connecting { url } if url == WS_URL), "first event: {first:?}");
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid("bob"), body: "early".into() }),
+        alice.session().send(Command::SendMessage {
+            to: jid("bob"),
+            body: "early".into(),
+            id: natter::transport::message_id()
+        }),
         Err(CommandError::NotOnline)
     );
 
@@ -191,7 +195,11 @@ async fn alice_logs_in_sees_bob_and_closes_politely() {
     assert!(matches!(last, TransportEvent::Core(Event::Closed { error: None })), "last: {last:?}");
     assert!(alice.session().is_finished());
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid("bob"), body: "late".into() }),
+        alice.session().send(Command::SendMessage {
+            to: jid("bob"),
+            body: "late".into(),
+            id: natter::transport::message_id()
+        }),
         Err(CommandError::NotOnline)
     );
     alice.session().close(); // a second close does nothing
@@ -206,7 +214,10 @@ async fn a_message_from_alice_arrives_at_bob() {
     alice.online().await;
 
     let body = format!("hello bob, from the browser test {}", js_sys::Math::random());
-    alice.session().send(Command::SendMessage { to: jid("bob"), body: body.clone() }).expect("send");
+    alice
+        .session()
+        .send(Command::SendMessage { to: jid("bob"), body: body.clone(), id: natter::transport::message_id() })
+        .expect("send");
     let sent = alice.expect("MessageSent", |e| matches!(e, TransportEvent::Core(Event::MessageSent(_)))).await;
     assert!(matches!(&sent, TransportEvent::Core(Event::MessageSent(m)) if m.body(None) == Some(body.as_str())));
 
@@ -399,6 +410,12 @@ async fn a_lost_session_logs_in_again_with_its_keys_only() {
     let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
     alice.online().await;
 
+    // A message written right before the network goes: the core keeps it until the server acknowledges it.
+    let last_word = natter::transport::message_id();
+    alice
+        .session()
+        .send(Command::SendMessage { to: jid(&hashed("carol")), body: "last word".into(), id: last_word.clone() })
+        .expect("sent");
     browser_says_offline();
     let lost = alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
     let TransportEvent::Reconnecting { attempt, delay, reason } = lost else { unreachable!() };
@@ -407,7 +424,11 @@ async fn a_lost_session_logs_in_again_with_its_keys_only() {
     assert_eq!(reason, ClientError::ConnectionLost.describe());
     assert!(!alice.seen.iter().any(is_final), "a final event: {:#?}", alice.seen);
     assert_eq!(
-        alice.session().send(Command::SendMessage { to: jid(&hashed("bob")), body: "while away".into() }),
+        alice.session().send(Command::SendMessage {
+            to: jid(&hashed("bob")),
+            body: "while away".into(),
+            id: natter::transport::message_id()
+        }),
         Err(CommandError::NotOnline)
     );
     let again = alice.expect("Connecting again", |e| matches!(e, TransportEvent::Connecting { .. })).await;
@@ -423,13 +444,30 @@ async fn a_lost_session_logs_in_again_with_its_keys_only() {
     assert!(!keys_leaked, "the keys never leave the transport");
 
     assert!(reconnected(&mut alice).await, "the kept keys log in again; saw {:#?}", alice.seen);
+    // The server kept the session (XEP-0198): it is resumed, nothing is reloaded.
+    let onlines: Vec<bool> = alice
+        .seen
+        .iter()
+        .filter_map(|e| if let TransportEvent::Core(Event::Online { resumed, .. }) = e { Some(*resumed) } else { None })
+        .collect();
+    assert_eq!(onlines, [false, true], "resumed");
     let rosters = alice.seen.iter().filter(|e| matches!(e, TransportEvent::Core(Event::Roster { .. }))).count();
-    assert_eq!(rosters, 2, "the roster is loaded again");
+    assert_eq!(rosters, 1, "the roster is not loaded again");
+    let acked = |e: &TransportEvent| matches!(e, TransportEvent::Core(Event::MessageAcked { id }) if *id == last_word);
+    if !alice.seen.iter().any(acked) {
+        alice.expect("the last word acknowledged", acked).await;
+    }
     // (The `offline` event reaches every session of the page: bob starts only now.)
     let mut bob = Probe::start("bob", &hashed("bob"), BOB_PW, Some(WS_URL));
     bob.online().await;
     let body = format!("after the reconnect {}", js_sys::Math::random());
-    bob.session().send(Command::SendMessage { to: jid(&hashed("alice")), body: body.clone() }).expect("bob sends");
+    bob.session()
+        .send(Command::SendMessage {
+            to: jid(&hashed("alice")),
+            body: body.clone(),
+            id: natter::transport::message_id(),
+        })
+        .expect("bob sends");
     alice
         .expect(
             "bob's message",

@@ -102,7 +102,7 @@ impl Harness {
             provide_context(LoginForm::default());
             view! { <MainScreen /> }
         });
-        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap() }));
+        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
         apply(
             store,
             core(Event::Roster {
@@ -1073,7 +1073,7 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
     assert!(h.store.progress.get_untracked().is_none(), "the login screen's progress is not used");
 
     // Back online: the banner goes, the roster is refreshed, the draft is still there and can be sent.
-    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/web2").unwrap() }));
+    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/web2").unwrap(), resumed: false }));
     apply(
         h.store,
         core(Event::Roster {
@@ -1155,13 +1155,13 @@ async fn log_in_again_keeps_the_conversations_of_the_same_account_only() {
     };
     assert_eq!(messages(h.store), 1, "kept while logging in again");
 
-    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/again").unwrap() }));
+    apply(h.store, core(Event::Online { jid: Jid::parse("alice@example.org/again").unwrap(), resumed: false }));
     assert_eq!(messages(h.store), 1, "the same account finds its conversations");
     assert_eq!(h.store.contacts.with_untracked(|c| c.len()), 3);
 
     apply(h.store, core(Event::Closed { error: None }));
     h.store.connection.set(Connection::LoggedOut);
-    apply(h.store, core(Event::Online { jid: Jid::parse("zoe@example.org/web").unwrap() }));
+    apply(h.store, core(Event::Online { jid: Jid::parse("zoe@example.org/web").unwrap(), resumed: false }));
     assert_eq!(messages(h.store), 0, "another account starts empty");
     assert!(h.store.contacts.with_untracked(|c| c.is_empty()));
     assert_eq!(h.store.connection.get_untracked(), Connection::Online);

@@ -128,7 +128,7 @@ impl Harness {
             provide_context(LoginForm::default());
             view! { <MainScreen /> }
         });
-        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap() }));
+        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
         apply(
             store,
             core(Event::Roster {

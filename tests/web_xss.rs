@@ -182,7 +182,7 @@ fn stanza_error(text: &str) -> StanzaError {
 async fn main_screen_with(p: &str) -> Mounted {
     let m = Mounted::new(false);
     let store = m.store;
-    apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap() }));
+    apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
     let items =
         vec![roster_item("bob@example.org", Some(p), &[p]), roster_item("carol@example.org", Some("Carol"), &[])];
     apply(store, core(Event::Roster { items, ver: None }));
@@ -238,7 +238,7 @@ async fn login_screen_with(p: &str) -> (Mounted, String, String, String) {
 async fn banners_with(p: &str) -> (Mounted, String, String) {
     let m = Mounted::new(false);
     let store = m.store;
-    apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap() }));
+    apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
     let stream = |text: &str| {
         ClientError::Stream(StreamError {
             condition: "undefined-condition".into(),

@@ -19,7 +19,8 @@
 //! ```
 //!
 //! Events: `Discovering` (only when no server URL was given) → `Connecting { url }` → `Core(..)`… and then
-//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`. A redirect (`<close see-other-uri/>`)
+//! exactly one final event: `Core(Event::Closed { .. })` or `Failed(..)`, preceded by `Unsent(..)` when the core
+//! still owned unacknowledged messages. A redirect (`<close see-other-uri/>`)
 //! is followed once, transparently: the UI sees a second `Connecting { url }`, never `Core(Event::Redirect)`.
 //! `on_event` is always called asynchronously (from a microtask, never from inside `connect`, `send` or
 //! `close`), so it may call `send`/`close` and may drop the `Session`.
@@ -29,11 +30,23 @@
 //! `Reconnecting { delay, .. }`, waits (exponential backoff with jitter from `Math.random`), then starts over
 //! at `Connecting { url }` with the same URL and [`Client::resumption`]: the session's FAST token when it has
 //! one (XEP-0484: it works whatever the server's password storage), else its SCRAM keys (kept in memory only,
-//! never the password, which is dropped once the session is online), its presence and its versioned roster. It tries again at once when the browser reports `online`, when the page becomes visible
-//! after a long time hidden, or on [`Session::reconnect_now`]. While the browser says it is offline, it waits
-//! for `online` instead of spending attempts. It gives up with `Failed(GaveUp)` after [`MAX_ATTEMPTS`], with
-//! the final event of any non-transient error, and with `Failed(CannotReconnect)` after a PLAIN login (no keys,
-//! no token). [`Session::close`] cancels a pending attempt and forgets the keys.
+//! never the password, which is dropped once the session is online), its presence, its versioned roster, and
+//! its XEP-0198 state: the new client resumes the lost stream (`Online { resumed: true }`, nothing reloaded,
+//! unacknowledged stanzas replayed; inside the SASL2 exchange where the server offers it) or, when the server
+//! forgot it, binds afresh and resends the unacknowledged messages once with their original ids (see
+//! [`crate::xmpp::client`]). Each new client gets a fresh wall-clock reading (for the delay stamps of resent
+//! messages) and the page's visibility. It tries again at once when the browser reports `online`, when the page
+//! becomes visible after a long time hidden, or on [`Session::reconnect_now`]. While the browser says it is
+//! offline, it waits for `online` instead of spending attempts. It gives up with `Failed(GaveUp)` after
+//! [`MAX_ATTEMPTS`], with the final event of any non-transient error, and with `Failed(CannotReconnect)` after a
+//! PLAIN login (no keys, no token).
+//!
+//! Hidden tabs: `visibilitychange` becomes `Command::SetActive` (XEP-0352 CSI; the core re-sends it after every
+//! reconnect). Browsers run a hidden tab's timers late (≥ 1 s, then about once a minute): the core treats a
+//! liveness deadline its timer overshot as a reason for one more probe, not as a dead connection, and probes
+//! at once when the page shows again after a silence, so a socket that died in sleep is replaced (resumed)
+//! without the person doing anything.
+//! [`Session::close`] cancels a pending attempt and forgets the keys.
 //!
 //! Staying logged in (XEP-0484 FAST, SASL2): [`ConnectOptions`] carry this device's id and, after a reload, the
 //! token the UI kept instead of a password; with `stay_logged_in` a password login asks for a token, which the
@@ -61,7 +74,7 @@ mod web;
 
 pub use url::{check_ws_url, csp_allows_ws_host, is_loopback_url, is_secure_url};
 #[cfg(target_arch = "wasm32")]
-pub use web::{Session, connect, new_device_id};
+pub use web::{Session, connect, message_id, new_device_id};
 
 use std::time::Duration;
 
@@ -183,6 +196,11 @@ pub enum TransportEvent {
     Core(Event),
     /// The session was lost (`reason`); attempt number `attempt` starts in `delay` (or when the network is back).
     Reconnecting { attempt: u32, delay: Duration, reason: String },
+    /// Right before a final event: messages the core had taken (`SendMessage`) that the server never
+    /// acknowledged (XEP-0198), oldest first. The session that owned them is over, so they go back to the UI
+    /// (its outbox: "not sent yet"); they were not lost, and may have reached the peer (same id: the peer
+    /// de-duplicates a second copy). Only emitted when there are some.
+    Unsent(Vec<crate::xmpp::client::PendingMessage>),
     /// The connection could not be made; final. (A session that was up ends with `Core(Event::Closed)`.)
     Failed(TransportError),
 }

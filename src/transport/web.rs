@@ -29,6 +29,7 @@ use web_time::Instant;
 use super::lookup;
 use super::url::check_ws_url;
 use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config, stream_from_allowed};
+use crate::xmpp::client::{PendingMessage, WallClock};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
 use crate::xmpp::sasl::Credentials;
 use crate::xmpp::{Client, Command, CommandError, Config, Event};
@@ -39,6 +40,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const NONCE_BYTES: usize = 18;
 /// Random bytes behind the stanza-id prefix (→ 12 base64url characters).
 const ID_SEED_BYTES: usize = 9;
+/// Random bytes behind a message id (→ 22 base64url characters).
+const MESSAGE_ID_BYTES: usize = 16;
 /// A page hidden at least this long may have slept: when it shows again, a pending reconnect starts at once.
 const LONG_HIDDEN: Duration = Duration::from_secs(30);
 
@@ -85,8 +88,10 @@ impl Session {
             }
             Stage::Discovering | Stage::Opening { .. } | Stage::Waiting { .. } => {
                 state.stage = Stage::Finished;
+                let unsent = state.take_unsent();
                 drop(state);
                 inner.arm_timer(None);
+                inner.emit_unsent(unsent);
                 inner.emit(TransportEvent::Core(Event::Closed { error: None }));
             }
             Stage::Finished => {}
@@ -195,6 +200,16 @@ fn natter_nfkc(s: &str) -> String {
     js_sys::JsString::from(s).normalize("NFKC").into()
 }
 
+/// A fresh id for a message the person sends (XEP-0359 origin-id): 128 random bits, 22 characters.
+pub fn message_id() -> String {
+    random_token(MESSAGE_ID_BYTES)
+}
+
+/// The browser's wall clock, for the core's XEP-0203 stamps (the core reads no clock).
+fn wall_clock() -> WallClock {
+    WallClock { at: Instant::now(), unix_ms: js_sys::Date::now().max(0.0) as u64 }
+}
+
 /// `n` bytes from `crypto.getRandomValues`, base64url without padding (printable, never `,`).
 /// A fresh XEP-0388 user-agent id for this device (a random version 4 UUID): draw it once, keep it with the
 /// account, and pass it in [`ConnectOptions::device_id`] at every login; FAST tokens are bound to it.
@@ -250,6 +265,11 @@ impl State {
     fn forget_credentials(&mut self) {
         self.config.credentials = Credentials::Password(String::new());
     }
+
+    /// The messages a lost session still owned (carried in the config for the next attempt), taken out.
+    fn take_unsent(&mut self) -> Vec<PendingMessage> {
+        self.config.stream.take().map(|s| s.pending_messages().cloned().collect()).unwrap_or_default()
+    }
 }
 
 /// Where the connection is, carrying exactly what is valid there.
@@ -287,6 +307,13 @@ impl Inner {
         }
     }
 
+    /// Hands back, before a final event, the messages the core still owned (see `TransportEvent::Unsent`).
+    fn emit_unsent(self: &Rc<Self>, unsent: Vec<PendingMessage>) {
+        if !unsent.is_empty() {
+            self.emit(TransportEvent::Unsent(unsent));
+        }
+    }
+
     fn open(self: &Rc<Self>, url: String) {
         self.emit(TransportEvent::Connecting { url: url.clone() });
         let generation = {
@@ -314,8 +341,13 @@ impl Inner {
             self.retry_later(error.to_string());
             return;
         }
-        self.state.borrow_mut().stage = Stage::Finished;
+        let unsent = {
+            let mut state = self.state.borrow_mut();
+            state.stage = Stage::Finished;
+            state.take_unsent()
+        };
         self.arm_timer(None);
+        self.emit_unsent(unsent);
         self.emit(TransportEvent::Failed(error));
     }
 
@@ -329,6 +361,8 @@ impl Inner {
                     config.client_nonce = random_token(NONCE_BYTES);
                     config.id_seed = random_token(ID_SEED_BYTES);
                     config.stream_from = stream_from_allowed(&socket.url);
+                    config.clock = Some(wall_clock());
+                    config.inactive = page_hidden();
                     let client = Box::new(Client::new(config, Instant::now()));
                     state.stage = Stage::Streaming { socket, client };
                 }
@@ -423,8 +457,10 @@ impl Inner {
         if attempts >= MAX_ATTEMPTS {
             state.stage = Stage::Finished;
             state.forget_credentials();
+            let unsent = state.take_unsent();
             drop(state);
             self.arm_timer(None);
+            self.emit_unsent(unsent);
             self.emit(TransportEvent::Failed(TransportError::GaveUp { attempts, reason }));
             return;
         }
@@ -472,8 +508,16 @@ impl Inner {
     }
 
     fn on_visibility(self: &Rc<Self>) {
-        let hidden = web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden());
+        let hidden = page_hidden();
         let mut state = self.state.borrow_mut();
+        // XEP-0352: the server may hold back presence floods while nobody looks; becoming visible again also
+        // probes a connection that has been silent (a sleeping laptop's socket may be dead without a close).
+        if let Stage::Streaming { client, .. } = &mut state.stage {
+            let _ = client.handle_command(Command::SetActive(!hidden), Instant::now());
+            drop(state);
+            self.drain();
+            state = self.state.borrow_mut();
+        }
         if hidden {
             state.hidden_since.get_or_insert_with(Instant::now);
             return;
@@ -509,18 +553,25 @@ impl Inner {
                     }
                     // The keys stay in the core (for `resumption`); the UI has no use for them.
                     Event::KeysDerived(_) => {}
-                    Event::Online { jid } => {
+                    Event::Online { jid, resumed } => {
                         state.online_once = true;
                         state.backoff.reset();
                         // From now on the password is not needed: reconnects use the session's keys.
                         state.config.credentials = Credentials::Password(String::new()); // (`stage` is borrowed here)
-                        events.push(TransportEvent::Core(Event::Online { jid }));
+                        events.push(TransportEvent::Core(Event::Online { jid, resumed }));
                     }
                     Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {
                         retry = Some(match client.resumption() {
                             Some(config) => Ok((config, error.describe())),
-                            None => Err(error.describe()),
+                            None => Err((error.describe(), client.pending_messages())),
                         });
+                    }
+                    event @ Event::Closed { .. } => {
+                        let unsent = client.pending_messages();
+                        if !unsent.is_empty() {
+                            events.push(TransportEvent::Unsent(unsent));
+                        }
+                        events.push(TransportEvent::Core(event));
                     }
                     event => events.push(TransportEvent::Core(event)),
                 }
@@ -545,7 +596,10 @@ impl Inner {
                 self.state.borrow_mut().config = config;
                 self.retry_later(reason);
             }
-            Some(Err(reason)) => self.emit(TransportEvent::Failed(TransportError::CannotReconnect { reason })),
+            Some(Err((reason, unsent))) => {
+                self.emit_unsent(unsent);
+                self.emit(TransportEvent::Failed(TransportError::CannotReconnect { reason }));
+            }
             None => {}
         }
     }
@@ -680,6 +734,11 @@ impl Drop for Socket {
             let _ = self.ws.close_with_code(1000);
         }
     }
+}
+
+/// `document.hidden` (false when unknown).
+fn page_hidden() -> bool {
+    web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
 }
 
 /// `navigator.onLine` (true when unknown).

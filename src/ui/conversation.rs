@@ -247,7 +247,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 Ok(body) => body,
                 Err(why) => return set_send_error(Some(why)),
             };
-            match session.send(Command::SendMessage { to: jid.clone(), body }) {
+            match session.send(Command::SendMessage { to: jid.clone(), body, id: crate::transport::message_id() }) {
                 Ok(()) => {
                     el.set_value("");
                     // The message said <active/> itself: only the pending "paused" is dropped.

@@ -220,6 +220,8 @@ pub fn apply(store: AppState, event: TransportEvent) {
             store.connection.set(Connection::Reconnecting { reason, retry_at });
         }
         TransportEvent::Core(ev) => apply_core(store, ev),
+        // The outbox that takes them back comes with the message states (issue 12, UI part).
+        TransportEvent::Unsent(_) => {}
         TransportEvent::Failed(e) => session_ended(store, e.to_string(), false),
     }
 }
@@ -232,7 +234,7 @@ fn apply_core(store: AppState, event: Event) {
                 store.progress.set(Some(p.label().into()));
             }
         }
-        Event::Online { jid } => {
+        Event::Online { jid, .. } => {
             // Logging in again (after the session ended) keeps what the same account had, not another's.
             if store.account.with_untracked(|a| a.as_ref().is_some_and(|a| a != jid.bare())) {
                 reset(store);
@@ -333,6 +335,8 @@ fn apply_core(store: AppState, event: Event) {
         }
         Event::Message(msg) => received(store, msg),
         Event::MessageSent(msg) => sent(store, msg),
+        // Own messages' states (sent → delivered → read) are shown by a later change; nothing to do yet.
+        Event::MessageAcked { .. } | Event::Receipt { .. } | Event::Displayed { .. } => {}
         Event::MessageError { with, id, error } => {
             let text = model::sentence(&format!("not delivered: {}", error.describe()));
             let mut marked = false;

@@ -7,9 +7,10 @@
 //! ```
 //!
 //! What this module does NOT do: it opens no socket, reads no clock, draws no random number and touches no
-//! browser API. The caller passes in every frame, every `now`, the SCRAM nonce and the stanza-id seed; it
-//! sends what [`Client::poll_transmit`] yields and arms one timer for [`Client::poll_timeout`]. That keeps the
-//! whole protocol testable natively and deterministically (see `tests/`).
+//! browser API. The caller passes in every frame, every `now`, the SCRAM nonce, the stanza-id seed, the id of
+//! every message the person sends and (for XEP-0203 stamps) a wall-clock reading; it sends what
+//! [`Client::poll_transmit`] yields and arms one timer for [`Client::poll_timeout`]. That keeps the whole
+//! protocol testable natively and deterministically (see `tests/`).
 
 pub mod client;
 pub mod framing;

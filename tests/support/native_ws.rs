@@ -96,7 +96,7 @@ impl Conn {
     }
 
     /// One turn of the loop: read what arrived (or time out briefly), fire the deadline if due.
-    fn step(&mut self) {
+    pub fn step(&mut self) {
         match self.ws.read() {
             Ok(Message::Text(t)) => self.client.handle_frame(t.as_str(), Instant::now()),
             Ok(Message::Close(_)) => self.client.handle_transport_closed(),

@@ -4,7 +4,7 @@
 use crate::xmpp::sasl::base64::BASE64;
 use web_time::Instant;
 
-use super::{Client, ClientError, Event, Pending, Phase, Stage};
+use super::{Client, ClientError, Event, Pending, Phase, Stage, sm};
 use crate::xmpp::framing::SASL_NS;
 use crate::xmpp::sasl::{
     self, Credentials, DowngradeInfo, HtAwaitingSuccess, Mechanism, SaslError, SaslFailure, ScramAwaitingChallenge,
@@ -18,6 +18,8 @@ const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
 const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
 /// XEP-0440: channel-binding types the server supports (needed for XEP-0474's hash).
 const SASL_CB_NS: &str = "urn:xmpp:sasl-cb:0";
+/// XEP-0352 Client State Indication.
+pub(super) const CSI_NS: &str = "urn:xmpp:csi:0";
 
 /// Where a SASL exchange is (legacy or SASL2); each variant holds exactly the state valid while waiting for
 /// that message.
@@ -210,6 +212,8 @@ impl Client {
     pub(super) fn start_bind(&mut self, features: &Element, now: Instant) -> Stage {
         self.stage_deadline = None;
         self.roster_versioning = features.get_child(roster::ROSTER_VER_NS, "ver").is_some();
+        self.sm_offered = features.get_child(sm::SM_NS, "sm").is_some();
+        self.csi_offered = features.get_child(CSI_NS, "csi").is_some();
         if self.bound.is_some() {
             // Bound inline by Bind2 (XEP-0386) during SASL2: these are the features of the bound stream.
             self.request_roster(now);
@@ -222,6 +226,23 @@ impl Client {
         // The legacy session iq (RFC 3921) is needed only when the server marks it as not optional.
         self.session_needed =
             features.get_child(SESSION_NS, "session").is_some_and(|s| s.get_child(SESSION_NS, "optional").is_none());
+        if let Some(resume) = self.sm.resume_request() {
+            if self.sm_offered {
+                self.send(&resume);
+                self.stage_deadline = Some(now + self.config.request_timeout);
+                self.events.push_back(Event::Phase(Phase::Resuming));
+                return Stage::Resuming;
+            }
+            // Stream management is gone from this server: start afresh (the unacked messages are resent).
+            self.resume_failed(None);
+            if self.is_closed() {
+                return Stage::Closed;
+            }
+        }
+        self.send_bind(now)
+    }
+
+    pub(super) fn send_bind(&mut self, now: Instant) -> Stage {
         let mut bind = Element::new(BIND_NS, "bind");
         if let Some(res) = self.config.resource.clone().filter(|r| !r.is_empty()) {
             bind.push_child(Element::new(BIND_NS, "resource").with_text(res));
@@ -240,6 +261,11 @@ impl Client {
         match jid {
             Some(jid) if jid.bare() == &self.config.jid && !jid.is_bare() => {
                 self.bound = Some(jid);
+                if self.sm_offered {
+                    // Before anything else, so that every stanza of the session is counted (XEP-0198 §3).
+                    let enable = self.sm.enable();
+                    self.send(&enable);
+                }
                 if self.session_needed {
                     self.send_iq("set", None, Element::new(SESSION_NS, "session"), Pending::Session, now);
                 } else {

@@ -17,6 +17,8 @@ pub enum Phase {
     Connecting,
     Authenticating(Mechanism),
     Binding,
+    /// Resuming the lost session (XEP-0198).
+    Resuming,
     LoadingRoster,
     Online,
     Closing,
@@ -28,6 +30,7 @@ impl Phase {
             Phase::Connecting => "Connecting…",
             Phase::Authenticating(_) => "Authenticating…",
             Phase::Binding => "Starting session…",
+            Phase::Resuming => "Resuming session…",
             Phase::LoadingRoster => "Loading contacts…",
             Phase::Online => "Online",
             Phase::Closing => "Signing out…",
@@ -38,8 +41,20 @@ impl Phase {
 /// A user action the core turns into stanzas.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Send a one-to-one chat message.
-    SendMessage { to: BareJid, body: String },
+    /// Send a one-to-one chat message. `id` is drawn by the caller (random, at least 64 bits, at most 256
+    /// bytes) when the person presses Send; it is the stanza id and the XEP-0359 origin-id, and every event
+    /// about this message names it (`MessageSent`, `MessageAcked`, `Receipt`, `Displayed`, `MessageError`).
+    /// Receipts and `displayed` markers are requested. Refused with `Backlog` while too many messages wait for
+    /// the server's acknowledgement (keep it in the outbox and try again after the next `MessageAcked`).
+    SendMessage { to: BareJid, body: String, id: String },
+    /// XEP-0333: tell `to` we have displayed their message `id` (and all before it). Send it when the
+    /// conversation is open and the page visible, for the newest markable message. Sent only to contacts
+    /// who may see our presence (`from`/`both`); otherwise nothing is sent.
+    SendDisplayed { to: BareJid, id: String },
+    /// XEP-0352: the person is looking (`true`: page visible) or not. Accepted in any state: remembered and
+    /// told to the server now (when online and offered) and again after every reconnect. Becoming active
+    /// after a silence also probes the connection, so a dead one is noticed at once.
+    SetActive(bool),
     /// Tell a contact we are typing, stopped, or back to reading (XEP-0085). Sent only to contacts who have
     /// sent us a chat state in this session (§5.1: others may not support them); otherwise nothing is sent.
     SendChatState { to: BareJid, state: ChatState },
@@ -95,9 +110,12 @@ impl fmt::Display for RequestError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Phase(Phase),
-    /// The session is up: resource bound, roster loaded, initial presence sent.
+    /// The session is up: resource bound, roster loaded, initial presence sent. `resumed`: a lost session was
+    /// resumed (XEP-0198): nothing was reloaded (no `Roster` event follows; the roster and conversations the UI
+    /// has are current, presences are re-reported) and no message was lost either way.
     Online {
         jid: Jid,
+        resumed: bool,
     },
     /// SCRAM keys derived from the password, for a later login without it.
     KeysDerived(ScramKeys),
@@ -150,8 +168,23 @@ pub enum Event {
         from: BareJid,
         state: ChatState,
     },
-    /// A message we sent (with the id it went out with).
+    /// A message we sent (with the id it went out with), or one our other device sent (a carbon).
     MessageSent(Message),
+    /// The server has our message `id` (XEP-0198 acknowledgement; without XEP-0198: written to the stream).
+    /// From here on it is the server's to deliver.
+    MessageAcked {
+        id: String,
+    },
+    /// `from`'s client received our message `id` (XEP-0184).
+    Receipt {
+        from: BareJid,
+        id: String,
+    },
+    /// `from` has displayed our message `id` and those before it (XEP-0333).
+    Displayed {
+        from: BareJid,
+        id: String,
+    },
     /// A message bounced; `with` is the conversation it belongs to, `id` the id we sent it with.
     MessageError {
         with: BareJid,
@@ -269,6 +302,12 @@ pub enum CommandError {
         max: usize,
     },
     InvalidJid(JidError),
+    /// A message id that is empty or longer than 256 bytes.
+    InvalidId,
+    /// `waiting` messages already wait for the server's acknowledgement; keep this one for later.
+    Backlog {
+        waiting: usize,
+    },
 }
 
 impl fmt::Display for CommandError {
@@ -280,6 +319,10 @@ impl fmt::Display for CommandError {
                 write!(f, "the message is too long ({} KiB, at most {} KiB)", size.div_ceil(1024), max / 1024)
             }
             CommandError::InvalidJid(e) => write!(f, "invalid address: {e}"),
+            CommandError::InvalidId => f.write_str("the message id is empty or too long"),
+            CommandError::Backlog { waiting } => {
+                write!(f, "{waiting} messages are still waiting for the server; this one will follow")
+            }
         }
     }
 }

@@ -13,13 +13,27 @@
 //! closes the socket after sending what is left in `poll_transmit`.
 //!
 //! To pick up after a lost connection without the password, start a new client with
-//! [`Client::resumption`]: the SCRAM keys this session derived, its current presence and (when the server
-//! versions rosters) its roster with that version.
+//! [`Client::resumption`]: the SCRAM keys this session derived, its current presence, (when the server
+//! versions rosters) its roster with that version, the XEP-0198 state and the de-duplication memory.
+//!
+//! How a lost session resumes (XEP-0198, see [`sm`]): after the login with the keys, when the server offers
+//! stream management and the lost session was resumable, the new client sends `<resume previd h/>` instead
+//! of binding. `<resumed h/>`: the server's `h` acknowledges what it got (`MessageAcked`), the rest is sent
+//! again, and the session is `Online { resumed: true }` at once — same full JID, roster and presences as
+//! before (the core re-reports the presences it knew), nothing reloaded. `<failed/>` (session forgotten,
+//! bogus id, server restarted) or no stream management on offer: bind a fresh resource, enable stream
+//! management again, load the roster (`Online { resumed: false }`), and resend the messages the server never
+//! acknowledged, once, with their original ids and an XEP-0203 delay stamp of when they were first sent;
+//! the peer de-duplicates by origin-id, as we do ([`dedup`]). Iqs and presences of the lost session are not
+//! resent (they are stale). Either way the server's `h` is checked: more than we sent is a protocol error.
 
 mod auth;
+mod dedup;
 mod events;
 mod online;
+mod resume;
 mod sasl2;
+pub mod sm;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -34,7 +48,43 @@ use crate::xmpp::stanza::roster::RosterItem;
 pub use crate::xmpp::stanza::sasl2::UserAgent;
 use crate::xmpp::xml::Element;
 
+pub use dedup::{SeenKey, SeenMessages};
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
+pub use sm::{PendingMessage, StreamSnapshot};
+
+/// A wall-clock reading from the caller (the core reads no clock): at `at`, it was `unix_ms` milliseconds
+/// since the Unix epoch (UTC). Used only to stamp messages resent after a failed resumption (XEP-0203).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallClock {
+    pub at: Instant,
+    pub unix_ms: u64,
+}
+
+impl WallClock {
+    /// The UTC time at `now`, by this reading.
+    pub fn unix_ms_at(&self, now: Instant) -> u64 {
+        match now.checked_duration_since(self.at) {
+            Some(d) => self.unix_ms.saturating_add(d.as_millis() as u64),
+            None => self.unix_ms.saturating_sub(self.at.duration_since(now).as_millis() as u64),
+        }
+    }
+}
+
+/// What a resumed session needs of the lost one besides XEP-0198 counters (it is the same session).
+#[derive(Debug, Clone)]
+struct CarriedSession {
+    jid: Jid,
+    roster: HashMap<BareJid, RosterItem>,
+    roster_ver: Option<String>,
+    presences: HashMap<BareJid, ContactPresence>,
+    chat_state_peers: HashSet<BareJid>,
+}
+
+/// A liveness deadline that passes this much before its timer fires means the page slept or was throttled
+/// (hidden tabs run timers late: ≥ 1 s, then once a minute): probe once more instead of failing.
+const LATE_TIMER: Duration = Duration::from_secs(5);
+/// When the page becomes active again after this much silence, probe the connection at once.
+const PROBE_WHEN_ACTIVE_AFTER: Duration = Duration::from_secs(15);
 
 /// Everything a session needs from its caller. Randomness (`client_nonce`, `id_seed`) comes from here.
 #[derive(Debug, Clone)]
@@ -79,6 +129,14 @@ pub struct Config {
     /// With [`Credentials::Token`]: log in only to have the server revoke the token (XEP-0484 §3.6, logging
     /// out), then close: [`Event::FastTokenInvalidated`], then `Closed { error: None }`.
     pub invalidate_fast_token: bool,
+    /// XEP-0198 state of a lost session (from [`Client::resumption`]): resume it, or resend its messages.
+    pub stream: Option<StreamSnapshot>,
+    /// Keys of messages already shown (de-duplication); carried across reconnects, seedable from a store.
+    pub seen: SeenMessages,
+    /// The caller's wall clock, for XEP-0203 stamps on resent messages; `None` = resend without a stamp.
+    pub clock: Option<WallClock>,
+    /// XEP-0352: start inactive (the page is hidden); changed later with [`Command::SetActive`].
+    pub inactive: bool,
 }
 
 impl Config {
@@ -103,6 +161,10 @@ impl Config {
             user_agent: None,
             request_fast_token: false,
             invalidate_fast_token: false,
+            stream: None,
+            seen: SeenMessages::default(),
+            clock: None,
+            inactive: false,
         }
     }
 }
@@ -121,6 +183,8 @@ enum Stage {
     Sasl2(sasl2::Sasl2),
     /// Bind (and, if the server insists, the legacy session iq) in flight.
     Binding,
+    /// `<resume/>` sent (XEP-0198); waiting for `<resumed/>` or `<failed/>`.
+    Resuming,
     /// Bound as `jid`; roster requested.
     LoadingRoster,
     Online,
@@ -152,6 +216,19 @@ pub struct Client {
     roster_versioning: bool,
     /// The server requires the legacy RFC 3921 session iq.
     session_needed: bool,
+    /// The server offers XEP-0198 stream management / XEP-0352 client state indication on this stream.
+    sm_offered: bool,
+    csi_offered: bool,
+    /// XEP-0198 counters and unacknowledged stanzas.
+    sm: sm::Sm,
+    /// The lost session's state, until it is resumed (then it is ours) or resumption failed (then dropped).
+    carried: Option<CarriedSession>,
+    /// Keys of the messages shown (de-duplication).
+    seen: SeenMessages,
+    /// XEP-0352 state we want the server to know.
+    inactive: bool,
+    /// A late timer already earned one more probe; reset whenever the server is heard.
+    grace_used: bool,
     pending: HashMap<String, (Pending, Instant)>,
     presences: HashMap<BareJid, ContactPresence>,
     /// The roster as the server last told us (kept to rename or regroup without losing fields).
@@ -165,6 +242,8 @@ pub struct Client {
     fast_token: Option<FastToken>,
     /// Carbons were enabled inline by Bind2: no separate request once online.
     carbons_inline: bool,
+    /// A SASL2 login resumed the lost session inline: the features of the new stream are still to come.
+    sasl2_features_due: bool,
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
     chat_state_peers: HashSet<BareJid>,
@@ -178,9 +257,20 @@ pub struct Client {
 
 impl Client {
     /// Starts a session: queues the opening `<open/>` to the account's domain.
-    pub fn new(config: Config, now: Instant) -> Client {
+    pub fn new(mut config: Config, now: Instant) -> Client {
         let own_presence = config.initial_presence.clone();
+        // Kept once, in `sm`/`carried`/`seen` (the config would only be a stale second copy).
+        let (sm, carried) = sm::Sm::new(config.stream.take());
+        let seen = std::mem::take(&mut config.seen);
+        let inactive = config.inactive;
         let mut c = Client {
+            sm_offered: false,
+            csi_offered: false,
+            sm,
+            carried,
+            seen,
+            inactive,
+            grace_used: false,
             stage: Stage::AwaitOpen { authenticated: false },
             stage_deadline: None,
             bound: None,
@@ -193,6 +283,7 @@ impl Client {
             scram_keys: None,
             fast_token: None,
             carbons_inline: false,
+            sasl2_features_due: false,
             own_presence,
             chat_state_peers: HashSet::new(),
             next_id: 0,
@@ -226,6 +317,12 @@ impl Client {
         !self.pending.is_empty()
     }
 
+    /// Messages this client owns that the server has not acknowledged (XEP-0198), oldest first. On a server
+    /// without stream management this is always empty (a message counts as sent once written).
+    pub fn pending_messages(&self) -> Vec<PendingMessage> {
+        self.sm.snapshot(None).pending_messages().cloned().collect()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.finished
     }
@@ -235,6 +332,9 @@ impl Client {
     /// SCRAM keys this session derived (their mechanism only); our current presence, and the roster with its
     /// version when the server versions rosters. `None` when there is neither (a PLAIN login, or not
     /// authenticated yet). The caller draws a fresh `client_nonce` and `id_seed` before using it.
+    ///
+    /// It also carries the XEP-0198 state (see [`sm`]: the resumable session, `h`, the unacknowledged
+    /// stanzas), the de-duplication memory and the XEP-0352 state; the caller refreshes `clock`.
     pub fn resumption(&self) -> Option<Config> {
         let mut config = self.config.clone();
         match (&self.fast_token, &self.scram_keys) {
@@ -249,10 +349,27 @@ impl Client {
         config.request_fast_token &= !matches!(config.credentials, Credentials::Token(_));
         config.invalidate_fast_token = false;
         config.initial_presence = self.own_presence.clone();
-        config.cached_roster = match (&self.roster_ver, self.roster_versioning) {
-            (Some(ver), true) => Some((ver.clone(), self.roster.values().cloned().collect())),
+        let (roster, roster_ver) = match &self.carried {
+            Some(c) if self.bound.is_none() => (&c.roster, &c.roster_ver),
+            _ => (&self.roster, &self.roster_ver),
+        };
+        config.cached_roster = match (roster_ver, self.roster_versioning || self.carried.is_some()) {
+            (Some(ver), true) => Some((ver.clone(), roster.values().cloned().collect())),
             _ => None,
         };
+        let session = match (&self.bound, &self.carried) {
+            (Some(jid), _) => Some(CarriedSession {
+                jid: jid.clone(),
+                roster: self.roster.clone(),
+                roster_ver: self.roster_ver.clone(),
+                presences: self.presences.clone(),
+                chat_state_peers: self.chat_state_peers.clone(),
+            }),
+            (None, carried) => carried.clone(),
+        };
+        config.stream = Some(self.sm.snapshot(session));
+        config.seen = self.seen.clone();
+        config.inactive = self.inactive;
         Some(config)
     }
 
@@ -262,6 +379,7 @@ impl Client {
             return;
         }
         self.last_heard = now;
+        self.grace_used = false;
         match framing::parse_frame(text, self.config.max_frame) {
             Ok(frame) => self.handle_parsed(frame, now),
             Err(e) => {
@@ -271,6 +389,7 @@ impl Client {
                 self.finish(Some(ClientError::Framing(e)));
             }
         }
+        self.after_input(now);
     }
 
     fn handle_parsed(&mut self, frame: Frame, now: Instant) {
@@ -315,15 +434,24 @@ impl Client {
             // Bound by Bind2, the server may route to us before it sends the features of the new stream.
             (stage @ Stage::AwaitFeatures { authenticated: true }, Frame::Stanza(el)) if self.bound.is_some() => {
                 self.stage = stage;
+                self.sm.count_inbound();
                 self.handle_stanza(&el, now);
                 return;
+            }
+            // Resumed inside SASL2 (already online): the new stream's features tell only what it offers.
+            (Stage::Online, Frame::Features(f)) if self.sasl2_features_due => {
+                self.sasl2_features_due = false;
+                self.post_resume_features(&f);
+                Stage::Online
             }
             (stage @ (Stage::Binding | Stage::LoadingRoster | Stage::Online), Frame::Stanza(el)) => {
                 self.stage = stage;
+                self.sm.count_inbound();
                 self.handle_stanza(&el, now);
                 return;
             }
-            (stage, Frame::Nonza(_)) => stage, // nothing we enabled sends these; ignoring is safe (RFC 6120 §4.9.3.17 allows leniency for unknown extensions)
+            (stage, Frame::Nonza(el)) if el.ns == sm::SM_NS => self.handle_sm(stage, &el, now),
+            (stage, Frame::Nonza(_)) => stage, // nothing else we enabled sends these; ignoring is safe (RFC 6120 §4.9.3.17 allows leniency for unknown extensions)
             (Stage::Closing, _) => Stage::Closing,
             (_, _) => {
                 self.protocol_error("an element arrived that does not belong at this point of the stream");
@@ -334,14 +462,24 @@ impl Client {
 
     /// Carries out a user action.
     pub fn handle_command(&mut self, command: Command, now: Instant) -> Result<(), CommandError> {
-        if let Command::Close = command {
-            self.close(now);
-            return Ok(());
+        match command {
+            Command::Close => {
+                self.close(now);
+                return Ok(());
+            }
+            Command::SetActive(active) => {
+                self.set_active(active, now);
+                self.after_input(now);
+                return Ok(());
+            }
+            _ => {}
         }
         if !self.is_online() {
             return Err(CommandError::NotOnline);
         }
-        self.run_command(command, now)
+        let result = self.run_command(command, now);
+        self.after_input(now);
+        result
     }
 
     /// Call when the timer armed for [`Client::poll_timeout`] fires (or any time later).
@@ -365,17 +503,64 @@ impl Client {
             self.finish(Some(ClientError::Timeout { stage }));
             return;
         }
-        let expired: Vec<String> =
-            self.pending.iter().filter(|(_, (_, deadline))| now >= *deadline).map(|(id, _)| id.clone()).collect();
-        for id in expired {
+        let expired: Vec<(String, Instant)> = self
+            .pending
+            .iter()
+            .filter(|(_, (_, deadline))| now >= *deadline)
+            .map(|(id, (_, deadline))| (id.clone(), *deadline))
+            .collect();
+        for (id, deadline) in expired {
             if let Some((what, _)) = self.pending.remove(&id) {
+                if matches!(what, Pending::Ping) && self.late_grace(deadline, now) {
+                    self.send_ping(now);
+                    continue;
+                }
                 self.request_timed_out(what);
                 if self.is_closed() {
                     return;
                 }
             }
         }
+        if let Some(deadline) = self.sm.ack_deadline.filter(|d| now >= *d) {
+            if self.late_grace(deadline, now) {
+                let r = self.sm.probe(now + self.config.request_timeout);
+                self.send(&r);
+            } else {
+                self.send_raw(framing::close(None));
+                self.finish(Some(ClientError::Timeout { stage: "waiting for the server to confirm what Natter sent" }));
+                return;
+            }
+        }
         self.maybe_keepalive(now);
+        self.after_input(now);
+    }
+
+    /// A liveness deadline passed: when the timer fired well after it (the page slept or was throttled), or
+    /// we told the server we are inactive (XEP-0352: it may hold back what it sends, and Prosody 0.12 was seen
+    /// holding an `<a/>` already written until something important came), and the server has been heard
+    /// since the last such grace, allow one fresh answer window (with a new probe) instead of failing.
+    fn late_grace(&mut self, deadline: Instant, now: Instant) -> bool {
+        if self.grace_used || (now < deadline + LATE_TIMER && !self.inactive) {
+            return false;
+        }
+        self.grace_used = true;
+        true
+    }
+
+    /// After every input: one `<r/>` for the stanzas that input sent (XEP-0198 acks are requested per batch),
+    /// and the end of a session whose server stopped acknowledging.
+    fn after_input(&mut self, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        if self.sm.overflowing() {
+            self.send_raw(framing::close(None));
+            self.finish(Some(ClientError::Timeout { stage: "waiting for the server to confirm what Natter sent" }));
+            return;
+        }
+        if let Some(r) = self.sm.request_if_due(now + self.config.request_timeout) {
+            self.send(&r);
+        }
     }
 
     /// Call when the WebSocket closed (or failed) underneath us.
@@ -403,12 +588,10 @@ impl Client {
         }
         let requests = self.pending.values().map(|(_, d)| *d);
         let keepalive = match (self.is_online(), self.config.keepalive) {
-            (true, Some(k)) if !self.pending.values().any(|(p, _)| matches!(p, Pending::Ping)) => {
-                Some(self.last_heard + k)
-            }
+            (true, Some(k)) if !self.probing() => Some(self.last_heard + k),
             _ => None,
         };
-        requests.chain(self.stage_deadline).chain(keepalive).min()
+        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).min()
     }
 
     // ---- shared helpers -------------------------------------------------------------------------------
@@ -424,8 +607,24 @@ impl Client {
         self.transmit.push_back(frame);
     }
 
+    /// Sends an element; stanzas are counted and kept until acknowledged (XEP-0198).
     fn send(&mut self, el: &Element) {
-        self.transmit.push_back(el.to_xml());
+        let xml = el.to_xml();
+        if el.ns == CLIENT_NS && matches!(el.name.as_str(), "iq" | "message" | "presence") {
+            self.sm.record_outbound(&xml, None);
+        }
+        self.transmit.push_back(xml);
+    }
+
+    /// Sends one of our chat messages (already serialized as `xml`); when the server does not acknowledge
+    /// stanzas (no XEP-0198), it counts as sent once written.
+    fn send_message(&mut self, xml: String, pending: PendingMessage) {
+        let id = pending.message.id.clone();
+        let kept = self.sm.record_outbound(&xml, Some(pending));
+        self.transmit.push_back(xml);
+        if !kept && let Some(id) = id {
+            self.events.push_back(Event::MessageAcked { id });
+        }
     }
 
     fn new_id(&mut self) -> String {

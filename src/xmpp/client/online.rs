@@ -1,4 +1,12 @@
 //! The bound session: stanzas in (iq, message, presence), commands out, request tracking and keepalive.
+//!
+//! Receipts and markers (XEP-0184, XEP-0333): our chat messages request both. We answer a receipt request,
+//! and send `displayed` markers, only to contacts whose roster subscription lets them see our presence
+//! (`from` or `both`): a receipt tells that we are online, which is exactly what presence tells, so whoever
+//! may not see our presence gets neither (strangers, `none`, `to`, or only a pending request). Receipts and
+//! markers we get become `Receipt`/`Displayed` events carrying the sender's bare JID; the UI applies them
+//! only to our own message with that id in the conversation with that JID (carbons of our other devices'
+//! conversations count, forged carbons are dropped before).
 
 use web_time::Instant;
 
@@ -8,14 +16,19 @@ use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::error::{ErrorType, StanzaError};
 use crate::xmpp::stanza::message::{self, CARBONS_NS, CHATSTATES_NS, CarbonDirection, ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::{self, PresenceKind, PresenceStanza};
+use crate::xmpp::stanza::receipts::{self, Ack};
 use crate::xmpp::stanza::roster::{self, ROSTER_NS, RosterItem, RosterQuery, Subscription};
+use crate::xmpp::stanza::sid;
 use crate::xmpp::xml::Element;
+
+use super::SeenKey;
+use super::sm::{MAX_UNACKED_MESSAGES, PendingMessage};
 
 const PING_NS: &str = "urn:xmpp:ping";
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
 /// What we tell others we support (XEP-0030), sorted.
-pub const FEATURES: &[&str] = &[CHATSTATES_NS, DISCO_INFO_NS, PING_NS];
+pub const FEATURES: &[&str] = &[CHATSTATES_NS, DISCO_INFO_NS, receipts::MARKERS_NS, PING_NS, receipts::RECEIPTS_NS];
 
 impl Client {
     pub(super) fn handle_stanza(&mut self, el: &Element, now: Instant) {
@@ -25,7 +38,7 @@ impl Client {
                 // XEP-0280 §11: only our own account may send carbons; anyone else is forging messages.
                 Some((direction, inner)) if self.is_own_bare(el.attr("from")) => self.handle_carbon(direction, inner),
                 Some(_) => {}
-                None => self.handle_message(el),
+                None => self.handle_message(el, false),
             },
             "presence" if matches!(self.stage, Stage::Online) => self.handle_presence(el),
             // Messages and presence that arrive before the roster do not exist: the server only routes them
@@ -187,11 +200,30 @@ impl Client {
 
     pub(super) fn maybe_keepalive(&mut self, now: Instant) {
         let Some(interval) = self.config.keepalive else { return };
-        let pinging = self.pending.values().any(|(p, _)| matches!(p, Pending::Ping));
-        if self.is_online() && !pinging && now >= self.last_heard + interval {
-            let domain = self.config.jid.domain().to_owned();
-            self.send_iq("get", Some(&domain), Element::new(PING_NS, "ping"), Pending::Ping, now);
+        if self.is_online() && !self.probing() && now >= self.last_heard + interval {
+            self.probe(now);
         }
+    }
+
+    /// Whether a liveness probe (ping or XEP-0198 `<r/>`) awaits its answer.
+    pub(super) fn probing(&self) -> bool {
+        self.sm.ack_deadline.is_some() || self.pending.values().any(|(p, _)| matches!(p, Pending::Ping))
+    }
+
+    /// Asks the server for a sign of life: `<r/>` when stream management is on (cheaper, no stanza), else a
+    /// ping (XEP-0199).
+    pub(super) fn probe(&mut self, now: Instant) {
+        if self.sm.is_on() {
+            let r = self.sm.probe(now + self.config.request_timeout);
+            self.send(&r);
+        } else {
+            self.send_ping(now);
+        }
+    }
+
+    pub(super) fn send_ping(&mut self, now: Instant) {
+        let domain = self.config.jid.domain().to_owned();
+        self.send_iq("get", Some(&domain), Element::new(PING_NS, "ping"), Pending::Ping, now);
     }
 
     fn go_online(&mut self, items: Vec<RosterItem>, ver: Option<String>, now: Instant) {
@@ -207,8 +239,9 @@ impl Client {
         self.stage = Stage::Online;
         self.events.push_back(Event::Phase(Phase::Online));
         if let Some(jid) = self.bound.clone() {
-            self.events.push_back(Event::Online { jid });
+            self.events.push_back(Event::Online { jid, resumed: false });
         }
+        self.after_online();
     }
 
     fn apply_roster_item(&mut self, item: RosterItem) {
@@ -219,7 +252,8 @@ impl Client {
         }
     }
 
-    fn handle_message(&mut self, el: &Element) {
+    /// An incoming message (`carbon`: a copy of one our other device received, which that device answers).
+    fn handle_message(&mut self, el: &Element, carbon: bool) {
         let Some(mut msg) = Message::parse(el) else { return };
         // A message without `from` comes from our own server (RFC 6120 §8.1.2.1).
         let from = msg.from.get_or_insert_with(|| Jid::from(self.server_jid())).clone();
@@ -231,17 +265,48 @@ impl Client {
             // Group chat is not joined by this client yet; a stray one is not a one-to-one message.
             MessageType::Groupchat => {}
             _ => {
-                let from = from.into_bare();
-                if msg.chat_state.is_some() && !self.chat_state_peers.contains(&from) {
-                    self.chat_state_peers.insert(from.clone());
-                }
-                match msg.chat_state {
-                    _ if !msg.bodies.is_empty() => self.events.push_back(Event::Message(msg)),
-                    Some(state) => self.events.push_back(Event::ChatState { from, state }),
+                let bare = from.bare().clone();
+                match Ack::of(el) {
+                    Some(Ack::Received(id)) => self.events.push_back(Event::Receipt { from: bare.clone(), id }),
+                    Some(Ack::Displayed(id)) => self.events.push_back(Event::Displayed { from: bare.clone(), id }),
                     None => {}
                 }
+                if msg.chat_state.is_some() && !self.chat_state_peers.contains(&bare) {
+                    self.chat_state_peers.insert(bare.clone());
+                }
+                if msg.bodies.is_empty() {
+                    if let Some(state) = msg.chat_state {
+                        self.events.push_back(Event::ChatState { from: bare, state });
+                    }
+                    return;
+                }
+                // Answered even for a duplicate: the sender may be asking again because our first receipt was lost.
+                if msg.receipt_request && !carbon && self.may_see_our_presence(&bare) {
+                    let id = msg.id.clone().filter(|id| !id.is_empty() && id.len() <= sid::MAX_ID);
+                    if let Some(id) = id {
+                        let reply_id = self.new_id();
+                        self.send(&Ack::Received(id).to_message(&from, &reply_id));
+                    }
+                }
+                msg.stanza_id = sid::stanza_id_by(el, &self.config.jid);
+                if self.is_duplicate(&bare, &msg) {
+                    return;
+                }
+                self.events.push_back(Event::Message(msg));
             }
         }
+    }
+
+    /// Whether `msg` from `sender` was shown already (see `dedup`); remembers it either way.
+    fn is_duplicate(&mut self, sender: &BareJid, msg: &Message) -> bool {
+        let body = msg.body(None).unwrap_or_default();
+        let keys = SeenKey::of(sender, msg.stanza_id.as_deref(), msg.origin_id.as_deref(), msg.id.as_deref(), body);
+        self.seen.check_and_insert(keys)
+    }
+
+    /// Receipts and markers go only to contacts allowed to see our presence (see the module docs).
+    fn may_see_our_presence(&self, jid: &BareJid) -> bool {
+        self.roster.get(jid).is_some_and(|i| i.subscription.shares_our_presence())
     }
 
     /// Whether `from` is absent or exactly our own bare JID.
@@ -255,14 +320,18 @@ impl Client {
 
     fn handle_carbon(&mut self, direction: CarbonDirection, inner: &Element) {
         match direction {
-            CarbonDirection::Received => self.handle_message(inner),
+            CarbonDirection::Received => self.handle_message(inner, true),
             CarbonDirection::Sent => {
-                let Some(msg) = Message::parse(inner) else { return };
+                let Some(mut msg) = Message::parse(inner) else { return };
                 if msg.to.is_some()
                     && !msg.bodies.is_empty()
                     && matches!(msg.kind, MessageType::Chat | MessageType::Normal)
                 {
-                    self.events.push_back(Event::MessageSent(msg));
+                    msg.stanza_id = sid::stanza_id_by(inner, &self.config.jid);
+                    let own = self.config.jid.clone();
+                    if !self.is_duplicate(&own, &msg) {
+                        self.events.push_back(Event::MessageSent(msg));
+                    }
                 }
             }
         }
@@ -330,22 +399,44 @@ impl Client {
 
     pub(super) fn run_command(&mut self, command: Command, now: Instant) -> Result<(), CommandError> {
         match command {
-            Command::SendMessage { to, body } => {
+            Command::SendMessage { to, body, id } => {
                 if body.trim().is_empty() {
                     return Err(CommandError::EmptyMessage);
                 }
+                if id.is_empty() || id.len() > sid::MAX_ID {
+                    return Err(CommandError::InvalidId);
+                }
+                let waiting = self.sm.pending_messages();
+                if waiting >= MAX_UNACKED_MESSAGES {
+                    return Err(CommandError::Backlog { waiting });
+                }
                 let mut msg = Message::chat(Jid::from(to), &body);
-                msg.id = Some(self.new_id());
+                // The caller's id is both the stanza id and the XEP-0359 origin-id (it survives resends).
+                msg.id = Some(id.clone());
+                msg.origin_id = Some(id);
                 // XEP-0085 §5.1: a first message may carry `<active/>` to find out whether the contact uses them.
                 msg.chat_state = Some(ChatState::Active);
+                msg.receipt_request = true;
+                msg.markable = true;
                 let xml = msg.to_element().to_xml();
                 if xml.len() > self.config.max_frame {
                     return Err(CommandError::TooLarge { size: xml.len(), max: self.config.max_frame });
                 }
-                self.send_raw(xml);
+                let sent_unix_ms = self.config.clock.map(|c| c.unix_ms_at(now));
+                let own = self.config.jid.clone();
+                self.is_duplicate(&own, &msg); // our own echo (a carbon, an archive) is then known
+                let pending = PendingMessage { message: msg.clone(), sent_unix_ms };
                 msg.from = self.bound.clone();
                 self.events.push_back(Event::MessageSent(msg));
+                self.send_message(xml, pending);
             }
+            Command::SendDisplayed { to, id } => {
+                if self.may_see_our_presence(&to) && !id.is_empty() && id.len() <= sid::MAX_ID {
+                    let reply_id = self.new_id();
+                    self.send(&Ack::Displayed(id).to_message(&Jid::from(to), &reply_id));
+                }
+            }
+            Command::SetActive(active) => self.set_active(active, now), // (handled before; kept total)
             Command::SendChatState { to, state } => {
                 if self.chat_state_peers.contains(&to) {
                     self.send(&Message::chat_state(Jid::from(to), state).to_element());

@@ -17,14 +17,16 @@
 //! in use: SASL2's `<authentication/>` list, not the legacy `<mechanisms/>` next to it (XEP-0474 §5.1). A
 //! token login checks the server's responder hash the same way.
 //!
-//! XEP-0198 inline (`<enable/>` inside Bind2, `<resume/>` next to it, their answers in `<success/>`) goes
-//! through the three `sm_inline_*` hooks at the bottom, which do nothing until stream management exists in
-//! the core.
+//! XEP-0198 inline: where the server offers it, `<enable resume/>` goes inside Bind2 and, when a lost session
+//! can be resumed, `<resume previd h/>` next to it, so that resuming costs no extra round trip either. The
+//! answers come in `<success/>`: `<resumed/>` (the lost session continues: `Online { resumed: true }`, nothing
+//! reloaded, as in `resume.rs`), or `<failed/>` and the new resource in `<bound/>` with `<enabled/>` (the
+//! unacknowledged messages are resent once online, as after a failed legacy resumption).
 
 use web_time::Instant;
 
 use super::auth::{Auth, channel_bindings, decode};
-use super::{Client, ClientError, Event, Phase, Stage};
+use super::{Client, ClientError, Event, Phase, Stage, sm};
 use crate::xmpp::framing;
 use crate::xmpp::jid::Jid;
 use crate::xmpp::sasl::{self, Credentials, Mechanism, SaslError};
@@ -44,6 +46,8 @@ pub(super) struct Sasl2 {
     with_token: bool,
     /// The login revokes the token (logging out): no session follows.
     invalidate: bool,
+    /// `<resume/>` (XEP-0198) was sent inline.
+    resume: bool,
 }
 
 /// The Bind2 tag when the config names no resource: servers make the resource `Natter.<random>`.
@@ -92,9 +96,12 @@ impl Client {
         };
         let mut bind = false;
         let mut carbons = false;
+        let mut resume = false;
         if !invalidate {
-            if let Some(resume) = self.sm_inline_resume(&offer) {
-                inline.push(resume);
+            // XEP-0198: resume the lost session in this very exchange (the bind below is the fallback).
+            if let Some(request) = self.sm.resume_request().filter(|_| offer.sm) {
+                inline.push(request);
+                resume = true;
             }
             if offer.bind2.is_some() {
                 let mut enable = Vec::new();
@@ -102,7 +109,11 @@ impl Client {
                     enable.push(Element::new(CARBONS_NS, "enable"));
                     carbons = true;
                 }
-                enable.extend(self.sm_inline_enable(&offer));
+                if offer.bind2_can(sm::SM_NS) {
+                    // Not `Sm::enable` yet: the unacknowledged stanzas of a session we may resume are still
+                    // queued; counting starts at `<enabled/>` in `<success/>` (see `sasl2_success`).
+                    enable.push(Element::new(sm::SM_NS, "enable").with_attr("resume", "true"));
+                }
                 let tag = self.config.resource.clone().filter(|r| !r.is_empty());
                 inline.push(el::bind2_request(tag.as_deref().unwrap_or(BIND2_TAG), enable));
                 bind = true;
@@ -113,7 +124,7 @@ impl Client {
         self.stage_deadline = Some(now + self.config.request_timeout);
         self.events.push_back(Event::Phase(Phase::Authenticating(mechanism)));
         let with_token = mechanism.is_fast();
-        Stage::Sasl2(Sasl2 { auth, bind, carbons, token_mechanism, with_token, invalidate })
+        Stage::Sasl2(Sasl2 { auth, bind, carbons, token_mechanism, with_token, invalidate, resume })
     }
 
     /// An element in the SASL2 namespace while authenticating.
@@ -203,39 +214,36 @@ impl Client {
             self.events.push_back(Event::Phase(Phase::Closing));
             return Stage::Closing;
         }
-        if let Some(stage) = self.sm_inline_results(&success, now) {
-            return stage;
+        if state.resume {
+            if let Some(resumed) = success.element.get_child(sm::SM_NS, "resumed") {
+                // The lost session continues on this stream; the features that follow change nothing.
+                self.sasl2_features_due = true;
+                return self.handle_sm(Stage::Resuming, resumed, now);
+            }
+            // Not resumed (`<failed/>`, or no answer): start afresh, resending the unacknowledged messages.
+            self.resume_failed(success.element.get_child(sm::SM_NS, "failed").and_then(sm::h_of));
+            if self.is_closed() {
+                return Stage::Closed;
+            }
         }
-        if state.bind && success.bound.is_some() {
+        if let (true, Some(bound)) = (state.bind, success.bound) {
             if jid.is_bare() {
                 self.protocol_error("the server bound no resource although it said so");
                 return Stage::Closed;
             }
             self.bound = Some(jid);
             self.carbons_inline = state.carbons;
+            if self.sm.resume_request().is_some() {
+                // A session we could have resumed, on a server that offered no inline resumption.
+                self.resume_failed(None);
+            }
+            if let Some(enabled) = bound.get_child(sm::SM_NS, "enabled") {
+                self.sm.enable();
+                self.sm.enabled(enabled);
+            }
         }
         // No restart in SASL2: the features of the authenticated stream come next.
         Stage::AwaitFeatures { authenticated: true }
-    }
-
-    // ---- XEP-0198 inline (hooks for stream management) ------------------------------------------------
-
-    /// `<resume xmlns='urn:xmpp:sm:3' previd h/>` to send next to Bind2 when a lost session can be resumed
-    /// and `offer.sm`. Stream management is not in the core yet: nothing to resume.
-    fn sm_inline_resume(&mut self, _offer: &Sasl2Offer) -> Option<Element> {
-        None
-    }
-
-    /// `<enable xmlns='urn:xmpp:sm:3' resume='true'/>` to send inside Bind2 when `offer.bind2_can(SM_NS)`.
-    /// Stream management is not in the core yet: it must not be enabled (nobody would answer `<r/>`).
-    fn sm_inline_enable(&mut self, _offer: &Sasl2Offer) -> Option<Element> {
-        None
-    }
-
-    /// The inline XEP-0198 answers in `<success/>`: `<resumed/>` (the lost session continues: the next stage),
-    /// `<failed/>` (resumption refused: bind afresh, resend), `<bound><enabled/></bound>`. Nothing yet.
-    fn sm_inline_results(&mut self, _success: &Success, _now: Instant) -> Option<Stage> {
-        None
     }
 }
 

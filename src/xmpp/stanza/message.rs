@@ -1,9 +1,11 @@
 //! Messages (RFC 6121 §5): types, bodies with `xml:lang`, threads, `/me` (XEP-0245), delayed delivery
-//! stamps (XEP-0203) and chat states (XEP-0085) are parsed; outgoing chat messages are built here.
+//! stamps (XEP-0203), chat states (XEP-0085), ids (XEP-0359) and receipt/marker requests (XEP-0184, XEP-0333)
+//! are parsed; outgoing chat messages are built here.
 
 use crate::xmpp::framing::CLIENT_NS;
 use crate::xmpp::jid::Jid;
 use crate::xmpp::stanza::error::StanzaError;
+use crate::xmpp::stanza::{receipts, sid};
 use crate::xmpp::xml::Element;
 
 pub const DELAY_NS: &str = "urn:xmpp:delay";
@@ -117,6 +119,15 @@ pub struct Message {
     pub error: Option<StanzaError>,
     /// XEP-0085: the sender's chat state, sent with a body or alone.
     pub chat_state: Option<ChatState>,
+    /// XEP-0359 `<origin-id/>`: the sender's own id for the message (ours equals the stanza `id`).
+    pub origin_id: Option<String>,
+    /// XEP-0359 `<stanza-id/>` stamped by our own account's server (never set by [`Message::parse`]: only the
+    /// session knows whose stamp to trust; a `stanza-id` by anyone else is ignored). Not serialized.
+    pub stanza_id: Option<String>,
+    /// XEP-0184: a delivery receipt is requested (sent with ours; on incoming ones the session decides).
+    pub receipt_request: bool,
+    /// XEP-0333 `<markable/>`: the sender wants chat markers (sent with ours).
+    pub markable: bool,
 }
 
 impl Message {
@@ -133,6 +144,10 @@ impl Message {
             delay: None,
             error: None,
             chat_state: None,
+            origin_id: None,
+            stanza_id: None,
+            receipt_request: false,
+            markable: false,
         }
     }
 
@@ -162,6 +177,10 @@ impl Message {
             delay: el.get_child(DELAY_NS, "delay").and_then(|d| d.attr("stamp")).map(str::to_owned),
             error: (kind == MessageType::Error).then(|| StanzaError::from_stanza(el)),
             chat_state: ChatState::of(el),
+            origin_id: sid::origin_id(el),
+            stanza_id: None,
+            receipt_request: receipts::requests_receipt(el),
+            markable: receipts::is_markable(el),
         })
     }
 
@@ -205,6 +224,18 @@ impl Message {
             if self.bodies.is_empty() {
                 m.push_child(Element::new(HINTS_NS, "no-store"));
             }
+        }
+        if let Some(id) = &self.origin_id {
+            m.push_child(sid::origin_id_element(id));
+        }
+        if self.receipt_request {
+            m.push_child(Element::new(receipts::RECEIPTS_NS, "request"));
+        }
+        if self.markable {
+            m.push_child(Element::new(receipts::MARKERS_NS, "markable"));
+        }
+        if let Some(stamp) = &self.delay {
+            m.push_child(Element::new(DELAY_NS, "delay").with_attr("stamp", stamp));
         }
         m
     }

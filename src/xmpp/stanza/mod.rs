@@ -2,8 +2,11 @@
 //!
 //! [`Element`]: crate::xmpp::xml::Element
 
+pub mod delay;
 pub mod error;
 pub mod message;
 pub mod presence;
+pub mod receipts;
 pub mod roster;
 pub mod sasl2;
+pub mod sid;
