@@ -759,3 +759,46 @@ fn stream_management_acks_resumes_after_an_abrupt_close_and_rebinds_when_the_ses
         bob.close();
     }
 }
+
+#[test]
+fn fast_and_inline_resumption_bring_a_dropped_session_back_in_one_exchange() {
+    // `localhost` (plain storage: kept keys would be refused) with a FAST token, on the modern servers: the
+    // reconnect authenticates with the token and resumes the XEP-0198 session inside the same SASL2 exchange.
+    for (server, script) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let name = server.name;
+        let (a, a_pw) = fresh_account(script, "fir");
+        let (b, b_pw) = fresh_account(script, "fis");
+        let (alice_jid, bob_jid) = (server.jid(&a), server.jid(&b));
+        let mut bob = Conn::online(&server, server.config(&b, &b_pw));
+        bob.pump_until_quiet();
+        let mut config = server.config(&a, &a_pw);
+        config.request_fast_token = true;
+        let mut alice = Conn::online(&server, config);
+        alice.pump_until_quiet();
+        send(&mut alice, &bob_jid, "fir-1");
+        alice.wait_for("fir-1 acked", |e| matches!(e, Event::MessageAcked { id } if id == "fir-1"));
+        // Dropped right after a message; bob writes while alice is away.
+        send(&mut alice, &bob_jid, "fir-2");
+        let config = next_config(&server, &alice);
+        assert!(matches!(config.credentials, natter::xmpp::sasl::Credentials::Token(_)), "{name}");
+        drop(alice);
+        send(&mut bob, &alice_jid, "while-away");
+        until(&mut bob, "while-away acked", |ev| acked(ev, "while-away") == 1);
+
+        let mut alice = Conn::open(&server, config);
+        let events = alice.until_online_or_closed();
+        let Some(Event::Online { resumed, .. }) = events.last() else { panic!("{name}: {events:?}") };
+        assert!(*resumed, "{name}: resumed: {events:?}");
+        let fast = natter::xmpp::Phase::Authenticating(Mechanism::HtSha256None);
+        assert!(events.contains(&Event::Phase(fast)), "{name}: logged in with the token: {events:?}");
+        for phase in [natter::xmpp::Phase::Resuming, natter::xmpp::Phase::Binding, natter::xmpp::Phase::LoadingRoster] {
+            assert!(!events.contains(&Event::Phase(phase)), "{name}: {phase:?} means another round trip: {events:?}");
+        }
+        alice.events.extend(events);
+        assert_eq!(bodies_until(&mut alice, &bob_jid, "while-away"), ["while-away"], "{name}: shown once");
+        send(&mut alice, &bob_jid, "fir-3");
+        assert_eq!(bodies_until(&mut bob, &alice_jid, "fir-3"), ["fir-1", "fir-2", "fir-3"], "{name}: once, in order");
+        alice.close();
+        bob.close();
+    }
+}
