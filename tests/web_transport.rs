@@ -572,8 +572,12 @@ async fn staying_logged_in_reconnects_reloads_and_logs_out_with_a_fast_token() {
         })
         .await;
     assert!(reconnected(&mut alice).await, "the token logs in again; saw {:#?}", alice.seen);
-    let kept = fast_tokens(&alice.seen).pop().unwrap();
-    assert_eq!((kept.secret.as_str(), kept.count), (issued[0].secret.as_str(), 1), "the count advanced, for the UI");
+    let tokens = fast_tokens(&alice.seen);
+    assert_eq!((tokens[1].secret.as_str(), tokens[1].count), (issued[0].secret.as_str(), 1), "the count advanced");
+    // Prosody 13 also hands out a new token when the session is resumed inside SASL2 (the resumed session still
+    // carries the first login's token request): then that one is what the UI keeps.
+    let kept = tokens.last().unwrap().clone();
+    assert!(tokens.len() == 2 || (tokens.len() == 3 && kept.count == 0), "{tokens:?}");
     alice.close_cleanly().await;
 
     // A reload: the UI hands the kept token back instead of a password.
@@ -584,8 +588,9 @@ async fn staying_logged_in_reconnects_reloads_and_logs_out_with_a_fast_token() {
     };
     let mut again = Probe::with("reloaded", reload.clone());
     again.online().await;
+    let before = kept.count;
     let kept = fast_tokens(&again.seen).pop().unwrap();
-    assert_eq!(kept.count, 2);
+    assert_eq!(kept.count, before + 1);
     again.close_cleanly().await;
 
     // Log out: the server revokes the token; after that it is refused, with the error that asks for the password.
