@@ -316,7 +316,7 @@ mod native {
                     self.closed = Some(error);
                 }
                 Event::Redirect { uri } => emit(json!({"event": "redirect", "uri": uri})),
-                Event::Phase(_) | Event::RosterPush { .. } => {}
+                Event::Phase(_) | Event::FastToken(_) | Event::FastTokenInvalidated | Event::RosterPush { .. } => {}
             }
         }
 

@@ -887,8 +887,8 @@ fn the_browser_config_accepts_a_roster_larger_than_the_core_default() {
     assert!(error.describe().contains("more than Natter accepts (256 KiB)"), "{}", error.describe());
 
     // The browser transport's config takes it.
-    let mut config =
-        natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
+    let options = natter::transport::ConnectOptions::with_password(jid("alice@example.com"), "secret".into(), None);
+    let mut config = natter::transport::session_config(options);
     config.allow_plain = true;
     config.client_nonce = "abcdefghijklmnopqrstuvwx".into();
     config.id_seed = "t".into();

@@ -64,10 +64,11 @@ fn the_password_and_keys_are_dropped_and_wiped() {
     // SCRAM, as the browser transport drives it: its own config, a copy per socket, its password dropped once
     // online.
     watch(&needles);
-    let mut transport_config = natter::transport::session_config(
+    let mut transport_config = natter::transport::session_config(natter::transport::ConnectOptions::with_password(
         BareJid::parse("user@example.com").unwrap(),
-        Credentials::Password(PASSWORD.into()),
-    );
+        PASSWORD.into(),
+        None,
+    ));
     transport_config.mechanisms = vec![Mechanism::ScramSha256];
     let mut socket_config = transport_config.clone();
     socket_config.client_nonce = "rOprNGfwEbeRWgbNEkqO".into();

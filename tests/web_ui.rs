@@ -305,7 +305,8 @@ async fn links_are_anchors_and_me_messages_are_actions() {
     // The xmpp: link opens Eve's conversation inside Natter; the page does not navigate: only the fragment that
     // names the open conversation changes (src/ui/history.rs).
     let location = web_sys::window().unwrap().location();
-    let page = |l: &web_sys::Location| format!("{}{}{}", l.origin().unwrap(), l.pathname().unwrap(), l.search().unwrap());
+    let page =
+        |l: &web_sys::Location| format!("{}{}{}", l.origin().unwrap(), l.pathname().unwrap(), l.search().unwrap());
     let before = page(&location);
     links[3].click();
     settle().await;

@@ -28,7 +28,7 @@ use web_time::Instant;
 
 use super::lookup;
 use super::url::{check_redirect, check_ws_url};
-use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
+use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config, stream_from_allowed};
 use crate::xmpp::client::{PendingMessage, WallClock};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
 use crate::xmpp::sasl::Credentials;
@@ -119,10 +119,10 @@ impl std::fmt::Debug for Session {
 /// Starts discovery and connection; events arrive through `on_event` (always asynchronously). Keep the
 /// returned `Session`: dropping it cancels everything.
 pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'static) -> Session {
-    let ConnectOptions { jid, password, server_url } = options;
-    let domain = jid.domain().to_owned();
+    let domain = options.jid.domain().to_owned();
+    let server_url = options.server_url.clone();
     // Nonce and id seed are drawn fresh for every socket, in `on_open`.
-    let config = session_config(jid, Credentials::Password(password));
+    let config = session_config(options);
     let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
         let listeners = browser_listeners(weak);
         let weak = weak.clone();
@@ -211,6 +211,17 @@ fn wall_clock() -> WallClock {
 }
 
 /// `n` bytes from `crypto.getRandomValues`, base64url without padding (printable, never `,`).
+/// A fresh XEP-0388 user-agent id for this device (a random version 4 UUID): draw it once, keep it with the
+/// account, and pass it in [`ConnectOptions::device_id`] at every login; FAST tokens are bound to it.
+pub fn new_device_id() -> String {
+    let mut bytes = [0u8; 16];
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
+        .expect("crypto.getRandomValues is available wherever WebAssembly and WebSocket are");
+    super::uuid_v4(bytes)
+}
+
 fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     web_sys::window()
@@ -349,6 +360,7 @@ impl Inner {
                     let mut config = state.config.clone();
                     config.client_nonce = random_token(NONCE_BYTES);
                     config.id_seed = random_token(ID_SEED_BYTES);
+                    config.stream_from = stream_from_allowed(&socket.url);
                     config.clock = Some(wall_clock());
                     config.inactive = page_hidden();
                     let client = Box::new(Client::new(config, Instant::now()));

@@ -39,11 +39,7 @@ pub fn validate(
     match (jid, password_error) {
         (Ok(jid), None) => {
             let url = server_url.trim();
-            Ok(ConnectOptions {
-                jid,
-                password: password.to_owned(),
-                server_url: (!url.is_empty()).then(|| url.to_owned()),
-            })
+            Ok(ConnectOptions::with_password(jid, password.to_owned(), (!url.is_empty()).then(|| url.to_owned())))
         }
         (jid, pw) => Err((jid.err(), pw)),
     }

@@ -245,6 +245,8 @@ fn apply_core(store: AppState, event: Event) {
             store.login_error.set(None);
             store.connection.set(Connection::Online);
         }
+        // FAST tokens: the core keeps the newest for reconnecting; storing one ("Stay logged in") is not wired yet.
+        Event::FastToken(_) | Event::FastTokenInvalidated => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations.with_untracked(|convs| {
                 convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
@@ -389,6 +391,8 @@ fn apply_core(store: AppState, event: Event) {
         Event::Closed { error } => match error {
             // The kept keys no longer fit (the server draws a new salt at each login): only the password helps.
             Some(ClientError::Sasl(SaslError::KeysStale)) => session_ended(store, PASSWORD_AGAIN.to_owned(), true),
+            // A kept FAST token refused (expired, revoked): likewise only the password helps.
+            Some(e) if e.needs_password() => session_ended(store, e.describe(), true),
             Some(e) => session_ended(store, e.describe(), false),
             None => session_ended(store, "The server ended the session.".to_owned(), false),
         },
@@ -733,7 +737,7 @@ impl SessionHandle {
     pub fn log_in_again(&self, store: AppState, password: String, server_url: Option<String>) {
         let Some(jid) = store.account.get_untracked() else { return };
         store.connection.set(Connection::PasswordNeeded { reason: "Logging in…".into(), busy: true });
-        self.start(store, ConnectOptions { jid, password, server_url });
+        self.start(store, ConnectOptions::with_password(jid, password, server_url));
     }
 
     fn start(&self, store: AppState, options: ConnectOptions) {

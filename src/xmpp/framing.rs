@@ -167,9 +167,12 @@ fn stream_error_from(el: &Element) -> StreamError {
 }
 
 /// The client's stream header: `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='…' version='1.0'/>`,
-/// with `xml:lang` when given.
-pub fn open(to: &str, lang: Option<&str>) -> String {
+/// with `from` (the account, RFC 6120 §4.7.1; XEP-0388 wants it for SASL2 and FAST) and `xml:lang` when given.
+pub fn open(to: &str, from: Option<&str>, lang: Option<&str>) -> String {
     let mut el = Element::new(FRAMING_NS, "open").with_attr("to", to).with_attr("version", "1.0");
+    if let Some(from) = from {
+        el.set_attr("from", from);
+    }
     if let Some(lang) = lang {
         el.set_attr("xml:lang", lang);
     }
@@ -453,13 +456,21 @@ mod tests {
     }
 
     #[test]
+    fn open_names_the_account_when_asked() {
+        assert_eq!(
+            open("localhost", Some("alice@localhost"), None),
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0' from='alice@localhost'/>"
+        );
+    }
+
+    #[test]
     fn open_and_close_serialize_and_parse_back() {
         assert_eq!(
-            open("example.com", None),
+            open("example.com", None, None),
             "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>"
         );
         assert_eq!(
-            frame(&open("example.com", Some("en"))),
+            frame(&open("example.com", None, Some("en"))),
             Frame::Open(Open {
                 to: Some("example.com".into()),
                 version: Some("1.0".into()),
@@ -469,9 +480,10 @@ mod tests {
         );
         let nasty = "a'b\"c<d>&e";
         assert_eq!(
-            frame(&open(nasty, Some(nasty))),
+            frame(&open(nasty, Some(nasty), Some(nasty))),
             Frame::Open(Open {
                 to: Some(nasty.into()),
+                from: Some(nasty.into()),
                 version: Some("1.0".into()),
                 lang: Some(nasty.into()),
                 ..Open::default()

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
-use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure};
+use crate::xmpp::sasl::{FastToken, Mechanism, SaslError, SaslFailure};
 use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
@@ -117,6 +117,13 @@ pub enum Event {
         jid: Jid,
         resumed: bool,
     },
+    /// A FAST token to keep for logging in on this device without the password (XEP-0484); it replaces any
+    /// token kept before. Emitted when the server issues one (a password login with `request_fast_token`),
+    /// when it rotates the one in use, and when a login with the kept token starts (its `count` advanced).
+    /// Password-equivalent for this account until it expires: store it like a password, never show it.
+    FastToken(FastToken),
+    /// The server revoked the token this session logged in with (`invalidate_fast_token`): forget it.
+    FastTokenInvalidated,
     /// The whole roster (replaces what the UI had). `ver` is the roster version, when the server has one.
     Roster {
         items: Vec<RosterItem>,
@@ -206,6 +213,9 @@ pub enum ClientError {
     Stream(StreamError),
     /// The server refused our credentials.
     AuthFailed { failure: SaslFailure, text: Option<String> },
+    /// The server refused the FAST token we logged in with (expired, revoked, or never issued to this device).
+    /// Forget the token and ask for the password (the account is known: fill it in).
+    FastTokenRefused { failure: SaslFailure, text: Option<String> },
     /// Our SASL checks refused the server (bad nonce, bad signature, downgrade, …) or nothing fits.
     Sasl(SaslError),
     /// The server refused to bind a resource.
@@ -250,6 +260,9 @@ impl ClientError {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
             },
+            ClientError::FastTokenRefused { .. } | ClientError::Sasl(SaslError::FastUnavailable) => {
+                "You were logged out on this device (the server no longer accepts its saved login). Enter your password to log in again.".into()
+            }
             ClientError::Sasl(SaslError::KeysStale) => "Your server asks for your password again to reconnect.".into(),
             ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
             ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
@@ -257,6 +270,17 @@ impl ClientError {
             ClientError::Protocol(what) => format!("The server broke the protocol: {what}."),
             ClientError::ConnectionLost => "The connection was lost.".into(),
         }
+    }
+}
+
+impl ClientError {
+    /// Whether logging in again needs the password: the kept keys or token no longer work (the address is
+    /// still right). The UI shows the login form with the address filled in.
+    pub fn needs_password(&self) -> bool {
+        matches!(
+            self,
+            ClientError::FastTokenRefused { .. } | ClientError::Sasl(SaslError::KeysStale | SaslError::FastUnavailable)
+        )
     }
 }
 

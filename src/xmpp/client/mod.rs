@@ -48,6 +48,7 @@ mod dedup;
 mod events;
 mod online;
 mod resume;
+mod sasl2;
 pub mod sm;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -57,9 +58,10 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, Mechanism, ScramLimits};
+use crate::xmpp::sasl::{Credentials, FastToken, Mechanism, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
+pub use crate::xmpp::stanza::sasl2::UserAgent;
 use crate::xmpp::xml::Element;
 
 pub use dedup::{SeenKey, SeenMessages};
@@ -134,6 +136,22 @@ pub struct Config {
     pub cached_roster: Option<(String, Vec<RosterItem>)>,
     /// Our initial presence once online.
     pub initial_presence: Availability,
+    /// Log in with SASL2 (XEP-0388) where the server offers it: authentication, resource binding (Bind2) and
+    /// carbons in one round trip more than SCRAM itself, and FAST. Off: always the legacy SASL + bind path.
+    pub sasl2: bool,
+    /// Put `from='account'` on the stream header (XEP-0388 §2.1; servers offer FAST only then). It names the
+    /// account before authentication: only on an encrypted (`wss://`) or loopback transport, where nobody
+    /// else reads it.
+    pub stream_from: bool,
+    /// XEP-0388 `<user-agent/>`: a stable random `id` per device, drawn once and kept by the caller (FAST
+    /// tokens are bound to it; without it there is no FAST).
+    pub user_agent: Option<UserAgent>,
+    /// At a login with the password (or keys), ask the server for a FAST token ("Stay logged in on this
+    /// device"); it arrives as [`Event::FastToken`]. Needs SASL2 with FAST, `stream_from` and `user_agent`.
+    pub request_fast_token: bool,
+    /// With [`Credentials::Token`]: log in only to have the server revoke the token (XEP-0484 §3.6, logging
+    /// out), then close: [`Event::FastTokenInvalidated`], then `Closed { error: None }`.
+    pub invalidate_fast_token: bool,
     /// XEP-0198 state of a lost session (from [`Client::resumption`]): resume it, or resend its messages.
     pub stream: Option<StreamSnapshot>,
     /// Keys of messages already shown (de-duplication); carried across reconnects, seedable from a store.
@@ -161,6 +179,11 @@ impl Config {
             id_seed,
             cached_roster: None,
             initial_presence: Availability::default(),
+            sasl2: true,
+            stream_from: false,
+            user_agent: None,
+            request_fast_token: false,
+            invalidate_fast_token: false,
             stream: None,
             seen: SeenMessages::default(),
             clock: None,
@@ -179,6 +202,8 @@ enum Stage {
         authenticated: bool,
     },
     Auth(auth::Auth),
+    /// A SASL2 exchange (which may bind, enable carbons and get a token on the way).
+    Sasl2(sasl2::Sasl2),
     /// Bind (and, if the server insists, the legacy session iq) in flight.
     Binding,
     /// `<resume/>` sent (XEP-0198); waiting for `<resumed/>` or `<failed/>`.
@@ -240,6 +265,13 @@ pub struct Client {
     /// SASL succeeded with SCRAM on this stream: the server proved it knows our credentials, and
     /// `config.credentials` holds the keys it accepted.
     server_verified: bool,
+    /// The newest FAST token of this session (issued, rotated, or the one logged in with), for
+    /// [`Client::resumption`]; memory only.
+    fast_token: Option<FastToken>,
+    /// Carbons were enabled inline by Bind2: no separate request once online.
+    carbons_inline: bool,
+    /// A SASL2 login resumed the lost session inline: the features of the new stream are still to come.
+    sasl2_features_due: bool,
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
     /// most [`MAX_CHAT_STATE_PEERS`].
@@ -279,6 +311,9 @@ impl Client {
             roster: HashMap::new(),
             roster_ver: None,
             server_verified: false,
+            fast_token: None,
+            carbons_inline: false,
+            sasl2_features_due: false,
             own_presence,
             chat_state_peers: HashSet::new(),
             next_id: 0,
@@ -329,20 +364,24 @@ impl Client {
         self.server_verified
     }
 
-    /// The config for a new session that logs in without the password: the SCRAM keys this session derived
-    /// (its mechanism only), our current presence, and the roster with its version when the server versions
-    /// rosters. `None` when there are no keys (a PLAIN login, or not authenticated yet). The caller draws a
-    /// fresh `client_nonce` and `id_seed` before using it.
+    /// The config for a new session that logs in without the password: the FAST token of this session when it
+    /// has one (issued, rotated or logged in with: it works whatever the server's password storage), else the
+    /// SCRAM keys this session derived (their mechanism only); our current presence, and the roster with its
+    /// version when the server versions rosters. `None` when there is neither (a PLAIN login, or not
+    /// authenticated yet). The caller draws a fresh `client_nonce` and `id_seed` before using it.
     ///
     /// It also carries the XEP-0198 state (see [`sm`]: the resumable session, `h`, the unacknowledged
     /// stanzas), the de-duplication memory and the XEP-0352 state; the caller refreshes `clock`.
     pub fn resumption(&self) -> Option<Config> {
-        let Credentials::Keys(keys) = &self.config.credentials else { return None };
-        if !self.server_verified {
-            return None;
-        }
         let mut config = self.config.clone();
-        config.mechanisms = vec![keys.hash.mechanism()];
+        match (&self.fast_token, &self.config.credentials) {
+            (Some(token), _) => config.credentials = Credentials::Token(token.clone()),
+            (None, Credentials::Keys(keys)) if self.server_verified => config.mechanisms = vec![keys.hash.mechanism()],
+            _ => return None,
+        }
+        // The server rotates a token in use by itself; a logout is never resumed.
+        config.request_fast_token &= !matches!(config.credentials, Credentials::Token(_));
+        config.invalidate_fast_token = false;
         config.initial_presence = self.own_presence.clone();
         let (roster, roster_ver) = match &self.carried {
             Some(c) if self.bound.is_none() => (&c.roster, &c.roster_ver),
@@ -425,6 +464,20 @@ impl Client {
             (Stage::AwaitFeatures { authenticated: false }, Frame::Features(f)) => self.start_auth(&f, now),
             (Stage::AwaitFeatures { authenticated: true }, Frame::Features(f)) => self.start_bind(&f, now),
             (Stage::Auth(auth), Frame::Sasl(el)) => self.continue_auth(auth, &el, now),
+            (Stage::Sasl2(state), Frame::Nonza(el)) if sasl2::is_sasl2(&el) => self.continue_sasl2(state, &el, now),
+            // Bound by Bind2, the server may route to us before it sends the features of the new stream.
+            (stage @ Stage::AwaitFeatures { authenticated: true }, Frame::Stanza(el)) if self.bound.is_some() => {
+                self.stage = stage;
+                self.sm.count_inbound();
+                self.handle_stanza(&el, now);
+                return;
+            }
+            // Resumed inside SASL2 (already online): the new stream's features tell only what it offers.
+            (Stage::Online, Frame::Features(f)) if self.sasl2_features_due => {
+                self.sasl2_features_due = false;
+                self.post_resume_features(&f);
+                Stage::Online
+            }
             (stage @ (Stage::Binding | Stage::LoadingRoster | Stage::Online), Frame::Stanza(el)) => {
                 self.stage = stage;
                 self.sm.count_inbound();
@@ -472,7 +525,7 @@ impl Client {
             self.stage_deadline = None;
             let stage = match self.stage {
                 Stage::AwaitOpen { .. } | Stage::AwaitFeatures { .. } => "opening the stream",
-                Stage::Auth(_) => "authentication",
+                Stage::Auth(_) | Stage::Sasl2(_) => "authentication",
                 Stage::Closing => {
                     self.finish(None);
                     return;
@@ -580,7 +633,8 @@ impl Client {
     fn open_stream(&mut self, authenticated: bool, now: Instant) {
         self.stage = Stage::AwaitOpen { authenticated };
         self.stage_deadline = Some(now + self.config.request_timeout);
-        self.send_raw(framing::open(self.config.jid.domain(), None));
+        let from = self.config.stream_from.then(|| self.config.jid.to_string());
+        self.send_raw(framing::open(self.config.jid.domain(), from.as_deref(), None));
     }
 
     fn send_raw(&mut self, frame: String) {

@@ -232,8 +232,10 @@ impl Client {
         self.events.push_back(Event::Roster { items, ver });
         let initial = presence::own_presence(&self.own_presence);
         self.send(&initial);
-        // XEP-0280: see what our other devices send and receive.
-        self.send_iq("set", None, Element::new(CARBONS_NS, "enable"), Pending::Carbons, now);
+        // XEP-0280: see what our other devices send and receive (unless Bind2 already enabled carbons).
+        if !self.carbons_inline {
+            self.send_iq("set", None, Element::new(CARBONS_NS, "enable"), Pending::Carbons, now);
+        }
         self.stage = Stage::Online;
         self.events.push_back(Event::Phase(Phase::Online));
         if let Some(jid) = self.bound.clone() {

@@ -39,6 +39,7 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::error::{SaslError, SaslprepField};
+use super::fast::FastToken;
 use super::mechanism::Mechanism;
 use super::saslprep::{escape_username, saslprep};
 use super::ssdp::DowngradeInfo;
@@ -90,7 +91,7 @@ impl ScramHash {
     }
 
     /// HMAC(key, data). Wiped when dropped: every HMAC here is a key or a signature over the keys.
-    fn hmac(self, key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn hmac(self, key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
         match self {
             ScramHash::Sha1 => hmac_with::<Hmac<Sha1>>(key, data),
             ScramHash::Sha256 => hmac_with::<Hmac<Sha256>>(key, data),
@@ -158,7 +159,10 @@ impl fmt::Debug for ScramKeys {
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
     Password(String),
+    /// SCRAM keys kept from an earlier login (their mechanism only, and only while the server keeps the salt).
     Keys(ScramKeys),
+    /// A XEP-0484 FAST token the server issued to this device: logs in through SASL2 where FAST is offered.
+    Token(FastToken),
 }
 
 impl Drop for Credentials {
@@ -174,6 +178,7 @@ impl fmt::Debug for Credentials {
         match self {
             Credentials::Password(_) => f.write_str("Password(<redacted>)"),
             Credentials::Keys(keys) => f.debug_tuple("Keys").field(keys).finish(),
+            Credentials::Token(token) => f.debug_tuple("Token").field(token).finish(),
         }
     }
 }
@@ -212,6 +217,7 @@ pub fn scram_start(
     // The prepared password replaces the given one, which is wiped as `credentials` drops.
     let credentials = match credentials {
         Credentials::Password(ref password) => Credentials::Password(saslprep(SaslprepField::Password, password)?),
+        Credentials::Token(_) => return Err(SaslError::FastUnavailable),
         keys => keys,
     };
     if client_nonce.len() < MIN_CLIENT_NONCE_LEN || !client_nonce.bytes().all(is_nonce_byte) {
@@ -303,6 +309,8 @@ impl ScramAwaitingChallenge {
                 }
                 keys.clone()
             }
+            // `scram_start` refuses tokens; a token never reaches this state.
+            Credentials::Token(_) => return Err(SaslError::FastUnavailable),
         };
 
         let channel_binding = BASE64.encode(GS2_HEADER);
