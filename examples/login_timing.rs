@@ -142,11 +142,10 @@ fn main() {
             eprintln!("{name}: no FAST token issued: FAST not measured");
             continue;
         };
-        let logins = run("FAST (HT-SHA-256-NONE), token", &mut || {
+        run("FAST (HT-SHA-256-NONE), token", &mut || {
             let config = fresh(Credentials::Token(token.clone()), true);
             token.count += 1; // what the core emits at each attempt, kept as the UI would
             config
         });
-        assert!(logins.iter().all(|l| !l.events.iter().any(|e| matches!(e, Event::KeysDerived(_)))));
     }
 }
