@@ -706,11 +706,14 @@ pub fn reset(store: AppState) {
 /// The client handle in context: the running session (if any) and which login it belongs to.
 ///
 /// Events are applied only while their session is the current one, so a late event from a session that
-/// was closed (logout, cancelled login) cannot change the store.
+/// was closed (logout, cancelled login) cannot change the store. A closed session is kept (in `closing`) until
+/// its own final event: dropping it at once would close the socket before the server's `<close/>`, which
+/// RFC 7395 wants awaited (and which Prosody 13 sends after a socket the page already dropped).
 #[derive(Clone, Copy)]
 pub struct SessionHandle {
     session: StoredValue<Option<Session>, LocalStorage>,
     generation: StoredValue<u64, LocalStorage>,
+    closing: StoredValue<Vec<Session>, LocalStorage>,
 }
 
 impl Default for SessionHandle {
@@ -721,7 +724,11 @@ impl Default for SessionHandle {
 
 impl SessionHandle {
     pub fn new() -> SessionHandle {
-        SessionHandle { session: StoredValue::new_local(None), generation: StoredValue::new_local(0) }
+        SessionHandle {
+            session: StoredValue::new_local(None),
+            generation: StoredValue::new_local(0),
+            closing: StoredValue::new_local(Vec::new()),
+        }
     }
 
     /// Starts a login; events flow into `store` until the session ends or is replaced.
@@ -749,10 +756,14 @@ impl SessionHandle {
         let Some(generation) = generation else { return };
         let handle = *self;
         let session = transport::connect(options, move |event| {
+            let finished = matches!(event, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }));
+            if finished {
+                // A session closed earlier has said its last word: let it go (its socket closes now).
+                handle.closing.try_update_value(|c| c.retain(|s| !s.is_finished()));
+            }
             if handle.generation.try_get_value() != Some(generation) {
                 return;
             }
-            let finished = matches!(event, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }));
             apply(store, event);
             if finished {
                 handle.session.try_set_value(None);
@@ -779,6 +790,10 @@ impl SessionHandle {
         self.generation.try_update_value(|g| *g += 1);
         if let Some(Some(session)) = self.session.try_update_value(Option::take) {
             session.close();
+            // Kept until the server's `<close/>` (or the core's few seconds of patience) ends it; see the type.
+            if !session.is_finished() {
+                self.closing.try_update_value(|c| c.push(session));
+            }
         }
     }
 
