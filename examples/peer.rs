@@ -327,7 +327,8 @@ mod native {
                     "event": "archive_failed", "query": format!("{query:?}"), "error": error.describe(),
                 })),
                 Event::Phase(_)
-                | Event::KeysDerived(_)
+                | Event::FastToken(_)
+                | Event::FastTokenInvalidated
                 | Event::RosterPush { .. }
                 | Event::ArchiveCursor { .. }
                 | Event::CaughtUp

@@ -3,11 +3,13 @@
 #   1. the core benchmarks (`cargo bench --bench core`, criterion, shortened measurement) as a summary table,
 #   2. the release bundle sizes (scripts/bundle-size.sh),
 #   3. browser scenario timings (`node e2e/bench.mjs`) against the local Prosody, which it starts (and stops
-#      again) when it is not running already.
+#      again) when it is not running already,
+#   4. login round trips and times against the modern servers (Prosody 13, ejabberd 24.12; started and stopped
+#      the same way): legacy SASL + bind vs SASL2 + Bind2 vs FAST (`examples/login_timing.rs`).
 #
-# Usage: scripts/bench.sh [--no-bundle] [--no-build] [--no-browser] [-- CRITERION_ARGS...]
+# Usage: scripts/bench.sh [--no-bundle] [--no-build] [--no-browser] [--no-servers] [-- CRITERION_ARGS...]
 #   --no-bundle   skip the bundle sizes       --no-build  measure the dist/ that is there (no trunk build)
-#   --no-browser  skip e2e/bench.mjs
+#   --no-browser  skip e2e/bench.mjs          --no-servers  skip the login timings
 #   CRITERION_ARGS are passed to criterion, e.g. `-- parse_frame` to run only matching benchmarks, or
 #   `-- --measurement-time 5` for steadier figures. Takes about 5 minutes on 2 cores (plus a cold build).
 # The tables are Markdown, so they can go straight into docs/performance.md.
@@ -15,14 +17,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 
-bundle=1 build=1 browser=1
+bundle=1 build=1 browser=1 servers=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-bundle) bundle=0 ;;
     --no-build) build=0 ;;
     --no-browser) browser=0 ;;
+    --no-servers) servers=0 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -139,15 +142,37 @@ if [ "$bundle" = 1 ]; then
   fi
 fi
 
+# Servers this script started, stopped again on exit.
+started=()
+stop_started() {
+  for s in "${started[@]}"; do "scripts/$s.sh" stop >&2 || true; done
+}
+trap stop_started EXIT
+ensure_server() {
+  if ! "scripts/$1.sh" status >/dev/null 2>&1; then
+    "scripts/$1.sh" start >&2
+    started+=("$1")
+  fi
+}
+
 # ---- 3. browser scenarios -----------------------------------------------------------------------------------
 if [ "$browser" = 1 ] && [ -f e2e/bench.mjs ]; then
-  if ! scripts/prosody.sh status >/dev/null 2>&1; then
-    scripts/prosody.sh start >&2
-    trap 'scripts/prosody.sh stop >&2 || true' EXIT
-  fi
+  ensure_server prosody
   eval "$(scripts/prosody.sh env)"
   echo
   echo "## Browser scenarios (node e2e/bench.mjs)"
   echo
   node e2e/bench.mjs
+fi
+
+# ---- 4. login round trips against the real servers ----------------------------------------------------------
+if [ "$servers" = 1 ]; then
+  for s in prosody13 ejabberd24; do
+    ensure_server "$s"
+    eval "$(scripts/$s.sh env)"
+  done
+  echo
+  echo "## Logging in against the real servers (cargo run --release --example login_timing)"
+  echo
+  cargo run --quiet --release --example login_timing
 fi

@@ -4,7 +4,8 @@
 # "not rebuilding"), the page and the wasm (as application/wasm) are served, activity under run/ (where
 # Prosody writes its log) starts no build, and Ctrl-C stops what dev.sh started and nothing else.
 # Needs the build stamp from scripts/build.sh; uses a free port (NATTER_DEV_PORT) and the Prosody of the
-# environment (started by the caller, as scripts/test.sh does, or by dev.sh itself).
+# environment (started by the caller, as scripts/test.sh does, or by dev.sh itself). dev.sh runs the demo on
+# Prosody 13 (scripts/prosody13.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +15,7 @@ scripts/build.sh >/dev/null   # current dist/ and stamp (quick when they already
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-prosody_before=$(scripts/prosody.sh status >/dev/null 2>&1 && echo up || echo down)
+prosody_before=$(scripts/prosody13.sh status >/dev/null 2>&1 && echo up || echo down)
 stamp_before=$(cat target/natter-dist.stamp)
 
 NATTER_DEV_PORT=$port setsid scripts/dev.sh >"$log" 2>&1 &
@@ -44,7 +45,7 @@ pgrep -g "$dev" trunk >/dev/null && problems+=("a trunk runs under dev.sh")
 kill -INT -- -"$dev"
 wait "$dev" 2>/dev/null || true
 curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && problems+=("the web server still runs after Ctrl-C")
-prosody_after=$(scripts/prosody.sh status >/dev/null 2>&1 && echo up || echo down)
+prosody_after=$(scripts/prosody13.sh status >/dev/null 2>&1 && echo up || echo down)
 if [ "$prosody_before" = up ] && [ "$prosody_after" != up ]; then problems+=("Ctrl-C stopped a Prosody dev.sh had not started"); fi
 if [ "$prosody_before" = down ] && [ "$prosody_after" != down ]; then problems+=("Ctrl-C left the Prosody dev.sh started running"); fi
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Command 1 — try Natter locally: installs what is missing, starts a real Prosody with demo accounts on
+# Command 1 — try Natter locally: installs what is missing, starts a real Prosody 13 (today's generation,
+# from Debian 12's backports: SASL2, Bind2 and FAST, so "Stay logged in" works) with demo accounts on
 # 127.0.0.1, builds the app (only when the sources changed since the last build: scripts/build.sh) and serves
 # the finished build on http://127.0.0.1:8080 until Ctrl-C. Nothing watches files or rebuilds while it runs:
 # after changing the code, press Ctrl-C and run it again. Ctrl-C stops everything this script started (and
@@ -9,6 +10,9 @@ cd "$(dirname "$0")/.."
 port=${NATTER_DEV_PORT:-8080}
 
 scripts/setup.sh
+# The demo runs on the modern Prosody (scripts/prosody13.sh); its environment is printed under the usual
+# NATTER_PROSODY_* names, which the rest of this script and scripts/serve.mjs (config.json) read.
+export NATTER_SERVER_GEN=modern
 
 started_prosody=0
 server_pid=""
@@ -27,7 +31,7 @@ if ! scripts/prosody.sh status >/dev/null 2>&1; then
   scripts/prosody.sh start
   started_prosody=1
 fi
-eval "$(scripts/prosody.sh env)"
+eval "$(NATTER_ENV_PREFIX=NATTER_PROSODY scripts/prosody.sh env)"
 
 scripts/build.sh   # the first build takes a few minutes; later ones only when the sources changed
 
@@ -41,7 +45,7 @@ done
 cat <<MSG
 
   Natter is running:   http://127.0.0.1:$port
-  XMPP server:         Prosody on $NATTER_PROSODY_WS (domain: $NATTER_PROSODY_DOMAIN)
+  XMPP server:         Prosody 13 on $NATTER_PROSODY_WS (domain: $NATTER_PROSODY_DOMAIN)
 
   Demo accounts (alice and bob are already contacts):
 $(for a in $NATTER_DEMO_ACCOUNTS; do printf '    %-18s password: %s\n' "${a%%:*}@$NATTER_PROSODY_DOMAIN" "${a#*:}"; done)

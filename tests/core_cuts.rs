@@ -200,7 +200,12 @@ fn every_cut(on_cut: OnCut) {
     let clean = Run::new(on_cut, None, None).run();
     check(&clean, "no cut");
     assert!(clean.frames > 40, "a real exchange: {} frames", clean.frames);
-    let keys = clean.events.iter().find_map(|e| if let Event::KeysDerived(k) = e { Some(k.clone()) } else { None });
+    // The keys the login derived, as the transport gets them for the next connection.
+    let keys = clean.client.resumption().and_then(|c| match &c.credentials {
+        natter::xmpp::sasl::Credentials::Keys(k) => Some(k.clone()),
+        _ => None,
+    });
+    assert!(keys.is_some(), "the clean run's client keeps its SCRAM keys for resumption");
     let (mut resumed, mut resent, mut rebound) = (0, 0, 0);
     for cut in 1..=clean.frames + 5 {
         let run = Run::new(on_cut, Some(cut), keys.clone()).run();

@@ -1,14 +1,13 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Hostile and broken input: every frame a server sends during a login (and a catch-up from the archive),
-//! truncated at every byte or with bytes flipped, must end in a typed outcome (an event, an error), never a
-//! panic or a hang.
+//! Hostile and broken input: every frame a server sends during a login (legacy PLAIN, SASL2 with a FAST
+//! token, and PLAIN with a catch-up from the archive), truncated at every byte or with bytes flipped, must end
+//! in a typed outcome (an event, an error), never a panic or a hang.
 
 mod support {
     pub mod fake;
 }
 
-use natter::xmpp::client::HistoryConfig;
-use natter::xmpp::{Config, Event};
+use natter::xmpp::Event;
 use support::fake::*;
 
 /// The server's side of a PLAIN login plus some online traffic, frame by frame.
@@ -27,6 +26,27 @@ const SCRIPT: &[&str] = &[
     "<presence xmlns='jabber:client' from='carol@example.com' type='subscribe'/>",
     "<message xmlns='jabber:client' from='bob@example.com' type='error' id='x'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
 ];
+
+/// The server's side of a FAST login (SASL2 + Bind2, a rotated token) with the same online traffic.
+const FAST_SCRIPT: &[&str] = &[
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client'><authentication xmlns='urn:xmpp:sasl:2'><mechanism>SCRAM-SHA-1</mechanism><inline><bind xmlns='urn:xmpp:bind:0'><inline><feature var='urn:xmpp:carbons:2'/></inline></bind><fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism></fast></inline></authentication></stream:features>",
+    // The responder hash Prosody 13 sent for FAST_TOKEN (captured on the wire).
+    "<success xmlns='urn:xmpp:sasl:2'><additional-data>z0Pl2HhOSh2K9t59O0D/vxnTKwbTSPmwF1Lx5jlPvnw=</additional-data><bound xmlns='urn:xmpp:bind:0'/><token xmlns='urn:xmpp:fast:0' expiry='2027-01-03T23:52:00Z' token='next-token'/><authorization-identifier>user@example.com/Natter.x</authorization-identifier></success>",
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client'><ver xmlns='urn:xmpp:features:rosterver'/></stream:features>",
+    "<iq xmlns='jabber:client' type='result' id='t-1'><query xmlns='jabber:iq:roster' ver='1'><item jid='bob@example.com' name='Bob' subscription='both'><group>G</group></item></query></iq>",
+    "<presence xmlns='jabber:client' from='bob@example.com/x'><show>away</show><status>s</status><priority>3</priority></presence>",
+    "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m'><body>hi &amp; &#x1F600;</body></message>",
+    "<iq xmlns='jabber:client' type='get' id='q' from='example.com'><ping xmlns='urn:xmpp:ping'/></iq>",
+];
+const FAST_TOKEN: &str = "secret-token:fast-xQeB7xxFOTqjNYobUtYqCrA4Ib63Inu5gmxZ";
+
+fn fast_config() -> natter::xmpp::Config {
+    let mut c = modern_config();
+    let token = natter::xmpp::sasl::FastToken::issued(natter::xmpp::sasl::Mechanism::HtSha256None, FAST_TOKEN, None);
+    c.credentials = natter::xmpp::sasl::Credentials::Token(token.unwrap());
+    c
+}
 
 /// The same login with a catch-up from the archive (XEP-0313): its features, two pages of results (stamps in
 /// seconds, microseconds and with an offset), their ends, then a live message the archive also has.
@@ -48,18 +68,24 @@ const MAM_SCRIPT: &[&str] = &[
     "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m3'><body>three</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='a3'/></message>",
 ];
 
-fn catching_up() -> Config {
+fn catching_up() -> natter::xmpp::Config {
     let mut c = plain_config();
-    c.history = HistoryConfig { last_id: Some("a0".into()), ..HistoryConfig::default() };
+    c.history = natter::xmpp::client::HistoryConfig { last_id: Some("a0".into()), ..Default::default() };
     c
 }
 
-fn run(mutated_index: usize, mutated: &str) -> Vec<Event> {
-    run_script(SCRIPT, plain_config(), mutated_index, mutated)
+/// The scripts, each with the config that logs in with it.
+fn scripts() -> [(&'static [&'static str], fn() -> natter::xmpp::Config); 3] {
+    [(SCRIPT, plain_config), (FAST_SCRIPT, fast_config), (MAM_SCRIPT, catching_up)]
 }
 
-fn run_script(script: &[&str], config: Config, mutated_index: usize, mutated: &str) -> Vec<Event> {
-    let mut h = Harness::new(config);
+fn run_script(
+    script: &[&str],
+    config: fn() -> natter::xmpp::Config,
+    mutated_index: usize,
+    mutated: &str,
+) -> Vec<Event> {
+    let mut h = Harness::new(config());
     for (i, frame) in script.iter().enumerate() {
         if i == mutated_index {
             h.recv(mutated);
@@ -78,15 +104,17 @@ fn run_script(script: &[&str], config: Config, mutated_index: usize, mutated: &s
 }
 
 #[test]
-fn the_unmutated_script_reaches_online() {
-    let events = run(usize::MAX, "");
-    assert!(events.iter().any(|e| matches!(e, Event::Online { .. })));
-    assert!(!events.iter().any(|e| matches!(e, Event::Closed { .. })));
+fn the_unmutated_scripts_reach_online() {
+    for (script, config) in scripts() {
+        let events = run_script(script, config, usize::MAX, "");
+        assert!(events.iter().any(|e| matches!(e, Event::Online { .. })), "{events:?}");
+        assert!(!events.iter().any(|e| matches!(e, Event::Closed { .. })));
+    }
 }
 
 #[test]
 fn the_unmutated_catch_up_script_shows_each_message_once() {
-    let events = run_script(MAM_SCRIPT, catching_up(), usize::MAX, "");
+    let events = run_script(MAM_SCRIPT, catching_up, usize::MAX, "");
     let archived: usize = events.iter().map(|e| if let Event::ArchivePage(p) = e { p.messages.len() } else { 0 }).sum();
     assert_eq!(archived, 3);
     assert!(events.iter().any(|e| matches!(e, Event::CaughtUp)));
@@ -95,30 +123,23 @@ fn the_unmutated_catch_up_script_shows_each_message_once() {
 
 #[test]
 fn every_truncation_of_every_frame_is_survived() {
-    let mut closed = 0;
-    for (script, config) in [(SCRIPT, plain_config()), (MAM_SCRIPT, catching_up())] {
-        closed += truncations_closed(script, config);
-    }
-    let total: usize = SCRIPT.iter().chain(MAM_SCRIPT).map(|f| f.len()).sum();
-    assert_eq!(closed, total, "every truncated frame must close the session with an error");
-}
-
-/// How many truncations of the frames of `script` ended the session with an error.
-fn truncations_closed(script: &[&str], config: Config) -> usize {
-    let mut closed = 0;
-    for (i, frame) in script.iter().enumerate() {
-        for cut in 0..frame.len() {
-            if !frame.is_char_boundary(cut) {
-                continue;
-            }
-            let events = run_script(script, config.clone(), i, &frame[..cut]);
-            // A truncated frame is a framing error: the session must end with a typed error.
-            if events.iter().any(|e| matches!(e, Event::Closed { error: Some(_) })) {
-                closed += 1;
+    for (script, config) in scripts() {
+        let mut closed = 0;
+        for (i, frame) in script.iter().enumerate() {
+            for cut in 0..frame.len() {
+                if !frame.is_char_boundary(cut) {
+                    continue;
+                }
+                let events = run_script(script, config, i, &frame[..cut]);
+                // A truncated frame is a framing error: the session must end with a typed error.
+                if events.iter().any(|e| matches!(e, Event::Closed { error: Some(_) })) {
+                    closed += 1;
+                }
             }
         }
+        let total: usize = script.iter().map(|f| f.len()).sum();
+        assert_eq!(closed, total, "every truncated frame must close the session with an error");
     }
-    closed
 }
 
 #[test]
@@ -132,8 +153,8 @@ fn flipped_bytes_never_panic() {
         seed
     };
     const NASTY: &[u8] = b"<>&'\"/=:x \0\x7f";
-    for round in 0..6000 {
-        let (script, config) = if round % 2 == 0 { (SCRIPT, plain_config()) } else { (MAM_SCRIPT, catching_up()) };
+    for round in 0..9000 {
+        let (script, config) = scripts()[round % 3];
         let i = (next() % script.len() as u64) as usize;
         let mut bytes = script[i].as_bytes().to_vec();
         for _ in 0..1 + next() % 3 {

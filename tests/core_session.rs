@@ -91,7 +91,8 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
             Phase::Online
         ]
     );
-    assert!(events.iter().any(|e| matches!(e, Event::KeysDerived(k) if k.iterations == 4096)));
+    let resumed = h.client.resumption().expect("keys to log in again");
+    assert!(matches!(&resumed.credentials, Credentials::Keys(k) if k.iterations == 4096));
     let roster = events
         .iter()
         .find_map(|e| if let Event::Roster { items, .. } = e { Some(items.clone()) } else { None })
@@ -118,12 +119,10 @@ fn derived_keys_log_in_again_without_the_password() {
         "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
         b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
     ));
-    let keys =
-        h.take_events().into_iter().find_map(|e| if let Event::KeysDerived(k) = e { Some(k) } else { None }).unwrap();
     let first_proof = h.sent()[2].text();
 
-    let mut config = rfc7677_config();
-    config.credentials = Credentials::Keys(keys);
+    let config = h.client.resumption().expect("keys to log in again");
+    assert!(matches!(config.credentials, Credentials::Keys(_)));
     let mut h2 = Harness::new(config);
     h2.server_open();
     h2.sasl_features(&["SCRAM-SHA-256"]);
@@ -729,6 +728,25 @@ fn see_other_uri_redirects() {
 }
 
 #[test]
+fn a_redirect_says_whether_the_server_proved_itself() {
+    // Before SASL: not verified (the transport then follows it to the same host only).
+    let mut h = Harness::new(rfc7677_config());
+    h.server_open();
+    assert!(!h.client.is_server_verified());
+    // After a SCRAM login whose server signature checked out: verified.
+    let mut h = Harness::new(rfc7677_config());
+    scram_login_until_roster(&mut h, &["SCRAM-SHA-256"]);
+    assert!(h.client.is_server_verified());
+    h.recv("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing' see-other-uri='wss://other.example.com/ws'/>");
+    assert!(h.events.contains(&Event::Redirect { uri: "wss://other.example.com/ws".into() }));
+    assert!(h.client.is_server_verified(), "still known when the transport handles the redirect");
+    // PLAIN proves nothing about the server.
+    let mut h = Harness::new(plain_config());
+    h.login_plain("");
+    assert!(!h.client.is_server_verified());
+}
+
+#[test]
 fn transport_loss_is_reported_once() {
     let mut h = Harness::new(plain_config());
     h.login_plain("");
@@ -869,8 +887,8 @@ fn the_browser_config_accepts_a_roster_larger_than_the_core_default() {
     assert!(error.describe().contains("more than Natter accepts (256 KiB)"), "{}", error.describe());
 
     // The browser transport's config takes it.
-    let mut config =
-        natter::transport::session_config(jid("alice@example.com"), Credentials::Password("secret".into()));
+    let options = natter::transport::ConnectOptions::with_password(jid("alice@example.com"), "secret".into(), None);
+    let mut config = natter::transport::session_config(options);
     config.allow_plain = true;
     config.client_nonce = "abcdefghijklmnopqrstuvwx".into();
     config.id_seed = "t".into();

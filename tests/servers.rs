@@ -15,7 +15,7 @@ use std::process::Command as Process;
 
 use natter::xmpp::ClientError;
 use natter::xmpp::jid::BareJid;
-use natter::xmpp::sasl::{Mechanism, SaslFailure};
+use natter::xmpp::sasl::{Credentials, Mechanism, SaslFailure};
 use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::{RosterItem, Subscription};
@@ -88,10 +88,14 @@ fn logs_in_with_every_scram_variant_binds_and_loads_the_roster() {
             let used =
                 c.wait_for("authenticating", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Authenticating(_))));
             assert_eq!(used, Event::Phase(natter::xmpp::Phase::Authenticating(mech)), "{}", server.name);
-            let keys = c.wait_for("keys", |e| matches!(e, Event::KeysDerived(_)));
-            let Event::KeysDerived(keys) = keys else { unreachable!() };
-            assert_eq!(keys.hash.mechanism(), mech);
             let roster = c.wait_for("roster", |e| matches!(e, Event::Roster { .. }));
+            let resumed = c.client.resumption().expect("keys to log in again");
+            assert!(
+                matches!(&resumed.credentials, Credentials::Keys(k) if k.hash.mechanism() == mech),
+                "{}: {:?}",
+                server.name,
+                resumed.credentials
+            );
             let Event::Roster { items, .. } = roster else { unreachable!() };
             let bob = items
                 .iter()
@@ -418,6 +422,231 @@ fn the_stable_servers_offer_no_sasl2() {
     }
 }
 
+// ---- SASL2, Bind2 and FAST (the modern servers), and the legacy path everywhere ------------------------
+
+#[test]
+fn the_legacy_login_works_on_every_server() {
+    // SASL2 off: RFC 6120 SASL, a stream restart and a bind iq, as on servers without SASL2.
+    for (server, _) in servers() {
+        let mut config = server.config("alice", "alice-demo-pw");
+        config.sasl2 = false;
+        let mut c = Conn::open(&server, config);
+        c.wait_for("binding", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Binding)));
+        let Event::Online { jid, .. } = c.wait_for("online", |e| matches!(e, Event::Online { .. })) else {
+            unreachable!()
+        };
+        let kept = c.client.resumption().map(|cfg| cfg.credentials);
+        assert!(matches!(kept, Some(Credentials::Keys(_))), "{}: the keys to log in again", server.name);
+        assert_eq!(jid.bare(), &server.jid("alice"), "{}", server.name);
+        c.close();
+    }
+}
+
+#[test]
+fn sasl2_binds_inline_on_the_modern_servers() {
+    for (server, _) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let strongest = *scram_variants(&server).last().unwrap();
+        let (c, seen) = log_in(&server, server.config("alice", "alice-demo-pw"));
+        let Some(Event::Online { jid, .. }) = seen.last() else { panic!("{}: {seen:?}", server.name) };
+        assert_eq!(jid.bare(), &server.jid("alice"), "{}", server.name);
+        // Bind2 names the resource after the tag (Prosody `Natter~…`, ejabberd `Natter.…`).
+        assert!(jid.resource().is_some_and(|r| r.starts_with("Natter")), "{}: {jid}", server.name);
+        assert!(seen.contains(&Event::Phase(natter::xmpp::Phase::Authenticating(strongest))), "{}", server.name);
+        assert!(!seen.contains(&Event::Phase(natter::xmpp::Phase::Binding)), "{}: no bind iq after SASL2", server.name);
+        let kept = c.client.resumption().map(|cfg| cfg.credentials);
+        assert!(matches!(kept, Some(Credentials::Keys(_))), "{}: the keys to log in again", server.name);
+        // Nothing asked, nothing issued.
+        assert!(!seen.iter().any(|e| matches!(e, Event::FastToken(_))), "{}", server.name);
+        c.close();
+    }
+}
+
+#[test]
+fn the_stable_servers_log_in_the_legacy_way_even_when_sasl2_is_wanted() {
+    for (server, _) in servers().into_iter().filter(|(s, _)| !is_modern(s)) {
+        let mut config = server.config("alice", "alice-demo-pw");
+        config.request_fast_token = true;
+        let mut c = Conn::open(&server, config);
+        c.wait_for("bind", |e| matches!(e, Event::Phase(natter::xmpp::Phase::Binding)));
+        c.wait_for("online", |e| matches!(e, Event::Online { .. }));
+        assert!(!c.events.iter().any(|e| matches!(e, Event::FastToken(_))), "{}", server.name);
+        c.close();
+    }
+}
+
+/// Logs in (until online, or closed) and returns every event up to there.
+fn log_in(server: &Server, config: natter::xmpp::Config) -> (Conn, Vec<Event>) {
+    let mut c = Conn::open(server, config);
+    let events = c.until_online_or_closed();
+    (c, events)
+}
+
+fn tokens_of(events: &[Event]) -> Vec<natter::xmpp::sasl::FastToken> {
+    events.iter().filter_map(|e| if let Event::FastToken(t) = e { Some(t.clone()) } else { None }).collect()
+}
+
+fn closed_with(events: &[Event]) -> Option<Option<ClientError>> {
+    events.iter().find_map(|e| if let Event::Closed { error } = e { Some(error.clone()) } else { None })
+}
+
+/// A password login on `server` asking for a token: the config (its device) and the token issued.
+fn token_from_password(server: &Server) -> (natter::xmpp::Config, natter::xmpp::sasl::FastToken) {
+    let mut config = server.config("alice", "alice-demo-pw");
+    config.request_fast_token = true;
+    let (c, events) = log_in(server, config.clone());
+    let issued = tokens_of(&events);
+    assert_eq!(issued.len(), 1, "{}: one token issued: {events:?}", server.name);
+    assert_eq!(issued[0].count, 0);
+    assert!(issued[0].expiry.is_some(), "{}: the token says when it expires", server.name);
+    c.close();
+    (config, issued[0].clone())
+}
+
+/// The same device logging in with `token` (a fresh nonce and id seed, as the transport draws).
+fn with_token(
+    server: &Server,
+    device: &natter::xmpp::Config,
+    token: natter::xmpp::sasl::FastToken,
+) -> natter::xmpp::Config {
+    let fresh = server.config("alice", "unused");
+    natter::xmpp::Config {
+        credentials: natter::xmpp::sasl::Credentials::Token(token),
+        request_fast_token: false,
+        client_nonce: fresh.client_nonce,
+        id_seed: fresh.id_seed,
+        ..device.clone()
+    }
+}
+
+#[test]
+fn fast_a_token_is_issued_used_and_invalidated_on_the_modern_servers() {
+    use natter::xmpp::sasl::SaslFailure;
+    for (server, _) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let (device, token) = token_from_password(&server);
+
+        // Used: one round trip, no password, no SCRAM keys; the count went up by one.
+        let (c, events) = log_in(&server, with_token(&server, &device, token.clone()));
+        assert!(events.contains(&Event::Phase(natter::xmpp::Phase::Authenticating(Mechanism::HtSha256None))));
+        let Some(Event::Online { jid, .. }) = events.last() else { panic!("{}: {events:?}", server.name) };
+        assert_eq!(jid.bare(), &server.jid("alice"));
+        let kept = c.client.resumption().map(|cfg| cfg.credentials);
+        assert!(matches!(kept, Some(Credentials::Token(_))), "{}: no SCRAM keys, the token", server.name);
+        let advanced = tokens_of(&events);
+        assert_eq!(advanced.first().map(|t| (t.secret.clone(), t.count)), Some((token.secret.clone(), 1)));
+        c.close();
+
+        // Invalidated (logging out): the server confirms, and the token is dead from then on.
+        let mut logout = with_token(&server, &device, advanced[0].clone());
+        logout.invalidate_fast_token = true;
+        let mut c = Conn::open(&server, logout);
+        assert_eq!(c.wait_closed(), None, "{}: a polite end after the invalidation", server.name);
+        assert!(c.events.contains(&Event::FastTokenInvalidated), "{}: {:?}", server.name, c.events);
+        let (_, events) = log_in(&server, with_token(&server, &device, advanced[0].clone()));
+        match closed_with(&events) {
+            Some(Some(ClientError::FastTokenRefused { failure: SaslFailure::NotAuthorized, .. })) => {}
+            other => panic!("{}: an invalidated token must be refused, got {other:?}", server.name),
+        }
+    }
+}
+
+#[test]
+fn fast_a_forged_token_is_refused_cleanly() {
+    for (server, _) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let device = server.config("alice", "alice-demo-pw");
+        let forged =
+            natter::xmpp::sasl::FastToken::issued(Mechanism::HtSha256None, "secret-token:forged", None).unwrap();
+        let (_, events) = log_in(&server, with_token(&server, &device, forged));
+        let error = closed_with(&events).flatten();
+        assert!(
+            matches!(error, Some(ClientError::FastTokenRefused { .. })),
+            "{}: a forged token is a typed refusal: {error:?}",
+            server.name
+        );
+        assert!(error.unwrap().needs_password());
+        assert!(!events.iter().any(|e| matches!(e, Event::Online { .. })));
+    }
+}
+
+#[test]
+fn fast_a_reconnect_uses_the_token_where_kept_keys_are_refused() {
+    // `localhost` stores passwords in plain: a new salt at every login, so SCRAM keys never fit twice
+    // (kept_keys_log_in_again… above). With a token from the first login, the reconnect works there too.
+    for (server, _) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let mut config = server.config("alice", "alice-demo-pw");
+        config.request_fast_token = true;
+        let first = Conn::online(&server, config);
+        let mut again = first.client.resumption().expect("a token (and keys) to log in again with");
+        assert!(matches!(again.credentials, natter::xmpp::sasl::Credentials::Token(_)), "{}", server.name);
+        let fresh = server.config("alice", "unused");
+        (again.client_nonce, again.id_seed) = (fresh.client_nonce, fresh.id_seed);
+        first.close();
+        let (c, events) = log_in(&server, again);
+        assert!(matches!(events.last(), Some(Event::Online { .. })), "{}: {events:?}", server.name);
+        c.close();
+    }
+}
+
+/// Prosody 13's `shortfast.localhost` rotates a token older than 2 s and expires it after 10 s.
+fn short_fast_server() -> Option<Server> {
+    let (server, _) = servers().into_iter().find(|(s, _)| s.name == "prosody13")?;
+    let domain = std::env::var("NATTER_PROSODY13_SHORT_FAST_DOMAIN").ok()?;
+    Some(Server { domain, ..server })
+}
+
+#[test]
+fn fast_a_token_is_rotated_and_the_older_one_retired() {
+    use natter::xmpp::sasl::SaslFailure;
+    let Some(server) = short_fast_server() else {
+        eprintln!("NATTER_PROSODY13_SHORT_FAST_DOMAIN not set: rotation not tested");
+        return;
+    };
+    let (device, token) = token_from_password(&server);
+    // Fresh: kept as it is.
+    let (c, events) = log_in(&server, with_token(&server, &device, token.clone()));
+    assert_eq!(tokens_of(&events).len(), 1, "only the advanced count: {events:?}");
+    c.close();
+    // Older than 2 s: the server hands out a new token in <success/>, whose count starts again.
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let mut used = token.clone();
+    used.count = 1;
+    let (c, events) = log_in(&server, with_token(&server, &device, used));
+    let handed = tokens_of(&events);
+    assert_eq!(handed.len(), 2, "the advanced count, then the rotated token: {events:?}");
+    let rotated = handed[1].clone();
+    assert_ne!(rotated.secret, token.secret);
+    assert_eq!(rotated.count, 0);
+    assert_eq!(c.client.resumption().unwrap().credentials, natter::xmpp::sasl::Credentials::Token(rotated.clone()));
+    c.close();
+    // The new token works; once it has been used, the old one is retired (XEP-0484 §3.5).
+    let (c, events) = log_in(&server, with_token(&server, &device, rotated));
+    assert!(matches!(events.last(), Some(Event::Online { .. })), "{events:?}");
+    c.close();
+    let (_, events) = log_in(&server, with_token(&server, &device, token));
+    assert!(
+        matches!(
+            closed_with(&events),
+            Some(Some(ClientError::FastTokenRefused { failure: SaslFailure::NotAuthorized, .. }))
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn fast_an_expired_token_is_refused_cleanly() {
+    let Some(server) = short_fast_server() else {
+        eprintln!("NATTER_PROSODY13_SHORT_FAST_DOMAIN not set: expiry not tested");
+        return;
+    };
+    let (device, token) = token_from_password(&server);
+    // shortfast.localhost's tokens expire after 10 s (a wait for the server, not a timing assertion).
+    std::thread::sleep(std::time::Duration::from_millis(10_500));
+    let (_, events) = log_in(&server, with_token(&server, &device, token));
+    match closed_with(&events) {
+        Some(Some(e @ ClientError::FastTokenRefused { .. })) => assert!(e.needs_password()),
+        other => panic!("an expired token must be refused, got {other:?}: {events:?}"),
+    }
+}
+
 /// Bodies of the messages from `from` that `c` shows until one with body `last` (included); fails after
 /// the usual patience. Events other than messages from `from` are kept.
 fn bodies_until(c: &mut Conn, from: &natter::xmpp::jid::BareJid, last: &str) -> Vec<String> {
@@ -533,6 +762,49 @@ fn stream_management_acks_resumes_after_an_abrupt_close_and_rebinds_when_the_ses
         assert!(alice.events.iter().any(|e| matches!(e, Event::Roster { .. })), "{name}: a fresh session");
         send(&mut alice, &bob_jid, "sm-5");
         assert_eq!(bodies_until(&mut bob, &alice_jid, "sm-5"), ["sm-4", "sm-5"], "{name}: exactly once, in order");
+        alice.close();
+        bob.close();
+    }
+}
+
+#[test]
+fn fast_and_inline_resumption_bring_a_dropped_session_back_in_one_exchange() {
+    // `localhost` (plain storage: kept keys would be refused) with a FAST token, on the modern servers: the
+    // reconnect authenticates with the token and resumes the XEP-0198 session inside the same SASL2 exchange.
+    for (server, script) in servers().into_iter().filter(|(s, _)| is_modern(s)) {
+        let name = server.name;
+        let (a, a_pw) = fresh_account(script, "fir");
+        let (b, b_pw) = fresh_account(script, "fis");
+        let (alice_jid, bob_jid) = (server.jid(&a), server.jid(&b));
+        let mut bob = Conn::online(&server, server.config(&b, &b_pw));
+        bob.pump_until_quiet();
+        let mut config = server.config(&a, &a_pw);
+        config.request_fast_token = true;
+        let mut alice = Conn::online(&server, config);
+        alice.pump_until_quiet();
+        send(&mut alice, &bob_jid, "fir-1");
+        alice.wait_for("fir-1 acked", |e| matches!(e, Event::MessageAcked { id } if id == "fir-1"));
+        // Dropped right after a message; bob writes while alice is away.
+        send(&mut alice, &bob_jid, "fir-2");
+        let config = next_config(&server, &alice);
+        assert!(matches!(config.credentials, natter::xmpp::sasl::Credentials::Token(_)), "{name}");
+        drop(alice);
+        send(&mut bob, &alice_jid, "while-away");
+        until(&mut bob, "while-away acked", |ev| acked(ev, "while-away") == 1);
+
+        let mut alice = Conn::open(&server, config);
+        let events = alice.until_online_or_closed();
+        let Some(Event::Online { resumed, .. }) = events.last() else { panic!("{name}: {events:?}") };
+        assert!(*resumed, "{name}: resumed: {events:?}");
+        let fast = natter::xmpp::Phase::Authenticating(Mechanism::HtSha256None);
+        assert!(events.contains(&Event::Phase(fast)), "{name}: logged in with the token: {events:?}");
+        for phase in [natter::xmpp::Phase::Resuming, natter::xmpp::Phase::Binding, natter::xmpp::Phase::LoadingRoster] {
+            assert!(!events.contains(&Event::Phase(phase)), "{name}: {phase:?} means another round trip: {events:?}");
+        }
+        alice.events.extend(events);
+        assert_eq!(bodies_until(&mut alice, &bob_jid, "while-away"), ["while-away"], "{name}: shown once");
+        send(&mut alice, &bob_jid, "fir-3");
+        assert_eq!(bodies_until(&mut bob, &alice_jid, "fir-3"), ["fir-1", "fir-2", "fir-3"], "{name}: once, in order");
         alice.close();
         bob.close();
     }

@@ -1241,3 +1241,30 @@ async fn focus_stays_in_the_roster_when_its_row_scrolls_away() {
     assert!(document().query_selector("ul.groups").unwrap().is_none());
     assert!(!PANICKED.load(std::sync::atomic::Ordering::SeqCst), "the focus rescue panicked on a disposed roster");
 }
+
+#[wasm_bindgen_test]
+async fn a_flood_of_strangers_and_requests_is_capped_and_said_so() {
+    let h = Harness::main_screen().await;
+    for i in 0..1000 {
+        apply(h.store, core(Event::Message(incoming(&format!("s{i}@example.net/x"), "buy now"))));
+        apply(h.store, core(Event::SubscriptionRequest { from: bare(&format!("s{i}@example.net")), status: None }));
+    }
+    settle().await;
+    let strangers = h.store.contacts.with_untracked(|c| c.values().filter(|c| !c.in_roster).count());
+    assert_eq!(strangers, model::MAX_STRANGERS, "strangers with an entry");
+    assert_eq!(h.store.conversations.with_untracked(|c| c.len()), model::MAX_STRANGERS, "no conversation for the rest");
+    assert_eq!(h.store.requests.with_untracked(Vec::len), natter::xmpp::client::MAX_SUBSCRIPTION_REQUESTS);
+    let said = h.store.notices.with_untracked(|n| n.iter().filter(|n| n.text.contains("not in your contacts")).count());
+    assert_eq!(said, 1, "one notice says why, however many were refused");
+    assert!(
+        h.texts("[role=alert]").iter().any(|t| t.contains("not in your contacts")),
+        "{:?}",
+        h.texts("[role=alert]")
+    );
+    // Strangers already shown and contacts still get through.
+    apply(h.store, core(Event::Message(incoming("s0@example.net/x", "second"))));
+    apply(h.store, core(Event::Message(incoming("carol@example.org/x", "hello"))));
+    let count =
+        |j: &str| h.store.with_conversation(&bare(j), |c| c.pages.iter().map(|p| p.messages.len()).sum::<usize>());
+    assert_eq!((count("s0@example.net"), count("carol@example.org")), (Some(2), Some(1)));
+}

@@ -11,7 +11,7 @@
 //! | `jid`                | `Jid::parse` (RFC 7622 preparation of every part)                    | JIDs        |
 //! | `serialize`          | `Element::to_xml` of one element                                     | bytes (MB/s)|
 //! | `scram`              | a whole client SCRAM exchange (start, challenge, success)            | logins      |
-//! | `login`              | `Client::new` to online, fed by a scripted server                    | logins      |
+//! | `login`              | `Client::new` to online, fed by a scripted server: PLAIN, SCRAM, SASL2 + Bind2 with SCRAM, FAST | logins |
 //! | `apply`              | frames through `Client::handle_frame` of a client, events drained    | items       |
 //! | `apply/catch-up-1000`| 1,000 archived messages (20 pages + fins) through a catch-up (MAM)   | messages    |
 //!
@@ -266,12 +266,30 @@ fn login(c: &mut Criterion) {
         })
     });
 
+    // XEP-0484 FAST: a token instead of PBKDF2 (SASL2 + Bind2, one round trip for the authentication).
+    g.bench_function("FAST/HT-SHA-256-NONE", |b| {
+        b.iter(|| {
+            let config = session::modern_config(Credentials::Token(session::token()));
+            let (client, sink) = session::fast_login(config, now);
+            assert!(client.is_online(), "{:?}", sink.events);
+            (client, sink)
+        })
+    });
+
     g.sampling_mode(SamplingMode::Flat).sample_size(10);
     let server = ScramServer::new(ScramHash::Sha256, PASSWORD, 4096);
     g.bench_function(BenchmarkId::new("SCRAM-SHA-256", 4096), |b| {
         b.iter(|| {
             let config = session::config(PASSWORD, false, DEFAULT_MAX_FRAME);
             let (client, sink) = session::scram_login(&server, "SCRAM-SHA-256", config, now);
+            assert!(client.is_online(), "{:?}", sink.events);
+            (client, sink)
+        })
+    });
+    g.bench_function(BenchmarkId::new("SASL2+Bind2/SCRAM-SHA-256", 4096), |b| {
+        b.iter(|| {
+            let config = session::modern_config(Credentials::Password(PASSWORD.into()));
+            let (client, sink) = session::sasl2_login(&server, config, now);
             assert!(client.is_online(), "{:?}", sink.events);
             (client, sink)
         })

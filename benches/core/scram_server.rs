@@ -1,4 +1,5 @@
-//! The server side of SCRAM (RFC 5802 §3), just enough to answer Natter's client in the benchmarks.
+//! The server side of SCRAM (RFC 5802 §3), just enough to answer Natter's client in the benchmarks (and in
+//! `tests/core_sasl2.rs`, which includes this file).
 //!
 //! Like a real server it stores StoredKey/ServerKey (derived once, outside the timed code) and, per exchange,
 //! sends a server-first-message, checks the client proof and returns the server signature. That per-exchange
@@ -77,12 +78,23 @@ impl ScramServer {
     }
 
     /// Answers the client-first-message (`n,,n=user,r=nonce`) with the server-first-message.
+    #[allow(dead_code)] // the tests that include this file use `first_with` only
     pub fn first(&self, client_first: &[u8]) -> (ServerFirstSent<'_>, Vec<u8>) {
+        self.first_with(client_first, None)
+    }
+
+    /// [`ScramServer::first`] with an extra attribute (e.g. XEP-0474's `h=…`) at the end of the
+    /// server-first-message.
+    pub fn first_with(&self, client_first: &[u8], extra: Option<&str>) -> (ServerFirstSent<'_>, Vec<u8>) {
         let client_first = std::str::from_utf8(client_first).expect("client-first is UTF-8");
         let bare = client_first.strip_prefix("n,,").expect("no channel binding, no authzid");
         let client_nonce = bare.split(',').find_map(|a| a.strip_prefix("r=")).expect("client nonce");
         let nonce = format!("{client_nonce}{}", self.server_nonce);
-        let server_first = format!("r={nonce},s={},i={}", B64.encode(&self.salt), self.iterations);
+        let mut server_first = format!("r={nonce},s={},i={}", B64.encode(&self.salt), self.iterations);
+        if let Some(extra) = extra {
+            server_first.push(',');
+            server_first.push_str(extra);
+        }
         let out = server_first.clone().into_bytes();
         (ServerFirstSent { server: self, client_first_bare: bare.to_owned(), server_first, nonce }, out)
     }

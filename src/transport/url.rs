@@ -11,6 +11,13 @@
 //! `tests/ws-urls.txt` lists the cases; this module's tests and the end-to-end suite (against the real CSP)
 //! both check them.
 //!
+//! Redirects (`<close see-other-uri=…/>`, RFC 7395 §3.6.1) are decided here too, by [`check_redirect`]: never
+//! from `wss://` to `ws://` (a lower security context, which RFC 7395 forbids), never to another host before
+//! the server has proved on this stream that it knows our credentials (SCRAM's server signature: a browser
+//! cannot check the new host's certificate against the XMPP domain as RFC 6120 §4.9.3.19 asks, and a host
+//! that is not the server would otherwise choose the salt and iteration count and receive a proof to attack
+//! offline), and at most [`MAX_REDIRECTS`] in a row.
+//!
 //! What this does NOT do: it is not a full WHATWG URL parser. It only has to decide "loopback or not" safely,
 //! so every doubt is resolved towards "not loopback": percent-escapes, `\`, whitespace, control characters,
 //! unusual IPv4 spellings (`127.1`, `0x7f.0.0.1`, leading zeros) and IPv4-mapped IPv6 are never taken as
@@ -123,6 +130,73 @@ pub fn is_loopback_url(url: &str) -> bool {
 /// Whether `url` is a wss:// URL (a browser-encrypted connection).
 pub fn is_secure_url(url: &str) -> bool {
     parse(url.trim()).is_some_and(|u| u.secure)
+}
+
+/// Redirects followed in a row (until a session gets online) before giving up.
+pub const MAX_REDIRECTS: u32 = 3;
+
+/// Why a `see-other-uri` redirect is not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectRefusal {
+    /// [`MAX_REDIRECTS`] were followed already.
+    TooMany,
+    /// From `wss://` to `ws://`.
+    Downgrade,
+    /// To another host, before the server proved it knows our credentials.
+    OtherHostBeforeAuth,
+    /// `ws://` to a host that is not this computer.
+    Insecure,
+    /// Not a ws:// or wss:// URL.
+    Invalid,
+}
+
+impl std::fmt::Display for RedirectRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RedirectRefusal::TooMany => f.write_str("it was redirected too many times in a row"),
+            RedirectRefusal::Downgrade => f.write_str("it would drop encryption (wss:// to ws://)"),
+            RedirectRefusal::OtherHostBeforeAuth => {
+                f.write_str("it is another host, named before the server proved it knows your password")
+            }
+            RedirectRefusal::Insecure => f.write_str("ws:// is only allowed to this computer"),
+            RedirectRefusal::Invalid => f.write_str("it is not a WebSocket address"),
+        }
+    }
+}
+
+/// Whether to follow the server's redirect from `current` (the URL of this socket) to `target`, with
+/// `followed` redirects already followed in a row and `server_verified` telling whether the server proved on
+/// this stream that it knows our credentials. Returns the URL to open (trimmed).
+pub fn check_redirect(
+    current: &str,
+    target: &str,
+    server_verified: bool,
+    followed: u32,
+) -> Result<String, RedirectRefusal> {
+    if followed >= MAX_REDIRECTS {
+        return Err(RedirectRefusal::TooMany);
+    }
+    let url = check_ws_url(target).map_err(|e| match e {
+        TransportError::InsecureUrl { .. } => RedirectRefusal::Insecure,
+        _ => RedirectRefusal::Invalid,
+    })?;
+    let (Some(from), Some(to)) = (parse(current.trim()), parse(&url)) else {
+        return Err(RedirectRefusal::Invalid);
+    };
+    if from.secure && !to.secure {
+        return Err(RedirectRefusal::Downgrade);
+    }
+    if !server_verified && !same_host(from.host, to.host) {
+        return Err(RedirectRefusal::OtherHostBeforeAuth);
+    }
+    Ok(url)
+}
+
+/// Whether two hosts as written in URLs are the same, without regard to ASCII case or a trailing dot. Two
+/// spellings of one IPv6 address count as different hosts: refusing is the safe side.
+fn same_host(a: &str, b: &str) -> bool {
+    let name = |h: &str| h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase();
+    name(a) == name(b)
 }
 
 /// Checks a WebSocket URL against the rule above; returns it trimmed of surrounding whitespace.
@@ -239,6 +313,46 @@ mod tests {
             }
         }
         assert!(counts[0] >= 5 && counts[1] >= 5, "{counts:?}");
+    }
+
+    #[test]
+    fn redirects_never_downgrade_never_leave_the_host_before_auth_and_are_capped() {
+        use RedirectRefusal::*;
+        let r = check_redirect;
+        // The same host (another path or port) is fine at any time; another host only after the server proved
+        // itself.
+        assert_eq!(
+            r("wss://a.example/ws", "wss://a.example:5281/other", false, 0),
+            Ok("wss://a.example:5281/other".into())
+        );
+        assert_eq!(r("wss://a.example/ws", "wss://A.EXAMPLE./ws", false, 0), Ok("wss://A.EXAMPLE./ws".into()));
+        assert_eq!(r("wss://a.example/ws", "wss://b.example/ws", false, 0), Err(OtherHostBeforeAuth));
+        assert_eq!(r("wss://a.example/ws", "wss://a.example.evil/ws", false, 0), Err(OtherHostBeforeAuth));
+        assert_eq!(r("wss://a.example/ws", "wss://user@b.example/ws", false, 0), Err(OtherHostBeforeAuth));
+        assert_eq!(r("wss://a.example/ws", "wss://b.example/ws", true, 0), Ok("wss://b.example/ws".into()));
+        assert_eq!(
+            r("wss://[2001:db8::1]/ws", "wss://[2001:DB8::1]:443/x", false, 0),
+            Ok("wss://[2001:DB8::1]:443/x".into())
+        );
+        // Another spelling of the same address counts as another host: the safe side.
+        assert_eq!(r("wss://[2001:db8::1]/ws", "wss://[2001:db8:0::1]/x", false, 0), Err(OtherHostBeforeAuth));
+        // The attack: a wss endpoint sending the client to ws://localhost, before or after SASL.
+        assert_eq!(r("wss://a.example/ws", "ws://localhost:5280/ws", false, 0), Err(Downgrade));
+        assert_eq!(r("wss://a.example/ws", "ws://localhost:5280/ws", true, 0), Err(Downgrade));
+        assert_eq!(r("wss://localhost/ws", "ws://localhost/ws", true, 0), Err(Downgrade));
+        // ws:// between loopback addresses stays allowed (test servers); ws:// elsewhere never.
+        assert_eq!(
+            r("ws://127.0.0.1:5280/ws", "ws://127.0.0.1:5290/ws", false, 0),
+            Ok("ws://127.0.0.1:5290/ws".into())
+        );
+        assert_eq!(r("ws://127.0.0.1:5280/ws", "wss://127.0.0.1/ws", false, 0), Ok("wss://127.0.0.1/ws".into()));
+        assert_eq!(r("ws://localhost/ws", "ws://example.org/ws", true, 0), Err(Insecure));
+        assert_eq!(r("wss://a.example/ws", "https://a.example/bosh", true, 0), Err(Invalid));
+        assert_eq!(r("wss://a.example/ws", " wss://a.example/ws2 ", false, 0), Ok("wss://a.example/ws2".into()));
+        // A cap on redirects in a row.
+        assert!(r("wss://a.example/ws", "wss://a.example/ws", false, MAX_REDIRECTS - 1).is_ok());
+        assert_eq!(r("wss://a.example/ws", "wss://a.example/ws", true, MAX_REDIRECTS), Err(TooMany));
+        assert!(!TooMany.to_string().is_empty());
     }
 
     #[test]

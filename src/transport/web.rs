@@ -27,8 +27,8 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 use web_time::Instant;
 
 use super::lookup;
-use super::url::check_ws_url;
-use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config};
+use super::url::{check_redirect, check_ws_url};
+use super::{ConnectOptions, MAX_ATTEMPTS, TransportError, TransportEvent, session_config, stream_from_allowed};
 use crate::xmpp::client::{PendingMessage, WallClock};
 use crate::xmpp::reconnect::{Backoff, worth_retrying};
 use crate::xmpp::sasl::Credentials;
@@ -119,10 +119,10 @@ impl std::fmt::Debug for Session {
 /// Starts discovery and connection; events arrive through `on_event` (always asynchronously). Keep the
 /// returned `Session`: dropping it cancels everything.
 pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'static) -> Session {
-    let ConnectOptions { jid, password, server_url } = options;
-    let domain = jid.domain().to_owned();
+    let domain = options.jid.domain().to_owned();
+    let server_url = options.server_url.clone();
     // Nonce and id seed are drawn fresh for every socket, in `on_open`.
-    let config = session_config(jid, Credentials::Password(password));
+    let config = session_config(options);
     let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
         let listeners = browser_listeners(weak);
         let weak = weak.clone();
@@ -131,7 +131,7 @@ pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'sta
             state: RefCell::new(State {
                 stage: Stage::Discovering,
                 config,
-                redirected: false,
+                redirects: 0,
                 generation: 0,
                 url: String::new(),
                 online_once: false,
@@ -211,6 +211,17 @@ fn wall_clock() -> WallClock {
 }
 
 /// `n` bytes from `crypto.getRandomValues`, base64url without padding (printable, never `,`).
+/// A fresh XEP-0388 user-agent id for this device (a random version 4 UUID): draw it once, keep it with the
+/// account, and pass it in [`ConnectOptions::device_id`] at every login; FAST tokens are bound to it.
+pub fn new_device_id() -> String {
+    let mut bytes = [0u8; 16];
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
+        .expect("crypto.getRandomValues is available wherever WebAssembly and WebSocket are");
+    super::uuid_v4(bytes)
+}
+
 fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     web_sys::window()
@@ -236,8 +247,8 @@ struct State {
     stage: Stage,
     /// The session settings; each socket gets a copy with a fresh nonce and id seed.
     config: Config,
-    /// A `see-other-uri` redirect was already followed.
-    redirected: bool,
+    /// `see-other-uri` redirects followed since the last time a session got online.
+    redirects: u32,
     /// Numbers sockets, so a late callback from an old socket is recognised and ignored.
     generation: u32,
     /// The URL of the last socket: where a reconnect goes.
@@ -349,6 +360,7 @@ impl Inner {
                     let mut config = state.config.clone();
                     config.client_nonce = random_token(NONCE_BYTES);
                     config.id_seed = random_token(ID_SEED_BYTES);
+                    config.stream_from = stream_from_allowed(&socket.url);
                     config.clock = Some(wall_clock());
                     config.inactive = page_hidden();
                     let client = Box::new(Client::new(config, Instant::now()));
@@ -537,12 +549,11 @@ impl Inner {
                         if let Some(config) = client.resumption().filter(|_| state.online_once) {
                             state.config = config;
                         }
-                        redirect = Some(uri);
+                        redirect = Some((uri, client.is_server_verified()));
                     }
-                    // The keys stay in the core (for `resumption`); the UI has no use for them.
-                    Event::KeysDerived(_) => {}
                     Event::Online { jid, resumed } => {
                         state.online_once = true;
+                        state.redirects = 0;
                         state.backoff.reset();
                         // From now on the password is not needed: reconnects use the session's keys.
                         state.config.credentials = Credentials::Password(String::new()); // (`stage` is borrowed here)
@@ -576,8 +587,8 @@ impl Inner {
         for event in events {
             self.emit(event);
         }
-        if let Some(uri) = redirect {
-            self.follow_redirect(uri);
+        if let Some((uri, server_verified)) = redirect {
+            self.follow_redirect(uri, server_verified);
         }
         match retry {
             Some(Ok((config, reason))) => {
@@ -592,15 +603,16 @@ impl Inner {
         }
     }
 
-    fn follow_redirect(self: &Rc<Self>, uri: String) {
-        let already = std::mem::replace(&mut self.state.borrow_mut().redirected, true);
-        if already {
-            self.fail(TransportError::TooManyRedirects { url: uri });
-            return;
-        }
-        match check_ws_url(&uri) {
+    /// Opens the redirect's target if [`check_redirect`] allows it, else ends with the reason.
+    fn follow_redirect(self: &Rc<Self>, uri: String, server_verified: bool) {
+        let decision = {
+            let mut state = self.state.borrow_mut();
+            state.redirects += 1;
+            check_redirect(&state.url, &uri, server_verified, state.redirects - 1)
+        };
+        match decision {
             Ok(url) => self.open(url),
-            Err(e) => self.fail(e),
+            Err(why) => self.fail(TransportError::RedirectRefused { url: uri, why }),
         }
     }
 

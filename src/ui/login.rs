@@ -39,11 +39,7 @@ pub fn validate(
     match (jid, password_error) {
         (Ok(jid), None) => {
             let url = server_url.trim();
-            Ok(ConnectOptions {
-                jid,
-                password: password.to_owned(),
-                server_url: (!url.is_empty()).then(|| url.to_owned()),
-            })
+            Ok(ConnectOptions::with_password(jid, password.to_owned(), (!url.is_empty()).then(|| url.to_owned())))
         }
         (jid, pw) => Err((jid.err(), pw)),
     }
@@ -68,8 +64,10 @@ pub fn LoginScreen() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let result =
-            validate(&form.address.get_untracked(), &form.password.get_untracked(), &form.server_url.get_untracked());
+        // Read in place: the password's one copy for the login is the one `validate` puts into the options.
+        let result = form.password.with_untracked(|password| {
+            validate(&form.address.get_untracked(), password, &form.server_url.get_untracked())
+        });
         match result {
             Ok(options) => {
                 address_error.set(None);

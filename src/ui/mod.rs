@@ -13,7 +13,11 @@
 //!   render effect), text fields bind with [`write_back`] instead of `bind:value`, and the code finds the
 //!   elements it focuses or measures with [`by_id`] instead of `NodeRef`s.
 //!
-//! What this module does not do: speak XMPP, touch sockets, or store the password.
+//! What this module does not do: speak XMPP, touch sockets, or store the password. The password is in the
+//! login form's signal ([`login::LoginForm`]) from typing until the session is online, then wiped (each
+//! keystroke wipes the text it replaces too); it leaves the form only inside the [`crate::transport::ConnectOptions`]
+//! of a login. The password field's own value is a JavaScript string, which the page cannot wipe; the browser
+//! frees it some time after the login screen is gone.
 
 pub mod connection;
 pub mod conversation;
@@ -28,6 +32,7 @@ pub mod state;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use zeroize::Zeroize;
 
 use crate::xmpp::jid::BareJid;
 
@@ -62,12 +67,12 @@ pub fn Screens() -> impl IntoView {
                 | Connection::PasswordNeeded { .. }
         )
     });
-    // Once the session is up the form's password is not needed any more: forget it (a failed login keeps it,
+    // Once the session is up the form's password is not needed any more: wipe it (a failed login keeps it,
     // so a typo in the address does not mean typing the password again).
     if let Some(form) = use_context::<login::LoginForm>() {
         effect(move || {
-            if on_main.get() {
-                form.password.set(String::new());
+            if on_main.get() && form.password.with_untracked(|p| !p.is_empty()) {
+                form.password.update(|p| p.zeroize());
             }
         });
     }
@@ -140,10 +145,16 @@ pub fn write_back(value: RwSignal<String>) -> Box<dyn FnMut(web_sys::Event)> {
     handler(move |ev: web_sys::Event| value.set(event_target_value(&ev)))
 }
 
-/// [`write_back`] for a field that shows an error: typing also clears the error.
+/// [`write_back`] for a field that shows an error: typing also clears the error. The login form's fields use it,
+/// the password among them, so the text it replaces (and its own copy of the new text) is wiped, not just freed.
 pub fn write_back_clearing(value: RwSignal<String>, error: RwSignal<Option<String>>) -> Box<dyn FnMut(web_sys::Event)> {
     handler(move |ev: web_sys::Event| {
-        value.set(event_target_value(&ev));
+        let mut typed = event_target_value(&ev);
+        value.update(|v| {
+            v.zeroize();
+            v.push_str(&typed);
+        });
+        typed.zeroize();
         error.set(None);
     })
 }

@@ -16,6 +16,9 @@ use crate::xmpp::stanza::roster::{RosterItem, Subscription};
 pub const DEFAULT_GROUP: &str = "Contacts";
 /// The group shown for people we have a conversation with but who are not in the roster.
 pub const STRANGERS_GROUP: &str = "Not in your contacts";
+/// People not in the roster who may get an entry (and a conversation) by writing to us. Past this, messages
+/// from new strangers are not shown (the person is told so): a flood of senders must not grow the list for ever.
+pub const MAX_STRANGERS: usize = 100;
 
 /// One person in the contact list: a roster item, or someone who wrote to us without being in the roster.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,12 @@ impl Contact {
             asked: item.pending_out && !item.subscription.sees_their_presence(),
             presence_error: None,
         }
+    }
+
+    /// Whether `contacts` has room for one more stranger ([`MAX_STRANGERS`]). A pass over the contacts, made
+    /// only when someone new writes.
+    pub fn room_for_stranger(contacts: &HashMap<BareJid, Contact>) -> bool {
+        contacts.values().filter(|c| !c.in_roster).nth(MAX_STRANGERS - 1).is_none()
     }
 
     /// Someone not in the roster (a message arrived from them).

@@ -245,8 +245,8 @@ fn apply_core(store: AppState, event: Event) {
             store.login_error.set(None);
             store.connection.set(Connection::Online);
         }
-        // The UI never keeps credentials, derived or not (the transport keeps the keys for reconnecting).
-        Event::KeysDerived(_) => {}
+        // FAST tokens: the core keeps the newest for reconnecting; storing one ("Stay logged in") is not wired yet.
+        Event::FastToken(_) | Event::FastTokenInvalidated => {}
         Event::Roster { items, ver: _ } => {
             let keep = store.conversations.with_untracked(|convs| {
                 convs.iter().filter(|(_, c)| !c.pages.is_empty()).map(|(j, _)| j.clone()).collect::<Vec<_>>()
@@ -296,7 +296,9 @@ fn apply_core(store: AppState, event: Event) {
             true
         }),
         Event::SubscriptionRequest { from, status } => {
-            if !store.requests.with_untracked(|r| r.iter().any(|r| r.from == from)) {
+            // At most as many as the core remembers (across reconnects too), so this check stays short.
+            let room = |r: &Vec<SubscriptionRequest>| r.len() < crate::xmpp::client::MAX_SUBSCRIPTION_REQUESTS;
+            if store.requests.with_untracked(|r| room(r) && !r.iter().any(|r| r.from == from)) {
                 store.requests.update(|r| r.push(SubscriptionRequest { from, status }));
             }
         }
@@ -396,6 +398,8 @@ fn apply_core(store: AppState, event: Event) {
         Event::Closed { error } => match error {
             // The kept keys no longer fit (the server draws a new salt at each login): only the password helps.
             Some(ClientError::Sasl(SaslError::KeysStale)) => session_ended(store, PASSWORD_AGAIN.to_owned(), true),
+            // A kept FAST token refused (expired, revoked): likewise only the password helps.
+            Some(e) if e.needs_password() => session_ended(store, e.describe(), true),
             Some(e) => session_ended(store, e.describe(), false),
             None => session_ended(store, "The server ended the session.".to_owned(), false),
         },
@@ -514,6 +518,15 @@ thread_local! {
     );
 }
 
+/// Shown (once) when a message from a new stranger is not shown because [`model::MAX_STRANGERS`] wrote already.
+fn strangers_full() -> String {
+    format!(
+        "Messages from more than {} people who are not in your contacts arrived; messages from further new senders \
+         are not shown.",
+        model::MAX_STRANGERS
+    )
+}
+
 fn received(store: AppState, msg: Message) {
     let Some(from) = msg.from.as_ref().map(|j| j.bare().clone()) else { return };
     let Some(body) = msg.body(None).map(str::to_owned) else { return };
@@ -528,6 +541,13 @@ fn received(store: AppState, msg: Message) {
         _ => body,
     };
     if !store.contacts.with_untracked(|c| c.contains_key(&from)) {
+        if !store.contacts.with_untracked(Contact::room_for_stranger) {
+            let text = strangers_full();
+            if !store.notices.with_untracked(|n| n.iter().any(|n| n.text == text)) {
+                notify(store, NoticeKind::Error, text);
+            }
+            return;
+        }
         store.contacts.update(|c| {
             c.insert(from.clone(), Contact::stranger(from.clone()));
         });
@@ -693,11 +713,14 @@ pub fn reset(store: AppState) {
 /// The client handle in context: the running session (if any) and which login it belongs to.
 ///
 /// Events are applied only while their session is the current one, so a late event from a session that
-/// was closed (logout, cancelled login) cannot change the store.
+/// was closed (logout, cancelled login) cannot change the store. A closed session is kept (in `closing`) until
+/// its own final event: dropping it at once would close the socket before the server's `<close/>`, which
+/// RFC 7395 wants awaited (and which Prosody 13 sends after a socket the page already dropped).
 #[derive(Clone, Copy)]
 pub struct SessionHandle {
     session: StoredValue<Option<Session>, LocalStorage>,
     generation: StoredValue<u64, LocalStorage>,
+    closing: StoredValue<Vec<Session>, LocalStorage>,
 }
 
 impl Default for SessionHandle {
@@ -708,7 +731,11 @@ impl Default for SessionHandle {
 
 impl SessionHandle {
     pub fn new() -> SessionHandle {
-        SessionHandle { session: StoredValue::new_local(None), generation: StoredValue::new_local(0) }
+        SessionHandle {
+            session: StoredValue::new_local(None),
+            generation: StoredValue::new_local(0),
+            closing: StoredValue::new_local(Vec::new()),
+        }
     }
 
     /// Starts a login; events flow into `store` until the session ends or is replaced.
@@ -724,7 +751,7 @@ impl SessionHandle {
     pub fn log_in_again(&self, store: AppState, password: String, server_url: Option<String>) {
         let Some(jid) = store.account.get_untracked() else { return };
         store.connection.set(Connection::PasswordNeeded { reason: "Logging in…".into(), busy: true });
-        self.start(store, ConnectOptions { jid, password, server_url });
+        self.start(store, ConnectOptions::with_password(jid, password, server_url));
     }
 
     fn start(&self, store: AppState, options: ConnectOptions) {
@@ -736,10 +763,14 @@ impl SessionHandle {
         let Some(generation) = generation else { return };
         let handle = *self;
         let session = transport::connect(options, move |event| {
+            let finished = matches!(event, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }));
+            if finished {
+                // A session closed earlier has said its last word: let it go (its socket closes now).
+                handle.closing.try_update_value(|c| c.retain(|s| !s.is_finished()));
+            }
             if handle.generation.try_get_value() != Some(generation) {
                 return;
             }
-            let finished = matches!(event, TransportEvent::Failed(_) | TransportEvent::Core(Event::Closed { .. }));
             apply(store, event);
             if finished {
                 handle.session.try_set_value(None);
@@ -766,6 +797,10 @@ impl SessionHandle {
         self.generation.try_update_value(|g| *g += 1);
         if let Some(Some(session)) = self.session.try_update_value(Option::take) {
             session.close();
+            // Kept until the server's `<close/>` (or the core's few seconds of patience) ends it; see the type.
+            if !session.is_finished() {
+                self.closing.try_update_value(|c| c.push(session));
+            }
         }
     }
 

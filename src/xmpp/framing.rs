@@ -89,6 +89,8 @@ impl FramingError {
     pub fn condition(&self) -> &'static str {
         match self {
             FramingError::TooLarge { .. } => "policy-violation",
+            // Well-formed perhaps, but beyond what we accept (too deep, too many elements, …).
+            FramingError::Xml(e) if e.is_limit() => "policy-violation",
             FramingError::Xml(_) => "not-well-formed",
             FramingError::InvalidNamespace { .. } => "invalid-namespace",
             FramingError::UnsupportedElement { .. } => "unsupported-stanza-type",
@@ -146,10 +148,10 @@ pub fn parse_frame(text: &str, max_bytes: usize) -> Result<Frame, FramingError> 
         (FRAMING_NS, "close") => Ok(Frame::Close { see_other_uri: el.attr("see-other-uri").map(str::to_owned) }),
         (STREAMS_NS, "features") => Ok(Frame::Features(el)),
         (STREAMS_NS, "error") => Ok(Frame::StreamError(stream_error_from(&el))),
-        (STREAMS_NS, _) => Err(FramingError::UnsupportedElement { ns: el.ns, name: el.name }),
+        (STREAMS_NS, _) => Err(FramingError::UnsupportedElement { ns: el.ns.into(), name: el.name }),
         (SASL_NS, _) => Ok(Frame::Sasl(el)),
         (CLIENT_NS, "message" | "presence" | "iq") => Ok(Frame::Stanza(el)),
-        ("" | FRAMING_NS | CLIENT_NS, _) => Err(FramingError::InvalidNamespace { ns: el.ns, name: el.name }),
+        ("" | FRAMING_NS | CLIENT_NS, _) => Err(FramingError::InvalidNamespace { ns: el.ns.into(), name: el.name }),
         _ => Ok(Frame::Nonza(el)),
     }
 }
@@ -165,9 +167,12 @@ fn stream_error_from(el: &Element) -> StreamError {
 }
 
 /// The client's stream header: `<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='…' version='1.0'/>`,
-/// with `xml:lang` when given.
-pub fn open(to: &str, lang: Option<&str>) -> String {
+/// with `from` (the account, RFC 6120 §4.7.1; XEP-0388 wants it for SASL2 and FAST) and `xml:lang` when given.
+pub fn open(to: &str, from: Option<&str>, lang: Option<&str>) -> String {
     let mut el = Element::new(FRAMING_NS, "open").with_attr("to", to).with_attr("version", "1.0");
+    if let Some(from) = from {
+        el.set_attr("from", from);
+    }
     if let Some(lang) = lang {
         el.set_attr("xml:lang", lang);
     }
@@ -425,6 +430,20 @@ mod tests {
     }
 
     #[test]
+    fn frames_beyond_the_parser_limits_are_policy_violations() {
+        let deep = format!("<message xmlns='jabber:client'>{}</message>", "<a>".repeat(300));
+        let many = format!("<message xmlns='jabber:client'>{}</message>", "<a/>".repeat(10_000));
+        let long_ns = format!("<message xmlns='jabber:client'><x xmlns='urn:{}'/></message>", "x".repeat(300));
+        for (s, want) in
+            [(deep, XmlError::TooDeep), (many, XmlError::TooManyElements), (long_ns, XmlError::NamespaceTooLong)]
+        {
+            let err = parse_frame(&s, DEFAULT_MAX_FRAME).expect_err(&s);
+            assert_eq!(err, FramingError::Xml(want), "{s}");
+            assert_eq!(err.condition(), "policy-violation");
+        }
+    }
+
+    #[test]
     fn too_large_rejected_before_parsing() {
         let body = "x".repeat(100);
         let s = format!("<message xmlns='jabber:client'><body>{body}</body></message>");
@@ -437,13 +456,21 @@ mod tests {
     }
 
     #[test]
+    fn open_names_the_account_when_asked() {
+        assert_eq!(
+            open("localhost", Some("alice@localhost"), None),
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0' from='alice@localhost'/>"
+        );
+    }
+
+    #[test]
     fn open_and_close_serialize_and_parse_back() {
         assert_eq!(
-            open("example.com", None),
+            open("example.com", None, None),
             "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.com' version='1.0'/>"
         );
         assert_eq!(
-            frame(&open("example.com", Some("en"))),
+            frame(&open("example.com", None, Some("en"))),
             Frame::Open(Open {
                 to: Some("example.com".into()),
                 version: Some("1.0".into()),
@@ -453,9 +480,10 @@ mod tests {
         );
         let nasty = "a'b\"c<d>&e";
         assert_eq!(
-            frame(&open(nasty, Some(nasty))),
+            frame(&open(nasty, Some(nasty), Some(nasty))),
             Frame::Open(Open {
                 to: Some(nasty.into()),
+                from: Some(nasty.into()),
                 version: Some("1.0".into()),
                 lang: Some(nasty.into()),
                 ..Open::default()

@@ -2,9 +2,12 @@
 //!
 //! Local parts go through nodeprep, domains through nameprep (with a trailing dot dropped), resources through
 //! resourceprep (the stringprep profiles of RFC 6122, which Prosody and ejabberd still apply). Anything that
-//! cannot be prepared is a typed [`JidError`], never a panic: JIDs arrive from peers.
+//! cannot be prepared is a typed [`JidError`], never a panic: JIDs arrive from peers. A domain is either
+//! letters, digits and hyphens in dot-separated labels (or non-ASCII, for internationalized names), or an IPv6
+//! address in brackets; so what a JID displays as always parses back to the same JID.
 
 use std::fmt;
+use std::net::Ipv6Addr;
 
 use super::prep;
 
@@ -80,11 +83,16 @@ fn prep_domain(s: &str) -> Result<String, JidError> {
     if p.len() > MAX_PART {
         return Err(JidError::TooLong);
     }
+    // RFC 7622 §3.2: an IP literal in brackets must be an IPv6 address (checked after nameprep, which turns
+    // full-width brackets into ASCII ones and lowercases). Kept as written: `[::1]` and `[0::1]` are two JIDs
+    // (formatting addresses canonically would cost 1.4 KB of wasm for JIDs nobody uses).
+    if let Some(inner) = p.strip_prefix('[') {
+        let is_ipv6 = inner.strip_suffix(']').is_some_and(|a| a.parse::<Ipv6Addr>().is_ok());
+        return if is_ipv6 { Ok(p.into_owned()) } else { Err(JidError::InvalidDomain) };
+    }
     let ok_label = |l: &str| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-');
-    let is_ip6 = p.starts_with('[') && p.ends_with(']');
-    if !is_ip6
-        && (p.split('.').any(|l| !ok_label(l))
-            || p.chars().any(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.')))
+    if p.split('.').any(|l| !ok_label(l))
+        || p.chars().any(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
     {
         return Err(JidError::InvalidDomain);
     }
@@ -244,6 +252,38 @@ mod tests {
         assert_eq!(Jid::parse("user@exa mple.com"), Err(JidError::InvalidDomain));
         assert_eq!(Jid::parse("user@-bad.com"), Err(JidError::InvalidDomain));
         assert_eq!(Jid::parse(&format!("{}@x.y", "a".repeat(1024))), Err(JidError::TooLong));
+    }
+
+    #[test]
+    fn bracketed_domains_must_be_ipv6_addresses() {
+        // The issue's trick: full-width brackets and solidus become ASCII under NFKC, so this once displayed as
+        // `m@[a]/b]`, which re-parses as `m@[a]` with the resource `b]`.
+        assert_eq!(Jid::parse("m@\u{FF3B}a\u{FF3D}\u{FF0F}b\u{FF3D}"), Err(JidError::InvalidDomain));
+        assert_eq!(Jid::parse("m@\u{FF3B}a\u{FF20}b\u{FF3D}"), Err(JidError::InvalidDomain));
+        for bad in
+            ["m@[a]", "m@[]", "m@[::1", "m@::1]", "m@[127.0.0.1]", "m@[::1]x", "m@x[::1]", "m@[[::1]]", "m@[::1%eth0]"]
+        {
+            assert_eq!(Jid::parse(bad), Err(JidError::InvalidDomain), "{bad}");
+        }
+        // Real IPv6 literals are fine, in any spelling (lowercased by nameprep).
+        let j = Jid::parse("m@[2001:DB8:0:0:0:0:0:1]/r").unwrap();
+        assert_eq!(j.bare().domain(), "[2001:db8:0:0:0:0:0:1]");
+        assert_eq!(Jid::parse("\u{FF3B}::1\u{FF3D}").unwrap().to_string(), "[::1]");
+    }
+
+    #[test]
+    fn what_is_displayed_parses_back_to_the_same_jid() {
+        for s in [
+            "m@\u{FF3B}a\u{FF3D}\u{FF0F}b\u{FF3D}",
+            "m@\u{FF3B}::1\u{FF3D}/\u{FF0F}x",
+            "Ju\u{0308}liet@\u{FF25}xample.com/\u{FF0F}b\u{FF3D}@c",
+            "a@b.c/x@y/z",
+            "a@[::ffff:1.2.3.4]",
+            "\u{FF41}\u{FF20}b",
+        ] {
+            let Ok(j) = Jid::parse(s) else { continue };
+            assert_eq!(Jid::parse(&j.to_string()), Ok(j.clone()), "{s} shown as {j}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn worth_retrying(error: &ClientError) -> bool {
         // Wrong credentials, a misbehaving server, or another login with our resource: retrying would
         // repeat the failure (or fight the other session).
         ClientError::AuthFailed { .. }
+        | ClientError::FastTokenRefused { .. }
         | ClientError::Sasl(_)
         | ClientError::BindFailed(_)
         | ClientError::Framing(_)

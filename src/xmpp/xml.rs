@@ -5,12 +5,20 @@
 //! every attribute value and text run passed through quick-xml's escape functions, so peer data is always
 //! escaped. This module knows nothing about XMPP semantics (see `framing` for that), does no I/O, and keeps
 //! no state between documents: one call to [`Element::parse`] per WebSocket frame.
+//!
+//! Frames come from servers and peers, so parsing is bounded in what one frame can cost: a namespace name is
+//! stored once per frame and shared by every element in it ([`Ns`]: the well-known XMPP namespaces are static
+//! strings, others one reference-counted string per distinct name and frame), a namespace name is at most
+//! [`MAX_NS_LEN`] bytes, elements nest at most [`MAX_DEPTH`] deep, and a frame holds at most one element or
+//! text run per [`BYTES_PER_ELEMENT`] bytes (plus [`MIN_ELEMENT_ALLOWANCE`]). With quick-xml's own cap on namespace
+//! declarations in scope, parsing any frame holds at most a constant times the frame's size in memory
+//! (`tests/xml_memory.rs` measures it with a counting allocator).
 
 /// An XML element with its resolved namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
-    /// Resolved namespace URI ("" when none).
-    pub ns: String,
+    /// Resolved namespace URI ("" when none). Compares with `&str` (`el.ns == CLIENT_NS`) and derefs to `str`.
+    pub ns: Ns,
     /// Local name (no prefix).
     pub name: String,
     /// Attributes in document order, keyed by local name; `xml:lang` is kept as "xml:lang".
@@ -26,8 +34,11 @@ pub enum Node {
     Text(String),
 }
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::Arc;
 
 use quick_xml::escape::{partial_escape, resolve_xml_entity};
 use quick_xml::events::attributes::Attribute;
@@ -40,8 +51,217 @@ use quick_xml::{NsReader, XmlVersion};
 /// `<a><a><a>…`. Real XMPP payloads nest a handful of levels.
 pub const MAX_DEPTH: usize = 256;
 
+/// Longest namespace name accepted by [`Element::parse`], in bytes (and six times that as written, escaped).
+/// XMPP's are under 100.
+pub const MAX_NS_LEN: usize = 256;
+
+/// [`Element::parse`] accepts at most one node (element or text run) per this many bytes of document, on
+/// average (plus [`MIN_ELEMENT_ALLOWANCE`]). Every node costs about a hundred bytes of tree, so this keeps a
+/// frame of `<a/><a/>…` from costing 25 times its size, and 100,000 of them from costing 10 MB; real stanzas
+/// average well over 25 bytes per element (a roster item with a group: about 40).
+pub const BYTES_PER_ELEMENT: usize = 16;
+
+/// Nodes any document may hold whatever its size (see [`BYTES_PER_ELEMENT`]): enough to nest [`MAX_DEPTH`] deep.
+pub const MIN_ELEMENT_ALLOWANCE: usize = MAX_DEPTH;
+
 /// The namespace the `xml:` prefix is bound to by definition.
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Namespaces common enough in XMPP to be stored as static strings (no allocation at all).
+const KNOWN_NS: &[&str] = &[
+    "",
+    "jabber:client",
+    "http://etherx.jabber.org/streams",
+    "urn:ietf:params:xml:ns:xmpp-framing",
+    "urn:ietf:params:xml:ns:xmpp-sasl",
+    "urn:ietf:params:xml:ns:xmpp-streams",
+    "urn:ietf:params:xml:ns:xmpp-stanzas",
+    "urn:ietf:params:xml:ns:xmpp-bind",
+    "urn:ietf:params:xml:ns:xmpp-session",
+    "jabber:iq:roster",
+    "urn:xmpp:features:rosterver",
+    "urn:xmpp:ping",
+    "http://jabber.org/protocol/disco#info",
+    "http://jabber.org/protocol/disco#items",
+    "http://jabber.org/protocol/caps",
+    "http://jabber.org/protocol/chatstates",
+    "urn:xmpp:carbons:2",
+    "urn:xmpp:forward:0",
+    "urn:xmpp:delay",
+    "urn:xmpp:hints",
+    "urn:xmpp:sm:3",
+    "urn:xmpp:csi:0",
+    "urn:xmpp:receipts",
+    "urn:xmpp:chat-markers:0",
+    "urn:xmpp:sid:0",
+    "urn:xmpp:mam:2",
+    "urn:xmpp:sasl-cb:0",
+    "urn:xmpp:blocking",
+    "jabber:x:data",
+    "jabber:iq:version",
+    "vcard-temp:x:update",
+    XML_NS,
+];
+
+/// A namespace name: a static string for the well-known ones, otherwise one shared string per distinct
+/// name and frame, so that a thousand children of one element in a long namespace cost one copy of it, not a
+/// thousand. Cloning never copies the text.
+///
+/// It reads like the `String` it replaces: `el.ns == CLIENT_NS`, `el.ns == "urn:x"`, `el.ns.as_str()`, and
+/// `&el.ns` where a `&str` is expected (it derefs to `str`). Equality, ordering and hashing are those of the
+/// text.
+#[derive(Clone)]
+pub struct Ns(NsRepr);
+
+#[derive(Clone)]
+enum NsRepr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Ns {
+    /// No namespace.
+    pub const EMPTY: Ns = Ns(NsRepr::Static(""));
+
+    /// A namespace from a string constant (no allocation).
+    pub const fn from_static(ns: &'static str) -> Ns {
+        Ns(NsRepr::Static(ns))
+    }
+
+    /// A namespace from any text: a well-known one is static, another is copied once into a shared string.
+    pub fn new(ns: &str) -> Ns {
+        Ns::known(ns).unwrap_or_else(|| Ns(NsRepr::Shared(Arc::from(ns))))
+    }
+
+    /// The well-known namespace `ns`, if it is one ([`KNOWN_NS`]).
+    fn known(ns: &str) -> Option<Ns> {
+        KNOWN_NS.iter().find(|k| **k == ns).map(|k| Ns::from_static(k))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            NsRepr::Static(s) => s,
+            NsRepr::Shared(s) => s,
+        }
+    }
+}
+
+impl Default for Ns {
+    fn default() -> Ns {
+        Ns::EMPTY
+    }
+}
+
+impl Deref for Ns {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Ns {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Ns {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Ns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Ns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Ns {
+    fn eq(&self, other: &Ns) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Ns {}
+
+impl Hash for Ns {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Ns {
+    fn partial_cmp(&self, other: &Ns) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ns {
+    fn cmp(&self, other: &Ns) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialEq<str> for Ns {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Ns {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Ns {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Ns> for str {
+    fn eq(&self, other: &Ns) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Ns> for &str {
+    fn eq(&self, other: &Ns) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Ns> for String {
+    fn eq(&self, other: &Ns) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl From<&str> for Ns {
+    fn from(ns: &str) -> Ns {
+        Ns::new(ns)
+    }
+}
+
+impl From<String> for Ns {
+    fn from(ns: String) -> Ns {
+        Ns::new(&ns)
+    }
+}
+
+impl From<Ns> for String {
+    fn from(ns: Ns) -> String {
+        ns.as_str().to_owned()
+    }
+}
 
 /// Why a document was rejected, named by cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +286,12 @@ pub enum XmlError {
     MismatchedEndTag { expected: String, found: String },
     /// Elements nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// A namespace name longer than [`MAX_NS_LEN`] bytes.
+    NamespaceTooLong,
+    /// More elements (and text runs between them) than the document's size allows ([`BYTES_PER_ELEMENT`]).
+    TooManyElements,
+    /// More namespace declarations in scope at once than the parser keeps (quick-xml's limit, 128).
+    TooManyNamespaces,
     /// Any other well-formedness problem; carries quick-xml's (or our) description, for logs only.
     Malformed(String),
 }
@@ -85,12 +311,27 @@ impl fmt::Display for XmlError {
                 write!(f, "expected `</{expected}>`, found `</{found}>`")
             }
             XmlError::TooDeep => write!(f, "elements nested deeper than {MAX_DEPTH}"),
+            // Plain words without numbers: formatting them costs wasm size for a log line.
+            XmlError::NamespaceTooLong => f.write_str("a namespace name too long"),
+            XmlError::TooManyElements => f.write_str("too many elements for its size"),
+            XmlError::TooManyNamespaces => f.write_str("too many namespace declarations"),
             XmlError::Malformed(msg) => write!(f, "malformed XML: {msg}"),
         }
     }
 }
 
 impl std::error::Error for XmlError {}
+
+impl XmlError {
+    /// Whether the document was refused for exceeding one of this parser's limits (depth, element count,
+    /// namespace length or count) rather than for breaking XML's rules.
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            XmlError::TooDeep | XmlError::TooManyElements | XmlError::NamespaceTooLong | XmlError::TooManyNamespaces
+        )
+    }
+}
 
 impl From<quick_xml::Error> for XmlError {
     fn from(e: quick_xml::Error) -> Self {
@@ -110,6 +351,8 @@ impl From<quick_xml::Error> for XmlError {
             quick_xml::Error::IllFormed(IllFormedError::DoubleHyphenInComment) => malformed("`--` in a comment"),
             quick_xml::Error::IllFormed(_) => malformed("ill-formed declaration, tag or reference"),
             quick_xml::Error::Namespace(NamespaceError::UnknownPrefix(p)) => XmlError::UndeclaredPrefix(p),
+            quick_xml::Error::Namespace(NamespaceError::TooManyBindings(_)) => XmlError::TooManyNamespaces,
+            quick_xml::Error::Namespace(NamespaceError::TooDeeplyNested(_)) => XmlError::TooDeep,
             quick_xml::Error::Namespace(_) => malformed("invalid namespace declaration"),
             quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => XmlError::UnknownEntity(name),
             quick_xml::Error::Escape(EscapeError::InvalidCharRef(
@@ -143,7 +386,7 @@ impl From<quick_xml::events::attributes::AttrError> for XmlError {
 impl Element {
     /// A new element with no attributes and no children. `name` must be a plain local name (no prefix).
     pub fn new(ns: &str, name: &str) -> Element {
-        Element { ns: ns.to_owned(), name: name.to_owned(), attrs: Vec::new(), children: Vec::new() }
+        Element { ns: Ns::new(ns), name: name.to_owned(), attrs: Vec::new(), children: Vec::new() }
     }
 
     /// Appends an attribute (no check for an existing one with the same name; see [`Element::set_attr`]).
@@ -240,6 +483,9 @@ impl Element {
         let mut stack: Vec<(Element, String)> = Vec::new();
         let mut root: Option<Element> = None;
         let mut first = true;
+        let mut names = NsTable::default();
+        // Elements and text runs still allowed in a document of this size.
+        let mut nodes_left = MIN_ELEMENT_ALLOWANCE + s.len() / BYTES_PER_ELEMENT;
         loop {
             let event = reader.read_event()?;
             let was_first = std::mem::replace(&mut first, false);
@@ -251,10 +497,15 @@ impl Element {
                     if stack.len() >= MAX_DEPTH {
                         return Err(XmlError::TooDeep);
                     }
-                    if let Some((parent, pending)) = stack.last_mut() {
-                        flush_text(parent, pending);
-                    }
-                    let el = start_element(&reader, &start)?;
+                    take_one(&mut nodes_left)?;
+                    let parent = match stack.last_mut() {
+                        Some((parent, pending)) => {
+                            flush_text(parent, pending, &mut nodes_left)?;
+                            Some(&parent.ns)
+                        }
+                        None => None,
+                    };
+                    let el = start_element(&reader, &start, parent, &mut names)?;
                     stack.push((el, String::new()));
                 }
                 Event::Empty(start) => {
@@ -264,10 +515,11 @@ impl Element {
                     if stack.len() >= MAX_DEPTH {
                         return Err(XmlError::TooDeep);
                     }
-                    let el = start_element(&reader, &start)?;
+                    take_one(&mut nodes_left)?;
+                    let el = start_element(&reader, &start, stack.last().map(|(p, _)| &p.ns), &mut names)?;
                     match stack.last_mut() {
                         Some((parent, pending)) => {
-                            flush_text(parent, pending);
+                            flush_text(parent, pending, &mut nodes_left)?;
                             parent.children.push(Node::Element(el));
                         }
                         None => root = Some(el),
@@ -278,7 +530,7 @@ impl Element {
                     let Some((mut el, mut pending)) = stack.pop() else {
                         return Err(XmlError::Malformed("end tag without start tag".into()));
                     };
-                    flush_text(&mut el, &mut pending);
+                    flush_text(&mut el, &mut pending, &mut nodes_left)?;
                     match stack.last_mut() {
                         Some((parent, _)) => parent.children.push(Node::Element(el)),
                         None => root = Some(el),
@@ -346,8 +598,64 @@ impl Element {
     }
 }
 
+/// The namespace names of one document, each stored once: an element takes its parent's [`Ns`] when the names
+/// match (the common case, compared without hashing), a well-known one, or a shared string from the last
+/// [`NsTable::SIZE`] distinct names seen (found by a 64-bit hash, then compared).
+///
+/// Why this is enough: an element's namespace is always one of the at most 128 declarations in scope
+/// (quick-xml's limit), so a namespace in use drops out of the table only after `SIZE` newer distinct names,
+/// each declared somewhere in the frame; copying it again then costs at most its length, 256 bytes, per 256
+/// declarations. A `HashSet` would do the same job for 1.6 KB more wasm.
+#[derive(Default)]
+struct NsTable {
+    /// (FNV-1a hash, name), at most `SIZE`; when full, `next` is the oldest, replaced next.
+    seen: Vec<(u64, Ns)>,
+    next: usize,
+}
+
+impl NsTable {
+    const SIZE: usize = 256;
+
+    /// The namespace for `raw`, the name as the resolver has it (as written in the declaration, escaped).
+    fn get(&mut self, raw: &str, parent: Option<&Ns>) -> Result<Ns, XmlError> {
+        // Every element in the namespace repeats this work, so the spelling is bounded before unescaping too:
+        // six bytes a character is as long as our own serialization ever writes one (`&apos;`), so whatever
+        // we write parses back.
+        if raw.len() > 6 * MAX_NS_LEN {
+            return Err(XmlError::NamespaceTooLong);
+        }
+        let ns = &*unescape_ns(raw)?;
+        if ns.len() > MAX_NS_LEN {
+            return Err(XmlError::NamespaceTooLong);
+        }
+        if let Some(parent) = parent.filter(|p| p.as_str() == ns) {
+            return Ok(parent.clone());
+        }
+        if let Some(known) = Ns::known(ns) {
+            return Ok(known);
+        }
+        let hash = ns.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        if let Some((_, seen)) = self.seen.iter().find(|(h, n)| *h == hash && n.as_str() == ns) {
+            return Ok(seen.clone());
+        }
+        let new = Ns(NsRepr::Shared(Arc::from(ns)));
+        if self.seen.len() < Self::SIZE {
+            self.seen.push((hash, new.clone()));
+        } else {
+            self.seen[self.next] = (hash, new.clone());
+            self.next = (self.next + 1) % Self::SIZE;
+        }
+        Ok(new)
+    }
+}
+
 /// Builds the element for a start (or empty-element) tag: resolved namespace, local name, attributes.
-fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Element, XmlError> {
+fn start_element(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+    parent: Option<&Ns>,
+    names: &mut NsTable,
+) -> Result<Element, XmlError> {
     let resolver = reader.resolver();
     let qname = start.name();
     check_qname(qname.as_ref())?;
@@ -356,8 +664,8 @@ fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Ele
     }
     let (resolved, local) = resolver.resolve_element(qname);
     let ns = match resolved {
-        ResolveResult::Bound(ns) => unescape_ns(ns.into_inner())?,
-        ResolveResult::Unbound => String::new(),
+        ResolveResult::Bound(ns) => names.get(ns.into_inner(), parent)?,
+        ResolveResult::Unbound => Ns::EMPTY,
         ResolveResult::Unknown(prefix) => return Err(XmlError::UndeclaredPrefix(prefix)),
     };
     let mut attrs = Vec::new();
@@ -382,6 +690,7 @@ fn start_element(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Ele
         let value = attr_value(&attr.value)?;
         attrs.push((key, value));
     }
+    attrs.shrink_to_fit(); // a first push reserves room for four: 100 bytes a child in `<y a='1'/><y a='2'/>…`
     Ok(Element { ns, name: local.into_inner().to_owned(), attrs, children: Vec::new() })
 }
 
@@ -402,15 +711,27 @@ fn attr_value(raw: &str) -> Result<String, XmlError> {
 }
 
 /// The namespace name from a declaration, which the resolver keeps escaped as written.
-fn unescape_ns(raw: &str) -> Result<String, XmlError> {
-    if raw.contains(['&', '\t', '\n', '\r']) { attr_value(raw) } else { Ok(raw.to_owned()) }
+fn unescape_ns(raw: &str) -> Result<Cow<'_, str>, XmlError> {
+    if raw.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) {
+        attr_value(raw).map(Cow::Owned)
+    } else {
+        Ok(Cow::Borrowed(raw))
+    }
 }
 
 /// Moves the pending text run (if any) into `el` as one text node.
-fn flush_text(el: &mut Element, pending: &mut String) {
+fn flush_text(el: &mut Element, pending: &mut String, nodes_left: &mut usize) -> Result<(), XmlError> {
     if !pending.is_empty() {
+        take_one(nodes_left)?;
         el.children.push(Node::Text(std::mem::take(pending)));
     }
+    Ok(())
+}
+
+/// Counts one more element or text run against the document's allowance.
+fn take_one(nodes_left: &mut usize) -> Result<(), XmlError> {
+    *nodes_left = nodes_left.checked_sub(1).ok_or(XmlError::TooManyElements)?;
+    Ok(())
 }
 
 /// Appends `s` to `buf`, taking over an owned `s` instead of copying when `buf` is still empty.
@@ -526,7 +847,7 @@ impl Element {
         debug_assert!(check_qname(&self.name).is_ok() && !self.name.contains(':'), "bad name {:?}", self.name);
         out.push('<');
         out.push_str(&self.name);
-        if self.ns != parent_ns {
+        if self.ns.as_str() != parent_ns {
             out.push_str(" xmlns='");
             push_attr_escaped(out, &self.ns);
             out.push('\'');
@@ -845,6 +1166,75 @@ mod tests {
         ] {
             round_trip(&parse(s));
         }
+    }
+
+    #[test]
+    fn ns_reads_like_a_string() {
+        const NS: &str = "jabber:client";
+        let e = parse("<message xmlns='jabber:client'><x xmlns='urn:other'/></message>");
+        // Each form other code uses must compile: `==` and `!=` with a constant, a literal, either side.
+        let forms = [e.ns == NS, e.ns == "jabber:client", NS == e.ns, e.ns != "urn:x"];
+        assert_eq!(forms, [true; 4]);
+        assert_eq!(e.ns, NS);
+        assert_eq!(e.ns.as_str(), NS);
+        assert_eq!(e.ns, String::from(NS));
+        assert_eq!(format!("{:?} {}", e.ns, e.ns), "\"jabber:client\" jabber:client");
+        let x = e.get_child("urn:other", "x").expect("x");
+        assert!(e.get_child(&x.ns, "x").is_some(), "&Ns is a &str");
+        assert_eq!(Element::new(NS, "message").ns, e.ns);
+        assert_eq!(Ns::new("urn:other"), x.ns);
+        assert_eq!(String::from(x.ns.clone()), "urn:other");
+        assert!(matches!(Ns::new(NS).0, NsRepr::Static(_)), "well-known namespaces are static");
+        assert!(matches!(Ns::default().0, NsRepr::Static("")));
+    }
+
+    #[test]
+    fn a_frame_shares_each_namespace_name() {
+        let e = parse(
+            "<a xmlns='urn:long' xmlns:p='urn:long'><b/><c><d/></c><p:e/><f xmlns='urn:long'/><g xmlns='urn:2'><p:h/></g></a>",
+        );
+        let shared = |x: &Element| match &x.ns.0 {
+            NsRepr::Shared(s) => Arc::as_ptr(s).cast::<u8>(),
+            NsRepr::Static(s) => panic!("{s} is not a shared namespace"),
+        };
+        let all: Vec<&Element> = std::iter::once(&e)
+            .chain(e.elements())
+            .chain(e.elements().flat_map(|c| c.elements()))
+            .filter(|x| x.ns == "urn:long")
+            .collect();
+        assert_eq!(all.len(), 7, "{all:?}");
+        assert!(all.iter().all(|x| shared(x) == shared(&e)), "one string for every element in urn:long");
+    }
+
+    #[test]
+    fn long_namespace_refused() {
+        let ok = format!("urn:{}", "x".repeat(MAX_NS_LEN - 4));
+        assert_eq!(parse(&format!("<a xmlns='{ok}'/>")).ns, ok);
+        let long = format!("<a xmlns='{ok}x'/>");
+        assert_eq!(Element::parse(&long), Err(XmlError::NamespaceTooLong));
+        // An escaped spelling counts at its unescaped length, up to six bytes per character as written: what
+        // serialization writes (`&apos;` for `'`) parses back.
+        let escaped = format!("<a xmlns='urn:{}'/>", "&#120;".repeat(MAX_NS_LEN - 4));
+        assert_eq!(parse(&escaped).ns, ok);
+        let quotes = parse(&format!("<a xmlns=\"urn:{}\"/>", "'".repeat(MAX_NS_LEN - 4)));
+        round_trip(&quotes);
+        let padded = format!("<a xmlns='urn:{}'/>", "&#0000000120;".repeat(MAX_NS_LEN / 2));
+        assert_eq!(Element::parse(&padded), Err(XmlError::NamespaceTooLong));
+        // A long declaration nothing uses costs nothing.
+        assert!(Element::parse(&format!("<a xmlns:p='{ok}xyz'/>")).is_ok());
+    }
+
+    #[test]
+    fn element_count_is_bounded_by_the_frame_size() {
+        let within = |n: usize| format!("<a>{}</a>", "<b/>".repeat(n));
+        // 4 bytes per element: allowed up to the allowance, refused past it.
+        let n = (MIN_ELEMENT_ALLOWANCE * BYTES_PER_ELEMENT) / (BYTES_PER_ELEMENT - 4) - 1;
+        assert!(Element::parse(&within(n / 2)).is_ok());
+        assert_eq!(Element::parse(&within(10 * n)), Err(XmlError::TooManyElements));
+        // Text runs between elements count too.
+        assert_eq!(Element::parse(&format!("<a>{}</a>", "t<b/>".repeat(10 * n))), Err(XmlError::TooManyElements));
+        // Sixteen bytes per element: any number.
+        assert!(Element::parse(&format!("<a>{}</a>", "<b c='01234567'/>".repeat(100_000))).is_ok());
     }
 
     #[test]

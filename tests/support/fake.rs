@@ -45,6 +45,66 @@ pub fn plain_config() -> Config {
     c
 }
 
+/// The `<user-agent id>` the modern configs present (XEP-0388; FAST tokens are bound to it).
+pub const DEVICE_ID: &str = "d4565fa7-4d72-4749-b3d3-740edbf87770";
+
+/// [`rfc7677_config`] ready for SASL2 and FAST: the account on the stream header and a user agent.
+pub fn modern_config() -> Config {
+    let mut c = rfc7677_config();
+    c.stream_from = true;
+    c.user_agent = Some(natter::xmpp::client::UserAgent {
+        id: DEVICE_ID.into(),
+        software: Some("Natter".into()),
+        device: Some("test".into()),
+    });
+    c
+}
+
+/// What a modern server offers inside `<authentication xmlns='urn:xmpp:sasl:2'>`, written as Prosody 13 does.
+pub struct Sasl2Offer<'a> {
+    pub mechanisms: &'a [&'a str],
+    /// `None`: no Bind2; `Some(vars)`: Bind2 with these inline features.
+    pub bind2: Option<&'a [&'a str]>,
+    pub sm: bool,
+    pub fast: &'a [&'a str],
+    /// The legacy `<mechanisms/>` offered next to it.
+    pub legacy: &'a [&'a str],
+}
+
+impl Default for Sasl2Offer<'_> {
+    /// Prosody 13 on this project's setup (SCRAM-SHA-256 and -1, PLAIN; Bind2 with carbons, CSI, SM; FAST).
+    fn default() -> Self {
+        Sasl2Offer {
+            mechanisms: &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-1"],
+            bind2: Some(&["urn:xmpp:carbons:2", "urn:xmpp:csi:0", "urn:xmpp:sm:3"]),
+            sm: true,
+            fast: &["HT-SHA-256-NONE"],
+            legacy: &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-1"],
+        }
+    }
+}
+
+impl Sasl2Offer<'_> {
+    pub fn features(&self) -> String {
+        let mechs = |ms: &[&str]| ms.iter().map(|m| format!("<mechanism>{m}</mechanism>")).collect::<String>();
+        let bind2 = self.bind2.map_or(String::new(), |vars| {
+            let vars: String = vars.iter().map(|v| format!("<feature var='{v}'/>")).collect();
+            format!("<bind xmlns='urn:xmpp:bind:0'><inline>{vars}</inline></bind>")
+        });
+        let sm = if self.sm { "<sm xmlns='urn:xmpp:sm:3'/>" } else { "" };
+        let fast = if self.fast.is_empty() {
+            String::new()
+        } else {
+            format!("<fast xmlns='urn:xmpp:fast:0'>{}</fast>", mechs(self.fast))
+        };
+        format!(
+            "<stream:features xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client'><authentication xmlns='urn:xmpp:sasl:2'>{}<inline>{bind2}{sm}{fast}</inline></authentication><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</mechanisms></stream:features>",
+            mechs(self.mechanisms),
+            mechs(self.legacy)
+        )
+    }
+}
+
 impl Harness {
     pub fn new(config: Config) -> Harness {
         let now = Instant::now();

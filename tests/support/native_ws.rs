@@ -38,19 +38,28 @@ impl Server {
         BareJid::parse(&format!("{user}@{}", self.domain)).unwrap()
     }
 
-    /// A config for `user` on this server. It does not catch up from the archive: a catch-up would show a
-    /// test's messages in an `ArchivePage` (and then drop the live copy as the same message), which the tests
-    /// of other things do not look for; `tests/servers_mam.rs` turns it on.
+    /// A config for `user` as the browser transport makes it: the account on the stream header (loopback) and
+    /// a user agent with a device id of its own (FAST tokens are per device: tests never share one). It does
+    /// not catch up from the archive: a catch-up would show a test's messages in an `ArchivePage` (and then
+    /// drop the live copy as the same message), which the tests of other things do not look for;
+    /// `tests/servers_mam.rs` turns it on.
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut c = Config::new(
+        let mut config = Config::new(
             self.jid(user),
             Credentials::Password(password.into()),
             format!("nativetestnonce{n:08}xyz"),
             format!("n{n}"),
         );
-        c.history.catch_up = false;
-        c
+        config.stream_from = true;
+        config.history.catch_up = false;
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+        config.user_agent = Some(natter::xmpp::client::UserAgent {
+            id: format!("{:08x}-{:04x}-4000-8000-{:012x}", std::process::id(), n & 0xffff, t & 0xffff_ffff_ffff),
+            software: Some("Natter tests".into()),
+            device: None,
+        });
+        config
     }
 }
 
@@ -128,6 +137,18 @@ impl Conn {
                 panic!("session closed ({error:?}) while waiting for {what}");
             }
             assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}; events: {:?}", self.events);
+            self.step();
+        }
+    }
+
+    /// Runs until the session is online or closed; returns every event up to and including that one.
+    pub fn until_online_or_closed(&mut self) -> Vec<Event> {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(i) = self.events.iter().position(|e| matches!(e, Event::Online { .. } | Event::Closed { .. })) {
+                return self.events.drain(..=i).collect();
+            }
+            assert!(std::time::Instant::now() < deadline, "neither online nor closed; events: {:?}", self.events);
             self.step();
         }
     }

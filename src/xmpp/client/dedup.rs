@@ -10,13 +10,16 @@
 //! resumption (same `id`/`origin-id`, new `stanza-id` from the server) show once. A sender can only collide
 //! with its own keys (each key but the server's includes the sender), so a peer cannot hide another's message.
 //!
-//! Memory is bounded: the oldest keys are forgotten past [`SeenMessages::CAPACITY`] (ids longer than
-//! `sid::MAX_ID` are never kept). The set is carried across reconnects in `Config::seen` and can be seeded
-//! from a store. This module does not decide what is shown; the session asks it.
+//! Memory is bounded, whatever peers send: a key is kept as a 128-bit digest (SHA-256, truncated), so each
+//! costs the same few bytes however long the sender's JID or the id, and the oldest are forgotten past
+//! [`SeenMessages::CAPACITY`] (ids longer than `sid::MAX_ID` are never keys). A cryptographic digest, not
+//! std's fixed-key hasher, so no one can make two keys collide on purpose. The set is carried across reconnects
+//! in `Config::seen` and can be seeded from a store. This module does not decide what is shown; the session
+//! asks it.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+
+use sha2::{Digest, Sha256};
 
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::sid::MAX_ID;
@@ -28,8 +31,33 @@ pub enum SeenKey {
     StanzaId(String),
     /// `origin-id` + sender.
     Origin { sender: BareJid, id: String },
-    /// Stanza `id` + sender + (a hash of) the body.
-    Id { sender: BareJid, id: String, body: u64 },
+    /// Stanza `id` + sender + (a digest of) the body.
+    Id { sender: BareJid, id: String, body: [u8; 16] },
+}
+
+/// What is kept of a key: the first 16 bytes of the SHA-256 of its kind and fields, each length-prefixed.
+type Digest16 = [u8; 16];
+
+fn digest16(parts: &[&[u8]]) -> Digest16 {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let full = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+impl SeenKey {
+    fn digest(&self) -> Digest16 {
+        match self {
+            SeenKey::StanzaId(id) => digest16(&[b"s", id.as_bytes()]),
+            SeenKey::Origin { sender, id } => digest16(&[b"o", sender.to_string().as_bytes(), id.as_bytes()]),
+            SeenKey::Id { sender, id, body } => digest16(&[b"i", sender.to_string().as_bytes(), id.as_bytes(), body]),
+        }
+    }
 }
 
 impl SeenKey {
@@ -50,11 +78,8 @@ impl SeenKey {
             keys.push(SeenKey::Origin { sender: sender.clone(), id });
         }
         if let Some(id) = ok(id) {
-            // The body only tells two messages apart that reuse one id; a fixed-key hash is enough for that
-            // (the sender is part of the key, so only a sender can collide with itself).
-            let mut h = DefaultHasher::new();
-            body.hash(&mut h);
-            keys.push(SeenKey::Id { sender: sender.clone(), id, body: h.finish() });
+            // The body only tells two messages apart that reuse one id.
+            keys.push(SeenKey::Id { sender: sender.clone(), id, body: digest16(&[body.as_bytes()]) });
         }
         keys
     }
@@ -63,25 +88,34 @@ impl SeenKey {
 /// The keys of the messages seen most recently (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub struct SeenMessages {
-    set: HashSet<SeenKey>,
-    order: VecDeque<SeenKey>,
+    set: HashSet<Digest16>,
+    order: VecDeque<Digest16>,
 }
 
 impl SeenMessages {
     /// Keys kept (about three per message: the last few thousand messages).
     pub const CAPACITY: usize = 10_000;
 
+    /// An upper bound of the heap this set holds when full (the hash table's and the queue's buckets, as they
+    /// grow by doubling past `CAPACITY`), for tests that bound a client's memory.
+    pub const MAX_HEAP_BYTES: usize = 2 * 16_384 * (16 + 8) + 16_384 * 16;
+
     /// Whether any of `keys` was seen; then remembers all of them. `true` means: a duplicate, do not show it.
     pub fn check_and_insert(&mut self, keys: Vec<SeenKey>) -> bool {
-        let seen = keys.iter().any(|k| self.set.contains(k));
-        for k in keys {
-            self.insert(k);
+        let digests: Vec<Digest16> = keys.iter().map(SeenKey::digest).collect();
+        let seen = digests.iter().any(|d| self.set.contains(d));
+        for d in digests {
+            self.remember(d);
         }
         seen
     }
 
     /// Remembers one key (e.g. seeding from the store at start).
     pub fn insert(&mut self, key: SeenKey) {
+        self.remember(key.digest());
+    }
+
+    fn remember(&mut self, key: Digest16) {
         if self.set.contains(&key) {
             return;
         }
@@ -90,7 +124,7 @@ impl SeenMessages {
         {
             self.set.remove(&old);
         }
-        self.set.insert(key.clone());
+        self.set.insert(key);
         self.order.push_back(key);
     }
 
@@ -136,5 +170,22 @@ mod tests {
         assert!(seen.check_and_insert(vec![SeenKey::StanzaId((SeenMessages::CAPACITY + 9).to_string())]));
         // Ids too long to keep are not keys at all.
         assert!(SeenKey::of(&bob(), Some(&"x".repeat(300)), None, None, "b").is_empty());
+    }
+
+    #[test]
+    fn a_key_costs_the_same_however_long_its_fields() {
+        // Keys of the longest ids from a sender with the longest JID parts: the set holds digests, not them.
+        let long = BareJid::parse(&format!("{}@{}", "l".repeat(1023), "d".repeat(1023))).unwrap();
+        let mut seen = SeenMessages::default();
+        for i in 0..SeenMessages::CAPACITY {
+            let id = format!("{i:0>256}");
+            seen.check_and_insert(SeenKey::of(&long, None, Some(&id), None, "b"));
+        }
+        assert_eq!(seen.len(), SeenMessages::CAPACITY);
+        let held = seen.set.capacity() * (16 + 8) + seen.order.capacity() * 16;
+        assert!(held <= SeenMessages::MAX_HEAP_BYTES, "{held}");
+        // Still tells messages apart: a new id is new, a known one is a duplicate.
+        assert!(!seen.check_and_insert(SeenKey::of(&long, None, Some("new"), None, "b")));
+        assert!(seen.check_and_insert(SeenKey::of(&long, None, Some("new"), None, "b")));
     }
 }

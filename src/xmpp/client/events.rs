@@ -5,7 +5,7 @@ use std::fmt;
 use super::mam::{ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryPoint};
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
-use crate::xmpp::sasl::{Mechanism, SaslError, SaslFailure, ScramKeys};
+use crate::xmpp::sasl::{FastToken, Mechanism, SaslError, SaslFailure};
 use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
@@ -126,8 +126,13 @@ pub enum Event {
         jid: Jid,
         resumed: bool,
     },
-    /// SCRAM keys derived from the password, for a later login without it.
-    KeysDerived(ScramKeys),
+    /// A FAST token to keep for logging in on this device without the password (XEP-0484); it replaces any
+    /// token kept before. Emitted when the server issues one (a password login with `request_fast_token`),
+    /// when it rotates the one in use, and when a login with the kept token starts (its `count` advanced).
+    /// Password-equivalent for this account until it expires: store it like a password, never show it.
+    FastToken(FastToken),
+    /// The server revoked the token this session logged in with (`invalidate_fast_token`): forget it.
+    FastTokenInvalidated,
     /// The whole roster (replaces what the UI had). `ver` is the roster version, when the server has one.
     Roster {
         items: Vec<RosterItem>,
@@ -242,6 +247,9 @@ pub enum ClientError {
     Stream(StreamError),
     /// The server refused our credentials.
     AuthFailed { failure: SaslFailure, text: Option<String> },
+    /// The server refused the FAST token we logged in with (expired, revoked, or never issued to this device).
+    /// Forget the token and ask for the password (the account is known: fill it in).
+    FastTokenRefused { failure: SaslFailure, text: Option<String> },
     /// Our SASL checks refused the server (bad nonce, bad signature, downgrade, …) or nothing fits.
     Sasl(SaslError),
     /// The server refused to bind a resource.
@@ -263,6 +271,9 @@ impl ClientError {
                 size.div_ceil(1024),
                 max / 1024
             ),
+            ClientError::Framing(FramingError::Xml(e)) if e.is_limit() => {
+                format!("The server sent data beyond what Natter accepts: {e}.")
+            }
             ClientError::Framing(_) => "The server sent data Natter could not understand.".into(),
             ClientError::Stream(e) => match e.condition.as_str() {
                 "conflict" => "Signed out: this account signed in from another place with the same resource.".into(),
@@ -283,6 +294,9 @@ impl ClientError {
                 Some(t) if !t.trim().is_empty() => format!("{} ({})", failure.describe(), t.trim()),
                 _ => failure.describe().to_owned(),
             },
+            ClientError::FastTokenRefused { .. } | ClientError::Sasl(SaslError::FastUnavailable) => {
+                "You were logged out on this device (the server no longer accepts its saved login). Enter your password to log in again.".into()
+            }
             ClientError::Sasl(SaslError::KeysStale) => "Your server asks for your password again to reconnect.".into(),
             ClientError::Sasl(e) => format!("Authentication stopped: {e}."),
             ClientError::BindFailed(e) => format!("The server refused to start a session: {}.", e.describe()),
@@ -290,6 +304,17 @@ impl ClientError {
             ClientError::Protocol(what) => format!("The server broke the protocol: {what}."),
             ClientError::ConnectionLost => "The connection was lost.".into(),
         }
+    }
+}
+
+impl ClientError {
+    /// Whether logging in again needs the password: the kept keys or token no longer work (the address is
+    /// still right). The UI shows the login form with the address filled in.
+    pub fn needs_password(&self) -> bool {
+        matches!(
+            self,
+            ClientError::FastTokenRefused { .. } | ClientError::Sasl(SaslError::KeysStale | SaslError::FastUnavailable)
+        )
     }
 }
 

@@ -10,7 +10,9 @@
 //!    (for the UI), then arm one timer for [`Client::poll_timeout`].
 //!
 //! Once an [`Event::Closed`] or [`Event::Redirect`] has been emitted, the client is finished: the transport
-//! closes the socket after sending what is left in `poll_transmit`.
+//! closes the socket after sending what is left in `poll_transmit`. A redirect (`<close see-other-uri/>`) is
+//! reported in any stage but our own closing, since RFC 7395 §3.6.1 lets a server send one "at any point";
+//! whether to follow it is the transport's decision, which depends on [`Client::is_server_verified`].
 //!
 //! To pick up after a lost connection without the password, start a new client with
 //! [`Client::resumption`]: the SCRAM keys this session derived, its current presence, (when the server
@@ -26,6 +28,20 @@
 //! acknowledged, once, with their original ids and an XEP-0203 delay stamp of when they were first sent;
 //! the peer de-duplicates by origin-id, as we do ([`dedup`]). Iqs and presences of the lost session are not
 //! resent (they are stale). Either way the server's `h` is checked: more than we sent is a protocol error.
+//!
+//! Credentials in memory: [`Config::credentials`] holds the password (or the keys of an earlier login) only
+//! until SASL starts; then it moves into the exchange, which wipes its prepared copy as it derives the keys.
+//! Once the server has accepted them (and proved it knows them), the SCRAM keys are the one thing the client
+//! keeps, in `config.credentials`, for [`Client::resumption`]; after a PLAIN login it keeps nothing. The
+//! password and the keys are overwritten with zeros when dropped (see [`crate::xmpp::sasl`]); no event carries
+//! them. The frame that carries SASL PLAIN's `<auth/>` (the password in base64) is handed to the transport like
+//! any other and not wiped.
+//!
+//! What peers can make the client keep is bounded: presence is kept only for roster contacts and for those
+//! asking to subscribe, at most [`MAX_RESOURCES`](crate::xmpp::stanza::presence::MAX_RESOURCES) resources
+//! each; subscription requests are remembered (to report each once) up to [`MAX_SUBSCRIPTION_REQUESTS`]; the
+//! contacts we send chat states to up to [`MAX_CHAT_STATE_PEERS`]. Everything else a peer sends is turned
+//! into events and forgotten.
 
 mod auth;
 mod dedup;
@@ -33,6 +49,7 @@ mod events;
 pub mod mam;
 mod online;
 mod resume;
+mod sasl2;
 pub mod sm;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -42,9 +59,10 @@ use web_time::Instant;
 
 use crate::xmpp::framing::{self, CLIENT_NS, Frame};
 use crate::xmpp::jid::{BareJid, Jid};
-use crate::xmpp::sasl::{Credentials, Mechanism, ScramKeys, ScramLimits};
+use crate::xmpp::sasl::{Credentials, FastToken, Mechanism, ScramLimits};
 use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
+pub use crate::xmpp::stanza::sasl2::UserAgent;
 use crate::xmpp::xml::Element;
 
 pub use dedup::{SeenKey, SeenMessages};
@@ -86,6 +104,13 @@ const LATE_TIMER: Duration = Duration::from_secs(5);
 const PROBE_WHEN_ACTIVE_AFTER: Duration = Duration::from_secs(15);
 pub use mam::{ArchiveError, ArchivePage, ArchiveQuery, ArchivedMessage, Gap, GapEnd, HistoryConfig, HistoryPoint};
 
+/// Incoming subscription requests remembered at once. Past this, new requests are not reported in this session;
+/// the server keeps them and delivers them again at the next login (RFC 6121 §3.1.3), when they fit.
+pub const MAX_SUBSCRIPTION_REQUESTS: usize = 100;
+
+/// Contacts remembered as using chat states (the ones we send ours to). Past this, others get none.
+pub const MAX_CHAT_STATE_PEERS: usize = 1000;
+
 /// Everything a session needs from its caller. Randomness (`client_nonce`, `id_seed`) comes from here.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -113,6 +138,22 @@ pub struct Config {
     pub cached_roster: Option<(String, Vec<RosterItem>)>,
     /// Our initial presence once online.
     pub initial_presence: Availability,
+    /// Log in with SASL2 (XEP-0388) where the server offers it: authentication, resource binding (Bind2) and
+    /// carbons in one round trip more than SCRAM itself, and FAST. Off: always the legacy SASL + bind path.
+    pub sasl2: bool,
+    /// Put `from='account'` on the stream header (XEP-0388 §2.1; servers offer FAST only then). It names the
+    /// account before authentication: only on an encrypted (`wss://`) or loopback transport, where nobody
+    /// else reads it.
+    pub stream_from: bool,
+    /// XEP-0388 `<user-agent/>`: a stable random `id` per device, drawn once and kept by the caller (FAST
+    /// tokens are bound to it; without it there is no FAST).
+    pub user_agent: Option<UserAgent>,
+    /// At a login with the password (or keys), ask the server for a FAST token ("Stay logged in on this
+    /// device"); it arrives as [`Event::FastToken`]. Needs SASL2 with FAST, `stream_from` and `user_agent`.
+    pub request_fast_token: bool,
+    /// With [`Credentials::Token`]: log in only to have the server revoke the token (XEP-0484 §3.6, logging
+    /// out), then close: [`Event::FastTokenInvalidated`], then `Closed { error: None }`.
+    pub invalidate_fast_token: bool,
     /// XEP-0198 state of a lost session (from [`Client::resumption`]): resume it, or resend its messages.
     pub stream: Option<StreamSnapshot>,
     /// Keys of messages already shown (de-duplication); carried across reconnects, seedable from a store.
@@ -142,6 +183,11 @@ impl Config {
             id_seed,
             cached_roster: None,
             initial_presence: Availability::default(),
+            sasl2: true,
+            stream_from: false,
+            user_agent: None,
+            request_fast_token: false,
+            invalidate_fast_token: false,
             stream: None,
             seen: SeenMessages::default(),
             clock: None,
@@ -161,6 +207,8 @@ enum Stage {
         authenticated: bool,
     },
     Auth(auth::Auth),
+    /// A SASL2 exchange (which may bind, enable carbons and get a token on the way).
+    Sasl2(sasl2::Sasl2),
     /// Bind (and, if the server insists, the legacy session iq) in flight.
     Binding,
     /// `<resume/>` sent (XEP-0198); waiting for `<resumed/>` or `<failed/>`.
@@ -214,15 +262,28 @@ pub struct Client {
     /// A late timer already earned one more probe; reset whenever the server is heard.
     grace_used: bool,
     pending: HashMap<String, (Pending, Instant)>,
+    /// Presence of roster contacts and of those in `subscription_requests`; no one else's is kept.
     presences: HashMap<BareJid, ContactPresence>,
+    /// Who asked to see our presence and has not been answered yet (reported once each); at most
+    /// [`MAX_SUBSCRIPTION_REQUESTS`].
+    subscription_requests: HashSet<BareJid>,
     /// The roster as the server last told us (kept to rename or regroup without losing fields).
     roster: HashMap<BareJid, RosterItem>,
     /// The version of `roster` (RFC 6121 §2.6), when the server gave one.
     roster_ver: Option<String>,
-    /// The keys of the last SCRAM login, for [`Client::resumption`]; memory only.
-    scram_keys: Option<ScramKeys>,
+    /// SASL succeeded with SCRAM on this stream: the server proved it knows our credentials, and
+    /// `config.credentials` holds the keys it accepted.
+    server_verified: bool,
+    /// The newest FAST token of this session (issued, rotated, or the one logged in with), for
+    /// [`Client::resumption`]; memory only.
+    fast_token: Option<FastToken>,
+    /// Carbons were enabled inline by Bind2: no separate request once online.
+    carbons_inline: bool,
+    /// A SASL2 login resumed the lost session inline: the features of the new stream are still to come.
+    sasl2_features_due: bool,
     own_presence: Availability,
-    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
+    /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
+    /// most [`MAX_CHAT_STATE_PEERS`].
     chat_state_peers: HashSet<BareJid>,
     /// The archive side: catch-up, scroll-back, gaps.
     history: mam::History,
@@ -259,9 +320,13 @@ impl Client {
             session_needed: false,
             pending: HashMap::new(),
             presences: HashMap::new(),
+            subscription_requests: HashSet::new(),
             roster: HashMap::new(),
             roster_ver: None,
-            scram_keys: None,
+            server_verified: false,
+            fast_token: None,
+            carbons_inline: false,
+            sasl2_features_due: false,
             own_presence,
             chat_state_peers: HashSet::new(),
             next_id: 0,
@@ -305,18 +370,31 @@ impl Client {
         self.finished
     }
 
-    /// The config for a new session that logs in without the password: the SCRAM keys this session derived
-    /// (its mechanism only), our current presence, and the roster with its version when the server versions
-    /// rosters. `None` when there are no keys (a PLAIN login, or not authenticated yet). The caller draws a
-    /// fresh `client_nonce` and `id_seed` before using it.
+    /// Whether the server proved on this stream that it knows our credentials (SCRAM's server signature
+    /// checked out). PLAIN proves nothing about the server. The transport follows a redirect
+    /// ([`Event::Redirect`]) to another host only then ([`crate::transport::url::check_redirect`]).
+    pub fn is_server_verified(&self) -> bool {
+        self.server_verified
+    }
+
+    /// The config for a new session that logs in without the password: the FAST token of this session when it
+    /// has one (issued, rotated or logged in with: it works whatever the server's password storage), else the
+    /// SCRAM keys this session derived (their mechanism only); our current presence, and the roster with its
+    /// version when the server versions rosters. `None` when there is neither (a PLAIN login, or not
+    /// authenticated yet). The caller draws a fresh `client_nonce` and `id_seed` before using it.
     ///
     /// It also carries the XEP-0198 state (see [`sm`]: the resumable session, `h`, the unacknowledged
     /// stanzas), the de-duplication memory and the XEP-0352 state; the caller refreshes `clock`.
     pub fn resumption(&self) -> Option<Config> {
-        let keys = self.scram_keys.clone()?;
         let mut config = self.config.clone();
-        config.mechanisms = vec![keys.hash.mechanism()];
-        config.credentials = Credentials::Keys(keys);
+        match (&self.fast_token, &self.config.credentials) {
+            (Some(token), _) => config.credentials = Credentials::Token(token.clone()),
+            (None, Credentials::Keys(keys)) if self.server_verified => config.mechanisms = vec![keys.hash.mechanism()],
+            _ => return None,
+        }
+        // The server rotates a token in use by itself; a logout is never resumed.
+        config.request_fast_token &= !matches!(config.credentials, Credentials::Token(_));
+        config.invalidate_fast_token = false;
         config.initial_presence = self.own_presence.clone();
         let (roster, roster_ver) = match &self.carried {
             Some(c) if self.bound.is_none() => (&c.roster, &c.roster_ver),
@@ -400,6 +478,20 @@ impl Client {
             (Stage::AwaitFeatures { authenticated: false }, Frame::Features(f)) => self.start_auth(&f, now),
             (Stage::AwaitFeatures { authenticated: true }, Frame::Features(f)) => self.start_bind(&f, now),
             (Stage::Auth(auth), Frame::Sasl(el)) => self.continue_auth(auth, &el, now),
+            (Stage::Sasl2(state), Frame::Nonza(el)) if sasl2::is_sasl2(&el) => self.continue_sasl2(state, &el, now),
+            // Bound by Bind2, the server may route to us before it sends the features of the new stream.
+            (stage @ Stage::AwaitFeatures { authenticated: true }, Frame::Stanza(el)) if self.bound.is_some() => {
+                self.stage = stage;
+                self.sm.count_inbound();
+                self.handle_stanza(&el, now);
+                return;
+            }
+            // Resumed inside SASL2 (already online): the new stream's features tell only what it offers.
+            (Stage::Online, Frame::Features(f)) if self.sasl2_features_due => {
+                self.sasl2_features_due = false;
+                self.post_resume_features(&f);
+                Stage::Online
+            }
             (stage @ (Stage::Binding | Stage::LoadingRoster | Stage::Online), Frame::Stanza(el)) => {
                 self.stage = stage;
                 self.sm.count_inbound();
@@ -447,7 +539,7 @@ impl Client {
             self.stage_deadline = None;
             let stage = match self.stage {
                 Stage::AwaitOpen { .. } | Stage::AwaitFeatures { .. } => "opening the stream",
-                Stage::Auth(_) => "authentication",
+                Stage::Auth(_) | Stage::Sasl2(_) => "authentication",
                 Stage::Closing => {
                     self.finish(None);
                     return;
@@ -555,7 +647,8 @@ impl Client {
     fn open_stream(&mut self, authenticated: bool, now: Instant) {
         self.stage = Stage::AwaitOpen { authenticated };
         self.stage_deadline = Some(now + self.config.request_timeout);
-        self.send_raw(framing::open(self.config.jid.domain(), None));
+        let from = self.config.stream_from.then(|| self.config.jid.to_string());
+        self.send_raw(framing::open(self.config.jid.domain(), from.as_deref(), None));
     }
 
     fn send_raw(&mut self, frame: String) {

@@ -264,8 +264,10 @@ impl Client {
         self.events.push_back(Event::Roster { items, ver });
         let initial = presence::own_presence(&self.own_presence);
         self.send(&initial);
-        // XEP-0280: see what our other devices send and receive.
-        self.send_iq("set", None, Element::new(CARBONS_NS, "enable"), Pending::Carbons, now);
+        // XEP-0280: see what our other devices send and receive (unless Bind2 already enabled carbons).
+        if !self.carbons_inline {
+            self.send_iq("set", None, Element::new(CARBONS_NS, "enable"), Pending::Carbons, now);
+        }
         self.stage = Stage::Online;
         self.events.push_back(Event::Phase(Phase::Online));
         if let Some(jid) = self.bound.clone() {
@@ -294,10 +296,23 @@ impl Client {
     }
 
     fn apply_roster_item(&mut self, item: RosterItem) {
+        if item.subscription.shares_our_presence() {
+            self.subscription_requests.remove(&item.jid); // answered (perhaps from another device)
+        }
         if item.subscription == Subscription::Remove {
-            self.roster.remove(&item.jid);
+            let jid = item.jid;
+            self.roster.remove(&jid);
+            self.forget_requester(&jid);
         } else {
             self.roster.insert(item.jid.clone(), item);
+        }
+    }
+
+    /// Drops a pending request from `jid`, and its presence if it is not (or no longer) a contact.
+    fn forget_requester(&mut self, jid: &BareJid) {
+        self.subscription_requests.remove(jid);
+        if !self.roster.contains_key(jid) {
+            self.presences.remove(jid);
         }
     }
 
@@ -320,7 +335,10 @@ impl Client {
                     Some(Ack::Displayed(id)) => self.events.push_back(Event::Displayed { from: bare.clone(), id }),
                     None => {}
                 }
-                if msg.chat_state.is_some() && !self.chat_state_peers.contains(&bare) {
+                if msg.chat_state.is_some()
+                    && self.chat_state_peers.len() < super::MAX_CHAT_STATE_PEERS
+                    && !self.chat_state_peers.contains(&bare)
+                {
                     self.chat_state_peers.insert(bare.clone());
                 }
                 if msg.bodies.is_empty() {
@@ -409,6 +427,12 @@ impl Client {
         if bare == self.config.jid {
             return; // our other resources; not shown as a contact
         }
+        // Only contacts and those asking to subscribe have a presence worth keeping (and a subscription state
+        // that `subscribed`/`unsubscribed` can change); anyone else could only fill memory.
+        let known = self.roster.contains_key(&bare) || self.subscription_requests.contains(&bare);
+        if !known && !matches!(p.kind, PresenceKind::Subscribe { .. }) {
+            return;
+        }
         let resource = p.from.resource().unwrap_or("").to_owned();
         match p.kind {
             PresenceKind::Available(a) => self.update_presence(bare, |c| c.update(&resource, Some(a))),
@@ -423,9 +447,16 @@ impl Client {
                 let allowed = self.roster.get(&bare).is_some_and(|i| i.subscription.shares_our_presence());
                 if allowed {
                     self.send(&presence::subscription("subscribed", &bare.to_string()));
-                } else {
+                } else if self.subscription_requests.len() < super::MAX_SUBSCRIPTION_REQUESTS
+                    && self.subscription_requests.insert(bare.clone())
+                {
+                    // Reported once per JID: a repeated request (or a flood of them) changes nothing.
                     self.events.push_back(Event::SubscriptionRequest { from: bare, status });
                 }
+            }
+            // They withdrew their request (RFC 6121 §3.3): nothing left to answer.
+            PresenceKind::Unsubscribe => {
+                self.subscription_requests.remove(&bare);
             }
             PresenceKind::Subscribed => self.events.push_back(Event::SubscriptionApproved { from: bare }),
             PresenceKind::Unsubscribed => {
@@ -444,7 +475,7 @@ impl Client {
                 });
                 self.events.push_back(Event::PresenceError { from: bare, error });
             }
-            PresenceKind::Unsubscribe | PresenceKind::Probe => {}
+            PresenceKind::Probe => {}
         }
     }
 
@@ -521,6 +552,7 @@ impl Client {
                 self.roster_set(&item, RosterAction::Remove(jid), now);
             }
             Command::ApproveSubscription { jid } => {
+                self.subscription_requests.remove(&jid);
                 self.send(&presence::subscription("subscribed", &jid.to_string()));
                 // Approving someone usually means wanting to see them too: ask back unless already done.
                 let ours = self.roster.get(&jid);
@@ -528,7 +560,10 @@ impl Client {
                     self.send(&presence::subscription("subscribe", &jid.to_string()));
                 }
             }
-            Command::DenySubscription { jid } => self.send(&presence::subscription("unsubscribed", &jid.to_string())),
+            Command::DenySubscription { jid } => {
+                self.forget_requester(&jid);
+                self.send(&presence::subscription("unsubscribed", &jid.to_string()));
+            }
             Command::Subscribe { jid } => self.send(&presence::subscription("subscribe", &jid.to_string())),
             Command::Unsubscribe { jid } => self.send(&presence::subscription("unsubscribe", &jid.to_string())),
             Command::LoadOlder { with, before } => {

@@ -126,6 +126,17 @@ impl Client {
         }
     }
 
+    /// The features of a stream resumed inside SASL2 (they follow `<success/>`): what it offers, and the
+    /// client state the server should know.
+    pub(super) fn post_resume_features(&mut self, features: &Element) {
+        self.roster_versioning = features.get_child(crate::xmpp::stanza::roster::ROSTER_VER_NS, "ver").is_some();
+        self.sm_offered = features.get_child(sm::SM_NS, "sm").is_some();
+        self.csi_offered = features.get_child(CSI_NS, "csi").is_some();
+        if self.inactive && self.csi_offered {
+            self.send(&Element::new(CSI_NS, "inactive"));
+        }
+    }
+
     /// XEP-0352 (see `Command::SetActive`).
     pub(super) fn set_active(&mut self, active: bool, now: Instant) {
         let changed = self.inactive == active;

@@ -65,6 +65,10 @@ pub enum SaslError {
     /// Stored SCRAM keys do not fit what the server asks for now (another hash, salt or iteration count, e.g.
     /// after a password change). Ask the user for the password and log in with it.
     KeysStale,
+    /// We hold a FAST token (XEP-0484) but cannot log in with it here: the server offers no SASL2, no FAST, not
+    /// the token's mechanism (it offers FAST only when the stream header names the account), or we have no
+    /// `<user-agent id>` to present. Ask the user for the password and log in with it.
+    FastUnavailable,
 }
 
 impl fmt::Display for SaslprepField {
@@ -118,6 +122,7 @@ impl fmt::Display for SaslError {
                 f.write_str("the advertised SASL mechanisms or channel bindings were tampered with (XEP-0474)")
             }
             SaslError::KeysStale => f.write_str("the stored SCRAM keys no longer match the server's parameters"),
+            SaslError::FastUnavailable => f.write_str("the server offers no way to log in with the kept token"),
         }
     }
 }

@@ -10,6 +10,9 @@ pub enum Mechanism {
     ScramSha256,
     ScramSha1,
     Plain,
+    /// XEP-0484 FAST with a token the server issued (draft-schmaus-kitten-sasl-ht, no channel binding): only
+    /// inside SASL2, only with a token, never chosen by [`select_mechanism`].
+    HtSha256None,
 }
 
 /// SCRAM mechanisms in order of preference.
@@ -23,25 +26,37 @@ impl Mechanism {
             Mechanism::ScramSha256 => "SCRAM-SHA-256",
             Mechanism::ScramSha1 => "SCRAM-SHA-1",
             Mechanism::Plain => "PLAIN",
+            Mechanism::HtSha256None => "HT-SHA-256-NONE",
         }
     }
 
     /// The mechanism with this exact name (SASL names are upper case, RFC 4422 §3.1), if we implement it.
     /// `-PLUS` variants are not ours: a browser cannot do channel binding.
     pub fn from_name(name: &str) -> Option<Mechanism> {
-        [Mechanism::ScramSha512, Mechanism::ScramSha256, Mechanism::ScramSha1, Mechanism::Plain]
-            .into_iter()
-            .find(|m| m.name() == name)
+        [
+            Mechanism::ScramSha512,
+            Mechanism::ScramSha256,
+            Mechanism::ScramSha1,
+            Mechanism::Plain,
+            Mechanism::HtSha256None,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
     }
 
-    /// The hash for SCRAM mechanisms; `None` for PLAIN.
+    /// The hash for SCRAM mechanisms; `None` for PLAIN and FAST.
     pub const fn scram_hash(self) -> Option<ScramHash> {
         match self {
             Mechanism::ScramSha512 => Some(ScramHash::Sha512),
             Mechanism::ScramSha256 => Some(ScramHash::Sha256),
             Mechanism::ScramSha1 => Some(ScramHash::Sha1),
-            Mechanism::Plain => None,
+            Mechanism::Plain | Mechanism::HtSha256None => None,
         }
+    }
+
+    /// Whether this is a XEP-0484 FAST mechanism (it authenticates with a token, not a password).
+    pub const fn is_fast(self) -> bool {
+        matches!(self, Mechanism::HtSha256None)
     }
 }
 
@@ -76,9 +91,17 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for m in [Mechanism::ScramSha512, Mechanism::ScramSha256, Mechanism::ScramSha1, Mechanism::Plain] {
+        for m in [
+            Mechanism::ScramSha512,
+            Mechanism::ScramSha256,
+            Mechanism::ScramSha1,
+            Mechanism::Plain,
+            Mechanism::HtSha256None,
+        ] {
             assert_eq!(Mechanism::from_name(m.name()), Some(m));
         }
+        assert_eq!(Mechanism::from_name("HT-SHA-256-ENDP"), None);
+        assert!(Mechanism::HtSha256None.is_fast() && !Mechanism::Plain.is_fast());
         assert_eq!(Mechanism::from_name("SCRAM-SHA-1-PLUS"), None);
         assert_eq!(Mechanism::from_name("scram-sha-1"), None);
         assert_eq!(Mechanism::ScramSha256.scram_hash(), Some(ScramHash::Sha256));

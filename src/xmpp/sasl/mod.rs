@@ -6,6 +6,7 @@
 //!  SCRAM:  scram_start ─client-first─▶ handle_challenge(server-first) ─client-final─▶
 //!          handle_success(server-final) ──▶ ScramKeys (may be stored for a later login without password)
 //!  PLAIN:  plain_initial_response
+//!  FAST:   ht_start(token) ─authcid NUL HMAC─▶ HtAwaitingSuccess.handle_success(responder HMAC)   (XEP-0484)
 //!  <failure><condition/></failure> ──▶ SaslFailure::from_condition ──▶ describe() for the UI
 //! ```
 //!
@@ -20,6 +21,7 @@
 pub(crate) mod base64;
 mod error;
 mod failure;
+mod fast;
 mod mechanism;
 mod plain;
 mod saslprep;
@@ -28,6 +30,7 @@ mod ssdp;
 
 pub use error::{SaslError, SaslprepError, SaslprepField};
 pub use failure::SaslFailure;
+pub use fast::{FastToken, HtAwaitingSuccess, MAX_TOKEN_LEN, ht_start, select_fast_mechanism};
 pub use mechanism::{Mechanism, select_mechanism};
 pub use plain::plain_initial_response;
 pub use saslprep::{escape_username, saslprep};

@@ -3,12 +3,16 @@
 
 use super::error::{SaslError, SaslprepField};
 use super::saslprep::saslprep;
+use zeroize::Zeroizing;
 
 /// The initial response `[authzid] NUL authcid NUL passwd`, with no authorization identity, after SASLprep
 /// of both strings (which also refuses NUL inside them, so nothing can be smuggled into the fields).
+///
+/// The prepared copy of the password made here is wiped before returning; the message returned holds the
+/// password, so the caller wipes it too (`zeroize::Zeroizing`) once it is encoded.
 pub fn plain_initial_response(authcid: &str, password: &str) -> Result<Vec<u8>, SaslError> {
     let authcid = saslprep(SaslprepField::Username, authcid)?;
-    let password = saslprep(SaslprepField::Password, password)?;
+    let password = Zeroizing::new(saslprep(SaslprepField::Password, password)?);
     let mut message = Vec::with_capacity(authcid.len() + password.len() + 2);
     message.push(0);
     message.extend_from_slice(authcid.as_bytes());

@@ -22,6 +22,11 @@
 //! [`ScramLimits`] *before* PBKDF2 runs; the server nonce must extend ours; `m=` is refused; the server
 //! signature is compared in constant time and a success without one is a failure; XEP-0474 `h=` is checked
 //! against the advertised mechanisms (see [`super::ssdp`]).
+//!
+//! Secrets in memory: the password ([`Credentials::Password`]) and the keys ([`ScramKeys`], which are
+//! password-equivalent for the server that salted them) are overwritten with zeros when dropped (`zeroize`),
+//! and so are the salted password and the other intermediate values derived from them here. Copies on the
+//! stack inside the hash crates, and whatever the caller makes of the messages returned, are not covered.
 
 use std::fmt;
 
@@ -31,8 +36,10 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::error::{SaslError, SaslprepField};
+use super::fast::FastToken;
 use super::mechanism::Mechanism;
 use super::saslprep::{escape_username, saslprep};
 use super::ssdp::DowngradeInfo;
@@ -83,18 +90,20 @@ impl ScramHash {
         }
     }
 
-    /// HMAC(key, data).
-    fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+    /// HMAC(key, data). Wiped when dropped: every HMAC here is a key or a signature over the keys.
+    pub(crate) fn hmac(self, key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
         match self {
             ScramHash::Sha1 => hmac_with::<Hmac<Sha1>>(key, data),
             ScramHash::Sha256 => hmac_with::<Hmac<Sha256>>(key, data),
             ScramHash::Sha512 => hmac_with::<Hmac<Sha512>>(key, data),
         }
+        .into()
     }
 
-    /// Hi(password, salt, i) of RFC 5802 §2.2, which is PBKDF2-HMAC with dkLen = hash length.
-    fn hi(self, password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
-        let mut out = vec![0u8; self.output_len()];
+    /// Hi(password, salt, i) of RFC 5802 §2.2, which is PBKDF2-HMAC with dkLen = hash length: the salted
+    /// password, wiped when dropped.
+    fn hi(self, password: &[u8], salt: &[u8], iterations: u32) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(vec![0u8; self.output_len()]);
         match self {
             ScramHash::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iterations, &mut out),
             ScramHash::Sha256 => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, &mut out),
@@ -114,7 +123,7 @@ fn hmac_with<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// Keys derived from the password: enough to log in again without it ("remember me"), as long as the
 /// server keeps the same salt and iteration count. They are password-equivalent for *this* server: store them
-/// like a password.
+/// like a password. Both keys are overwritten with zeros when a `ScramKeys` is dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ScramKeys {
     pub hash: ScramHash,
@@ -124,6 +133,13 @@ pub struct ScramKeys {
     pub client_key: Vec<u8>,
     /// HMAC(SaltedPassword, "Server Key").
     pub server_key: Vec<u8>,
+}
+
+impl Drop for ScramKeys {
+    fn drop(&mut self) {
+        self.client_key.zeroize();
+        self.server_key.zeroize();
+    }
 }
 
 impl fmt::Debug for ScramKeys {
@@ -138,11 +154,23 @@ impl fmt::Debug for ScramKeys {
     }
 }
 
-/// What to authenticate with.
+/// What to authenticate with. A password is overwritten with zeros when the `Credentials` holding it is
+/// dropped (so replacing a config's credentials wipes the old ones); keys wipe themselves ([`ScramKeys`]).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
     Password(String),
+    /// SCRAM keys kept from an earlier login (their mechanism only, and only while the server keeps the salt).
     Keys(ScramKeys),
+    /// A XEP-0484 FAST token the server issued to this device: logs in through SASL2 where FAST is offered.
+    Token(FastToken),
+}
+
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        if let Credentials::Password(password) = self {
+            password.zeroize();
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -150,6 +178,7 @@ impl fmt::Debug for Credentials {
         match self {
             Credentials::Password(_) => f.write_str("Password(<redacted>)"),
             Credentials::Keys(keys) => f.debug_tuple("Keys").field(keys).finish(),
+            Credentials::Token(token) => f.debug_tuple("Token").field(token).finish(),
         }
     }
 }
@@ -185,9 +214,11 @@ pub fn scram_start(
     downgrade: Option<DowngradeInfo>,
 ) -> Result<(ScramAwaitingChallenge, Vec<u8>), SaslError> {
     let username = escape_username(&saslprep(SaslprepField::Username, username)?);
+    // The prepared password replaces the given one, which is wiped as `credentials` drops.
     let credentials = match credentials {
-        Credentials::Password(password) => Credentials::Password(saslprep(SaslprepField::Password, &password)?),
-        keys @ Credentials::Keys(_) => keys,
+        Credentials::Password(ref password) => Credentials::Password(saslprep(SaslprepField::Password, password)?),
+        Credentials::Token(_) => return Err(SaslError::FastUnavailable),
+        keys => keys,
     };
     if client_nonce.len() < MIN_CLIENT_NONCE_LEN || !client_nonce.bytes().all(is_nonce_byte) {
         return Err(SaslError::InvalidClientNonce);
@@ -256,12 +287,18 @@ impl ScramAwaitingChallenge {
             info.verify(self.hash, h)?;
         }
 
-        let (client_key, server_key) = match self.credentials {
-            Credentials::Password(ref password) => {
+        let keys = match &self.credentials {
+            Credentials::Password(password) => {
                 let salted = self.hash.hi(password.as_bytes(), &parsed.salt, parsed.iterations);
-                (self.hash.hmac(&salted, b"Client Key"), self.hash.hmac(&salted, b"Server Key"))
+                ScramKeys {
+                    hash: self.hash,
+                    salt: parsed.salt,
+                    iterations: parsed.iterations,
+                    client_key: std::mem::take(&mut *self.hash.hmac(&salted, b"Client Key")),
+                    server_key: std::mem::take(&mut *self.hash.hmac(&salted, b"Server Key")),
+                }
             }
-            Credentials::Keys(ref keys) => {
+            Credentials::Keys(keys) => {
                 let fits = keys.hash == self.hash
                     && keys.salt == parsed.salt
                     && keys.iterations == parsed.iterations
@@ -270,22 +307,24 @@ impl ScramAwaitingChallenge {
                 if !fits {
                     return Err(SaslError::KeysStale);
                 }
-                (keys.client_key.clone(), keys.server_key.clone())
+                keys.clone()
             }
+            // `scram_start` refuses tokens; a token never reaches this state.
+            Credentials::Token(_) => return Err(SaslError::FastUnavailable),
         };
 
         let channel_binding = BASE64.encode(GS2_HEADER);
         let client_final_without_proof = format!("c={channel_binding},r={}", parsed.nonce);
         let auth_message = format!("{},{server_first},{client_final_without_proof}", self.client_first_bare);
 
-        let stored_key = self.hash.hash(&client_key);
+        // StoredKey with the proof gives away the ClientKey: all three are wiped when dropped.
+        let stored_key = Zeroizing::new(self.hash.hash(&keys.client_key));
         let client_signature = self.hash.hmac(&stored_key, auth_message.as_bytes());
-        let proof: Vec<u8> = client_key.iter().zip(&client_signature).map(|(k, s)| k ^ s).collect();
-        let expected_server_signature = self.hash.hmac(&server_key, auth_message.as_bytes());
+        let proof: Zeroizing<Vec<u8>> =
+            Zeroizing::new(keys.client_key.iter().zip(client_signature.iter()).map(|(k, s)| k ^ s).collect());
+        let expected_server_signature = std::mem::take(&mut *self.hash.hmac(&keys.server_key, auth_message.as_bytes()));
 
         let client_final = format!("{client_final_without_proof},p={}", BASE64.encode(&proof)).into_bytes();
-        let keys =
-            ScramKeys { hash: self.hash, salt: parsed.salt, iterations: parsed.iterations, client_key, server_key };
         Ok((ScramAwaitingSuccess { expected_server_signature, keys }, client_final))
     }
 

@@ -9,4 +9,5 @@ pub mod message;
 pub mod presence;
 pub mod receipts;
 pub mod roster;
+pub mod sasl2;
 pub mod sid;

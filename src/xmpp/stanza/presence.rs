@@ -164,20 +164,27 @@ pub fn subscription(kind: &str, to: &str) -> Element {
     Element::new(CLIENT_NS, "presence").with_attr("to", to).with_attr("type", kind)
 }
 
+/// Online resources kept per contact. People have a handful; a contact (or its server) announcing more is
+/// either broken or hostile, and the ones past this are not tracked (see [`ContactPresence::update`]).
+pub const MAX_RESOURCES: usize = 32;
+
 /// One contact's online resources, aggregated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactPresence {
-    /// (resource, availability), in arrival order: a contact has a handful at most, so a list beats a map
-    /// (in speed and in wasm size).
+    /// (resource, availability), in arrival order, at most [`MAX_RESOURCES`]. Every update also picks the
+    /// best resource, a pass over all of them, so it is the cap that keeps an update cheap; a map would cost
+    /// wasm size and speed up only the lookup.
     resources: Vec<(String, Availability)>,
 }
 
 impl ContactPresence {
     /// Records a resource's availability (`None` = it went offline). Returns whether anything changed.
+    /// A new resource past [`MAX_RESOURCES`] is ignored (nothing changes) until others go offline.
     pub fn update(&mut self, resource: &str, availability: Option<Availability>) -> bool {
         let known = self.resources.iter().position(|(r, _)| r == resource);
         match (availability, known) {
             (Some(a), Some(i)) => std::mem::replace(&mut self.resources[i].1, a.clone()) != a,
+            (Some(_), None) if self.resources.len() >= MAX_RESOURCES => false,
             (Some(a), None) => {
                 self.resources.push((resource.to_owned(), a));
                 true

@@ -142,7 +142,7 @@ impl FakeServer {
         let stored_key = self.hash.hash(&self.hash.hmac(&salted, b"Client Key"));
         let auth_message = format!("{bare},{server_first},{without_proof}");
         let signature = self.hash.hmac(&stored_key, auth_message.as_bytes());
-        let client_key: Vec<u8> = proof.iter().zip(&signature).map(|(p, s)| p ^ s).collect();
+        let client_key: Vec<u8> = proof.iter().zip(signature.iter()).map(|(p, s)| p ^ s).collect();
         if self.hash.hash(&client_key) != stored_key {
             return Err("e=invalid-proof");
         }
