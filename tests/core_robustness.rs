@@ -74,8 +74,11 @@ fn catching_up() -> natter::xmpp::Config {
     c
 }
 
+/// A server's frames, and the config of the client that logs in with them.
+type Script = (&'static [&'static str], fn() -> natter::xmpp::Config);
+
 /// The scripts, each with the config that logs in with it.
-fn scripts() -> [(&'static [&'static str], fn() -> natter::xmpp::Config); 3] {
+fn scripts() -> [Script; 3] {
     [(SCRIPT, plain_config), (FAST_SCRIPT, fast_config), (MAM_SCRIPT, catching_up)]
 }
 
