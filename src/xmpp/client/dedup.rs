@@ -30,6 +30,10 @@ pub enum SeenKey {
     Origin { sender: BareJid, id: String },
     /// Stanza `id` + sender + (a hash of) the body.
     Id { sender: BareJid, id: String, body: u64 },
+    /// A message in a room, by the room's own `stanza-id` (`by` the room; no one else's is kept).
+    RoomStanzaId { room: BareJid, id: String },
+    /// A message in a room by its sender's nick, its origin-id (else its id) and (a hash of) its body.
+    RoomMessage { room: BareJid, nick: String, id: String, body: u64 },
 }
 
 impl SeenKey {
@@ -52,12 +56,32 @@ impl SeenKey {
         if let Some(id) = ok(id) {
             // The body only tells two messages apart that reuse one id; a fixed-key hash is enough for that
             // (the sender is part of the key, so only a sender can collide with itself).
-            let mut h = DefaultHasher::new();
-            body.hash(&mut h);
-            keys.push(SeenKey::Id { sender: sender.clone(), id, body: h.finish() });
+            keys.push(SeenKey::Id { sender: sender.clone(), id, body: hash(body) });
         }
         keys
     }
+
+    /// The keys of a message in `room` from `nick`: the room's stanza-id, and the sender's id with the body
+    /// (a second copy of a message resent after a failed resumption has a new stanza-id but the same id).
+    pub fn of_room(room: &BareJid, stanza_id: Option<&str>, nick: &str, id: Option<&str>, body: &str) -> Vec<SeenKey> {
+        let ok = |s: Option<&str>| s.filter(|s| !s.is_empty() && s.len() <= MAX_ID).map(str::to_owned);
+        let mut keys = Vec::with_capacity(2);
+        if let Some(s) = ok(stanza_id) {
+            keys.push(SeenKey::RoomStanzaId { room: room.clone(), id: s });
+        }
+        if let Some(id) = ok(id)
+            && nick.len() <= MAX_ID * 4
+        {
+            keys.push(SeenKey::RoomMessage { room: room.clone(), nick: nick.to_owned(), id, body: hash(body) });
+        }
+        keys
+    }
+}
+
+fn hash(body: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    body.hash(&mut h);
+    h.finish()
 }
 
 /// The keys of the messages seen most recently (see the module docs).

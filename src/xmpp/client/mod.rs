@@ -28,8 +28,10 @@
 //! resent (they are stale). Either way the server's `h` is checked: more than we sent is a protocol error.
 
 mod auth;
+pub mod bookmarks;
 mod dedup;
 mod events;
+pub mod muc;
 mod online;
 mod resume;
 pub mod sm;
@@ -46,8 +48,10 @@ use crate::xmpp::stanza::presence::{Availability, ContactPresence};
 use crate::xmpp::stanza::roster::RosterItem;
 use crate::xmpp::xml::Element;
 
+pub use bookmarks::{BookmarkAction, BookmarkEvent};
 pub use dedup::{SeenKey, SeenMessages};
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
+pub use muc::{RoomCommand, RoomEvent, SavedRoom};
 pub use sm::{PendingMessage, StreamSnapshot};
 
 /// A wall-clock reading from the caller (the core reads no clock): at `at`, it was `unix_ms` milliseconds
@@ -76,6 +80,8 @@ struct CarriedSession {
     roster_ver: Option<String>,
     presences: HashMap<BareJid, ContactPresence>,
     chat_state_peers: HashSet<BareJid>,
+    /// The rooms as they were: a resumed stream is still in them.
+    muc: muc::Muc,
 }
 
 /// A liveness deadline that passes this much before its timer fires means the page slept or was throttled
@@ -119,6 +125,11 @@ pub struct Config {
     pub clock: Option<WallClock>,
     /// XEP-0352: start inactive (the page is hidden); changed later with [`Command::SetActive`].
     pub inactive: bool,
+    /// Rooms to be in (from [`Client::resumption`], or a store): joined again once online, unless the lost
+    /// stream is resumed (then we never left them).
+    pub rooms: Vec<SavedRoom>,
+    /// Fetch the bookmarks (XEP-0402) once online and join those marked autojoin.
+    pub bookmarks: bool,
 }
 
 impl Config {
@@ -142,6 +153,8 @@ impl Config {
             seen: SeenMessages::default(),
             clock: None,
             inactive: false,
+            rooms: Vec::new(),
+            bookmarks: true,
         }
     }
 }
@@ -178,6 +191,11 @@ enum Pending {
     Ping,
     /// XEP-0280 enable; servers without carbons answer with an error, which is fine.
     Carbons,
+    /// Group chat and bookmarks; the answer must come from `to` (`None`: our server or account).
+    Muc {
+        to: Option<Jid>,
+        req: muc::Request,
+    },
 }
 
 /// The sans-IO XMPP client. See the module docs for how to drive it.
@@ -215,6 +233,10 @@ pub struct Client {
     own_presence: Availability,
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to.
     chat_state_peers: HashSet<BareJid>,
+    /// Rooms, bookmarks, invitations.
+    muc: muc::Muc,
+    /// Our XEP-0115 verification string (what our presence says we support).
+    caps_ver: String,
     next_id: u64,
     last_heard: Instant,
     /// `Event::Closed` (or `Redirect`) has been emitted.
@@ -231,6 +253,7 @@ impl Client {
         let (sm, carried) = sm::Sm::new(config.stream.take());
         let seen = std::mem::take(&mut config.seen);
         let inactive = config.inactive;
+        let muc = muc::Muc::new(std::mem::take(&mut config.rooms));
         let mut c = Client {
             sm_offered: false,
             csi_offered: false,
@@ -251,6 +274,8 @@ impl Client {
             scram_keys: None,
             own_presence,
             chat_state_peers: HashSet::new(),
+            muc,
+            caps_ver: online::caps_ver(),
             next_id: 0,
             last_heard: now,
             finished: false,
@@ -320,12 +345,14 @@ impl Client {
                 roster_ver: self.roster_ver.clone(),
                 presences: self.presences.clone(),
                 chat_state_peers: self.chat_state_peers.clone(),
+                muc: self.muc.clone(),
             }),
             (None, carried) => carried.clone(),
         };
         config.stream = Some(self.sm.snapshot(session));
         config.seen = self.seen.clone();
         config.inactive = self.inactive;
+        config.rooms = self.muc.saved_rooms();
         Some(config)
     }
 
@@ -457,7 +484,7 @@ impl Client {
                     self.send_ping(now);
                     continue;
                 }
-                self.request_timed_out(what);
+                self.request_timed_out(what, now);
                 if self.is_closed() {
                     return;
                 }
@@ -473,6 +500,7 @@ impl Client {
                 return;
             }
         }
+        self.muc_timeout(now);
         self.maybe_keepalive(now);
         self.after_input(now);
     }
@@ -533,7 +561,8 @@ impl Client {
             (true, Some(k)) if !self.probing() => Some(self.last_heard + k),
             _ => None,
         };
-        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).min()
+        let muc = if self.is_online() { self.muc_deadline() } else { None };
+        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).chain(muc).min()
     }
 
     // ---- shared helpers -------------------------------------------------------------------------------
