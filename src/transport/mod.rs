@@ -85,6 +85,9 @@ pub const MAX_ATTEMPTS: u32 = 10;
 pub fn session_config(jid: BareJid, credentials: Credentials) -> Config {
     let mut config = Config::new(jid, credentials, String::new(), String::new());
     config.max_frame = MAX_FRAME;
+    // No group chat UI yet: autojoining bookmarked rooms would put the person in rooms they cannot see.
+    // The UI of issue 15 turns this on.
+    config.bookmarks = false;
     config
 }
 

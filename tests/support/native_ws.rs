@@ -38,14 +38,18 @@ impl Server {
         BareJid::parse(&format!("{user}@{}", self.domain)).unwrap()
     }
 
+    /// A config for `user`, without the bookmarks fetch at login (the demo accounts have the demo room
+    /// bookmarked with autojoin: tests that want it turn it on).
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Config::new(
+        let mut c = Config::new(
             self.jid(user),
             Credentials::Password(password.into()),
             format!("nativetestnonce{n:08}xyz"),
             format!("n{n}"),
-        )
+        );
+        c.bookmarks = false;
+        c
     }
 }
 
@@ -56,6 +60,8 @@ pub struct Conn {
     pub client: Client,
     /// Events not yet consumed by `wait_for`.
     pub events: Vec<Event>,
+    /// Every frame the client sent, in order.
+    pub sent: Vec<String>,
 }
 
 impl Conn {
@@ -70,7 +76,7 @@ impl Conn {
             s.set_nodelay(true).unwrap();
         }
         let client = Client::new(config, Instant::now());
-        let mut c = Conn { ws, client, events: Vec::new() };
+        let mut c = Conn { ws, client, events: Vec::new(), sent: Vec::new() };
         c.flush();
         c
     }
@@ -78,7 +84,8 @@ impl Conn {
     fn flush(&mut self) {
         while let Some(frame) = self.client.poll_transmit() {
             // The server may already have gone (after a close); that is not a test failure in itself.
-            let _ = self.ws.send(Message::text(frame));
+            let _ = self.ws.send(Message::text(frame.clone()));
+            self.sent.push(frame);
         }
         while let Some(e) = self.client.poll_event() {
             self.events.push(e);

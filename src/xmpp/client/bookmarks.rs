@@ -8,10 +8,17 @@
 //! arrives in the fetch at login, or is new or newly set to autojoin in a notification. Removing a bookmark
 //! or its autojoin does not leave the room.
 //!
-//! Publishing uses XEP-0402's four publish-options; a server that refuses them (ejabberd 23.01 does not know
-//! two) gets one retry with the two that matter (persistent, whitelist).
+//! Publishing uses XEP-0402's four publish-options. A server that refuses them — ejabberd 23.01 does not
+//! know `pubsub#max_items` and `pubsub#send_last_published_item` as publish-options, and its PEP nodes keep
+//! ONE item by default, so a plain publish there would drop every other bookmark — gets the node configured
+//! first (XEP-0060 §8.2: as many items as [`MAX_BOOKMARKS`], never re-sent on presence), then the bookmark
+//! published with the two options that remain (persistent, whitelist); a node that did not exist yet is
+//! configured right after that first publish. Changes go out one at a time, in order (at most
+//! [`MAX_QUEUED`] waiting), so that no removal overtakes a publish still retrying. Changes on their way when
+//! the connection drops are lost with it, like any request of a lost session; the bookmarks loaded at the
+//! next login say what the server has.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use web_time::Instant;
 
@@ -19,7 +26,7 @@ use super::muc::Request;
 use super::{Client, Event, Pending, RequestError};
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::bookmarks::{self, Bookmark, MAX_BOOKMARKS, Notification};
-use crate::xmpp::stanza::error::StanzaError;
+use crate::xmpp::stanza::error::{ErrorType, StanzaError};
 use crate::xmpp::xml::Element;
 
 /// What changed in the bookmarks (`Event::Bookmarks`).
@@ -44,17 +51,44 @@ pub enum BookmarkAction {
     Remove(BareJid),
 }
 
-/// The bookmarks the session knows.
+/// Bookmark changes waiting for the one on its way.
+pub const MAX_QUEUED: usize = 100;
+
+/// The bookmarks the session knows, and the changes not yet sent.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BookmarkState {
     known: HashMap<BareJid, Bookmark>,
+    queue: VecDeque<BookmarkRequest>,
+    /// A publish or retraction is on its way.
+    busy: bool,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) enum BookmarkRequest {
     Fetch,
-    Publish { bookmark: Bookmark, all_options: bool },
+    Publish { bookmark: Bookmark, step: Step },
     Retract { room: BareJid },
+}
+
+/// Where a publish is (see the module docs for the fallback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// With XEP-0402's four publish-options.
+    AllOptions,
+    /// Refused: configuring the node before publishing again.
+    ConfigureNode,
+    /// Publishing with the two options every server knows; `configured`: the node is configured already.
+    FewerOptions { configured: bool },
+    /// The node did not exist before that publish: configuring it now.
+    ConfigureAfter,
+}
+
+fn action_of(req: &BookmarkRequest) -> BookmarkAction {
+    match req {
+        BookmarkRequest::Fetch => BookmarkAction::Fetch,
+        BookmarkRequest::Publish { bookmark, .. } => BookmarkAction::Set(bookmark.room.clone()),
+        BookmarkRequest::Retract { room } => BookmarkAction::Remove(room.clone()),
+    }
 }
 
 impl Client {
@@ -67,12 +101,54 @@ impl Client {
     }
 
     pub(super) fn set_bookmark(&mut self, bookmark: Bookmark, now: Instant) {
-        let payload = bookmarks::publish(&bookmark, true);
-        self.bookmark_iq("set", payload, BookmarkRequest::Publish { bookmark, all_options: true }, now);
+        self.queue_bookmark(BookmarkRequest::Publish { bookmark, step: Step::AllOptions }, now);
     }
 
     pub(super) fn remove_bookmark(&mut self, room: BareJid, now: Instant) {
-        self.bookmark_iq("set", bookmarks::retract(&room), BookmarkRequest::Retract { room }, now);
+        self.queue_bookmark(BookmarkRequest::Retract { room }, now);
+    }
+
+    fn queue_bookmark(&mut self, req: BookmarkRequest, now: Instant) {
+        let state = &mut self.muc.bookmarks;
+        if state.queue.len() >= MAX_QUEUED {
+            let action = action_of(&req);
+            let error = RequestError::Stanza(StanzaError::new(ErrorType::Wait, "resource-constraint"));
+            self.bookmark_event(BookmarkEvent::Failed { action, error });
+            return;
+        }
+        state.queue.push_back(req);
+        self.next_bookmark_change(now);
+    }
+
+    /// Sends the next queued change unless one is on its way.
+    fn next_bookmark_change(&mut self, now: Instant) {
+        if self.muc.bookmarks.busy {
+            return;
+        }
+        let Some(req) = self.muc.bookmarks.queue.pop_front() else { return };
+        self.muc.bookmarks.busy = true;
+        self.send_bookmark_change(req, now);
+    }
+
+    fn send_bookmark_change(&mut self, req: BookmarkRequest, now: Instant) {
+        let payload = match &req {
+            BookmarkRequest::Publish { bookmark, step: Step::AllOptions } => bookmarks::publish(bookmark, true),
+            BookmarkRequest::Publish { bookmark, step: Step::FewerOptions { .. } } => {
+                bookmarks::publish(bookmark, false)
+            }
+            BookmarkRequest::Publish { step: Step::ConfigureNode | Step::ConfigureAfter, .. } => {
+                bookmarks::configure_node(MAX_BOOKMARKS)
+            }
+            BookmarkRequest::Retract { room } => bookmarks::retract(room),
+            BookmarkRequest::Fetch => bookmarks::fetch(),
+        };
+        self.bookmark_iq("set", payload, req, now);
+    }
+
+    /// A change is done (or given up): the next one may go.
+    fn bookmark_change_done(&mut self, now: Instant) {
+        self.muc.bookmarks.busy = false;
+        self.next_bookmark_change(now);
     }
 
     fn bookmark_event(&mut self, event: BookmarkEvent) {
@@ -98,12 +174,26 @@ impl Client {
                     self.autojoin(b, now);
                 }
             }
-            BookmarkRequest::Publish { bookmark, .. } => {
+            BookmarkRequest::Publish { bookmark, step: Step::ConfigureNode } => {
+                let step = Step::FewerOptions { configured: true };
+                self.send_bookmark_change(BookmarkRequest::Publish { bookmark, step }, now);
+            }
+            BookmarkRequest::Publish { step: Step::ConfigureAfter, .. } => self.bookmark_change_done(now),
+            BookmarkRequest::Publish { bookmark, step } => {
                 if self.learn(&bookmark).is_some() {
-                    self.bookmark_event(BookmarkEvent::Changed(bookmark));
+                    self.bookmark_event(BookmarkEvent::Changed(bookmark.clone()));
+                }
+                if step == (Step::FewerOptions { configured: false }) {
+                    let step = Step::ConfigureAfter;
+                    self.send_bookmark_change(BookmarkRequest::Publish { bookmark, step }, now);
+                } else {
+                    self.bookmark_change_done(now);
                 }
             }
-            BookmarkRequest::Retract { room } => self.forget(room),
+            BookmarkRequest::Retract { room } => {
+                self.forget(room);
+                self.bookmark_change_done(now);
+            }
         }
     }
 
@@ -129,29 +219,34 @@ impl Client {
                 let error = RequestError::Stanza(error);
                 self.bookmark_event(BookmarkEvent::Failed { action: BookmarkAction::Fetch, error });
             }
-            BookmarkRequest::Publish { bookmark, all_options: true } => {
-                let payload = bookmarks::publish(&bookmark, false);
-                self.bookmark_iq("set", payload, BookmarkRequest::Publish { bookmark, all_options: false }, now);
+            // Still busy: the fallback goes before any other change.
+            BookmarkRequest::Publish { bookmark, step: Step::AllOptions } => {
+                self.send_bookmark_change(BookmarkRequest::Publish { bookmark, step: Step::ConfigureNode }, now);
             }
-            BookmarkRequest::Publish { bookmark, all_options: false } => {
-                let action = BookmarkAction::Set(bookmark.room);
-                self.bookmark_event(BookmarkEvent::Failed { action, error: RequestError::Stanza(error) });
+            BookmarkRequest::Publish { bookmark, step: Step::ConfigureNode } => {
+                let step = Step::FewerOptions { configured: false };
+                self.send_bookmark_change(BookmarkRequest::Publish { bookmark, step }, now);
             }
-            BookmarkRequest::Retract { room } if error.condition == "item-not-found" => self.forget(room),
-            BookmarkRequest::Retract { room } => {
-                let action = BookmarkAction::Remove(room);
+            // Published already; the node keeps the server's settings.
+            BookmarkRequest::Publish { step: Step::ConfigureAfter, .. } => self.bookmark_change_done(now),
+            BookmarkRequest::Retract { room } if error.condition == "item-not-found" => {
+                self.forget(room);
+                self.bookmark_change_done(now);
+            }
+            req => {
+                let action = action_of(&req);
                 self.bookmark_event(BookmarkEvent::Failed { action, error: RequestError::Stanza(error) });
+                self.bookmark_change_done(now);
             }
         }
     }
 
-    pub(super) fn bookmarks_timed_out(&mut self, req: BookmarkRequest) {
-        let action = match req {
-            BookmarkRequest::Fetch => BookmarkAction::Fetch,
-            BookmarkRequest::Publish { bookmark, .. } => BookmarkAction::Set(bookmark.room),
-            BookmarkRequest::Retract { room } => BookmarkAction::Remove(room),
-        };
-        self.bookmark_event(BookmarkEvent::Failed { action, error: RequestError::Timeout });
+    pub(super) fn bookmarks_timed_out(&mut self, req: BookmarkRequest, now: Instant) {
+        let change = !matches!(req, BookmarkRequest::Fetch);
+        self.bookmark_event(BookmarkEvent::Failed { action: action_of(&req), error: RequestError::Timeout });
+        if change {
+            self.bookmark_change_done(now);
+        }
     }
 
     /// A PEP notification from our own account (the caller checked `from`).

@@ -130,6 +130,8 @@ pub struct Config {
     pub rooms: Vec<SavedRoom>,
     /// Fetch the bookmarks (XEP-0402) once online and join those marked autojoin.
     pub bookmarks: bool,
+    /// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410).
+    pub room_silence: Duration,
 }
 
 impl Config {
@@ -155,6 +157,7 @@ impl Config {
             inactive: false,
             rooms: Vec::new(),
             bookmarks: true,
+            room_silence: muc::ROOM_SILENCE,
         }
     }
 }
@@ -275,7 +278,7 @@ impl Client {
             own_presence,
             chat_state_peers: HashSet::new(),
             muc,
-            caps_ver: online::caps_ver(),
+            caps_ver: online::caps_ver(config.bookmarks),
             next_id: 0,
             last_heard: now,
             finished: false,

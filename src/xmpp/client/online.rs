@@ -31,19 +31,30 @@ use super::sm::{MAX_UNACKED_MESSAGES, PendingMessage};
 pub(super) const PING_NS: &str = "urn:xmpp:ping";
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
-/// What we tell others we support (XEP-0030, and in our presence through XEP-0115 caps), sorted.
-/// `urn:xmpp:bookmarks:1+notify` asks for bookmark notifications (XEP-0402, XEP-0163).
+/// What we tell others we support (XEP-0030, and in our presence through XEP-0115 caps), sorted. With
+/// `Config::bookmarks`, also [`BOOKMARKS_NOTIFY`] (see [`features`]).
 pub const FEATURES: &[&str] = &[
     CAPS_NS,
     CHATSTATES_NS,
     DISCO_INFO_NS,
     MUC_NS,
     CONFERENCE_NS,
-    BOOKMARKS_NOTIFY,
     receipts::MARKERS_NS,
     PING_NS,
     receipts::RECEIPTS_NS,
 ];
+
+/// Our features, sorted; `bookmarks`: `urn:xmpp:bookmarks:1+notify` too, which asks the server for
+/// notifications of our bookmarks (XEP-0402 through XEP-0163). A session that does not keep bookmarks does
+/// not ask (servers may send the last one again at every presence).
+pub fn features(bookmarks: bool) -> Vec<&'static str> {
+    let mut f = FEATURES.to_vec();
+    if bookmarks {
+        f.push(BOOKMARKS_NOTIFY);
+        f.sort_unstable();
+    }
+    f
+}
 
 /// What we are (XEP-0030 identity).
 fn identity() -> Identity {
@@ -51,8 +62,8 @@ fn identity() -> Identity {
 }
 
 /// Our XEP-0115 verification string.
-pub(super) fn caps_ver() -> String {
-    caps::ver(&[identity()], FEATURES)
+pub(super) fn caps_ver(bookmarks: bool) -> String {
+    caps::ver(&[identity()], &features(bookmarks))
 }
 
 impl Client {
@@ -151,8 +162,8 @@ impl Client {
                     q.set_attr("node", node);
                 }
                 q.push_child(identity().to_element());
-                for f in FEATURES {
-                    q.push_child(Element::new(DISCO_INFO_NS, "feature").with_attr("var", *f));
+                for f in features(self.config.bookmarks) {
+                    q.push_child(Element::new(DISCO_INFO_NS, "feature").with_attr("var", f));
                 }
                 Ok(Some(q))
             }

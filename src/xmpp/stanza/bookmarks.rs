@@ -2,8 +2,8 @@
 //!
 //! One PEP item per room, its id the room's JID, holding `<conference name autojoin><nick/><password/>
 //! <extensions/></conference>`. Built here: the fetch, the publish with the publish-options XEP-0402 asks
-//! for (items persist, as many as needed, never re-sent on presence, visible only to ourselves), the
-//! retraction. Parsed: a fetch result and a notification (items published or retracted, or the node purged).
+//! for (items persist, as many as needed, never re-sent on presence, visible only to ourselves), the same
+//! settings as a node configuration (for servers that refuse them as publish-options), the retraction. Parsed: a fetch result and a notification (items published or retracted, or the node purged).
 //! Bounded: at most [`MAX_BOOKMARKS`] per fetch or notification, texts cut at [`MAX_TEXT`](super::muc::MAX_TEXT)
 //! bytes, `<extensions/>` kept (and written back unchanged, as XEP-0402 asks) only up to [`MAX_EXTENSIONS`]
 //! bytes.
@@ -21,7 +21,9 @@ pub const BOOKMARKS_NS: &str = "urn:xmpp:bookmarks:1";
 pub const BOOKMARKS_NOTIFY: &str = "urn:xmpp:bookmarks:1+notify";
 pub const PUBSUB_NS: &str = "http://jabber.org/protocol/pubsub";
 pub const PUBSUB_EVENT_NS: &str = "http://jabber.org/protocol/pubsub#event";
+pub const PUBSUB_OWNER_NS: &str = "http://jabber.org/protocol/pubsub#owner";
 const PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
+const NODE_CONFIG: &str = "http://jabber.org/protocol/pubsub#node_config";
 
 /// Bookmarks kept from one fetch or notification.
 pub const MAX_BOOKMARKS: usize = 1_000;
@@ -113,6 +115,25 @@ pub fn publish(bookmark: &Bookmark, all_options: bool) -> Element {
     Element::new(PUBSUB_NS, "pubsub")
         .with_child(Element::new(PUBSUB_NS, "publish").with_attr("node", BOOKMARKS_NS).with_child(bookmark.to_item()))
         .with_child(Element::new(PUBSUB_NS, "publish-options").with_child(options.to_element()))
+}
+
+/// Configures our bookmarks node (XEP-0060 §8.2) as XEP-0402 wants it: `max_items` items, persistent,
+/// whitelist, never re-sent on presence, removals notified. For servers that refuse these as publish-options.
+pub fn configure_node(max_items: usize) -> Element {
+    let mut form = DataForm::submit_of(NODE_CONFIG);
+    for (var, value) in [
+        ("pubsub#persist_items", "true".to_owned()),
+        ("pubsub#max_items", max_items.to_string()),
+        ("pubsub#send_last_published_item", "never".to_owned()),
+        ("pubsub#access_model", "whitelist".to_owned()),
+        // Our other devices hear of removals (ejabberd 23.01's PEP nodes do not say unless told to).
+        ("pubsub#notify_retract", "true".to_owned()),
+    ] {
+        form.fields.push(crate::xmpp::stanza::dataform::Field::new(var, vec![value]));
+    }
+    Element::new(PUBSUB_OWNER_NS, "pubsub").with_child(
+        Element::new(PUBSUB_OWNER_NS, "configure").with_attr("node", BOOKMARKS_NS).with_child(form.to_element()),
+    )
 }
 
 /// Removes the bookmark of `room` (and notifies our other devices).

@@ -139,7 +139,7 @@ impl Client {
                 self.room_event(RoomEvent::ListFailed { service: Some(service), error });
             }
             Request::Info { why: InfoFor::Refresh, .. } => {}
-            Request::Bookmarks(req) => self.bookmarks_timed_out(req),
+            Request::Bookmarks(req) => self.bookmarks_timed_out(req, now),
         }
     }
 

@@ -10,7 +10,7 @@ impl Client {
     /// and private messages and errors from our rooms.
     pub(crate) fn muc_message(&mut self, el: &Element, now: Instant) -> bool {
         if bookmarks::is_pubsub_event(el) {
-            if self.is_own_bare(el.attr("from")) {
+            if self.config.bookmarks && self.is_own_bare(el.attr("from")) {
                 self.bookmarks_notification(el, now);
             }
             return true; // never a chat message, whoever sent it

@@ -76,7 +76,8 @@ pub const MAX_ROOM_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_DEPARTED: usize = 1_000;
 /// Occupant changes of a joined room are reported at most this often (in one `Occupants` event).
 pub const OCCUPANT_BATCH: Duration = Duration::from_millis(100);
-/// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410).
+/// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410); the
+/// default of `Config::room_silence`.
 pub const ROOM_SILENCE: Duration = Duration::from_secs(5 * 60);
 /// Invitations from people not in the roster shown per session.
 pub const MAX_STRANGER_INVITES: usize = 10;
@@ -343,7 +344,7 @@ impl Client {
             .values()
             .filter_map(|r| {
                 let join = (r.stage == Stage::Joining).then(|| r.last_heard + timeout);
-                let ping = (r.stage == Stage::Joined && !r.pinging).then(|| r.last_heard + ROOM_SILENCE);
+                let ping = (r.stage == Stage::Joined && !r.pinging).then(|| r.last_heard + self.config.room_silence);
                 [r.flush_at, join, ping].into_iter().flatten().min()
             })
             .min()
@@ -360,7 +361,7 @@ impl Client {
             }
             if r.stage == Stage::Joining && now >= r.last_heard + timeout {
                 failed.push(r.jid.clone());
-            } else if r.stage == Stage::Joined && !r.pinging && now >= r.last_heard + ROOM_SILENCE {
+            } else if r.stage == Stage::Joined && !r.pinging && now >= r.last_heard + self.config.room_silence {
                 ping.push(r.jid.clone());
             }
         }

@@ -35,7 +35,10 @@ impl Client {
         }
         let trusted_ids = r.info.as_ref().is_some_and(|i| i.occupant_ids);
         let occupant_id = p.occupant_id.clone().filter(|_| trusted_ids);
-        let is_self = p.user.has(status::SELF);
+        // Ours: status 110; once joined, also anything from our nick (ejabberd's presence announcing the
+        // room's destruction to its owner has no 110).
+        let is_self =
+            p.user.has(status::SELF) || (r.stage == Stage::Joined && p.nick.as_deref() == Some(r.nick.as_str()));
         match p.kind {
             OccupantPresence::Error(error) => self.room_presence_error(&p.room, p.nick, error, now),
             OccupantPresence::Available(a) => {
