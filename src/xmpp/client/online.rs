@@ -50,8 +50,7 @@ pub const FEATURES: &[&str] = &[
 pub fn features(bookmarks: bool) -> Vec<&'static str> {
     let mut f = FEATURES.to_vec();
     if bookmarks {
-        f.push(BOOKMARKS_NOTIFY);
-        f.sort_unstable();
+        f.insert(f.partition_point(|x| *x < BOOKMARKS_NOTIFY), BOOKMARKS_NOTIFY);
     }
     f
 }

@@ -151,10 +151,11 @@ impl Client {
 
     pub(super) fn room_info(&mut self, room: BareJid, why: InfoFor, info: Option<RoomInfo>, now: Instant) {
         if let Some(info) = &info {
-            if self.muc.info.len() >= MAX_INFO_CACHE && !self.muc.info.contains_key(&room) {
-                self.muc.info.clear(); // rarely full; starting over is simpler than tracking age
+            self.muc.info.retain(|(r, _)| *r != room);
+            if self.muc.info.len() >= MAX_INFO_CACHE {
+                self.muc.info.remove(0);
             }
-            self.muc.info.insert(room.clone(), info.clone());
+            self.muc.info.push((room.clone(), info.clone()));
             if let Some(r) = self.muc.rooms.get_mut(&room) {
                 r.info = Some(info.clone());
             }

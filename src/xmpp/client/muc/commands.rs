@@ -150,9 +150,9 @@ impl Client {
             self.room_event(RoomEvent::JoinFailed { room, error: JoinError::TooManyRooms });
             return;
         }
-        self.muc.leaving.remove(&room);
+        self.muc.leaving.retain(|r| *r != room);
         let mut r = Room::new(room.clone(), nick, password, intent, now);
-        r.info = self.muc.info.get(&room).cloned();
+        r.info = self.muc.info.iter().find(|(j, _)| *j == room).map(|(_, i)| i.clone());
         self.muc.rooms.insert(room.clone(), r);
         self.start_join(&room, now);
     }

@@ -163,7 +163,7 @@ impl Client {
             self.muc.stranger_invites += 1;
         }
         if self.muc.invites_seen.len() < MAX_INVITES_REMEMBERED {
-            self.muc.invites_seen.insert(key);
+            self.muc.invites_seen.push(key);
         }
         self.room_event(RoomEvent::Invited(invite));
     }

@@ -37,7 +37,7 @@ mod nick;
 mod occupants;
 mod room;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use web_time::Instant;
@@ -111,10 +111,11 @@ enum Service {
 pub(crate) struct Muc {
     rooms: HashMap<BareJid, Room>,
     /// Rooms we left whose last presences may still come (swallowed).
-    leaving: HashSet<BareJid>,
-    info: HashMap<BareJid, RoomInfo>,
+    leaving: Vec<BareJid>,
+    /// Room infos by room, oldest first (a short list: searched, not hashed, to keep the wasm small).
+    info: Vec<(BareJid, RoomInfo)>,
     service: Service,
-    invites_seen: HashSet<(BareJid, BareJid)>,
+    invites_seen: Vec<(BareJid, BareJid)>,
     stranger_invites: usize,
     /// Rooms of the previous session, to join once online.
     saved: Vec<SavedRoom>,
@@ -329,9 +330,11 @@ impl Client {
         p.set_attr("to", to.to_string());
         self.send(&p);
         if self.muc.leaving.len() >= MAX_ROOMS {
-            self.muc.leaving.clear(); // rooms that never confirmed: forget them rather than grow
+            self.muc.leaving.remove(0); // a room that never confirmed: forget it rather than grow
         }
-        self.muc.leaving.insert(room.clone());
+        if !self.muc.leaving.contains(room) {
+            self.muc.leaving.push(room.clone());
+        }
     }
 
     // ---- timers ----------------------------------------------------------------------------------------

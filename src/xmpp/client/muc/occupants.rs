@@ -17,7 +17,7 @@ impl Client {
             // The last presences of a room we left: our own unavailable ends the wait.
             if el.attr("type") == Some("unavailable") && MucUser::of(el).is_some_and(|u| u.has(status::SELF)) {
                 let room = room.clone();
-                self.muc.leaving.remove(&room);
+                self.muc.leaving.retain(|r| *r != room);
             }
             return true;
         }
