@@ -93,7 +93,7 @@ fn action_of(req: &BookmarkRequest) -> BookmarkAction {
 
 impl Client {
     fn bookmark_iq(&mut self, kind: &str, payload: Element, req: BookmarkRequest, now: Instant) {
-        self.send_iq(kind, None, payload, Pending::Muc { to: None, req: Request::Bookmarks(req) }, now);
+        self.send_iq(kind, None, payload, Pending::Muc { to: None, req: Box::new(Request::Bookmarks(req)) }, now);
     }
 
     pub(super) fn fetch_bookmarks(&mut self, now: Instant) {

@@ -10,6 +10,10 @@
 //! resumption (same `id`/`origin-id`, new `stanza-id` from the server) show once. A sender can only collide
 //! with its own keys (each key but the server's includes the sender), so a peer cannot hide another's message.
 //!
+//! Messages in a room (XEP-0045) have keys of their own, scoped to the room: the room's `stanza-id` (`by` the
+//! room), and the sender's nick with its origin-id (else its id) and body. A room cannot hide one-to-one
+//! messages, nor one occupant another's.
+//!
 //! Memory is bounded: the oldest keys are forgotten past [`SeenMessages::CAPACITY`] (ids longer than
 //! `sid::MAX_ID` are never kept). The set is carried across reconnects in `Config::seen` and can be seeded
 //! from a store. This module does not decide what is shown; the session asks it.

@@ -197,7 +197,7 @@ enum Pending {
     /// Group chat and bookmarks; the answer must come from `to` (`None`: our server or account).
     Muc {
         to: Option<Jid>,
-        req: muc::Request,
+        req: Box<muc::Request>,
     },
 }
 

@@ -206,7 +206,7 @@ impl Client {
                 self.go_online(items, ver, now);
             }
             Pending::RosterSet(_) | Pending::Ping | Pending::Carbons => {}
-            Pending::Muc { req, .. } => self.muc_result(req, el, now),
+            Pending::Muc { req, .. } => self.muc_result(*req, el, now),
         }
     }
 
@@ -223,14 +223,14 @@ impl Client {
             }
             // Any answer to a ping proves the connection is alive; a server without carbons is fine too.
             Pending::Ping | Pending::Carbons => {}
-            Pending::Muc { req, .. } => self.muc_error(req, error, now),
+            Pending::Muc { req, .. } => self.muc_error(*req, error, now),
         }
     }
 
     pub(super) fn request_timed_out(&mut self, what: Pending, now: Instant) {
         let stage = match what {
             Pending::Muc { req, .. } => {
-                self.muc_timed_out(req, now);
+                self.muc_timed_out(*req, now);
                 return;
             }
             Pending::RosterSet(action) => {

@@ -186,12 +186,11 @@ impl Client {
         let Some(r) = self.muc.rooms.get_mut(room) else { return };
         r.pinging = false;
         r.last_heard = now;
-        match condition {
-            // Not an occupant (any more), or the room is gone: join again.
-            Some("not-acceptable" | "item-not-found" | "remote-server-not-found") => self.rejoin(room, now),
-            // A result, or a client of ours that does not do pings (the room forwarded it: we are in), or
-            // something that says nothing either way (a timeout on the room's side): stay.
-            _ => {}
+        // Not an occupant (any more), or the room is gone: join again. A result, a client of ours that does not
+        // do pings (the room forwarded it: we are in), or something that says nothing either way (a timeout on
+        // the room's side): stay.
+        if matches!(condition, Some("not-acceptable" | "item-not-found" | "remote-server-not-found")) {
+            self.rejoin(room, now);
         }
     }
 

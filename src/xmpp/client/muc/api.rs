@@ -313,7 +313,7 @@ pub enum RoomEvent {
         nick: String,
     },
     /// We are in (the room confirmed our presence, status 110). `occupants` is everyone else present at the
-    /// time, `me` our own entry (our nick may differ from the one asked: the service may change it),
+    /// time (in no particular order: sort for display), `me` our own entry (our nick may differ from the one asked: the service may change it),
     /// `unlisted` how many more are present beyond [`MAX_OCCUPANTS`](super::MAX_OCCUPANTS) (counted, not
     /// listed). `created`: the room was created by this join. Replaces whatever the UI had for the room.
     Joined {

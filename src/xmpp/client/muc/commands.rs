@@ -141,7 +141,7 @@ impl Client {
 
     pub(super) fn muc_iq(&mut self, kind: &str, to: Jid, payload: Element, req: Request, now: Instant) {
         let to_s = to.to_string();
-        self.send_iq(kind, Some(&to_s), payload, Pending::Muc { to: Some(to), req }, now);
+        self.send_iq(kind, Some(&to_s), payload, Pending::Muc { to: Some(to), req: Box::new(req) }, now);
     }
 
     /// Starts joining `room` (see `RoomCommand::Join`).
