@@ -1335,6 +1335,24 @@ fn a_flood_of_100000_occupants_is_capped_and_counted() {
 }
 
 #[test]
+fn a_presence_storm_after_the_join_comes_in_bounded_batches() {
+    let mut h = online();
+    joined(&mut h);
+    // 5,000 presence changes of one occupant, all before the batch is due: not one 5,000-change event.
+    for i in 0..5_000 {
+        h.client.handle_frame(&occupant("firstwitch", "owner", "moderator", &format!("<status>{i}</status>")), h.now);
+    }
+    h.drain();
+    h.advance(muc::OCCUPANT_BATCH);
+    let sizes: Vec<usize> = room_events(&mut h)
+        .iter()
+        .filter_map(|e| if let RoomEvent::Occupants { changes, .. } = e { Some(changes.len()) } else { None })
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 5_000);
+    assert!(sizes.iter().all(|&n| n <= muc::MAX_BATCH), "{sizes:?}");
+}
+
+#[test]
 fn huge_nicks_statuses_and_subjects_are_refused_or_cut() {
     let mut h = online();
     joined(&mut h);

@@ -329,7 +329,8 @@ pub enum RoomEvent {
         error: JoinError,
     },
     /// Occupant changes since the last event about this room, at most one such event per room every
-    /// [`OCCUPANT_BATCH`](super::OCCUPANT_BATCH) (and before any other event about the room).
+    /// [`OCCUPANT_BATCH`](super::OCCUPANT_BATCH) (and before any other event about the room), with at most
+    /// [`MAX_BATCH`](super::MAX_BATCH) changes (a room sending faster gets them in several events).
     Occupants {
         room: BareJid,
         changes: Vec<OccupantChange>,

@@ -76,6 +76,9 @@ pub const MAX_ROOM_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_DEPARTED: usize = 1_000;
 /// Occupant changes of a joined room are reported at most this often (in one `Occupants` event).
 pub const OCCUPANT_BATCH: Duration = Duration::from_millis(100);
+/// Occupant changes in one `Occupants` event at most (a room sending more within `OCCUPANT_BATCH` gets them
+/// reported sooner, in batches of this size).
+pub const MAX_BATCH: usize = 1_000;
 /// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410); the
 /// default of `Config::room_silence`.
 pub const ROOM_SILENCE: Duration = Duration::from_secs(5 * 60);

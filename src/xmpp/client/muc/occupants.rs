@@ -59,6 +59,10 @@ impl Client {
                 }
             }
         }
+        // A batch is bounded too: a room sending faster than batches are due gets them sooner, not bigger.
+        if self.muc.rooms.get(&p.room).is_some_and(|r| r.batch.len() >= MAX_BATCH) {
+            self.flush_occupants(&p.room);
+        }
     }
 
     pub(super) fn room_presence_error(
