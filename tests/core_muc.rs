@@ -455,6 +455,19 @@ fn renames_kicks_bans_and_the_rest_say_who_and_why() {
 }
 
 #[test]
+fn a_configuration_change_is_asked_about_and_a_destruction_without_110_is_still_ours() {
+    let mut h = online();
+    joined(&mut h);
+    // XEP-0045 example 176: status 104 from the room itself.
+    h.recv(&format!("<message xmlns='jabber:client' from='{ROOM}' type='groupchat' id='c1'><x xmlns='{MUC_USER}'><status code='104'/></x></message>"));
+    answer_disco(&mut h, ROOM, &[MAM, "muc_membersonly"]);
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Info { info, .. }] if info.members_only));
+    // ejabberd tells the owner of a destroyed room without status 110.
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' type='unavailable'><x xmlns='{MUC_USER}'><item affiliation='none' role='none'/><destroy><reason>gone</reason></destroy></x></presence>"));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Left { why: Departure::Destroyed { .. }, .. }]));
+}
+
+#[test]
 fn what_happens_to_us_is_said_in_words() {
     let cases = [
         (
@@ -1205,6 +1218,16 @@ fn notifications_from_our_account_only_change_bookmarks_and_join_what_is_new() {
     // Example 12: retracted.
     h.recv(&notify("alice@example.com", "<retract id='orchard@conference.shakespeare.lit'/>"));
     assert_eq!(bookmark_events(&mut h), [BookmarkEvent::Removed(jid("orchard@conference.shakespeare.lit"))]);
+}
+
+#[test]
+fn a_session_without_bookmarks_neither_asks_for_their_notifications_nor_acts_on_them() {
+    // ejabberd 23.01 sends the last bookmark at every presence: with autojoin, a session that keeps no
+    // bookmarks (the browser's, until the group chat UI exists) joined a room nobody could see.
+    let mut h = online();
+    h.recv(&format!("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='headline'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:bookmarks:1'>{PLAY}</items></event></message>"));
+    assert!(h.take_events().is_empty());
+    assert!(h.sent().is_empty(), "nothing joined");
 }
 
 #[test]
