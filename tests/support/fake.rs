@@ -26,10 +26,13 @@ pub struct Harness {
     pub events: Vec<Event>,
 }
 
-/// RFC 7677's account: user `user`, password `pencil`, client nonce `rOprNGfwEbeRWgbNEkqO`.
+/// RFC 7677's account: user `user`, password `pencil`, client nonce `rOprNGfwEbeRWgbNEkqO`. No bookmarks
+/// fetch once online (its traffic is the subject of `tests/core_muc.rs`, which turns it on).
 pub fn rfc7677_config() -> Config {
     let jid = BareJid::parse("user@example.com").unwrap();
-    Config::new(jid, Credentials::Password("pencil".into()), "rOprNGfwEbeRWgbNEkqO".into(), "t".into())
+    let mut c = Config::new(jid, Credentials::Password("pencil".into()), "rOprNGfwEbeRWgbNEkqO".into(), "t".into());
+    c.bookmarks = false;
+    c
 }
 
 /// An account that logs in with PLAIN (the server offers only PLAIN and the config allows it).
@@ -37,6 +40,7 @@ pub fn plain_config() -> Config {
     let jid = BareJid::parse("alice@example.com").unwrap();
     let mut c = Config::new(jid, Credentials::Password("secret".into()), "abcdefghijklmnopqrstuvwx".into(), "t".into());
     c.allow_plain = true;
+    c.bookmarks = false;
     c
 }
 

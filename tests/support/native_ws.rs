@@ -39,7 +39,9 @@ impl Server {
     }
 
     /// A config for `user` as the browser transport makes it: the account on the stream header (loopback) and
-    /// a user agent with a device id of its own (FAST tokens are per device: tests never share one).
+    /// a user agent with a device id of its own (FAST tokens are per device: tests never share one); without
+    /// the bookmarks fetch at login (the demo accounts have the demo room bookmarked with autojoin: tests that
+    /// want it turn it on).
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut config = Config::new(
@@ -49,6 +51,7 @@ impl Server {
             format!("n{n}"),
         );
         config.stream_from = true;
+        config.bookmarks = false;
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
         config.user_agent = Some(natter::xmpp::client::UserAgent {
             id: format!("{:08x}-{:04x}-4000-8000-{:012x}", std::process::id(), n & 0xffff, t & 0xffff_ffff_ffff),
@@ -66,6 +69,8 @@ pub struct Conn {
     pub client: Client,
     /// Events not yet consumed by `wait_for`.
     pub events: Vec<Event>,
+    /// Every frame the client sent, in order.
+    pub sent: Vec<String>,
 }
 
 impl Conn {
@@ -80,7 +85,7 @@ impl Conn {
             s.set_nodelay(true).unwrap();
         }
         let client = Client::new(config, Instant::now());
-        let mut c = Conn { ws, client, events: Vec::new() };
+        let mut c = Conn { ws, client, events: Vec::new(), sent: Vec::new() };
         c.flush();
         c
     }
@@ -88,7 +93,8 @@ impl Conn {
     fn flush(&mut self) {
         while let Some(frame) = self.client.poll_transmit() {
             // The server may already have gone (after a close); that is not a test failure in itself.
-            let _ = self.ws.send(Message::text(frame));
+            let _ = self.ws.send(Message::text(frame.clone()));
+            self.sent.push(frame);
         }
         while let Some(e) = self.client.poll_event() {
             self.events.push(e);

@@ -2,9 +2,12 @@
 
 use std::fmt;
 
+use super::bookmarks::BookmarkEvent;
+use super::muc::{RoomCommand, RoomEvent};
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
 use crate::xmpp::sasl::{FastToken, Mechanism, SaslError, SaslFailure};
+use crate::xmpp::stanza::bookmarks::Bookmark;
 use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
@@ -78,6 +81,13 @@ pub enum Command {
     Subscribe { jid: BareJid },
     /// Stop seeing a contact's presence.
     Unsubscribe { jid: BareJid },
+    /// Group chat: join, leave, talk, moderate, configure, invite, browse (see [`RoomCommand`]).
+    Room(RoomCommand),
+    /// Add or change a bookmark (XEP-0402; keyed by its room). Answered by `Bookmarks(Changed)` or
+    /// `Bookmarks(Failed)`; our other devices get it too.
+    SetBookmark(Bookmark),
+    /// Remove a bookmark: `Bookmarks(Removed)` or `Bookmarks(Failed)`. Does not leave the room.
+    RemoveBookmark { room: BareJid },
     /// Close the session politely.
     Close,
 }
@@ -194,6 +204,10 @@ pub enum Event {
         action: RosterAction,
         error: RequestError,
     },
+    /// Group chat (see [`RoomEvent`]).
+    Room(RoomEvent),
+    /// Bookmarks of rooms (XEP-0402).
+    Bookmarks(BookmarkEvent),
     /// The server asks us to reconnect elsewhere (`<close see-other-uri=…/>`).
     Redirect {
         uri: String,
@@ -309,6 +323,8 @@ pub enum CommandError {
     Backlog {
         waiting: usize,
     },
+    /// The room is not joined (or not yet: the join is still being prepared).
+    NotInRoom,
 }
 
 impl fmt::Display for CommandError {
@@ -324,6 +340,7 @@ impl fmt::Display for CommandError {
             CommandError::Backlog { waiting } => {
                 write!(f, "{waiting} messages are still waiting for the server; this one will follow")
             }
+            CommandError::NotInRoom => f.write_str("you are not in this room"),
         }
     }
 }

@@ -44,8 +44,10 @@
 //! into events and forgotten.
 
 mod auth;
+pub mod bookmarks;
 mod dedup;
 mod events;
+pub mod muc;
 mod online;
 mod resume;
 mod sasl2;
@@ -64,8 +66,10 @@ use crate::xmpp::stanza::roster::RosterItem;
 pub use crate::xmpp::stanza::sasl2::UserAgent;
 use crate::xmpp::xml::Element;
 
+pub use bookmarks::{BookmarkAction, BookmarkEvent};
 pub use dedup::{SeenKey, SeenMessages};
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
+pub use muc::{RoomCommand, RoomEvent, SavedRoom};
 pub use sm::{PendingMessage, StreamSnapshot};
 
 /// A wall-clock reading from the caller (the core reads no clock): at `at`, it was `unix_ms` milliseconds
@@ -94,6 +98,8 @@ struct CarriedSession {
     roster_ver: Option<String>,
     presences: HashMap<BareJid, ContactPresence>,
     chat_state_peers: HashSet<BareJid>,
+    /// The rooms as they were: a resumed stream is still in them.
+    muc: muc::Muc,
 }
 
 /// A liveness deadline that passes this much before its timer fires means the page slept or was throttled
@@ -160,6 +166,13 @@ pub struct Config {
     pub clock: Option<WallClock>,
     /// XEP-0352: start inactive (the page is hidden); changed later with [`Command::SetActive`].
     pub inactive: bool,
+    /// Rooms to be in (from [`Client::resumption`], or a store): joined again once online, unless the lost
+    /// stream is resumed (then we never left them).
+    pub rooms: Vec<SavedRoom>,
+    /// Fetch the bookmarks (XEP-0402) once online and join those marked autojoin.
+    pub bookmarks: bool,
+    /// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410).
+    pub room_silence: Duration,
 }
 
 impl Config {
@@ -188,6 +201,9 @@ impl Config {
             seen: SeenMessages::default(),
             clock: None,
             inactive: false,
+            rooms: Vec::new(),
+            bookmarks: true,
+            room_silence: muc::ROOM_SILENCE,
         }
     }
 }
@@ -226,6 +242,11 @@ enum Pending {
     Ping,
     /// XEP-0280 enable; servers without carbons answer with an error, which is fine.
     Carbons,
+    /// Group chat and bookmarks; the answer must come from `to` (`None`: our server or account).
+    Muc {
+        to: Option<Jid>,
+        req: Box<muc::Request>,
+    },
 }
 
 /// The sans-IO XMPP client. See the module docs for how to drive it.
@@ -276,6 +297,10 @@ pub struct Client {
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
     /// most [`MAX_CHAT_STATE_PEERS`].
     chat_state_peers: HashSet<BareJid>,
+    /// Rooms, bookmarks, invitations.
+    muc: muc::Muc,
+    /// Our XEP-0115 verification string (what our presence says we support).
+    caps_ver: String,
     next_id: u64,
     last_heard: Instant,
     /// `Event::Closed` (or `Redirect`) has been emitted.
@@ -292,6 +317,7 @@ impl Client {
         let (sm, carried) = sm::Sm::new(config.stream.take());
         let seen = std::mem::take(&mut config.seen);
         let inactive = config.inactive;
+        let muc = muc::Muc::new(std::mem::take(&mut config.rooms));
         let mut c = Client {
             sm_offered: false,
             csi_offered: false,
@@ -316,6 +342,8 @@ impl Client {
             sasl2_features_due: false,
             own_presence,
             chat_state_peers: HashSet::new(),
+            muc,
+            caps_ver: online::caps_ver(config.bookmarks),
             next_id: 0,
             last_heard: now,
             finished: false,
@@ -398,12 +426,14 @@ impl Client {
                 roster_ver: self.roster_ver.clone(),
                 presences: self.presences.clone(),
                 chat_state_peers: self.chat_state_peers.clone(),
+                muc: self.muc.clone(),
             }),
             (None, carried) => carried.clone(),
         };
         config.stream = Some(self.sm.snapshot(session));
         config.seen = self.seen.clone();
         config.inactive = self.inactive;
+        config.rooms = self.muc.saved_rooms();
         Some(config)
     }
 
@@ -549,7 +579,7 @@ impl Client {
                     self.send_ping(now);
                     continue;
                 }
-                self.request_timed_out(what);
+                self.request_timed_out(what, now);
                 if self.is_closed() {
                     return;
                 }
@@ -565,6 +595,7 @@ impl Client {
                 return;
             }
         }
+        self.muc_timeout(now);
         self.maybe_keepalive(now);
         self.after_input(now);
     }
@@ -625,7 +656,8 @@ impl Client {
             (true, Some(k)) if !self.probing() => Some(self.last_heard + k),
             _ => None,
         };
-        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).min()
+        let muc = if self.is_online() { self.muc_deadline() } else { None };
+        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).chain(muc).min()
     }
 
     // ---- shared helpers -------------------------------------------------------------------------------
