@@ -15,6 +15,9 @@
 //! {"cmd":"deny","jid":"alice@localhost"}
 //! {"cmd":"burst","to":"alice@localhost","count":1000,"prefix":"m"}   bodies m-0001 … m-1000
 //! {"cmd":"chatstate","to":"alice@localhost","state":"composing"}   active|composing|paused|inactive|gone
+//! {"cmd":"join","room":"lobby@conference.localhost","nick":"bob"}   optional "password"
+//! {"cmd":"room_send","room":"lobby@conference.localhost","body":"hi"}   optional "id"
+//! {"cmd":"leave","room":"lobby@conference.localhost"}
 //! {"cmd":"close"}                                            (end of stdin closes too)
 //! ```
 //! Events (one JSON object per line on stdout, flushed after each):
@@ -32,6 +35,9 @@
 //! {"event":"subscription_revoked","from":…}
 //! {"event":"message_error","with":…,"id":…,"error":…}
 //! {"event":"request_failed","action":…,"error":…}
+//! {"event":"room_joined","room":…,"nick":…,"occupants":N}   {"event":"room_join_failed","room":…,"error":…}
+//! {"event":"room_message","room":…,"nick":…,"body":…,"mentions_me":bool}   {"event":"room_reflected","room":…,"id":…}
+//! {"event":"room_left","room":…,"why":…}   {"event":"room_invited","room":…,"from":…}
 //! {"event":"command_error","cmd":…,"error":…}
 //! {"event":"closed","error":null|"words"}
 //! ```
@@ -57,6 +63,7 @@ mod native {
     use std::sync::mpsc;
     use std::time::Duration;
 
+    use natter::xmpp::client::muc::{RoomCommand, RoomEvent};
     use natter::xmpp::jid::BareJid;
     use natter::xmpp::sasl::Credentials;
     use natter::xmpp::stanza::message::ChatState;
@@ -227,6 +234,17 @@ mod native {
                     _ => return Err("\"state\" is active|composing|paused|inactive|gone".into()),
                 },
             }),
+            "join" => Request::Core(Command::Room(RoomCommand::Join {
+                room: jid_field(v, "room")?,
+                nick: str_field(v, "nick").ok_or("\"nick\" is required")?.to_owned(),
+                password: str_field(v, "password").map(str::to_owned),
+            })),
+            "room_send" => Request::Core(Command::Room(RoomCommand::Send {
+                room: jid_field(v, "room")?,
+                body: str_field(v, "body").ok_or("\"body\" is required")?.to_owned(),
+                id: str_field(v, "id").map_or_else(message_id, str::to_owned),
+            })),
+            "leave" => Request::Core(Command::Room(RoomCommand::Leave { room: jid_field(v, "room")?, status: None })),
             "close" => Request::Core(Command::Close),
             other => return Err(format!("unknown cmd {other:?}")),
         })
@@ -316,6 +334,25 @@ mod native {
                     self.closed = Some(error);
                 }
                 Event::Redirect { uri } => emit(json!({"event": "redirect", "uri": uri})),
+                Event::Room(RoomEvent::Joined { room, me, occupants, .. }) => emit(json!({
+                    "event": "room_joined", "room": room.to_string(), "nick": me.nick, "occupants": occupants.len(),
+                })),
+                Event::Room(RoomEvent::JoinFailed { room, error }) => {
+                    emit(json!({"event": "room_join_failed", "room": room.to_string(), "error": error.describe()}))
+                }
+                Event::Room(RoomEvent::Message(m)) => emit(json!({
+                    "event": "room_message", "room": m.room.to_string(), "nick": m.nick,
+                    "body": m.message.body(None), "mentions_me": m.mentions_me,
+                })),
+                Event::Room(RoomEvent::Reflected { room, id, .. }) => {
+                    emit(json!({"event": "room_reflected", "room": room.to_string(), "id": id}))
+                }
+                Event::Room(RoomEvent::Left { room, why }) => {
+                    emit(json!({"event": "room_left", "room": room.to_string(), "why": why.describe("", true)}))
+                }
+                Event::Room(RoomEvent::Invited(i)) => {
+                    emit(json!({"event": "room_invited", "room": i.room.to_string(), "from": i.from.to_string()}))
+                }
                 Event::ArchivePage(page) => emit(json!({
                     "event": "archive_page",
                     "messages": page.messages.iter().map(|m| json!({
@@ -330,6 +367,8 @@ mod native {
                 | Event::FastToken(_)
                 | Event::FastTokenInvalidated
                 | Event::RosterPush { .. }
+                | Event::Room(_)
+                | Event::Bookmarks(_)
                 | Event::ArchiveCursor { .. }
                 | Event::CaughtUp
                 | Event::ArchiveGap(_)
@@ -416,6 +455,8 @@ mod native {
             Config::new(jid, Credentials::Password(args.password), random_hex(), random_hex()[..8].to_owned());
         config.resource = args.resource;
         config.initial_presence = initial;
+        // Rooms only when asked ("join"): the demo accounts' autojoin bookmark would put every peer in the lobby.
+        config.bookmarks = false;
 
         let mut req = match args.ws.as_str().into_client_request() {
             Ok(r) => r,

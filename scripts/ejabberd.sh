@@ -10,6 +10,7 @@
 #   scripts/ejabberd.sh start            start (idempotent), wait until it answers, create the demo accounts
 #   scripts/ejabberd.sh stop             stop the instance this script started (by its PID) and wait for it
 #   scripts/ejabberd.sh restart          stop + start (fresh data)
+#   scripts/ejabberd.sh reboot           stop + start keeping the data (a server restart as clients see it)
 #   scripts/ejabberd.sh status           say whether it runs (exit 0) or not (exit 3)
 #   scripts/ejabberd.sh env              print `export` lines: eval "$(scripts/ejabberd.sh env)"
 #   scripts/ejabberd.sh adduser U P [H]  register U@H (localhost or hashed.localhost) with password P (needs it running)
@@ -147,8 +148,12 @@ cmd_start() {
 
   t0="$(now_ms)"
   [ "$GEN" = stable ] || [ -d "$E24" ] || die "ejabberd 24.12 is not unpacked: run scripts/setup.sh"
-  case "$RUN_DIR" in */ejabberd|*/ejabberd24) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
-  rm -rf "${DATA_DIR:?}" "${LOG_DIR:?}" "${RUN_DIR:?}/upload" "${RUN_DIR:?}/home"
+  local keep=0
+  [ "${KEEP_DATA:-0}" = 1 ] && [ -d "$DATA_DIR" ] && keep=1
+  if [ "$keep" = 0 ]; then
+    case "$RUN_DIR" in */ejabberd|*/ejabberd24) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
+    rm -rf "${DATA_DIR:?}" "${LOG_DIR:?}" "${RUN_DIR:?}/upload" "${RUN_DIR:?}/home"
+  fi
   mkdir -p "$DATA_DIR" "$RUN_DIR/home"
   write_config
   : >"$OUT_FILE"
@@ -185,6 +190,10 @@ cmd_start() {
     die "ejabberd did not come up (see $LOG_FILE)"
   fi
   local t_ready; t_ready="$(now_ms)"
+  if [ "$keep" = 1 ]; then
+    say "running again (pid $pid) with the data it had: $WS_URL; ready in $((t_ready - t0)) ms"
+    return 0
+  fi
 
   local u regs=() r
   for u in "${NATTER_DEMO_USERS[@]}"; do   # all at once through the HTTP API

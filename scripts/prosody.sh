@@ -8,6 +8,7 @@
 #   scripts/prosody.sh start            start (idempotent), wait until it answers, create the demo accounts
 #   scripts/prosody.sh stop             stop the instance this script started (by its PID) and wait for it
 #   scripts/prosody.sh restart          stop + start (fresh data)
+#   scripts/prosody.sh reboot           stop + start keeping the data (a server restart as clients see it)
 #   scripts/prosody.sh status           say whether it runs (exit 0) or not (exit 3)
 #   scripts/prosody.sh env              print `export` lines: eval "$(scripts/prosody.sh env)"
 #   scripts/prosody.sh adduser U P [H]  register U@H (localhost, or hashed.localhost: salted+hashed storage)
@@ -116,12 +117,16 @@ cmd_start() {
   require_free_ports "$HTTP_PORT" "$C2S_PORT"
 
   t0="$(now_ms)"
-  # Fresh state: wipe the data dir, seed the rosters (alice<->bob), then start.
   [ "$GEN" = stable ] || [ -f "${PROSODY[1]}" ] || die "Prosody 13 is not unpacked: run scripts/setup.sh"
-  case "$RUN_DIR" in */prosody|*/prosody13) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
-  rm -rf "${DATA_DIR:?}"
-  mkdir -p "$DATA_DIR"
-  cp -R "$NATTER_SERVERS_DIR/prosody-seed/." "$DATA_DIR/"
+  local keep=0
+  [ "${KEEP_DATA:-0}" = 1 ] && [ -d "$DATA_DIR" ] && keep=1
+  if [ "$keep" = 0 ]; then
+    # Fresh state: wipe the data dir, seed the rosters (alice<->bob), then start.
+    case "$RUN_DIR" in */prosody|*/prosody13) ;; *) die "refusing to wipe unexpected run dir $RUN_DIR" ;; esac
+    rm -rf "${DATA_DIR:?}"
+    mkdir -p "$DATA_DIR"
+    cp -R "$NATTER_SERVERS_DIR/prosody-seed/." "$DATA_DIR/"
+  fi
   write_config
   : >"$LOG_FILE"
   : >"$OUT_FILE"
@@ -140,6 +145,10 @@ cmd_start() {
     die "prosody did not come up (see $LOG_FILE)"
   fi
   local t_ready; t_ready="$(now_ms)"
+  if [ "$keep" = 1 ]; then
+    say "running again (pid $pid) with the data it had: $WS_URL; ready in $((t_ready - t0)) ms"
+    return 0
+  fi
 
   local u
   # One prosodyctl per account, all at once (each is a Lua start-up of its own; one file per account).

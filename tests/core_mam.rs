@@ -712,7 +712,7 @@ fn a_result_without_ids_or_with_a_broken_stamp_does_no_harm() {
     broken = broken.replace("2024-01-01T00:01:00.000Z", "yesterday");
     h.recv(&broken);
     h.recv(&archive.result(&queryid, &archive.items[1]).to_xml().replace("id='a2'", "id=''"));
-    let fin = Fin { complete: true, first: None, last: None, count: None };
+    let fin = Fin { complete: true, ..Fin::default() };
     h.recv(&archive.fin(iq.attr("id").unwrap(), &fin));
     let events = h.take_events();
     let [page] = pages(&events).try_into().unwrap();

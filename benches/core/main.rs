@@ -14,12 +14,14 @@
 //! | `login`              | `Client::new` to online, fed by a scripted server: PLAIN, SCRAM, SASL2 + Bind2 with SCRAM, FAST | logins |
 //! | `apply`              | frames through `Client::handle_frame` of a client, events drained    | items       |
 //! | `apply/catch-up-1000`| 1,000 archived messages (20 pages + fins) through a catch-up (MAM)   | messages    |
+//! | `muc`                | a room's frames through a client: a join, a burst, joins and leaves  | items       |
 //!
 //! Naming convention the summary in `scripts/bench.sh` relies on: in `parse_frame`, `quick_xml_ceiling` and
 //! `apply`, the benchmark parameter is the number of frames fed per iteration (e.g.
 //! `parse_frame/messages/1000-frames`), so frames/s = that number / time per iteration.
 
 mod corpus;
+mod muc;
 mod scram_server;
 mod session;
 
@@ -383,11 +385,12 @@ fn catching_up(max: usize, now: Instant) -> Client {
     let mut config = session::config(PASSWORD, true, max);
     config.history.catch_up = true;
     config.history.last_id = Some("0".into());
+    config.bookmarks = false;
     let roster = "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>";
     let mut client = session::online(config, roster, now);
     // Carbons are `t-3`, the archive's features `t-4`.
     client.handle_frame(
-        "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query          xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>",
+        "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/></query></iq>",
         now,
     );
     let mut sink = Sink::default();
@@ -441,6 +444,103 @@ fn catch_up(c: &mut Criterion) {
     g.finish();
 }
 
+// ---- group chat ------------------------------------------------------------------------------------------
+
+const ROOM_OCCUPANTS: usize = 5_000;
+const ROOM_MESSAGES: usize = 1_000;
+const ROOM_CHURN: usize = 500;
+const MAX_OCCUPANTS: usize = natter::xmpp::client::muc::MAX_OCCUPANTS;
+
+fn room_events(sink: &Sink) -> (usize, usize) {
+    let room = sink.events.iter().filter(|e| matches!(e, Event::Room(_))).count();
+    let changes = sink
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Room(natter::xmpp::client::RoomEvent::Occupants { changes, .. }) => changes.len(),
+            Event::Room(natter::xmpp::client::RoomEvent::Joined { occupants, .. }) => occupants.len(),
+            _ => 0,
+        })
+        .sum();
+    (room, changes)
+}
+
+fn muc(c: &mut Criterion) {
+    let now = Instant::now();
+    let roster = "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>";
+    let config = || {
+        let mut c = session::config(PASSWORD, true, DEFAULT_MAX_FRAME);
+        c.bookmarks = false;
+        c
+    };
+    let join = muc::join_frames(ROOM_OCCUPANTS);
+    let burst = muc::message_frames(ROOM_MESSAGES);
+    let churn = muc::churn_frames(ROOM_CHURN);
+    // 1,000 presences over 10 s of virtual time.
+    let churn_step = Duration::from_millis(10_000 / (2 * ROOM_CHURN as u64));
+
+    // What the frames make, once (the figures to read the timings against).
+    {
+        let mut client = muc::joining(config(), roster, now);
+        let sink = feed(&mut client, &join, now);
+        let (events, listed) = room_events(&sink);
+        eprintln!(
+            "muc: join of {ROOM_OCCUPANTS} occupants: {} frames -> {events} room event(s), {listed} occupants listed",
+            join.len()
+        );
+        assert_eq!(listed, ROOM_OCCUPANTS);
+        let sink = feed(&mut client, &burst, now);
+        let (events, _) = room_events(&sink);
+        eprintln!("muc: burst: {} frames -> {events} room events", burst.len());
+        let sink = muc::feed_in_time(&mut client, &churn, now, churn_step);
+        let (events, changes) = room_events(&sink);
+        eprintln!(
+            "muc: {ROOM_CHURN} joining and leaving: {} frames over 10 s -> {events} Occupants events carrying {changes} changes",
+            churn.len()
+        );
+    }
+
+    let mut g = c.benchmark_group("muc");
+    g.sampling_mode(SamplingMode::Flat).sample_size(20);
+    // 5,000, and the cap (20,000): linear work shows as the same time per frame.
+    for (n, frames) in [(ROOM_OCCUPANTS, &join), (MAX_OCCUPANTS, &muc::join_frames(MAX_OCCUPANTS))] {
+        g.throughput(Throughput::Elements(frames.len() as u64));
+        g.bench_function(BenchmarkId::new(format!("join-{n}-occupants"), format!("{}-frames", frames.len())), |b| {
+            b.iter_batched(
+                || muc::joining(config(), roster, now),
+                |mut client| {
+                    let sink = feed(&mut client, frames, now);
+                    (client, sink)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.throughput(Throughput::Elements(burst.len() as u64));
+    g.bench_function(BenchmarkId::new("burst-1000-messages", format!("{}-frames", burst.len())), |b| {
+        b.iter_batched(
+            || muc::joined(config(), roster, 50, now),
+            |mut client| {
+                let sink = feed(&mut client, &burst, now);
+                (client, sink)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.throughput(Throughput::Elements(churn.len() as u64));
+    g.bench_function(BenchmarkId::new("churn-500-occupants", format!("{}-frames", churn.len())), |b| {
+        b.iter_batched(
+            || muc::joined(config(), roster, ROOM_OCCUPANTS, now),
+            |mut client| {
+                let sink = muc::feed_in_time(&mut client, &churn, now, churn_step);
+                (client, sink)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     // Shorter than criterion's defaults (3 s warm-up, 5 s measurement) so `cargo bench` takes minutes;
     // command-line flags (--warm-up-time, --measurement-time, --sample-size) still override these.
@@ -450,6 +550,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = parse, stanza, serialize, scram, login, apply, catch_up
+    targets = parse, stanza, serialize, scram, login, apply, catch_up, muc
 }
 criterion_main!(benches);

@@ -197,9 +197,11 @@ dispatch() {
     start) cmd_start ;;
     stop) cmd_stop ;;
     restart) cmd_stop; cmd_start ;;
+    # A server restart as clients see it: connections drop, data stays (accounts, rooms, archives, bookmarks).
+    reboot) cmd_stop; KEEP_DATA=1 cmd_start ;;
     status) cmd_status ;;
     env) cmd_env ;;
     adduser) shift; cmd_adduser "$@" ;;
-    *) echo "usage: $0 start|stop|restart|status|env|adduser USER PASSWORD [HOST]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|restart|reboot|status|env|adduser USER PASSWORD [HOST]" >&2; exit 2 ;;
   esac
 }

@@ -3,7 +3,7 @@
 
     scripts/servers/seed.py WS_URL DOMAIN ROOM_JID "alice:pw bob:pw carol:pw"
 
-The first account creates ROOM_JID (named "Lobby"), makes it persistent, makes the others members (the
+The first account creates ROOM_JID (named "Lobby"), makes it persistent and public (listed by the service), makes the others members (the
 first one is its owner), and leaves it; then every account publishes a XEP-0402 bookmark of it with
 autojoin (PEP node urn:xmpp:bookmarks:1, whitelist access model). Everything goes over the server's own
 WebSocket, so the same code seeds Prosody and ejabberd of either generation. Sends no presence and no
@@ -43,7 +43,8 @@ def create_room(sess, room, owner, members):
         f"<iq type='set' to='{esc(room)}'><query xmlns='{NS_MUC}#owner'>"
         + form(f"{NS_MUC}#roomconfig", {"muc#roomconfig_roomname": "Lobby",
                                         "muc#roomconfig_roomdesc": "The demo accounts' room",
-                                        "muc#roomconfig_persistentroom": "1"})
+                                        "muc#roomconfig_persistentroom": "1",
+                                        "muc#roomconfig_publicroom": "1"})
         + "</query></iq>"))
     for m in members:  # one item per request: Prosody applies only the first item of a muc#admin set
         expect_result(f"membership of {m}", sess.iq(

@@ -338,6 +338,8 @@ fn apply_core(store: AppState, event: Event) {
         Event::MessageSent(msg) => sent(store, msg),
         // Own messages' states (sent → delivered → read) are shown by a later change; nothing to do yet.
         Event::MessageAcked { .. } | Event::Receipt { .. } | Event::Displayed { .. } => {}
+        // Group chat has no UI yet (issue 15's UI task).
+        Event::Room(_) | Event::Bookmarks(_) => {}
         Event::MessageError { with, id, error } => {
             let text = model::sentence(&format!("not delivered: {}", error.describe()));
             let mut marked = false;

@@ -147,7 +147,7 @@ fn violates_bidi_rules(s: &str) -> bool {
 
 /// Table B.2 (case folding for NFKC) applied to `c`, appended to `out`: the crate's
 /// `stringprep::tables::case_fold_for_nfkc`, from the compact tables in [`tables`].
-fn case_fold(c: char, out: &mut String) {
+pub(crate) fn case_fold(c: char, out: &mut String) {
     let u = u32::from(c);
     let run = match tables::FOLD_RUNS.binary_search_by_key(&u, |r| r.0) {
         Ok(i) => Some(i),

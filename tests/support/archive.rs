@@ -6,6 +6,7 @@
 
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::delay;
+use natter::xmpp::stanza::disco::ResultSet;
 use natter::xmpp::stanza::mam::{Fin, MAM_NS, Page, Query, result_stanza};
 use natter::xmpp::xml::Element;
 
@@ -131,12 +132,12 @@ impl Archive {
             Ok((page, complete, count)) => {
                 let mut frames: Vec<String> =
                     page.iter().map(|i| self.result(&query.queryid, &self.items[*i]).to_xml()).collect();
-                let fin = Fin {
-                    complete,
+                let set = ResultSet {
                     first: page.first().map(|i| self.items[*i].id.clone()),
                     last: page.last().map(|i| self.items[*i].id.clone()),
-                    count: Some(count as u64),
+                    count: Some(count as u32),
                 };
+                let fin = Fin { complete, set };
                 frames.push(self.fin(&iq_id, &fin));
                 frames
             }

@@ -27,11 +27,13 @@ pub struct Harness {
     pub events: Vec<Event>,
 }
 
-/// RFC 7677's account: user `user`, password `pencil`, client nonce `rOprNGfwEbeRWgbNEkqO`. No catch-up
-/// from the archive (its traffic is the subject of `tests/core_mam.rs`, which turns it on).
+/// RFC 7677's account: user `user`, password `pencil`, client nonce `rOprNGfwEbeRWgbNEkqO`. No bookmarks
+/// fetch and no catch-up from the archive once online (their traffic is the subject of `tests/core_muc.rs`
+/// and `tests/core_mam.rs`, which turn them on).
 pub fn rfc7677_config() -> Config {
     let jid = BareJid::parse("user@example.com").unwrap();
     let mut c = Config::new(jid, Credentials::Password("pencil".into()), "rOprNGfwEbeRWgbNEkqO".into(), "t".into());
+    c.bookmarks = false;
     c.history.catch_up = false;
     c
 }
@@ -41,6 +43,7 @@ pub fn plain_config() -> Config {
     let jid = BareJid::parse("alice@example.com").unwrap();
     let mut c = Config::new(jid, Credentials::Password("secret".into()), "abcdefghijklmnopqrstuvwx".into(), "t".into());
     c.allow_plain = true;
+    c.bookmarks = false;
     c.history.catch_up = false;
     c
 }

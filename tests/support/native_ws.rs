@@ -39,10 +39,11 @@ impl Server {
     }
 
     /// A config for `user` as the browser transport makes it: the account on the stream header (loopback) and
-    /// a user agent with a device id of its own (FAST tokens are per device: tests never share one). It does
-    /// not catch up from the archive: a catch-up would show a test's messages in an `ArchivePage` (and then
-    /// drop the live copy as the same message), which the tests of other things do not look for;
-    /// `tests/servers_mam.rs` turns it on.
+    /// a user agent with a device id of its own (FAST tokens are per device: tests never share one); without
+    /// the bookmarks fetch at login (the demo accounts have the demo room bookmarked with autojoin: tests that
+    /// want it turn it on), and without the catch-up from the archive (it would show a test's messages in an
+    /// `ArchivePage` and then drop the live copy as the same message, which the tests of other things do not
+    /// look for; `tests/servers_mam.rs` turns it on).
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut config = Config::new(
@@ -52,6 +53,7 @@ impl Server {
             format!("n{n}"),
         );
         config.stream_from = true;
+        config.bookmarks = false;
         config.history.catch_up = false;
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
         config.user_agent = Some(natter::xmpp::client::UserAgent {
@@ -70,6 +72,8 @@ pub struct Conn {
     pub client: Client,
     /// Events not yet consumed by `wait_for`.
     pub events: Vec<Event>,
+    /// Every frame the client sent, in order.
+    pub sent: Vec<String>,
 }
 
 impl Conn {
@@ -84,7 +88,7 @@ impl Conn {
             s.set_nodelay(true).unwrap();
         }
         let client = Client::new(config, Instant::now());
-        let mut c = Conn { ws, client, events: Vec::new() };
+        let mut c = Conn { ws, client, events: Vec::new(), sent: Vec::new() };
         c.flush();
         c
     }
@@ -95,7 +99,8 @@ impl Conn {
                 eprintln!("-> {frame}");
             }
             // The server may already have gone (after a close); that is not a test failure in itself.
-            let _ = self.ws.send(Message::text(frame));
+            let _ = self.ws.send(Message::text(frame.clone()));
+            self.sent.push(frame);
         }
         while let Some(e) = self.client.poll_event() {
             self.events.push(e);

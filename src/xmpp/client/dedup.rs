@@ -10,6 +10,10 @@
 //! resumption (same `id`/`origin-id`, new `stanza-id` from the server) show once. A sender can only collide
 //! with its own keys (each key but the server's includes the sender), so a peer cannot hide another's message.
 //!
+//! Messages in a room (XEP-0045) have keys of their own, scoped to the room: the room's `stanza-id` (`by` the
+//! room), and the sender's nick with its origin-id (else its id) and body. A room cannot hide one-to-one
+//! messages, nor one occupant another's.
+//!
 //! Memory is bounded, whatever peers send: a key is kept as a 128-bit digest (SHA-256, truncated), so each
 //! costs the same few bytes however long the sender's JID or the id, and the oldest are forgotten past
 //! [`SeenMessages::CAPACITY`] (ids longer than `sid::MAX_ID` are never keys). A cryptographic digest, not
@@ -33,6 +37,10 @@ pub enum SeenKey {
     Origin { sender: BareJid, id: String },
     /// Stanza `id` + sender + (a digest of) the body.
     Id { sender: BareJid, id: String, body: [u8; 16] },
+    /// A message in a room, by the room's own `stanza-id` (`by` the room; no one else's is kept).
+    RoomStanzaId { room: BareJid, id: String },
+    /// A message in a room by its sender's nick, its origin-id (else its id) and (a digest of) its body.
+    RoomMessage { room: BareJid, nick: String, id: String, body: [u8; 16] },
 }
 
 /// What is kept of a key: the first 16 bytes of the SHA-256 of its kind and fields, each length-prefixed.
@@ -56,6 +64,10 @@ impl SeenKey {
             SeenKey::StanzaId(id) => digest16(&[b"s", id.as_bytes()]),
             SeenKey::Origin { sender, id } => digest16(&[b"o", sender.to_string().as_bytes(), id.as_bytes()]),
             SeenKey::Id { sender, id, body } => digest16(&[b"i", sender.to_string().as_bytes(), id.as_bytes(), body]),
+            SeenKey::RoomStanzaId { room, id } => digest16(&[b"rs", room.to_string().as_bytes(), id.as_bytes()]),
+            SeenKey::RoomMessage { room, nick, id, body } => {
+                digest16(&[b"rm", room.to_string().as_bytes(), nick.as_bytes(), id.as_bytes(), body])
+            }
         }
     }
 }
@@ -80,6 +92,27 @@ impl SeenKey {
         if let Some(id) = ok(id) {
             // The body only tells two messages apart that reuse one id.
             keys.push(SeenKey::Id { sender: sender.clone(), id, body: digest16(&[body.as_bytes()]) });
+        }
+        keys
+    }
+
+    /// The keys of a message in `room` from `nick`: the room's stanza-id, and the sender's id with the body
+    /// (a second copy of a message resent after a failed resumption has a new stanza-id but the same id).
+    pub fn of_room(room: &BareJid, stanza_id: Option<&str>, nick: &str, id: Option<&str>, body: &str) -> Vec<SeenKey> {
+        let ok = |s: Option<&str>| s.filter(|s| !s.is_empty() && s.len() <= MAX_ID).map(str::to_owned);
+        let mut keys = Vec::with_capacity(2);
+        if let Some(s) = ok(stanza_id) {
+            keys.push(SeenKey::RoomStanzaId { room: room.clone(), id: s });
+        }
+        if let Some(id) = ok(id)
+            && nick.len() <= MAX_ID * 4
+        {
+            keys.push(SeenKey::RoomMessage {
+                room: room.clone(),
+                nick: nick.to_owned(),
+                id,
+                body: digest16(&[body.as_bytes()]),
+            });
         }
         keys
     }

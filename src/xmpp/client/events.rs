@@ -2,10 +2,13 @@
 
 use std::fmt;
 
+use super::bookmarks::BookmarkEvent;
 use super::mam::{ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryPoint};
+use super::muc::{RoomCommand, RoomEvent};
 use crate::xmpp::framing::{FramingError, StreamError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
 use crate::xmpp::sasl::{FastToken, Mechanism, SaslError, SaslFailure};
+use crate::xmpp::stanza::bookmarks::Bookmark;
 use crate::xmpp::stanza::error::StanzaError;
 use crate::xmpp::stanza::message::{ChatState, Message};
 use crate::xmpp::stanza::presence::Availability;
@@ -79,6 +82,13 @@ pub enum Command {
     Subscribe { jid: BareJid },
     /// Stop seeing a contact's presence.
     Unsubscribe { jid: BareJid },
+    /// Group chat: join, leave, talk, moderate, configure, invite, browse (see [`RoomCommand`]).
+    Room(RoomCommand),
+    /// Add or change a bookmark (XEP-0402; keyed by its room). Answered by `Bookmarks(Changed)` or
+    /// `Bookmarks(Failed)`; our other devices get it too.
+    SetBookmark(Bookmark),
+    /// Remove a bookmark: `Bookmarks(Removed)` or `Bookmarks(Failed)`. Does not leave the room.
+    RemoveBookmark { room: BareJid },
     /// Scroll-back (XEP-0313): one page of `with`'s conversation from the account's archive, before `before`
     /// (the oldest message of it the caller holds: its archive id, else its time; `None`: the newest page).
     /// Answered by an `ArchivePage` (`complete`: the conversation's first message was reached) or
@@ -203,6 +213,10 @@ pub enum Event {
         action: RosterAction,
         error: RequestError,
     },
+    /// Group chat (see [`RoomEvent`]).
+    Room(RoomEvent),
+    /// Bookmarks of rooms (XEP-0402).
+    Bookmarks(BookmarkEvent),
     /// A page of archived messages (XEP-0313; see `client::mam`): store its messages (keyed by their archive
     /// id, which is their stanza-id). Those already shown live or in an earlier page are left out.
     ArchivePage(ArchivePage),
@@ -343,6 +357,8 @@ pub enum CommandError {
     Backlog {
         waiting: usize,
     },
+    /// The room is not joined (or not yet: the join is still being prepared).
+    NotInRoom,
     /// An archive query could not be sent (no archive, or too many queries on their way).
     Archive(ArchiveError),
 }
@@ -360,6 +376,7 @@ impl fmt::Display for CommandError {
             CommandError::Backlog { waiting } => {
                 write!(f, "{waiting} messages are still waiting for the server; this one will follow")
             }
+            CommandError::NotInRoom => f.write_str("you are not in this room"),
             CommandError::Archive(e) => f.write_str(&e.describe()),
         }
     }

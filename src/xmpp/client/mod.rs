@@ -44,9 +44,11 @@
 //! into events and forgotten.
 
 mod auth;
+pub mod bookmarks;
 mod dedup;
 mod events;
 pub mod mam;
+pub mod muc;
 mod online;
 mod resume;
 mod sasl2;
@@ -65,8 +67,10 @@ use crate::xmpp::stanza::roster::RosterItem;
 pub use crate::xmpp::stanza::sasl2::UserAgent;
 use crate::xmpp::xml::Element;
 
+pub use bookmarks::{BookmarkAction, BookmarkEvent};
 pub use dedup::{SeenKey, SeenMessages};
 pub use events::{ClientError, Command, CommandError, Event, Phase, RequestError, RosterAction};
+pub use muc::{RoomCommand, RoomEvent, SavedRoom};
 pub use sm::{PendingMessage, StreamSnapshot};
 
 /// A wall-clock reading from the caller (the core reads no clock): at `at`, it was `unix_ms` milliseconds
@@ -95,6 +99,8 @@ struct CarriedSession {
     roster_ver: Option<String>,
     presences: HashMap<BareJid, ContactPresence>,
     chat_state_peers: HashSet<BareJid>,
+    /// The rooms as they were: a resumed stream is still in them.
+    muc: muc::Muc,
 }
 
 /// A liveness deadline that passes this much before its timer fires means the page slept or was throttled
@@ -162,6 +168,13 @@ pub struct Config {
     pub clock: Option<WallClock>,
     /// XEP-0352: start inactive (the page is hidden); changed later with [`Command::SetActive`].
     pub inactive: bool,
+    /// Rooms to be in (from [`Client::resumption`], or a store): joined again once online, unless the lost
+    /// stream is resumed (then we never left them).
+    pub rooms: Vec<SavedRoom>,
+    /// Fetch the bookmarks (XEP-0402) once online and join those marked autojoin.
+    pub bookmarks: bool,
+    /// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410).
+    pub room_silence: Duration,
     /// The message history this device holds (XEP-0313 catch-up; see [`mam`]).
     pub history: HistoryConfig,
 }
@@ -192,6 +205,9 @@ impl Config {
             seen: SeenMessages::default(),
             clock: None,
             inactive: false,
+            rooms: Vec::new(),
+            bookmarks: true,
+            room_silence: muc::ROOM_SILENCE,
             history: HistoryConfig::default(),
         }
     }
@@ -231,6 +247,11 @@ enum Pending {
     Ping,
     /// XEP-0280 enable; servers without carbons answer with an error, which is fine.
     Carbons,
+    /// Group chat and bookmarks; the answer must come from `to` (`None`: our server or account).
+    Muc {
+        to: Option<Jid>,
+        req: Box<muc::Request>,
+    },
     /// disco#info of our own account: what its archive offers (XEP-0313).
     ArchiveFeatures,
     /// A MAM query, by its `queryid`.
@@ -285,6 +306,10 @@ pub struct Client {
     /// Contacts who sent us a chat state this session: the only ones we send standalone chat states to. At
     /// most [`MAX_CHAT_STATE_PEERS`].
     chat_state_peers: HashSet<BareJid>,
+    /// Rooms, bookmarks, invitations.
+    muc: muc::Muc,
+    /// Our XEP-0115 verification string (what our presence says we support).
+    caps_ver: String,
     /// The archive side: catch-up, scroll-back, gaps.
     history: mam::History,
     next_id: u64,
@@ -304,6 +329,7 @@ impl Client {
         let (sm, carried) = sm::Sm::new(config.stream.take());
         let seen = std::mem::take(&mut config.seen);
         let inactive = config.inactive;
+        let muc = muc::Muc::new(std::mem::take(&mut config.rooms));
         let mut c = Client {
             sm_offered: false,
             csi_offered: false,
@@ -329,6 +355,8 @@ impl Client {
             sasl2_features_due: false,
             own_presence,
             chat_state_peers: HashSet::new(),
+            muc,
+            caps_ver: online::caps_ver(config.bookmarks),
             next_id: 0,
             last_heard: now,
             finished: false,
@@ -411,12 +439,14 @@ impl Client {
                 roster_ver: self.roster_ver.clone(),
                 presences: self.presences.clone(),
                 chat_state_peers: self.chat_state_peers.clone(),
+                muc: self.muc.clone(),
             }),
             (None, carried) => carried.clone(),
         };
         config.stream = Some(self.sm.snapshot(session));
         config.seen = self.seen.clone();
         config.inactive = self.inactive;
+        config.rooms = self.muc.saved_rooms();
         config.history = self.history.config_for_next();
         Some(config)
     }
@@ -579,6 +609,7 @@ impl Client {
                 return;
             }
         }
+        self.muc_timeout(now);
         self.maybe_keepalive(now);
         self.after_input(now);
     }
@@ -639,7 +670,8 @@ impl Client {
             (true, Some(k)) if !self.probing() => Some(self.last_heard + k),
             _ => None,
         };
-        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).min()
+        let muc = if self.is_online() { self.muc_deadline() } else { None };
+        requests.chain(self.stage_deadline).chain(keepalive).chain(self.sm.ack_deadline).chain(muc).min()
     }
 
     // ---- shared helpers -------------------------------------------------------------------------------

@@ -13,10 +13,14 @@ use web_time::Instant;
 use super::{Client, ClientError, Command, CommandError, Event, Pending, Phase, RequestError, RosterAction, Stage};
 use crate::xmpp::framing::{self, CLIENT_NS};
 use crate::xmpp::jid::{BareJid, Jid};
+use crate::xmpp::stanza::bookmarks::BOOKMARKS_NOTIFY;
+use crate::xmpp::stanza::caps::{self, CAPS_NS};
+use crate::xmpp::stanza::disco::Identity;
 use crate::xmpp::stanza::error::{ErrorType, StanzaError};
 use crate::xmpp::stanza::mam::ResultRef;
 use crate::xmpp::stanza::message::{self, CARBONS_NS, CHATSTATES_NS, CarbonDirection, ChatState, Message, MessageType};
-use crate::xmpp::stanza::presence::{self, PresenceKind, PresenceStanza};
+use crate::xmpp::stanza::muc::{CONFERENCE_NS, MUC_NS};
+use crate::xmpp::stanza::presence::{self, Availability, PresenceKind, PresenceStanza};
 use crate::xmpp::stanza::receipts::{self, Ack};
 use crate::xmpp::stanza::roster::{self, ROSTER_NS, RosterItem, RosterQuery, Subscription};
 use crate::xmpp::stanza::sid;
@@ -26,11 +30,42 @@ use super::SeenKey;
 use super::mam::{ArchiveError, History};
 use super::sm::{MAX_UNACKED_MESSAGES, PendingMessage};
 
-const PING_NS: &str = "urn:xmpp:ping";
+pub(super) const PING_NS: &str = "urn:xmpp:ping";
 const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
-/// What we tell others we support (XEP-0030), sorted.
-pub const FEATURES: &[&str] = &[CHATSTATES_NS, DISCO_INFO_NS, receipts::MARKERS_NS, PING_NS, receipts::RECEIPTS_NS];
+/// What we tell others we support (XEP-0030, and in our presence through XEP-0115 caps), sorted. With
+/// `Config::bookmarks`, also [`BOOKMARKS_NOTIFY`] (see [`features`]).
+pub const FEATURES: &[&str] = &[
+    CAPS_NS,
+    CHATSTATES_NS,
+    DISCO_INFO_NS,
+    MUC_NS,
+    CONFERENCE_NS,
+    receipts::MARKERS_NS,
+    PING_NS,
+    receipts::RECEIPTS_NS,
+];
+
+/// Our features, sorted; `bookmarks`: `urn:xmpp:bookmarks:1+notify` too, which asks the server for
+/// notifications of our bookmarks (XEP-0402 through XEP-0163). A session that does not keep bookmarks does
+/// not ask (servers may send the last one again at every presence).
+pub fn features(bookmarks: bool) -> Vec<&'static str> {
+    let mut f = FEATURES.to_vec();
+    if bookmarks {
+        f.insert(f.partition_point(|x| *x < BOOKMARKS_NOTIFY), BOOKMARKS_NOTIFY);
+    }
+    f
+}
+
+/// What we are (XEP-0030 identity).
+fn identity() -> Identity {
+    Identity::new("client", "web", Some("Natter"))
+}
+
+/// Our XEP-0115 verification string.
+pub(super) fn caps_ver(bookmarks: bool) -> String {
+    caps::ver(&[identity()], &features(bookmarks))
+}
 
 impl Client {
     pub(super) fn handle_stanza(&mut self, el: &Element, now: Instant) {
@@ -44,8 +79,12 @@ impl Client {
                     self.handle_carbon(direction, inner, now)
                 }
                 Some(_) => {}
+                // Group chat first: groupchat messages, invitations, PEP notifications, rooms' messages.
+                None if self.muc_message(el, now) => {}
                 None => self.handle_message(el, false, now),
             },
+            // Presence from rooms before the rules for contacts (rooms are not in the roster).
+            "presence" if matches!(self.stage, Stage::Online) && self.muc_presence(el, now) => {}
             "presence" if matches!(self.stage, Stage::Online) => self.handle_presence(el),
             // Messages and presence that arrive before the roster do not exist: the server only routes them
             // after our initial presence. Anything else is ignored as RFC 6120 allows for unknown stanzas.
@@ -66,7 +105,15 @@ impl Client {
         match el.attr("type") {
             Some(kind @ ("result" | "error")) => {
                 let Some(id) = id else { return };
-                if !self.is_from_our_server(el.attr("from")) || !self.pending.contains_key(&id) {
+                let from_ok = match self.pending.get(&id) {
+                    // Asked of a room, an occupant or a service: only it may answer.
+                    Some((Pending::Muc { to: Some(to), .. }, _)) => {
+                        el.attr("from").and_then(|f| Jid::parse(f).ok()).as_ref() == Some(to)
+                    }
+                    Some(_) => self.is_from_our_server(el.attr("from")),
+                    None => false,
+                };
+                if !from_ok {
                     return; // not an answer to anything we asked (or a spoofed one): ignore
                 }
                 let Some((what, _)) = self.pending.remove(&id) else { return };
@@ -119,14 +166,9 @@ impl Client {
                 if let Some(node) = payload.attr("node") {
                     q.set_attr("node", node);
                 }
-                q.push_child(
-                    Element::new(DISCO_INFO_NS, "identity")
-                        .with_attr("category", "client")
-                        .with_attr("type", "web")
-                        .with_attr("name", "Natter"),
-                );
-                for f in FEATURES {
-                    q.push_child(Element::new(DISCO_INFO_NS, "feature").with_attr("var", *f));
+                q.push_child(identity().to_element());
+                for f in features(self.config.bookmarks) {
+                    q.push_child(Element::new(DISCO_INFO_NS, "feature").with_attr("var", f));
                 }
                 Ok(Some(q))
             }
@@ -178,6 +220,7 @@ impl Client {
                 self.send_archive_queries(now);
             }
             Pending::RosterSet(_) | Pending::Ping | Pending::Carbons => {}
+            Pending::Muc { req, .. } => self.muc_result(*req, el, now),
         }
     }
 
@@ -194,6 +237,7 @@ impl Client {
             }
             // Any answer to a ping proves the connection is alive; a server without carbons is fine too.
             Pending::Ping | Pending::Carbons => {}
+            Pending::Muc { req, .. } => self.muc_error(*req, error, now),
             Pending::ArchiveFeatures => {
                 self.history.features(None, &mut self.events);
                 self.send_archive_queries(now);
@@ -207,6 +251,10 @@ impl Client {
 
     pub(super) fn request_timed_out(&mut self, what: Pending, now: Instant) {
         let stage = match what {
+            Pending::Muc { req, .. } => {
+                self.muc_timed_out(*req, now);
+                return;
+            }
             Pending::ArchiveFeatures => {
                 self.history.features(None, &mut self.events);
                 self.send_archive_queries(now);
@@ -262,7 +310,7 @@ impl Client {
         self.roster = items.iter().map(|i| (i.jid.clone(), i.clone())).collect();
         self.roster_ver.clone_from(&ver);
         self.events.push_back(Event::Roster { items, ver });
-        let initial = presence::own_presence(&self.own_presence);
+        let initial = self.presence_element(&self.own_presence.clone());
         self.send(&initial);
         // XEP-0280: see what our other devices send and receive (unless Bind2 already enabled carbons).
         if !self.carbons_inline {
@@ -273,6 +321,8 @@ impl Client {
         if let Some(jid) = self.bound.clone() {
             self.events.push_back(Event::Online { jid, resumed: false });
         }
+        // Rooms before the resent messages: a groupchat message needs its room joined first.
+        self.muc_online(now);
         self.after_online();
         self.start_history(false, now);
     }
@@ -293,6 +343,13 @@ impl Client {
             let queryid = q.query.queryid.clone();
             self.send_iq("set", to.as_deref(), q.query.to_element(), Pending::Archive(queryid), now);
         }
+    }
+
+    /// Our presence with `availability`, carrying our XEP-0115 caps (PEP sends bookmark notifications by them).
+    pub(super) fn presence_element(&self, availability: &Availability) -> Element {
+        let mut p = presence::own_presence(availability);
+        p.push_child(caps::element(&self.caps_ver));
+        p
     }
 
     fn apply_roster_item(&mut self, item: RosterItem) {
@@ -388,7 +445,7 @@ impl Client {
     }
 
     /// Whether `from` is absent or exactly our own bare JID.
-    fn is_own_bare(&self, from: Option<&str>) -> bool {
+    pub(super) fn is_own_bare(&self, from: Option<&str>) -> bool {
         match from.map(Jid::parse) {
             None => true,
             Some(Ok(j)) => j.is_bare() && j.bare() == &self.config.jid,
@@ -397,6 +454,9 @@ impl Client {
     }
 
     fn handle_carbon(&mut self, direction: CarbonDirection, inner: &Element, now: Instant) {
+        if self.muc_carbon(direction, inner) {
+            return;
+        }
         match direction {
             CarbonDirection::Received => self.handle_message(inner, true, now),
             CarbonDirection::Sent => {
@@ -417,7 +477,7 @@ impl Client {
         }
     }
 
-    fn server_jid(&self) -> BareJid {
+    pub(super) fn server_jid(&self) -> BareJid {
         BareJid::new(None, self.config.jid.domain()).unwrap_or_else(|_| self.config.jid.clone())
     }
 
@@ -536,9 +596,13 @@ impl Client {
                 }
             }
             Command::SetPresence(a) => {
-                self.send(&presence::own_presence(&a));
+                self.send(&self.presence_element(&a));
                 self.own_presence = a;
+                self.muc_presence_changed();
             }
+            Command::Room(c) => return self.room_command(c, now),
+            Command::SetBookmark(b) => self.set_bookmark(b, now),
+            Command::RemoveBookmark { room } => self.remove_bookmark(room, now),
             Command::AddContact { jid, name, groups } => self.add_contact(jid, name, groups, now),
             Command::UpdateContact { jid, name, groups } => {
                 let mut item = self.roster.get(&jid).cloned().unwrap_or_else(|| RosterItem::new(jid.clone()));

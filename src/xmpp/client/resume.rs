@@ -100,6 +100,8 @@ impl Client {
         self.roster_ver = carried.roster_ver;
         self.presences = carried.presences;
         self.chat_state_peers = carried.chat_state_peers;
+        // Still in every room, with the same occupants: nothing to rejoin.
+        self.muc = carried.muc;
         self.stage = Stage::Online;
         self.events.push_back(Event::Phase(Phase::Online));
         self.events.push_back(Event::Online { jid: carried.jid, resumed: true });
@@ -118,6 +120,7 @@ impl Client {
         for pending in self.sm.take_resend() {
             let mut msg = pending.message.clone();
             msg.delay = pending.sent_unix_ms.map(delay::stamp);
+            self.expect_reflection(&msg);
             let xml = msg.to_element().to_xml();
             self.send_message(xml, pending);
         }
@@ -151,6 +154,9 @@ impl Client {
         // still lives, instead of at the next keepalive.
         if active && !self.probing() && now >= self.last_heard + super::PROBE_WHEN_ACTIVE_AFTER {
             self.probe(now);
+        }
+        if active {
+            self.muc_woke(super::PROBE_WHEN_ACTIVE_AFTER, now);
         }
     }
 }

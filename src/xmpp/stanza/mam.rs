@@ -8,7 +8,9 @@
 
 use crate::xmpp::framing::CLIENT_NS;
 use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::dataform::{DataForm, Field};
 use crate::xmpp::stanza::delay;
+use crate::xmpp::stanza::disco::{RSM_NS, ResultSet};
 use crate::xmpp::stanza::message::{DELAY_NS, FORWARD_NS};
 use crate::xmpp::stanza::sid::MAX_ID;
 use crate::xmpp::xml::Element;
@@ -16,8 +18,6 @@ use crate::xmpp::xml::Element;
 pub const MAM_NS: &str = "urn:xmpp:mam:2";
 /// Advertised by archives that understand the `after-id`/`before-id` form fields (XEP-0313 §7.1.1.1).
 pub const MAM_EXTENDED: &str = "urn:xmpp:mam:2#extended";
-pub const RSM_NS: &str = "http://jabber.org/protocol/rsm";
-pub const DATA_FORM_NS: &str = "jabber:x:data";
 
 /// Which page of the matching messages to return (XEP-0059 §2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,30 +55,16 @@ pub struct Query {
 
 impl Query {
     pub fn to_element(&self) -> Element {
-        let field = |var: &str, value: &str| {
-            Element::new(DATA_FORM_NS, "field")
-                .with_attr("var", var)
-                .with_child(Element::new(DATA_FORM_NS, "value").with_text(value))
-        };
-        let mut form = Element::new(DATA_FORM_NS, "x")
-            .with_attr("type", "submit")
-            .with_child(field("FORM_TYPE", MAM_NS).with_attr("type", "hidden"));
+        let mut form = DataForm::submit_of(MAM_NS);
         let f = &self.filter;
-        if let Some(with) = &f.with {
-            form.push_child(field("with", &with.to_string()));
-        }
-        if let Some(t) = f.start {
-            form.push_child(field("start", &delay::stamp(t)));
-        }
-        if let Some(t) = f.end {
-            form.push_child(field("end", &delay::stamp(t)));
-        }
-        if let Some(id) = &f.after_id {
-            form.push_child(field("after-id", id));
-        }
-        if let Some(id) = &f.before_id {
-            form.push_child(field("before-id", id));
-        }
+        let fields = [
+            ("with", f.with.as_ref().map(BareJid::to_string)),
+            ("start", f.start.map(delay::stamp)),
+            ("end", f.end.map(delay::stamp)),
+            ("after-id", f.after_id.clone()),
+            ("before-id", f.before_id.clone()),
+        ];
+        form.fields.extend(fields.into_iter().filter_map(|(var, v)| Some(Field::new(var, vec![v?]))));
         let mut set =
             Element::new(RSM_NS, "set").with_child(Element::new(RSM_NS, "max").with_text(self.max.to_string()));
         match &self.page {
@@ -87,7 +73,10 @@ impl Query {
             Page::Before(id) => set.push_child(Element::new(RSM_NS, "before").with_text(id)),
             Page::Last => set.push_child(Element::new(RSM_NS, "before")),
         }
-        Element::new(MAM_NS, "query").with_attr("queryid", self.queryid.as_str()).with_child(form).with_child(set)
+        Element::new(MAM_NS, "query")
+            .with_attr("queryid", self.queryid.as_str())
+            .with_child(form.to_element())
+            .with_child(set)
     }
 
     /// Reads a query (what an archive does; used by the scripted servers of the tests). `None` when it is not
@@ -97,18 +86,15 @@ impl Query {
             return None;
         }
         let mut filter = Filter::default();
-        if let Some(form) = el.get_child(DATA_FORM_NS, "x") {
-            for field in form.children_named(DATA_FORM_NS, "field") {
-                let value = field.get_child(DATA_FORM_NS, "value").map(Element::text).unwrap_or_default();
-                match field.attr("var") {
-                    Some("with") => filter.with = Some(BareJid::parse(&value).ok()?),
-                    Some("start") => filter.start = Some(delay::parse(&value)?),
-                    Some("end") => filter.end = Some(delay::parse(&value)?),
-                    Some("after-id") => filter.after_id = Some(value),
-                    Some("before-id") => filter.before_id = Some(value),
-                    _ => {}
-                }
-            }
+        if let Some(form) = DataForm::find_in(el) {
+            let time = |var| form.value(var).map(delay::parse);
+            filter = Filter {
+                with: form.value("with").map(BareJid::parse).transpose().ok()?,
+                start: time("start").map(|t| t.ok_or(())).transpose().ok()?,
+                end: time("end").map(|t| t.ok_or(())).transpose().ok()?,
+                after_id: form.value("after-id").map(str::to_owned),
+                before_id: form.value("before-id").map(str::to_owned),
+            };
         }
         let set = el.get_child(RSM_NS, "set");
         let max = match set.and_then(|s| s.get_child(RSM_NS, "max")) {
@@ -170,46 +156,35 @@ pub fn result_stanza(to: &str, queryid: &str, id: &str, stamp: &str, message: El
     )
 }
 
-/// The `<fin/>` ending a query (in the iq result): whether the last page was reached, and the RSM `<set/>`.
+/// The `<fin/>` ending a query (in the iq result): whether the last page was reached, and the RSM `<set/>`
+/// (the archive ids of the page's first and last results, absent for an empty page, and the count).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fin {
     /// No more messages match in the direction paged (`complete='true'`).
     pub complete: bool,
-    /// The archive ids of the first and last result of this page (absent for an empty page).
-    pub first: Option<String>,
-    pub last: Option<String>,
-    /// How many messages match in all, when the archive says.
-    pub count: Option<u64>,
+    pub set: ResultSet,
 }
 
 impl Fin {
-    /// The `<fin/>` inside an iq result, if any. Ids out of bounds are treated as absent.
+    /// The `<fin/>` inside an iq result, if any. Ids longer than [`MAX_ID`] are treated as absent.
     pub fn of(iq: &Element) -> Option<Fin> {
         let fin = iq.get_child(MAM_NS, "fin")?;
-        let set = fin.get_child(RSM_NS, "set");
-        let id = |name: &str| {
-            set.and_then(|s| s.get_child(RSM_NS, name))
-                .map(Element::text)
-                .filter(|t| !t.is_empty() && t.len() <= MAX_ID)
-        };
-        Some(Fin {
-            complete: matches!(fin.attr("complete"), Some("true" | "1")),
-            first: id("first"),
-            last: id("last"),
-            count: set.and_then(|s| s.get_child(RSM_NS, "count")).and_then(|c| c.text().trim().parse().ok()),
-        })
+        let mut set = fin.get_child(RSM_NS, "set").map(ResultSet::parse).unwrap_or_default();
+        for id in [&mut set.first, &mut set.last] {
+            id.take_if(|t| t.len() > MAX_ID);
+        }
+        Some(Fin { complete: matches!(fin.attr("complete"), Some("true" | "1")), set })
     }
 
     pub fn to_element(&self) -> Element {
         let mut set = Element::new(RSM_NS, "set");
-        if let Some(first) = &self.first {
-            set.push_child(Element::new(RSM_NS, "first").with_text(first));
-        }
-        if let Some(last) = &self.last {
-            set.push_child(Element::new(RSM_NS, "last").with_text(last));
-        }
-        if let Some(count) = self.count {
-            set.push_child(Element::new(RSM_NS, "count").with_text(count.to_string()));
+        let s = &self.set;
+        for (name, text) in
+            [("first", s.first.clone()), ("last", s.last.clone()), ("count", s.count.map(|c| c.to_string()))]
+        {
+            if let Some(t) = text {
+                set.push_child(Element::new(RSM_NS, name).with_text(t));
+            }
         }
         let mut fin = Element::new(MAM_NS, "fin").with_child(set);
         if self.complete {
@@ -244,9 +219,10 @@ mod tests {
         let xml = q.to_element().to_xml();
         let back = Element::parse(&xml).unwrap();
         assert_eq!(Query::parse(&back), Some(q));
-        let form = back.get_child(DATA_FORM_NS, "x").unwrap();
-        let vars: Vec<&str> = form.children_named(DATA_FORM_NS, "field").filter_map(|f| f.attr("var")).collect();
+        let form = DataForm::find_in(&back).unwrap();
+        let vars: Vec<&str> = form.fields.iter().filter_map(|f| f.var.as_deref()).collect();
         assert_eq!(vars, ["FORM_TYPE", "with", "start", "after-id"]);
+        assert_eq!(form.form_type(), Some(MAM_NS));
         assert!(xml.contains("2010-06-07T00:00:00.000Z"), "{xml}");
 
         let last = Query { page: Page::Last, filter: Filter::default(), ..Query::parse(&back).unwrap() };
@@ -284,15 +260,12 @@ mod tests {
   </fin>
 </iq>");
         let fin = Fin::of(&iq).unwrap();
-        assert_eq!(
-            fin,
-            Fin {
-                complete: true,
-                first: Some("28482-98726-73623".into()),
-                last: Some("09af3-cc343-b409f".into()),
-                count: Some(20)
-            }
-        );
+        let set = ResultSet {
+            first: Some("28482-98726-73623".into()),
+            last: Some("09af3-cc343-b409f".into()),
+            count: Some(20),
+        };
+        assert_eq!(fin, Fin { complete: true, set });
         let back = el(&format!("<iq xmlns='jabber:client'>{}</iq>", fin.to_element().to_xml()));
         assert_eq!(Fin::of(&back), Some(fin));
         // Prosody leaves `complete` out of an incomplete page.

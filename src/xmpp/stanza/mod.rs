@@ -2,10 +2,15 @@
 //!
 //! [`Element`]: crate::xmpp::xml::Element
 
+pub mod bookmarks;
+pub mod caps;
+pub mod dataform;
 pub mod delay;
+pub mod disco;
 pub mod error;
 pub mod mam;
 pub mod message;
+pub mod muc;
 pub mod presence;
 pub mod receipts;
 pub mod roster;

@@ -115,7 +115,11 @@ impl PresenceStanza {
     /// Parses a `<presence/>`. Returns `None` when there is no usable `from` (the caller treats that as from
     /// the server or ignores it as appropriate).
     pub fn parse(el: &Element) -> Option<PresenceStanza> {
-        let from = Jid::parse(el.attr("from")?).ok()?;
+        Some(PresenceStanza::parse_from(el, Jid::parse(el.attr("from")?).ok()?))
+    }
+
+    /// Parses a `<presence/>` whose `from` the caller has parsed already.
+    pub fn parse_from(el: &Element, from: Jid) -> PresenceStanza {
         let kind = match el.attr("type") {
             None => {
                 let show = el.get_child(CLIENT_NS, "show").map(|s| Show::parse(&s.text())).unwrap_or(Show::Available);
@@ -131,7 +135,7 @@ impl PresenceStanza {
             Some("probe") => PresenceKind::Probe,
             _ => PresenceKind::Error(StanzaError::from_stanza(el)),
         };
-        Some(PresenceStanza { from, kind })
+        PresenceStanza { from, kind }
     }
 }
 

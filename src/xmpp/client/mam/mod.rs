@@ -75,6 +75,7 @@ mod types;
 use std::collections::{HashSet, VecDeque};
 
 use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::disco::{self, DiscoInfo};
 use crate::xmpp::stanza::mam::{self, Filter, Fin, MAM_EXTENDED, MAM_NS, Page, ResultRef};
 use crate::xmpp::stanza::sid;
 use crate::xmpp::xml::Element;
@@ -223,7 +224,7 @@ impl History {
 
     /// The disco#info query to learn what the account's archive offers.
     pub(super) fn features_query() -> Element {
-        Element::new(DISCO_INFO_NS, "query")
+        disco::info_query(None)
     }
 
     /// The session is online (`resumed`: XEP-0198 resumed the lost session: if that one had caught up,
@@ -238,16 +239,13 @@ impl History {
 
     /// The answer to the disco#info query (`None`: an error; then plain MAM is tried).
     pub(super) fn features(&mut self, info: Option<&Element>, events: &mut VecDeque<Event>) {
-        self.support = match info.and_then(|iq| iq.get_child(DISCO_INFO_NS, "query")) {
+        self.support = match info.and_then(DiscoInfo::of_iq) {
             None => Support::Unknown,
-            Some(q) => {
-                let has = |var: &str| q.children_named(DISCO_INFO_NS, "feature").any(|f| f.attr("var") == Some(var));
-                match (has(MAM_NS), has(MAM_EXTENDED)) {
-                    (true, true) => Support::Extended,
-                    (true, false) => Support::Plain,
-                    (false, _) => Support::None,
-                }
-            }
+            Some(info) => match (info.has_feature(MAM_NS), info.has_feature(MAM_EXTENDED)) {
+                (true, true) => Support::Extended,
+                (true, false) => Support::Plain,
+                (false, _) => Support::None,
+            },
         };
         if !matches!(self.catch_up, CatchUp::Waiting) {
             return;
@@ -695,8 +693,6 @@ impl History {
         events.push_back(Event::ArchiveCursor { id });
     }
 }
-
-const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
 
 /// An inclusive `end` that covers all of millisecond `t`: archives stamp finer (ejabberd and Prosody 13:
 /// microseconds), and a message at `t.704` must not fall outside `end = t`. The message at `t + 1` that may
