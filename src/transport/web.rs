@@ -156,7 +156,7 @@ pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'sta
 /// Resolves the URL (given, or discovered), then opens the socket.
 async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
     let result = match server_url.filter(|u| !u.trim().is_empty()) {
-        Some(url) => check_ws_url(&url),
+        Some(url) => check_ws_url(&url).map(|url| (url, None)),
         None => {
             match weak.upgrade() {
                 Some(inner) => inner.emit(TransportEvent::Discovering),
@@ -170,7 +170,12 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
         return; // closed while discovering
     }
     match result {
-        Ok(url) => inner.open(url),
+        Ok((url, timeout)) => {
+            if let Some(timeout) = timeout {
+                inner.state.borrow_mut().config.request_timeout = timeout;
+            }
+            inner.open(url)
+        }
         Err(e) => inner.fail(e),
     }
 }
