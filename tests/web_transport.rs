@@ -629,3 +629,37 @@ async fn a_session_that_cannot_come_back_gives_back_what_the_server_never_confir
     assert!(back[0].sent_unix_ms.is_some(), "with the time it was first sent");
     assert!(!alice.seen.iter().any(|e| matches!(e, TransportEvent::Core(Event::MessageAcked { .. }))));
 }
+
+#[wasm_bindgen_test]
+async fn a_reconnect_lost_before_it_logged_in_tries_again_with_the_same_keys() {
+    // Found by the fault-injection test (e2e/tests/09-fault.mjs): a reconnect attempt whose connection drops
+    // before it authenticated has derived no keys of its own; it must not end as "cannot reconnect".
+    let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    let id = natter::transport::message_id();
+    alice
+        .session()
+        .send(Command::SendMessage { to: jid(&hashed("bob")), body: "kept".into(), id: id.clone() })
+        .expect("sent");
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    alice.session().reconnect_now();
+    // The new stream is open and not authenticated yet (the server's answer arrives in a later task).
+    alice.expect("the new stream", |e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Connecting)))).await;
+    browser_says_offline();
+    let again =
+        alice.expect("Reconnecting again", |e| matches!(e, TransportEvent::Reconnecting { .. }) || is_final(e)).await;
+    assert!(matches!(again, TransportEvent::Reconnecting { .. }), "{again:?}; saw {:#?}", alice.seen);
+    alice.session().reconnect_now();
+    assert!(reconnected(&mut alice).await, "saw {:#?}", alice.seen);
+    let resumed = alice.seen.iter().rev().find_map(|e| match e {
+        TransportEvent::Core(Event::Online { resumed, .. }) => Some(*resumed),
+        _ => None,
+    });
+    assert_eq!(resumed, Some(true), "the lost session itself is resumed");
+    let acked = |e: &TransportEvent| matches!(e, TransportEvent::Core(Event::MessageAcked { id: a }) if *a == id);
+    if !alice.seen.iter().any(acked) {
+        alice.expect("the message acknowledged", acked).await;
+    }
+    alice.close_cleanly().await;
+}

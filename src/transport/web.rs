@@ -554,7 +554,11 @@ impl Inner {
                         events.push(TransportEvent::Core(Event::Online { jid, resumed }));
                     }
                     Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {
-                        retry = Some(match client.resumption() {
+                        // An attempt lost before it authenticated has no keys of its own to hand on; the config
+                        // it started from (the lost session's keys and stream state) is still the one to use.
+                        let kept =
+                            matches!(state.config.credentials, Credentials::Keys(_)).then(|| state.config.clone());
+                        retry = Some(match client.resumption().or(kept) {
                             Some(config) => Ok((config, error.describe())),
                             None => Err((error.describe(), client.pending_messages())),
                         });
