@@ -160,6 +160,7 @@ export async function runFaults(ctx, server, opts = {}) {
     }
 
     // Everything arrives, once and in order, both ways.
+    await recovered(total);
     const mark = bob.mark();
     bob.send({ cmd: 'check', from: alice, prefix: mine, count: total });
     const check = await bob.waitFor((e) => e.event === 'check', 'the peer\'s check', { since: mark });
