@@ -1,7 +1,7 @@
 // Issue 12's promise under fire: while Alice (this page) and Bob (the scripted peer) exchange 300 messages each
-// way, a cutting proxy between the page and the server breaks the WebSocket 100 times and more (abrupt closes,
-// closes during the reconnect's login, and 2–8 s blackholes that then resume or reset, the longer ones found
-// dead by the app's own 5 s deadline first): every message arrives
+// way, a cutting proxy between the page and the server breaks the WebSocket 110 times (78 abrupt closes, 10 more
+// that close again during the reconnect's login, 12 blackholes of 2–8 s that then resume or reset, the longer
+// ones found dead by the app's own 5 s deadline first): every message arrives
 // exactly once and in order both ways, and every one of Alice's ends delivered, then read (e2e/fault.mjs has the
 // scenario, e2e/proxy.mjs the proxy). Against each server whose environment is set: Prosody 0.12 and ejabberd
 // 23.01 always, Prosody 13 and ejabberd 24.12 with NATTER_FAULT_MODERN=1. Each runs once (not at both paths).
