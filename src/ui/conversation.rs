@@ -661,6 +661,7 @@ fn DeliveryState(id: String, delivery: Delivery) -> impl IntoView {
             <button
                 type="button"
                 class="button ghost small"
+                aria-label="Cancel sending"
                 title="Do not send this message"
                 on:click=handler(move |_| outbox::cancel(store, &id))
             >
