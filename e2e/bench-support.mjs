@@ -82,8 +82,7 @@ function hostDir(runDir, domain) {
  * - Messages that reach an account with no session online (a run that was interrupted) wait in mod_offline and
  *   arrive at the next login, in front of the burst being timed.
  */
-export function resetMessageStores({ root, runDir, domain, config }) {
-  const users = [BENCH.me, BENCH.peer, BENCH.receiver];
+export function resetMessageStores({ root, runDir, domain, config, users = [BENCH.me, BENCH.peer, BENCH.receiver] }) {
   // One line of Lua run inside the server; it prints "natbencha=true natbenchb=true …" (twice) when all went well.
   const lua = `>local sm = require"core.storagemanager"; local r = {}; ` +
     `for _, store in ipairs({ "archive", "offline" }) do local s = sm.open(${luaString(domain)}, store, "archive"); ` +

@@ -21,6 +21,15 @@
 //   burst-closed              the same burst with no conversation open → the contact's unread badge reads the
 //                             count, painted (core + store + one roster row; no transcript)
 //   open-after-burst          in the burst-closed run: click the contact → its whole transcript painted
+//   cuts                      issue 12: Alice (this page, through the cutting proxy of e2e/proxy.mjs) and Bob (a
+//                             scripted peer) exchange numbered messages while the proxy resets the WebSocket
+//                             NATTER_BENCH_CUTS times (100); timed per cut: the reset → the page online again,
+//                             showing Bob's message sent right after the reset, and Bob holding Alice's (e2e/fault.mjs,
+//                             abrupt closes only); one run, the figures over the cuts. Uses alice and bob of
+//                             hashed.localhost (their SCRAM salt stays, so the app logs in again with its keys).
+//   outbox-1000               issue 12: with the browser offline, 1,000 messages sent from the composer wait in the
+//                             outbox; the browser back online → Bob (a scripted peer) has received all 1,000, and
+//                             (second figure) every one shows "sent" on the page; then checked: each once, in order
 // Memory (after each run, after a forced GC): V8 heap in use, wasm linear memory, live DOM nodes. How each
 // figure is taken: bench-support.mjs (installStopwatch, measureMemory) and docs/performance.md.
 //
@@ -44,6 +53,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Peer } from './harness.mjs';
+import { runFaults, median } from './fault.mjs';
 import {
   BENCH, seed, buildPeer, serve, installStopwatch, readStopwatch, epochNow, measureMemory, stats, fmtMs, fmtMiB,
   contactJid, startProfile, stopProfile, resetMessageStores,
@@ -63,6 +73,8 @@ const WARMUP = int('NATTER_BENCH_WARMUP', 1);
 const BURST = Math.max(1, int('NATTER_BENCH_BURST', 1000));
 const BURST_TIMEOUT = int('NATTER_BENCH_BURST_TIMEOUT_S', 300) * 1000;
 const BURST_BUDGET = int('NATTER_BENCH_BURST_BUDGET_S', 900) * 1000;
+const CUTS = Math.max(1, int('NATTER_BENCH_CUTS', 100));
+const QUEUED = Math.max(1, int('NATTER_BENCH_QUEUED', 1000));
 const LOGIN_TIMEOUT = 120_000;
 const PROFILE = process.env.NATTER_BENCH_PROFILE === '1';
 const filter = process.argv[2];
@@ -78,7 +90,10 @@ const env = {
   ws: process.env.NATTER_PROSODY_WS,
   runDir: process.env.NATTER_PROSODY_RUN_DIR,
   domain: process.env.NATTER_PROSODY_DOMAIN || 'localhost',
+  hashedDomain: process.env.NATTER_PROSODY_HASHED_DOMAIN || 'hashed.localhost',
   config: process.env.NATTER_PROSODY_CONFIG, // for prosodyctl (default: RUN_DIR/prosody.cfg.lua)
+  alicePassword: process.env.NATTER_DEMO_ALICE_PASSWORD || 'alice-demo-pw',
+  bobPassword: process.env.NATTER_DEMO_BOB_PASSWORD || 'bob-demo-pw',
 };
 if (!env.ws || !env.runDir) {
   die('NATTER_PROSODY_WS and NATTER_PROSODY_RUN_DIR must be set. Start the server and load its environment first:\n' +
@@ -444,6 +459,105 @@ async function burstClosedRun() {
   }
 }
 
+/** Serves dist/ with this config.json on a port of its own for one run; resolves to { url, close }. */
+async function serveWith(config) {
+  const s = await serve(dist, { config });
+  return { url: `http://127.0.0.1:${s.address().port}/`, close: () => new Promise((r) => s.close(r)) };
+}
+
+/** Issue 12: cut → back online with nothing missing, per cut, over NATTER_BENCH_CUTS abrupt closes. */
+async function cutsRun() {
+  await resetMessageStores({ root, ...env, domain: env.hashedDomain, users: ['alice', 'bob'] });
+  const s = await openPage();
+  const servers = [];
+  const peers = [];
+  const ctx = {
+    page: s.page,
+    env,
+    log: () => {},
+    peer: (opts) => {
+      const p = startPeer(opts);
+      peers.push(p);
+      return p;
+    },
+    serve: async (config) => {
+      const w = await serveWith(config);
+      servers.push(w);
+      return w.url;
+    },
+  };
+  try {
+    const r = await runFaults(ctx, { name: 'Prosody', ws: env.ws, domain: env.hashedDomain }, { cycles: CUTS, only: 'close', readAtEnd: false });
+    check(s.problems.every((p) => p.includes('Data frame received after close')), s.problems.join('; '));
+    const cuts = r.recoveries.close;
+    return { ms: median(cuts), samples: cuts, seconds: r.seconds };
+  } finally {
+    await finish(s);
+    await Promise.allSettled(peers.map((p) => p.stop()));
+    await Promise.all(servers.map((w) => w.close()));
+  }
+}
+
+/** Issue 12: 1,000 messages queued while offline, flushed once the browser is back online. */
+async function outboxRun() {
+  // Prosody's file-backed archive gets slower to append to as it grows: start each run from empty ones.
+  await resetMessageStores({ root, ...env, domain: env.hashedDomain, users: ['alice', 'bob'] });
+  const alice = `alice@${env.hashedDomain}`;
+  const bob = startPeer({ jid: `bob@${env.hashedDomain}`, password: env.bobPassword, priority: 100 });
+  const app = await serveWith({ websocket_url: env.ws });
+  const s = await openPage();
+  try {
+    await bob.online();
+    await s.page.goto(app.url);
+    await s.page.getByLabel('Address', { exact: true }).fill(alice);
+    await s.page.getByLabel('Password', { exact: true }).fill(env.alicePassword);
+    await s.page.getByRole('button', { name: 'Log in' }).click();
+    await logoutButton(s.page).waitFor({ timeout: LOGIN_TIMEOUT });
+    await s.page.getByRole('list').getByRole('button', { name: /^Bob — / }).click();
+    await s.page.getByLabel('Message', { exact: true }).waitFor();
+    await s.context.setOffline(true);
+    await s.page.getByText('Connection lost.').waitFor();
+    const prefix = `q${Math.random().toString(36).slice(2, 7)}-`;
+    // Through the composer's own Enter handler, in the page (1,000 Playwright round trips would take a minute).
+    const left = await s.page.evaluate(({ prefix, n }) => {
+      const composer = document.getElementById('composer');
+      for (let i = 1; i <= n; i++) {
+        composer.value = `${prefix}${i}`;
+        composer.dispatchEvent(new Event('input', { bubbles: true }));
+        composer.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+        if (composer.value !== '') return composer.value;
+      }
+      return '';
+    }, { prefix, n: QUEUED });
+    check(left === '', `the composer kept ${JSON.stringify(left)}`);
+    const pending = await s.page.locator('.message-state[data-state="pending"]').count();
+    check(pending === QUEUED, `${pending} of ${QUEUED} messages shown as not sent yet`);
+    const since = bob.mark();
+    if (PROFILE) await startProfile(s.cdp);
+    const t0 = epochNow();
+    await s.context.setOffline(false);
+    await bob.waitFor((e) => e.event === 'message' && e.body === `${prefix}${QUEUED}`, 'the last queued message', { since, timeout: BURST_TIMEOUT });
+    const ms = epochNow() - t0;
+    await s.page.waitForFunction(
+      (n) => document.querySelectorAll('.message-state[data-state="sent"], .message-state[data-state="delivered"], .message-state[data-state="read"]').length >= n,
+      QUEUED,
+      { timeout: BURST_TIMEOUT, polling: 50 },
+    );
+    const sentMs = epochNow() - t0;
+    const profile = PROFILE ? await stopProfile(s.cdp) : undefined;
+    const mark = bob.mark();
+    bob.send({ cmd: 'check', from: alice, prefix, count: QUEUED });
+    const c = await bob.waitFor((e) => e.event === 'check', 'the check', { since: mark });
+    check(c.ok, `Bob's check: ${JSON.stringify(c)}`);
+    check(s.problems.length === 0, s.problems.join('; '));
+    return { ms, domMs: sentMs, profile, mem: await measureMemory(s.page, s.cdp) };
+  } finally {
+    await finish(s);
+    await bob.stop();
+    await app.close();
+  }
+}
+
 /** Durations of the ten tenths from the times each tenth was reached (the first counted from the start). */
 function tenths(steps) {
   return steps.map((t, i) => t - (i === 0 ? 0 : steps[i - 1]));
@@ -456,6 +570,8 @@ const SCENARIOS = [
   { name: 'burst-peers', what: `no browser: one scripted peer bursts ${BURST.toLocaleString('en')} messages to another → the last one received (server + transport floor)`, run: burstPeersRun, noMemory: true },
   { name: 'burst-open', what: `peer starts ${BURST.toLocaleString('en')}-message burst → last message painted, conversation open`, run: burstOpenRun, budget: BURST_BUDGET },
   { name: 'burst-closed', what: `same burst, no conversation open → unread badge reads ${BURST}`, run: burstClosedRun, child: { name: 'open-after-burst', what: `then click the contact → ${BURST.toLocaleString('en')}-message transcript painted`, key: 'opened' } },
+  { name: 'cuts', what: `WebSocket reset → back online with nothing missing, each of ${CUTS} cuts (one run; the figures are over the cuts)`, run: cutsRun, once: true },
+  { name: 'outbox-1000', what: `${QUEUED.toLocaleString('en')} messages queued offline; back online → the peer has the last (then: all shown sent)`, run: outboxRun },
 ];
 
 // ---- run ----
@@ -488,13 +604,14 @@ try {
     results.push(entry);
     if (child) results.push(child);
     const started = Date.now();
-    for (let i = -WARMUP; i < RUNS; i++) {
+    const [warmup, runs] = sc.once ? [0, 1] : [WARMUP, RUNS];
+    for (let i = -warmup; i < runs; i++) {
       if (i >= 0 && sc.budget && i > 0 && Date.now() - started > sc.budget) {
         entry.notes.push(`stopped after ${i} runs: the ${sc.budget / 1000} s budget was used`);
         progress(`${sc.name}: budget of ${sc.budget / 1000} s used after ${i} runs; no more runs`);
         break;
       }
-      const label = i < 0 ? 'warm-up' : `run ${i + 1}/${RUNS}`;
+      const label = i < 0 ? 'warm-up' : `run ${i + 1}/${runs}`;
       const t = Date.now();
       try {
         const r = await sc.run(i);
@@ -552,7 +669,7 @@ const med = (runs, f) => stats(runs.map(f))?.median;
 const lines = [];
 lines.push(`- date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; machine: ${os.cpus().length} CPUs, ${cpu}; load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 lines.push(`- Chromium ${chromeVersion} headless (--disable-gpu), viewport 1100×720; Prosody at ${env.ws}; build ${dist.startsWith(root + path.sep) ? path.relative(root, dist) : dist} from ${commit}`);
-lines.push(`- ${RUNS} recorded runs per scenario after ${WARMUP} warm-up run(s); memory is the median over the runs, read at the end of each run after a forced GC`);
+lines.push(`- ${RUNS} recorded runs per scenario after ${WARMUP} warm-up run(s) (cuts: one run, its figures over the cuts); memory is the median over the runs, read at the end of each run after a forced GC`);
 lines.push('');
 lines.push('| scenario | what is timed | runs | median | min | max | longest task (median) | JS heap | wasm memory | DOM nodes |');
 lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -561,9 +678,12 @@ if (baseline.length) {
   lines.push(`| login screen | (memory only: the app loaded, before logging in) | ${baseline.length} | | | | | ${fmtMiB(med(baseline, (m) => m.jsHeapUsed))} | ${fmtMiB(med(baseline, (m) => m.wasmMemory))} | ${med(baseline, (m) => m.domNodes) ?? '–'} |`);
 }
 for (const r of results) {
-  const st = stats(r.runs.map((x) => x.ms));
+  // A run that times many things (the cuts) reports each as a sample.
+  const samples = r.runs.flatMap((x) => x.samples ?? [x.ms]);
+  const st = stats(samples);
   const cells = st ? [fmtMs(st.median), fmtMs(st.min), fmtMs(st.max)] : ['–', '–', '–'];
-  const n = r.runs.length + (r.failures.length ? ` (+${r.failures.length} failed)` : '');
+  const counted = r.runs.some((x) => x.samples) ? `${samples.length} cuts` : r.runs.length;
+  const n = counted + (r.failures.length ? ` (+${r.failures.length} failed)` : '');
   lines.push(`| ${r.name} | ${r.what} | ${n} | ${cells.join(' | ')} | ${fmtMs(med(r.runs, (x) => x.longestTask))} | ${fmtMiB(med(r.runs, (x) => x.mem?.jsHeapUsed))} | ${fmtMiB(med(r.runs, (x) => x.mem?.wasmMemory))} | ${med(r.runs, (x) => x.mem?.domNodes) ?? '–'} |`);
 }
 const details = results.filter((r) => r.runs.some((x) => x.peerSendMs != null));
@@ -584,6 +704,9 @@ for (const r of results) {
     const per = Array.from({ length: 10 }, (_, k) => stats(full.map((x) => tenths(x.steps)[k])).median);
     lines.push(`- ${r.name}: time per tenth of the messages (median over runs, first → last): ${per.map(fmtMs).join(', ')}`);
   }
+}
+for (const r of results.filter((r) => r.name === 'outbox-1000' && r.runs.length)) {
+  lines.push(`- ${r.name}: every message shown as sent (acknowledged by the server) at ${fmtMs(med(r.runs, (x) => x.domMs))} (median)`);
 }
 for (const r of results) {
   for (const n of r.notes) lines.push(`- ${r.name}: ${n}`);

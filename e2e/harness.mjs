@@ -1,8 +1,8 @@
 // The minimal test harness of the end-to-end suite: `test(name, fn)` registers a test; helpers drive the app
 // like a person (labelled fields, buttons by name) and wait on conditions, never on the clock.
 //
-// Every test runs twice: with dist/ served under a subpath (http://127.0.0.1:PORT/some/path/), as on a host that
-// keeps the app in a folder, and at the root.
+// Every test runs twice (unless registered with `once`): with dist/ served under a subpath
+// (http://127.0.0.1:PORT/some/path/), as on a host that keeps the app in a folder, and at the root.
 //
 // Each test function receives one object:
 //   page, context          a fresh browser context and page (console errors and page errors fail the test)
@@ -10,6 +10,7 @@
 //   env                    the servers the scripts started: { ws, domain, alicePassword, bobPassword, … }
 //   peer(opts)             starts the scripted peer (examples/peer.rs); stopped after the test
 //   adduser(prefix)        registers a fresh, unique Prosody account; returns { user, jid, password }
+//   serve(config)          serves dist/ with this config.json (an object) at / of a new port; resolves to its URL
 //   shot(name)             saves a screenshot of the page to docs/screenshots/NAME.png
 //   log(...)               a line of detail, printed only when the test fails
 
@@ -20,9 +21,13 @@ import path from 'node:path';
 
 export const tests = [];
 
-/** Registers a test. Files in e2e/tests/ run in name order; tests in a file in the order they are declared. */
-export function test(name, fn) {
-  tests.push({ name, fn });
+/**
+ * Registers a test. Files in e2e/tests/ run in name order; tests in a file in the order they are declared.
+ * Options: `once` (run it at / only, not also under the subpath: for long tests whose subject is not the
+ * hosting path), `timeout` (ms, instead of the runner's default).
+ */
+export function test(name, fn, { once = false, timeout } = {}) {
+  tests.push({ name, fn, once, timeout });
 }
 
 /** How long a single condition may take before the test fails (loopback server, release build). */

@@ -5,8 +5,8 @@
 //   PATH=$PWD/node_modules/.bin:$PATH TRUNK_SKIP_VERSION_CHECK=true trunk build --release
 //   node e2e/run.mjs [FILTER]        FILTER: run only tests whose name contains it
 //
-// Runs e2e/tests/*.mjs in name order, one fresh browser context per test, each test twice: with dist/ served
-// under /some/path/ and at /, by e2e/support.mjs's static server with the headers docs/deploy/ configures (its
+// Runs e2e/tests/*.mjs in name order, one fresh browser context per test, each test twice (but those
+// registered with `once`, at / only): with dist/ served under /some/path/ and at /, by e2e/support.mjs's static server with the headers docs/deploy/ configures (its
 // config.json points the app at this run's Prosody). NATTER_E2E_URL=http://…/ runs every test once against a
 // server of your own instead (e.g. nginx with docs/deploy/nginx.conf; its config.json must name the Prosody of
 // NATTER_PROSODY_WS). A console error, an uncaught page error or a dialog (alert) fails the test. Prints one
@@ -89,7 +89,7 @@ try {
     servers.push(atPath, atRoot);
     const pathURL = `http://127.0.0.1:${atPath.address().port}${SUBPATH}`;
     const rootURL = `http://127.0.0.1:${atRoot.address().port}/`;
-    runs = selected.flatMap((t) => [{ t, baseURL: pathURL }, { t, baseURL: rootURL }]);
+    runs = selected.flatMap((t) => (t.once ? [{ t, baseURL: rootURL }] : [{ t, baseURL: pathURL }, { t, baseURL: rootURL }]));
   }
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -137,6 +137,12 @@ try {
         return p;
       },
       adduser: (prefix = 'e2e') => adduser(root, prefix, env.domain),
+      // Serves dist/ at / with this config.json for this test only; resolves to its URL.
+      async serve(config) {
+        const s = await serve(dist, { config });
+        servers.push(s);
+        return `http://127.0.0.1:${s.address().port}/`;
+      },
       shot: (name) => screenshot(root, page, name),
     };
 
@@ -146,7 +152,10 @@ try {
     try {
       await Promise.race([
         t.fn(ctx),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`test timed out after ${TEST_TIMEOUT} ms`)), TEST_TIMEOUT))),
+        new Promise((_, reject) => {
+          const limit = t.timeout ?? TEST_TIMEOUT;
+          timer = setTimeout(() => reject(new Error(`test timed out after ${limit} ms`)), limit);
+        }),
       ]);
     } catch (e) {
       error = e;

@@ -18,6 +18,10 @@
 //! {"cmd":"join","room":"lobby@conference.localhost","nick":"bob"}   optional "password"
 //! {"cmd":"room_send","room":"lobby@conference.localhost","body":"hi"}   optional "id"
 //! {"cmd":"leave","room":"lobby@conference.localhost"}
+//! {"cmd":"displayed","to":"alice@localhost","id":"…"}     XEP-0333: that message and those before it were seen
+//! {"cmd":"check","from":"alice@localhost","prefix":"f-","count":300}
+//!     of the messages received from `from` whose body is `prefix` + a number: were 1…count each received
+//!     exactly once and in order? Answers with a `check` event (below).
 //! {"cmd":"close"}                                            (end of stdin closes too)
 //! ```
 //! Events (one JSON object per line on stdout, flushed after each):
@@ -39,6 +43,7 @@
 //! {"event":"room_message","room":…,"nick":…,"body":…,"mentions_me":bool}   {"event":"room_reflected","room":…,"id":…}
 //! {"event":"room_left","room":…,"why":…}   {"event":"room_invited","room":…,"from":…}
 //! {"event":"command_error","cmd":…,"error":…}
+//! {"event":"check","from":…,"prefix":…,"ok":true|false,"received":N,"missing":[…],"duplicates":[…],"out_of_order":[…]}
 //! {"event":"closed","error":null|"words"}
 //! ```
 //! The process exits 0 after a polite close, 1 when the session ended with an error, 2 on bad arguments.
@@ -194,6 +199,7 @@ mod native {
     enum Request {
         Core(Command),
         Burst { to: BareJid, count: u64, prefix: String },
+        Check { from: BareJid, prefix: String, count: u64 },
     }
 
     fn parse_request(v: &Value) -> Result<Request, String> {
@@ -245,6 +251,15 @@ mod native {
                 id: str_field(v, "id").map_or_else(message_id, str::to_owned),
             })),
             "leave" => Request::Core(Command::Room(RoomCommand::Leave { room: jid_field(v, "room")?, status: None })),
+            "displayed" => Request::Core(Command::SendDisplayed {
+                to: jid_field(v, "to")?,
+                id: str_field(v, "id").ok_or("\"id\" is required")?.to_owned(),
+            }),
+            "check" => Request::Check {
+                from: jid_field(v, "from")?,
+                prefix: str_field(v, "prefix").ok_or("\"prefix\" is required")?.to_owned(),
+                count: v.get("count").and_then(Value::as_u64).ok_or("\"count\" (a number) is required")?,
+            },
             "close" => Request::Core(Command::Close),
             other => return Err(format!("unknown cmd {other:?}")),
         })
@@ -255,6 +270,8 @@ mod native {
         client: Client,
         /// Requests that arrived before the session was online.
         waiting: VecDeque<(String, Request)>,
+        /// Every message received: (sender's bare JID, body), in order.
+        received: Vec<(String, String)>,
         closed: Option<Option<String>>,
     }
 
@@ -288,13 +305,17 @@ mod native {
                         "subscription": format!("{:?}", i.subscription).to_lowercase(),
                     })).collect::<Vec<_>>(),
                 })),
-                Event::Message(m) => emit(json!({
+                Event::Message(m) => {
+                    let from = m.from.as_ref().map(|j| j.bare().to_string()).unwrap_or_default();
+                    self.received.push((from, m.body(None).unwrap_or_default().to_owned()));
+                    emit(json!({
                     "event": "message",
                     "from": m.from.as_ref().map(|j| j.bare().to_string()),
                     "resource": m.from.as_ref().and_then(|j| j.resource()),
                     "body": m.body(None),
                     "id": m.id,
-                })),
+                    }))
+                }
                 Event::MessageSent(m) => emit(json!({
                     "event": "sent",
                     "to": m.to.as_ref().map(|j| j.bare().to_string()),
@@ -376,7 +397,31 @@ mod native {
             }
         }
 
+        /// The `check` request: numbers 1…count from `from` with `prefix`, each once, in order.
+        fn check(&self, from: &BareJid, prefix: &str, count: u64) {
+            let from = from.to_string();
+            let numbers: Vec<u64> = self
+                .received
+                .iter()
+                .filter(|(f, _)| *f == from)
+                .filter_map(|(_, body)| body.strip_prefix(prefix)?.parse().ok())
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            let duplicates: Vec<u64> = numbers.iter().copied().filter(|n| !seen.insert(*n)).collect();
+            let missing: Vec<u64> = (1..=count).filter(|n| !seen.contains(n)).collect();
+            let out_of_order: Vec<u64> = numbers.windows(2).filter(|w| w[1] <= w[0]).map(|w| w[1]).collect();
+            let ok =
+                duplicates.is_empty() && missing.is_empty() && out_of_order.is_empty() && numbers.len() as u64 == count;
+            emit(json!({
+                "event": "check", "from": from, "prefix": prefix, "ok": ok, "received": numbers.len(),
+                "missing": missing, "duplicates": duplicates, "out_of_order": out_of_order,
+            }));
+        }
+
         fn request(&mut self, cmd: String, r: Request) {
+            if let Request::Check { from, prefix, count } = &r {
+                return self.check(from, prefix, *count);
+            }
             if !self.client.is_online() && !matches!(r, Request::Core(Command::Close)) {
                 self.waiting.push_back((cmd, r));
                 return;
@@ -388,6 +433,7 @@ mod native {
                     }
                     self.flush();
                 }
+                Request::Check { .. } => {}
                 Request::Burst { to, count, prefix } => {
                     let width = count.to_string().len().max(4);
                     for i in 1..=count {
@@ -491,7 +537,7 @@ mod native {
         });
 
         let client = Client::new(config, Instant::now());
-        let mut peer = Peer { ws, client, waiting: VecDeque::new(), closed: None };
+        let mut peer = Peer { ws, client, waiting: VecDeque::new(), received: Vec::new(), closed: None };
         peer.flush();
         let mut close_asked: Option<std::time::Instant> = None;
         while peer.closed.is_none() {

@@ -124,11 +124,11 @@ register() { # USER PASS [HOST] — like `prosodyctl register`, an existing acco
   die "could not register $1@$host"
 }
 
-subscribe_both() { # USER CONTACT NICK
+subscribe_both() { # USER CONTACT NICK [HOST]
   # 24.12's API takes a list "groups" where 23.01 took one "group".
-  local groups='"group":""'; [ "$GEN" = stable ] || groups='"groups":[]'
+  local groups='"group":""' host="${4:-$DOMAIN}"; [ "$GEN" = stable ] || groups='"groups":[]'
   api add_rosteritem "$(printf '{"localuser":"%s","localhost":"%s","user":"%s","host":"%s","nick":"%s",%s,"subs":"both"}' \
-      "$1" "$DOMAIN" "$2" "$DOMAIN" "$3" "$groups")" >/dev/null || die "could not add $2 to $1's roster"
+      "$1" "$host" "$2" "$host" "$3" "$groups")" >/dev/null || die "could not add $2 to $1's roster on $host"
 }
 
 cmd_start() {
@@ -203,6 +203,9 @@ cmd_start() {
   for r in "${regs[@]}"; do wait "$r" || { stop_pid "$pid" 10; rm -f "$PID_FILE"; die "demo accounts not created"; }; done
   subscribe_both alice bob Bob
   subscribe_both bob alice Alice
+  # The same on the hashed host, as Prosody's seed has it (the reconnect tests chat there).
+  subscribe_both alice bob Bob "$HASHED_DOMAIN"
+  subscribe_both bob alice Alice "$HASHED_DOMAIN"
   local t_accounts; t_accounts="$(now_ms)"
   seed_demo_room "$pid"
 

@@ -409,6 +409,35 @@ fn a_late_ack_timer_probes_once_instead_of_failing() {
 }
 
 #[test]
+fn a_stalled_stream_is_given_up_without_closing_the_session_the_server_keeps() {
+    // Found by the fault-injection test: the `<close/>` the client wrote into a stalled (blackholed) stream
+    // reached the server when the stall ended, after the client had moved on; the server then ended the
+    // session it was keeping for resumption, and bounced the message waiting in it ("User session
+    // terminated", ejabberd). A stream given up as dead is left without a word, as a lost connection is.
+    let mut h = login_sm(rfc7677_config());
+    send(&mut h, "m1", "one").unwrap();
+    h.sent();
+    h.advance(Duration::from_secs(31));
+    assert!(matches!(closed_error(&h.events), Some(ClientError::Timeout { .. })));
+    let close = h.sent().into_iter().find(|e| e.is("urn:ietf:params:xml:ns:xmpp-framing", "close"));
+    assert!(close.is_none(), "no <close/> into a stream the server may still resume: {close:?}");
+    assert!(next_config(&h).stream.unwrap().resumable(), "the next client resumes it");
+}
+
+#[test]
+fn a_keepalive_ping_that_times_out_leaves_the_session_resumable() {
+    let mut config = rfc7677_config();
+    config.keepalive = Some(Duration::from_secs(60));
+    let mut h = login_sm(config);
+    h.sent();
+    // Silence: first an <r/> probe (stream management is on), then its deadline.
+    h.advance(Duration::from_secs(61));
+    h.advance(Duration::from_secs(31));
+    assert!(matches!(closed_error(&h.events), Some(ClientError::Timeout { .. })), "{:?}", h.events);
+    assert!(!h.sent().iter().any(|e| e.is("urn:ietf:params:xml:ns:xmpp-framing", "close")));
+}
+
+#[test]
 fn a_throttled_timer_cannot_keep_a_dead_connection_alive_forever() {
     let mut h = login_sm(rfc7677_config());
     send(&mut h, "m1", "one").unwrap();

@@ -19,7 +19,7 @@ fn config(json: &str) -> Result<AppConfig, DiscoveryError> {
 }
 
 fn some(url: &str, domain: Option<&str>) -> Result<AppConfig, DiscoveryError> {
-    Ok(AppConfig { websocket_url: Some(url.to_owned()), domain: domain.map(str::to_owned) })
+    Ok(AppConfig { websocket_url: Some(url.to_owned()), domain: domain.map(str::to_owned), timeout_seconds: None })
 }
 
 /// The reason of a `Malformed` error (fails on any other result).
@@ -50,6 +50,20 @@ fn config_json_into_typed_values() {
     );
     // A repeated key: the last one, as JSON.parse keeps it.
     assert_eq!(config(r#"{"websocket_url": "wss://a/", "websocket_url": "wss://b/"}"#), some("wss://b/", None));
+}
+
+#[wasm_bindgen_test]
+fn config_json_may_set_the_response_timeout_in_whole_seconds() {
+    let timeout = |json: &str| config(json).map(|c| c.timeout_seconds);
+    assert_eq!(timeout(r#"{"timeout_seconds": 12}"#), Ok(Some(12)));
+    assert_eq!(timeout(r#"{"timeout_seconds": null}"#), Ok(None));
+    assert_eq!(timeout(r#"{"timeout_seconds": 1e12}"#), Ok(Some(u32::MAX)), "held to its range later");
+    for bad in [r#""12""#, "1.5", "-3", "true", "[]"] {
+        let reason = malformed(config(&format!(r#"{{"timeout_seconds": {bad}}}"#)));
+        assert_eq!(reason, "“timeout_seconds” is not a whole number of seconds", "{bad}");
+    }
+    let c = config(r#"{"timeout_seconds": 2}"#).unwrap();
+    assert_eq!(c.timeout(), Some(std::time::Duration::from_secs(5)), "at least 5 s");
 }
 
 #[wasm_bindgen_test]

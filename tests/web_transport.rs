@@ -605,3 +605,138 @@ async fn staying_logged_in_reconnects_reloads_and_logs_out_with_a_fast_token() {
     }
     refused.quiet().await;
 }
+
+/// Records every frame the page's WebSockets send (from now until [`FrameTap::drop`]).
+struct FrameTap;
+
+impl FrameTap {
+    fn new() -> FrameTap {
+        js("const p = WebSocket.prototype; if (!p.__natterSend) { p.__natterSend = p.send; \
+            p.send = function (d) { window.__natterFrames.push(String(d)); return p.__natterSend.call(this, d); }; } \
+            window.__natterFrames = [];");
+        FrameTap
+    }
+
+    /// The frames sent so far that contain `needle`.
+    fn sent(&self, needle: &str) -> Vec<String> {
+        let frames: js_sys::Array = js("return window.__natterFrames;").into();
+        frames.iter().filter_map(|f| f.as_string()).filter(|f| f.contains(needle)).collect()
+    }
+}
+
+impl Drop for FrameTap {
+    fn drop(&mut self) {
+        js("const p = WebSocket.prototype; if (p.__natterSend) { p.send = p.__natterSend; delete p.__natterSend; }");
+    }
+}
+
+fn js(body: &str) -> wasm_bindgen::JsValue {
+    js_sys::Function::new_no_args(body).call0(&wasm_bindgen::JsValue::NULL).expect("script runs")
+}
+
+/// Makes the page look hidden or visible (headless Chromium is always visible): `document.hidden` is shadowed
+/// on the document, then `visibilitychange` is dispatched, as a browser does when the tab changes.
+fn set_hidden(hidden: bool) {
+    js(&format!(
+        "Object.defineProperty(document, 'hidden', {{ configurable: true, get: () => {hidden} }});\
+         Object.defineProperty(document, 'visibilityState', {{ configurable: true, get: () => '{}' }});\
+         document.dispatchEvent(new Event('visibilitychange', {{ bubbles: true }}));",
+        if hidden { "hidden" } else { "visible" }
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn a_hidden_page_tells_the_server_it_is_inactive_and_active_again_when_shown() {
+    let tap = FrameTap::new();
+    let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    assert!(tap.sent("urn:xmpp:csi:0").is_empty(), "a visible page says nothing");
+    set_hidden(true);
+    let inactive = tap.sent("urn:xmpp:csi:0");
+    assert_eq!(inactive.len(), 1, "{inactive:?}");
+    assert!(inactive[0].starts_with("<inactive"), "{inactive:?}");
+    // Still hidden, the session stays up, and a message still arrives (CSI lets the server delay unimportant
+    // traffic, never messages).
+    let mut bob = Probe::start("bob", &hashed("bob"), BOB_PW, Some(WS_URL));
+    bob.online().await;
+    let body = format!("while hidden {}", js_sys::Math::random());
+    let id = natter::transport::message_id();
+    bob.session().send(Command::SendMessage { to: jid(&hashed("alice")), body: body.clone(), id }).expect("sent");
+    alice
+        .expect(
+            "bob's message",
+            |e| matches!(e, TransportEvent::Core(Event::Message(m)) if m.body(None) == Some(body.as_str())),
+        )
+        .await;
+    // Bob's session, started while the page was hidden, began inactive too; shown again, both say active.
+    assert_eq!(tap.sent("urn:xmpp:csi:0").len(), 2);
+    set_hidden(false);
+    let csi = tap.sent("urn:xmpp:csi:0");
+    assert_eq!(csi.len(), 4, "{csi:?}");
+    assert!(
+        csi[..2].iter().all(|f| f.starts_with("<inactive")) && csi[2..].iter().all(|f| f.starts_with("<active")),
+        "{csi:?}"
+    );
+    assert!(!alice.seen.iter().any(|e| matches!(e, TransportEvent::Reconnecting { .. }) || is_final(e)));
+    alice.close_cleanly().await;
+    bob.close_cleanly().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_session_that_cannot_come_back_gives_back_what_the_server_never_confirmed() {
+    // localhost draws a new salt at every login, so the reconnect fails for good (KeysStale) and the messages
+    // the lost session still owned come back as `Unsent`, right before the final event, with their ids.
+    let mut alice = Probe::start("alice", "alice", ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    let id = natter::transport::message_id();
+    alice
+        .session()
+        .send(Command::SendMessage { to: jid("carol"), body: "unconfirmed".into(), id: id.clone() })
+        .expect("sent");
+    // In the same task: the server's acknowledgement cannot have arrived yet.
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    alice.session().reconnect_now();
+    assert!(!reconnected(&mut alice).await, "saw {:#?}", alice.seen);
+    let last_two = &alice.seen[alice.seen.len() - 2..];
+    let TransportEvent::Unsent(back) = &last_two[0] else { panic!("no Unsent before the end: {:#?}", alice.seen) };
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].message.id.as_deref(), Some(id.as_str()));
+    assert_eq!(back[0].message.body(None), Some("unconfirmed"));
+    assert!(back[0].sent_unix_ms.is_some(), "with the time it was first sent");
+    assert!(!alice.seen.iter().any(|e| matches!(e, TransportEvent::Core(Event::MessageAcked { .. }))));
+}
+
+#[wasm_bindgen_test]
+async fn a_reconnect_lost_before_it_logged_in_tries_again_with_the_same_keys() {
+    // Found by the fault-injection test (e2e/tests/09-fault.mjs): a reconnect attempt whose connection drops
+    // before it authenticated has derived no keys of its own; it must not end as "cannot reconnect".
+    let mut alice = Probe::start("alice", &hashed("alice"), ALICE_PW, Some(WS_URL));
+    alice.online().await;
+    let id = natter::transport::message_id();
+    alice
+        .session()
+        .send(Command::SendMessage { to: jid(&hashed("bob")), body: "kept".into(), id: id.clone() })
+        .expect("sent");
+    browser_says_offline();
+    alice.expect("Reconnecting", |e| matches!(e, TransportEvent::Reconnecting { .. })).await;
+    alice.session().reconnect_now();
+    // The new stream is open and not authenticated yet (the server's answer arrives in a later task).
+    alice.expect("the new stream", |e| matches!(e, TransportEvent::Core(Event::Phase(Phase::Connecting)))).await;
+    browser_says_offline();
+    let again =
+        alice.expect("Reconnecting again", |e| matches!(e, TransportEvent::Reconnecting { .. }) || is_final(e)).await;
+    assert!(matches!(again, TransportEvent::Reconnecting { .. }), "{again:?}; saw {:#?}", alice.seen);
+    alice.session().reconnect_now();
+    assert!(reconnected(&mut alice).await, "saw {:#?}", alice.seen);
+    let resumed = alice.seen.iter().rev().find_map(|e| match e {
+        TransportEvent::Core(Event::Online { resumed, .. }) => Some(*resumed),
+        _ => None,
+    });
+    assert_eq!(resumed, Some(true), "the lost session itself is resumed");
+    let acked = |e: &TransportEvent| matches!(e, TransportEvent::Core(Event::MessageAcked { id: a }) if *a == id);
+    if !alice.seen.iter().any(acked) {
+        alice.expect("the message acknowledged", acked).await;
+    }
+    alice.close_cleanly().await;
+}

@@ -411,11 +411,14 @@ async fn unknown_commands_and_a_bare_me_are_not_sent() {
         assert!(error().starts_with(said), "{typed:?}: {}", error());
         assert_eq!(composer.value(), typed, "the text stays to be corrected");
     }
-    // What can be sent gets past the check (and finds no session here).
+    // What can be sent gets past the check (no session here: it waits in the outbox, shown as an action).
     composer.set_value("/me waves");
     press(&composer, "Enter");
     settle().await;
-    assert_eq!(error(), "Not connected.");
+    assert_eq!(error(), "");
+    assert_eq!(composer.value(), "");
+    assert_eq!(h.texts(".message.from-me.action .message-body"), ["* alice waves"]);
+    assert_eq!(h.store.outbox.get_untracked()[0].body, "/me waves");
 
     assert_eq!(model::composer_text("/me waves"), Ok("/me waves".into()));
     assert_eq!(model::composer_text("//help me"), Ok("/help me".into()));

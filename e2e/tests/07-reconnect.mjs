@@ -4,7 +4,10 @@
 // salt from login to login: the scripts' Prosody host hashed.localhost (salted+hashed storage, Prosody's
 // default). Its host localhost stores passwords in plain (for SCRAM-SHA-256) and draws a new salt at every
 // login, so it refuses the kept keys: then the app asks for the password on the chat screen, the conversation
-// staying in view, and logging in there resumes with everything kept. Either way, Bob's next message arrives and what was typed offline is sent.
+// staying in view, and logging in there resumes with everything kept. Either way, Bob's next message arrives,
+// the message Alice sent while offline (shown as not sent yet, with the reason) goes out exactly once, and what
+// she had typed without sending is still in the composer. Alice's messages show their state: delivered (Bob's
+// client sends receipts).
 import assert from 'node:assert/strict';
 import { test, logIn } from '../harness.mjs';
 
@@ -29,6 +32,15 @@ for (const resalting of [false, true]) {
     const before = `before the drop ${token}`;
     bob.send({ cmd: 'send', to: alice, body: before });
     await logEl.getByText(before, { exact: true }).waitFor();
+    const composer = page.getByLabel('Message', { exact: true });
+    const hello = `hello bob ${token}`;
+    await composer.fill(hello);
+    await composer.press('Enter');
+    await bob.waitFor((e) => e.event === 'message' && e.from === alice && e.body === hello, `bob receives "${hello}"`);
+    const row = (body) => logEl.locator('li.message.from-me').filter({ has: page.getByText(body, { exact: true }) });
+    // Bob's client confirmed it (XEP-0184): the mark says so, and its words are there for screen readers.
+    await row(hello).locator('.message-state[data-state="delivered"]').waitFor();
+    assert.equal((await row(hello).locator('.message-state-text').textContent()).trim(), 'Delivered');
 
     // The network goes away.
     await context.setOffline(true);
@@ -37,13 +49,20 @@ for (const resalting of [false, true]) {
     await page.getByRole('button', { name: 'Reconnect now' }).waitFor();
     await page.getByRole('list').getByRole('button', { name: /^Bob — offline/ }).waitFor();
     assert.ok(await logEl.getByText(before, { exact: true }).isVisible(), 'the transcript stays');
-    const composer = page.getByLabel('Message', { exact: true });
+    // Sending while offline: the message shows at once, as not sent yet, with the reason and a way to cancel it.
+    assert.ok(await page.getByRole('button', { name: 'Send' }).isEnabled(), 'Send works while offline');
+    await page.getByText('Not connected: what you send now waits and goes out when the connection is back.').waitFor();
+    const queued = `sent offline ${token}`;
+    await composer.fill(queued);
+    await composer.press('Enter');
+    assert.equal(await composer.inputValue(), '', 'sent: the composer is empty');
+    const pending = row(queued).locator('.message-state[data-state="pending"]');
+    await pending.waitFor();
+    assert.equal((await pending.locator('.message-state-text').textContent()).trim(), 'Not sent yet: reconnecting to the server.');
+    assert.ok(await pending.getByRole('button', { name: 'Cancel sending' }).isVisible());
+    // Typed and not sent: stays in the composer.
     const typed = `typed offline ${token}`;
     await composer.fill(typed);
-    assert.ok(await page.getByRole('button', { name: 'Send' }).isDisabled(), 'Send is disabled while offline');
-    await page.getByText('Not connected: what you type stays here').waitFor();
-    await composer.press('Enter');
-    assert.equal(await composer.inputValue(), typed, 'Enter while offline keeps the text');
     if (!resalting) await shot('e2e-reconnecting');
 
     // The network comes back: the app tries at once.
@@ -54,7 +73,7 @@ for (const resalting of [false, true]) {
     assert.equal(await needsPassword.isVisible(), resalting, resalting ? 'the kept keys cannot fit a new salt' : 'the kept keys log in again');
     if (resalting) {
       assert.ok(await logEl.getByText(before, { exact: true }).isVisible(), 'the conversation stays behind the prompt');
-      await page.getByRole('button', { name: 'Cancel' }).waitFor();
+      await page.getByRole('button', { name: 'Cancel', exact: true }).waitFor();
       await page.getByLabel(`Password for ${alice}`).fill(env.alicePassword);
       await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await online.first().waitFor();
@@ -63,6 +82,10 @@ for (const resalting of [false, true]) {
     await page.getByRole('list').getByRole('button', { name: /^Bob — available/ }).waitFor();
     assert.ok(await logEl.getByText(before, { exact: true }).isVisible(), 'the transcript is still there');
     assert.equal(await composer.inputValue(), typed, 'what was typed offline is still in the composer');
+    // What was sent offline went out once the session was back, exactly once.
+    await bob.waitFor((e) => e.event === 'message' && e.from === alice && e.body === queued, `bob receives "${queued}"`);
+    await row(queued).locator('.message-state[data-state="delivered"]').waitFor();
+    assert.equal(await row(queued).count(), 1, 'shown once');
 
     // Messages flow both ways again.
     const after = `after the reconnect ${token}`;
@@ -71,5 +94,7 @@ for (const resalting of [false, true]) {
     assert.ok(await page.getByRole('button', { name: 'Send' }).isEnabled());
     await composer.press('Enter');
     await bob.waitFor((e) => e.event === 'message' && e.from === alice && e.body === typed, `bob receives "${typed}"`);
+    const copies = bob.events.filter((e) => e.event === 'message' && e.body === queued).length;
+    assert.equal(copies, 1, `bob got "${queued}" ${copies} times`);
   });
 }

@@ -2,8 +2,9 @@
 //! applied to them; pure and tested natively.
 //!
 //! Sources, in the order the transport tries them (the fetching lives in the browser-only [`super::lookup`]):
-//! 1. `config.json` next to `index.html`: `{"websocket_url": "...", "domain": "..."}`, both optional
-//!    ([`AppConfig`]); the URL applies when `domain` is absent or equals the account's domain.
+//! 1. `config.json` next to `index.html`: `{"websocket_url": "...", "domain": "...", "timeout_seconds": 30}`,
+//!    all optional ([`AppConfig`]); the URL applies when `domain` is absent or equals the account's domain, and
+//!    `timeout_seconds` to the sessions of a login that read it.
 //! 2. XEP-0156 JSON: `https://{domain}/.well-known/host-meta.json`, `links` with
 //!    `rel = "urn:xmpp:alt-connections:websocket"` ([`HostMetaLink`], [`websocket_hrefs`]).
 //! 3. XEP-0156 XRD: `https://{domain}/.well-known/host-meta`, `<Link/>` elements in the XRD namespace with the
@@ -16,6 +17,7 @@
 //! What this does NOT do: no fetching, no JSON parsing, and no judging of the URLs found (see [`super::url`]).
 
 use std::fmt;
+use std::time::Duration;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
@@ -41,14 +43,27 @@ pub fn host_meta_urls(domain: &str) -> [String; 2] {
     [format!("https://{domain}/.well-known/host-meta.json"), format!("https://{domain}/.well-known/host-meta")]
 }
 
-/// The app's `config.json`: both members optional (`null` counts as absent), other members ignored.
+/// The app's `config.json`: every member optional (`null` counts as absent), other members ignored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppConfig {
     pub websocket_url: Option<String>,
     pub domain: Option<String>,
+    /// How long the server may take to answer (each login step, each request, the acknowledgement of what was
+    /// sent, a ping) before the connection counts as dead and Natter reconnects; see [`AppConfig::timeout`].
+    pub timeout_seconds: Option<u32>,
 }
 
+/// The range `timeout_seconds` is held to: below it a busy server or a slow phone network would look dead;
+/// above it a dead connection would go unnoticed for too long.
+pub const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 5..=300;
+
 impl AppConfig {
+    /// The operator's response timeout, held to [`TIMEOUT_RANGE`] (`None`: the default, 30 s).
+    pub fn timeout(&self) -> Option<Duration> {
+        let s = self.timeout_seconds?.clamp(*TIMEOUT_RANGE.start(), *TIMEOUT_RANGE.end());
+        Some(Duration::from_secs(u64::from(s)))
+    }
+
     /// The configured WebSocket URL, if there is one and it applies to accounts of `domain`.
     pub fn websocket_url_for(&self, domain: &str) -> Option<&str> {
         let url = self.websocket_url.as_deref().filter(|u| !u.trim().is_empty())?;
@@ -155,7 +170,16 @@ mod tests {
     use super::*;
 
     fn config(url: Option<&str>, domain: Option<&str>) -> AppConfig {
-        AppConfig { websocket_url: url.map(str::to_owned), domain: domain.map(str::to_owned) }
+        AppConfig { websocket_url: url.map(str::to_owned), domain: domain.map(str::to_owned), timeout_seconds: None }
+    }
+
+    #[test]
+    fn the_timeout_is_held_to_its_range() {
+        let with = |s| AppConfig { timeout_seconds: Some(s), ..AppConfig::default() }.timeout();
+        assert_eq!(AppConfig::default().timeout(), None);
+        assert_eq!(with(12), Some(Duration::from_secs(12)));
+        assert_eq!(with(0), Some(Duration::from_secs(5)));
+        assert_eq!(with(4_000_000_000), Some(Duration::from_secs(300)));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //!
 //! What this does NOT do: judge the URLs found ([`super::url`] does), or keep anything between logins.
 
+use std::time::Duration;
+
 use js_sys::{Array, JSON, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -21,16 +23,19 @@ use super::discovery::{
 };
 use super::url::check_ws_url;
 
-/// config.json, then host-meta.json, then host-meta; the first acceptable WebSocket URL wins. When none is
-/// found, the error names the documents that were broken, too large or too slow.
-pub async fn discover(domain: &str) -> Result<String, TransportError> {
+/// config.json, then host-meta.json, then host-meta; the first acceptable WebSocket URL wins, with config.json's
+/// response timeout if it sets one. When none is found, the error names the documents that were broken, too
+/// large or too slow.
+pub async fn discover(domain: &str) -> Result<(String, Option<Duration>), TransportError> {
     let mut problems = Vec::new();
     let config_url = config_url();
+    let mut timeout = None;
     match fetch_text(&config_url).await.and_then(|text| parse_config(&config_url, &text)) {
         // The operator named the endpoint explicitly: its verdict (even "insecure") is final.
         Ok(config) => {
+            timeout = config.timeout();
             if let Some(url) = config.websocket_url_for(domain) {
-                return check_ws_url(url);
+                return check_ws_url(url).map(|url| (url, timeout));
             }
         }
         Err(e) => problems.push(e),
@@ -40,7 +45,7 @@ pub async fn discover(domain: &str) -> Result<String, TransportError> {
     match fetch_text(&json_url).await.and_then(|text| parse_host_meta(&json_url, &text)) {
         Ok(links) => {
             if let Some(url) = first_acceptable(websocket_hrefs(&links), &mut refused) {
-                return Ok(url);
+                return Ok((url, timeout));
             }
         }
         Err(e) => problems.push(e),
@@ -48,7 +53,7 @@ pub async fn discover(domain: &str) -> Result<String, TransportError> {
     match fetch_text(&xml_url).await {
         Ok(text) => {
             if let Some(url) = first_acceptable(discovery::host_meta_xml_websockets(&text), &mut refused) {
-                return Ok(url);
+                return Ok((url, timeout));
             }
         }
         Err(e) => problems.push(e),
@@ -185,12 +190,18 @@ fn settle_quietly(promise: Promise) {
 }
 
 /// `config.json` (fetched from `url`) as typed values: an object whose `websocket_url` and `domain`, when
-/// present and not `null`, are strings.
+/// present and not `null`, are strings, and whose `timeout_seconds` is a whole number of seconds.
 pub fn parse_config(url: &str, text: &str) -> Result<AppConfig, DiscoveryError> {
     let malformed = |reason: String| DiscoveryError::Malformed { url: url.to_owned(), reason };
     let doc = parse_object(text).map_err(malformed)?;
     let member = |key: &str| optional_string(&doc, key).map_err(|()| malformed(format!("“{key}” is not a string")));
-    Ok(AppConfig { websocket_url: member("websocket_url")?, domain: member("domain")? })
+    let timeout = Reflect::get(&doc, &"timeout_seconds".into()).unwrap_or(JsValue::UNDEFINED);
+    let timeout_seconds = match timeout.as_f64() {
+        _ if timeout.is_undefined() || timeout.is_null() => None,
+        Some(s) if s.fract() == 0.0 && s >= 0.0 => Some(if s > f64::from(u32::MAX) { u32::MAX } else { s as u32 }),
+        _ => return Err(malformed("“timeout_seconds” is not a whole number of seconds".into())),
+    };
+    Ok(AppConfig { websocket_url: member("websocket_url")?, domain: member("domain")?, timeout_seconds })
 }
 
 /// A `host-meta.json` document (fetched from `url`, RFC 6415 JRD) as its links: an object whose `links`, when

@@ -156,7 +156,7 @@ pub fn connect(options: ConnectOptions, on_event: impl Fn(TransportEvent) + 'sta
 /// Resolves the URL (given, or discovered), then opens the socket.
 async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
     let result = match server_url.filter(|u| !u.trim().is_empty()) {
-        Some(url) => check_ws_url(&url),
+        Some(url) => check_ws_url(&url).map(|url| (url, None)),
         None => {
             match weak.upgrade() {
                 Some(inner) => inner.emit(TransportEvent::Discovering),
@@ -170,7 +170,12 @@ async fn start(weak: Weak<Inner>, server_url: Option<String>, domain: String) {
         return; // closed while discovering
     }
     match result {
-        Ok(url) => inner.open(url),
+        Ok((url, timeout)) => {
+            if let Some(timeout) = timeout {
+                inner.state.borrow_mut().config.request_timeout = timeout;
+            }
+            inner.open(url)
+        }
         Err(e) => inner.fail(e),
     }
 }
@@ -560,7 +565,11 @@ impl Inner {
                         events.push(TransportEvent::Core(Event::Online { jid, resumed }));
                     }
                     Event::Closed { error: Some(error) } if state.online_once && worth_retrying(&error) => {
-                        retry = Some(match client.resumption() {
+                        // An attempt lost before it authenticated has no keys of its own to hand on; the config
+                        // it started from (the lost session's keys and stream state) is still the one to use.
+                        let kept =
+                            matches!(state.config.credentials, Credentials::Keys(_)).then(|| state.config.clone());
+                        retry = Some(match client.resumption().or(kept) {
                             Some(config) => Ok((config, error.describe())),
                             None => Err((error.describe(), client.pending_messages())),
                         });

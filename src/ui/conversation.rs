@@ -1,21 +1,26 @@
 //! The right pane: the open conversation's header, transcript and composer.
 //!
 //! The transcript (`role="log"`, announced politely) is a keyed list ([`keyed_list`]) of the conversation's
-//! pages, each a keyed list of its messages. A page lists its rows' keys and errors in two memos, and a row is
-//! built once from its message (only its error can change later, and only when its page's errors change): a new
-//! message re-checks each page's keys (a hundred numbers) and adds one row to the last page.
+//! pages, each a keyed list of its messages. A page lists its rows' keys and states in two memos, and a row is
+//! built once from its message (only its state — where our message is, or an error — can change later, and only
+//! that row is touched then): a new message re-checks each page's keys (a hundred numbers) and adds one row to
+//! the last page. Our own messages show their state as a small mark and in words for screen readers ("Sent",
+//! "Delivered", "Read"); one not sent yet says why, in words, with a button to cancel it.
 //! Message text is rendered as text nodes; links are `<a>` elements built from [`links::linkify`] pieces,
 //! never HTML strings. New messages scroll into view while the reader is at the bottom (at most one scroll
 //! per animation frame); once they have scrolled up, a "New messages" button appears instead.
-//! While the session is not online (reconnecting, offline) the composer says so and Send is disabled; what
-//! was typed stays in the composer (and the draft) until it can be sent.
+//! The composer works whether or not the session is online: what is sent while it is not waits in the outbox
+//! ([`outbox`]) and goes out, in order, when the session is back; the composer says so meanwhile.
+//! While the conversation is open and the page visible, the newest message that asks for it is marked as
+//! displayed (XEP-0333), again when the page shows or the session comes back.
 
 use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::dialogs::{DialogMode, DialogState};
-use super::model::{self, ChatMessage, Contact, MessagePage};
+use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, RowState};
+use super::outbox;
 use super::state::{self, AppState, Connection, NoticeKind, SessionHandle};
 use crate::links::{self, Segment};
 use crate::xmpp::Command;
@@ -190,6 +195,30 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
 
     let offline = Memo::new(move |_| store.connection.with(|c| *c != Connection::Online));
 
+    // XEP-0333: the newest message that asks for it is marked as displayed while the person can see it.
+    let markable = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| c.markable.clone()).flatten())
+    };
+    {
+        let jid = jid.clone();
+        effect(move || {
+            let id = markable.get();
+            if store.page_hidden.get() || offline.get() {
+                return;
+            }
+            let Some(id) = id else { return };
+            if store.conversations.with_untracked(|c| c.get(&jid).and_then(|c| c.marked.clone())).as_ref() == Some(&id)
+            {
+                return;
+            }
+            if session.send(Command::SendDisplayed { to: jid.clone(), id: id.clone() }).is_ok() {
+                // Nothing shows it: written without notifying.
+                store.conversations.update_untracked(|c| c.entry(jid.clone()).or_default().marked = Some(id));
+            }
+        });
+    }
+
     // Our chat state (XEP-0085): "composing" when typing starts, "paused" after PAUSE_AFTER without a keystroke,
     // "active" when the composer is emptied or a message goes out (it carries <active/> itself). The core only
     // sends them to contacts who send chat states too.
@@ -234,10 +263,6 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let send = {
         let (jid, set_draft, set_send_error) = (jid.clone(), set_draft.clone(), set_send_error.clone());
         move || {
-            // Enter while offline: the text stays, and the hint under the composer already says why.
-            if offline.get_untracked() {
-                return;
-            }
             let Some(el) = composer() else { return };
             let body = el.value();
             if body.trim().is_empty() {
@@ -247,7 +272,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                 Ok(body) => body,
                 Err(why) => return set_send_error(Some(why)),
             };
-            match session.send(Command::SendMessage { to: jid.clone(), body, id: crate::transport::message_id() }) {
+            match outbox::send(store, session, &jid, body) {
                 Ok(()) => {
                     el.set_value("");
                     // The message said <active/> itself: only the pending "paused" is dropped.
@@ -258,7 +283,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     following.set(true);
                     unseen.set(0);
                 }
-                Err(e) => set_send_error(Some(model::sentence(&e.to_string()))),
+                Err(e) => set_send_error(Some(e)),
             }
         }
     };
@@ -439,9 +464,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     on:keydown=handler(on_keydown)
                     on:input=handler(on_input)
                 ></textarea>
-                <button type="submit" class="button primary send" disabled=move || offline.get()>"Send"</button>
+                <button type="submit" class="button primary send">"Send"</button>
                 <p id="composer-offline" class="composer-offline" hidden=move || !offline.get()>
-                    "Not connected: what you type stays here until you can send it."
+                    "Not connected: what you send now waits and goes out when the connection is back."
                 </p>
                 <p id="composer-hint" class="visually-hidden">"Enter sends, Shift+Enter starts a new line."</p>
                 <p id="composer-error" class="composer-error" role="alert">
@@ -481,10 +506,10 @@ fn back(store: AppState) {
 /// 140–230 ms at 3,000.
 ///
 /// A memo lists the page's keys for the keyed list; a change of the conversation re-checks them (a hundred
-/// numbers) and a new message adds one row. Rows are built once from their message; only the error can change later.
-/// Rows do not subscribe to the page: every subscriber of a memo is woken to check it whenever its source
-/// changes, which would wake every row of the page for each new message. Instead one effect watches the page's
-/// errors and sets the error of the rows whose error changed.
+/// numbers) and a new message adds one row. Rows are built once from their message; only their state (our
+/// message's progress, an error) can change later. Rows do not subscribe to the page: every subscriber of a memo
+/// is woken to check it whenever its source changes, which would wake every row of the page for each new
+/// message. Instead one effect watches the page's states and sets the state of the rows whose state changed.
 #[component]
 pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
     let store = expect_context::<AppState>();
@@ -495,20 +520,25 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
             store.with_conversation(&jid, |c| c.pages.get(index).map(seqs)).flatten().unwrap_or_default()
         })
     };
-    let errors = {
+    let states = {
         let jid = jid.clone();
         Memo::new(move |_| {
-            store.with_conversation(&jid, |c| c.pages.get(index).map(MessagePage::errors)).flatten().unwrap_or_default()
+            store.with_conversation(&jid, |c| c.pages.get(index).map(MessagePage::states)).flatten().unwrap_or_default()
         })
     };
-    let row_errors = StoredValue::new(Vec::<(u64, RwSignal<Option<String>>)>::new());
+    let row_states = StoredValue::new(Vec::<(u64, RwSignal<RowState>)>::new());
     effect(move || {
-        errors.with(|errors| {
-            row_errors.with_value(|rows| {
+        states.with(|states| {
+            row_states.with_value(|rows| {
+                // Both lists are in `seq` order: one pass.
+                let mut now = states.iter().peekable();
                 for (seq, row) in rows {
-                    let now = errors.iter().find(|(s, _)| s == seq).map(|(_, e)| e);
-                    if row.try_with_untracked(|shown| shown.as_ref() != now) == Some(true) {
-                        row.try_set(now.cloned());
+                    while now.next_if(|(s, _)| s < seq).is_some() {}
+                    let state = now.peek().filter(|(s, _)| s == seq).map(|(_, state)| state);
+                    let default = RowState::default();
+                    let state = state.unwrap_or(&default);
+                    if row.try_with_untracked(|shown| shown != state) == Some(true) {
+                        row.try_set(state.clone());
                     }
                 }
             })
@@ -524,9 +554,9 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
                     .try_with_untracked(|c| c.get(&jid)?.pages.get(index)?.get(seq).cloned())
                     .flatten()
                     .map(|message| {
-                        let error = RwSignal::new(message.error.clone());
-                        row_errors.update_value(|rows| rows.push((seq, error)));
-                        view! { <MessageRow message error /> }
+                        let state = RwSignal::new(message.row_state());
+                        row_states.update_value(|rows| rows.push((seq, state)));
+                        view! { <MessageRow message state /> }
                     })
                     .into_any()
             },
@@ -535,10 +565,10 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
     }
 }
 
-/// One message: sender, time and text (or a `/me` action), and why it failed when it did (`error`, the only
-/// part that can change after the row is built).
+/// One message: sender, time and text (or a `/me` action); for our own messages their state; and why it
+/// failed when it did. `state` is the only part that can change after the row is built.
 #[component]
-pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+pub fn MessageRow(message: ChatMessage, #[prop(into)] state: Signal<RowState>) -> impl IntoView {
     let m = message;
     let classes = move || {
         let mut c = String::from("message");
@@ -551,9 +581,13 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
         if m.is_me_action {
             c.push_str(" action");
         }
-        if error.with(Option::is_some) {
-            c.push_str(" failed");
-        }
+        state.with(|s| {
+            if s.error.is_some() {
+                c.push_str(" failed");
+            } else if s.delivery == Some(Delivery::Pending) {
+                c.push_str(" unsent");
+            }
+        });
         c
     };
     let body = if m.body.is_empty() {
@@ -573,6 +607,15 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
     } else {
         Some(view! { <p class="message-body" dir="auto">{render_text(&m.body)}</p> }.into_any())
     };
+    let progress = m.from_me.then(|| {
+        let id = m.id.clone().unwrap_or_default();
+        dynamic(move || {
+            let Some(delivery) = state.with(|s| s.delivery.filter(|_| s.error.is_none())) else {
+                return ().into_any();
+            };
+            view! { <DeliveryState id=id.clone() delivery /> }.into_any()
+        })
+    });
     view! {
         <li class=classes>
             <p class=if m.continued { "message-meta visually-hidden" } else { "message-meta" }>
@@ -581,13 +624,67 @@ pub fn MessageRow(message: ChatMessage, #[prop(into)] error: Signal<Option<Strin
                 <time datetime=m.time_iso.clone() title=m.time_full.clone()>{m.time.clone()}</time>
             </p>
             {body}
-            {move || error.get().map(|e| view! {
+            {progress}
+            {move || state.with(|s| s.error.clone()).map(|e| view! {
                 <p class="message-error">
                     <span class="message-error-icon" aria-hidden="true">"!"</span>
                     {e}
                 </p>
             }.into_any())}
         </li>
+    }
+}
+
+/// Where our message `id` is: a small mark (its words for screen readers and as a tooltip); while it is not
+/// sent, why, in words, and a button that cancels it (while it waits in the outbox).
+#[component]
+fn DeliveryState(id: String, delivery: Delivery) -> impl IntoView {
+    let store = expect_context::<AppState>();
+    let (mark, name) = delivery.mark();
+    // Not confirmed yet and no session to confirm it: "Not sent yet", with the reason.
+    let waiting = move || {
+        store.connection.with(|c| match (delivery, c) {
+            (Delivery::Pending, Connection::Online) => Some("waiting for the server to confirm earlier messages"),
+            (Delivery::Pending | Delivery::Sending, c) => not_sent_reason(c),
+            _ => None,
+        })
+    };
+    let words = move || match waiting() {
+        Some(reason) => format!("Not sent yet: {reason}."),
+        None => delivery.label().to_owned(),
+    };
+    let words_class = move || {
+        if waiting().is_some() { "message-state-text" } else { "message-state-text visually-hidden" }.to_owned()
+    };
+    let cancel = (delivery == Delivery::Pending).then(|| {
+        view! {
+            <button
+                type="button"
+                class="button ghost small"
+                aria-label="Cancel sending"
+                title="Do not send this message"
+                on:click=handler(move |_| outbox::cancel(store, &id))
+            >
+                "Cancel"
+            </button>
+        }
+    });
+    view! {
+        <p class=format!("message-state state-{name}") data-state=name>
+            <span class="message-state-mark" aria-hidden="true" title=delivery.label()>{mark}</span>
+            <span class=words_class>{words}</span>
+            {cancel}
+        </p>
+    }
+}
+
+/// Why a message the session has not confirmed is not sent yet, when there is no session to send it.
+fn not_sent_reason(connection: &Connection) -> Option<&'static str> {
+    match connection {
+        Connection::Online => None,
+        Connection::LoggingIn | Connection::Reconnecting { .. } => Some("reconnecting to the server"),
+        Connection::PasswordNeeded { .. } => Some("logging in again needs your password"),
+        Connection::Offline { .. } | Connection::LoggedOut => Some("you are offline"),
     }
 }
 

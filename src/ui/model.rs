@@ -332,8 +332,88 @@ pub struct ChatMessage {
     pub is_me_action: bool,
     /// Same sender as the line before, shortly after it: shown without repeating the sender.
     pub continued: bool,
+    /// Where our own message is (`None` for messages from others).
+    pub delivery: Option<Delivery>,
     /// Why it was not delivered (sent messages), or the error report itself (`from_me == false`).
     pub error: Option<String>,
+}
+
+impl ChatMessage {
+    /// What of the row can change after it is built.
+    pub fn row_state(&self) -> RowState {
+        RowState { delivery: self.delivery, error: self.error.clone() }
+    }
+
+    /// Moves our own message forward to `to` (never back, and not once it failed); whether it changed.
+    pub fn advance(&mut self, to: Delivery) -> bool {
+        match self.delivery {
+            Some(d) if d < to && self.error.is_none() => {
+                self.delivery = Some(to);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Where one of our own messages is, as the person sees it: it only moves forward, except that a message a
+/// lost session gave back (`TransportEvent::Unsent`) is pending again. A failed one (bounced, cancelled) keeps
+/// its state and carries the reason in [`ChatMessage::error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Delivery {
+    /// In the outbox: no session has taken it yet.
+    Pending,
+    /// Handed to the session; the server has not confirmed it yet.
+    Sending,
+    /// The server has it (XEP-0198 acknowledgement; without XEP-0198: written to the stream).
+    Sent,
+    /// The recipient's client has it (XEP-0184 receipt).
+    Delivered,
+    /// The recipient has seen it (XEP-0333 displayed marker).
+    Read,
+}
+
+impl Delivery {
+    /// In words (for screen readers, and the tooltip of the mark).
+    pub fn label(self) -> &'static str {
+        match self {
+            Delivery::Pending => "Not sent yet",
+            Delivery::Sending => "Sending",
+            Delivery::Sent => "Sent",
+            Delivery::Delivered => "Delivered",
+            Delivery::Read => "Read",
+        }
+    }
+
+    /// The small mark beside the message, and the CSS/`data-state` name.
+    pub fn mark(self) -> (&'static str, &'static str) {
+        match self {
+            Delivery::Pending => ("◷", "pending"),
+            Delivery::Sending => ("◷", "sending"),
+            Delivery::Sent => ("✓", "sent"),
+            Delivery::Delivered => ("✓✓", "delivered"),
+            Delivery::Read => ("✓✓", "read"),
+        }
+    }
+}
+
+/// The part of a transcript row that can change after it is built: our message's state, or an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowState {
+    pub delivery: Option<Delivery>,
+    pub error: Option<String>,
+}
+
+/// A message the person sent that no session has taken yet, oldest first in the outbox. Plain data with its
+/// own id (the stanza id and XEP-0359 origin-id it will be sent with), so a store can keep the outbox as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub to: BareJid,
+    /// As it goes on the wire (a `/me` action included).
+    pub body: String,
+    /// When the person pressed Send (ms since the Unix epoch).
+    pub created_ms: u64,
 }
 
 /// Groups typed as "Friends, Work": trimmed, empty ones dropped, sorted, without duplicates (the way the
@@ -383,10 +463,38 @@ impl MessagePage {
         self.messages.binary_search_by_key(&seq, |m| m.seq).ok().map(|i| &self.messages[i])
     }
 
-    /// The messages of this page that carry an error, as `(seq, error)`.
-    pub fn errors(&self) -> Vec<(u64, String)> {
-        self.messages.iter().filter_map(|m| m.error.as_ref().map(|e| (m.seq, e.clone()))).collect()
+    /// The rows of this page that can change (our own messages, errors), as `(seq, state)`.
+    pub fn states(&self) -> Vec<(u64, RowState)> {
+        self.messages.iter().filter(|m| m.from_me || m.error.is_some()).map(|m| (m.seq, m.row_state())).collect()
     }
+}
+
+/// Where the message with sequence number `seq` is: `(page, index in page)`. Pages hold increasing `seq`s.
+pub fn position(pages: &[MessagePage], seq: u64) -> Option<(usize, usize)> {
+    let page = pages.partition_point(|p| p.messages.last().is_some_and(|m| m.seq < seq));
+    let index = pages.get(page)?.messages.binary_search_by_key(&seq, |m| m.seq).ok()?;
+    Some((page, index))
+}
+
+/// XEP-0333: a `displayed` marker for our message at `(page, index)` means it and every one before it was
+/// seen. Marks them read, walking back until one that already is: everything before a read message was marked
+/// read with it, so each message is walked over about once however many markers arrive (a marker for a message
+/// already read costs nothing). Pending and failed ones are left as they are. Whether anything changed.
+pub fn read_up_to(pages: &mut [MessagePage], page: usize, index: usize) -> bool {
+    let mut changed = false;
+    let mut end = index + 1;
+    for p in (0..=page).rev() {
+        let messages = &mut pages[p].messages;
+        let end = std::mem::replace(&mut end, usize::MAX).min(messages.len());
+        for m in messages[..end].iter_mut().rev().filter(|m| m.from_me && m.error.is_none()) {
+            match m.delivery {
+                Some(Delivery::Read) => return changed,
+                Some(Delivery::Sending | Delivery::Sent | Delivery::Delivered) => changed |= m.advance(Delivery::Read),
+                _ => {}
+            }
+        }
+    }
+    changed
 }
 
 /// How many messages the pages hold.
@@ -402,13 +510,6 @@ pub fn last_message(pages: &[MessagePage]) -> Option<&ChatMessage> {
 /// The page a new message goes into: the last one while it has room; `None` when a new page is needed.
 pub fn page_with_room(pages: &[MessagePage]) -> Option<usize> {
     pages.last().filter(|p| p.messages.len() < PAGE_SIZE).map(|_| pages.len() - 1)
-}
-
-/// Where the message a bounce with stanza id `id` belongs to is: `(page, index in page)` of the newest one we
-/// sent with that id.
-pub fn bounced_position(pages: &[MessagePage], id: &str) -> Option<(usize, usize)> {
-    let sent_with_id = |m: &ChatMessage| m.from_me && m.id.as_deref() == Some(id);
-    pages.iter().enumerate().rev().find_map(|(p, page)| page.messages.iter().rposition(sent_with_id).map(|i| (p, i)))
 }
 
 /// Whether the transcript keeps scrolling to new messages after a scroll to `top` (from `previous_top`), with

@@ -42,11 +42,15 @@ pub fn MainScreen() -> impl IntoView {
     let app_class =
         move || if store.selected.with(Option::is_some) { "app conversation-open" } else { "app" }.to_owned();
 
-    // A conversation that is open while the page comes back to the front is read now.
+    // A conversation that is open while the page comes back to the front is read now (and its newest message
+    // marked as displayed: the conversation view watches `page_hidden`).
+    store.page_hidden.set(!state::page_visible());
     let visibility = window_event_listener_untyped("visibilitychange", move |_| {
-        if state::page_visible()
-            && let Some(jid) = store.selected.get_untracked()
-        {
+        let visible = state::page_visible();
+        if store.page_hidden.get_untracked() == visible {
+            store.page_hidden.set(!visible);
+        }
+        if visible && let Some(jid) = store.selected.get_untracked() {
             state::mark_read(store, &jid);
         }
     });

@@ -29,7 +29,8 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use super::model::{self, ChatMessage, Contact, MessagePage};
+use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, OutboxEntry};
+use super::outbox::{self, OwnIds};
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::client::{RequestError, RosterAction};
 use crate::xmpp::jid::BareJid;
@@ -128,6 +129,10 @@ pub struct Conversation {
     pub draft: String,
     /// Why the last send did not happen (e.g. too long), shown next to the composer.
     pub send_error: Option<String>,
+    /// The id of the newest message from them that asks for a `displayed` marker (XEP-0333).
+    pub markable: Option<String>,
+    /// The id of the last `displayed` marker we sent them.
+    pub marked: Option<String>,
 }
 
 /// Everything the UI shows, a signal per part. `Copy`: components take it from context and pass it on.
@@ -155,6 +160,13 @@ pub struct AppState {
     pub alert_desktop: RwSignal<bool>,
     /// … and with a short tone.
     pub alert_sound: RwSignal<bool>,
+    /// Messages the person sent that no session has taken yet, oldest first ([`outbox`]).
+    pub outbox: RwSignal<Vec<OutboxEntry>>,
+    /// Where each of our own messages is: its id → (conversation, row `seq`), so that the core's events about
+    /// a message (by id) find its row without a scan. Not reactive: the rows themselves are.
+    pub own_ids: StoredValue<OwnIds>,
+    /// The page is hidden (another tab in front, minimized): nothing counts as seen.
+    pub page_hidden: RwSignal<bool>,
 }
 
 impl AppState {
@@ -177,10 +189,15 @@ impl AppState {
         self.contacts.try_with(|c| c.get(jid).map(f)).flatten()
     }
 
-    /// Whether leaving the page now would lose something the person wrote: a draft in any conversation. (The
-    /// place for more such conditions, like messages the server has not acknowledged yet.)
+    /// Whether leaving the page now would lose something the person wrote: a draft in any conversation, a
+    /// message in the outbox, or one a session took that the server has not confirmed yet. (Only asked when the
+    /// page is about to go, so the transcripts are simply looked through.)
     pub fn has_unsent(&self) -> bool {
-        self.conversations.try_with_untracked(|c| c.values().any(|c| !c.draft.trim().is_empty())) == Some(true)
+        let sending = |m: &ChatMessage| m.delivery == Some(Delivery::Sending) && m.error.is_none();
+        self.outbox.try_with_untracked(|o| !o.is_empty()) == Some(true)
+            || self.conversations.try_with_untracked(|c| {
+                c.values().any(|c| !c.draft.trim().is_empty() || c.pages.iter().any(|p| p.messages.iter().any(sending)))
+            }) == Some(true)
     }
 
     /// Reads the conversation with `jid` (tracked), if there is one.
@@ -220,8 +237,7 @@ pub fn apply(store: AppState, event: TransportEvent) {
             store.connection.set(Connection::Reconnecting { reason, retry_at });
         }
         TransportEvent::Core(ev) => apply_core(store, ev),
-        // The outbox that takes them back comes with the message states (issue 12, UI part).
-        TransportEvent::Unsent(_) => {}
+        TransportEvent::Unsent(messages) => outbox::put_back(store, messages),
         TransportEvent::Failed(e) => session_ended(store, e.to_string(), false),
     }
 }
@@ -336,22 +352,15 @@ fn apply_core(store: AppState, event: Event) {
         }
         Event::Message(msg) => received(store, msg),
         Event::MessageSent(msg) => sent(store, msg),
-        // Own messages' states (sent → delivered → read) are shown by a later change; nothing to do yet.
-        Event::MessageAcked { .. } | Event::Receipt { .. } | Event::Displayed { .. } => {}
+        Event::MessageAcked { id } => outbox::advance(store, None, &id, Delivery::Sent),
+        Event::Receipt { from, id } => outbox::advance(store, Some(&from), &id, Delivery::Delivered),
+        Event::Displayed { from, id } => outbox::advance(store, Some(&from), &id, Delivery::Read),
         // Group chat has no UI yet (issue 15's UI task).
         Event::Room(_) | Event::Bookmarks(_) => {}
         Event::MessageError { with, id, error } => {
             let text = model::sentence(&format!("not delivered: {}", error.describe()));
-            let mut marked = false;
-            store.update_conversation(&with, |conv| {
-                let target = id.as_deref().and_then(|id| model::bounced_position(&conv.pages, id));
-                if let Some((page, index)) = target {
-                    // Only that message's row changes (its page's errors memo tells it).
-                    conv.pages[page].messages[index].error = Some(text.clone());
-                    marked = true;
-                }
-            });
-            if !marked {
+            // Only that message's row changes (its page's states memo tells it).
+            if !outbox::bounced(store, &with, id.as_deref(), text.clone()) {
                 // A bounce we cannot tie to a message we sent: report it in the conversation itself.
                 let stamp = Stamp::now();
                 push_message(
@@ -368,8 +377,10 @@ fn apply_core(store: AppState, event: Event) {
                         body: String::new(),
                         is_me_action: false,
                         continued: false,
+                        delivery: None,
                         error: Some(text),
                     },
+                    None,
                 );
             }
         }
@@ -555,6 +566,7 @@ fn received(store: AppState, msg: Message) {
         });
     }
     let stamp = Stamp::from_delay(msg.delay.as_deref());
+    let markable = msg.id.clone().filter(|id| msg.markable && !id.is_empty() && id.len() <= MAX_MARKER_ID);
     let to_announce = (store.alert_desktop.get_untracked() || store.alert_sound.get_untracked()).then(|| body.clone());
     push_message(
         store,
@@ -570,8 +582,10 @@ fn received(store: AppState, msg: Message) {
             body,
             is_me_action,
             continued: false,
+            delivery: None,
             error: None,
         },
+        markable,
     );
     set_typing(store, &from, false);
     let selected = store.selected.get_untracked();
@@ -588,32 +602,15 @@ fn received(store: AppState, msg: Message) {
     }
 }
 
+/// A message we sent: from this page it is shown already (at Send); from another device of ours (a carbon) it
+/// is shown now, as sent (the server has it).
 fn sent(store: AppState, msg: Message) {
     let Some(to) = msg.to.as_ref().map(|j| j.bare().clone()) else { return };
-    let Some(body) = msg.body(None).map(str::to_owned) else { return };
-    let (body, is_me_action) = match body.strip_prefix("/me ") {
-        Some(action) => (action.to_owned(), true),
-        None => (body, false),
-    };
-    let sender = store.account.with_untracked(|a| a.as_ref().map(own_name)).unwrap_or_else(|| "Me".into());
-    let stamp = Stamp::now();
-    push_message(
-        store,
-        &to,
-        ChatMessage {
-            seq: next_seq(),
-            id: msg.id,
-            from_me: true,
-            sender,
-            time: stamp.short,
-            time_full: stamp.full,
-            time_iso: stamp.iso,
-            body,
-            is_me_action,
-            continued: false,
-            error: None,
-        },
-    );
+    let Some(body) = msg.body(None) else { return };
+    if msg.id.as_ref().is_some_and(|id| store.own_ids.with_value(|ids| ids.contains_key(id))) {
+        return;
+    }
+    outbox::show_own(store, &to, msg.id.clone(), body, Delivery::Sent);
 }
 
 /// How we appear in our own transcript: the local part of our address.
@@ -621,10 +618,23 @@ pub fn own_name(account: &BareJid) -> String {
     account.local().map(str::to_owned).unwrap_or_else(|| account.to_string())
 }
 
+/// The longest message id a `displayed` marker may name (the core's limit for ids).
+const MAX_MARKER_ID: usize = 256;
+
 /// Appends a message to the conversation with `with`: into its last page while that has room (only that
-/// page's readers are notified), else as a new page.
-fn push_message(store: AppState, with: &BareJid, mut message: ChatMessage) {
+/// page's readers are notified), else as a new page. Our own messages become findable by id
+/// ([`AppState::own_ids`]); `markable`: the id of a message from them that asks for a `displayed` marker.
+pub fn push_message(store: AppState, with: &BareJid, mut message: ChatMessage, markable: Option<String>) {
+    if let Some(id) = message.id.as_ref().filter(|_| message.from_me) {
+        let key = (with.clone(), message.seq);
+        store.own_ids.update_value(|ids| {
+            ids.insert(id.clone(), key);
+        });
+    }
     store.update_conversation(with, |conv| {
+        if markable.is_some() {
+            conv.markable = markable;
+        }
         let pages = &mut conv.pages;
         message.continued = model::last_message(pages).is_some_and(|prev| model::continues(prev, &message));
         match model::page_with_room(pages) {
@@ -702,6 +712,8 @@ pub fn reset(store: AppState) {
     store.selected.set(None);
     store.contacts.set(HashMap::new());
     store.conversations.set(HashMap::new());
+    store.outbox.set(Vec::new());
+    store.own_ids.set_value(HashMap::new());
     store.requests.set(Vec::new());
     store.notices.set(Vec::new());
     store.own_presence.set(OwnPresence::default());
@@ -723,7 +735,12 @@ pub struct SessionHandle {
     session: StoredValue<Option<Session>, LocalStorage>,
     generation: StoredValue<u64, LocalStorage>,
     closing: StoredValue<Vec<Session>, LocalStorage>,
+    /// Instead of a session, where commands go ([`SessionHandle::fake`]).
+    fake: StoredValue<Option<CommandSink>, LocalStorage>,
 }
+
+/// Takes commands in place of a session (tests and benchmarks).
+pub type CommandSink = std::rc::Rc<dyn Fn(Command) -> Result<(), CommandError>>;
 
 impl Default for SessionHandle {
     fn default() -> Self {
@@ -737,6 +754,25 @@ impl SessionHandle {
             session: StoredValue::new_local(None),
             generation: StoredValue::new_local(0),
             closing: StoredValue::new_local(Vec::new()),
+            fake: StoredValue::new_local(None),
+        }
+    }
+
+    /// A handle whose commands go to `sink` instead of a session: for tests and benchmarks, which play the
+    /// session's part by feeding events to [`SessionHandle::receive`].
+    pub fn fake(sink: CommandSink) -> SessionHandle {
+        let handle = SessionHandle::new();
+        handle.fake.set_value(Some(sink));
+        handle
+    }
+
+    /// Applies an event of the current session to `store`, then hands the session what waits in the outbox
+    /// when it may take more (it came online, or confirmed a message).
+    pub fn receive(&self, store: AppState, event: TransportEvent) {
+        let may_take = matches!(event, TransportEvent::Core(Event::Online { .. } | Event::MessageAcked { .. }));
+        apply(store, event);
+        if may_take && store.outbox.with_untracked(|o| !o.is_empty()) {
+            outbox::flush(store, *self);
         }
     }
 
@@ -773,7 +809,7 @@ impl SessionHandle {
             if handle.generation.try_get_value() != Some(generation) {
                 return;
             }
-            apply(store, event);
+            handle.receive(store, event);
             if finished {
                 handle.session.try_set_value(None);
             }
@@ -783,6 +819,9 @@ impl SessionHandle {
 
     /// Sends a command to the running session.
     pub fn send(&self, command: Command) -> Result<(), CommandError> {
+        if let Some(Some(sink)) = self.fake.try_get_value() {
+            return sink(command);
+        }
         self.session
             .try_with_value(|s| s.as_ref().map(|s| s.send(command)))
             .flatten()

@@ -604,7 +604,8 @@ impl Client {
                 let r = self.sm.probe(now + self.config.request_timeout);
                 self.send(&r);
             } else {
-                self.send_raw(framing::close(None));
+                // No `<close/>`: a stalled stream may still carry it to the server later (when the stall ends),
+                // which would end the session the server keeps for us to resume. Dropped like a lost connection.
                 self.finish(Some(ClientError::Timeout { stage: "waiting for the server to confirm what Natter sent" }));
                 return;
             }
