@@ -100,6 +100,8 @@ fn room_of(e: &RoomEvent) -> Option<&BareJid> {
         | RoomEvent::Done { room, .. }
         | RoomEvent::RequestFailed { room, .. }
         | RoomEvent::Info { room, .. }
+        | RoomEvent::HistoryCursor { room, .. }
+        | RoomEvent::CaughtUp { room }
         | RoomEvent::Rooms { service: room, .. } => Some(room),
         RoomEvent::Message(m) => Some(&m.room),
         RoomEvent::Invited(i) => Some(&i.room),
@@ -108,7 +110,12 @@ fn room_of(e: &RoomEvent) -> Option<&BareJid> {
 }
 
 fn join(c: &mut Conn, room: &BareJid, nick: &str) -> RoomEvent {
-    c.command(Command::Room(RoomCommand::Join { room: room.clone(), nick: nick.into(), password: None }));
+    c.command(Command::Room(RoomCommand::Join {
+        room: room.clone(),
+        nick: nick.into(),
+        password: None,
+        history: None,
+    }));
     room_event(c, room, "joined", |e| matches!(e, RoomEvent::Joined { .. }))
 }
 
@@ -191,7 +198,12 @@ fn a_taken_nick_is_refused_in_words_and_the_suggested_one_works() {
         let mut alice = Conn::online(&server, server.config("alice", "alice-demo-pw"));
         create(&mut alice, &room, "witch", None);
         let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
-        bob.command(Command::Room(RoomCommand::Join { room: room.clone(), nick: "witch".into(), password: None }));
+        bob.command(Command::Room(RoomCommand::Join {
+            room: room.clone(),
+            nick: "witch".into(),
+            password: None,
+            history: None,
+        }));
         let failed = room_event(&mut bob, &room, "conflict", |e| matches!(e, RoomEvent::JoinFailed { .. }));
         assert!(
             matches!(failed, RoomEvent::JoinFailed { error: JoinError::NickInUse, .. }),
@@ -267,7 +279,12 @@ fn a_room_is_created_configured_queried_and_destroyed() {
         }
 
         let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
-        bob.command(Command::Room(RoomCommand::Join { room: room.clone(), nick: "bob".into(), password: None }));
+        bob.command(Command::Room(RoomCommand::Join {
+            room: room.clone(),
+            nick: "bob".into(),
+            password: None,
+            history: None,
+        }));
         let failed = room_event(&mut bob, &room, "refused", |e| matches!(e, RoomEvent::JoinFailed { .. }));
         assert!(matches!(failed, RoomEvent::JoinFailed { error: JoinError::MembersOnly, .. }), "{name}: {failed:?}");
 

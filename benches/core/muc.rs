@@ -76,7 +76,12 @@ pub fn joining(config: Config, roster_result: &str, now: Instant) -> Client {
     let mut sink = Sink::default();
     sink.drain(&mut client);
     let room = natter::xmpp::jid::BareJid::parse(ROOM).unwrap();
-    client.handle_command(Command::Room(RoomCommand::Join { room, nick: NICK.into(), password: None }), now).unwrap();
+    client
+        .handle_command(
+            Command::Room(RoomCommand::Join { room, nick: NICK.into(), password: None, history: None }),
+            now,
+        )
+        .unwrap();
     sink.drain(&mut client);
     let disco = Element::parse(sink.frames.last().unwrap()).unwrap();
     let id = disco.attr("id").unwrap();

@@ -75,7 +75,7 @@ impl Client {
         let Some(r) = self.muc.rooms.get_mut(room) else { return };
         match r.stage {
             Stage::Joining => {
-                self.muc.rooms.remove(room);
+                self.remove_room(room);
                 self.room_event(RoomEvent::JoinFailed { room: room.clone(), error: JoinError::of(error) });
             }
             Stage::Joined if nick.is_some() && r.pending_nick == nick => {
@@ -113,8 +113,7 @@ impl Client {
                 if created {
                     self.configure_new_room(room, intent, now);
                 }
-                let after = self.muc.rooms.get(room).and_then(|r| r.last_stanza_id.clone());
-                self.room_history(room, after, now);
+                self.room_history(room, now);
             }
             Stage::Joined => {
                 let renamed = r.nick != me.nick;
@@ -175,7 +174,7 @@ impl Client {
         }
         let why = departure_of(user, status);
         self.flush_occupants(room);
-        self.muc.rooms.remove(room);
+        self.remove_room(room);
         self.room_event(RoomEvent::Left { room: room.clone(), why });
     }
 
