@@ -637,11 +637,15 @@ impl Client {
         true
     }
 
-    /// After every input: one `<r/>` for the stanzas that input sent (XEP-0198 acks are requested per batch),
-    /// and the end of a session whose server stopped acknowledging.
+    /// After every input: the archive queries it made due (a room left lets another room's catch-up start),
+    /// one `<r/>` for the stanzas that input sent (XEP-0198 acks are requested per batch), and the end of a
+    /// session whose server stopped acknowledging.
     fn after_input(&mut self, now: Instant) {
         if self.is_closed() {
             return;
+        }
+        if self.is_online() {
+            self.send_archive_queries(now);
         }
         if self.sm.overflowing() {
             self.send_raw(framing::close(None));

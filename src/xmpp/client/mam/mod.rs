@@ -54,7 +54,7 @@
 //! room and `query` = `ArchiveQuery::RoomCatchUp`; its cursor is `RoomEvent::HistoryCursor`, its end
 //! `RoomEvent::CaughtUp`, its gaps `Gap { archive: room, with: None }`, and live room messages with the
 //! room's stanza-id move its cursor once it is done, as live chat messages do the account's. At most
-//! [`MAX_ROOM_CATCH_UPS`] run at once (the rest wait their turn), apart from [`MAX_QUERIES`]. A room's archive
+//! [`MAX_ROOM_CATCH_UPS`] run at once (the rest wait their turn, in the order joined), apart from [`MAX_QUERIES`]. A room's archive
 //! is paged by RSM ids and times only (no `#extended` form fields). Scroll-back in a room we are in reads
 //! the room's archive (no `with` filter). A room left is forgotten, with its catch-up.
 //!
@@ -307,12 +307,13 @@ impl History {
         self.tracks.iter_mut().find(|t| !t.room)
     }
 
-    /// Runs `f` on `archive`'s track, taken out of the list meanwhile (so `f` may use `self` too).
+    /// Runs `f` on `archive`'s track, taken out of the list meanwhile (so `f` may use `self` too); the list
+    /// keeps its order (rooms waiting their turn start in the order they were joined).
     fn with_track<R>(&mut self, archive: &BareJid, f: impl FnOnce(&mut History, &mut Track) -> R) -> Option<R> {
         let at = self.tracks.iter().position(|t| &t.archive == archive)?;
-        let mut track = self.tracks.swap_remove(at);
+        let mut track = self.tracks.remove(at);
         let r = f(self, &mut track);
-        self.tracks.push(track);
+        self.tracks.insert(at.min(self.tracks.len()), track);
         Some(r)
     }
 
