@@ -377,6 +377,26 @@ fn leaving_says_so_at_once_and_the_rooms_last_presences_are_not_contacts() {
 }
 
 #[test]
+fn joining_again_right_after_leaving_is_not_undone_by_the_answer_to_the_leave() {
+    let mut h = online();
+    joined(&mut h);
+    cmd(&mut h, RoomCommand::Leave { room: room(), status: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None }).unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2, "the leave, then the join (the room's info is cached): {sent:?}");
+    room_events(&mut h);
+    // The room answers in order: first the leave (our unavailable), then the new join.
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' type='unavailable'><x xmlns='{MUC_USER}'><item affiliation='member' role='none'/><status code='110'/></x></presence>"));
+    assert!(room_events(&mut h).is_empty(), "the answer to the leave ends the leave, not the new join");
+    h.recv(&occupant("firstwitch", "owner", "moderator", ""));
+    h.recv(&self_presence("thirdwitch", &[], ""));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joined { occupants, .. }] if occupants.len() == 1));
+    // Once in, our unavailable is ours again: a kick is a departure.
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' type='unavailable'><x xmlns='{MUC_USER}'><item affiliation='member' role='none'/><status code='110'/><status code='307'/></x></presence>"));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Left { why: Departure::Kicked { .. }, .. }]));
+}
+
+#[test]
 fn joining_too_many_rooms_is_refused_in_words() {
     let mut h = online();
     for i in 0..muc::MAX_ROOMS {

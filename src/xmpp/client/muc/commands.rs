@@ -158,7 +158,6 @@ impl Client {
             self.room_event(RoomEvent::JoinFailed { room, error: JoinError::TooManyRooms });
             return;
         }
-        self.muc.leaving.retain(|r| *r != room);
         let mut r = Room::new(room.clone(), nick, password, intent, now);
         r.history = history;
         r.info = self.muc.info.iter().find(|(j, _)| *j == room).map(|(_, i)| i.clone());
