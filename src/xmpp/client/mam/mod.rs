@@ -80,6 +80,11 @@
 //!   catch-up's cursor and gap events already said what is held).
 //! - Commands: `LoadOlder` when the store has nothing older in that conversation (not before: stored
 //!   history needs no network), `FillGap` from a gap row (or at once for a gap across the whole archive).
+//! - Rooms: `RoomEvent::HistoryCursor { room, point }`: store `point` per room with the room's messages before
+//!   it, and give it back as `RoomCommand::Join { history }` (or, for rooms handed to `Config::rooms`, its id
+//!   as `SavedRoom::last_stanza_id`). Pages with `archive` = a room go to that room's transcript (`with` is the
+//!   room, `message.from` is `room/nick`); `RoomEvent::CaughtUp { room }` ends its loading row; gaps with
+//!   `archive` = a room lie in that room's transcript.
 
 mod page;
 mod types;

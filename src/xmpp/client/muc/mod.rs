@@ -23,8 +23,12 @@
 //! cached room infos; invitations from strangers at most [`MAX_STRANGER_INVITES`] per session; room lists
 //! [`MAX_LISTED`] per page.
 //!
-//! Room history is read from the room's archive (XEP-0313) once the join is confirmed: see
-//! [`Client::room_history`], the point where the archive queries of `client::mam` plug in.
+//! Room history is read from the room's archive (XEP-0313) once the join is confirmed
+//! ([`Client::room_history`]): a catch-up per room, run by `client::mam` like the account's (from the point
+//! `RoomCommand::Join { history }` or a saved room holds, else the newest page; paged, bounded, with a gap past
+//! its limit), its pages `Event::ArchivePage { archive: room }`, its cursor `RoomEvent::HistoryCursor`, its end
+//! `RoomEvent::CaughtUp`. Live messages with the room's stanza-id move that cursor once caught up. A room left
+//! drops its catch-up. Scroll-back in a room we are in (`Command::LoadOlder { with: room }`) reads its archive.
 //!
 //! What this module does NOT do: store anything (the events say what to keep, `SavedRoom` what to hand
 //! back), decide what the UI shows, or read the clock.
