@@ -364,6 +364,22 @@ fn our_own_archived_messages_are_told_by_occupant_id_where_the_room_stamps_them(
     assert_eq!(outgoing, [false, true]);
 }
 
+#[test]
+fn a_room_our_join_made_anew_is_not_read() {
+    let mut h = online();
+    join(&mut h, None);
+    serve(&mut h, &mut room_archive(1));
+    h.command(Command::Room(RoomCommand::Leave { room: room(), status: None })).unwrap();
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' type='unavailable'><x xmlns='{MUC_USER}'><item affiliation='member' role='none'/><status code='110'/></x></presence>"));
+    // The room was destroyed meanwhile: joining again (its info cached: it had an archive) creates it.
+    let again = RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None };
+    h.command(Command::Room(again)).unwrap();
+    h.sent();
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' to='{ME}'><x xmlns='{MUC_USER}'><item affiliation='owner' role='moderator'/><status code='110'/><status code='201'/></x></presence>"));
+    assert!(queries(&mut h).is_empty(), "nothing to read in a room just made");
+    assert!(h.take_events().iter().any(|e| matches!(e, Event::Room(RoomEvent::Joined { created: true, .. }))));
+}
+
 // ---- rejoins -----------------------------------------------------------------------------------------------
 
 fn scram_auth(h: &mut Harness) {

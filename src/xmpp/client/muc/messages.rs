@@ -192,7 +192,8 @@ impl Client {
     /// to on a rejoin; with none, the newest page. See `client::mam`.
     pub(crate) fn room_history(&mut self, room: &BareJid, now: Instant) {
         let Some(r) = self.muc.rooms.get(room) else { return };
-        if !r.info.as_ref().is_some_and(|i| i.mam) {
+        // A room our join made anew (201: it was gone) has no history to read.
+        if r.created || !r.info.as_ref().is_some_and(|i| i.mam) {
             return;
         }
         let held = r.history.clone();
