@@ -45,7 +45,8 @@
 //! Bounds: at most [`MAX_QUERIES`] queries in flight (one per conversation or gap), at most the page size
 //! asked for in results and [`MAX_PAGE_BYTES`] of text kept per page (the rest of an oversized page is
 //! fetched by the next one, never lost), ids of at most 256 bytes, at most `catch_up_limit` messages per
-//! catch-up. One page's collection and trust checks are in `page`, the public types in `types`.
+//! catch-up; rooms: one track per room we are in (at most `muc::MAX_ROOMS`), [`MAX_ROOM_CATCH_UPS`] running,
+//! 64 live points remembered each while waiting or running. One page's collection and trust checks are in `page`, the public types in `types`.
 //!
 //! **Rooms** get the same catch-up, one per room (see `Track`), started when a join of a room with an
 //! archive is confirmed (`room_joined`), from the newest point the caller holds for that room
@@ -118,6 +119,9 @@ pub const STALE_CURSOR_MARGIN_MS: u64 = 5 * 60 * 1000;
 pub const STALE_CURSOR_MARGIN: std::time::Duration = std::time::Duration::from_millis(STALE_CURSOR_MARGIN_MS);
 /// Live messages remembered while a catch-up runs (to place a gap if it stops early).
 const MAX_LIVE_WHILE_CATCHING_UP: usize = 512;
+/// The same for a room (up to `muc::MAX_ROOMS` of them wait or run at once). Past it, a catch-up cut short
+/// may report a gap that reaches further than it needs to (to a later live message); nothing is lost.
+const MAX_LIVE_PER_ROOM: usize = 64;
 
 /// A query for the session to send: `<iq type='set' to=…>` (no `to`: our own account) around `query`.
 #[derive(Debug, Clone)]
@@ -716,7 +720,8 @@ impl History {
         let point = HistoryPoint { id: Some(stanza_id.to_owned()), unix_ms };
         match &mut t.catch_up {
             CatchUp::Waiting | CatchUp::Running(_) => {
-                if t.live.len() < MAX_LIVE_WHILE_CATCHING_UP {
+                let max = if t.room { MAX_LIVE_PER_ROOM } else { MAX_LIVE_WHILE_CATCHING_UP };
+                if t.live.len() < max {
                     t.live.push_back(point.clone());
                 }
                 t.live_newest = Some(point);
