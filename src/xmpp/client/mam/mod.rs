@@ -316,14 +316,17 @@ impl History {
         self.tracks.iter_mut().find(|t| !t.room)
     }
 
-    /// Runs `f` on `archive`'s track, taken out of the list meanwhile (so `f` may use `self` too); the list
-    /// keeps its order (rooms waiting their turn start in the order they were joined).
-    fn with_track<R>(&mut self, archive: &BareJid, f: impl FnOnce(&mut History, &mut Track) -> R) -> Option<R> {
+    /// `archive`'s track, taken out of the list (to work on it beside `self`), with its place: give it back
+    /// with `put`.
+    fn take(&mut self, archive: &BareJid) -> Option<(usize, Track)> {
         let at = self.tracks.iter().position(|t| &t.archive == archive)?;
-        let mut track = self.tracks.remove(at);
-        let r = f(self, &mut track);
+        Some((at, self.tracks.remove(at)))
+    }
+
+    /// Puts back a track `take` took, where it was: the list keeps its order (rooms waiting their turn start in
+    /// the order they were joined).
+    fn put(&mut self, at: usize, track: Track) {
         self.tracks.insert(at.min(self.tracks.len()), track);
-        Some(r)
     }
 
     /// What the next session needs: the cursor and newest time reached, and whether the catch-up finished.
@@ -365,19 +368,18 @@ impl History {
             },
         };
         let account = self.account.clone();
-        self.with_track(&account, |h, own| {
-            if !matches!(own.catch_up, CatchUp::Waiting) {
-                return;
-            }
-            if h.support == Support::None {
+        let Some((at, mut own)) = self.take(&account) else { return };
+        match (&own.catch_up, self.support) {
+            (CatchUp::Waiting, Support::None) => {
                 own.catch_up = CatchUp::Off;
                 own.live.clear();
                 events
                     .push_back(Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error: ArchiveError::Unsupported });
-                return;
             }
-            h.start_catch_up(own);
-        });
+            (CatchUp::Waiting, _) => self.start_catch_up(&mut own),
+            _ => {}
+        }
+        self.put(at, own);
     }
 
     fn start_catch_up(&mut self, t: &mut Track) {
@@ -420,7 +422,9 @@ impl History {
             }
             let waiting = self.tracks.iter().find(|t| t.room && matches!(t.catch_up, CatchUp::Waiting));
             let Some(room) = waiting.map(|t| t.archive.clone()) else { return };
-            self.with_track(&room, |h, t| h.start_catch_up(t));
+            let Some((at, mut t)) = self.take(&room) else { return };
+            self.start_catch_up(&mut t);
+            self.put(at, t);
         }
     }
 
@@ -612,8 +616,10 @@ impl History {
         let Some(at) = self.queries.iter().position(|q| q.queryid == queryid) else { return };
         let q = self.queries.remove(at);
         if is_catch_up(&q.purpose) {
-            let archive = q.archive.clone();
-            self.with_track(&archive, |h, t| h.catch_up_finished(t, q, iq, seen, events));
+            if let Some((at, mut t)) = self.take(&q.archive) {
+                self.catch_up_finished(&mut t, q, iq, seen, events);
+                self.put(at, t);
+            }
             return self.start_rooms();
         }
         let fin = Fin::of(iq).unwrap_or_default();
@@ -680,15 +686,21 @@ impl History {
         let stale = matches!(&error, ArchiveError::Stanza(e) if e.condition == "item-not-found");
         match q.purpose {
             purpose if is_catch_up(&purpose) => {
-                self.with_track(&q.archive, |h, t| {
-                    let CatchUp::Running(run) = std::mem::replace(&mut t.catch_up, CatchUp::Off) else { return };
-                    if stale && run.last.is_none() && !run.fell_back && matches!(run.start, Start::After(_)) {
+                let Some((at, mut t)) = self.take(&q.archive) else { return };
+                match std::mem::replace(&mut t.catch_up, CatchUp::Off) {
+                    CatchUp::Running(run)
+                        if stale && run.last.is_none() && !run.fell_back && matches!(run.start, Start::After(_)) =>
+                    {
                         // The archive forgot our cursor (expired, or a new server): read on by time instead.
-                        return h.fall_back(t, run);
+                        self.fall_back(&mut t, run);
                     }
-                    t.catch_up = CatchUp::Running(run);
-                    h.interrupt(t, error, events);
-                });
+                    CatchUp::Running(run) => {
+                        t.catch_up = CatchUp::Running(run);
+                        self.interrupt(&mut t, error, events);
+                    }
+                    other => t.catch_up = other,
+                }
+                self.put(at, t);
                 self.start_rooms();
             }
             purpose if stale && !q.fell_back && times_known(&purpose, q.before.as_ref()) => {
@@ -743,7 +755,7 @@ impl History {
         let queries = std::mem::take(&mut self.queries);
         for q in queries {
             if is_catch_up(&q.purpose) {
-                self.with_track(&q.archive, |h, t| h.interrupt(t, ArchiveError::ConnectionLost, events));
+                self.interrupt_track(&q.archive, events);
             } else {
                 events.push_back(Event::ArchiveFailed { query: q.purpose, error: ArchiveError::ConnectionLost })
             }
@@ -751,11 +763,19 @@ impl History {
         // Online, but the archive's features never came (or a room waited its turn): the same as cut short.
         let archives: Vec<BareJid> = self.tracks.iter().map(|t| t.archive.clone()).collect();
         for archive in archives {
-            self.with_track(&archive, |h, t| h.interrupt(t, ArchiveError::ConnectionLost, events));
+            self.interrupt_track(&archive, events);
         }
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------
+
+    /// `archive`'s catch-up, if waiting or running, lost its connection.
+    fn interrupt_track(&mut self, archive: &BareJid, events: &mut VecDeque<Event>) {
+        if let Some((at, mut t)) = self.take(archive) {
+            self.interrupt(&mut t, ArchiveError::ConnectionLost, events);
+            self.put(at, t);
+        }
+    }
 
     fn page(
         &self,
