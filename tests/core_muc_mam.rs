@@ -592,3 +592,42 @@ fn rooms_are_caught_up_a_few_at_a_time_and_a_room_left_is_forgotten() {
     }
     assert!(pages(&h.take_events()).is_empty());
 }
+
+#[test]
+fn a_room_sending_more_than_asked_is_cut_to_the_page_and_nothing_is_lost() {
+    let mut h = online();
+    join(&mut h, Some(held(1)));
+    let mut archive = room_archive(600);
+    archive.ignore_max = true; // every matching result, whatever `<max/>` says
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    let pages = pages(&events);
+    assert!(pages.iter().all(|p| p.messages.len() <= 250), "at most the page asked for");
+    assert_eq!(bodies(&pages), range(2, 600), "the rest of each oversized page came with the next");
+    assert_eq!(caught_up(&events), 1);
+}
+
+#[test]
+fn a_room_archive_that_never_answers_times_out_in_words_and_lets_the_next_room_start() {
+    let mut h = online();
+    let rooms: Vec<String> = (0..=MAX_ROOM_CATCH_UPS).map(|i| format!("r{i}@chat.shakespeare.lit")).collect();
+    let mut asked = 0;
+    for r in &rooms {
+        join_room(&mut h, r, None, &[MAM_NS], "");
+        asked += queries(&mut h).len();
+    }
+    assert_eq!(asked, MAX_ROOM_CATCH_UPS);
+    h.advance(std::time::Duration::from_secs(31));
+    let events = h.take_events();
+    let timeouts = events
+        .iter()
+        .filter(|e| {
+            matches!(e, Event::ArchiveFailed { query: ArchiveQuery::RoomCatchUp { .. }, error: ArchiveError::Timeout })
+        })
+        .count();
+    assert_eq!(timeouts, MAX_ROOM_CATCH_UPS);
+    assert_eq!(ArchiveError::Timeout.describe(), "the server did not send the history in time");
+    let next = queries(&mut h);
+    assert_eq!(next.len(), 1, "the room that waited starts");
+    assert_eq!(next[0].attr("to"), Some(rooms[MAX_ROOM_CATCH_UPS].as_str()));
+}
