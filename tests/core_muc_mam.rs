@@ -631,3 +631,36 @@ fn a_room_archive_that_never_answers_times_out_in_words_and_lets_the_next_room_s
     assert_eq!(next.len(), 1, "the room that waited starts");
     assert_eq!(next[0].attr("to"), Some(rooms[MAX_ROOM_CATCH_UPS].as_str()));
 }
+
+#[test]
+fn a_catch_up_cut_by_a_drop_goes_on_when_the_stream_is_resumed() {
+    let mut h = Harness::new(catching_up(rfc7677_config()));
+    scram_auth(&mut h);
+    h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
+    bind(&mut h, true);
+    join(&mut h, Some(held(2)));
+    let mut archive = room_archive(5);
+    let first = queries(&mut h).remove(0);
+    assert_eq!(query_of(&first).page, Page::After("a2".into()));
+    h.client.handle_transport_closed();
+    h.drain();
+    let events = h.take_events();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::ArchiveFailed { query: ArchiveQuery::RoomCatchUp { .. }, error: ArchiveError::ConnectionLost }
+    )));
+    let mut h = Harness::new(h.client.resumption().unwrap());
+    scram_auth(&mut h);
+    h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
+    h.sent();
+    h.recv("<resumed xmlns='urn:xmpp:sm:3' previd='S1' h='7'/>");
+    let asked = queries(&mut h);
+    assert_eq!(asked.len(), 1, "the room's catch-up again, still in the room");
+    assert_eq!(query_of(&asked[0]).page, Page::After("a2".into()));
+    for frame in archive.answer(&asked[0]) {
+        h.recv(&frame);
+    }
+    let events = h.take_events();
+    assert_eq!(bodies(&pages(&events)), range(3, 5));
+    assert_eq!(caught_up(&events), 1);
+}
