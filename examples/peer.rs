@@ -244,6 +244,7 @@ mod native {
                 room: jid_field(v, "room")?,
                 nick: str_field(v, "nick").ok_or("\"nick\" is required")?.to_owned(),
                 password: str_field(v, "password").map(str::to_owned),
+                history: None,
             })),
             "room_send" => Request::Core(Command::Room(RoomCommand::Send {
                 room: jid_field(v, "room")?,

@@ -88,7 +88,7 @@ fn self_presence(nick: &str, codes: &[u16], extra: &str) -> String {
 /// Joins `ROOM` as `nick` with a room offering `features`; `others` are the presences the room sends
 /// before ours. Returns the Joined event's parts.
 fn join_with(h: &mut Harness, nick: &str, features: &[&str], others: &[String]) -> RoomEvent {
-    cmd(h, RoomCommand::Join { room: room(), nick: nick.into(), password: None }).unwrap();
+    cmd(h, RoomCommand::Join { room: room(), nick: nick.into(), password: None, history: None }).unwrap();
     answer_disco(h, ROOM, features);
     let p = h.sent_one();
     assert_eq!(p.attr("to"), Some(format!("{ROOM}/{nick}").as_str()));
@@ -143,8 +143,16 @@ fn iq_error(h: &mut Harness, iq: &Element, kind: &str, condition: &str) {
 #[test]
 fn join_asks_disco_first_then_joins_without_legacy_history_when_the_room_has_an_archive() {
     let mut h = online();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: Some("cauldronburn".into()) })
-        .unwrap();
+    cmd(
+        &mut h,
+        RoomCommand::Join {
+            room: room(),
+            nick: "thirdwitch".into(),
+            password: Some("cauldronburn".into()),
+            history: None,
+        },
+    )
+    .unwrap();
     assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joining { nick, .. }] if nick == "thirdwitch"));
     answer_disco(&mut h, ROOM, &[MAM, "muc_passwordprotected"]);
     // XEP-0045 example 18 (with the password of example 28 and the history of example 37).
@@ -194,7 +202,7 @@ fn a_room_without_an_archive_is_joined_with_its_legacy_history_and_the_info_is_c
     join_with(&mut h, "thirdwitch", &[], &[]);
     cmd(&mut h, RoomCommand::Leave { room: room(), status: None }).unwrap();
     h.sent();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None }).unwrap();
     let p = h.sent_one();
     assert!(p.is("jabber:client", "presence"), "the cached info spares the disco: {p:?}");
     assert!(p.get_child(MUC, "x").unwrap().get_child(MUC, "history").is_none());
@@ -212,7 +220,8 @@ fn join_errors_are_typed_and_in_words() {
         ("not-allowed", "cancel", JoinError::CreationRefused),
     ] {
         let mut h = online();
-        cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None }).unwrap();
+        cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None })
+            .unwrap();
         answer_disco(&mut h, ROOM, &[]);
         h.sent();
         room_events(&mut h);
@@ -234,15 +243,22 @@ fn join_errors_are_typed_and_in_words() {
 #[test]
 fn a_room_that_does_not_exist_is_not_created_by_a_join() {
     let mut h = online();
-    cmd(&mut h, RoomCommand::Join { room: jid("nosuch@chat.shakespeare.lit"), nick: "x".into(), password: None })
-        .unwrap();
+    cmd(
+        &mut h,
+        RoomCommand::Join { room: jid("nosuch@chat.shakespeare.lit"), nick: "x".into(), password: None, history: None },
+    )
+    .unwrap();
     let iq = h.sent_one();
     iq_error(&mut h, &iq, "cancel", "item-not-found");
     assert!(h.sent().is_empty(), "no join presence");
     let events = room_events(&mut h);
     assert!(matches!(events.last(), Some(RoomEvent::JoinFailed { error: JoinError::NotFound, .. })), "{events:?}");
     // An address that answers but is no room.
-    cmd(&mut h, RoomCommand::Join { room: jid("user@shakespeare.lit"), nick: "x".into(), password: None }).unwrap();
+    cmd(
+        &mut h,
+        RoomCommand::Join { room: jid("user@shakespeare.lit"), nick: "x".into(), password: None, history: None },
+    )
+    .unwrap();
     let iq = h.sent_one();
     iq_result(
         &mut h,
@@ -257,11 +273,14 @@ fn bad_addresses_and_nicks_are_refused_before_anything_is_sent() {
     let mut h = online();
     let huge = "n".repeat(1024 * 1024);
     assert!(matches!(
-        cmd(&mut h, RoomCommand::Join { room: room(), nick: huge, password: None }),
+        cmd(&mut h, RoomCommand::Join { room: room(), nick: huge, password: None, history: None }),
         Err(CommandError::InvalidJid(_))
     ));
     assert!(matches!(
-        cmd(&mut h, RoomCommand::Join { room: jid("chat.shakespeare.lit"), nick: "x".into(), password: None }),
+        cmd(
+            &mut h,
+            RoomCommand::Join { room: jid("chat.shakespeare.lit"), nick: "x".into(), password: None, history: None }
+        ),
         Err(CommandError::InvalidJid(_))
     ));
     assert!(h.sent().is_empty());
@@ -358,19 +377,52 @@ fn leaving_says_so_at_once_and_the_rooms_last_presences_are_not_contacts() {
 }
 
 #[test]
+fn joining_again_right_after_leaving_is_not_undone_by_the_answer_to_the_leave() {
+    let mut h = online();
+    joined(&mut h);
+    cmd(&mut h, RoomCommand::Leave { room: room(), status: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None }).unwrap();
+    let sent = h.sent();
+    assert_eq!(sent.len(), 2, "the leave, then the join (the room's info is cached): {sent:?}");
+    room_events(&mut h);
+    // The room answers in order: first the leave (our unavailable), then the new join.
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' type='unavailable'><x xmlns='{MUC_USER}'><item affiliation='member' role='none'/><status code='110'/></x></presence>"));
+    assert!(room_events(&mut h).is_empty(), "the answer to the leave ends the leave, not the new join");
+    h.recv(&occupant("firstwitch", "owner", "moderator", ""));
+    h.recv(&self_presence("thirdwitch", &[], ""));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joined { occupants, .. }] if occupants.len() == 1));
+    // Once in, our unavailable is ours again: a kick is a departure.
+    h.recv(&format!("<presence xmlns='jabber:client' from='{ROOM}/thirdwitch' type='unavailable'><x xmlns='{MUC_USER}'><item affiliation='member' role='none'/><status code='110'/><status code='307'/></x></presence>"));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Left { why: Departure::Kicked { .. }, .. }]));
+}
+
+#[test]
 fn joining_too_many_rooms_is_refused_in_words() {
     let mut h = online();
     for i in 0..muc::MAX_ROOMS {
         cmd(
             &mut h,
-            RoomCommand::Join { room: jid(&format!("r{i}@chat.shakespeare.lit")), nick: "x".into(), password: None },
+            RoomCommand::Join {
+                room: jid(&format!("r{i}@chat.shakespeare.lit")),
+                nick: "x".into(),
+                password: None,
+                history: None,
+            },
         )
         .unwrap();
     }
     h.sent();
     room_events(&mut h);
-    cmd(&mut h, RoomCommand::Join { room: jid("one-more@chat.shakespeare.lit"), nick: "x".into(), password: None })
-        .unwrap();
+    cmd(
+        &mut h,
+        RoomCommand::Join {
+            room: jid("one-more@chat.shakespeare.lit"),
+            nick: "x".into(),
+            password: None,
+            history: None,
+        },
+    )
+    .unwrap();
     assert!(h.sent().is_empty());
     let events = room_events(&mut h);
     let [RoomEvent::JoinFailed { error: JoinError::TooManyRooms, .. }] = &events[..] else { panic!("{events:?}") };
@@ -379,7 +431,7 @@ fn joining_too_many_rooms_is_refused_in_words() {
 #[test]
 fn a_join_the_room_never_confirms_times_out() {
     let mut h = online();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "x".into(), password: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "x".into(), password: None, history: None }).unwrap();
     answer_disco(&mut h, ROOM, &[]);
     h.sent();
     room_events(&mut h);
@@ -614,8 +666,11 @@ fn forged_groupchat_from_outside_our_rooms_is_dropped() {
     }
     assert!(h.take_events().is_empty(), "neither room messages nor chat messages");
     // And a room we only asked about (disco in flight) cannot talk yet either.
-    cmd(&mut h, RoomCommand::Join { room: jid("heath@chat.shakespeare.lit"), nick: "x".into(), password: None })
-        .unwrap();
+    cmd(
+        &mut h,
+        RoomCommand::Join { room: jid("heath@chat.shakespeare.lit"), nick: "x".into(), password: None, history: None },
+    )
+    .unwrap();
     room_events(&mut h);
     h.recv("<message xmlns='jabber:client' from='heath@chat.shakespeare.lit/a' type='groupchat'><body>early</body></message>");
     assert!(room_events(&mut h).is_empty());
@@ -694,7 +749,7 @@ fn our_nick_changes_with_303_and_a_taken_one_fails_in_words() {
 #[test]
 fn the_service_may_change_our_nick_when_we_join() {
     let mut h = online();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None }).unwrap();
     answer_disco(&mut h, ROOM, &[]);
     h.sent();
     // XEP-0045 example 24 (status 210).
@@ -778,7 +833,7 @@ fn kick_ban_configure_and_destroy_requests() {
 #[test]
 fn answers_count_only_from_the_address_asked() {
     let mut h = online();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "x".into(), password: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "x".into(), password: None, history: None }).unwrap();
     let iq = h.sent_one();
     // A spoofed answer (from our server, or a peer) claims the room does not exist.
     for from in ["example.com", "mallory@evil.example/x"] {
@@ -915,7 +970,11 @@ fn scram_room_session(sm: bool) -> Harness {
     h.bind_features(if sm { SM } else { "" });
     bind(&mut h, sm);
     h.take_events();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: Some("pw".into()) }).unwrap();
+    cmd(
+        &mut h,
+        RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: Some("pw".into()), history: None },
+    )
+    .unwrap();
     answer_disco(&mut h, ROOM, &[MAM]);
     h.sent();
     h.recv(&self_presence("thirdwitch", &[], ""));
@@ -1339,7 +1398,7 @@ fn caps_of(config: Config) -> (String, Vec<String>) {
 #[test]
 fn a_flood_of_100000_occupants_is_capped_and_counted() {
     let mut h = online();
-    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None }).unwrap();
+    cmd(&mut h, RoomCommand::Join { room: room(), nick: "thirdwitch".into(), password: None, history: None }).unwrap();
     answer_disco(&mut h, ROOM, &[]);
     h.sent();
     for i in 0..100_000 {

@@ -1,6 +1,6 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! Hostile and broken input: every frame a server sends during a login (legacy PLAIN, SASL2 with a FAST
-//! token, and PLAIN with a catch-up from the archive), truncated at every byte or with bytes flipped, must end
+//! token, PLAIN with a catch-up from the archive, and PLAIN rejoining a room caught up from its archive), truncated at every byte or with bytes flipped, must end
 //! in a typed outcome (an event, an error), never a panic or a hang.
 
 mod support {
@@ -68,6 +68,41 @@ const MAM_SCRIPT: &[&str] = &[
     "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m3'><body>three</body><stanza-id xmlns='urn:xmpp:sid:0' by='alice@example.com' id='a3'/></message>",
 ];
 
+/// A login that rejoins a room (from the previous session) and catches up with the room's archive from the
+/// id it held: the room's answers, one page (an own message, one by another occupant), then their live copies
+/// and a new live message.
+const ROOM_SCRIPT: &[&str] = &[
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
+    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
+    "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+    "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+    "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>",
+    "<iq xmlns='jabber:client' type='result' id='t-3'/>",
+    "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+    "<presence xmlns='jabber:client' from='coven@chat.example.com/firstwitch'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/></x></presence>",
+    "<presence xmlns='jabber:client' from='coven@chat.example.com/thirdwitch'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/><status code='110'/></x></presence>",
+    "<message xmlns='jabber:client' from='coven@chat.example.com' to='alice@example.com/web'><result xmlns='urn:xmpp:mam:2' queryid='t-mam1' id='r1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2024-01-01T00:01:00Z'/><message xmlns='jabber:client' from='coven@chat.example.com/firstwitch' type='groupchat' id='m1'><body>one &amp; &#x1F600;</body><origin-id xmlns='urn:xmpp:sid:0' id='m1'/></message></forwarded></result></message>",
+    "<message xmlns='jabber:client' from='coven@chat.example.com' to='alice@example.com/web'><result xmlns='urn:xmpp:mam:2' queryid='t-mam1' id='r2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='coven@chat.example.com/thirdwitch' type='groupchat' id='m2'><stanza-id xmlns='urn:xmpp:sid:0' by='coven@chat.example.com' id='r2'/><body>two</body></message><delay xmlns='urn:xmpp:delay' stamp='2024-01-01T00:02:00.123456Z'/></forwarded></result></message>",
+    "<iq xmlns='jabber:client' type='result' id='t-5' from='coven@chat.example.com'><fin xmlns='urn:xmpp:mam:2' complete='true'><set xmlns='http://jabber.org/protocol/rsm'><first>r1</first><last>r2</last><count>2</count></set></fin></iq>",
+    "<message xmlns='jabber:client' from='coven@chat.example.com/firstwitch' type='groupchat' id='m1'><body>one &amp; &#x1F600;</body><stanza-id xmlns='urn:xmpp:sid:0' by='coven@chat.example.com' id='r1'/></message>",
+    "<message xmlns='jabber:client' from='coven@chat.example.com/firstwitch' type='groupchat' id='m3'><body>three</body><stanza-id xmlns='urn:xmpp:sid:0' by='coven@chat.example.com' id='r3'/></message>",
+];
+
+fn in_a_room() -> natter::xmpp::Config {
+    let mut c = plain_config();
+    c.history.catch_up = true;
+    c.rooms = vec![natter::xmpp::client::SavedRoom {
+        room: natter::xmpp::jid::BareJid::parse("coven@chat.example.com").unwrap(),
+        nick: "thirdwitch".into(),
+        password: None,
+        last_stanza_id: Some("r0".into()),
+        info: Some(natter::xmpp::stanza::muc::RoomInfo { mam: true, ..Default::default() }),
+    }];
+    c
+}
+
 fn catching_up() -> natter::xmpp::Config {
     let mut c = plain_config();
     c.history = natter::xmpp::client::HistoryConfig { last_id: Some("a0".into()), ..Default::default() };
@@ -78,8 +113,8 @@ fn catching_up() -> natter::xmpp::Config {
 type Script = (&'static [&'static str], fn() -> natter::xmpp::Config);
 
 /// The scripts, each with the config that logs in with it.
-fn scripts() -> [Script; 3] {
-    [(SCRIPT, plain_config), (FAST_SCRIPT, fast_config), (MAM_SCRIPT, catching_up)]
+fn scripts() -> [Script; 4] {
+    [(SCRIPT, plain_config), (FAST_SCRIPT, fast_config), (MAM_SCRIPT, catching_up), (ROOM_SCRIPT, in_a_room)]
 }
 
 fn run_script(
@@ -125,6 +160,24 @@ fn the_unmutated_catch_up_script_shows_each_message_once() {
 }
 
 #[test]
+fn the_unmutated_room_script_shows_each_message_once() {
+    use natter::xmpp::client::RoomEvent;
+    let events = run_script(ROOM_SCRIPT, in_a_room, usize::MAX, "");
+    let archived: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|e| if let Event::ArchivePage(p) = e { Some(p) } else { None })
+        .flat_map(|p| p.messages.iter().map(|m| (m.message.body(None).unwrap().to_owned(), m.outgoing)))
+        .collect();
+    assert_eq!(archived, [("one & 😀".to_owned(), false), ("two".to_owned(), true)]);
+    let live: Vec<&str> = events
+        .iter()
+        .filter_map(|e| if let Event::Room(RoomEvent::Message(m)) = e { m.message.body(None) } else { None })
+        .collect();
+    assert_eq!(live, ["three"], "the live copy of an archived message is not shown again");
+    assert!(events.iter().any(|e| matches!(e, Event::Room(RoomEvent::CaughtUp { .. }))));
+}
+
+#[test]
 fn every_truncation_of_every_frame_is_survived() {
     for (script, config) in scripts() {
         let mut closed = 0;
@@ -157,7 +210,7 @@ fn flipped_bytes_never_panic() {
     };
     const NASTY: &[u8] = b"<>&'\"/=:x \0\x7f";
     for round in 0..9000 {
-        let (script, config) = scripts()[round % 3];
+        let (script, config) = scripts()[round % 4];
         let i = (next() % script.len() as u64) as usize;
         let mut bytes = script[i].as_bytes().to_vec();
         for _ in 0..1 + next() % 3 {

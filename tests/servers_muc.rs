@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use natter::xmpp::client::bookmarks::BookmarkEvent;
 use natter::xmpp::client::muc::{self, Departure, JoinError, OccupantChange, RoomAction, RoomCommand, RoomEvent};
+use natter::xmpp::client::{ArchivePage, ArchiveQuery};
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::bookmarks::Bookmark;
 use natter::xmpp::stanza::muc::{Role, RoomSettings};
@@ -100,6 +101,8 @@ fn room_of(e: &RoomEvent) -> Option<&BareJid> {
         | RoomEvent::Done { room, .. }
         | RoomEvent::RequestFailed { room, .. }
         | RoomEvent::Info { room, .. }
+        | RoomEvent::HistoryCursor { room, .. }
+        | RoomEvent::CaughtUp { room }
         | RoomEvent::Rooms { service: room, .. } => Some(room),
         RoomEvent::Message(m) => Some(&m.room),
         RoomEvent::Invited(i) => Some(&i.room),
@@ -108,7 +111,12 @@ fn room_of(e: &RoomEvent) -> Option<&BareJid> {
 }
 
 fn join(c: &mut Conn, room: &BareJid, nick: &str) -> RoomEvent {
-    c.command(Command::Room(RoomCommand::Join { room: room.clone(), nick: nick.into(), password: None }));
+    c.command(Command::Room(RoomCommand::Join {
+        room: room.clone(),
+        nick: nick.into(),
+        password: None,
+        history: None,
+    }));
     room_event(c, room, "joined", |e| matches!(e, RoomEvent::Joined { .. }))
 }
 
@@ -191,7 +199,12 @@ fn a_taken_nick_is_refused_in_words_and_the_suggested_one_works() {
         let mut alice = Conn::online(&server, server.config("alice", "alice-demo-pw"));
         create(&mut alice, &room, "witch", None);
         let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
-        bob.command(Command::Room(RoomCommand::Join { room: room.clone(), nick: "witch".into(), password: None }));
+        bob.command(Command::Room(RoomCommand::Join {
+            room: room.clone(),
+            nick: "witch".into(),
+            password: None,
+            history: None,
+        }));
         let failed = room_event(&mut bob, &room, "conflict", |e| matches!(e, RoomEvent::JoinFailed { .. }));
         assert!(
             matches!(failed, RoomEvent::JoinFailed { error: JoinError::NickInUse, .. }),
@@ -267,7 +280,12 @@ fn a_room_is_created_configured_queried_and_destroyed() {
         }
 
         let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
-        bob.command(Command::Room(RoomCommand::Join { room: room.clone(), nick: "bob".into(), password: None }));
+        bob.command(Command::Room(RoomCommand::Join {
+            room: room.clone(),
+            nick: "bob".into(),
+            password: None,
+            history: None,
+        }));
         let failed = room_event(&mut bob, &room, "refused", |e| matches!(e, RoomEvent::JoinFailed { .. }));
         assert!(matches!(failed, RoomEvent::JoinFailed { error: JoinError::MembersOnly, .. }), "{name}: {failed:?}");
 
@@ -431,6 +449,136 @@ fn the_service_is_found_and_its_rooms_listed() {
             assert!(after.is_some(), "{}: the lobby is not among the {seen} rooms listed", server.name);
         }
         alice.close();
+    }
+}
+
+/// Turns `c`'s loop until the room's catch-up from its archive is over; returns the events up to then.
+fn room_caught_up(c: &mut Conn, room: &BareJid) -> Vec<Event> {
+    let deadline = std::time::Instant::now() + support::native_ws::PATIENCE;
+    let done = |e: &Event| match e {
+        Event::Room(RoomEvent::CaughtUp { room: r }) => r == room,
+        Event::ArchiveFailed { query: ArchiveQuery::RoomCatchUp { room: r }, error } if r == room => {
+            panic!("{room}: the catch-up failed: {error:?}")
+        }
+        _ => false,
+    };
+    loop {
+        if let Some(i) = c.events.iter().position(done) {
+            return c.events.drain(..=i).collect();
+        }
+        assert!(std::time::Instant::now() < deadline, "{room} not caught up; events: {:?}", c.events);
+        c.step();
+    }
+}
+
+fn room_pages(events: &[Event], room: &BareJid) -> Vec<ArchivePage> {
+    let pages = events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p) } else { None });
+    pages.filter(|p| &p.archive == room).cloned().collect()
+}
+
+fn page_bodies(pages: &[ArchivePage]) -> Vec<String> {
+    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
+}
+
+#[test]
+fn messages_sent_before_we_join_come_from_the_rooms_archive_and_scroll_back_reaches_the_first() {
+    let _shared = SERVERS_UP.read();
+    const SAID: usize = 60;
+    for (server, prefix, _) in servers() {
+        let name = server.name;
+        let room = fresh_room(prefix);
+        let mut bob = Conn::online(&server, server.config("bob", "bob-demo-pw"));
+        create(&mut bob, &room, "bob", None);
+        let said: Vec<String> = (1..=SAID).map(|n| format!("said {n} before alice came")).collect();
+        for (n, body) in said.iter().enumerate() {
+            say(&mut bob, &room, &format!("before-{n}"), body);
+        }
+        let history_config = || {
+            let mut config = server.config("alice", "alice-demo-pw");
+            config.history.catch_up = true;
+            config.history.page_size = 20;
+            config
+        };
+        let mut alice = Conn::online(&server, history_config());
+        let RoomEvent::Joined { info, .. } = join(&mut alice, &room, "alice") else { unreachable!() };
+        assert!(info.is_some_and(|i| i.mam), "{name}: a fresh room is archived");
+        let events = room_caught_up(&mut alice, &room);
+        let pages = room_pages(&events, &room);
+        let [first] = &pages[..] else { panic!("{name}: the newest page only: {pages:?}") };
+        assert_eq!(first.query, ArchiveQuery::RoomCatchUp { room: room.clone() }, "{name}");
+        let mut shown = page_bodies(&pages);
+        assert!(!shown.is_empty() && said.ends_with(&shown), "{name}: the newest of what bob said: {shown:?}");
+        for m in &first.messages {
+            assert_eq!((&m.with, m.outgoing), (&room, false), "{name}");
+            assert_eq!(m.message.from.as_ref().and_then(|f| f.resource()), Some("bob"), "{name}");
+            assert!(m.unix_ms.is_some(), "{name}: stamped");
+        }
+        let cursor = events.iter().rev().find_map(|e| match e {
+            Event::Room(RoomEvent::HistoryCursor { room: r, point }) if *r == room => Some(point.clone()),
+            _ => None,
+        });
+        assert_eq!(cursor.as_ref().and_then(|p| p.id.clone()), first.newest.as_ref().and_then(|p| p.id.clone()));
+
+        // Scroll back, a page at a time, to bob's first message.
+        let mut before = first.oldest.clone();
+        let mut complete = first.complete;
+        while !complete {
+            alice.command(Command::LoadOlder { with: room.clone(), before: before.clone() });
+            let e = alice.wait_for("an older page", |e| matches!(e, Event::ArchivePage(p) if p.archive == room));
+            let Event::ArchivePage(page) = e else { unreachable!() };
+            assert_eq!(page.query, ArchiveQuery::Older { with: room.clone() }, "{name}");
+            shown.splice(0..0, page_bodies(std::slice::from_ref(&page)));
+            before = page.oldest.clone();
+            complete = page.complete;
+        }
+        assert_eq!(shown, said, "{name}: every message once, in order, down to the first");
+
+        // Alice leaves; bob says more; alice comes back holding the cursor: only what she missed comes.
+        alice.command(Command::Room(RoomCommand::Leave { room: room.clone(), status: None }));
+        room_event(
+            &mut bob,
+            &room,
+            "alice leaves",
+            |e| matches!(e, RoomEvent::Occupants { changes, .. } if changes.iter().any(|c| matches!(c, OccupantChange::Left { occupant, .. } if occupant.nick == "alice"))),
+        );
+        let missed: Vec<String> = (1..=3).map(|n| format!("said {n} while alice was away")).collect();
+        for (n, body) in missed.iter().enumerate() {
+            say(&mut bob, &room, &format!("away-{n}"), body);
+        }
+        alice.command(Command::Room(RoomCommand::Join {
+            room: room.clone(),
+            nick: "alice".into(),
+            password: None,
+            history: cursor.clone(),
+        }));
+        alice.wait_for("joined again", |e| matches!(e, Event::Room(RoomEvent::Joined { room: r, .. }) if *r == room));
+        let events = room_caught_up(&mut alice, &room);
+        assert_eq!(page_bodies(&room_pages(&events, &room)), missed, "{name}: after the point held");
+        let cursor = events.iter().rev().find_map(|e| match e {
+            Event::Room(RoomEvent::HistoryCursor { room: r, point }) if *r == room => Some(point.clone()),
+            _ => None,
+        });
+        assert!(cursor.is_some(), "{name}: the point to store");
+        // Our own message, reflected live; another device of ours, holding the point before it, gets it from
+        // the archive as ours.
+        say(&mut alice, &room, "mine-1", "alice's own words");
+        alice.close();
+        let mut again = Conn::online(&server, history_config());
+        again.command(Command::Room(RoomCommand::Join {
+            room: room.clone(),
+            nick: "alice".into(),
+            password: None,
+            history: cursor,
+        }));
+        let events = room_caught_up(&mut again, &room);
+        let pages = room_pages(&events, &room);
+        let mine: Vec<(String, bool)> = pages
+            .iter()
+            .flat_map(|p| p.messages.iter().map(|m| (m.message.body(None).unwrap().to_owned(), m.outgoing)))
+            .collect();
+        assert_eq!(mine, [("alice's own words".to_owned(), true)], "{name}");
+        again.close();
+        bob.close();
     }
 }
 

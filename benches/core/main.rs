@@ -14,7 +14,7 @@
 //! | `login`              | `Client::new` to online, fed by a scripted server: PLAIN, SCRAM, SASL2 + Bind2 with SCRAM, FAST | logins |
 //! | `apply`              | frames through `Client::handle_frame` of a client, events drained    | items       |
 //! | `apply/catch-up-1000`| 1,000 archived messages (20 pages + fins) through a catch-up (MAM)   | messages    |
-//! | `muc`                | a room's frames through a client: a join, a burst, joins and leaves  | items       |
+//! | `muc`                | a room's frames through a client: a join, a burst, joins and leaves; a join followed by the catch-up of 1,000 archived messages | items |
 //!
 //! Naming convention the summary in `scripts/bench.sh` relies on: in `parse_frame`, `quick_xml_ceiling` and
 //! `apply`, the benchmark parameter is the number of frames fed per iteration (e.g.
@@ -449,6 +449,8 @@ fn catch_up(c: &mut Criterion) {
 const ROOM_OCCUPANTS: usize = 5_000;
 const ROOM_MESSAGES: usize = 1_000;
 const ROOM_CHURN: usize = 500;
+/// Archived messages of the room caught up after the join.
+const ROOM_ARCHIVED: usize = 1_000;
 const MAX_OCCUPANTS: usize = natter::xmpp::client::muc::MAX_OCCUPANTS;
 
 fn room_events(sink: &Sink) -> (usize, usize) {
@@ -471,6 +473,11 @@ fn muc(c: &mut Criterion) {
     let config = || {
         let mut c = session::config(PASSWORD, true, DEFAULT_MAX_FRAME);
         c.bookmarks = false;
+        c
+    };
+    let catching_up_config = || {
+        let mut c = config();
+        c.history.catch_up = true;
         c
     };
     let join = muc::join_frames(ROOM_OCCUPANTS);
@@ -498,6 +505,22 @@ fn muc(c: &mut Criterion) {
             "muc: {ROOM_CHURN} joining and leaving: {} frames over 10 s -> {events} Occupants events carrying {changes} changes",
             churn.len()
         );
+        let held = natter::xmpp::client::HistoryPoint::id("r-held");
+        let mut client = muc::joining_holding(catching_up_config(), roster, Some(held), now);
+        let sink = muc::join_and_catch_up(&mut client, &join, ROOM_ARCHIVED, ARCHIVE_PAGE, now);
+        let pages: Vec<usize> = sink
+            .events
+            .iter()
+            .filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.messages.len()) } else { None })
+            .collect();
+        let caught_up =
+            sink.events.iter().any(|e| matches!(e, Event::Room(natter::xmpp::client::RoomEvent::CaughtUp { .. })));
+        eprintln!(
+            "muc: join of {ROOM_OCCUPANTS} then {ROOM_ARCHIVED} archived: {} archive pages carrying {} messages, caught up: {caught_up}",
+            pages.len(),
+            pages.iter().sum::<usize>()
+        );
+        assert_eq!((pages.iter().sum::<usize>(), caught_up), (ROOM_ARCHIVED, true));
     }
 
     let mut g = c.benchmark_group("muc");
@@ -516,6 +539,20 @@ fn muc(c: &mut Criterion) {
             )
         });
     }
+    // A join of 5,000 followed by the catch-up of 1,000 archived messages (pages of 50, as Prosody sends).
+    let archived_join = muc::join_frames(ROOM_OCCUPANTS);
+    let held = natter::xmpp::client::HistoryPoint::id("r-held");
+    g.throughput(Throughput::Elements((ROOM_OCCUPANTS + ROOM_ARCHIVED) as u64));
+    g.bench_function(BenchmarkId::new(format!("join-{ROOM_OCCUPANTS}-then-{ROOM_ARCHIVED}-archived"), "items"), |b| {
+        b.iter_batched(
+            || muc::joining_holding(catching_up_config(), roster, Some(held.clone()), now),
+            |mut client| {
+                let sink = muc::join_and_catch_up(&mut client, &archived_join, ROOM_ARCHIVED, ARCHIVE_PAGE, now);
+                (client, sink)
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.throughput(Throughput::Elements(burst.len() as u64));
     g.bench_function(BenchmarkId::new("burst-1000-messages", format!("{}-frames", burst.len())), |b| {
         b.iter_batched(

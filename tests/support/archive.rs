@@ -1,6 +1,7 @@
 //! A scripted message archive (XEP-0313 with XEP-0059 paging) for the scripted-server tests: it answers the
 //! MAM queries a client sends the way Prosody does (pages capped at `cap`, `item-not-found` for an id it
-//! does not hold, `#extended` form fields when `extended`), and can be told to misbehave.
+//! does not hold, `#extended` form fields when `extended`), and can be told to misbehave. An account's
+//! archive ([`Archive::new`]) or a room's ([`Archive::room`]: groupchat messages, answered from the room).
 
 #![allow(dead_code)]
 
@@ -21,6 +22,10 @@ pub struct Item {
     pub origin_id: Option<String>,
     /// Microseconds past `unix_ms` (ejabberd stamps them; the time filters compare them too).
     pub micros: u16,
+    /// `groupchat` in a room's archive, else `chat`.
+    pub kind: &'static str,
+    /// XEP-0421 occupant id the room stamped.
+    pub occupant_id: Option<String>,
 }
 
 impl Item {
@@ -29,8 +34,11 @@ impl Item {
         let mut m = Element::new("jabber:client", "message")
             .with_attr("from", self.from.as_str())
             .with_attr("to", self.to.as_str())
-            .with_attr("type", "chat")
+            .with_attr("type", self.kind)
             .with_child(Element::new("jabber:client", "body").with_text(self.body.as_str()));
+        if let Some(id) = &self.occupant_id {
+            m.push_child(Element::new("urn:xmpp:occupant-id:0", "occupant-id").with_attr("id", id.as_str()));
+        }
         if let Some(o) = &self.origin_id {
             m.set_attr("id", o.as_str());
             m.push_child(Element::new("urn:xmpp:sid:0", "origin-id").with_attr("id", o.as_str()));
@@ -74,6 +82,8 @@ pub struct Archive {
     pub ignore_max: bool,
     /// Answer an RSM id it does not hold with an empty, complete page instead of `item-not-found` (Prosody 13).
     pub unknown_ids_are_empty: bool,
+    /// A room's archive: groupchat messages; results and answers come from the room (`account`).
+    pub room: bool,
 }
 
 /// The time of message `n` in the scripted histories: one a minute from 2024-01-01T00:00:00Z.
@@ -93,7 +103,23 @@ impl Archive {
             with_from: false,
             ignore_max: false,
             unknown_ids_are_empty: false,
+            room: false,
         }
+    }
+
+    /// The archive of room `room` (a bare JID), answering `to`.
+    pub fn room(room: &str, to: &str) -> Archive {
+        Archive { with_from: true, room: true, ..Archive::new(room, to) }
+    }
+
+    /// Appends message number `n` (`id` "a{n}", a minute apart) from occupant `nick` of the room, body "m{n}".
+    pub fn said(&mut self, n: usize, nick: &str) -> &mut Item {
+        let from = format!("{}/{nick}", self.account);
+        let to = self.to.clone();
+        self.push(n, &from, &to, &format!("m{n}"));
+        let item = self.items.last_mut().unwrap();
+        item.kind = "groupchat";
+        item
     }
 
     /// Appends message number `n` (`id` "a{n}", a minute apart) from `from` to `to`.
@@ -106,6 +132,8 @@ impl Archive {
             body: body.into(),
             origin_id: Some(format!("o{n}")),
             micros: 0,
+            kind: "chat",
+            occupant_id: None,
         });
         self.items.last().unwrap()
     }
@@ -156,13 +184,17 @@ impl Archive {
     pub fn fin(&self, iq_id: &str, fin: &Fin) -> String {
         let mut iq = Element::new("jabber:client", "iq").with_attr("type", "result").with_attr("id", iq_id);
         iq.set_attr("to", self.to.as_str());
+        if self.room {
+            iq.set_attr("from", self.account.as_str());
+        }
         iq.push_child(fin.to_element());
         iq.to_xml()
     }
 
     pub fn error(&self, iq_id: &str, condition: &str) -> String {
+        let from = if self.room { format!(" from='{}'", self.account) } else { String::new() };
         format!(
-            "<iq xmlns='jabber:client' type='error' id='{iq_id}' to='{}'><error type='cancel'><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+            "<iq xmlns='jabber:client' type='error' id='{iq_id}' to='{}'{from}><error type='cancel'><{condition} xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
             self.to
         )
     }

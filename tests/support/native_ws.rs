@@ -41,9 +41,10 @@ impl Server {
     /// A config for `user` as the browser transport makes it: the account on the stream header (loopback) and
     /// a user agent with a device id of its own (FAST tokens are per device: tests never share one); without
     /// the bookmarks fetch at login (the demo accounts have the demo room bookmarked with autojoin: tests that
-    /// want it turn it on), and without the catch-up from the archive (it would show a test's messages in an
-    /// `ArchivePage` and then drop the live copy as the same message, which the tests of other things do not
-    /// look for; `tests/servers_mam.rs` turns it on).
+    /// want it turn it on), and without the catch-up from the archive, the account's and the rooms' (it would
+    /// show a test's messages in an `ArchivePage` and then drop the live copy as the same message, which the
+    /// tests of other things do not look for; `tests/servers_mam.rs` and the room history test of
+    /// `tests/servers_muc.rs` turn it on).
     pub fn config(&self, user: &str, password: &str) -> Config {
         let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut config = Config::new(

@@ -93,6 +93,10 @@ pub enum Command {
     /// (the oldest message of it the caller holds: its archive id, else its time; `None`: the newest page).
     /// Answered by an `ArchivePage` (`complete`: the conversation's first message was reached) or
     /// `ArchiveFailed`. Refused with `Archive(Busy)` while a page of `with` is on its way.
+    ///
+    /// When `with` is a room we are in (or joining), the page is read from the ROOM's archive instead (the
+    /// page's `archive` is the room; ids are the room's stanza-ids); a room without an archive is refused
+    /// with `Archive(Unsupported)`. A room we left is a one-to-one conversation again (the account's archive).
     LoadOlder { with: BareJid, before: Option<HistoryPoint> },
     /// One page of a gap (as an `ArchiveGap` or `GapFilled` event gave it), from its older or newer end.
     /// Answered by an `ArchivePage` and `GapFilled` with what is left, or `ArchiveFailed`.
@@ -221,7 +225,8 @@ pub enum Event {
     /// id, which is their stanza-id). Those already shown live or in an earlier page are left out.
     ArchivePage(ArchivePage),
     /// The newest archive id of the account's archive this device now holds, counting the messages of the
-    /// events before this one: store it with them, and give it back as `HistoryConfig::last_id`.
+    /// events before this one: store it with them, and give it back as `HistoryConfig::last_id`. (A room's
+    /// is `RoomEvent::HistoryCursor`.)
     ArchiveCursor {
         id: String,
     },

@@ -101,6 +101,8 @@ struct CarriedSession {
     chat_state_peers: HashSet<BareJid>,
     /// The rooms as they were: a resumed stream is still in them.
     muc: muc::Muc,
+    /// Their history catch-ups and cursors.
+    room_history: Vec<mam::Track>,
 }
 
 /// A liveness deadline that passes this much before its timer fires means the page slept or was throttled
@@ -440,6 +442,7 @@ impl Client {
                 presences: self.presences.clone(),
                 chat_state_peers: self.chat_state_peers.clone(),
                 muc: self.muc.clone(),
+                room_history: self.history.room_tracks(),
             }),
             (None, carried) => carried.clone(),
         };
@@ -447,6 +450,13 @@ impl Client {
         config.seen = self.seen.clone();
         config.inactive = self.inactive;
         config.rooms = self.muc.saved_rooms();
+        for saved in &mut config.rooms {
+            // Rejoined from the newest point held of its archive (live messages during a cut-short catch-up
+            // are not: the catch-up goes on from where it got to).
+            if let Some(cursor) = self.history.room_cursor(&saved.room) {
+                saved.last_stanza_id = Some(cursor);
+            }
+        }
         config.history = self.history.config_for_next();
         Some(config)
     }
@@ -627,11 +637,15 @@ impl Client {
         true
     }
 
-    /// After every input: one `<r/>` for the stanzas that input sent (XEP-0198 acks are requested per batch),
-    /// and the end of a session whose server stopped acknowledging.
+    /// After every input: the archive queries it made due (a room left lets another room's catch-up start),
+    /// one `<r/>` for the stanzas that input sent (XEP-0198 acks are requested per batch), and the end of a
+    /// session whose server stopped acknowledging.
     fn after_input(&mut self, now: Instant) {
         if self.is_closed() {
             return;
+        }
+        if self.is_online() {
+            self.send_archive_queries(now);
         }
         if self.sm.overflowing() {
             self.send_raw(framing::close(None));

@@ -72,7 +72,10 @@ impl Client {
         match el.name.as_str() {
             "iq" => self.handle_iq(el, now),
             // XEP-0313 results answer our queries; they are never live messages, trusted or not.
-            "message" if ResultRef::is_result(el) => self.history.result(el),
+            "message" if ResultRef::is_result(el) => {
+                let muc = &self.muc;
+                self.history.result(el, |room| muc.room_self(room));
+            }
             "message" if matches!(self.stage, Stage::Online) => match message::carbon(el) {
                 // XEP-0280 §11: only our own account may send carbons; anyone else is forging messages.
                 Some((direction, inner)) if self.is_own_bare(el.attr("from")) => {
@@ -110,6 +113,14 @@ impl Client {
                     Some((Pending::Muc { to: Some(to), .. }, _)) => {
                         el.attr("from").and_then(|f| Jid::parse(f).ok()).as_ref() == Some(to)
                     }
+                    // A room's archive answers from the room.
+                    Some((Pending::Archive(queryid), _)) => match self.history.room_of(queryid) {
+                        Some(room) => el
+                            .attr("from")
+                            .and_then(|f| Jid::parse(f).ok())
+                            .is_some_and(|j| j.is_bare() && j.bare() == room),
+                        None => self.is_from_our_server(el.attr("from")),
+                    },
                     Some(_) => self.is_from_our_server(el.attr("from")),
                     None => false,
                 };
@@ -216,6 +227,7 @@ impl Client {
                 self.send_archive_queries(now);
             }
             Pending::Archive(queryid) => {
+                self.flush_archive_room(&queryid);
                 self.history.finished(&queryid, el, &mut self.seen, &mut self.events);
                 self.send_archive_queries(now);
             }
@@ -243,6 +255,7 @@ impl Client {
                 self.send_archive_queries(now);
             }
             Pending::Archive(queryid) => {
+                self.flush_archive_room(&queryid);
                 self.history.failed(&queryid, ArchiveError::Stanza(error), &mut self.events);
                 self.send_archive_queries(now);
             }
@@ -261,6 +274,7 @@ impl Client {
                 return;
             }
             Pending::Archive(queryid) => {
+                self.flush_archive_room(&queryid);
                 self.history.failed(&queryid, ArchiveError::Timeout, &mut self.events);
                 self.send_archive_queries(now);
                 return;
@@ -333,6 +347,14 @@ impl Client {
         if self.history.online(resumed) {
             let own = self.config.jid.to_string();
             self.send_iq("get", Some(&own), History::features_query(), Pending::ArchiveFeatures, now);
+        }
+    }
+
+    /// Before the events of a room's archive query: the room's occupant changes not reported yet (they come
+    /// before any other event about the room).
+    fn flush_archive_room(&mut self, queryid: &str) {
+        if let Some(room) = self.history.room_of(queryid).cloned() {
+            self.flush_occupants(&room);
         }
     }
 
@@ -631,7 +653,13 @@ impl Client {
             Command::Subscribe { jid } => self.send(&presence::subscription("subscribe", &jid.to_string())),
             Command::Unsubscribe { jid } => self.send(&presence::subscription("unsubscribe", &jid.to_string())),
             Command::LoadOlder { with, before } => {
-                self.history.load_older(with, before).map_err(CommandError::Archive)?;
+                // A room we are in: its own archive (when it has one).
+                let room = match self.muc.has_archive(&with) {
+                    Some(true) => true,
+                    Some(false) => return Err(CommandError::Archive(ArchiveError::Unsupported)),
+                    None => false,
+                };
+                self.history.load_older(with, room, before).map_err(CommandError::Archive)?;
                 self.send_archive_queries(now);
             }
             Command::FillGap { gap, from } => {

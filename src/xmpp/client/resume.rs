@@ -102,6 +102,7 @@ impl Client {
         self.chat_state_peers = carried.chat_state_peers;
         // Still in every room, with the same occupants: nothing to rejoin.
         self.muc = carried.muc;
+        self.history.resume_rooms(carried.room_history);
         self.stage = Stage::Online;
         self.events.push_back(Event::Phase(Phase::Online));
         self.events.push_back(Event::Online { jid: carried.jid, resumed: true });
@@ -111,6 +112,7 @@ impl Client {
         self.events.extend(presences);
         self.after_online();
         self.start_history(true, now);
+        self.send_archive_queries(now);
         Stage::Online
     }
 

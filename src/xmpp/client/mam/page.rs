@@ -1,13 +1,13 @@
 //! One page of results as it arrives: which results to trust (the archive asked, our query), what an archived
-//! message means for the account (its conversation and direction), and the page's bounds (count and bytes;
-//! the part of an oversized page that is left out is fetched by the next page, never lost).
+//! message means for the account or the room (its conversation and direction), and the page's bounds (count
+//! and bytes; the part of an oversized page that is left out is fetched by the next page, never lost).
 
 use std::collections::VecDeque;
 
 use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::mam::ResultRef;
 use crate::xmpp::stanza::message::{Message, MessageType};
-use crate::xmpp::stanza::{delay, sid};
+use crate::xmpp::stanza::{delay, muc, sid};
 use crate::xmpp::xml::Element;
 
 use super::super::dedup::SeenKey;
@@ -22,11 +22,32 @@ pub(super) struct Entry {
     bytes: usize,
 }
 
+/// Who we are in a room, to tell our own archived messages: by our XEP-0421 occupant id where the room
+/// stamps them (`trusts_ids`), else (and for messages archived without one) by our nick, as it is now: a
+/// message we sent under an earlier nick, or someone who had our nick before us, is told by the nick alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoomSelf {
+    pub nick: String,
+    pub occupant_id: Option<String>,
+    pub trusts_ids: bool,
+}
+
 impl Entry {
     /// A result of `account`'s archive: its id, time, and the message when it is one of ours to show.
     pub(super) fn of(account: &BareJid, r: &ResultRef) -> Entry {
         let unix_ms = r.stamp.and_then(delay::parse);
         let message = r.message.and_then(|m| archived(account, r.id, unix_ms, r.stamp, m));
+        Entry::new(r, unix_ms, message)
+    }
+
+    /// A result of `room`'s archive (`me`: who we are in it, when we are in).
+    pub(super) fn of_room(room: &BareJid, me: Option<&RoomSelf>, r: &ResultRef) -> Entry {
+        let unix_ms = r.stamp.and_then(delay::parse);
+        let message = r.message.and_then(|m| archived_in_room(room, me, r.id, unix_ms, r.stamp, m));
+        Entry::new(r, unix_ms, message)
+    }
+
+    fn new(r: &ResultRef, unix_ms: Option<u64>, message: Option<(ArchivedMessage, Vec<SeenKey>)>) -> Entry {
         let bytes = message.as_ref().map_or(0, |(m, _)| {
             m.message.bodies.iter().map(|(_, b)| b.len()).sum::<usize>()
                 + m.message.subject.as_ref().map_or(0, String::len)
@@ -131,4 +152,38 @@ fn archived(
     let body = message.body(None).unwrap_or_default();
     let keys = SeenKey::of(&sender, Some(id), sid::origin_id(el).as_deref(), message.id.as_deref(), body);
     Some((ArchivedMessage { id: id.to_owned(), unix_ms, with, outgoing, message }, keys))
+}
+
+/// An archived message of `room`'s archive, with its de-duplication keys (the room's: its stanza-id, which is
+/// the result's id, and the sender's nick with its id and body); `None` for what is not one to show: no body,
+/// an error or a private (`chat`) message, one that is not from this room, or one whose stanza-id `by` the
+/// room names another message (the room stamped it: a result that disagrees is not this archive's).
+fn archived_in_room(
+    room: &BareJid,
+    me: Option<&RoomSelf>,
+    id: &str,
+    unix_ms: Option<u64>,
+    stamp: Option<&str>,
+    el: &Element,
+) -> Option<(ArchivedMessage, Vec<SeenKey>)> {
+    let mut message = Message::parse(el)?;
+    if message.bodies.is_empty() || matches!(message.kind, MessageType::Error | MessageType::Chat) {
+        return None;
+    }
+    let from = message.from.as_ref()?;
+    if from.bare() != room || sid::stanza_id_by(el, room).is_some_and(|s| s != id) {
+        return None;
+    }
+    let nick = from.resource().map(str::to_owned);
+    let occupant_id = muc::occupant_id(el).filter(|_| me.is_some_and(|m| m.trusts_ids));
+    let outgoing = match me {
+        Some(m) if occupant_id.is_some() && m.occupant_id.is_some() => occupant_id == m.occupant_id,
+        Some(m) => nick.as_deref() == Some(m.nick.as_str()),
+        None => false,
+    };
+    message.delay = stamp.map(str::to_owned);
+    let body = message.body(None).unwrap_or_default();
+    let sender_id = message.origin_id.as_deref().or(message.id.as_deref());
+    let keys = SeenKey::of_room(room, Some(id), nick.as_deref().unwrap_or(""), sender_id, body);
+    Some((ArchivedMessage { id: id.to_owned(), unix_ms, with: room.clone(), outgoing, message }, keys))
 }

@@ -69,23 +69,26 @@ impl HistoryPoint {
 /// A message from an archive, ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArchivedMessage {
-    /// The archive's id of it: its stanza-id (by our account for the account's archive). Store it as such.
+    /// The archive's id of it: its stanza-id (by our account for the account's archive, by the room for a
+    /// room's: the same as `RoomMessage::message.stanza_id` of its live copy). Store it as such.
     pub id: String,
     /// When the archive got it (ms since the Unix epoch, UTC), from its XEP-0203 stamp; `None` only when the
     /// server gave none that reads (both test servers always do): then order it by its place in the page.
     pub unix_ms: Option<u64>,
-    /// The conversation: the other side's bare JID.
+    /// The conversation: the other side's bare JID; for a room's archive, the room.
     pub with: BareJid,
-    /// Sent by us (from any of our devices).
+    /// Sent by us (from any of our devices). In a room: by our XEP-0421 occupant id where the room stamps
+    /// them, else by our nick as it is now (see `mam::RoomSelf` for the limits).
     pub outgoing: bool,
-    /// The message as it was sent (`delay` holds the archive's stamp).
+    /// The message as it was sent (`delay` holds the archive's stamp). In a room, `from` is `room/nick` (the
+    /// bare room for the room's own messages).
     pub message: Message,
 }
 
 /// A range of an archive this device does not hold, between two messages it does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Gap {
-    /// Whose archive: our account (one-to-one) or, later, a room.
+    /// Whose archive: our account (one-to-one) or a room (then `with` is `None`: the room's one conversation).
     pub archive: BareJid,
     /// The conversation it lies in; `None`: all of the archive's conversations.
     pub with: Option<BareJid>,
@@ -109,10 +112,12 @@ pub enum GapEnd {
 pub enum ArchiveQuery {
     /// The catch-up at login.
     CatchUp,
-    /// Scroll-back: older messages of one conversation.
+    /// Scroll-back: older messages of one conversation (a room's from the room's archive).
     Older { with: BareJid },
     /// A page of a gap.
     Gap { gap: Gap, from: GapEnd },
+    /// A room's catch-up once its join is confirmed (the page's `archive` is the room).
+    RoomCatchUp { room: BareJid },
 }
 
 /// One page of archive results.

@@ -144,7 +144,7 @@ impl Client {
     }
 
     pub(super) fn join_failed(&mut self, room: &BareJid, error: JoinError) {
-        if self.muc.rooms.remove(room).is_some() {
+        if self.remove_room(room).is_some() {
             self.room_event(RoomEvent::JoinFailed { room: room.clone(), error });
         }
     }
@@ -264,7 +264,7 @@ impl Client {
             .clone()
             .unwrap_or_else(|| self.config.jid.local().unwrap_or(self.config.jid.domain()).to_owned());
         if occupant_jid(&bookmark.room, &nick).is_ok() {
-            self.join(bookmark.room.clone(), nick, bookmark.password.clone(), Intent::Join, now);
+            self.join(bookmark.room.clone(), nick, bookmark.password.clone(), None, Intent::Join, now);
         }
     }
 }

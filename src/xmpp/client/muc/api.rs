@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::xmpp::client::RequestError;
+use crate::xmpp::client::mam::HistoryPoint;
 use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::dataform::DataForm;
 use crate::xmpp::stanza::error::StanzaError;
@@ -20,7 +21,14 @@ pub enum RoomCommand {
     /// fails with `JoinError::NotFound` without being created; a room with an archive is joined without
     /// legacy history (its history comes from the archive once the join is confirmed). Emits `Joining`, then
     /// `Joined` or `JoinFailed`. Joining a room already joined under another nick changes the nick.
-    Join { room: BareJid, nick: String, password: Option<String> },
+    ///
+    /// `history`: the newest point of the room's archive the caller holds (the last `HistoryCursor`'s
+    /// `point`; `None`: nothing held). Once joined, a room with an archive is caught up from there: every page
+    /// after it (bounded like the account's catch-up: past `HistoryConfig::catch_up_limit`, the newest page
+    /// and an `ArchiveGap` with `archive` = the room), or, with none, the room's newest page only. Pages come
+    /// as `Event::ArchivePage` with `archive` = the room and `query` = `ArchiveQuery::RoomCatchUp`, then
+    /// `CaughtUp` (or `ArchiveFailed`). Only when `HistoryConfig::catch_up` is on.
+    Join { room: BareJid, nick: String, password: Option<String>, history: Option<HistoryPoint> },
     /// Create a room: `settings: None` makes an instant room (the service's defaults), otherwise the owner
     /// form is fetched, filled with the settings and submitted. A room that already exists fails with
     /// `JoinError::AlreadyExists`. `Joined { created: true }` comes first, then `Done { action: Create }`
@@ -412,4 +420,18 @@ pub enum RoomEvent {
     /// An invitation. From contacts always; from others at most
     /// [`MAX_STRANGER_INVITES`](super::MAX_STRANGER_INVITES) per session, each room and inviter once.
     Invited(Invite),
+    /// The newest point of the room's archive this device now holds, counting the archive pages and live
+    /// messages of the room before this event: store it with them, per room, and give it back as
+    /// `RoomCommand::Join { history: Some(point) }` (or as `SavedRoom::last_stanza_id`). `point.id` is the
+    /// room's stanza-id; `point.unix_ms` its time when known. Moved by each catch-up page, and once caught up
+    /// by every live message the room stamps (not while a catch-up runs: see `client::mam`).
+    HistoryCursor {
+        room: BareJid,
+        point: HistoryPoint,
+    },
+    /// The room's catch-up from its archive is done (up to the present, or up to its limit with an
+    /// `ArchiveGap` for the rest): stop showing it as loading.
+    CaughtUp {
+        room: BareJid,
+    },
 }

@@ -8,14 +8,14 @@ impl Client {
 
     pub(crate) fn room_command(&mut self, command: RoomCommand, now: Instant) -> Result<(), CommandError> {
         match command {
-            RoomCommand::Join { room, nick, password } => {
+            RoomCommand::Join { room, nick, password, history } => {
                 occupant_jid(&room, &nick)?;
                 match self.muc.rooms.get(&room) {
                     Some(r) if r.stage == Stage::Joined && r.nick != nick => {
                         return self.room_command(RoomCommand::ChangeNick { room, nick }, now);
                     }
                     Some(_) => return Ok(()),
-                    None => self.join(room, nick, password, Intent::Join, now),
+                    None => self.join(room, nick, password, history, Intent::Join, now),
                 }
             }
             RoomCommand::Create { room, nick, settings } => {
@@ -23,7 +23,7 @@ impl Client {
                 if self.muc.rooms.contains_key(&room) {
                     self.room_event(RoomEvent::JoinFailed { room, error: JoinError::AlreadyExists });
                 } else {
-                    self.join(room, nick, None, Intent::Create(settings), now);
+                    self.join(room, nick, None, None, Intent::Create(settings), now);
                 }
             }
             RoomCommand::Leave { room, status } => {
@@ -33,7 +33,7 @@ impl Client {
                     self.send_unavailable(&room, to, status.as_deref());
                 }
                 self.flush_occupants(&room);
-                self.muc.rooms.remove(&room);
+                self.remove_room(&room);
                 self.room_event(RoomEvent::Left { room, why: Departure::Left { status: None } });
             }
             RoomCommand::Send { room, body, id } => self.send_groupchat(room, body, id, now)?,
@@ -144,14 +144,22 @@ impl Client {
         self.send_iq(kind, Some(&to_s), payload, Pending::Muc { to: Some(to), req: Box::new(req) }, now);
     }
 
-    /// Starts joining `room` (see `RoomCommand::Join`).
-    pub(crate) fn join(&mut self, room: BareJid, nick: String, password: Option<String>, intent: Intent, now: Instant) {
+    /// Starts joining `room` (see `RoomCommand::Join`; `history`: the newest point of its archive held).
+    pub(crate) fn join(
+        &mut self,
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+        history: Option<HistoryPoint>,
+        intent: Intent,
+        now: Instant,
+    ) {
         if self.muc.rooms.len() >= MAX_ROOMS {
             self.room_event(RoomEvent::JoinFailed { room, error: JoinError::TooManyRooms });
             return;
         }
-        self.muc.leaving.retain(|r| *r != room);
         let mut r = Room::new(room.clone(), nick, password, intent, now);
+        r.history = history;
         r.info = self.muc.info.iter().find(|(j, _)| *j == room).map(|(_, i)| i.clone());
         self.muc.rooms.insert(room.clone(), r);
         self.start_join(&room, now);

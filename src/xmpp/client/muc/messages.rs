@@ -1,5 +1,6 @@
 //! Messages from rooms: groupchat (subjects, reflections of ours, de-duplication, mentions), errors,
-//! private messages (and their carbons), invitations, and the point where room history plugs in.
+//! private messages (and their carbons), invitations, and room history from the room's archive (started
+//! once a join is confirmed; the catch-up itself is `client::mam`'s).
 
 use super::*;
 
@@ -88,7 +89,9 @@ impl Client {
         {
             r.unreflected.remove(i);
             self.seen.check_and_insert(keys);
-            self.room_event(RoomEvent::Reflected { room, id, stanza_id: msg.stanza_id });
+            let stanza_id = msg.stanza_id.clone();
+            self.room_event(RoomEvent::Reflected { room: room.clone(), id, stanza_id: msg.stanza_id });
+            self.room_live(&room, stanza_id, now);
             return;
         }
         if self.seen.check_and_insert(keys) {
@@ -96,7 +99,19 @@ impl Client {
         }
         let Some(r) = self.muc.rooms.get(&room) else { return };
         let mentions_me = !own && mentions(&body, &r.nick);
-        self.room_event(RoomEvent::Message(RoomMessage { room, nick, occupant_id, message: msg, own, mentions_me }));
+        let stanza_id = msg.stanza_id.clone();
+        let event = RoomMessage { room: room.clone(), nick, occupant_id, message: msg, own, mentions_me };
+        self.room_event(RoomEvent::Message(event));
+        self.room_live(&room, stanza_id, now);
+    }
+
+    /// A live message of `room` was shown; `stanza_id`, its id in the room's archive, moves the room's
+    /// history cursor on (or closes a gap) — see `client::mam`.
+    fn room_live(&mut self, room: &BareJid, stanza_id: Option<String>, now: Instant) {
+        if let Some(id) = stanza_id {
+            let unix_ms = self.config.clock.map(|c| c.unix_ms_at(now));
+            self.history.live_in(room, &id, unix_ms, &mut self.events);
+        }
     }
 
     pub(super) fn room_message_error(&mut self, el: &Element, from: &Jid, now: Instant) {
@@ -168,14 +183,21 @@ impl Client {
         self.room_event(RoomEvent::Invited(invite));
     }
 
-    // ---- history (the MAM hook) -------------------------------------------------------------------------
+    // ---- history ------------------------------------------------------------------------------------------
 
     /// The join of `room` is confirmed: its history comes now. A room with an archive (`RoomInfo::mam`) was
     /// joined without legacy history, so this is where its archive is read (XEP-0313 with the room's JID as
-    /// the archive, stanza-ids `by` the room): the newest page on a first join, every page `after` the last
-    /// stanza-id seen on a rejoin. The archive queries are `client::mam`'s (branch `mam-core`), which plug
-    /// in here; until then rooms with an archive show the messages from the join on.
-    pub(crate) fn room_history(&mut self, room: &BareJid, after: Option<String>, now: Instant) {
-        let _ = (room, after, now);
+    /// the archive, stanza-ids `by` the room): from the point the caller holds (`RoomCommand::Join`'s
+    /// `history`, or a saved room's `last_stanza_id`), or from where this session's last catch-up of it got
+    /// to on a rejoin; with none, the newest page. See `client::mam`.
+    pub(crate) fn room_history(&mut self, room: &BareJid, now: Instant) {
+        let Some(r) = self.muc.rooms.get(room) else { return };
+        // A room our join made anew (201: it was gone) has no history to read.
+        if r.created || !r.info.as_ref().is_some_and(|i| i.mam) {
+            return;
+        }
+        let held = r.history.clone();
+        self.history.room_joined(room, held);
+        self.send_archive_queries(now);
     }
 }

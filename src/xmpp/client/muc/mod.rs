@@ -23,8 +23,12 @@
 //! cached room infos; invitations from strangers at most [`MAX_STRANGER_INVITES`] per session; room lists
 //! [`MAX_LISTED`] per page.
 //!
-//! Room history is read from the room's archive (XEP-0313) once the join is confirmed: see
-//! [`Client::room_history`], the point where the archive queries of `client::mam` plug in.
+//! Room history is read from the room's archive (XEP-0313) once the join is confirmed
+//! ([`Client::room_history`]): a catch-up per room, run by `client::mam` like the account's (from the point
+//! `RoomCommand::Join { history }` or a saved room holds, else the newest page; paged, bounded, with a gap past
+//! its limit), its pages `Event::ArchivePage { archive: room }`, its cursor `RoomEvent::HistoryCursor`, its end
+//! `RoomEvent::CaughtUp`. Live messages with the room's stanza-id move that cursor once caught up. A room left
+//! drops its catch-up. Scroll-back in a room we are in (`Command::LoadOlder { with: room }`) reads its archive.
 //!
 //! What this module does NOT do: store anything (the events say what to keep, `SavedRoom` what to hand
 //! back), decide what the UI shows, or read the clock.
@@ -51,6 +55,7 @@ use room::{Intent, Room, Stage, Upsert};
 
 use super::bookmarks::{BookmarkRequest, BookmarkState};
 use super::dedup::SeenKey;
+use super::mam::{HistoryPoint, RoomSelf};
 use super::sm::{MAX_UNACKED_MESSAGES, PendingMessage};
 use super::{Client, CommandError, Event, Pending, RequestError};
 use crate::xmpp::jid::{BareJid, Jid, JidError};
@@ -130,6 +135,21 @@ impl Muc {
         Muc { saved, ..Muc::default() }
     }
 
+    /// Who we are in `room` (to tell our messages in its archive), when we are in it.
+    pub(crate) fn room_self(&self, room: &BareJid) -> Option<RoomSelf> {
+        let r = self.rooms.get(room)?;
+        Some(RoomSelf {
+            nick: r.nick.clone(),
+            occupant_id: r.me.as_ref().and_then(|m| m.occupant_id.clone()),
+            trusts_ids: r.info.as_ref().is_some_and(|i| i.occupant_ids),
+        })
+    }
+
+    /// Whether `room`, when we are in it (or joining), keeps an archive.
+    pub(crate) fn has_archive(&self, room: &BareJid) -> Option<bool> {
+        self.rooms.get(room).map(|r| r.info.as_ref().is_some_and(|i| i.mam))
+    }
+
     /// The rooms to be in, for the next session.
     pub(crate) fn saved_rooms(&self) -> Vec<SavedRoom> {
         let mut v: Vec<SavedRoom> = self.rooms.values().map(Room::saved).collect();
@@ -191,7 +211,9 @@ impl RoomEvent {
             | RoomEvent::ConfigForm { room, .. }
             | RoomEvent::Done { room, .. }
             | RoomEvent::RequestFailed { room, .. }
-            | RoomEvent::Info { room, .. } => Some(room),
+            | RoomEvent::Info { room, .. }
+            | RoomEvent::HistoryCursor { room, .. }
+            | RoomEvent::CaughtUp { room } => Some(room),
             RoomEvent::Message(m) => Some(&m.room),
             RoomEvent::Rooms { .. } | RoomEvent::ListFailed { .. } | RoomEvent::Invited(_) => None,
         }
@@ -242,6 +264,12 @@ fn occupant_jid(room: &BareJid, nick: &str) -> Result<Jid, CommandError> {
 impl Client {
     // ---- events --------------------------------------------------------------------------------------
 
+    /// We are out of `room` (or never got in): it is forgotten, with its history's catch-up.
+    fn remove_room(&mut self, room: &BareJid) -> Option<Room> {
+        self.history.room_left(room);
+        self.muc.rooms.remove(room)
+    }
+
     /// Emits a room event, after the occupant changes of its room not yet reported (order is kept).
     fn room_event(&mut self, event: RoomEvent) {
         if let Some(room) = event.room().cloned() {
@@ -250,7 +278,7 @@ impl Client {
         self.events.push_back(Event::Room(event));
     }
 
-    fn flush_occupants(&mut self, jid: &BareJid) {
+    pub(super) fn flush_occupants(&mut self, jid: &BareJid) {
         let Some(r) = self.muc.rooms.get_mut(jid) else { return };
         r.flush_at = None;
         let unlisted = r.occupants.unlisted;
@@ -376,7 +404,7 @@ impl Client {
         }
         for room in failed {
             // Whatever the room does later, we are not in: say so and tell it we are gone.
-            if let Some(r) = self.muc.rooms.remove(&room)
+            if let Some(r) = self.remove_room(&room)
                 && let Ok(to) = room.with_resource(&r.nick)
             {
                 self.send_unavailable(&room, to, None);

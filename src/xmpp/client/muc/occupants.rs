@@ -21,6 +21,17 @@ impl Client {
             }
             return true;
         }
+        // Joining again a room just left: the room answers in order, so the answer to the leave (our own
+        // unavailable) comes before anything about the new join. It ends the leave, not the new join.
+        let answers_leave = self.muc.leaving.contains(room)
+            && self.muc.rooms.get(room).is_some_and(|r| r.stage != Stage::Joined)
+            && el.attr("type") == Some("unavailable")
+            && MucUser::of(el).is_some_and(|u| u.has(status::SELF));
+        if answers_leave {
+            let room = room.clone();
+            self.muc.leaving.retain(|r| *r != room);
+            return true;
+        }
         if let Some(p) = MucPresence::parse_from(el, from) {
             self.room_presence(p, now);
         }
@@ -75,7 +86,7 @@ impl Client {
         let Some(r) = self.muc.rooms.get_mut(room) else { return };
         match r.stage {
             Stage::Joining => {
-                self.muc.rooms.remove(room);
+                self.remove_room(room);
                 self.room_event(RoomEvent::JoinFailed { room: room.clone(), error: JoinError::of(error) });
             }
             Stage::Joined if nick.is_some() && r.pending_nick == nick => {
@@ -93,6 +104,8 @@ impl Client {
         let Some(r) = self.muc.rooms.get_mut(room) else { return };
         match r.stage {
             Stage::Joining => {
+                self.muc.leaving.retain(|l| l != room); // the room has answered any earlier leave by now
+                let Some(r) = self.muc.rooms.get_mut(room) else { return };
                 r.stage = Stage::Joined;
                 r.nick = me.nick.clone(); // the service may have changed it (210)
                 r.me = Some(me.clone());
@@ -113,8 +126,7 @@ impl Client {
                 if created {
                     self.configure_new_room(room, intent, now);
                 }
-                let after = self.muc.rooms.get(room).and_then(|r| r.last_stanza_id.clone());
-                self.room_history(room, after, now);
+                self.room_history(room, now);
             }
             Stage::Joined => {
                 let renamed = r.nick != me.nick;
@@ -175,7 +187,7 @@ impl Client {
         }
         let why = departure_of(user, status);
         self.flush_occupants(room);
-        self.muc.rooms.remove(room);
+        self.remove_room(room);
         self.room_event(RoomEvent::Left { room: room.clone(), why });
     }
 

@@ -13,6 +13,7 @@ use web_time::Instant;
 
 use super::api::{Occupant, OccupantChange, SavedRoom};
 use super::{MAX_DEPARTED, MAX_OCCUPANTS, MAX_ROOM_BYTES};
+use crate::xmpp::client::mam::HistoryPoint;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::muc::{RoomInfo, RoomSettings};
 
@@ -161,6 +162,8 @@ pub(crate) struct Room {
     pub created: bool,
     /// The newest archive id seen (stanza-id by the room).
     pub last_stanza_id: Option<String>,
+    /// The newest point of the room's archive held when we asked to join: its catch-up starts there.
+    pub history: Option<HistoryPoint>,
     /// When the room was last heard from (any stanza): self-pings and join timeouts count from here.
     pub last_heard: Instant,
     /// A self-ping is on its way.
@@ -193,6 +196,7 @@ impl Room {
             me: None,
             created: false,
             last_stanza_id: None,
+            history: None,
             last_heard: now,
             pinging: false,
             pending_nick: None,
@@ -208,6 +212,7 @@ impl Room {
     pub fn from_saved(saved: SavedRoom, now: Instant) -> Room {
         let mut r = Room::new(saved.room, saved.nick, saved.password, Intent::Join, now);
         r.info = saved.info;
+        r.history = saved.last_stanza_id.as_deref().map(HistoryPoint::id);
         r.last_stanza_id = saved.last_stanza_id;
         r
     }
