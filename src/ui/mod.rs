@@ -28,6 +28,7 @@ pub mod login;
 pub mod model;
 pub mod notifications;
 pub mod outbox;
+pub mod persist;
 pub mod sidebar;
 pub mod state;
 
@@ -51,8 +52,11 @@ pub fn App() -> impl IntoView {
     let store = AppState::default();
     notifications::load(store);
     provide_context(store);
-    provide_context(SessionHandle::new());
-    provide_context(login::LoginForm::default());
+    let session = SessionHandle::new();
+    provide_context(session);
+    let form = login::LoginForm::default();
+    provide_context(form);
+    persist::start(store, session, form);
     view! { <Screens /> }
 }
 
@@ -64,6 +68,7 @@ pub fn Screens() -> impl IntoView {
         matches!(
             store.connection.get(),
             Connection::Online
+                | Connection::Starting
                 | Connection::Reconnecting { .. }
                 | Connection::Offline { .. }
                 | Connection::PasswordNeeded { .. }

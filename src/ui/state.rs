@@ -48,6 +48,9 @@ pub enum Connection {
     LoggedOut,
     /// The login form, with a login in progress.
     LoggingIn,
+    /// After a reload, logging in with the kept FAST token ("Stay logged in"): the main screen, painted from the
+    /// local store, marked as connecting.
+    Starting,
     Online,
     /// The session was lost and the transport is reconnecting; the main screen stays. `retry_at` is when the
     /// next attempt starts (`Date.now()` milliseconds), `None` while one is running.
@@ -428,6 +431,13 @@ fn session_ended(store: AppState, reason: String, needs_password: bool) {
             store.login_error.set(Some(reason));
             store.connection.set(Connection::LoggedOut);
         }
+        // The kept token was refused: the login form, with the address filled in; anything else: offline, with
+        // the stored conversations in view and the way to log in again.
+        Connection::Starting if needs_password => {
+            store.login_error.set(Some(reason));
+            store.connection.set(Connection::LoggedOut);
+        }
+        Connection::Starting => store.connection.set(Connection::Offline { reason }),
         Connection::Online | Connection::Reconnecting { .. } => {
             all_offline(store);
             store.connection.set(if needs_password {
@@ -770,6 +780,7 @@ impl SessionHandle {
     /// when it may take more (it came online, or confirmed a message).
     pub fn receive(&self, store: AppState, event: TransportEvent) {
         let may_take = matches!(event, TransportEvent::Core(Event::Online { .. } | Event::MessageAcked { .. }));
+        super::persist::on_event(&event);
         apply(store, event);
         if may_take && store.outbox.with_untracked(|o| !o.is_empty()) {
             outbox::flush(store, *self);
@@ -781,6 +792,13 @@ impl SessionHandle {
         store.login_error.set(None);
         store.progress.set(Some("Looking up server…".into()));
         store.connection.set(Connection::LoggingIn);
+        self.start(store, options);
+    }
+
+    /// After a reload: logs in with the kept FAST token while the main screen shows what the store painted.
+    pub fn resume(&self, store: AppState, options: ConnectOptions) {
+        store.login_error.set(None);
+        store.connection.set(Connection::Starting);
         self.start(store, options);
     }
 
