@@ -389,3 +389,41 @@ async fn another_account_on_this_browser_never_sees_the_first_ones_data() {
     assert!(carols.roster.is_empty() && carols.pages.iter().all(|(_, p)| p.messages.is_empty()));
     persist::close().await;
 }
+
+#[wasm_bindgen_test]
+async fn the_login_form_offers_to_forget_what_this_device_keeps() {
+    let alice = "alice@example.org";
+    seed(alice, vec![Op::AddMessage(message(alice, "bob@example.org", "old", 1, "q1", MessageState::Received))]).await;
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(persist::LAST_ACCOUNT, alice).unwrap();
+    let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let store = AppState::default();
+    let form = LoginForm::default();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_context(store);
+        provide_context(SessionHandle::new());
+        provide_context(form);
+        view! { <natter::ui::login::LoginScreen /> }
+    });
+    settle().await;
+    let text = root.text_content().unwrap_or_default();
+    assert!(text.contains("keeps the messages and contacts of alice@example.org"), "{text}");
+    let buttons = root.query_selector_all("button").unwrap();
+    let forget = (0..buttons.length())
+        .filter_map(|i| buttons.item(i))
+        .find(|b| b.text_content().unwrap_or_default() == "Forget this device's data")
+        .expect("the button");
+    forget.unchecked_into::<web_sys::HtmlElement>().click();
+    for _ in 0..50 {
+        if local(persist::LAST_ACCOUNT).is_none() && !root.text_content().unwrap_or_default().contains("keeps the") {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert_eq!(local(persist::LAST_ACCOUNT), None);
+    assert!(!root.text_content().unwrap_or_default().contains("keeps the messages"));
+    let left = stored(alice).await;
+    assert!(left.pages.is_empty() && left.conversations.is_empty(), "{left:?}");
+    root.remove();
+}

@@ -188,6 +188,7 @@ pub fn LoginScreen() -> impl IntoView {
                     </div>
                 </form>
                 <p class="login-footnote">"Your password is used for this login only and is never stored."</p>
+                <super::persist::ForgetDeviceData />
             </div>
         </main>
     }

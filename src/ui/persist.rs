@@ -457,30 +457,63 @@ fn revoke(active: &Active, token: FastToken) {
     REVOKING.with(|r| r.borrow_mut().push(session));
 }
 
-/// "Log out", with the choice to forget this device's data.
+/// "Log out": ends the session, revokes the token; what this device keeps stays, for the next login (the login
+/// form then offers to forget it: [`ForgetDeviceData`]). One click, as before the store existed.
 #[component]
 pub fn LogOutButton() -> impl IntoView {
     let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
-    let asking = RwSignal::new(false);
-    let out = move |forget: bool| spawn_local(log_out(store, session, forget));
     view! {
-        <button type="button" class="button ghost small" aria-expanded=move || asking.get().to_string()
-            on:click=super::handler(move |_| asking.update(|a| *a = !*a))>
+        <button type="button" class="button ghost small" on:click=super::handler(move |_| spawn_local(log_out(store, session, false)))>
             "Log out"
         </button>
-        {super::show(move || asking.get(), move || view! {
-            <div class="logout-choice" role="group" aria-label="Log out">
-                <button type="button" class="button small" on:click=super::handler(move |_| out(false))>
-                    "Log out"
-                </button>
-                <button type="button" class="button ghost small" on:click=super::handler(move |_| out(true))>
-                    "Log out and forget this device's data"
-                </button>
-                <p class="field-hint">
-                    "Forgetting deletes the messages, contacts and login key this browser keeps for this account."
-                </p>
-            </div>
-        }.into_any())}
     }
+}
+
+/// On the login form, while this device keeps an account's data: what is kept, and the button that deletes it
+/// (the account's database and the last-account record) and empties the form's address.
+#[component]
+pub fn ForgetDeviceData() -> impl IntoView {
+    let store = expect_context::<AppState>();
+    let session = expect_context::<SessionHandle>();
+    let form = expect_context::<super::login::LoginForm>();
+    let kept = RwSignal::new(last_account().map(|(jid, _)| jid.to_string()));
+    let forget = move |_| {
+        let Some(jid) = kept.get_untracked().and_then(|j| BareJid::parse(&j).ok()) else { return };
+        spawn_local(async move {
+            let ours = active().is_some_and(|a| a.account == jid);
+            if ours {
+                log_out(store, session, true).await;
+            } else {
+                forget_account();
+                if let Err(e) = IdbBackend.delete(&jid).await {
+                    store.login_error.set(Some(format!("Could not delete this device's data: {e}.")));
+                    return;
+                }
+            }
+            kept.set(None);
+            form.address.set(String::new());
+            form.server_url.set(String::new());
+            store.progress.set(Some("This device's data was deleted.".into()));
+        });
+    };
+    super::show(
+        move || kept.with(Option::is_some),
+        move || {
+            view! {
+                <div class="forget-device">
+                    <p class="field-hint">
+                        {move || format!(
+                            "This browser keeps the messages and contacts of {} for a quick start.",
+                            kept.get().unwrap_or_default()
+                        )}
+                    </p>
+                    <button type="button" class="button ghost small" on:click=super::handler(forget)>
+                        "Forget this device's data"
+                    </button>
+                </div>
+            }
+            .into_any()
+        },
+    )
 }
