@@ -242,6 +242,13 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
     assert_eq!(draft.as_deref(), Some("half a thought"));
     assert_eq!(h.store.outbox.with_untracked(|o| o.iter().map(|e| e.id.clone()).collect::<Vec<_>>()), ["a3", "a2"]);
 
+    // All of it is in the store: leaving the page loses nothing, so it does not ask.
+    sleep(400).await;
+    persist::flush().await;
+    assert!(!h.store.has_unsent(), "the store keeps the outbox and the draft");
+    let outbox = stored(alice).await.outbox;
+    assert_eq!(outbox.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["a3", "a2"]);
+
     // Online: the outbox goes out, each once, with its id.
     h.online(alice);
     settle().await;

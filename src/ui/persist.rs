@@ -402,6 +402,12 @@ pub async fn close() {
     active.writer.store().close();
 }
 
+/// Whether the store has everything the person wrote (nothing waits to be written): leaving the page loses
+/// nothing, so it need not ask.
+pub fn keeps_everything() -> bool {
+    active().is_some_and(|a| !a.save_scheduled.get() && a.writer.queued() == 0)
+}
+
 /// Writes what is queued now (tests, and before leaving).
 pub async fn flush() {
     if let Some(active) = active() {

@@ -193,9 +193,14 @@ impl AppState {
     }
 
     /// Whether leaving the page now would lose something the person wrote: a draft in any conversation, a
-    /// message in the outbox, or one a session took that the server has not confirmed yet. (Only asked when the
+    /// message in the outbox, or one a session took that the server has not confirmed yet — unless the local
+    /// store has all of it written. (Only asked when the
     /// page is about to go, so the transcripts are simply looked through.)
     pub fn has_unsent(&self) -> bool {
+        // The local store keeps the outbox, unsent messages and drafts: a reload sends and shows them again.
+        if super::persist::keeps_everything() {
+            return false;
+        }
         let sending = |m: &ChatMessage| m.delivery == Some(Delivery::Sending) && m.error.is_none();
         self.outbox.try_with_untracked(|o| !o.is_empty()) == Some(true)
             || self.conversations.try_with_untracked(|c| {

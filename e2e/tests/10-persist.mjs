@@ -1,0 +1,118 @@
+// What outlives the page (issue 13 items 2, 4, 5; issue 14), on Prosody 13 (SASL2, FAST), where "Stay logged in"
+// means something: Alice logs in with it ticked and chats with Bob (the scripted peer). A reload with the
+// network held back paints her conversation from this browser's store, marked as connecting, before any answer
+// from the server; a reload with the network back logs her in with the kept token, without typing anything,
+// the conversation and an unsent draft there. Log out: the next reload shows the login form (address filled in),
+// and the token taken from the store before logging out is refused by the server when put back. "Forget this
+// device's data" then deletes the account's database and the address.
+//
+// Runs when the Prosody 13 environment is loaded (NATTER_PROSODY13_WS; scripts/test.sh loads it).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test, logIn, until } from '../harness.mjs';
+
+const ws = process.env.NATTER_PROSODY13_WS;
+const domain = process.env.NATTER_PROSODY13_DOMAIN || 'localhost';
+
+/** The IndexedDB database of `jid` (src/storage/mod.rs database_name). */
+const databaseOf = (jid) => `natter-${createHash('sha256').update(jid).digest('hex')}`;
+
+/** Reads (value `undefined`) or writes a `meta` record of a database, in the page. */
+function meta(page, db, key, value) {
+  return page.evaluate(
+    ({ db, key, value, write }) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open(db);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('meta', write ? 'readwrite' : 'readonly');
+          const store = tx.objectStore('meta');
+          const req = write ? store.put({ k: key, v: value }) : store.get(key);
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve(write ? null : (req.result?.v ?? null));
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    { db, key, value: value ?? null, write: value !== undefined },
+  );
+}
+
+if (ws) {
+  test('persist: stay logged in, reload paints before the server answers, log out revokes the token, forget', async ({ page, env, peer, serve }) => {
+    const alice = `alice@${domain}`;
+    const db = databaseOf(alice);
+    const token = Math.random().toString(36).slice(2, 8);
+    const url = await serve({ websocket_url: ws, domain });
+    const bob = peer({ jid: `bob@${domain}`, password: env.bobPassword, priority: 100, ws });
+    await bob.online();
+
+    await page.goto(url);
+    await page.getByLabel('Address', { exact: true }).fill(alice);
+    await page.getByLabel('Stay logged in on this device').check();
+    await logIn(page, null, alice, env.alicePassword);
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('list').getByRole('button', { name: /^Bob — / }).click();
+    const log = page.getByRole('log');
+    const hello = `stored hello ${token}`;
+    bob.send({ cmd: 'send', to: alice, body: hello });
+    await log.getByText(hello, { exact: true }).waitFor();
+    const composer = page.getByLabel('Message', { exact: true });
+    const reply = `stored reply ${token}`;
+    await composer.fill(reply);
+    await composer.press('Enter');
+    await bob.waitFor((e) => e.event === 'message' && e.from === alice && e.body === reply, 'bob gets the reply');
+    const draft = `a draft ${token}`;
+    await composer.fill(draft);
+    // The token is in the store (never shown).
+    await until(async () => (await meta(page, db, 'fast_token'))?.length > 10, 'a FAST token kept with "Stay logged in"');
+    await new Promise((r) => setTimeout(r, 600)); // the draft's debounced save
+
+    // Reload with the WebSocket held back: the conversation is painted from the store, marked as connecting.
+    await page.routeWebSocket(/.*/, () => {}); // never connects to the server
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Connecting…' }).first().waitFor();
+    await page.getByRole('list').getByRole('button', { name: /^Bob/ }).click();
+    await log.getByText(hello, { exact: true }).waitFor();
+    await log.getByText(reply, { exact: true }).waitFor();
+    assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'no login form');
+
+    // Reload with the network: logged in with the token, nothing typed; the conversation and the draft are there.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
+    await page.getByRole('list').getByRole('button', { name: /^Bob/ }).click();
+    await log.getByText(hello, { exact: true }).waitFor();
+    await log.getByText(reply, { exact: true }).waitFor();
+    assert.equal(await composer.inputValue(), draft, 'the draft survived two reloads');
+    const after = `after the reload ${token}`;
+    bob.send({ cmd: 'send', to: alice, body: after });
+    await log.getByText(after, { exact: true }).waitFor();
+    const current = await meta(page, db, 'fast_token');
+    assert.ok(current, 'still kept');
+
+    // Log out: the token is revoked on the server and deleted here; a reload shows the login form.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await until(async () => (await meta(page, db, 'fast_token')) === null, 'the token deleted here');
+    await new Promise((r) => setTimeout(r, 1500)); // the revoking login runs
+    await page.reload();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal(await page.getByLabel('Address', { exact: true }).inputValue(), alice, 'the address is filled in');
+
+    // The old token put back: the server refuses it, and the login form says so.
+    await meta(page, db, 'fast_token', current);
+    await page.reload();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await page.locator('.login-error p').waitFor({ timeout: 15_000 });
+    await until(async () => (await meta(page, db, 'fast_token')) === null, 'the refused token deleted');
+
+    // Forget this device's data: the database and the address go.
+    await page.getByRole('button', { name: "Forget this device's data" }).click();
+    await page.getByText("This device's data was deleted.").waitFor();
+    assert.equal(await page.getByLabel('Address', { exact: true }).inputValue(), '');
+    const names = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.ok(!names.includes(db), `the database is gone: ${names}`);
+  }, { once: true });
+}
