@@ -70,7 +70,10 @@ if (ws) {
     await new Promise((r) => setTimeout(r, 600)); // the draft's debounced save
 
     // Reload with the WebSocket held back: the conversation is painted from the store, marked as connecting.
-    await page.routeWebSocket(/.*/, () => {}); // never connects to the server
+    let hold = true; // while held, the page's WebSocket never reaches the server
+    await page.routeWebSocket(/.*/, (socket) => {
+      if (!hold) socket.connectToServer();
+    });
     await page.reload();
     await page.getByRole('status').filter({ hasText: 'Connecting…' }).first().waitFor();
     await page.getByRole('list').getByRole('button', { name: /^Bob/ }).click();
@@ -79,7 +82,7 @@ if (ws) {
     assert.equal(await page.getByLabel('Password', { exact: true }).count(), 0, 'no login form');
 
     // Reload with the network: logged in with the token, nothing typed; the conversation and the draft are there.
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    hold = false;
     await page.reload();
     await page.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
     await page.getByRole('list').getByRole('button', { name: /^Bob/ }).click();

@@ -29,7 +29,7 @@
 //! What this module does not do: decide what each event means for the store (`storage::sync` does, natively
 //! tested), show history pages from the archive (`archive`), or store the password (nothing here sees it).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -69,7 +69,13 @@ struct Active {
     device_id: String,
     server_url: Option<String>,
     /// A save of the outbox, unread counts and drafts is scheduled.
-    save_scheduled: std::cell::Cell<bool>,
+    save_scheduled: Cell<bool>,
+    /// The outbox as last written.
+    outbox_written: RefCell<Vec<OutboxRecord>>,
+    /// A draft or outbox change is queued or being written; `text_writes` counts them, so only the flush
+    /// after the newest one clears it.
+    text_pending: Cell<bool>,
+    text_writes: Cell<u64>,
 }
 
 thread_local! {
@@ -237,7 +243,10 @@ fn activate(store: AppState, handle: IdbStore, snapshot: &Snapshot, stay: bool, 
         token: RefCell::new(token),
         device_id,
         server_url,
-        save_scheduled: std::cell::Cell::new(false),
+        save_scheduled: Cell::new(false),
+        outbox_written: RefCell::new(snapshot.outbox.clone()),
+        text_pending: Cell::new(false),
+        text_writes: Cell::new(0),
     };
     ACTIVE.with(|a| *a.borrow_mut() = Some(Rc::new(active)));
     paint(store, &account, snapshot);
@@ -355,7 +364,7 @@ pub fn changed(store: AppState) {
     set_timeout(move || save(store), std::time::Duration::from_millis(300));
 }
 
-/// Writes the outbox, unread counts and drafts when they changed (on a timer, so a burst of changes is one).
+/// Writes the outbox, unread counts and drafts that changed (on a timer, so a burst of changes is one).
 fn save(store: AppState) {
     let Some(active) = active() else { return };
     active.save_scheduled.set(false);
@@ -370,17 +379,37 @@ fn save(store: AppState) {
             .collect::<Vec<_>>()
     });
     let Some(outbox) = outbox else { return };
+    let mut text = false;
     let mut mirror = active.mirror.borrow_mut();
-    active.writer.push(mirror.on_outbox(outbox));
+    if *active.outbox_written.borrow() != outbox {
+        active.outbox_written.replace(outbox.clone());
+        active.writer.push(mirror.on_outbox(outbox));
+        text = true;
+    }
     let convs: Vec<(BareJid, String)> = store
         .conversations
         .try_with_untracked(|c| c.iter().map(|(j, c)| (j.clone(), c.draft.clone())).collect())
         .unwrap_or_default();
     for (jid, draft) in convs {
         let unread = store.contacts.try_with_untracked(|c| c.get(&jid).map_or(0, |c| c.unread)).unwrap_or(0);
+        let draft_changed = mirror.conversation(&jid).map_or(!draft.is_empty(), |c| c.draft != draft);
         if let Some(op) = mirror.on_conversation(&jid, unread, &draft) {
             active.writer.push(op);
+            text |= draft_changed;
         }
+    }
+    drop(mirror);
+    if text {
+        // Known written once the flush after this push ends (a later push starts its own).
+        let n = active.text_writes.get() + 1;
+        active.text_writes.set(n);
+        active.text_pending.set(true);
+        spawn_local(async move {
+            active.writer.flush().await;
+            if active.text_writes.get() == n {
+                active.text_pending.set(false);
+            }
+        });
     }
 }
 
@@ -402,10 +431,12 @@ pub async fn close() {
     active.writer.store().close();
 }
 
-/// Whether the store has everything the person wrote (nothing waits to be written): leaving the page loses
-/// nothing, so it need not ask.
-pub fn keeps_everything() -> bool {
-    active().is_some_and(|a| !a.save_scheduled.get() && a.writer.queued() == 0)
+/// Whether the store has everything the person wrote (drafts, the outbox) written: then leaving the page
+/// loses nothing, and need not ask. Writes what changed first (the debounced save may not have run yet).
+pub fn keeps_everything(store: AppState) -> bool {
+    let Some(active) = active() else { return false };
+    save(store);
+    !active.text_pending.get()
 }
 
 /// Writes what is queued now (tests, and before leaving).

@@ -198,7 +198,7 @@ impl AppState {
     /// page is about to go, so the transcripts are simply looked through.)
     pub fn has_unsent(&self) -> bool {
         // The local store keeps the outbox, unsent messages and drafts: a reload sends and shows them again.
-        if super::persist::keeps_everything() {
+        if super::persist::keeps_everything(*self) {
             return false;
         }
         let sending = |m: &ChatMessage| m.delivery == Some(Delivery::Sending) && m.error.is_none();
