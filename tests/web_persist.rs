@@ -245,7 +245,7 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
     // All of it is in the store: leaving the page loses nothing, so it does not ask.
     sleep(400).await;
     persist::flush().await;
-    assert!(!h.store.has_unsent(), "the store keeps the outbox and the draft");
+    assert!(!h.store.has_unsent(), "the store keeps the outbox and the unconfirmed message");
     let outbox = stored(alice).await.outbox;
     assert_eq!(outbox.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["a3", "a2"]);
 

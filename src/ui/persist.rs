@@ -72,8 +72,8 @@ struct Active {
     save_scheduled: Cell<bool>,
     /// The outbox as last written.
     outbox_written: RefCell<Vec<OutboxRecord>>,
-    /// A draft or outbox change is queued or being written; `text_writes` counts them, so only the flush
-    /// after the newest one clears it.
+    /// A message of the person's (sent, or the outbox) is queued or being written; `text_writes` counts
+    /// them, so only the flush after the newest one clears it.
     text_pending: Cell<bool>,
     text_writes: Cell<u64>,
 }
@@ -173,6 +173,16 @@ pub fn log_in(store: AppState, session: SessionHandle, options: ConnectOptions, 
             session.login(store, options);
         }
     });
+}
+
+/// A login of the account whose store is open (the password prompt's "log in again"): with this device's id,
+/// asking for a token (in memory; stored only with "Stay logged in"), so the next drop needs no password.
+pub fn on_this_device(mut options: ConnectOptions) -> ConnectOptions {
+    if let Some(active) = active().filter(|a| a.account == options.jid) {
+        options.device_id = Some(active.device_id.clone());
+        options.stay_logged_in = true;
+    }
+    options
 }
 
 /// Opens the store of the account `options` log in to, paints it into `store` (after clearing what another
@@ -350,9 +360,25 @@ pub fn on_event(event: &TransportEvent) {
 pub fn on_send(to: &BareJid, id: &str, body: &str) {
     let Some(active) = active() else { return };
     let ops = active.mirror.borrow_mut().on_send(to, id, body, now_ms());
+    push_kept(&active, ops);
+}
+
+/// Pushes ops that hold a message of the person's, and notes that they are not written until the flush after
+/// them ends ([`keeps_everything`]).
+fn push_kept(active: &Rc<Active>, ops: Vec<Op>) {
     for op in ops {
         active.writer.push(op);
     }
+    let n = active.text_writes.get() + 1;
+    active.text_writes.set(n);
+    active.text_pending.set(true);
+    let active = active.clone();
+    spawn_local(async move {
+        active.writer.flush().await;
+        if active.text_writes.get() == n {
+            active.text_pending.set(false);
+        }
+    });
 }
 
 /// Something the debounced save covers changed without notifying (a draft typed): save soon.
@@ -379,37 +405,25 @@ fn save(store: AppState) {
             .collect::<Vec<_>>()
     });
     let Some(outbox) = outbox else { return };
-    let mut text = false;
     let mut mirror = active.mirror.borrow_mut();
-    if *active.outbox_written.borrow() != outbox {
+    let outbox_changed = *active.outbox_written.borrow() != outbox;
+    let outbox_op = outbox_changed.then(|| {
         active.outbox_written.replace(outbox.clone());
-        active.writer.push(mirror.on_outbox(outbox));
-        text = true;
-    }
+        mirror.on_outbox(outbox)
+    });
     let convs: Vec<(BareJid, String)> = store
         .conversations
         .try_with_untracked(|c| c.iter().map(|(j, c)| (j.clone(), c.draft.clone())).collect())
         .unwrap_or_default();
     for (jid, draft) in convs {
         let unread = store.contacts.try_with_untracked(|c| c.get(&jid).map_or(0, |c| c.unread)).unwrap_or(0);
-        let draft_changed = mirror.conversation(&jid).map_or(!draft.is_empty(), |c| c.draft != draft);
         if let Some(op) = mirror.on_conversation(&jid, unread, &draft) {
             active.writer.push(op);
-            text |= draft_changed;
         }
     }
     drop(mirror);
-    if text {
-        // Known written once the flush after this push ends (a later push starts its own).
-        let n = active.text_writes.get() + 1;
-        active.text_writes.set(n);
-        active.text_pending.set(true);
-        spawn_local(async move {
-            active.writer.flush().await;
-            if active.text_writes.get() == n {
-                active.text_pending.set(false);
-            }
-        });
+    if let Some(op) = outbox_op {
+        push_kept(&active, vec![op]);
     }
 }
 
@@ -431,12 +445,13 @@ pub async fn close() {
     active.writer.store().close();
 }
 
-/// Whether the store has everything the person wrote (drafts, the outbox) written: then leaving the page
-/// loses nothing, and need not ask. Writes what changed first (the debounced save may not have run yet).
-pub fn keeps_everything(store: AppState) -> bool {
-    let Some(active) = active() else { return false };
+/// Whether the person's messages (sent, and waiting in the outbox) are all written to the store: then leaving
+/// the page loses none of them (the next page sends what is not confirmed again, with the same ids), and need not
+/// ask. `None` when no store is open. Drafts do not make it ask: one typed within the last moment may be lost.
+pub fn keeps_everything(store: AppState) -> Option<bool> {
+    let active = active()?;
     save(store);
-    !active.text_pending.get()
+    Some(!active.text_pending.get())
 }
 
 /// Writes what is queued now (tests, and before leaving).

@@ -193,12 +193,12 @@ impl AppState {
     }
 
     /// Whether leaving the page now would lose something the person wrote: a draft in any conversation, a
-    /// message in the outbox, or one a session took that the server has not confirmed yet — unless the local
-    /// store has all of it written. (Only asked when the
+    /// message in the outbox, or one a session took that the server has not confirmed yet. With a local store
+    /// that has them all written, nothing is lost: it does not ask. (Only asked when the
     /// page is about to go, so the transcripts are simply looked through.)
     pub fn has_unsent(&self) -> bool {
-        // The local store keeps the outbox, unsent messages and drafts: a reload sends and shows them again.
-        if super::persist::keeps_everything(*self) {
+        // The local store keeps the outbox and the unconfirmed messages once written: a reload sends them again.
+        if super::persist::keeps_everything(*self) == Some(true) {
             return false;
         }
         let sending = |m: &ChatMessage| m.delivery == Some(Delivery::Sending) && m.error.is_none();
@@ -812,7 +812,8 @@ impl SessionHandle {
     pub fn log_in_again(&self, store: AppState, password: String, server_url: Option<String>) {
         let Some(jid) = store.account.get_untracked() else { return };
         store.connection.set(Connection::PasswordNeeded { reason: "Logging in…".into(), busy: true });
-        self.start(store, ConnectOptions::with_password(jid, password, server_url));
+        let options = super::persist::on_this_device(ConnectOptions::with_password(jid, password, server_url));
+        self.start(store, options);
     }
 
     fn start(&self, store: AppState, options: ConnectOptions) {
