@@ -27,8 +27,6 @@
 //! What this module does not do: I/O (the [`Writer`](super::writer::Writer) writes), or decide what the screen
 //! shows (the UI's `apply` does, from the same events).
 
-use std::collections::HashMap;
-
 use super::records::{
     ConversationKind, ConversationRecord, GapRecord, MessageRecord, MessageState, MetaKey, Op, OutboxRecord, Snapshot,
 };
@@ -96,20 +94,20 @@ pub struct Mirror {
     account: BareJid,
     /// Keep FAST tokens (the person ticked "Stay logged in on this device").
     pub keep_token: bool,
-    conversations: HashMap<BareJid, ConversationRecord>,
+    /// A list, not a hash map: a map of this value type would add its own copy of the hash table code to the
+    /// wasm, and a message event looks one up among at most a few hundred.
+    conversations: Vec<ConversationRecord>,
 }
 
 impl Mirror {
     pub fn new(account: BareJid, keep_token: bool) -> Mirror {
-        Mirror { account, keep_token, conversations: HashMap::new() }
+        Mirror { account, keep_token, conversations: Vec::new() }
     }
 
     /// Starts from what the store holds.
     pub fn from_snapshot(account: BareJid, keep_token: bool, snapshot: &Snapshot) -> Mirror {
         let mut mirror = Mirror::new(account, keep_token);
-        for c in &snapshot.conversations {
-            mirror.conversations.insert(c.jid.clone(), c.clone());
-        }
+        mirror.conversations = snapshot.conversations.clone();
         mirror
     }
 
@@ -119,7 +117,7 @@ impl Mirror {
 
     /// The stored record of a conversation.
     pub fn conversation(&self, jid: &BareJid) -> Option<&ConversationRecord> {
-        self.conversations.get(jid)
+        self.conversations.iter().find(|c| &c.jid == jid)
     }
 
     /// The ops that keep what `event` says. `now_ms`: the wall clock, for messages without a stamp.
@@ -207,11 +205,11 @@ impl Mirror {
     /// The conversation's unread count or draft as the UI has them now; an op only when they changed. A
     /// conversation read to the end (`unread == 0`) is read up to its newest message.
     pub fn on_conversation(&mut self, jid: &BareJid, unread: u32, draft: &str) -> Option<Op> {
-        let known = self.conversations.contains_key(jid);
+        let known = self.conversation(jid).is_some();
         if !known && unread == 0 && draft.is_empty() {
             return None;
         }
-        let c = self.conversations.entry(jid.clone()).or_insert_with(|| new_conversation(jid, ConversationKind::Chat));
+        let c = self.entry(jid, ConversationKind::Chat);
         let last_read = if unread == 0 && c.last_activity > 0 { Some(c.last_activity) } else { c.last_read };
         if known && c.unread == unread && c.draft == draft && c.last_read == last_read {
             return None;
@@ -265,12 +263,21 @@ impl Mirror {
         }
     }
 
+    /// The record of `jid`, created (of `kind`) when there is none.
+    fn entry(&mut self, jid: &BareJid, kind: ConversationKind) -> &mut ConversationRecord {
+        let index = match self.conversations.iter().position(|c| &c.jid == jid) {
+            Some(index) => index,
+            None => {
+                self.conversations.push(new_conversation(jid, kind));
+                self.conversations.len() - 1
+            }
+        };
+        &mut self.conversations[index]
+    }
+
     /// Adds a message and moves its conversation's activity (creating the conversation when needed).
     fn add(&mut self, ops: &mut Vec<Op>, record: MessageRecord, kind: ConversationKind) {
-        let c = self
-            .conversations
-            .entry(record.conversation.clone())
-            .or_insert_with(|| new_conversation(&record.conversation, kind));
+        let c = self.entry(&record.conversation, kind);
         let mut changed = c.last_activity == 0 && c.unread == 0 && c.draft.is_empty();
         if record.time > c.last_activity {
             c.last_activity = record.time;
