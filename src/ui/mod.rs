@@ -6,6 +6,8 @@
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
 //!   signals and call the handle. [`history`]: the browser's Back and the URL follow the open conversation.
 //!   [`outbox`]: our own messages from Send to Read (the outbox, and each message's state).
+//!   [`persist`]: what outlives the page (the account's local store: instant start, Stay logged in, log out,
+//!   forget this device's data).
 //!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is

@@ -139,24 +139,17 @@ pub fn start(store: AppState, session: SessionHandle, form: super::login::LoginF
 /// When the store of `jid` keeps a FAST token: paints the store and returns the options to log in with the
 /// token (the caller connects). `None` (nothing painted): no token, or no store.
 pub async fn resume(store: AppState, jid: BareJid, server_url: Option<String>) -> Option<ConnectOptions> {
-    let (token, seed) = {
-        let store_handle = IdbBackend.open(&jid).await.ok()?;
-        let snapshot = store_handle.snapshot(&request(store)).await.ok()?;
-        let token = snapshot.meta.fast_token.as_deref().and_then(decode_token);
-        if token.is_none() {
-            store_handle.close();
-            return None;
-        }
-        let seed = Seed::from_snapshot(&snapshot);
-        activate(store, store_handle, &snapshot, true, server_url.clone());
-        (token, seed)
+    let (handle, snapshot) = open_and_read(&jid, store).await.ok()?;
+    let Some(token) = snapshot.meta.fast_token.as_deref().and_then(decode_token) else {
+        handle.close();
+        return None;
     };
-    let active = active()?;
-    let mut options = ConnectOptions::with_password(jid, String::new(), server_url);
-    options.token = token;
-    options.device_id = Some(active.device_id.clone());
+    let mut options = ConnectOptions::with_password(jid, String::new(), server_url.clone());
+    options.seed = Some(Seed::from_snapshot(&snapshot));
+    activate(store, handle, &snapshot, true, server_url);
+    options.token = Some(token);
+    options.device_id = active().map(|a| a.device_id.clone());
     options.stay_logged_in = true;
-    options.seed = Some(seed);
     Some(options)
 }
 
