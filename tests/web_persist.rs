@@ -434,3 +434,32 @@ async fn the_login_form_offers_to_forget_what_this_device_keeps() {
     assert!(left.pages.is_empty() && left.conversations.is_empty(), "{left:?}");
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_stored_room_is_not_painted_as_a_contact() {
+    let (alice, room) = ("alice@example.org", "lobby@conference.example.org");
+    let conversation = ConversationRecord {
+        jid: bare(room),
+        kind: ConversationKind::Groupchat,
+        last_read: None,
+        unread: 4,
+        draft: String::new(),
+        last_activity: 9_000,
+        nick: Some("alice".into()),
+    };
+    seed(
+        alice,
+        vec![
+            Op::PutConversation(conversation),
+            Op::AddMessage(message(room, room, "room talk", 9_000, "r1", MessageState::Received)),
+        ],
+    )
+    .await;
+    let h = Harness::new();
+    h.log_in(alice, false).await;
+    assert!(!h.store.contacts.with_untracked(|c| c.contains_key(&bare(room))), "rooms are the group chat UI's");
+    assert!(!h.store.conversations.with_untracked(|c| c.contains_key(&bare(room))));
+    // … and stay stored.
+    assert_eq!(stored(alice).await.conversations.iter().filter(|c| c.kind == ConversationKind::Groupchat).count(), 1);
+    persist::close().await;
+}

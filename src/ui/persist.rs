@@ -41,7 +41,8 @@ use crate::storage::indexed::{IdbBackend, IdbStore};
 use crate::storage::sync::{Mirror, Seed, decode_token};
 use crate::storage::writer::Writer;
 use crate::storage::{
-    Backend, MessageState, MetaKey, Op, OutboxRecord, Page, PagePoint, Snapshot, SnapshotRequest, StorageError, Store,
+    Backend, ConversationKind, MessageState, MetaKey, Op, OutboxRecord, Page, PagePoint, Snapshot, SnapshotRequest,
+    StorageError, Store,
 };
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::Event;
@@ -261,12 +262,14 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     store.account.set(Some(account.clone()));
     let mut contacts: std::collections::HashMap<BareJid, Contact> =
         snapshot.roster.iter().map(|item| (item.jid.clone(), Contact::from_roster(item))).collect();
-    for c in &snapshot.conversations {
+    // One-to-one conversations only: rooms (kind groupchat) are the group chat UI's to show.
+    let chats = || snapshot.conversations.iter().filter(|c| c.kind == ConversationKind::Chat);
+    for c in chats() {
         let contact = contacts.entry(c.jid.clone()).or_insert_with(|| Contact::stranger(c.jid.clone()));
         contact.unread = c.unread;
     }
     store.contacts.set(contacts);
-    for c in &snapshot.conversations {
+    for c in chats() {
         if !c.draft.is_empty() {
             store.update_conversation(&c.jid, |conv| conv.draft = c.draft.clone());
         }
@@ -277,7 +280,8 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
         .map(|o| OutboxEntry { id: o.id.clone(), to: o.to.clone(), body: o.body.clone(), created_ms: o.created as u64 })
         .collect();
     let own = state::own_name(account);
-    for (jid, page) in &snapshot.pages {
+    let room = |jid: &BareJid| snapshot.conversations.iter().any(|c| &c.jid == jid && c.kind != ConversationKind::Chat);
+    for (jid, page) in snapshot.pages.iter().filter(|(jid, _)| !room(jid)) {
         for stored in &page.messages {
             let m = &stored.message;
             let sender = if m.from_me { own.clone() } else { state::name_of(store, &m.sender) };
