@@ -463,3 +463,26 @@ async fn a_stored_room_is_not_painted_as_a_contact() {
     assert_eq!(stored(alice).await.conversations.iter().filter(|c| c.kind == ConversationKind::Groupchat).count(), 1);
     persist::close().await;
 }
+
+#[wasm_bindgen_test]
+async fn older_stored_messages_page_back_to_the_first() {
+    let (alice, bob) = ("alice@example.org", "bob@example.org");
+    let ops = (1..=120).map(|i| Op::AddMessage(message(bob, bob, &format!("m{i}"), i * 10, &format!("p{i}"), MessageState::Received)));
+    seed(alice, ops.collect()).await;
+    let h = Harness::new();
+    h.log_in(alice, false).await;
+    let mut before = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = persist::older(&bare(bob), before, 50).await.unwrap();
+        let bodies: Vec<String> = page.messages.iter().map(|m| m.message.body.clone()).collect();
+        seen.splice(0..0, bodies);
+        before = page.messages.first().map(|m| m.point());
+        if page.complete {
+            break;
+        }
+    }
+    assert_eq!(seen, (1..=120).map(|i| format!("m{i}")).collect::<Vec<_>>(), "every message once, in order");
+    persist::close().await;
+    assert_eq!(persist::older(&bare(bob), None, 50).await, Err(natter::storage::StorageError::Closed));
+}
