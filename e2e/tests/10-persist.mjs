@@ -45,6 +45,11 @@ if (ws) {
     const db = databaseOf(alice);
     const token = Math.random().toString(36).slice(2, 8);
     const url = await serve({ websocket_url: ws, domain });
+    // Strict on Prosody 13: logging in, reloading, logging out and the short login that revokes the token close
+    // politely, so Chromium reports no frame after a close (the runner tolerates that message, for Prosody 0.12).
+    const afterClose = [];
+    let step = 'login';
+    page.on('console', (m) => m.text().includes('Data frame received after close') && afterClose.push(step));
     const bob = peer({ jid: `bob@${domain}`, password: env.bobPassword, priority: 100, ws });
     await bob.online();
 
@@ -70,6 +75,7 @@ if (ws) {
     await until(async () => (await meta(page, db, 'fast_token'))?.length > 10, 'a FAST token kept with "Stay logged in"');
     await new Promise((r) => setTimeout(r, 600)); // the draft's debounced save
 
+    step = 'held reload';
     // Reload with the WebSocket held back: the conversation is painted from the store, marked as connecting.
     let hold = true; // while held, the page's WebSocket never reaches the server
     await page.routeWebSocket(/.*/, (socket) => {
@@ -84,6 +90,7 @@ if (ws) {
 
     // Reload with the network: logged in with the token, nothing typed; the conversation and the draft are there.
     hold = false;
+    step = 'token reload';
     await page.reload();
     await page.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
     await page.getByRole('list').getByRole('button', { name: /^Bob/ }).click();
@@ -96,6 +103,7 @@ if (ws) {
     const current = await meta(page, db, 'fast_token');
     assert.ok(current, 'still kept');
 
+    step = 'log out';
     // Log out: the token is revoked on the server and deleted here; a reload shows the login form.
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
@@ -105,6 +113,7 @@ if (ws) {
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal(await page.getByLabel('Address', { exact: true }).inputValue(), alice, 'the address is filled in');
 
+    step = 'refused';
     // The old token put back: the server refuses it, and the login form says so.
     await meta(page, db, 'fast_token', current);
     await page.reload();
@@ -118,6 +127,8 @@ if (ws) {
     assert.equal(await page.getByLabel('Address', { exact: true }).inputValue(), '');
     const names = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     assert.ok(!names.includes(db), `the database is gone: ${names}`);
+    // (After the refused token, 1 run in 7 showed one: the server ends that stream itself; not checked here.)
+    assert.deepEqual(afterClose.filter((at) => at !== 'refused'), [], 'no frame after a close on Prosody 13');
   }, { once: true });
 
   // Without "Stay logged in", every login on a server with FAST still asks for a token, kept in memory only:
