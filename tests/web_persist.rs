@@ -254,6 +254,12 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
     settle().await;
     let ids: Vec<String> = h.sent().into_iter().map(|(_, id)| id).collect();
     assert_eq!(ids, ["a3", "a2"]);
+    // A message just sent and not confirmed: leaving asks until the store has it written, then not.
+    natter::ui::outbox::send(h.store, h.session, &bare(bob), "just now".into()).unwrap();
+    assert!(h.store.has_unsent(), "not written yet: the browser asks");
+    persist::flush().await;
+    sleep(50).await;
+    assert!(!h.store.has_unsent(), "written: a reload sends it again, nothing to ask");
     persist::close().await;
 }
 
@@ -467,7 +473,8 @@ async fn a_stored_room_is_not_painted_as_a_contact() {
 #[wasm_bindgen_test]
 async fn older_stored_messages_page_back_to_the_first() {
     let (alice, bob) = ("alice@example.org", "bob@example.org");
-    let ops = (1..=120).map(|i| Op::AddMessage(message(bob, bob, &format!("m{i}"), i * 10, &format!("p{i}"), MessageState::Received)));
+    let ops = (1..=120)
+        .map(|i| Op::AddMessage(message(bob, bob, &format!("m{i}"), i * 10, &format!("p{i}"), MessageState::Received)));
     seed(alice, ops.collect()).await;
     let h = Harness::new();
     h.log_in(alice, false).await;
