@@ -30,6 +30,11 @@
 //   outbox-1000               issue 12: with the browser offline, 1,000 messages sent from the composer wait in the
 //                             outbox; the browser back online → Bob (a scripted peer) has received all 1,000, and
 //                             (second figure) every one shows "sent" on the page; then checked: each once, in order
+//   reload-10000              issue 13: this browser's store holds 10,000 messages over 50 conversations, a
+//                             2,000-contact roster and a "Stay logged in" token; the page is reloaded with its
+//                             WebSocket held back (no network reply ever) → the roster (2,000 rows in the list) and
+//                             the open conversation's latest 50 messages painted. Timed from the navigation, and
+//                             from the moment the wasm file was downloaded (second figure)
 // Memory (after each run, after a forced GC): V8 heap in use, wasm linear memory, live DOM nodes. How each
 // figure is taken: bench-support.mjs (installStopwatch, measureMemory) and docs/performance.md.
 //
@@ -47,6 +52,7 @@
 // running Prosody and empties their archives and offline queues before each burst run (bench-support.mjs).
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -563,6 +569,107 @@ function tenths(steps) {
   return steps.map((t, i) => t - (i === 0 ? 0 : steps[i - 1]));
 }
 
+
+// ---- reload-10000: instant start from the local store (issue 13 item 8) ----
+
+const RELOAD_CONVERSATIONS = 50;
+const RELOAD_PER_CONVERSATION = 200;
+const RELOAD_CONTACTS = 2000;
+
+/** In the page: writes the seeded store of `account` (the layout of src/storage/indexed.rs) and the last-account record. */
+function seedReloadStore({ db, account, domain, contacts, conversations, perConversation }) {
+  localStorage.setItem('natter.last-account', account);
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(db, 1);
+    open.onupgradeneeded = () => {
+      const d = open.result;
+      d.createObjectStore('meta', { keyPath: 'k' });
+      d.createObjectStore('roster', { keyPath: 'j' });
+      d.createObjectStore('conversations', { keyPath: 'j' });
+      const m = d.createObjectStore('messages', { keyPath: 'k', autoIncrement: true });
+      m.createIndex('page', ['c', 't', 'k']);
+      m.createIndex('stanza', 'z');
+      m.createIndex('origin', ['s', 'o']);
+      d.createObjectStore('outbox', { keyPath: 'q', autoIncrement: true });
+      d.createObjectStore('gaps', { keyPath: ['c', 's'] });
+    };
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const d = open.result;
+      const tx = d.transaction(['meta', 'roster', 'conversations', 'messages'], 'readwrite');
+      const jid = (i) => `c${String(i).padStart(4, '0')}@${domain}`;
+      tx.objectStore('meta').put({ k: 'device_id', v: 'bench-device' });
+      tx.objectStore('meta').put({ k: 'roster_ver', v: 'bench-1' });
+      tx.objectStore('meta').put({ k: 'fast_token', v: 'HT-SHA-256-NONE\n0\n\nbench-token-never-used' });
+      for (let i = 1; i <= contacts; i++) {
+        tx.objectStore('roster').put({ j: jid(i), n: `Contact ${String(i).padStart(4, '0')}`, s: 'both' });
+      }
+      const base = Date.UTC(2026, 11, 1);
+      for (let c = 1; c <= conversations; c++) {
+        const last = base + c * 1_000_000 + perConversation * 1000;
+        tx.objectStore('conversations').put({ j: jid(c), y: 'chat', u: c % 3, t: last });
+        for (let k = 1; k <= perConversation; k++) {
+          const mine = k % 2 === 0;
+          tx.objectStore('messages').put({
+            c: jid(c), t: base + c * 1_000_000 + k * 1000, s: mine ? account : jid(c), ...(mine ? { m: true } : {}),
+            b: `message ${k} of conversation ${c}`, i: `id-${c}-${k}`, o: `id-${c}-${k}`, z: `sid-${c}-${k}`, st: mine ? 3 : 0,
+          });
+        }
+      }
+      tx.oncomplete = () => { d.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
+/** Installed before the app loads: the times the roster and the open transcript were first complete, painted. */
+function reloadWatch({ rows, last }) {
+  const w = (window.__reload = { roster: null, transcript: null, paint: null });
+  const done = () => {
+    if (w.roster === null && document.querySelector(`nav.roster ul.groups[data-rows="${rows}"] button.contact-main`)) w.roster = performance.now();
+    if (w.transcript === null) {
+      const items = document.querySelector('[role="log"]')?.getElementsByTagName('li');
+      if (items && items.length > 0 && items[items.length - 1].textContent.includes(last)) w.transcript = performance.now();
+    }
+    if (w.roster !== null && w.transcript !== null && w.paint === null) {
+      observer.disconnect();
+      requestAnimationFrame(() => setTimeout(() => { w.paint = performance.now(); }, 0));
+    }
+  };
+  const observer = new MutationObserver(done);
+  document.addEventListener('DOMContentLoaded', () => observer.observe(document.body, { childList: true, subtree: true, attributes: true }));
+}
+
+async function reloadRun() {
+  const s = await openPage();
+  try {
+    const account = `natreload@${env.domain}`;
+    const db = `natter-${createHash('sha256').update(account).digest('hex')}`;
+    const open = `c${String(RELOAD_CONVERSATIONS).padStart(4, '0')}@${env.domain}`;
+    await s.page.evaluate(seedReloadStore, {
+      db, account, domain: env.domain, contacts: RELOAD_CONTACTS, conversations: RELOAD_CONVERSATIONS, perConversation: RELOAD_PER_CONVERSATION,
+    });
+    await s.page.routeWebSocket(/.*/, () => {}); // held: no reply from the network, ever
+    const last = `message ${RELOAD_PER_CONVERSATION} of conversation ${RELOAD_CONVERSATIONS}`;
+    await s.page.addInitScript(reloadWatch, { rows: RELOAD_CONTACTS, last });
+    await s.page.goto(`${baseURL}?reload#/chat/${encodeURIComponent(open)}`); // a new document, not a hash change
+    await s.page.waitForFunction(() => window.__reload?.paint != null, null, { timeout: LOGIN_TIMEOUT });
+    const w = await s.page.evaluate(() => ({
+      ...window.__reload,
+      wasm: performance.getEntriesByType('resource').find((e) => e.name.endsWith('.wasm'))?.responseEnd ?? null,
+      items: document.querySelector('[role="log"]').getElementsByTagName('li').length,
+      connecting: document.body.innerText.includes('Connecting…'),
+    }));
+    check(w.connecting, 'the page does not say it is connecting');
+    check(w.items >= 50, `${w.items} messages in the open transcript`);
+    const mem = await measureMemory(s.page, s.cdp);
+    check(s.problems.length === 0, s.problems.join('; '));
+    return { ms: w.paint, fromWasmMs: w.wasm == null ? null : w.paint - w.wasm, rosterMs: w.roster, transcriptMs: w.transcript, mem };
+  } finally {
+    await s.context.close().catch(() => {});
+  }
+}
+
 const SCENARIOS = [
   { name: 'login-empty', what: 'click "Log in" → chat screen of an empty roster painted (the login floor)', run: () => rosterRun(BENCH.empty, 0, {}) },
   { name: 'roster-100', what: 'click "Log in" → 100-contact roster painted', run: () => rosterRun(BENCH.roster100, 100, { baseline: true }) },
@@ -571,6 +678,7 @@ const SCENARIOS = [
   { name: 'burst-open', what: `peer starts ${BURST.toLocaleString('en')}-message burst → last message painted, conversation open`, run: burstOpenRun, budget: BURST_BUDGET },
   { name: 'burst-closed', what: `same burst, no conversation open → unread badge reads ${BURST}`, run: burstClosedRun, child: { name: 'open-after-burst', what: `then click the contact → ${BURST.toLocaleString('en')}-message transcript painted`, key: 'opened' } },
   { name: 'cuts', what: `WebSocket reset → back online with nothing missing, each of ${CUTS} cuts (one run; the figures are over the cuts)`, run: cutsRun, once: true },
+  { name: 'reload-10000', what: `reload with ${(RELOAD_CONVERSATIONS * RELOAD_PER_CONVERSATION).toLocaleString('en')} stored messages in ${RELOAD_CONVERSATIONS} conversations, ${RELOAD_CONTACTS.toLocaleString('en')} contacts, network held → roster and open conversation painted (from navigation)`, run: reloadRun },
   { name: 'outbox-1000', what: `${QUEUED.toLocaleString('en')} messages queued offline; back online → the peer has the last (then: all shown sent)`, run: outboxRun },
 ];
 
@@ -691,6 +799,9 @@ const logins = results.filter((r) => r.runs.some((x) => x.chatMs != null));
 if (details.length || logins.length || results.some((r) => r.notes.length || r.failures.length)) lines.push('');
 for (const r of logins) {
   lines.push(`- ${r.name}: chat screen shown (session online) at ${fmtMs(med(r.runs, (x) => x.chatMs))}, first contact row at ${fmtMs(med(r.runs, (x) => x.firstRowMs))}, the whole roster in the list and its first screen of rows in the DOM at ${fmtMs(med(r.runs, (x) => x.domMs))}, painted at ${fmtMs(med(r.runs, (x) => x.ms))} (medians); long tasks ${fmtMs(med(r.runs, (x) => x.longTaskTotal))} in total; "Log out" → login form painted: ${fmtMs(med(r.runs, (x) => x.logoutMs))}`);
+}
+for (const r of results.filter((x) => x.runs.some((y) => y.fromWasmMs != null))) {
+  lines.push(`- ${r.name}: painted ${fmtMs(med(r.runs, (x) => x.fromWasmMs))} after the wasm file was downloaded (it is compiled and started in that time); roster complete at ${fmtMs(med(r.runs, (x) => x.rosterMs))}, open transcript at ${fmtMs(med(r.runs, (x) => x.transcriptMs))} from the navigation (medians)`);
 }
 for (const r of details) {
   const page = r.runs.some((x) => x.mem)

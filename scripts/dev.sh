@@ -51,8 +51,9 @@ cat <<MSG
 $(for a in $NATTER_DEMO_ACCOUNTS; do printf '    %-18s password: %s\n' "${a%%:*}@$NATTER_PROSODY_DOMAIN" "${a#*:}"; done)
 
   Open the URL in two tabs (one private window), log in as alice and bob, and chat.
-  The same accounts exist on $NATTER_PROSODY_HASHED_DOMAIN (passwords stored hashed, so a dropped connection
-  logs in again by itself; on $NATTER_PROSODY_DOMAIN it asks for the password): log in as
+  A dropped connection logs in again by itself (the server gives each login a FAST token); tick
+  "Stay logged in on this device" to come back after a reload without the password.
+  The same accounts exist on $NATTER_PROSODY_HASHED_DOMAIN (passwords stored hashed): log in as
   alice@$NATTER_PROSODY_HASHED_DOMAIN with Advanced → Server URL $NATTER_PROSODY_WS.
   Changed the code? Ctrl-C and run scripts/dev.sh again (it rebuilds only then). Press Ctrl-C to stop.
 

@@ -511,7 +511,7 @@ async fn login_checks_the_address_before_connecting() {
         let l = root.query_selector_all("label").unwrap();
         (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap()).collect()
     };
-    assert_eq!(labels, vec!["Address", "Password", "Server URL"]);
+    assert_eq!(labels, vec!["Address", "Password", "Stay logged in on this device", "Server URL"]);
     assert_eq!(
         root.query_selector("#login-password").unwrap().unwrap().get_attribute("autocomplete").as_deref(),
         Some("current-password")

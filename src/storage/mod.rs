@@ -26,6 +26,7 @@
 pub mod memory;
 pub mod plan;
 pub mod records;
+pub mod sync;
 pub mod writer;
 
 #[cfg(target_arch = "wasm32")]

@@ -87,6 +87,7 @@ pub use web::{Session, connect, message_id, new_device_id};
 
 use std::time::Duration;
 
+use crate::storage::sync::Seed;
 use crate::xmpp::client::UserAgent;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::{Credentials, FastToken};
@@ -106,7 +107,7 @@ pub const SOFTWARE: &str = "Natter";
 /// The core's config for a browser session from what the login asked for (nonce and id seed are drawn per
 /// socket; whether the stream header may name the account is decided per URL, in [`stream_from_allowed`]).
 pub fn session_config(options: ConnectOptions) -> Config {
-    let ConnectOptions { jid, password, token, device_id, stay_logged_in, log_out, server_url: _ } = options;
+    let ConnectOptions { jid, password, token, device_id, stay_logged_in, log_out, server_url: _, seed } = options;
     let request_fast_token = stay_logged_in && token.is_none();
     let invalidate_fast_token = log_out && token.is_some();
     let credentials = match token {
@@ -118,6 +119,9 @@ pub fn session_config(options: ConnectOptions) -> Config {
     config.user_agent = device_id.map(|id| UserAgent { id, software: Some(SOFTWARE.to_owned()), device: None });
     config.request_fast_token = request_fast_token;
     config.invalidate_fast_token = invalidate_fast_token;
+    if let Some(seed) = seed {
+        seed.apply(&mut config.cached_roster, &mut config.history, &mut config.seen);
+    }
     // No group chat UI yet: autojoining bookmarked rooms would put the person in rooms they cannot see.
     // The UI of issue 15 turns this on.
     config.bookmarks = false;
@@ -164,6 +168,9 @@ pub struct ConnectOptions {
     /// With `token`: log out on the server, i.e. only have it revoke the token, then close:
     /// `Core(Event::FastTokenInvalidated)`, then `Core(Event::Closed { error: None })`.
     pub log_out: bool,
+    /// What the local store holds for this account (cached roster + version, the archive cursor, de-dup keys):
+    /// the core starts from it instead of from nothing.
+    pub seed: Option<Seed>,
 }
 
 impl ConnectOptions {
@@ -177,6 +184,7 @@ impl ConnectOptions {
             device_id: None,
             stay_logged_in: false,
             log_out: false,
+            seed: None,
         }
     }
 }
@@ -191,6 +199,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("device_id", &self.device_id)
             .field("stay_logged_in", &self.stay_logged_in)
             .field("log_out", &self.log_out)
+            .field("seed", &self.seed.is_some())
             .finish()
     }
 }
@@ -355,6 +364,24 @@ mod tests {
         assert!(!session_config(ConnectOptions { log_out: true, ..options() }).invalidate_fast_token);
         let shown = format!("{:?}", ConnectOptions { token: Some(token), ..options() });
         assert!(!shown.contains("tok\"") && !shown.contains("\"pw\""), "{shown}");
+    }
+
+    #[test]
+    fn a_seed_from_the_store_reaches_the_core_config() {
+        use crate::storage::sync::Seed;
+        use crate::xmpp::stanza::roster::RosterItem;
+        let bob = BareJid::parse("bob@example.org").unwrap();
+        let mut seed = Seed {
+            roster: Some(("v7".into(), vec![RosterItem::new(bob.clone())])),
+            last_id: Some("c1".into()),
+            last_time: Some(42),
+            ..Seed::default()
+        };
+        seed.seen.insert(crate::xmpp::client::SeenKey::StanzaId("s1".into()));
+        let c = session_config(ConnectOptions { seed: Some(seed), ..options() });
+        assert_eq!(c.cached_roster.map(|(v, items)| (v, items.len())), Some(("v7".into(), 1)));
+        assert_eq!((c.history.last_id.as_deref(), c.history.last_time, c.seen.len()), (Some("c1"), Some(42), 1));
+        assert!(session_config(options()).history.last_id.is_none());
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub fn ConnectionIndicator() -> impl IntoView {
         [("online", "Online"), ("connecting", "Connecting…"), ("connecting", "Reconnecting…"), ("offline", "Offline")];
     let state = Memo::new(move |_| match store.connection.get() {
         Connection::Online => 0,
-        Connection::LoggingIn | Connection::PasswordNeeded { busy: true, .. } => 1,
+        Connection::LoggingIn | Connection::Starting | Connection::PasswordNeeded { busy: true, .. } => 1,
         Connection::Reconnecting { .. } => 2,
         Connection::Offline { .. } | Connection::LoggedOut | Connection::PasswordNeeded { busy: false, .. } => 3,
     });
@@ -81,9 +81,7 @@ pub fn OfflineBanner() -> impl IntoView {
                             <button type="button" class="button small" on:click=handler(move |_| session.reconnect_now())>
                                 "Reconnect now"
                             </button>
-                            <button type="button" class="button ghost small" on:click=handler(move |_| session.logout(store))>
-                                "Log out"
-                            </button>
+                            <super::persist::LogOutButton />
                         </div>
                     }
                     .into_any(),

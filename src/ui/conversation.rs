@@ -96,7 +96,10 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     // keystroke does not re-run the transcript's memos.
     let set_draft = {
         let jid = jid.clone();
-        move |draft: String| store.conversations.update_untracked(|c| c.entry(jid.clone()).or_default().draft = draft)
+        move |draft: String| {
+            store.conversations.update_untracked(|c| c.entry(jid.clone()).or_default().draft = draft);
+            super::persist::changed(store);
+        }
     };
     let presence_text = move || {
         if typing.get() {
@@ -683,6 +686,7 @@ fn not_sent_reason(connection: &Connection) -> Option<&'static str> {
     match connection {
         Connection::Online => None,
         Connection::LoggingIn | Connection::Reconnecting { .. } => Some("reconnecting to the server"),
+        Connection::Starting => Some("connecting to the server"),
         Connection::PasswordNeeded { .. } => Some("logging in again needs your password"),
         Connection::Offline { .. } | Connection::LoggedOut => Some("you are offline"),
     }

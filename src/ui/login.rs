@@ -17,6 +17,8 @@ pub struct LoginForm {
     pub address: RwSignal<String>,
     pub password: RwSignal<String>,
     pub server_url: RwSignal<String>,
+    /// "Stay logged in on this device" (off unless ticked).
+    pub stay: RwSignal<bool>,
 }
 
 /// Checks the form locally. Returns the options to connect with, or the errors for (address, password).
@@ -72,7 +74,7 @@ pub fn LoginScreen() -> impl IntoView {
             Ok(options) => {
                 address_error.set(None);
                 password_error.set(None);
-                session.login(store, options);
+                super::persist::log_in(store, session, options, form.stay.get_untracked());
             }
             Err((a, p)) => {
                 let focus_address = a.is_some();
@@ -133,6 +135,19 @@ pub fn LoginScreen() -> impl IntoView {
                             {move || password_error.get()}
                         </p>
                     </div>
+                    <div class="field field-check">
+                        <input
+                            id="login-stay"
+                            type="checkbox"
+                            aria-describedby="login-stay-hint"
+                            prop:checked=form.stay
+                            on:change=handler(move |ev: leptos::ev::Event| form.stay.set(event_target_checked(&ev)))
+                        />
+                        <label for="login-stay">"Stay logged in on this device"</label>
+                        <p class="field-hint" id="login-stay-hint">
+                            "Your server gives this browser a key that lets it in without your password until you log out."
+                        </p>
+                    </div>
                     <details class="advanced">
                         <summary>"Advanced"</summary>
                         <div class="field">
@@ -173,6 +188,7 @@ pub fn LoginScreen() -> impl IntoView {
                     </div>
                 </form>
                 <p class="login-footnote">"Your password is used for this login only and is never stored."</p>
+                <super::persist::ForgetDeviceData />
             </div>
         </main>
     }

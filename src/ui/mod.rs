@@ -6,6 +6,8 @@
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
 //!   signals and call the handle. [`history`]: the browser's Back and the URL follow the open conversation.
 //!   [`outbox`]: our own messages from Send to Read (the outbox, and each message's state).
+//!   [`persist`]: what outlives the page (the account's local store: instant start, Stay logged in, log out,
+//!   forget this device's data).
 //!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
@@ -28,6 +30,7 @@ pub mod login;
 pub mod model;
 pub mod notifications;
 pub mod outbox;
+pub mod persist;
 pub mod sidebar;
 pub mod state;
 
@@ -51,8 +54,11 @@ pub fn App() -> impl IntoView {
     let store = AppState::default();
     notifications::load(store);
     provide_context(store);
-    provide_context(SessionHandle::new());
-    provide_context(login::LoginForm::default());
+    let session = SessionHandle::new();
+    provide_context(session);
+    let form = login::LoginForm::default();
+    provide_context(form);
+    persist::start(store, session, form);
     view! { <Screens /> }
 }
 
@@ -64,6 +70,7 @@ pub fn Screens() -> impl IntoView {
         matches!(
             store.connection.get(),
             Connection::Online
+                | Connection::Starting
                 | Connection::Reconnecting { .. }
                 | Connection::Offline { .. }
                 | Connection::PasswordNeeded { .. }

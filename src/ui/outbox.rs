@@ -220,6 +220,10 @@ fn update_own<'a>(
 
 /// Adds our message to the transcript of `to`, in state `delivery`, findable by its id.
 pub fn show_own(store: AppState, to: &BareJid, id: Option<String>, body: &str, delivery: Delivery) {
+    // Kept at once (pending): a page closed before the server confirmed it sends it again after the reload.
+    if let (Delivery::Pending | Delivery::Sending, Some(id)) = (delivery, &id) {
+        super::persist::on_send(to, id, body);
+    }
     let (body, is_me_action) = match body.strip_prefix("/me ") {
         Some(action) => (action.to_owned(), true),
         None => (body.to_owned(), false),

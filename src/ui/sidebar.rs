@@ -154,9 +154,7 @@ fn AccountHeader() -> impl IntoView {
                     <p class="account-jid" title=account>{account}</p>
                     <ConnectionIndicator />
                 </div>
-                <button type="button" class="button ghost small" on:click=handler(move |_| session.logout(store))>
-                    "Log out"
-                </button>
+                <super::persist::LogOutButton />
             </div>
             <div class="presence-row">
                 <label class="visually-hidden" for="own-show">"Your presence"</label>

@@ -48,6 +48,9 @@ pub enum Connection {
     LoggedOut,
     /// The login form, with a login in progress.
     LoggingIn,
+    /// After a reload, logging in with the kept FAST token ("Stay logged in"): the main screen, painted from the
+    /// local store, marked as connecting.
+    Starting,
     Online,
     /// The session was lost and the transport is reconnecting; the main screen stays. `retry_at` is when the
     /// next attempt starts (`Date.now()` milliseconds), `None` while one is running.
@@ -190,9 +193,14 @@ impl AppState {
     }
 
     /// Whether leaving the page now would lose something the person wrote: a draft in any conversation, a
-    /// message in the outbox, or one a session took that the server has not confirmed yet. (Only asked when the
+    /// message in the outbox, or one a session took that the server has not confirmed yet. With a local store
+    /// that has them all written, nothing is lost: it does not ask. (Only asked when the
     /// page is about to go, so the transcripts are simply looked through.)
     pub fn has_unsent(&self) -> bool {
+        // The local store keeps the outbox and the unconfirmed messages once written: a reload sends them again.
+        if super::persist::keeps_everything(*self) == Some(true) {
+            return false;
+        }
         let sending = |m: &ChatMessage| m.delivery == Some(Delivery::Sending) && m.error.is_none();
         self.outbox.try_with_untracked(|o| !o.is_empty()) == Some(true)
             || self.conversations.try_with_untracked(|c| {
@@ -428,6 +436,13 @@ fn session_ended(store: AppState, reason: String, needs_password: bool) {
             store.login_error.set(Some(reason));
             store.connection.set(Connection::LoggedOut);
         }
+        // The kept token was refused: the login form, with the address filled in; anything else: offline, with
+        // the stored conversations in view and the way to log in again.
+        Connection::Starting if needs_password => {
+            store.login_error.set(Some(reason));
+            store.connection.set(Connection::LoggedOut);
+        }
+        Connection::Starting => store.connection.set(Connection::Offline { reason }),
         Connection::Online | Connection::Reconnecting { .. } => {
             all_offline(store);
             store.connection.set(if needs_password {
@@ -770,6 +785,7 @@ impl SessionHandle {
     /// when it may take more (it came online, or confirmed a message).
     pub fn receive(&self, store: AppState, event: TransportEvent) {
         let may_take = matches!(event, TransportEvent::Core(Event::Online { .. } | Event::MessageAcked { .. }));
+        super::persist::on_event(&event);
         apply(store, event);
         if may_take && store.outbox.with_untracked(|o| !o.is_empty()) {
             outbox::flush(store, *self);
@@ -784,12 +800,20 @@ impl SessionHandle {
         self.start(store, options);
     }
 
+    /// After a reload: logs in with the kept FAST token while the main screen shows what the store painted.
+    pub fn resume(&self, store: AppState, options: ConnectOptions) {
+        store.login_error.set(None);
+        store.connection.set(Connection::Starting);
+        self.start(store, options);
+    }
+
     /// Logs the same account in again with the password typed into the prompt of
     /// [`Connection::PasswordNeeded`]; contacts, conversations and drafts stay on screen meanwhile.
     pub fn log_in_again(&self, store: AppState, password: String, server_url: Option<String>) {
         let Some(jid) = store.account.get_untracked() else { return };
         store.connection.set(Connection::PasswordNeeded { reason: "Logging in…".into(), busy: true });
-        self.start(store, ConnectOptions::with_password(jid, password, server_url));
+        let options = super::persist::on_this_device(ConnectOptions::with_password(jid, password, server_url));
+        self.start(store, options);
     }
 
     fn start(&self, store: AppState, options: ConnectOptions) {

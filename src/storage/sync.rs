@@ -1,0 +1,357 @@
+//! What the app keeps, decided in one pure place: core events and the UI's own changes in, store [`Op`]s out;
+//! and, the other way, the core's start-up [`Seed`] out of a [`Snapshot`].
+//!
+//! ```text
+//!  core Event ──▶ Mirror::on_event ──Vec<Op>──▶ Writer      (roster + version, messages, states, cursor, gaps, token)
+//!  Send / outbox / unread / draft ──▶ Mirror::on_* ──Op──▶ Writer
+//!  Snapshot ──▶ Seed (cached roster + version, archive cursor + newest time, de-dup keys) ──▶ core Config
+//! ```
+//!
+//! The [`Mirror`] holds a copy of each conversation's record, so that a message moves its conversation's
+//! activity, a room's archive creates a groupchat conversation, and an unchanged unread count or draft writes
+//! nothing. Everything else is a direct translation:
+//!
+//! - `Roster` → the whole roster and its version; `RosterPush` → one item (or its removal) and the version.
+//! - `Message` (received), `MessageSent` (a carbon of another device's message; our own from this page were
+//!   stored at Send, [`Mirror::on_send`], and the store drops the second copy by origin-id), `ArchivePage`
+//!   messages: [`Op::AddMessage`], idempotent in the store (by stanza-id, by sender + origin-id). A page of the
+//!   account's archive (its `archive` is our bare JID) goes to the conversation with `with`; a page of any
+//!   other archive is a room's: its conversation is the room (kind groupchat), and its stanza-ids are kept as
+//!   `room` + space + id, so a room can never make a one-to-one message look stored (the store's stanza-id
+//!   index is shared; no JID contains a space).
+//! - `MessageAcked`, `Receipt`, `Displayed`, `MessageError`: the own message's state, by id.
+//! - `ArchiveCursor` → `mam_last_id`; `ArchiveGap` → a gap; `GapFilled` → the gap replaced by what is left.
+//! - `FastToken` → the token, only when the person asked to stay logged in ([`Mirror::keep_token`]);
+//!   `FastTokenInvalidated` → removed. A token is stored as text ([`encode_token`]).
+//!
+//! What this module does not do: I/O (the [`Writer`](super::writer::Writer) writes), or decide what the screen
+//! shows (the UI's `apply` does, from the same events).
+
+use super::records::{
+    ConversationKind, ConversationRecord, GapRecord, MessageRecord, MessageState, MetaKey, Op, OutboxRecord, Snapshot,
+};
+use crate::xmpp::Event;
+use crate::xmpp::client::{ArchivePage, Gap, HistoryConfig, SeenKey, SeenMessages};
+use crate::xmpp::jid::BareJid;
+use crate::xmpp::sasl::{FastToken, Mechanism};
+use crate::xmpp::stanza::delay;
+use crate::xmpp::stanza::message::Message;
+use crate::xmpp::stanza::roster::{RosterItem, Subscription};
+
+/// What the store gives the core at login: [`Seed::apply`] puts it into a `Config`.
+#[derive(Debug, Clone, Default)]
+pub struct Seed {
+    /// The stored roster with its version (only when a version is stored: without one it cannot be trusted).
+    pub roster: Option<(String, Vec<RosterItem>)>,
+    /// The newest archive id this device holds (`mam_last_id`).
+    pub last_id: Option<String>,
+    /// The time of the newest stored message of any conversation (ms, UTC).
+    pub last_time: Option<u64>,
+    /// The de-dup keys of the stored messages the snapshot read (the latest pages).
+    pub seen: SeenMessages,
+}
+
+impl Seed {
+    /// What a snapshot says the core should know at login.
+    pub fn from_snapshot(snapshot: &Snapshot) -> Seed {
+        let roster = snapshot.meta.roster_ver.clone().map(|ver| (ver, snapshot.roster.clone()));
+        let mut seen = SeenMessages::default();
+        let mut last_time = None::<i64>;
+        for (_, page) in &snapshot.pages {
+            for stored in &page.messages {
+                let m = &stored.message;
+                last_time = Some(last_time.map_or(m.time, |t| t.max(m.time)));
+                let stanza_id = m.stanza_id.as_deref().filter(|z| !z.contains(' '));
+                let body = if m.is_me_action { format!("/me {}", m.body) } else { m.body.clone() };
+                for key in SeenKey::of(&m.sender, stanza_id, m.origin_id.as_deref(), m.id.as_deref(), &body) {
+                    seen.insert(key);
+                }
+            }
+        }
+        // Conversations not among the pages still say when they were last active.
+        let newest_activity = snapshot.conversations.iter().map(|c| c.last_activity).max();
+        let last_time = last_time.max(newest_activity).filter(|t| *t > 0).map(|t| t as u64);
+        Seed { roster, last_id: snapshot.meta.mam_last_id.clone(), last_time, seen }
+    }
+
+    /// Puts the seed into the core's config fields.
+    pub fn apply(
+        self,
+        cached_roster: &mut Option<(String, Vec<RosterItem>)>,
+        history: &mut HistoryConfig,
+        seen: &mut SeenMessages,
+    ) {
+        *cached_roster = self.roster;
+        history.last_id = self.last_id;
+        history.last_time = self.last_time;
+        *seen = self.seen;
+    }
+}
+
+/// The conversations as stored, and the mapping from events to ops (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    account: BareJid,
+    /// Keep FAST tokens (the person ticked "Stay logged in on this device").
+    pub keep_token: bool,
+    /// A list, not a hash map: a map of this value type would add its own copy of the hash table code to the
+    /// wasm, and a message event looks one up among at most a few hundred.
+    conversations: Vec<ConversationRecord>,
+}
+
+impl Mirror {
+    pub fn new(account: BareJid, keep_token: bool) -> Mirror {
+        Mirror { account, keep_token, conversations: Vec::new() }
+    }
+
+    /// Starts from what the store holds.
+    pub fn from_snapshot(account: BareJid, keep_token: bool, snapshot: &Snapshot) -> Mirror {
+        let mut mirror = Mirror::new(account, keep_token);
+        mirror.conversations = snapshot.conversations.clone();
+        mirror
+    }
+
+    pub fn account(&self) -> &BareJid {
+        &self.account
+    }
+
+    /// The stored record of a conversation.
+    pub fn conversation(&self, jid: &BareJid) -> Option<&ConversationRecord> {
+        self.conversations.iter().find(|c| &c.jid == jid)
+    }
+
+    /// The ops that keep what `event` says. `now_ms`: the wall clock, for messages without a stamp.
+    pub fn on_event(&mut self, event: &Event, now_ms: i64) -> Vec<Op> {
+        let mut ops = Vec::new();
+        match event {
+            Event::Roster { items, ver } => {
+                ops.push(Op::ReplaceRoster(items.clone()));
+                ops.push(Op::SetMeta(MetaKey::RosterVer, ver.clone()));
+            }
+            Event::RosterPush { item, ver } => {
+                ops.push(if item.subscription == Subscription::Remove {
+                    Op::RemoveRosterItem(item.jid.clone())
+                } else {
+                    Op::PutRosterItem(item.clone())
+                });
+                if ver.is_some() {
+                    ops.push(Op::SetMeta(MetaKey::RosterVer, ver.clone()));
+                }
+            }
+            Event::Message(msg) => {
+                if let Some(from) = msg.from.as_ref().map(|j| j.bare().clone())
+                    && let Some(record) = record(msg, from.clone(), from, false, now_ms)
+                {
+                    self.add(&mut ops, record, ConversationKind::Chat);
+                }
+            }
+            Event::MessageSent(msg) => {
+                if let Some(to) = msg.to.as_ref().map(|j| j.bare().clone())
+                    && let Some(record) = record(msg, to, self.account.clone(), true, now_ms)
+                {
+                    self.add(&mut ops, record, ConversationKind::Chat);
+                }
+            }
+            Event::MessageAcked { id } => ops.push(state(id, MessageState::Sent)),
+            Event::Receipt { id, .. } => ops.push(state(id, MessageState::Delivered)),
+            Event::Displayed { id, .. } => ops.push(state(id, MessageState::Read)),
+            Event::MessageError { id: Some(id), error, .. } => {
+                ops.push(state(id, MessageState::Failed(format!("Not delivered: {}.", error.describe()))))
+            }
+            Event::ArchivePage(page) => self.archive_page(&mut ops, page, now_ms),
+            Event::ArchiveCursor { id } => ops.push(Op::SetMeta(MetaKey::MamLastId, Some(id.clone()))),
+            Event::ArchiveGap(gap) => ops.push(Op::PutGap(self.gap_record(gap, now_ms))),
+            Event::GapFilled { gap, rest } => {
+                let old = self.gap_record(gap, now_ms);
+                ops.push(Op::RemoveGap { conversation: old.conversation, start: old.start });
+                if let Some(rest) = rest {
+                    ops.push(Op::PutGap(self.gap_record(rest, now_ms)));
+                }
+            }
+            Event::FastToken(token) if self.keep_token => {
+                ops.push(Op::SetMeta(MetaKey::FastToken, Some(encode_token(token))))
+            }
+            Event::FastTokenInvalidated => ops.push(Op::SetMeta(MetaKey::FastToken, None)),
+            _ => {}
+        }
+        ops
+    }
+
+    /// The person pressed Send: the message is stored at once, pending, with the id it goes out with.
+    pub fn on_send(&mut self, to: &BareJid, id: &str, body: &str, now_ms: i64) -> Vec<Op> {
+        let (body, is_me_action) = split_me(body);
+        let record = MessageRecord {
+            conversation: to.clone(),
+            time: now_ms,
+            sender: self.account.clone(),
+            from_me: true,
+            body,
+            is_me_action,
+            id: Some(id.to_owned()),
+            origin_id: Some(id.to_owned()),
+            stanza_id: None,
+            state: MessageState::Pending,
+        };
+        let mut ops = Vec::new();
+        self.add(&mut ops, record, ConversationKind::Chat);
+        ops
+    }
+
+    /// The outbox changed: it is written whole.
+    pub fn on_outbox(&self, outbox: Vec<OutboxRecord>) -> Op {
+        Op::SetOutbox(outbox)
+    }
+
+    /// The conversation's unread count or draft as the UI has them now; an op only when they changed. A
+    /// conversation read to the end (`unread == 0`) is read up to its newest message.
+    pub fn on_conversation(&mut self, jid: &BareJid, unread: u32, draft: &str) -> Option<Op> {
+        let known = self.conversation(jid).is_some();
+        if !known && unread == 0 && draft.is_empty() {
+            return None;
+        }
+        let c = self.entry(jid, ConversationKind::Chat);
+        let last_read = if unread == 0 && c.last_activity > 0 { Some(c.last_activity) } else { c.last_read };
+        if known && c.unread == unread && c.draft == draft && c.last_read == last_read {
+            return None;
+        }
+        c.unread = unread;
+        c.draft = draft.to_owned();
+        c.last_read = last_read;
+        Some(Op::PutConversation(c.clone()))
+    }
+
+    fn archive_page(&mut self, ops: &mut Vec<Op>, page: &ArchivePage, now_ms: i64) {
+        let room = (page.archive != self.account).then(|| page.archive.clone());
+        for (place, archived) in page.messages.iter().enumerate() {
+            let time = archived.unix_ms.map_or(now_ms, |t| t as i64);
+            let (conversation, kind) = match &room {
+                Some(room) => (room.clone(), ConversationKind::Groupchat),
+                None => (archived.with.clone(), ConversationKind::Chat),
+            };
+            let sender = if archived.outgoing {
+                self.account.clone()
+            } else {
+                archived.message.from.as_ref().map_or_else(|| archived.with.clone(), |j| j.bare().clone())
+            };
+            let Some(mut record) = record(&archived.message, conversation, sender, archived.outgoing, time) else {
+                continue;
+            };
+            // Stamps decide the order; a message without one keeps its place in the page.
+            record.time = time + if archived.unix_ms.is_none() { place as i64 } else { 0 };
+            record.stanza_id = Some(match &room {
+                Some(room) => format!("{room} {}", archived.id),
+                None => archived.id.clone(),
+            });
+            record.state = if archived.outgoing { MessageState::Sent } else { MessageState::Received };
+            self.add(ops, record, kind);
+        }
+    }
+
+    fn gap_record(&self, gap: &Gap, now_ms: i64) -> GapRecord {
+        let conversation = match &gap.with {
+            Some(with) => Some(with.clone()),
+            None => (gap.archive != self.account).then(|| gap.archive.clone()),
+        };
+        let start = gap.after.unix_ms.map_or(0, |t| t as i64);
+        let end = gap.before.as_ref().and_then(|b| b.unix_ms).map_or(now_ms, |t| t as i64);
+        GapRecord {
+            conversation,
+            start,
+            end,
+            after_id: gap.after.id.clone(),
+            before_id: gap.before.as_ref().and_then(|b| b.id.clone()),
+        }
+    }
+
+    /// The record of `jid`, created (of `kind`) when there is none.
+    fn entry(&mut self, jid: &BareJid, kind: ConversationKind) -> &mut ConversationRecord {
+        let index = match self.conversations.iter().position(|c| &c.jid == jid) {
+            Some(index) => index,
+            None => {
+                self.conversations.push(new_conversation(jid, kind));
+                self.conversations.len() - 1
+            }
+        };
+        &mut self.conversations[index]
+    }
+
+    /// Adds a message and moves its conversation's activity (creating the conversation when needed).
+    fn add(&mut self, ops: &mut Vec<Op>, record: MessageRecord, kind: ConversationKind) {
+        let c = self.entry(&record.conversation, kind);
+        let mut changed = c.last_activity == 0 && c.unread == 0 && c.draft.is_empty();
+        if record.time > c.last_activity {
+            c.last_activity = record.time;
+            changed = true;
+        }
+        if kind == ConversationKind::Groupchat && c.kind != kind {
+            c.kind = kind;
+            changed = true;
+        }
+        if changed {
+            ops.push(Op::PutConversation(c.clone()));
+        }
+        ops.push(Op::AddMessage(record));
+    }
+}
+
+fn new_conversation(jid: &BareJid, kind: ConversationKind) -> ConversationRecord {
+    ConversationRecord {
+        jid: jid.clone(),
+        kind,
+        last_read: None,
+        unread: 0,
+        draft: String::new(),
+        last_activity: 0,
+        nick: None,
+    }
+}
+
+fn state(id: &str, state: MessageState) -> Op {
+    Op::SetMessageState { id: id.to_owned(), state }
+}
+
+fn split_me(body: &str) -> (String, bool) {
+    match body.strip_prefix("/me ") {
+        Some(action) => (action.to_owned(), true),
+        None => (body.to_owned(), false),
+    }
+}
+
+/// A message with a body as a record of `conversation` (the delay stamp's time, else `now_ms`).
+fn record(msg: &Message, conversation: BareJid, sender: BareJid, from_me: bool, now_ms: i64) -> Option<MessageRecord> {
+    let (body, is_me_action) = split_me(msg.body(None)?);
+    let time = msg.delay.as_deref().and_then(delay::parse).map_or(now_ms, |t| t as i64);
+    Some(MessageRecord {
+        conversation,
+        time,
+        sender,
+        from_me,
+        body,
+        is_me_action,
+        id: msg.id.clone(),
+        origin_id: msg.origin_id.clone(),
+        stanza_id: msg.stanza_id.clone(),
+        state: if from_me { MessageState::Sent } else { MessageState::Received },
+    })
+}
+
+/// A FAST token as stored text: mechanism, count, expiry and secret on four lines (the secret last: it is the
+/// only part that could hold anything, and it is kept exactly).
+pub fn encode_token(token: &FastToken) -> String {
+    format!("{}\n{}\n{}\n{}", token.mechanism.name(), token.count, token.expiry.as_deref().unwrap_or(""), token.secret)
+}
+
+/// The token [`encode_token`] wrote; `None` for anything else (then it is forgotten and the password asked).
+pub fn decode_token(text: &str) -> Option<FastToken> {
+    let mut parts = text.splitn(4, '\n');
+    let mechanism = Mechanism::from_name(parts.next()?)?;
+    let count: u32 = parts.next()?.parse().ok()?;
+    let expiry = parts.next()?;
+    let secret = parts.next()?;
+    let mut token = FastToken::issued(mechanism, secret, Some(expiry))?;
+    token.count = count;
+    Some(token)
+}
+
+#[cfg(test)]
+mod tests;

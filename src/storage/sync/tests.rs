@@ -1,0 +1,267 @@
+use super::*;
+use crate::storage::records::{Meta, Page, StoredMessage};
+use crate::storage::{Backend, MessageKey, Store, memory::MemoryBackend};
+use crate::xmpp::client::{ArchiveQuery, ArchivedMessage, HistoryPoint};
+use crate::xmpp::jid::Jid;
+use crate::xmpp::stanza::error::{ErrorType, StanzaError};
+
+fn jid(s: &str) -> BareJid {
+    BareJid::parse(s).unwrap()
+}
+
+fn alice() -> BareJid {
+    jid("alice@example.org")
+}
+
+fn incoming(from: &str, body: &str, id: &str, stanza_id: Option<&str>) -> Message {
+    let mut m = Message::chat(Jid::parse("alice@example.org/web").unwrap(), body);
+    m.from = Some(Jid::parse(from).unwrap());
+    m.id = Some(id.into());
+    m.origin_id = Some(id.into());
+    m.stanza_id = stanza_id.map(str::to_owned);
+    m
+}
+
+fn messages(ops: &[Op]) -> Vec<&MessageRecord> {
+    ops.iter().filter_map(|op| if let Op::AddMessage(m) = op { Some(m) } else { None }).collect()
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    futures::executor::block_on(f)
+}
+
+#[test]
+fn roster_and_its_version_are_kept() {
+    let mut m = Mirror::new(alice(), false);
+    let items = vec![RosterItem::new(jid("bob@example.org"))];
+    let ops = m.on_event(&Event::Roster { items: items.clone(), ver: Some("v1".into()) }, 0);
+    assert_eq!(ops, vec![Op::ReplaceRoster(items), Op::SetMeta(MetaKey::RosterVer, Some("v1".into()))]);
+    let mut gone = RosterItem::new(jid("bob@example.org"));
+    gone.subscription = Subscription::Remove;
+    let ops = m.on_event(&Event::RosterPush { item: gone, ver: Some("v2".into()) }, 0);
+    assert_eq!(
+        ops,
+        vec![Op::RemoveRosterItem(jid("bob@example.org")), Op::SetMeta(MetaKey::RosterVer, Some("v2".into()))]
+    );
+    let ops = m.on_event(&Event::RosterPush { item: RosterItem::new(jid("carol@example.org")), ver: None }, 0);
+    assert_eq!(ops.len(), 1, "no version: the stored one stays");
+}
+
+#[test]
+fn a_received_message_is_stored_with_its_ids_and_moves_its_conversation() {
+    let mut m = Mirror::new(alice(), false);
+    let mut msg = incoming("bob@example.org/phone", "/me waves", "o1", Some("s1"));
+    msg.delay = Some("2026-12-05T10:00:00Z".into());
+    let ops = m.on_event(&Event::Message(msg), 5);
+    let stored = messages(&ops);
+    assert_eq!(stored.len(), 1);
+    let r = stored[0];
+    assert_eq!(
+        (r.conversation.clone(), r.sender.clone(), r.from_me),
+        (jid("bob@example.org"), jid("bob@example.org"), false)
+    );
+    assert_eq!((r.body.as_str(), r.is_me_action), ("waves", true));
+    assert_eq!((r.origin_id.as_deref(), r.stanza_id.as_deref()), (Some("o1"), Some("s1")));
+    assert_eq!(r.time, 1_796_464_800_000, "the delay stamp's time");
+    assert_eq!(r.state, MessageState::Received);
+    assert!(ops.iter().any(|op| matches!(op, Op::PutConversation(c) if c.last_activity == r.time)));
+    // An older message does not move the conversation back.
+    let ops = m.on_event(&Event::Message(incoming("bob@example.org", "older", "o0", None)), 1);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+}
+
+#[test]
+fn own_messages_are_stored_at_send_and_follow_their_states() {
+    let mut m = Mirror::new(alice(), false);
+    let ops = m.on_send(&jid("bob@example.org"), "id1", "hello", 10);
+    let r = messages(&ops)[0];
+    assert_eq!(
+        (r.from_me, r.state.clone(), r.origin_id.as_deref(), r.id.as_deref()),
+        (true, MessageState::Pending, Some("id1"), Some("id1"))
+    );
+    assert_eq!(r.sender, alice());
+    let bob = jid("bob@example.org");
+    let cases = [
+        (Event::MessageAcked { id: "id1".into() }, MessageState::Sent),
+        (Event::Receipt { from: bob.clone(), id: "id1".into() }, MessageState::Delivered),
+        (Event::Displayed { from: bob.clone(), id: "id1".into() }, MessageState::Read),
+    ];
+    for (event, state) in cases {
+        assert_eq!(m.on_event(&event, 0), vec![Op::SetMessageState { id: "id1".into(), state }]);
+    }
+    let error = StanzaError::new(ErrorType::Cancel, "service-unavailable");
+    let ops = m.on_event(&Event::MessageError { with: bob, id: Some("id1".into()), error }, 0);
+    assert!(
+        matches!(&ops[..], [Op::SetMessageState { state: MessageState::Failed(why), .. }] if why.starts_with("Not delivered"))
+    );
+}
+
+#[test]
+fn a_carbon_of_another_device_is_stored_as_sent_and_our_own_copy_once() {
+    run(async {
+        let store = MemoryBackend::default().open(&alice()).await.unwrap();
+        let mut m = Mirror::new(alice(), false);
+        store.apply(m.on_send(&jid("bob@example.org"), "id1", "hi", 10)).await.unwrap();
+        let mut ours = Message::chat(Jid::parse("bob@example.org").unwrap(), "hi");
+        ours.id = Some("id1".into());
+        ours.origin_id = Some("id1".into());
+        let mut other = ours.clone();
+        other.id = Some("id2".into());
+        other.origin_id = Some("id2".into());
+        let mut ops = m.on_event(&Event::MessageSent(ours), 11);
+        ops.extend(m.on_event(&Event::MessageSent(other), 12));
+        let applied = store.apply(ops).await.unwrap();
+        assert_eq!((applied.added, applied.duplicates), (1, 1));
+        let page = store.page_before(&jid("bob@example.org"), None, 10).await.unwrap();
+        let states: Vec<_> = page.messages.iter().map(|s| s.message.state.clone()).collect();
+        assert_eq!(states, vec![MessageState::Pending, MessageState::Sent]);
+    });
+}
+
+fn archived(id: &str, with: &str, from: &str, outgoing: bool, t: Option<u64>) -> ArchivedMessage {
+    let mut msg = incoming(from, &format!("body {id}"), &format!("o-{id}"), None);
+    if outgoing {
+        msg.to = Some(Jid::parse(with).unwrap());
+    }
+    ArchivedMessage { id: id.into(), unix_ms: t, with: jid(with), outgoing, message: msg }
+}
+
+#[test]
+fn account_archive_pages_go_to_their_conversations_and_room_pages_to_the_room() {
+    let mut m = Mirror::new(alice(), false);
+    let page = ArchivePage {
+        archive: alice(),
+        query: ArchiveQuery::CatchUp,
+        messages: vec![
+            archived("a1", "bob@example.org", "bob@example.org/x", false, Some(100)),
+            archived("a2", "bob@example.org", "alice@example.org/web", true, Some(200)),
+            archived("a3", "carol@example.org", "carol@example.org", false, None),
+        ],
+        oldest: None,
+        newest: None,
+        complete: true,
+    };
+    let ops = m.on_event(&Event::ArchivePage(page), 1_000);
+    let stored = messages(&ops);
+    assert_eq!(stored.len(), 3);
+    assert_eq!((stored[0].stanza_id.as_deref(), stored[0].state.clone()), (Some("a1"), MessageState::Received));
+    assert_eq!(
+        (stored[1].sender.clone(), stored[1].from_me, stored[1].state.clone()),
+        (alice(), true, MessageState::Sent)
+    );
+    assert_eq!(stored[2].conversation, jid("carol@example.org"));
+    assert_eq!(stored[2].time, 1_002, "no stamp: now, in page order");
+    assert_eq!(m.conversation(&jid("bob@example.org")).unwrap().last_activity, 200);
+
+    let room = jid("room@muc.example.org");
+    let page = ArchivePage {
+        archive: room.clone(),
+        query: ArchiveQuery::CatchUp,
+        messages: vec![archived("r1", "room@muc.example.org", "room@muc.example.org/bob", false, Some(300))],
+        oldest: None,
+        newest: None,
+        complete: false,
+    };
+    let ops = m.on_event(&Event::ArchivePage(page), 1_000);
+    let r = messages(&ops)[0];
+    assert_eq!(r.conversation, room);
+    assert_eq!(r.stanza_id.as_deref(), Some("room@muc.example.org r1"), "a room cannot claim an account archive id");
+    assert_eq!(m.conversation(&room).unwrap().kind, ConversationKind::Groupchat);
+}
+
+#[test]
+fn cursor_gaps_and_their_filling_are_kept() {
+    let mut m = Mirror::new(alice(), false);
+    assert_eq!(
+        m.on_event(&Event::ArchiveCursor { id: "c9".into() }, 0),
+        vec![Op::SetMeta(MetaKey::MamLastId, Some("c9".into()))]
+    );
+    let gap = Gap {
+        archive: alice(),
+        with: None,
+        after: HistoryPoint { id: Some("a".into()), unix_ms: Some(10) },
+        before: Some(HistoryPoint { id: Some("b".into()), unix_ms: Some(90) }),
+    };
+    let ops = m.on_event(&Event::ArchiveGap(gap.clone()), 0);
+    let expected =
+        GapRecord { conversation: None, start: 10, end: 90, after_id: Some("a".into()), before_id: Some("b".into()) };
+    assert_eq!(ops, vec![Op::PutGap(expected)]);
+    let rest = Gap { after: HistoryPoint { id: Some("m".into()), unix_ms: Some(50) }, ..gap.clone() };
+    let ops = m.on_event(&Event::GapFilled { gap: gap.clone(), rest: Some(rest) }, 0);
+    assert_eq!(ops[0], Op::RemoveGap { conversation: None, start: 10 });
+    assert!(matches!(&ops[1], Op::PutGap(g) if g.start == 50 && g.after_id.as_deref() == Some("m")));
+    assert_eq!(m.on_event(&Event::GapFilled { gap, rest: None }, 0).len(), 1);
+}
+
+#[test]
+fn tokens_are_kept_only_when_staying_logged_in_and_read_back_exactly() {
+    let mut token =
+        FastToken::issued(Mechanism::HtSha256None, "s3cr\net with\nnewlines", Some("2027-01-01T00:00:00Z")).unwrap();
+    token.count = 7;
+    assert!(Mirror::new(alice(), false).on_event(&Event::FastToken(token.clone()), 0).is_empty());
+    let ops = Mirror::new(alice(), true).on_event(&Event::FastToken(token.clone()), 0);
+    let [Op::SetMeta(MetaKey::FastToken, Some(text))] = &ops[..] else { panic!("{ops:?}") };
+    assert_eq!(decode_token(text), Some(token));
+    assert_eq!(
+        Mirror::new(alice(), false).on_event(&Event::FastTokenInvalidated, 0),
+        vec![Op::SetMeta(MetaKey::FastToken, None)]
+    );
+    assert_eq!(decode_token("garbage"), None);
+    assert_eq!(decode_token("HT-SHA-256-NONE\nx\n\nsecret"), None);
+    assert_eq!(decode_token("HT-SHA-256-NONE\n1\n\n"), None, "an empty secret is no token");
+}
+
+#[test]
+fn unread_and_drafts_write_only_when_they_change() {
+    let mut m = Mirror::new(alice(), false);
+    let bob = jid("bob@example.org");
+    assert_eq!(m.on_conversation(&bob, 0, ""), None, "nothing to keep about a conversation never used");
+    let Some(Op::PutConversation(c)) = m.on_conversation(&bob, 2, "half a sen") else { panic!() };
+    assert_eq!((c.unread, c.draft.as_str()), (2, "half a sen"));
+    assert_eq!(m.on_conversation(&bob, 2, "half a sen"), None);
+    m.on_event(&Event::Message(incoming("bob@example.org", "x", "o", None)), 500);
+    let Some(Op::PutConversation(c)) = m.on_conversation(&bob, 0, "") else { panic!() };
+    assert_eq!((c.unread, c.last_read, c.last_activity), (0, Some(500), 500));
+}
+
+#[test]
+fn a_snapshot_seeds_the_core() {
+    let bob = jid("bob@example.org");
+    let stored = |key, time, stanza: Option<&str>, origin: &str| StoredMessage {
+        key: MessageKey(key),
+        message: MessageRecord {
+            conversation: bob.clone(),
+            time,
+            sender: bob.clone(),
+            from_me: false,
+            body: "hi".into(),
+            is_me_action: false,
+            id: Some(origin.into()),
+            origin_id: Some(origin.into()),
+            stanza_id: stanza.map(str::to_owned),
+            state: MessageState::Received,
+        },
+    };
+    let snapshot = Snapshot {
+        meta: Meta { roster_ver: Some("v3".into()), mam_last_id: Some("c1".into()), ..Meta::default() },
+        roster: vec![RosterItem::new(bob.clone())],
+        pages: vec![(
+            bob.clone(),
+            Page { messages: vec![stored(1, 100, Some("s1"), "o1"), stored(2, 300, None, "o2")], complete: true },
+        )],
+        ..Snapshot::default()
+    };
+    let seed = Seed::from_snapshot(&snapshot);
+    assert_eq!(seed.roster.as_ref().map(|(v, items)| (v.as_str(), items.len())), Some(("v3", 1)));
+    assert_eq!((seed.last_id.as_deref(), seed.last_time), (Some("c1"), Some(300)));
+    let mut seen = seed.seen.clone();
+    assert!(seen.check_and_insert(SeenKey::of(&bob, Some("s1"), None, None, "")), "the stored stanza-id is known");
+    assert!(seen.check_and_insert(SeenKey::of(&bob, None, Some("o2"), None, "")), "so is the origin-id");
+    assert!(!seen.check_and_insert(SeenKey::of(&bob, Some("s9"), Some("o9"), None, "")));
+    // Without a roster version the stored roster is not offered (the server would not send changes to it).
+    let unversioned = Snapshot { meta: Meta::default(), ..snapshot };
+    assert!(Seed::from_snapshot(&unversioned).roster.is_none());
+    let (mut roster, mut history, mut seen) = (None, HistoryConfig::default(), SeenMessages::default());
+    seed.apply(&mut roster, &mut history, &mut seen);
+    assert_eq!((history.last_id.as_deref(), history.last_time, seen.len()), (Some("c1"), Some(300), 5));
+}
