@@ -118,9 +118,6 @@ pub fn session_config(options: ConnectOptions) -> Config {
     config.user_agent = device_id.map(|id| UserAgent { id, software: Some(SOFTWARE.to_owned()), device: None });
     config.request_fast_token = request_fast_token;
     config.invalidate_fast_token = invalidate_fast_token;
-    // No group chat UI yet: autojoining bookmarked rooms would put the person in rooms they cannot see.
-    // The UI of issue 15 turns this on.
-    config.bookmarks = false;
     config
 }
 

@@ -6,6 +6,7 @@
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
 //!   signals and call the handle. [`history`]: the browser's Back and the URL follow the open conversation.
 //!   [`outbox`]: our own messages from Send to Read (the outbox, and each message's state).
+//!   [`rooms`]: group chat (the sidebar's rooms, the room view, occupants, invitations, bookmarks).
 //!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
@@ -28,6 +29,7 @@ pub mod login;
 pub mod model;
 pub mod notifications;
 pub mod outbox;
+pub mod rooms;
 pub mod sidebar;
 pub mod state;
 
