@@ -23,9 +23,9 @@ use leptos::prelude::*;
 use self::model::{Line, LineKind, Occupants, Room, Status, Transcript};
 use super::model::{ChatMessage, Delivery};
 use super::state::{self, AppState, NoticeKind, SessionHandle, Stamp, next_seq};
+use crate::xmpp::client::BookmarkEvent;
 use crate::xmpp::client::mam::ArchivePage;
 use crate::xmpp::client::muc::{Departure, RoomCommand, RoomEvent, RoomListing};
-use crate::xmpp::client::BookmarkEvent;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::bookmarks::Bookmark;
 use crate::xmpp::stanza::message::Message;
@@ -287,7 +287,8 @@ pub fn send_private(
     body: String,
 ) -> Result<(), String> {
     let id = crate::transport::message_id();
-    let command = RoomCommand::SendPrivate { room: room.clone(), nick: nick.to_owned(), body: body.clone(), id: id.clone() };
+    let command =
+        RoomCommand::SendPrivate { room: room.clone(), nick: nick.to_owned(), body: body.clone(), id: id.clone() };
     session.send(Command::Room(command)).map_err(|e| refused(&e))?;
     let own = store.rooms.rooms.with_untracked(|r| r.get(room).map(|r| r.nick.clone())).unwrap_or_default();
     push_private(store, room, nick, line_of(&body, Some(id), None, own, true, Some(Delivery::Sent)));

@@ -17,12 +17,18 @@ use crate::xmpp::stanza::muc::{Affiliation, Role, RoomInfo};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     /// A join is on its way; `rejoin`: we were in and the core joins again (after a reconnect, a self-ping).
-    Joining { rejoin: bool },
+    Joining {
+        rejoin: bool,
+    },
     Joined,
     /// The last join failed.
     Failed(JoinError),
     /// We are out, and why (in words); `rejoin`: offering to join again makes sense.
-    Out { why: String, rejoin: bool, alternate: Option<BareJid> },
+    Out {
+        why: String,
+        rejoin: bool,
+        alternate: Option<BareJid>,
+    },
 }
 
 /// One room as the sidebar and the room view show it (its occupants and transcript are kept apart, so a
@@ -77,7 +83,8 @@ impl Room {
 
     /// We may ban (admins and owners).
     pub fn is_admin(&self) -> bool {
-        self.is_joined() && self.me.as_ref().is_some_and(|m| matches!(m.affiliation, Affiliation::Owner | Affiliation::Admin))
+        self.is_joined()
+            && self.me.as_ref().is_some_and(|m| matches!(m.affiliation, Affiliation::Owner | Affiliation::Admin))
     }
 
     /// We may configure and destroy.
@@ -142,7 +149,9 @@ pub fn remedy(error: &JoinError, nick: &str, attempt: u32) -> JoinRemedy {
         JoinError::Banned => JoinRemedy::Advice("Only an owner or admin of the room can lift the ban."),
         JoinError::AlreadyExists => JoinRemedy::Advice("Join it instead, with “Join a room”."),
         JoinError::CreationRefused => JoinRemedy::Advice("Ask your server's administrator, or join an existing room."),
-        JoinError::NotARoom => JoinRemedy::Advice("Check the address: a room's looks like room@conference.example.org."),
+        JoinError::NotARoom => {
+            JoinRemedy::Advice("Check the address: a room's looks like room@conference.example.org.")
+        }
         JoinError::TooManyRooms => JoinRemedy::Advice("Leave a room you no longer read, then join this one."),
         JoinError::Full | JoinError::Timeout | JoinError::Other(_) => JoinRemedy::Retry,
     }

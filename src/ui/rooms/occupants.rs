@@ -44,7 +44,10 @@ pub fn OccupantList(jid: BareJid) -> impl IntoView {
             let me = me.get();
             r.occupants.with(|o| match o.get(&jid) {
                 Some(o) => occupant_rows(o, me.as_ref(), model::fold_case),
-                None => me.as_ref().map(|m| occupant_rows(&Default::default(), Some(m), model::fold_case)).unwrap_or_default(),
+                None => me
+                    .as_ref()
+                    .map(|m| occupant_rows(&Default::default(), Some(m), model::fold_case))
+                    .unwrap_or_default(),
             })
         })
     };
@@ -92,17 +95,18 @@ pub fn OccupantList(jid: BareJid) -> impl IntoView {
                             if mine {
                                 return "you".to_owned();
                             }
-                            r.occupants.with(|o| {
-                                o.get(&jid).and_then(|o| o.by_nick.get(&nick)).map(|o| {
-                                    let mut words = o.presence.show.label().to_owned();
-                                    if let Some(s) = o.presence.status.as_deref().filter(|s| !s.trim().is_empty()) {
-                                        words.push_str(" — ");
-                                        words.push_str(s);
-                                    }
-                                    words
+                            r.occupants
+                                .with(|o| {
+                                    o.get(&jid).and_then(|o| o.by_nick.get(&nick)).map(|o| {
+                                        let mut words = o.presence.show.label().to_owned();
+                                        if let Some(s) = o.presence.status.as_deref().filter(|s| !s.trim().is_empty()) {
+                                            words.push_str(" — ");
+                                            words.push_str(s);
+                                        }
+                                        words
+                                    })
                                 })
-                            })
-                            .unwrap_or_default()
+                                .unwrap_or_default()
                         })
                     };
                     let choose = {
@@ -175,7 +179,9 @@ fn OccupantActions(jid: BareJid) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let powers = {
         let jid = jid.clone();
-        Memo::new(move |_| r.rooms.with(|rooms| rooms.get(&jid).map(|x| (x.is_moderator(), x.is_admin(), x.nick.clone()))))
+        Memo::new(move |_| {
+            r.rooms.with(|rooms| rooms.get(&jid).map(|x| (x.is_moderator(), x.is_admin(), x.nick.clone())))
+        })
     };
     let target = {
         let jid = jid.clone();
@@ -198,7 +204,9 @@ fn OccupantActions(jid: BareJid) -> impl IntoView {
                     reason: why,
                 },
                 (true, None) => return,
-                (false, _) => RoomCommand::SetRole { room: jid.clone(), nick: o.nick.clone(), role: Role::None, reason: why },
+                (false, _) => {
+                    RoomCommand::SetRole { room: jid.clone(), nick: o.nick.clone(), role: Role::None, reason: why }
+                }
             };
             if super::command(store, session, &jid, command) {
                 reason.set(String::new());
@@ -208,23 +216,23 @@ fn OccupantActions(jid: BareJid) -> impl IntoView {
     };
     let kick = act.clone();
     dynamic(move || {
-                let Some(nick) = choice.chosen.get() else { return ().into_any() };
-                if target.with_untracked(Option::is_none) {
-                    return ().into_any();
+        let Some(nick) = choice.chosen.get() else { return ().into_any() };
+        if target.with_untracked(Option::is_none) {
+            return ().into_any();
+        }
+        let (kick, ban) = (kick.clone(), act.clone());
+        let mine = powers.with_untracked(|p| p.as_ref().is_some_and(|p| p.2 == nick));
+        let details = target.with_untracked(|t| {
+            t.as_ref().map(|t| {
+                let mut s = format!("{}, {}", t.role.label(), t.affiliation.label());
+                if let Some(j) = &t.jid {
+                    s.push_str(&format!(" — {j}"));
                 }
-                let (kick, ban) = (kick.clone(), act.clone());
-                let mine = powers.with_untracked(|p| p.as_ref().is_some_and(|p| p.2 == nick));
-                let details = target.with_untracked(|t| {
-                    t.as_ref().map(|t| {
-                        let mut s = format!("{}, {}", t.role.label(), t.affiliation.label());
-                        if let Some(j) = &t.jid {
-                            s.push_str(&format!(" — {j}"));
-                        }
-                        s
-                    })
-                });
-                let pm_nick = nick.clone();
-                view! {
+                s
+            })
+        });
+        let pm_nick = nick.clone();
+        view! {
                     <div class="occupant-actions" role="group" aria-label=format!("Actions for {nick}")>
                         <p class="occupant-chosen" dir="auto">{nick.clone()}</p>
                         <p class="occupant-details" dir="auto">{details}</p>

@@ -17,9 +17,8 @@ use crate::xmpp::stanza::muc::RoomSettings;
 
 /// The room addresses to list: bookmarks and the rooms the UI has, sorted by name.
 fn listed(r: RoomsState) -> Vec<BareJid> {
-    let mut all: Vec<(String, BareJid)> = r.rooms.with(|rooms| {
-        rooms.values().map(|room| (model::fold_case(&room.title()), room.jid.clone())).collect()
-    });
+    let mut all: Vec<(String, BareJid)> =
+        r.rooms.with(|rooms| rooms.values().map(|room| (model::fold_case(&room.title()), room.jid.clone())).collect());
     r.bookmarks.with(|b| {
         for b in b {
             if !all.iter().any(|(_, j)| j == &b.room) {
@@ -70,7 +69,8 @@ fn RoomRow(jid: BareJid) -> impl IntoView {
     let summary = {
         let jid = jid.clone();
         Memo::new(move |_| {
-            let room = r.rooms.with(|rooms| rooms.get(&jid).map(|x| (x.title(), x.unread, x.mentions, x.status.clone())));
+            let room =
+                r.rooms.with(|rooms| rooms.get(&jid).map(|x| (x.title(), x.unread, x.mentions, x.status.clone())));
             match room {
                 Some((title, unread, mentions, status)) => (title, unread, mentions, Some(status)),
                 None => {
@@ -142,8 +142,11 @@ fn Invitations() -> impl IntoView {
     let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
     let r = store.rooms;
-    let forget = move |room: &BareJid, from: &BareJid| r.invites.update(|all| all.retain(|i| !(&i.room == room && &i.from == from)));
-    let list = move || r.invites.with(|all| all.iter().map(|i| format!("{}\u{0}{}", i.room, i.from)).collect::<Vec<String>>());
+    let forget = move |room: &BareJid, from: &BareJid| {
+        r.invites.update(|all| all.retain(|i| !(&i.room == room && &i.from == from)))
+    };
+    let list =
+        move || r.invites.with(|all| all.iter().map(|i| format!("{}\u{0}{}", i.room, i.from)).collect::<Vec<String>>());
     view! {
         {show(
             move || r.invites.with(|i| !i.is_empty()),
@@ -242,7 +245,10 @@ fn JoinRoom() -> impl IntoView {
                 members_only: members_only.get_untracked(),
                 persistent: persistent.get_untracked(),
             };
-            let instant = settings.name.is_none() && settings.description.is_none() && !settings.members_only && !settings.persistent;
+            let instant = settings.name.is_none()
+                && settings.description.is_none()
+                && !settings.members_only
+                && !settings.persistent;
             super::create(store, session, &room, &typed_nick, (!instant).then_some(settings))
         } else {
             let pw = Some(password.get_untracked()).filter(|p| !p.is_empty());

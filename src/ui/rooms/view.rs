@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 
 use super::model::{JoinRemedy, LineKind, LinePage, Status, remedy};
 use super::occupants::{OccupantChoice, OccupantList, people};
-use crate::ui::conversation::{MessageRow, render_text};
+use crate::ui::conversation::MessageRow;
 use crate::ui::model::{self, RowState};
 use crate::ui::state::{AppState, Connection, NoticeKind, SessionHandle};
 use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, write_back};
@@ -181,7 +181,7 @@ pub fn RoomView(jid: BareJid) -> impl IntoView {
                 </button>
                 <div class="room-heading">
                     <h2 id="room-title" class="conversation-title" dir="auto">{title}</h2>
-                    <p class="room-subject" dir="auto" id="room-subject">{move || subject().map(|s| render_text(&s).into_any())}</p>
+                    <p class="room-subject" dir="auto" id="room-subject">{subject}</p>
                 </div>
                 <div class="room-actions">
                     <button type="button" class="button ghost small" id="people-toggle"
@@ -279,8 +279,26 @@ fn JoinStatus(jid: BareJid) -> impl IntoView {
     };
     let password = RwSignal::new(String::new());
     dynamic(move || {
-        let Some((status, nick)) = status.get() else { return ().into_any() };
         let jid = jid.clone();
+        let Some((status, nick)) = status.get() else {
+            // Opened from a URL (a reload): not in the room in this session.
+            let join = {
+                let jid = jid.clone();
+                move |_| {
+                    let nick = super::nick_for(store, &jid);
+                    if let Err(e) = super::join(store, session, &jid, &nick, None) {
+                        crate::ui::state::notify(store, NoticeKind::Error, e);
+                    }
+                }
+            };
+            return view! {
+                <div class="room-status out" role="status" data-state="unknown">
+                    <p>"You are not in this room."</p>
+                    <button type="button" class="button small primary" id="room-join" on:click=handler(join)>"Join"</button>
+                </div>
+            }
+            .into_any();
+        };
         let join_jid = jid.clone();
         let join_as = move |nick: String, pw: Option<String>| {
             let jid = join_jid.clone();
@@ -382,7 +400,10 @@ fn RoomTranscript(jid: BareJid) -> impl IntoView {
     let r = store.rooms;
     let keys = {
         let jid = jid.clone();
-        Memo::new(move |_| r.transcripts.with(|t| t.get(&jid).map(|t| t.pages.iter().map(|p| p.key).collect::<Vec<u64>>()).unwrap_or_default()))
+        Memo::new(move |_| {
+            r.transcripts
+                .with(|t| t.get(&jid).map(|t| t.pages.iter().map(|p| p.key).collect::<Vec<u64>>()).unwrap_or_default())
+        })
     };
     let count = {
         let jid = jid.clone();
@@ -424,7 +445,9 @@ fn RoomTranscript(jid: BareJid) -> impl IntoView {
     let send = {
         let jid = jid.clone();
         move || {
-            let Some(el) = by_id(COMPOSER_ID).and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) else { return };
+            let Some(el) = by_id(COMPOSER_ID).and_then(|e| e.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) else {
+                return;
+            };
             let text = el.value();
             if text.trim().is_empty() {
                 return;
@@ -491,15 +514,20 @@ fn RoomPage(jid: BareJid, key: u64) -> impl IntoView {
     let seqs = {
         let jid = jid.clone();
         Memo::new(move |_| {
-            r.transcripts.with(|t| {
-                t.get(&jid).and_then(|t| page(t).map(|i| t.pages[i].lines.iter().map(|l| l.message.seq).collect::<Vec<u64>>()))
-            })
-            .unwrap_or_default()
+            r.transcripts
+                .with(|t| {
+                    t.get(&jid).and_then(|t| {
+                        page(t).map(|i| t.pages[i].lines.iter().map(|l| l.message.seq).collect::<Vec<u64>>())
+                    })
+                })
+                .unwrap_or_default()
         })
     };
     let states = {
         let jid = jid.clone();
-        Memo::new(move |_| r.transcripts.with(|t| t.get(&jid).and_then(|t| page(t).map(|i| t.pages[i].states()))).unwrap_or_default())
+        Memo::new(move |_| {
+            r.transcripts.with(|t| t.get(&jid).and_then(|t| page(t).map(|i| t.pages[i].states()))).unwrap_or_default()
+        })
     };
     let rows = StoredValue::new(Vec::<(u64, RwSignal<RowState>)>::new());
     effect(move || {
@@ -554,7 +582,9 @@ fn PrivateChat(jid: BareJid, nick: String) -> impl IntoView {
     let key = (jid.clone(), nick.clone());
     let seqs = {
         let key = key.clone();
-        Memo::new(move |_| r.private.with(|p| p.get(&key).map(|m| m.iter().map(|m| m.seq).collect::<Vec<u64>>()).unwrap_or_default()))
+        Memo::new(move |_| {
+            r.private.with(|p| p.get(&key).map(|m| m.iter().map(|m| m.seq).collect::<Vec<u64>>()).unwrap_or_default())
+        })
     };
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -613,11 +643,13 @@ fn ConfigForm(jid: BareJid) -> impl IntoView {
     };
     let close = {
         let jid = jid.clone();
-        move || r.rooms.update(|rooms| {
-            if let Some(x) = rooms.get_mut(&jid) {
-                x.config = None;
-            }
-        })
+        move || {
+            r.rooms.update(|rooms| {
+                if let Some(x) = rooms.get_mut(&jid) {
+                    x.config = None;
+                }
+            })
+        }
     };
     dynamic(move || {
         let Some(form) = form.get() else { return ().into_any() };
@@ -683,10 +715,14 @@ fn config_field(i: usize, f: &crate::xmpp::stanza::dataform::Field, values: RwSi
         }
         FieldType::ListSingle => {
             let current = one();
-            let options = f.options.iter().map(|o| {
-                let text = o.label.clone().unwrap_or_else(|| o.value.clone());
-                view! { <option value=o.value.clone() selected=o.value == current>{text}</option> }
-            }).collect_view();
+            let options = f
+                .options
+                .iter()
+                .map(|o| {
+                    let text = o.label.clone().unwrap_or_else(|| o.value.clone());
+                    view! { <option value=o.value.clone() selected=o.value == current>{text}</option> }
+                })
+                .collect_view();
             view! {
                 <div class="field config-field">
                     <label for=id.clone() dir="auto">{label}</label>
@@ -697,25 +733,29 @@ fn config_field(i: usize, f: &crate::xmpp::stanza::dataform::Field, values: RwSi
             .into_any()
         }
         FieldType::ListMulti => {
-            let options = f.options.iter().map(|o| {
-                let value = o.value.clone();
-                let checked = values.with_untracked(|v| v.contains(&value));
-                let text = o.label.clone().unwrap_or_else(|| o.value.clone());
-                view! {
-                    <label class="check">
-                        <input type="checkbox" prop:checked=checked on:change=handler(move |ev: web_sys::Event| {
-                            let on = event_target_checked(&ev);
-                            values.update(|v| {
-                                v.retain(|x| x != &value);
-                                if on {
-                                    v.push(value.clone());
-                                }
-                            });
-                        }) />
-                        " " <span dir="auto">{text}</span>
-                    </label>
-                }
-            }).collect_view();
+            let options = f
+                .options
+                .iter()
+                .map(|o| {
+                    let value = o.value.clone();
+                    let checked = values.with_untracked(|v| v.contains(&value));
+                    let text = o.label.clone().unwrap_or_else(|| o.value.clone());
+                    view! {
+                        <label class="check">
+                            <input type="checkbox" prop:checked=checked on:change=handler(move |ev: web_sys::Event| {
+                                let on = event_target_checked(&ev);
+                                values.update(|v| {
+                                    v.retain(|x| x != &value);
+                                    if on {
+                                        v.push(value.clone());
+                                    }
+                                });
+                            }) />
+                            " " <span dir="auto">{text}</span>
+                        </label>
+                    }
+                })
+                .collect_view();
             view! {
                 <fieldset class="config-field" id=id>
                     <legend dir="auto">{label}</legend>
