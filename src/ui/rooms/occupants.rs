@@ -93,7 +93,7 @@ pub fn OccupantList(jid: BareJid) -> impl IntoView {
                         let (jid, nick) = (jid.clone(), nick.clone());
                         Memo::new(move |_| {
                             if mine {
-                                return "you".to_owned();
+                                return String::new();
                             }
                             r.occupants
                                 .with(|o| {
