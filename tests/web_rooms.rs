@@ -572,3 +572,103 @@ async fn a_page_of_the_rooms_archive_goes_before_live_messages_once() {
         Some(Status::Joined)
     ));
 }
+
+#[wasm_bindgen_test]
+async fn owners_configure_with_the_rooms_form_and_destroy() {
+    use natter::xmpp::stanza::dataform::{DataForm, Field, FieldOption, FieldType, FormType};
+    let h = Harness::new().await;
+    let mut owner = me("alice");
+    owner.affiliation = Affiliation::Owner;
+    owner.role = Role::Moderator;
+    h.receive(room_event(RoomEvent::Joining { room: bare(LOBBY), nick: "alice".into() }));
+    rooms::open(h.store, bare(LOBBY));
+    h.receive(room_event(RoomEvent::Joined {
+        room: bare(LOBBY),
+        me: owner,
+        occupants: vec![],
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    settle().await;
+    h.one("#room-configure").click();
+    settle().await;
+    assert_eq!(h.last_room_command(), RoomCommand::FetchConfig { room: bare(LOBBY) });
+
+    let field = |var: &str, kind: FieldType, values: &[&str]| {
+        let mut f = Field::new(var, values.iter().map(|v| (*v).to_owned()).collect());
+        f.kind = kind;
+        f.label = Some(format!("Label of {var}"));
+        f
+    };
+    let mut form = DataForm::new(FormType::Form);
+    form.title = Some("Configure the lobby".into());
+    form.fields = vec![
+        field("FORM_TYPE", FieldType::Hidden, &["http://jabber.org/protocol/muc#roomconfig"]),
+        field("intro", FieldType::Fixed, &["Settings of the room"]),
+        field("muc#roomconfig_roomname", FieldType::TextSingle, &["Lobby"]),
+        field("muc#roomconfig_roomdesc", FieldType::TextMulti, &["one", "two"]),
+        field("muc#roomconfig_persistentroom", FieldType::Boolean, &["0"]),
+        {
+            let mut f = field("muc#roomconfig_whois", FieldType::ListSingle, &["moderators"]);
+            f.options = vec![
+                FieldOption { label: Some("Moderators".into()), value: "moderators".into() },
+                FieldOption { label: Some("Anyone".into()), value: "anyone".into() },
+            ];
+            f
+        },
+        {
+            let mut f = field("muc#roomconfig_presencebroadcast", FieldType::ListMulti, &["moderator"]);
+            f.options = vec![
+                FieldOption { label: None, value: "moderator".into() },
+                FieldOption { label: None, value: "participant".into() },
+            ];
+            f
+        },
+    ];
+    h.receive(room_event(RoomEvent::ConfigForm { room: bare(LOBBY), form }));
+    settle().await;
+    assert_eq!(h.text("#room-config h3"), "Configure the lobby");
+    assert_eq!(h.text(".config-fixed"), "Settings of the room");
+    // Every visible field has a control; the hidden one none.
+    assert_eq!(h.all("#room-config .config-field").len(), 5);
+    h.type_into("#config-field-2", "The Lobby");
+    let persistent: web_sys::HtmlInputElement = h.one("#config-field-4").unchecked_into();
+    persistent.click();
+    let whois: web_sys::HtmlSelectElement = h.one("#config-field-5").unchecked_into();
+    whois.set_value("anyone");
+    whois.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    let boxes = h.all("#config-field-6 input[type=checkbox]");
+    boxes[1].click();
+    h.one("#room-config button[type=submit]").click();
+    settle().await;
+    let RoomCommand::SubmitConfig { room, form } = h.last_room_command() else { panic!("a SubmitConfig") };
+    assert_eq!(room, bare(LOBBY));
+    assert_eq!(form.kind, FormType::Submit);
+    assert_eq!(form.value("muc#roomconfig_roomname"), Some("The Lobby"));
+    assert_eq!(form.field("muc#roomconfig_roomdesc").unwrap().values, vec!["one", "two"]);
+    assert_eq!(form.value("muc#roomconfig_persistentroom"), Some("1"));
+    assert_eq!(form.value("muc#roomconfig_whois"), Some("anyone"));
+    assert_eq!(form.field("muc#roomconfig_presencebroadcast").unwrap().values, vec!["moderator", "participant"]);
+    assert_eq!(form.value("FORM_TYPE"), Some("http://jabber.org/protocol/muc#roomconfig"));
+    assert!(form.field("intro").is_none(), "fixed fields are not submitted");
+    assert!(h.all("#room-config").is_empty(), "the form closes");
+
+    // Destroy, with a reason.
+    h.one("#room-destroy").click();
+    settle().await;
+    h.type_into("#room-panel-field", "moving elsewhere");
+    h.one("#room-panel button[type=submit]").click();
+    settle().await;
+    assert_eq!(
+        h.last_room_command(),
+        RoomCommand::Destroy { room: bare(LOBBY), reason: Some("moving elsewhere".into()), alternate: None }
+    );
+    h.receive(room_event(RoomEvent::Left {
+        room: bare(LOBBY),
+        why: Departure::Destroyed { reason: Some("moving elsewhere".into()), alternate: None },
+    }));
+    settle().await;
+    assert!(h.text(".room-status").contains("The room was destroyed: moving elsewhere"));
+    assert!(h.all("#room-rejoin").is_empty(), "no rejoining a destroyed room");
+}

@@ -117,7 +117,7 @@ pub fn OccupantList(jid: BareJid) -> impl IntoView {
                         <li class=if mine { "occupant-row me" } else { "occupant-row" }>
                             <button type="button" class="occupant" data-nick=nick.clone() on:click=handler(choose)>
                                 <span class="occupant-nick" dir="auto">{nick.clone()}</span>
-                                {mine.then(|| view! { <span class="occupant-me">" (you)"</span> })}
+                                {mine.then(|| view! { <span class="occupant-me">" (you)"</span> }.into_any())}
                                 <span class="occupant-presence" dir="auto">{move || presence.get()}</span>
                             </button>
                         </li>
@@ -241,7 +241,7 @@ fn OccupantActions(jid: BareJid) -> impl IntoView {
                                 choice.private.set(Some(pm_nick.clone()));
                                 choice.chosen.set(None);
                             })>"Private message"</button>
-                        })}
+                        }.into_any())}
                         {show(
                             move || !mine && powers.with(|p| p.as_ref().is_some_and(|p| p.0)),
                             move || {

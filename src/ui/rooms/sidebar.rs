@@ -191,7 +191,7 @@ fn Invitations() -> impl IntoView {
                                     " invites you to "
                                     <span class="invite-room" dir="auto">{room.to_string()}</span>
                                 </p>
-                                {invite.reason.clone().map(|reason| view! { <p class="invite-reason" dir="auto">{reason}</p> })}
+                                {invite.reason.clone().map(|reason| view! { <p class="invite-reason" dir="auto">{reason}</p> }.into_any())}
                                 <div class="invite-actions">
                                     <button type="button" class="button primary small invite-join" on:click=handler(join)>"Join"</button>
                                     <button type="button" class="button ghost small invite-decline" on:click=handler(decline)>
@@ -311,7 +311,7 @@ fn JoinRoom() -> impl IntoView {
                 </div>
                 <p class="field-error" id="join-error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
                 <button type="submit" class="button primary small" id="join-submit">
-                    {move || if creating.get() { "Create" } else { "Join" }}
+                    {move || if creating.get() { "Create" } else { "Join" }.to_owned()}
                 </button>
             </form>
         </details>

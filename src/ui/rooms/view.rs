@@ -209,7 +209,7 @@ pub fn RoomView(jid: BareJid) -> impl IntoView {
                         }
                     })}
                     <button type="button" class="button ghost small" id="room-bookmark" on:click=handler(toggle_bookmark)>
-                        {move || if bookmarked.get() { "Remove bookmark" } else { "Bookmark" }}
+                        {move || if bookmarked.get() { "Remove bookmark" } else { "Bookmark" }.to_owned()}
                     </button>
                     {show(move || joined.get(), move || {
                         let leave = leave.clone();
@@ -235,7 +235,7 @@ pub fn RoomView(jid: BareJid) -> impl IntoView {
                             <datalist id="room-invite-contacts">
                                 {keyed_list(contacts_list, move |j: String| view! { <option value=j.clone()></option> }.into_any())}
                             </datalist>
-                        })}
+                        }.into_any())}
                         <button type="submit" class=if p == Panel::Destroy { "button small danger" } else { "button small primary" }>{button}</button>
                         <button type="button" class="button ghost small" on:click=handler(move |_| panel.set(None))>"Cancel"</button>
                     </form>
@@ -368,7 +368,7 @@ fn JoinStatus(jid: BareJid) -> impl IntoView {
             Status::Out { why, rejoin, alternate } => {
                 let again = rejoin.then(|| view! {
                     <button type="button" class="button small primary" id="room-rejoin" on:click=handler(join_as(nick.clone(), None))>"Join again"</button>
-                });
+                }.into_any());
                 let elsewhere = alternate.map(|alt| {
                     let label = format!("Go to {alt}");
                     let go = move |_| {
@@ -377,7 +377,7 @@ fn JoinStatus(jid: BareJid) -> impl IntoView {
                             super::open(store, alt.clone());
                         }
                     };
-                    view! { <button type="button" class="button small" on:click=handler(go)>{label}</button> }
+                    view! { <button type="button" class="button small" on:click=handler(go)>{label}</button> }.into_any()
                 });
                 view! {
                     <div class="room-status out" role="status" data-state="out">
@@ -682,7 +682,7 @@ fn ConfigForm(jid: BareJid) -> impl IntoView {
         view! {
             <form class="room-config" id="room-config" on:submit=handler(submit)>
                 <h3>{form.title.clone().unwrap_or_else(|| "Room configuration".to_owned())}</h3>
-                {form.instructions.iter().map(|i| view! { <p class="config-instructions" dir="auto">{i.clone()}</p> }).collect_view()}
+                {form.instructions.iter().map(|i| view! { <p class="config-instructions" dir="auto">{i.clone()}</p> }.into_any()).collect_view()}
                 {fields}
                 <button type="submit" class="button small primary">"Save"</button>
                 <button type="button" class="button ghost small" on:click=handler(move |_| cancel())>"Cancel"</button>
@@ -695,7 +695,7 @@ fn ConfigForm(jid: BareJid) -> impl IntoView {
 fn config_field(i: usize, f: &crate::xmpp::stanza::dataform::Field, values: RwSignal<Vec<String>>) -> AnyView {
     let id = format!("config-field-{i}");
     let label = f.label.clone().or_else(|| f.var.clone()).unwrap_or_default();
-    let desc = f.desc.clone().map(|d| view! { <p class="field-hint" dir="auto">{d}</p> });
+    let desc = f.desc.clone().map(|d| view! { <p class="field-hint" dir="auto">{d}</p> }.into_any());
     let one = move || values.with(|v| v.first().cloned().unwrap_or_default());
     let set_one = handler(move |ev: web_sys::Event| values.set(vec![event_target_value(&ev)]));
     match f.kind {
