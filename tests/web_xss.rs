@@ -431,7 +431,7 @@ async fn every_payload_in_every_field_renders_as_text_and_runs_nothing() {
         links += m.links_are_safe(p);
         let room_title = natter::ui::rooms::model::room_title(&bare("lobby@conference.example.org"), Some(p));
         assert_eq!(m.text("#room-title"), room_title, "room name");
-        assert_eq!(m.text(&format!("li.room-row[data-room='lobby@conference.example.org'] .room-name")), room_title);
+        assert_eq!(m.text("li.room-row[data-room='lobby@conference.example.org'] .room-name"), room_title);
         assert_eq!(m.text("#room-subject"), *p, "room subject");
         assert_eq!(nick, *p, "occupant nick");
         assert!(kick.contains(&format!("carol was kicked by {p}")), "{p:?}: kick actor and reason: {kick:?}");
