@@ -672,3 +672,56 @@ async fn owners_configure_with_the_rooms_form_and_destroy() {
     assert!(h.text(".room-status").contains("The room was destroyed: moving elsewhere"));
     assert!(h.all("#room-rejoin").is_empty(), "no rejoining a destroyed room");
 }
+
+#[wasm_bindgen_test]
+async fn private_messages_and_nick_changes() {
+    let h = Harness::new().await;
+    h.join_lobby("alice", vec![occupant("bob", Role::Participant)]).await;
+    h.one("button.occupant[data-nick='bob']").click();
+    settle().await;
+    h.one("#occupant-pm").click();
+    settle().await;
+    assert!(h.text(".private-heading").contains("Private with bob"));
+    h.type_into("#private-composer", "just between us");
+    h.one(".private-chat form button[type=submit]").click();
+    settle().await;
+    let RoomCommand::SendPrivate { room, nick, body, .. } = h.last_room_command() else { panic!("a SendPrivate") };
+    assert_eq!((room, nick.as_str(), body.as_str()), (bare(LOBBY), "bob", "just between us"));
+    let mut answer = Message::chat(Jid::parse("alice@example.org/web").unwrap(), "sure");
+    answer.from = Some(Jid::parse(&format!("{LOBBY}/bob")).unwrap());
+    h.receive(room_event(RoomEvent::PrivateMessage {
+        room: bare(LOBBY),
+        nick: "bob".into(),
+        message: answer,
+        outgoing: false,
+    }));
+    settle().await;
+    let bodies: Vec<String> =
+        h.all(".private-messages .message-body").iter().map(|e| e.text_content().unwrap()).collect();
+    assert_eq!(bodies, vec!["just between us", "sure"]);
+    h.one("#private-close").click();
+    settle().await;
+    assert!(h.all(".private-chat").is_empty());
+    assert!(!h.all("#room-transcript").is_empty(), "back to the room's transcript");
+
+    // Nick change: asked, confirmed, or refused in words.
+    h.one("#room-nick").click();
+    settle().await;
+    let field: web_sys::HtmlInputElement = h.one("#room-panel-field").unchecked_into();
+    assert_eq!(field.value(), "alice", "the current nick to start from");
+    h.type_into("#room-panel-field", "ally");
+    h.one("#room-panel button[type=submit]").click();
+    settle().await;
+    assert_eq!(h.last_room_command(), RoomCommand::ChangeNick { room: bare(LOBBY), nick: "ally".into() });
+    h.receive(room_event(RoomEvent::NickChanged { room: bare(LOBBY), nick: "ally".into() }));
+    settle().await;
+    let events: Vec<String> = h.all(".room-event").iter().map(|e| e.text_content().unwrap()).collect();
+    assert!(events.iter().any(|e| e.contains("You are now known as ally")), "{events:?}");
+    h.receive(room_event(RoomEvent::NickChangeFailed {
+        room: bare(LOBBY),
+        nick: "bob".into(),
+        error: JoinError::NickInUse,
+    }));
+    settle().await;
+    assert!(h.text(".room-error").contains("Could not change your nickname to bob: Someone in the room already uses"));
+}
