@@ -377,6 +377,8 @@ async fn mentions_are_counted_apart_from_unread_and_highlighted() {
     let row = format!("li.room-row[data-room='{LOBBY}']");
     assert!(h.text(&format!("{row} .room-unread")).starts_with('3'), "unread");
     assert!(h.text(&format!("{row} .room-mentions")).starts_with("@1"), "mentions");
+    let title = web_sys::window().unwrap().document().unwrap().title();
+    assert_eq!(title, "(3) Natter", "the page's title counts the room's unread messages");
     h.one(&format!("{row} button")).click();
     settle().await;
     settle().await;
@@ -724,4 +726,23 @@ async fn private_messages_and_nick_changes() {
     }));
     settle().await;
     assert!(h.text(".room-error").contains("Could not change your nickname to bob: Someone in the room already uses"));
+}
+
+#[wasm_bindgen_test]
+async fn private_messages_from_ever_new_nicks_are_bounded() {
+    let h = Harness::new().await;
+    h.join_lobby("alice", vec![]).await;
+    for i in 0..rooms::MAX_PRIVATE_CHATS + 50 {
+        let mut m = Message::chat(Jid::parse("alice@example.org/web").unwrap(), "psst");
+        m.from = Some(Jid::parse(&format!("{LOBBY}/spammer{i}")).unwrap());
+        h.receive(room_event(RoomEvent::PrivateMessage {
+            room: bare(LOBBY),
+            nick: format!("spammer{i}"),
+            message: m,
+            outgoing: false,
+        }));
+    }
+    settle().await;
+    assert_eq!(h.store.rooms.private.with_untracked(|p| p.len()), rooms::MAX_PRIVATE_CHATS);
+    assert!(h.text(".notice-error").contains("Private messages from more than 200 people"));
 }

@@ -240,12 +240,16 @@ impl Keyed for BareJid {
     }
 }
 
-/// Keeps the document title telling how many messages are unread: "(3) Natter" (while the chat screen is up).
+/// Keeps the document title telling how many messages are unread, in conversations and rooms: "(3) Natter"
+/// (while the chat screen is up).
 ///
 /// Writing `document.title` costs ~0.5 ms, so during a burst it is written at most once per animation frame,
 /// and only when the text changed. (A hidden tab gets no animation frames; a timer stands in for it there.)
 pub fn unread_title(store: AppState) {
-    let total = Memo::new(move |_| store.contacts.with(|c| c.values().map(|c| c.unread as usize).sum::<usize>()));
+    let total = Memo::new(move |_| {
+        store.contacts.with(|c| c.values().map(|c| c.unread as usize).sum::<usize>())
+            + store.rooms.rooms.with(|r| r.values().map(|r| r.unread as usize).sum::<usize>())
+    });
     let scheduled = StoredValue::new(false);
     crate::ui::effect(move || {
         total.track();

@@ -36,6 +36,9 @@ use crate::xmpp::{Command, CommandError};
 pub const MAX_INVITES: usize = 50;
 /// Private messages kept per occupant.
 pub const MAX_PRIVATE: usize = 500;
+/// Private chats kept at once (across rooms): a room cannot grow the map without end by sending from ever new
+/// nicks; past this, private messages from further occupants are dropped (said once in a notice).
+pub const MAX_PRIVATE_CHATS: usize = 200;
 
 /// The rooms' signals (in [`AppState::rooms`]).
 #[derive(Clone, Copy, Default)]
@@ -296,6 +299,17 @@ pub fn send_private(
 }
 
 fn push_private(store: AppState, room: &BareJid, nick: &str, line: ChatMessage) {
+    let key = (room.clone(), nick.to_owned());
+    let full = store.rooms.private.with_untracked(|p| !p.contains_key(&key) && p.len() >= MAX_PRIVATE_CHATS);
+    if full {
+        let text = format!(
+            "Private messages from more than {MAX_PRIVATE_CHATS} people in rooms arrived; further ones are not shown."
+        );
+        if !store.notices.with_untracked(|n| n.iter().any(|n| n.text == text)) {
+            state::notify(store, NoticeKind::Error, text);
+        }
+        return;
+    }
     store.rooms.private.update(|p| {
         let list = p.entry((room.clone(), nick.to_owned())).or_default();
         list.push(line);
@@ -505,8 +519,10 @@ pub fn apply(store: AppState, event: RoomEvent) {
             let own = store.rooms.rooms.with_untracked(|r| r.get(&room).map(|r| r.nick.clone())).unwrap_or_default();
             let sender = if outgoing { own } else { nick.clone() };
             if let Some(line) = message_line(&message, sender, outgoing, outgoing.then_some(Delivery::Sent)) {
+                let known = store.rooms.private.with_untracked(|p| p.contains_key(&(room.clone(), nick.clone())));
                 push_private(store, &room, &nick, line);
-                if !outgoing {
+                let kept = store.rooms.private.with_untracked(|p| p.contains_key(&(room.clone(), nick.clone())));
+                if !outgoing && (known || kept) {
                     update_room(store, &room, |r| {
                         r.unread += 1;
                         r.mentions += 1;
