@@ -746,3 +746,132 @@ async fn private_messages_from_ever_new_nicks_are_bounded() {
     assert_eq!(h.store.rooms.private.with_untracked(|p| p.len()), rooms::MAX_PRIVATE_CHATS);
     assert!(h.text(".notice-error").contains("Private messages from more than 200 people"));
 }
+
+#[wasm_bindgen_test]
+async fn browse_page_by_page_with_a_filter_and_create_with_settings() {
+    use natter::xmpp::client::muc::RoomListing;
+    use natter::xmpp::stanza::muc::RoomSettings;
+    let h = Harness::new().await;
+    // Opening "Browse rooms" asks for the first page of the server's own service.
+    let details: web_sys::HtmlDetailsElement = h.one("details.browse-rooms").unchecked_into();
+    details.set_open(true);
+    details.dispatch_event(&web_sys::Event::new("toggle").unwrap()).unwrap();
+    settle().await;
+    assert_eq!(h.last_room_command(), RoomCommand::ListRooms { service: None, after: None });
+    assert_eq!(h.text(".browse-status"), "Loading rooms…");
+    let listing = |local: &str, name: Option<&str>| RoomListing {
+        jid: bare(&format!("{local}@conference.example.org")),
+        name: name.map(str::to_owned),
+    };
+    h.receive(room_event(RoomEvent::Rooms {
+        service: bare("conference.example.org"),
+        rooms: vec![listing("lobby", Some("Lobby")), listing("dev", Some("Développeurs"))],
+        next: Some("cursor-1".into()),
+        total: Some(3),
+    }));
+    settle().await;
+    assert_eq!(h.text(".browse-status"), "2 of 3 rooms");
+    h.all(".browse button").into_iter().find(|b| b.text_content().unwrap() == "More rooms").unwrap().click();
+    settle().await;
+    assert_eq!(
+        h.last_room_command(),
+        RoomCommand::ListRooms { service: Some(bare("conference.example.org")), after: Some("cursor-1".into()) }
+    );
+    h.receive(room_event(RoomEvent::Rooms {
+        service: bare("conference.example.org"),
+        rooms: vec![listing("random", None)],
+        next: None,
+        total: Some(3),
+    }));
+    settle().await;
+    assert_eq!(h.all(".browse-room").len(), 3);
+    // The filter matches names and addresses, without case or accents.
+    h.type_into("#browse-filter", "develo");
+    settle().await;
+    let names: Vec<String> = h.all(".browse-name").iter().map(|e| e.text_content().unwrap()).collect();
+    assert_eq!(names, vec!["Développeurs"]);
+    h.one(".browse-room button").click();
+    settle().await;
+    assert_eq!(
+        h.last_room_command(),
+        RoomCommand::Join { room: bare("dev@conference.example.org"), nick: "alice".into(), password: None }
+    );
+
+    // Create with settings, bookmarked.
+    h.one("details.join-room").set_attribute("open", "").unwrap();
+    h.type_into("#join-address", "new@conference.example.org");
+    h.type_into("#join-nick", "alice");
+    let create: web_sys::HtmlInputElement = h.one("#join-create").unchecked_into();
+    create.click();
+    h.type_into("#create-name", "New room");
+    let members: web_sys::HtmlInputElement = h.one("#create-members-only").unchecked_into();
+    members.click();
+    let bookmark: web_sys::HtmlInputElement = h.one("#join-bookmark").unchecked_into();
+    bookmark.click();
+    settle().await;
+    assert_eq!(h.text("#join-submit"), "Create");
+    h.one("#join-submit").click();
+    settle().await;
+    let settings =
+        RoomSettings { name: Some("New room".into()), description: None, members_only: true, persistent: false };
+    assert!(h.taken.borrow().iter().any(|c| matches!(c,
+        Command::Room(RoomCommand::Create { room, nick, settings: Some(s) })
+            if *room == bare("new@conference.example.org") && nick == "alice" && *s == settings)));
+    assert!(matches!(h.taken.borrow().last(),
+        Some(Command::SetBookmark(b)) if b.room == bare("new@conference.example.org") && b.autojoin && b.nick.as_deref() == Some("alice")));
+    // A bad address is refused in words, nothing sent.
+    let before = h.taken.borrow().len();
+    h.one("details.join-room").set_attribute("open", "").unwrap();
+    h.type_into("#join-address", "conference.example.org");
+    h.one("#join-submit").click();
+    settle().await;
+    assert!(h.text("#join-error").contains("is a service, not a room"));
+    assert_eq!(h.taken.borrow().len(), before);
+}
+
+#[wasm_bindgen_test]
+async fn moderators_change_the_subject() {
+    let h = Harness::new().await;
+    let mut boss = me("alice");
+    boss.role = Role::Moderator;
+    h.receive(room_event(RoomEvent::Joining { room: bare(LOBBY), nick: "alice".into() }));
+    rooms::open(h.store, bare(LOBBY));
+    h.receive(room_event(RoomEvent::Joined {
+        room: bare(LOBBY),
+        me: boss,
+        occupants: vec![],
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    h.receive(room_event(RoomEvent::Subject {
+        room: bare(LOBBY),
+        subject: Some("Old topic".into()),
+        by: None,
+        at_join: true,
+    }));
+    settle().await;
+    assert_eq!(h.text("#room-subject"), "Old topic");
+    h.one("#room-subject-edit").click();
+    settle().await;
+    let field: web_sys::HtmlInputElement = h.one("#room-panel-field").unchecked_into();
+    assert_eq!(field.value(), "Old topic");
+    h.type_into("#room-panel-field", "New topic");
+    h.one("#room-panel button[type=submit]").click();
+    settle().await;
+    assert_eq!(h.last_room_command(), RoomCommand::SetSubject { room: bare(LOBBY), subject: "New topic".into() });
+    h.receive(room_event(RoomEvent::Subject {
+        room: bare(LOBBY),
+        subject: Some("New topic".into()),
+        by: Some("alice".into()),
+        at_join: false,
+    }));
+    settle().await;
+    assert_eq!(h.text("#room-subject"), "New topic");
+    let events: Vec<String> = h.all(".room-event").iter().map(|e| e.text_content().unwrap()).collect();
+    assert!(events.iter().any(|e| e.contains("alice changed the subject to: New topic")), "{events:?}");
+    // A participant has no such button.
+    h.receive(room_event(RoomEvent::Me { room: bare(LOBBY), me: me("alice") }));
+    settle().await;
+    assert!(h.all("#room-subject-edit").is_empty());
+}
