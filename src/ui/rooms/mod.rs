@@ -57,8 +57,6 @@ pub struct RoomsState {
     pub private: RwSignal<HashMap<(BareJid, String), Vec<ChatMessage>>>,
     /// The nick last used in each room (for this page's lifetime).
     pub nicks: StoredValue<HashMap<BareJid, String>>,
-    /// How many nicks a room's join tried (for the next suggestion).
-    pub attempts: StoredValue<HashMap<BareJid, u32>>,
 }
 
 /// Browsing a service's rooms.
@@ -422,9 +420,6 @@ pub fn apply(store: AppState, event: RoomEvent) {
         }
         RoomEvent::Joined { room, me, occupants, unlisted, created, info } => {
             remember_nick(store, &room, &me.nick);
-            store.rooms.attempts.update_value(|a| {
-                a.remove(&room);
-            });
             let was_rejoin = store
                 .rooms
                 .rooms
@@ -451,7 +446,6 @@ pub fn apply(store: AppState, event: RoomEvent) {
             push_event(store, &room, text.into());
         }
         RoomEvent::JoinFailed { room, error } => {
-            store.rooms.attempts.update_value(|a| *a.entry(room.clone()).or_default() += 1);
             update_room(store, &room, |r| r.status = Status::Failed(error));
         }
         RoomEvent::Occupants { room, changes, unlisted } => {

@@ -137,11 +137,11 @@ pub enum JoinRemedy {
     Advice(&'static str),
 }
 
-/// The remedy for a failed join of `nick` (`attempt`: how many nicks were tried).
-pub fn remedy(error: &JoinError, nick: &str, attempt: u32) -> JoinRemedy {
+/// The remedy for a failed join of `nick` (a taken nick: the next one, "alice" → "alice2" → "alice3").
+pub fn remedy(error: &JoinError, nick: &str) -> JoinRemedy {
     match error {
         JoinError::NickInUse | JoinError::NickLocked => {
-            JoinRemedy::OtherNick(crate::xmpp::client::muc::suggest_nick(nick, attempt))
+            JoinRemedy::OtherNick(crate::xmpp::client::muc::suggest_nick(nick, 1))
         }
         JoinError::PasswordRequired => JoinRemedy::Password,
         JoinError::NotFound => JoinRemedy::Create,

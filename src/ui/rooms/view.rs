@@ -315,8 +315,7 @@ fn JoinStatus(jid: BareJid) -> impl IntoView {
             }
             .into_any(),
             Status::Failed(error) => {
-                let attempt = r.attempts.with_value(|a| a.get(&jid).copied().unwrap_or(1));
-                let action = match remedy(&error, &nick, attempt) {
+                let action = match remedy(&error, &nick) {
                     JoinRemedy::OtherNick(other) => {
                         let label = format!("Join as {other}");
                         view! { <button type="button" class="button small primary" id="join-other-nick" on:click=handler(join_as(other, None))>{label}</button> }.into_any()
