@@ -330,6 +330,12 @@ mod tests {
     }
 
     #[test]
+    fn a_browser_session_keeps_bookmarks_and_autojoins_them() {
+        // The group chat UI shows the rooms autojoin puts the person in (src/ui/rooms/).
+        assert!(session_config(options()).bookmarks);
+    }
+
+    #[test]
     fn a_password_login_asks_for_a_token_only_when_staying_logged_in() {
         let c = session_config(options());
         assert_eq!(c.credentials, Credentials::Password("pw".into()));
