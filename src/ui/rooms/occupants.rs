@@ -80,7 +80,8 @@ pub fn OccupantList(jid: BareJid) -> impl IntoView {
     let row = {
         let jid = jid.clone();
         move |key: String| {
-            let Some(row) = rows.with_untracked(|rows| rows.iter().find(|r| row_key(r) == key).cloned()) else {
+            // Only the rows in view are built, each found by its key without allocating (a room has thousands).
+            let Some(row) = rows.with_untracked(|rows| rows.iter().find(|r| has_key(r, &key)).cloned()) else {
                 return ().into_any();
             };
             match row {
@@ -160,6 +161,13 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+fn has_key(row: &OccupantRow, key: &str) -> bool {
+    match row {
+        OccupantRow::Heading { role, .. } => key.strip_prefix('\u{0}') == Some(role.wire()),
+        OccupantRow::Person { nick, .. } => nick == key,
+    }
 }
 
 fn row_key(row: &OccupantRow) -> String {
