@@ -24,10 +24,12 @@ export const tests = [];
 /**
  * Registers a test. Files in e2e/tests/ run in name order; tests in a file in the order they are declared.
  * Options: `once` (run it at / only, not also under the subpath: for long tests whose subject is not the
- * hosting path), `timeout` (ms, instead of the runner's default).
+ * hosting path), `timeout` (ms, instead of the runner's default), `allowConsole` (regular expressions of
+ * console errors the test causes on purpose, e.g. the browser's own lines while the server is down: logged,
+ * not failed).
  */
-export function test(name, fn, { once = false, timeout } = {}) {
-  tests.push({ name, fn, once, timeout });
+export function test(name, fn, { once = false, timeout, allowConsole } = {}) {
+  tests.push({ name, fn, once, timeout, allowConsole });
 }
 
 /** How long a single condition may take before the test fails (loopback server, release build). */

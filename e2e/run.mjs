@@ -115,6 +115,8 @@ try {
       // <r/> that crossed the page's close) after its own Close frame, against RFC 6455 §5.5.1; Chromium then
       // logs this on the socket the app has already released. The server's fault, and harmless: noted, not failed.
       if (m.type() === 'error' && m.text().includes('Data frame received after close')) log(`console (server quirk): ${m.text()}`);
+      // A test that stops the server expects the browser's own "connection refused" lines (not the app's).
+      else if (m.type() === 'error' && t.allowConsole?.some((re) => re.test(m.text()))) log(`console (expected): ${m.text()}`);
       else if (m.type() === 'error') problems.push(`console error: ${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
       else if (m.type() === 'warning') log(`console warning: ${m.text()}`);
     });

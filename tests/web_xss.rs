@@ -71,12 +71,22 @@ async fn settle() {
     tick().await;
 }
 
-/// Drops the URL fragment a previous test's open conversation left (`#/chat/…`): the app opens the
-/// conversation a fragment names once it is online, which would leak one test's state into the next.
-fn clear_url_fragment() {
+/// Drops the URL fragment a previous test's open conversation or room left (`#/chat/…`, `#/room/…`): the app
+/// opens what a fragment names, which would leak one test's state into the next. Whether the fragment is gone:
+/// Chromium ignores history changes beyond about 200 in 10 seconds (its flooding protection), which this test's
+/// hundreds of screens reach.
+fn clear_url_fragment() -> bool {
     let window = web_sys::window().unwrap();
     let path = window.location().pathname().unwrap();
     window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path)).unwrap();
+    window.location().hash().unwrap_or_default().is_empty()
+}
+
+async fn sleep_ms(ms: i32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
 }
 
 async fn next_frame() {
@@ -102,8 +112,11 @@ struct Mounted {
 }
 
 impl Mounted {
-    fn new(login: bool) -> Mounted {
-        clear_url_fragment();
+    /// Mounts once the URL names no conversation or room ([`clear_url_fragment`], again until it took).
+    async fn new(login: bool) -> Mounted {
+        while !clear_url_fragment() {
+            sleep_ms(500).await;
+        }
         let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
         document().body().unwrap().append_child(&root).unwrap();
         let store = AppState::default();
@@ -189,7 +202,7 @@ fn stanza_error(text: &str) -> StanzaError {
 /// a message from him (from a resource named `p` when that is a valid resource), the error text of a bounce of
 /// our message to him, a subscription request's status, and a refused roster change's error text (a notice).
 async fn main_screen_with(p: &str) -> Mounted {
-    let m = Mounted::new(false);
+    let m = Mounted::new(false).await;
     let store = m.store;
     apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
     let items =
@@ -223,7 +236,7 @@ async fn main_screen_with(p: &str) -> Mounted {
 /// The login screen after the server redirected us to `p` and then refused the login with the text `p`, and
 /// (second shape) after discovery found a document whose parser error quotes `p`.
 async fn login_screen_with(p: &str) -> (Mounted, String, String, String) {
-    let m = Mounted::new(true);
+    let m = Mounted::new(true).await;
     let store = m.store;
     store.connection.set(Connection::LoggingIn);
     apply(store, core(Event::Redirect { uri: p.to_owned() }));
@@ -243,9 +256,98 @@ async fn login_screen_with(p: &str) -> (Mounted, String, String, String) {
     (m, progress, refused, discovery)
 }
 
+/// A room whose name, subject (and who set it), an occupant's nick, a message and its sender, a kick's actor and
+/// reason, an invitation's reason, a browsed room's name and the reason of its destruction are all `p`. Returns
+/// the texts seen before the room was destroyed (occupant nick, kick row) and the status after.
+async fn room_screen_with(p: &str) -> (Mounted, String, String, String) {
+    use natter::xmpp::client::muc::{Departure, Occupant, OccupantChange, RoomEvent, RoomListing, RoomMessage};
+    use natter::xmpp::stanza::message::MessageType;
+    use natter::xmpp::stanza::muc::{Affiliation, Invite, Role, RoomInfo};
+    let m = Mounted::new(false).await;
+    let store = m.store;
+    let room = bare("lobby@conference.example.org");
+    let ev = |e: RoomEvent| core(Event::Room(e));
+    let person = |nick: &str, role| Occupant {
+        nick: nick.to_owned(),
+        jid: None,
+        affiliation: Affiliation::None,
+        role,
+        presence: Availability::default(),
+        occupant_id: None,
+    };
+    apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
+    let info = RoomInfo { name: Some(p.to_owned()), ..RoomInfo::default() };
+    apply(store, ev(RoomEvent::Joining { room: room.clone(), nick: "alice".into() }));
+    natter::ui::rooms::open(store, room.clone());
+    apply(
+        store,
+        ev(RoomEvent::Joined {
+            room: room.clone(),
+            me: person("alice", Role::Participant),
+            occupants: vec![person(p, Role::Moderator)],
+            unlisted: 0,
+            created: false,
+            info: Some(info),
+        }),
+    );
+    apply(
+        store,
+        ev(RoomEvent::Subject {
+            room: room.clone(),
+            subject: Some(p.to_owned()),
+            by: Some(p.to_owned()),
+            at_join: true,
+        }),
+    );
+    let mut msg = Message::chat(Jid::parse("alice@example.org/web").unwrap(), p);
+    msg.kind = MessageType::Groupchat;
+    apply(
+        store,
+        ev(RoomEvent::Message(RoomMessage {
+            room: room.clone(),
+            nick: Some(p.to_owned()),
+            occupant_id: None,
+            message: msg,
+            own: false,
+            mentions_me: false,
+        })),
+    );
+    let kicked = OccupantChange::Left {
+        occupant: person("carol", Role::Participant),
+        why: Departure::Kicked { actor: Some(p.to_owned()), reason: Some(p.to_owned()) },
+    };
+    apply(store, ev(RoomEvent::Occupants { room: room.clone(), changes: vec![kicked], unlisted: 0 }));
+    let invite = Invite {
+        room: bare("dev@conference.example.org"),
+        from: bare("bob@example.org"),
+        reason: Some(p.to_owned()),
+        password: None,
+        mediated: true,
+    };
+    apply(store, ev(RoomEvent::Invited(invite)));
+    let listing = RoomListing { jid: bare("talk@conference.example.org"), name: Some(p.to_owned()) };
+    apply(
+        store,
+        ev(RoomEvent::Rooms { service: bare("conference.example.org"), rooms: vec![listing], next: None, total: None }),
+    );
+    settle().await;
+    let nick = m.text(".occupant-row:not(.me) .occupant-nick");
+    let kick = m.text(".room-event:last-child");
+    apply(
+        store,
+        ev(RoomEvent::Left {
+            room: room.clone(),
+            why: Departure::Destroyed { reason: Some(p.to_owned()), alternate: None },
+        }),
+    );
+    settle().await;
+    let destroyed = m.text(".room-status");
+    (m, nick, kick, destroyed)
+}
+
 /// The chat screen while reconnecting after a stream error with the text `p`, then offline after another.
 async fn banners_with(p: &str) -> (Mounted, String, String) {
-    let m = Mounted::new(false);
+    let m = Mounted::new(false).await;
     let store = m.store;
     apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
     let stream = |text: &str| {
@@ -311,17 +413,35 @@ async fn every_payload_in_every_field_renders_as_text_and_runs_nothing() {
     let start = xss_count();
 
     // The shapes with plain words: every payload must give exactly these elements.
-    let (main_shape, login_shape, banner_shape) = {
+    let (main_shape, login_shape, banner_shape, room_shape) = {
         let main = main_screen_with(PLAIN).await;
         assert_eq!(main.links_are_safe(PLAIN), 0);
         let (login, ..) = login_screen_with(PLAIN).await;
         let (banners, ..) = banners_with(PLAIN).await;
-        (main.shape(), login.shape(), banners.shape())
+        let (room, ..) = room_screen_with(PLAIN).await;
+        (main.shape(), login.shape(), banners.shape(), room.shape())
     };
     let (mut resources, mut links) = (0, 0);
     for p in &corpus {
         let shown = model::display_name(&bare("bob@example.org"), Some(p));
         let trimmed = p.trim();
+
+        let (m, nick, kick, destroyed) = room_screen_with(p).await;
+        assert_eq!(m.shape(), room_shape, "{p:?}: the room's elements changed");
+        links += m.links_are_safe(p);
+        let room_title = natter::ui::rooms::model::room_title(&bare("lobby@conference.example.org"), Some(p));
+        assert_eq!(m.text("#room-title"), room_title, "room name");
+        assert_eq!(m.text("li.room-row[data-room='lobby@conference.example.org'] .room-name"), room_title);
+        assert_eq!(m.text("#room-subject"), *p, "room subject");
+        assert_eq!(nick, *p, "occupant nick");
+        assert!(kick.contains(&format!("carol was kicked by {p}")), "{p:?}: kick actor and reason: {kick:?}");
+        assert_eq!(m.text(".room .message .message-body"), *p, "room message body");
+        assert_eq!(m.text(".room .message .message-sender"), *p, "room message sender (nick)");
+        assert_eq!(m.text(".invite-reason"), *p, "invitation reason");
+        let listed = natter::ui::rooms::model::room_title(&bare("talk@conference.example.org"), Some(p));
+        assert_eq!(m.text(".browse-name"), listed, "browsed room name");
+        assert!(destroyed.contains(trimmed), "{p:?}: destruction reason: {destroyed:?}");
+        drop(m);
 
         let m = main_screen_with(p).await;
         assert_eq!(m.shape(), main_shape, "{p:?}: the chat screen's elements changed");
@@ -366,5 +486,7 @@ async fn every_payload_in_every_field_renders_as_text_and_runs_nothing() {
     // The figure for the README: payloads × fields (body, roster name, roster group, status, resource, request
     // status, bounce error text, roster error text, redirect URL, login failure text, discovery error, stream
     // error text).
-    web_sys::console::log_1(&format!("web_xss: {} payloads × 12 fields rendered as text", corpus.len()).into());
+    // Group chat: room name, subject, occupant nick, room message body and sender, kick actor and reason,
+    // invitation reason, browsed room name, destruction reason.
+    web_sys::console::log_1(&format!("web_xss: {} payloads × 22 fields rendered as text", corpus.len()).into());
 }

@@ -122,9 +122,6 @@ pub fn session_config(options: ConnectOptions) -> Config {
     if let Some(seed) = seed {
         seed.apply(&mut config.cached_roster, &mut config.history, &mut config.seen);
     }
-    // No group chat UI yet: autojoining bookmarked rooms would put the person in rooms they cannot see.
-    // The UI of issue 15 turns this on.
-    config.bookmarks = false;
     config
 }
 
@@ -339,6 +336,12 @@ mod tests {
         assert!(stream_from_allowed("ws://localhost:5280/ws"));
         assert!(!stream_from_allowed("ws://chat.example.org/xmpp-websocket"));
         assert!(!stream_from_allowed("not a url"));
+    }
+
+    #[test]
+    fn a_browser_session_keeps_bookmarks_and_autojoins_them() {
+        // The group chat UI shows the rooms autojoin puts the person in (src/ui/rooms/).
+        assert!(session_config(options()).bookmarks);
     }
 
     #[test]

@@ -571,10 +571,19 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
 /// One message: sender, time and text (or a `/me` action); for our own messages their state; and why it
 /// failed when it did. `state` is the only part that can change after the row is built.
 #[component]
-pub fn MessageRow(message: ChatMessage, #[prop(into)] state: Signal<RowState>) -> impl IntoView {
+pub fn MessageRow(
+    message: ChatMessage,
+    #[prop(into)] state: Signal<RowState>,
+    /// Mentions our nick in a room: highlighted.
+    #[prop(optional)]
+    mention: bool,
+) -> impl IntoView {
     let m = message;
     let classes = move || {
         let mut c = String::from("message");
+        if mention {
+            c.push_str(" mention");
+        }
         if m.from_me {
             c.push_str(" from-me");
         }

@@ -1,4 +1,4 @@
-//! The browser's history follows the open conversation, so Back does what a person expects: opening a
+//! The browser's history follows the open conversation (or room: `#/room/lobby%40conference.example.org`), so Back does what a person expects: opening a
 //! conversation from the list pushes a history entry whose URL names it (`#/chat/bob%40example.org`), and Back
 //! closes it again (on a phone: back to the list, instead of out of the app and the session). Switching from
 //! one conversation to another replaces that entry, so Back always leads to the list. A URL that names a
@@ -14,6 +14,7 @@ use super::state::{self, AppState};
 use crate::xmpp::jid::BareJid;
 
 const PREFIX: &str = "#/chat/";
+const ROOM_PREFIX: &str = "#/room/";
 /// `history.state` of the entries we push, to know that Back (`history.back()`) returns to the list.
 const PUSHED: &str = "natter-chat";
 
@@ -22,11 +23,34 @@ pub fn chat_hash(jid: &BareJid) -> String {
     format!("{PREFIX}{}", js_sys::encode_uri_component(&jid.to_string()))
 }
 
+/// The fragment naming the room `jid`.
+pub fn room_hash(jid: &BareJid) -> String {
+    format!("{ROOM_PREFIX}{}", js_sys::encode_uri_component(&jid.to_string()))
+}
+
 /// The conversation a fragment names, if it names one (a valid address; anything else is ignored).
 pub fn parse_chat_hash(hash: &str) -> Option<BareJid> {
-    let encoded = hash.strip_prefix(PREFIX)?;
+    parse(hash, PREFIX)
+}
+
+/// The room a fragment names, if it names one.
+pub fn parse_room_hash(hash: &str) -> Option<BareJid> {
+    parse(hash, ROOM_PREFIX)
+}
+
+fn parse(hash: &str, prefix: &str) -> Option<BareJid> {
+    let encoded = hash.strip_prefix(prefix)?;
     let decoded = String::from(js_sys::decode_uri_component(encoded).ok()?);
     BareJid::parse(&decoded).ok()
+}
+
+/// What the URL names: a conversation or a room.
+fn place_hash(store: AppState) -> Option<String> {
+    store.selected.with(|s| s.as_ref().map(chat_hash)).or_else(|| store.rooms.open.with(|o| o.as_ref().map(room_hash)))
+}
+
+fn names_place(hash: &str) -> bool {
+    hash.starts_with(PREFIX) || hash.starts_with(ROOM_PREFIX)
 }
 
 fn location_hash() -> String {
@@ -51,27 +75,33 @@ fn list_url() -> String {
 /// Keeps the history and the open conversation in step while the chat screen is up (call from it).
 pub fn follow(store: AppState) {
     let Some(history) = history() else { return };
-    // A URL naming a conversation (a reload, a bookmark): open it, with the list as the entry below it.
-    if let Some(jid) = parse_chat_hash(&location_hash())
-        && store.selected.with_untracked(Option::is_none)
-    {
+    // A URL naming a conversation or a room (a reload, a bookmark): open it, with the list as the entry below it.
+    let hash = location_hash();
+    if names_place(&hash) && store.selected.with_untracked(Option::is_none) {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&list_url()));
-        let _ = history.push_state_with_url(&PUSHED.into(), "", Some(&chat_hash(&jid)));
-        state::select(store, jid);
+        let _ = history.push_state_with_url(&PUSHED.into(), "", Some(&hash));
+        match parse_chat_hash(&hash) {
+            Some(jid) => state::select(store, jid),
+            None => {
+                if let Some(room) = parse_room_hash(&hash) {
+                    super::rooms::open(store, room)
+                }
+            }
+        }
     }
     super::effect(move || {
-        let selected = store.selected.get();
+        let selected = place_hash(store);
         let Some(history) = self::history() else { return };
-        let shown = parse_chat_hash(&location_hash());
+        let shown = Some(location_hash()).filter(|h| names_place(h));
         match (selected, shown) {
-            (Some(jid), shown) if shown.as_ref() == Some(&jid) => {}
+            (Some(place), shown) if shown.as_ref() == Some(&place) => {}
             // From the list: a new entry. From another conversation: this one takes its place.
-            (Some(jid), None) => {
-                let _ = history.push_state_with_url(&PUSHED.into(), "", Some(&chat_hash(&jid)));
+            (Some(place), None) => {
+                let _ = history.push_state_with_url(&PUSHED.into(), "", Some(&place));
             }
-            (Some(jid), Some(_)) => {
+            (Some(place), Some(_)) => {
                 let state = history.state().unwrap_or(JsValue::NULL);
-                let _ = history.replace_state_with_url(&state, "", Some(&chat_hash(&jid)));
+                let _ = history.replace_state_with_url(&state, "", Some(&place));
             }
             // Closed in the app (Back button, Escape): back to the entry of the list, if ours is on top.
             (None, Some(_)) => {
@@ -85,18 +115,25 @@ pub fn follow(store: AppState) {
         }
     });
     // Back and Forward (and a fragment typed in the address bar) open or close conversations.
-    let popstate = window_event_listener_untyped("popstate", move |_| match parse_chat_hash(&location_hash()) {
-        Some(jid) => state::select(store, jid),
-        None => {
-            if store.selected.with_untracked(Option::is_some) {
-                store.selected.set(None);
+    let popstate = window_event_listener_untyped("popstate", move |_| {
+        let hash = location_hash();
+        match (parse_chat_hash(&hash), parse_room_hash(&hash)) {
+            (Some(jid), _) => state::select(store, jid),
+            (None, Some(room)) => super::rooms::open(store, room),
+            (None, None) => {
+                if store.selected.with_untracked(Option::is_some) {
+                    store.selected.set(None);
+                }
+                if store.rooms.open.with_untracked(Option::is_some) {
+                    store.rooms.open.set(None);
+                }
             }
         }
     });
     on_cleanup(move || {
         popstate.remove();
         // Logged out: the URL no longer names a conversation.
-        if parse_chat_hash(&location_hash()).is_some()
+        if names_place(&location_hash())
             && let Some(history) = self::history()
         {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&list_url()));

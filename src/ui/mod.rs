@@ -8,6 +8,7 @@
 //!   [`outbox`]: our own messages from Send to Read (the outbox, and each message's state).
 //!   [`persist`]: what outlives the page (the account's local store: instant start, Stay logged in, log out,
 //!   forget this device's data).
+//!   [`rooms`]: group chat (the sidebar's rooms, the room view, occupants, invitations, bookmarks).
 //!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
@@ -31,6 +32,7 @@ pub mod model;
 pub mod notifications;
 pub mod outbox;
 pub mod persist;
+pub mod rooms;
 pub mod sidebar;
 pub mod state;
 
@@ -245,12 +247,16 @@ impl Keyed for BareJid {
     }
 }
 
-/// Keeps the document title telling how many messages are unread: "(3) Natter" (while the chat screen is up).
+/// Keeps the document title telling how many messages are unread, in conversations and rooms: "(3) Natter"
+/// (while the chat screen is up).
 ///
 /// Writing `document.title` costs ~0.5 ms, so during a burst it is written at most once per animation frame,
 /// and only when the text changed. (A hidden tab gets no animation frames; a timer stands in for it there.)
 pub fn unread_title(store: AppState) {
-    let total = Memo::new(move |_| store.contacts.with(|c| c.values().map(|c| c.unread as usize).sum::<usize>()));
+    let total = Memo::new(move |_| {
+        store.contacts.with(|c| c.values().map(|c| c.unread as usize).sum::<usize>())
+            + store.rooms.rooms.with(|r| r.values().map(|r| r.unread as usize).sum::<usize>())
+    });
     let scheduled = StoredValue::new(false);
     crate::ui::effect(move || {
         total.track();

@@ -11,7 +11,7 @@
 pub mod layout;
 pub mod roster;
 
-use crate::ui::{effect, focus_id, handler, keyed_list, show, write_back, write_back_clearing};
+use crate::ui::{effect, focus_id, handler, keyed_list, show, show_or, write_back, write_back_clearing};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -22,6 +22,8 @@ use super::conversation::ConversationPane;
 use super::dialogs::{ContactDialog, DialogState};
 use super::model;
 use super::notifications::NotificationSettings;
+use super::rooms::sidebar::RoomsSection;
+use super::rooms::view::RoomPane;
 use super::state::{self, AppState, Connection, NoticeKind, OwnPresence, SessionHandle};
 use crate::xmpp::Command;
 use crate::xmpp::jid::BareJid;
@@ -39,8 +41,10 @@ pub fn MainScreen() -> impl IntoView {
     let scrolled = Trigger::new();
     provide_context(RosterScroll { scrolled });
     // One `class` string rather than a `class:` toggle: a toggle compiles its own render effect type.
-    let app_class =
-        move || if store.selected.with(Option::is_some) { "app conversation-open" } else { "app" }.to_owned();
+    let app_class = move || {
+        let open = store.selected.with(Option::is_some) || store.rooms.open.with(Option::is_some);
+        if open { "app conversation-open" } else { "app" }.to_owned()
+    };
 
     // A conversation that is open while the page comes back to the front is read now (and its newest message
     // marked as displayed: the conversation view watches `page_hidden`).
@@ -81,13 +85,18 @@ pub fn MainScreen() -> impl IntoView {
                 <OfflineBanner />
                 <Notices />
                 <RosterTools />
+                <RoomsSection />
                 <div class="sidebar-scroll" id=roster::SCROLLER_ID on:scroll=handler(move |_| scrolled.notify())>
                     <Requests />
                     <Roster />
                 </div>
             </aside>
             <main class="main-pane" id="main">
-                <ConversationPane />
+                {show_or(
+                    move || store.rooms.open.with(Option::is_some),
+                    || view! { <RoomPane /> }.into_any(),
+                    || view! { <ConversationPane /> }.into_any(),
+                )}
             </main>
             <ContactDialog />
         </div>

@@ -170,6 +170,8 @@ pub struct AppState {
     pub own_ids: StoredValue<OwnIds>,
     /// The page is hidden (another tab in front, minimized): nothing counts as seen.
     pub page_hidden: RwSignal<bool>,
+    /// Group chat ([`super::rooms`]).
+    pub rooms: super::rooms::RoomsState,
 }
 
 impl AppState {
@@ -360,13 +362,19 @@ fn apply_core(store: AppState, event: Event) {
         }
         Event::Message(msg) => received(store, msg),
         Event::MessageSent(msg) => sent(store, msg),
-        Event::MessageAcked { id } => outbox::advance(store, None, &id, Delivery::Sent),
+        Event::MessageAcked { id } => {
+            outbox::advance(store, None, &id, Delivery::Sent);
+            super::rooms::acked(store, &id);
+        }
         Event::Receipt { from, id } => outbox::advance(store, Some(&from), &id, Delivery::Delivered),
         Event::Displayed { from, id } => outbox::advance(store, Some(&from), &id, Delivery::Read),
-        // Group chat has no UI yet (issue 15's UI task).
-        Event::Room(_) | Event::Bookmarks(_) => {}
+        Event::Room(ev) => super::rooms::apply(store, ev),
+        Event::Bookmarks(ev) => super::rooms::apply_bookmarks(store, ev),
         Event::MessageError { with, id, error } => {
             let text = model::sentence(&format!("not delivered: {}", error.describe()));
+            if super::rooms::bounced(store, &with, id.as_deref(), text.clone()) {
+                return;
+            }
             // Only that message's row changes (its page's states memo tells it).
             if !outbox::bounced(store, &with, id.as_deref(), text.clone()) {
                 // A bounce we cannot tie to a message we sent: report it in the conversation itself.
@@ -409,6 +417,7 @@ fn apply_core(store: AppState, event: Event) {
                 store.progress.set(Some(format!("Redirected to {uri}…")));
             }
         }
+        Event::ArchivePage(page) if super::rooms::owns_archive(store, &page) => super::rooms::archive_page(store, page),
         // History from the archive (XEP-0313): shown and stored once the history UI and the store are wired.
         Event::ArchivePage(_)
         | Event::ArchiveCursor { .. }
@@ -710,6 +719,9 @@ pub fn page_visible() -> bool {
 
 /// Opens the conversation with `jid` and clears its unread count.
 pub fn select(store: AppState, jid: BareJid) {
+    if store.rooms.open.with_untracked(Option::is_some) {
+        store.rooms.open.set(None);
+    }
     ensure_conversation(store, &jid);
     mark_read(store, &jid);
     if store.selected.get_untracked().as_ref() != Some(&jid) {
@@ -725,6 +737,7 @@ pub fn mark_read(store: AppState, jid: &BareJid) {
 /// Empties the state (logout).
 pub fn reset(store: AppState) {
     store.selected.set(None);
+    super::rooms::reset(store);
     store.contacts.set(HashMap::new());
     store.conversations.set(HashMap::new());
     store.outbox.set(Vec::new());
