@@ -51,6 +51,7 @@ cat <<MSG
 $(for a in $NATTER_DEMO_ACCOUNTS; do printf '    %-18s password: %s\n' "${a%%:*}@$NATTER_PROSODY_DOMAIN" "${a#*:}"; done)
 
   Open the URL in two tabs (one private window), log in as alice and bob, and chat.
+  Group chat: all three are in the room lobby@conference.$NATTER_PROSODY_DOMAIN (bookmarked, joined at login).
   A dropped connection logs in again by itself (the server gives each login a FAST token); tick
   "Stay logged in on this device" to come back after a reload without the password.
   The same accounts exist on $NATTER_PROSODY_HASHED_DOMAIN (passwords stored hashed): log in as
