@@ -86,6 +86,7 @@ fn message(conversation: &BareJid, sender: &BareJid, time: i64, body: &str) -> M
         from_me: false,
         body: body.to_owned(),
         is_me_action: false,
+        nick: None,
         id: None,
         origin_id: None,
         stanza_id: None,
@@ -112,6 +113,8 @@ fn conversation(jid: &BareJid, last_activity: i64) -> ConversationRecord {
         draft: String::new(),
         last_activity,
         nick: None,
+        history: None,
+        joined: false,
     }
 }
 
