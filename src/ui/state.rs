@@ -418,6 +418,11 @@ fn apply_core(store: AppState, event: Event) {
             }
         }
         Event::ArchivePage(page) if super::rooms::owns_archive(store, &page) => super::rooms::archive_page(store, page),
+        Event::ArchiveFailed { query: crate::xmpp::client::ArchiveQuery::Older { with }, error }
+            if super::rooms::is_room(store, &with) =>
+        {
+            super::rooms::keep::older_failed(store, &with, &error)
+        }
         // History from the archive (XEP-0313): shown and stored once the history UI and the store are wired.
         Event::ArchivePage(_)
         | Event::ArchiveCursor { .. }

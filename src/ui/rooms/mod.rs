@@ -57,6 +57,8 @@ pub struct RoomsState {
     pub listing: RwSignal<Listing>,
     /// Private messages with an occupant: (room, nick) → messages, oldest first.
     pub private: RwSignal<HashMap<(BareJid, String), Vec<ChatMessage>>>,
+    /// Each room's scroll-back ([`keep::load_older`]).
+    pub older: RwSignal<HashMap<BareJid, keep::Older>>,
     /// The nick last used in each room (this page's, and at start what the store kept).
     pub nicks: StoredValue<HashMap<BareJid, String>>,
 }
@@ -381,6 +383,9 @@ pub fn owns_archive(store: AppState, page: &ArchivePage) -> bool {
 pub fn archive_page(store: AppState, page: ArchivePage) {
     let room = page.archive.clone();
     let catch_up = matches!(page.query, crate::xmpp::client::ArchiveQuery::RoomCatchUp { .. });
+    if matches!(page.query, crate::xmpp::client::ArchiveQuery::Older { .. }) {
+        keep::older_page(store, &page);
+    }
     let own_nick = store.rooms.rooms.with_untracked(|r| r.get(&room).map(|r| r.nick.clone())).unwrap_or_default();
     let lines: Vec<(Line, Option<String>)> = page
         .messages
@@ -624,5 +629,6 @@ pub fn reset(store: AppState) {
     r.bookmarks.set(Vec::new());
     r.invites.set(Vec::new());
     r.private.set(HashMap::new());
+    r.older.set(HashMap::new());
     r.listing.set(Listing::default());
 }
