@@ -305,7 +305,8 @@ impl Transcript {
         {
             return false;
         }
-        if self.pages.last().is_none_or(|p| p.lines.len() >= PAGE_SIZE) {
+        // A history page stays history: what comes live starts a page of its own after it.
+        if self.pages.len() <= self.history_pages || self.pages.last().is_none_or(|p| p.lines.len() >= PAGE_SIZE) {
             self.pages.push(LinePage { key: new_key(), lines: Vec::with_capacity(PAGE_SIZE) });
         }
         let page = self.pages.last_mut().expect("a page");
