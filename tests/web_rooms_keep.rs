@@ -328,3 +328,54 @@ async fn scroll_back_reads_the_store_then_the_rooms_archive() {
     assert!(h.text().contains("Start of the room's history"));
     persist::close().await;
 }
+
+#[wasm_bindgen_test]
+async fn our_room_message_is_kept_once_in_the_room_and_never_as_a_chat_with_the_room() {
+    seed(vec![]).await;
+    let h = Harness::new();
+    h.log_in().await;
+    h.receive(Event::Room(RoomEvent::Joined {
+        room: bare(ROOM),
+        me: me(),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    rooms::open(h.store, bare(ROOM));
+    rooms::send(h.store, h.session, &bare(ROOM), "hello all".into()).unwrap();
+    let id = h
+        .taken
+        .borrow()
+        .iter()
+        .find_map(|c| match c {
+            Command::Room(RoomCommand::Send { id, .. }) => Some(id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // What the core says next: sent, acknowledged, reflected by the room with its archive id.
+    let mut sent = Message::chat(Jid::parse(ROOM).unwrap(), "hello all");
+    sent.kind = MessageType::Groupchat;
+    sent.id = Some(id.clone());
+    sent.origin_id = Some(id.clone());
+    h.receive(Event::MessageSent(sent));
+    h.receive(Event::MessageAcked { id: id.clone() });
+    h.receive(Event::Room(RoomEvent::Reflected { room: bare(ROOM), id: id.clone(), stanza_id: Some("r7".into()) }));
+    settle().await;
+    assert_eq!(h.bodies(), ["hello all"]);
+    assert!(!h.store.conversations.with_untracked(|c| c.contains_key(&bare(ROOM))), "no chat with the room");
+    // The room's archive has it too (a catch-up after a rejoin): shown and kept once.
+    let mut copy = archived("ali", "hello all", "r7", 7_000);
+    copy.outgoing = true;
+    copy.message.origin_id = Some(id.clone());
+    h.receive(page(ArchiveQuery::RoomCatchUp { room: bare(ROOM) }, vec![copy], true));
+    settle().await;
+    assert_eq!(h.bodies(), ["hello all"]);
+    let kept = stored_room().await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        (kept[0].stanza_id.as_deref(), &kept[0].state, kept[0].from_me),
+        (Some("lobby@conference.example.org r7"), &MessageState::Delivered, true)
+    );
+    persist::close().await;
+}

@@ -636,6 +636,10 @@ fn received(store: AppState, msg: Message) {
 fn sent(store: AppState, msg: Message) {
     let Some(to) = msg.to.as_ref().map(|j| j.bare().clone()) else { return };
     let Some(body) = msg.body(None) else { return };
+    // Ours to a room or to one of its occupants: the room's own view shows it (no chat with the room).
+    if super::rooms::is_room(store, &to) {
+        return;
+    }
     if msg.id.as_ref().is_some_and(|id| store.own_ids.with_value(|ids| ids.contains_key(id))) {
         return;
     }
