@@ -23,6 +23,9 @@ use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::delay;
 use crate::xmpp::{Command, CommandError};
 
+/// Transcript lines with their room archive ids (for de-duplication), oldest first.
+type Lines = Vec<(Line, Option<String>)>;
+
 /// The newest point of `room`'s archive this device holds (`None`: nothing held, or no store).
 pub fn history(room: &BareJid) -> Option<HistoryPoint> {
     crate::ui::persist::stored(room)?.history
@@ -59,7 +62,7 @@ pub fn paint(store: AppState, snapshot: &Snapshot) {
             }
         });
     }
-    let pages: Vec<(BareJid, Vec<(Line, Option<String>)>)> = snapshot
+    let pages: Vec<(BareJid, Lines)> = snapshot
         .pages
         .iter()
         .filter(|(jid, _)| rooms().any(|c| &c.jid == jid))
