@@ -271,7 +271,8 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     store.account.set(Some(account.clone()));
     let mut contacts: std::collections::HashMap<BareJid, Contact> =
         snapshot.roster.iter().map(|item| (item.jid.clone(), Contact::from_roster(item))).collect();
-    // One-to-one conversations only: rooms (kind groupchat) are the group chat UI's to show.
+    // One-to-one conversations only: rooms (kind groupchat) are the group chat UI's to show (`rooms::keep::paint`,
+    // below).
     let chats = || snapshot.conversations.iter().filter(|c| c.kind == ConversationKind::Chat);
     for c in chats() {
         let contact = contacts.entry(c.jid.clone()).or_insert_with(|| Contact::stranger(c.jid.clone()));
