@@ -80,6 +80,7 @@ fn message(conversation: &str, sender: &str, body: &str, time: i64, id: &str, st
         from_me: state != MessageState::Received,
         body: body.into(),
         is_me_action: false,
+        nick: None,
         id: Some(id.into()),
         origin_id: Some(id.into()),
         stanza_id: None,
@@ -198,6 +199,8 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
         draft: "half a thought".into(),
         last_activity: 3_000,
         nick: None,
+        history: None,
+        joined: false,
     };
     seed(
         alice,
@@ -452,6 +455,8 @@ async fn a_stored_room_is_not_painted_as_a_contact() {
         draft: String::new(),
         last_activity: 9_000,
         nick: Some("alice".into()),
+        history: None,
+        joined: false,
     };
     seed(
         alice,

@@ -86,6 +86,7 @@ fn message(conversation: &BareJid, sender: &BareJid, time: i64, body: &str) -> M
         from_me: false,
         body: body.to_owned(),
         is_me_action: false,
+        nick: None,
         id: None,
         origin_id: None,
         stanza_id: None,
@@ -112,6 +113,8 @@ fn conversation(jid: &BareJid, last_activity: i64) -> ConversationRecord {
         draft: String::new(),
         last_activity,
         nick: None,
+        history: None,
+        joined: false,
     }
 }
 
@@ -150,6 +153,11 @@ async fn every_record_type_round_trips<B: Backend>(backend: &B) {
     let groupchat = ConversationRecord {
         kind: ConversationKind::Groupchat,
         nick: Some("me".into()),
+        history: Some(natter::xmpp::client::HistoryPoint {
+            id: Some("room-42".into()),
+            unix_ms: Some(1_700_000_000_000),
+        }),
+        joined: true,
         ..conversation(&room, 1_700_000_000_000)
     };
     let states = [
@@ -171,6 +179,11 @@ async fn every_record_type_round_trips<B: Backend>(backend: &B) {
         stanza_id: Some("archive-1".into()),
         ..message(&bob, &bob, 1_700_000_000_900, "waves")
     });
+    let room_message = MessageRecord {
+        nick: Some("Bob «in the room» 🛠".into()),
+        stanza_id: Some(format!("{room} room-42")),
+        ..message(&room, &room, 1_700_000_000_950, "room talk")
+    };
     let outbox = vec![
         OutboxRecord { id: "o1".into(), to: bob.clone(), body: "first".into(), created: 5 },
         OutboxRecord { id: "o2".into(), to: room.clone(), body: "second".into(), created: 4 },
@@ -184,10 +197,11 @@ async fn every_record_type_round_trips<B: Backend>(backend: &B) {
     ops.push(Op::PutConversation(chat.clone()));
     ops.push(Op::PutConversation(groupchat.clone()));
     ops.extend(messages.iter().cloned().map(Op::AddMessage));
+    ops.push(Op::AddMessage(room_message.clone()));
     ops.push(Op::SetOutbox(outbox.clone()));
     ops.extend(gaps.iter().cloned().map(Op::PutGap));
     let applied = store.apply(ops).await.expect("apply");
-    assert_eq!(applied, Applied { added: messages.len(), duplicates: 0 });
+    assert_eq!(applied, Applied { added: messages.len() + 1, duplicates: 0 });
 
     let mut snapshot = store.snapshot(&everything()).await.expect("snapshot");
     // The roster and the gaps come in no particular order.
@@ -211,7 +225,8 @@ async fn every_record_type_round_trips<B: Backend>(backend: &B) {
     assert_eq!(read_back, messages, "every field of every message, in time order");
     assert!(page.messages.windows(2).all(|w| w[0].key < w[1].key));
     assert_eq!(snapshot.pages[1].0, room);
-    assert!(snapshot.pages[1].1.messages.is_empty() && snapshot.pages[1].1.complete);
+    let room_page: Vec<MessageRecord> = snapshot.pages[1].1.messages.iter().map(|m| m.message.clone()).collect();
+    assert_eq!(room_page, vec![room_message], "a room message keeps its nick");
 }
 
 async fn removals_and_replacements<B: Backend>(backend: &B) {

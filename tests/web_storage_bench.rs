@@ -57,6 +57,7 @@ fn message(account: &BareJid, i: usize, time: i64) -> MessageRecord {
         from_me,
         body: format!("Message number {i}: a sentence of about the length people type in a chat."),
         is_me_action: false,
+        nick: None,
         id: Some(format!("id-{i:08}")),
         origin_id: Some(format!("origin-{i:08}")),
         stanza_id: Some(format!("archive-{i:08}")),
@@ -100,6 +101,8 @@ async fn storage_figures() {
             draft: String::new(),
             last_activity: start_time + (MESSAGES - CONVERSATIONS + i) as i64 * 1000,
             nick: None,
+            history: None,
+            joined: false,
         }));
     }
     for i in 0..MESSAGES {

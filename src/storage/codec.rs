@@ -17,6 +17,7 @@ use super::records::{
     ConversationKind, ConversationRecord, GapRecord, MessageKey, MessageRecord, MessageState, OutboxRecord,
     StoredMessage,
 };
+use crate::xmpp::client::HistoryPoint;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::roster::{RosterItem, Subscription};
 
@@ -178,6 +179,13 @@ pub fn conversation(c: &ConversationRecord) -> JsValue {
     }
     set_num(&o, "t", c.last_activity as f64);
     set_opt(&o, "n", c.nick.as_deref());
+    if let Some(h) = &c.history {
+        set_opt(&o, "h", h.id.as_deref());
+        if let Some(ms) = h.unix_ms {
+            set_num(&o, "hm", ms as f64);
+        }
+    }
+    set_flag(&o, "in", c.joined);
     o.into()
 }
 
@@ -199,6 +207,11 @@ pub fn decode_conversation(value: &JsValue) -> Option<ConversationRecord> {
         draft: get_str(value, "d").unwrap_or_default(),
         last_activity: get_int(value, "t")?,
         nick: get_str(value, "n"),
+        history: get_str(value, "h").map(|id| HistoryPoint {
+            id: Some(id),
+            unix_ms: get_int(value, "hm").and_then(|ms| u64::try_from(ms).ok()),
+        }),
+        joined: get_flag(value, "in"),
     })
 }
 
@@ -214,6 +227,7 @@ pub fn message(write: &Write) -> JsValue {
     set_flag(&o, "m", m.from_me);
     set_str(&o, "b", &m.body);
     set_flag(&o, "a", m.is_me_action);
+    set_opt(&o, "n", m.nick.as_deref());
     set_opt(&o, "i", m.id.as_deref());
     set_opt(&o, "o", m.origin_id.as_deref());
     set_opt(&o, "z", m.stanza_id.as_deref());
@@ -250,6 +264,7 @@ pub fn decode_message(value: &JsValue, known: &Known) -> Option<StoredMessage> {
         from_me: get_flag(value, "m"),
         body: get_str(value, "b")?,
         is_me_action: get_flag(value, "a"),
+        nick: get_str(value, "n"),
         id: get_str(value, "i"),
         origin_id: get_str(value, "o"),
         stanza_id: get_str(value, "z"),

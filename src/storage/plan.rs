@@ -140,6 +140,7 @@ mod tests {
             from_me: sender == "alice@example.org",
             body: "hi".into(),
             is_me_action: false,
+            nick: None,
             id: origin.map(str::to_owned),
             origin_id: origin.map(str::to_owned),
             stanza_id: stanza.map(str::to_owned),

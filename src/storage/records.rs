@@ -4,6 +4,7 @@
 //! into its signals. Times are milliseconds since the Unix epoch (UTC), as the UI's `Date.now()` gives them.
 //! The roster reuses the core's [`RosterItem`], so what the core parses is what is stored.
 
+use crate::xmpp::client::HistoryPoint;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::roster::RosterItem;
 
@@ -86,7 +87,7 @@ pub enum ConversationKind {
     /// One-to-one.
     #[default]
     Chat,
-    /// A room (XEP-0045), for later.
+    /// A room (XEP-0045).
     Groupchat,
 }
 
@@ -103,8 +104,13 @@ pub struct ConversationRecord {
     pub draft: String,
     /// When something last happened in it (orders the conversation list and picks the snapshot's pages).
     pub last_activity: i64,
-    /// Our nickname in a room (later).
+    /// Our nickname in a room: the one last used there.
     pub nick: Option<String>,
+    /// A room's: the newest point of its archive this device holds (the core's last `HistoryCursor`), given
+    /// back when joining it so that the catch-up starts there.
+    pub history: Option<HistoryPoint>,
+    /// A room's: we were in it when last heard of (joined, not left): a new page joins it again.
+    pub joined: bool,
 }
 
 /// Where an own message is (see the model of issue 12); incoming messages are [`MessageState::Received`].
@@ -137,6 +143,8 @@ pub struct MessageRecord {
     pub body: String,
     /// XEP-0245 `/me`: `body` is what follows "/me ".
     pub is_me_action: bool,
+    /// In a room: the sender's nick (`sender` is then the room, or the account for our own).
+    pub nick: Option<String>,
     /// The stanza's `id` attribute.
     pub id: Option<String>,
     /// XEP-0359 `<origin-id/>` (for own messages: the same value as `id`).

@@ -19,6 +19,13 @@
 //!   other archive is a room's: its conversation is the room (kind groupchat), and its stanza-ids are kept as
 //!   `room` + space + id, so a room can never make a one-to-one message look stored (the store's stanza-id
 //!   index is shared; no JID contains a space).
+//! - Rooms: a live `RoomEvent::Message` is stored like the room's archive pages (conversation the room,
+//!   sender the room, or the account for our own, `nick` the occupant's, stanza-id `room` + space + id), so a
+//!   live and an archived copy are one record. Our own `MessageSent` of type groupchat is stored at once (as
+//!   sent, under our nick there) and `Reflected` makes it delivered and adds the room's archive id. `Joined`,
+//!   `NickChanged`, `Left` and `HistoryCursor` keep the room's nick, whether we are in it and the newest point
+//!   of its archive held; [`Seed`] hands the rooms we were in to the core (`Config::rooms`), which joins them
+//!   again with that point. A private message in a room is not stored (it is no chat with the room).
 //! - `MessageAcked`, `Receipt`, `Displayed`, `MessageError`: the own message's state, by id.
 //! - `ArchiveCursor` → `mam_last_id`; `ArchiveGap` → a gap; `GapFilled` → the gap replaced by what is left.
 //! - `FastToken` → the token, only when the person asked to stay logged in ([`Mirror::keep_token`]);
@@ -31,11 +38,12 @@ use super::records::{
     ConversationKind, ConversationRecord, GapRecord, MessageRecord, MessageState, MetaKey, Op, OutboxRecord, Snapshot,
 };
 use crate::xmpp::Event;
+use crate::xmpp::client::muc::{RoomEvent, RoomMessage, SavedRoom};
 use crate::xmpp::client::{ArchivePage, Gap, HistoryConfig, SeenKey, SeenMessages};
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::{FastToken, Mechanism};
 use crate::xmpp::stanza::delay;
-use crate::xmpp::stanza::message::Message;
+use crate::xmpp::stanza::message::{Message, MessageType};
 use crate::xmpp::stanza::roster::{RosterItem, Subscription};
 
 /// What the store gives the core at login: [`Seed::apply`] puts it into a `Config`.
@@ -49,6 +57,9 @@ pub struct Seed {
     pub last_time: Option<u64>,
     /// The de-dup keys of the stored messages the snapshot read (the latest pages).
     pub seen: SeenMessages,
+    /// The rooms we were in, with the nick last used and the newest point of each one's archive held: the
+    /// core joins them again once online and catches each up from there.
+    pub rooms: Vec<SavedRoom>,
 }
 
 impl Seed {
@@ -71,7 +82,21 @@ impl Seed {
         // Conversations not among the pages still say when they were last active.
         let newest_activity = snapshot.conversations.iter().map(|c| c.last_activity).max();
         let last_time = last_time.max(newest_activity).filter(|t| *t > 0).map(|t| t as u64);
-        Seed { roster, last_id: snapshot.meta.mam_last_id.clone(), last_time, seen }
+        let rooms = snapshot
+            .conversations
+            .iter()
+            .filter(|c| c.kind == ConversationKind::Groupchat && c.joined)
+            .filter_map(|c| {
+                Some(SavedRoom {
+                    room: c.jid.clone(),
+                    nick: c.nick.clone()?,
+                    password: None,
+                    last_stanza_id: c.history.as_ref().and_then(|h| h.id.clone()),
+                    info: None,
+                })
+            })
+            .collect();
+        Seed { roster, last_id: snapshot.meta.mam_last_id.clone(), last_time, seen, rooms }
     }
 
     /// Puts the seed into the core's config fields.
@@ -80,11 +105,13 @@ impl Seed {
         cached_roster: &mut Option<(String, Vec<RosterItem>)>,
         history: &mut HistoryConfig,
         seen: &mut SeenMessages,
+        rooms: &mut Vec<SavedRoom>,
     ) {
         *cached_roster = self.roster;
         history.last_id = self.last_id;
         history.last_time = self.last_time;
         *seen = self.seen;
+        *rooms = self.rooms;
     }
 }
 
@@ -97,11 +124,18 @@ pub struct Mirror {
     /// A list, not a hash map: a map of this value type would add its own copy of the hash table code to the
     /// wasm, and a message event looks one up among at most a few hundred.
     conversations: Vec<ConversationRecord>,
+    /// Our latest messages to rooms, until the room reflects them (then their archive id is added to the
+    /// stored copy). At most [`MAX_REFLECTING`].
+    reflecting: Vec<MessageRecord>,
 }
+
+/// Own room messages waiting for their reflection, at most (the oldest are let go: they stay stored, only
+/// without their archive id, which the room's archive page adds later by origin-id).
+pub const MAX_REFLECTING: usize = 64;
 
 impl Mirror {
     pub fn new(account: BareJid, keep_token: bool) -> Mirror {
-        Mirror { account, keep_token, conversations: Vec::new() }
+        Mirror { account, keep_token, conversations: Vec::new(), reflecting: Vec::new() }
     }
 
     /// Starts from what the store holds.
@@ -145,13 +179,16 @@ impl Mirror {
                     self.add(&mut ops, record, ConversationKind::Chat);
                 }
             }
+            Event::MessageSent(msg) if msg.kind == MessageType::Groupchat => self.room_sent(&mut ops, msg, now_ms),
             Event::MessageSent(msg) => {
                 if let Some(to) = msg.to.as_ref().map(|j| j.bare().clone())
+                    && !self.is_room(&to)
                     && let Some(record) = record(msg, to, self.account.clone(), true, now_ms)
                 {
                     self.add(&mut ops, record, ConversationKind::Chat);
                 }
             }
+            Event::Room(event) => self.on_room(&mut ops, event, now_ms),
             Event::MessageAcked { id } => ops.push(state(id, MessageState::Sent)),
             Event::Receipt { id, .. } => ops.push(state(id, MessageState::Delivered)),
             Event::Displayed { id, .. } => ops.push(state(id, MessageState::Read)),
@@ -187,6 +224,7 @@ impl Mirror {
             from_me: true,
             body,
             is_me_action,
+            nick: None,
             id: Some(id.to_owned()),
             origin_id: Some(id.to_owned()),
             stanza_id: None,
@@ -242,9 +280,85 @@ impl Mirror {
                 Some(room) => format!("{room} {}", archived.id),
                 None => archived.id.clone(),
             });
-            record.state = if archived.outgoing { MessageState::Sent } else { MessageState::Received };
+            record.state = match (archived.outgoing, &room) {
+                (false, _) => MessageState::Received,
+                (true, None) => MessageState::Sent,
+                // In the room's archive: the room had it, as a reflection says.
+                (true, Some(_)) => MessageState::Delivered,
+            };
+            if room.is_some() {
+                record.nick = archived.message.from.as_ref().and_then(|f| f.resource()).map(str::to_owned);
+            }
             self.add(ops, record, kind);
         }
+    }
+
+    /// Whether `jid` is stored as a room.
+    fn is_room(&self, jid: &BareJid) -> bool {
+        self.conversation(jid).is_some_and(|c| c.kind == ConversationKind::Groupchat)
+    }
+
+    /// What a room event keeps: its messages (keyed like the room's archive pages, so a live and an archived
+    /// copy are one record), the nick we use there, whether we are in, and the point of its archive held.
+    fn on_room(&mut self, ops: &mut Vec<Op>, event: &RoomEvent, now_ms: i64) {
+        match event {
+            RoomEvent::Message(m) => self.room_message(ops, m, now_ms),
+            RoomEvent::Joined { room, me, .. } => self.room_state(ops, room, |c| {
+                c.nick = Some(me.nick.clone());
+                c.joined = true;
+            }),
+            RoomEvent::NickChanged { room, nick } => self.room_state(ops, room, |c| c.nick = Some(nick.clone())),
+            RoomEvent::Left { room, .. } => self.room_state(ops, room, |c| c.joined = false),
+            RoomEvent::HistoryCursor { room, point } => self.room_state(ops, room, |c| c.history = Some(point.clone())),
+            RoomEvent::Reflected { room, id, stanza_id } => {
+                if let Some(place) = self.reflecting.iter().position(|r| r.id.as_deref() == Some(id.as_str())) {
+                    let mut record = self.reflecting.remove(place);
+                    if let Some(sid) = stanza_id {
+                        // Stored already (by sender + origin-id): this only adds the archive id to it.
+                        record.stanza_id = Some(format!("{room} {sid}"));
+                        ops.push(Op::AddMessage(record));
+                    }
+                }
+                ops.push(state(id, MessageState::Delivered));
+            }
+            _ => {}
+        }
+    }
+
+    /// Changes a room's record (created when there is none); an op only when something changed.
+    fn room_state(&mut self, ops: &mut Vec<Op>, room: &BareJid, f: impl FnOnce(&mut ConversationRecord)) {
+        let c = self.entry(room, ConversationKind::Groupchat);
+        let before = c.clone();
+        c.kind = ConversationKind::Groupchat;
+        f(c);
+        if *c != before {
+            ops.push(Op::PutConversation(c.clone()));
+        }
+    }
+
+    fn room_message(&mut self, ops: &mut Vec<Op>, m: &RoomMessage, now_ms: i64) {
+        let sender = if m.own { self.account.clone() } else { m.room.clone() };
+        let Some(mut record) = record(&m.message, m.room.clone(), sender, m.own, now_ms) else { return };
+        record.stanza_id = m.message.stanza_id.as_ref().map(|z| format!("{} {z}", m.room));
+        record.nick = m.nick.clone();
+        if m.own {
+            record.state = MessageState::Delivered;
+        }
+        self.add(ops, record, ConversationKind::Groupchat);
+    }
+
+    /// Our message to a room, as it leaves: stored as sent (under the nick we use there), and remembered until
+    /// the room reflects it.
+    fn room_sent(&mut self, ops: &mut Vec<Op>, msg: &Message, now_ms: i64) {
+        let Some(room) = msg.to.as_ref().map(|j| j.bare().clone()) else { return };
+        let Some(mut record) = record(msg, room.clone(), self.account.clone(), true, now_ms) else { return };
+        record.nick = self.conversation(&room).and_then(|c| c.nick.clone());
+        record.stanza_id = None;
+        if self.reflecting.len() >= MAX_REFLECTING {
+            self.reflecting.remove(0);
+        }
+        self.reflecting.push(record.clone());
+        self.add(ops, record, ConversationKind::Groupchat);
     }
 
     fn gap_record(&self, gap: &Gap, now_ms: i64) -> GapRecord {
@@ -303,6 +417,8 @@ fn new_conversation(jid: &BareJid, kind: ConversationKind) -> ConversationRecord
         draft: String::new(),
         last_activity: 0,
         nick: None,
+        history: None,
+        joined: false,
     }
 }
 
@@ -328,6 +444,7 @@ fn record(msg: &Message, conversation: BareJid, sender: BareJid, from_me: bool, 
         from_me,
         body,
         is_me_action,
+        nick: None,
         id: msg.id.clone(),
         origin_id: msg.origin_id.clone(),
         stanza_id: msg.stanza_id.clone(),

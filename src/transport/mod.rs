@@ -120,7 +120,7 @@ pub fn session_config(options: ConnectOptions) -> Config {
     config.request_fast_token = request_fast_token;
     config.invalidate_fast_token = invalidate_fast_token;
     if let Some(seed) = seed {
-        seed.apply(&mut config.cached_roster, &mut config.history, &mut config.seen);
+        seed.apply(&mut config.cached_roster, &mut config.history, &mut config.seen, &mut config.rooms);
     }
     config
 }

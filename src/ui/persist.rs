@@ -217,7 +217,16 @@ async fn open_and_read(jid: &BareJid, store: AppState) -> Result<(IdbStore, Snap
 }
 
 fn request(store: AppState) -> SnapshotRequest {
-    SnapshotRequest { open: store.selected.get_untracked(), recent: RECENT, page: PAGE }
+    let open = store.selected.get_untracked().or_else(|| store.rooms.open.get_untracked()).or_else(|| {
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        super::history::parse_room_hash(&hash)
+    });
+    SnapshotRequest { open, recent: RECENT, page: PAGE }
+}
+
+/// The stored record of a conversation or room (its nick and archive point, for a room), if a store is open.
+pub fn stored(jid: &BareJid) -> Option<crate::storage::ConversationRecord> {
+    active()?.mirror.borrow().conversation(jid).cloned()
 }
 
 /// Makes `handle` the active store, paints `snapshot` and draws the device id if there is none yet.
@@ -262,7 +271,8 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     store.account.set(Some(account.clone()));
     let mut contacts: std::collections::HashMap<BareJid, Contact> =
         snapshot.roster.iter().map(|item| (item.jid.clone(), Contact::from_roster(item))).collect();
-    // One-to-one conversations only: rooms (kind groupchat) are the group chat UI's to show.
+    // One-to-one conversations only: rooms (kind groupchat) are the group chat UI's to show (`rooms::keep::paint`,
+    // below).
     let chats = || snapshot.conversations.iter().filter(|c| c.kind == ConversationKind::Chat);
     for c in chats() {
         let contact = contacts.entry(c.jid.clone()).or_insert_with(|| Contact::stranger(c.jid.clone()));
@@ -318,6 +328,7 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
             state::push_message(store, jid, message, None);
         }
     }
+    super::rooms::keep::paint(store, snapshot);
     // What waits in the outbox shows in its conversation even when that page was not read.
     for entry in &outbox {
         if !store.own_ids.with_value(|ids| ids.contains_key(&entry.id)) {

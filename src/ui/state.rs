@@ -418,6 +418,11 @@ fn apply_core(store: AppState, event: Event) {
             }
         }
         Event::ArchivePage(page) if super::rooms::owns_archive(store, &page) => super::rooms::archive_page(store, page),
+        Event::ArchiveFailed { query: crate::xmpp::client::ArchiveQuery::Older { with }, error }
+            if super::rooms::is_room(store, &with) =>
+        {
+            super::rooms::keep::older_failed(store, &with, &error)
+        }
         // History from the archive (XEP-0313): shown and stored once the history UI and the store are wired.
         Event::ArchivePage(_)
         | Event::ArchiveCursor { .. }
@@ -631,6 +636,10 @@ fn received(store: AppState, msg: Message) {
 fn sent(store: AppState, msg: Message) {
     let Some(to) = msg.to.as_ref().map(|j| j.bare().clone()) else { return };
     let Some(body) = msg.body(None) else { return };
+    // Ours to a room or to one of its occupants: the room's own view shows it (no chat with the room).
+    if super::rooms::is_room(store, &to) {
+        return;
+    }
     if msg.id.as_ref().is_some_and(|id| store.own_ids.with_value(|ids| ids.contains_key(id))) {
         return;
     }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::storage::records::{Meta, Page, StoredMessage};
+use crate::storage::records::{Meta, Page, SnapshotRequest, StoredMessage};
 use crate::storage::{Backend, MessageKey, Store, memory::MemoryBackend};
 use crate::xmpp::client::{ArchiveQuery, ArchivedMessage, HistoryPoint};
 use crate::xmpp::jid::Jid;
@@ -236,6 +236,7 @@ fn a_snapshot_seeds_the_core() {
             from_me: false,
             body: "hi".into(),
             is_me_action: false,
+            nick: None,
             id: Some(origin.into()),
             origin_id: Some(origin.into()),
             stanza_id: stanza.map(str::to_owned),
@@ -262,6 +263,179 @@ fn a_snapshot_seeds_the_core() {
     let unversioned = Snapshot { meta: Meta::default(), ..snapshot };
     assert!(Seed::from_snapshot(&unversioned).roster.is_none());
     let (mut roster, mut history, mut seen) = (None, HistoryConfig::default(), SeenMessages::default());
-    seed.apply(&mut roster, &mut history, &mut seen);
+    seed.apply(&mut roster, &mut history, &mut seen, &mut Vec::new());
     assert_eq!((history.last_id.as_deref(), history.last_time, seen.len()), (Some("c1"), Some(300), 5));
+}
+
+fn room() -> BareJid {
+    jid("room@muc.example.org")
+}
+
+fn room_message(nick: &str, body: &str, stanza_id: &str, own: bool) -> Event {
+    let mut message = incoming(&format!("room@muc.example.org/{nick}"), body, &format!("o-{stanza_id}"), None);
+    message.kind = MessageType::Groupchat;
+    message.stanza_id = Some(stanza_id.into());
+    Event::Room(RoomEvent::Message(RoomMessage {
+        room: room(),
+        nick: Some(nick.into()),
+        occupant_id: None,
+        message,
+        own,
+        mentions_me: false,
+    }))
+}
+
+fn me(nick: &str) -> crate::xmpp::client::muc::Occupant {
+    use crate::xmpp::stanza::muc::{Affiliation, Role};
+    crate::xmpp::client::muc::Occupant {
+        nick: nick.into(),
+        jid: None,
+        affiliation: Affiliation::None,
+        role: Role::Participant,
+        presence: Default::default(),
+        occupant_id: None,
+    }
+}
+
+#[test]
+fn a_live_room_message_and_its_archived_copy_are_one_record() {
+    run(async {
+        let store = MemoryBackend::default().open(&alice()).await.unwrap();
+        let mut m = Mirror::new(alice(), false);
+        let ops = m.on_event(&room_message("bob", "hello room", "r1", false), 500);
+        let live = messages(&ops)[0].clone();
+        assert_eq!(
+            (live.conversation.clone(), live.sender.clone(), live.nick.as_deref(), live.stanza_id.as_deref()),
+            (room(), room(), Some("bob"), Some("room@muc.example.org r1")),
+            "keyed like the room's archive pages"
+        );
+        assert_eq!(m.conversation(&room()).unwrap().kind, ConversationKind::Groupchat);
+        store.apply(ops).await.unwrap();
+        let page = ArchivePage {
+            archive: room(),
+            query: ArchiveQuery::RoomCatchUp { room: room() },
+            messages: vec![
+                archived("r1", "room@muc.example.org", "room@muc.example.org/bob", false, Some(400)),
+                archived("r2", "room@muc.example.org", "room@muc.example.org/carol", false, Some(450)),
+            ],
+            oldest: None,
+            newest: None,
+            complete: true,
+        };
+        let ops = m.on_event(&Event::ArchivePage(page), 600);
+        assert_eq!(messages(&ops)[1].nick.as_deref(), Some("carol"), "archived ones keep their nick too");
+        let applied = store.apply(ops).await.unwrap();
+        assert_eq!((applied.added, applied.duplicates), (1, 1));
+        let page = store.page_before(&room(), None, 10).await.unwrap();
+        let bodies: Vec<&str> = page.messages.iter().map(|s| s.message.body.as_str()).collect();
+        assert_eq!(bodies, ["body r2", "hello room"], "r1 once");
+    });
+}
+
+#[test]
+fn our_room_messages_are_stored_at_send_and_get_their_archive_id_when_reflected() {
+    run(async {
+        let store = MemoryBackend::default().open(&alice()).await.unwrap();
+        let mut m = Mirror::new(alice(), false);
+        let joined = RoomEvent::Joined {
+            room: room(),
+            me: me("ali"),
+            occupants: Vec::new(),
+            unlisted: 0,
+            created: false,
+            info: None,
+        };
+        store.apply(m.on_event(&Event::Room(joined), 1)).await.unwrap();
+        let mut sent = Message::chat(Jid::parse("room@muc.example.org").unwrap(), "hi all");
+        sent.kind = MessageType::Groupchat;
+        sent.id = Some("m1".into());
+        sent.origin_id = Some("m1".into());
+        let ops = m.on_event(&Event::MessageSent(sent), 10);
+        let r = messages(&ops)[0].clone();
+        assert_eq!((r.conversation.clone(), r.from_me, r.nick.as_deref()), (room(), true, Some("ali")));
+        store.apply(ops).await.unwrap();
+        let ops = m.on_event(
+            &Event::Room(RoomEvent::Reflected { room: room(), id: "m1".into(), stanza_id: Some("r9".into()) }),
+            11,
+        );
+        store.apply(ops).await.unwrap();
+        // The room's archive has it (outgoing, with our origin-id): still one record.
+        let mut copy = archived("r9", "room@muc.example.org", "room@muc.example.org/ali", true, Some(12));
+        copy.message.origin_id = Some("m1".into());
+        let page = ArchivePage {
+            archive: room(),
+            query: ArchiveQuery::RoomCatchUp { room: room() },
+            messages: vec![copy],
+            oldest: None,
+            newest: None,
+            complete: true,
+        };
+        let applied = store.apply(m.on_event(&Event::ArchivePage(page), 20)).await.unwrap();
+        assert_eq!(applied.added, 0);
+        let page = store.page_before(&room(), None, 10).await.unwrap();
+        assert_eq!(page.messages.len(), 1);
+        let kept = &page.messages[0].message;
+        assert_eq!(kept.stanza_id.as_deref(), Some("room@muc.example.org r9"));
+        assert_eq!(kept.state, MessageState::Delivered);
+        assert_eq!(kept.body, "hi all");
+        let snapshot = store.snapshot(&SnapshotRequest { open: None, recent: 5, page: 5 }).await.unwrap();
+        assert!(snapshot.conversations.iter().all(|c| c.kind == ConversationKind::Groupchat), "no chat with the room");
+    });
+}
+
+#[test]
+fn a_private_message_in_a_room_is_not_stored_as_a_chat_with_the_room() {
+    let mut m = Mirror::new(alice(), false);
+    m.on_event(
+        &Event::Room(RoomEvent::Joined {
+            room: room(),
+            me: me("ali"),
+            occupants: Vec::new(),
+            unlisted: 0,
+            created: false,
+            info: None,
+        }),
+        1,
+    );
+    let mut pm = Message::chat(Jid::parse("room@muc.example.org/bob").unwrap(), "psst");
+    pm.id = Some("p1".into());
+    assert!(messages(&m.on_event(&Event::MessageSent(pm), 2)).is_empty());
+}
+
+#[test]
+fn a_room_keeps_its_nick_whether_we_are_in_and_its_history_point_and_seeds_the_rejoin() {
+    let mut m = Mirror::new(alice(), false);
+    let put = |m: &mut Mirror, event: RoomEvent| -> Vec<Op> { m.on_event(&Event::Room(event), 1) };
+    let joined = RoomEvent::Joined {
+        room: room(),
+        me: me("ali"),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    };
+    assert_eq!(put(&mut m, joined.clone()).len(), 1);
+    assert!(put(&mut m, joined).is_empty(), "unchanged: nothing written");
+    put(&mut m, RoomEvent::NickChanged { room: room(), nick: "ali2".into() });
+    let point = HistoryPoint { id: Some("r7".into()), unix_ms: Some(700) };
+    let ops = put(&mut m, RoomEvent::HistoryCursor { room: room(), point: point.clone() });
+    let Some(Op::PutConversation(c)) = ops.first() else { panic!("{ops:?}") };
+    assert_eq!(
+        (c.kind, c.nick.as_deref(), c.joined, c.history.clone()),
+        (ConversationKind::Groupchat, Some("ali2"), true, Some(point))
+    );
+    let other = ConversationRecord { jid: jid("gone@muc.example.org"), joined: false, ..c.clone() };
+    let snapshot = Snapshot { conversations: vec![c.clone(), other], ..Snapshot::default() };
+    let seed = Seed::from_snapshot(&snapshot);
+    assert_eq!(seed.rooms.len(), 1, "only the room we were in is joined again");
+    let saved = &seed.rooms[0];
+    assert_eq!((&saved.room, saved.nick.as_str(), saved.last_stanza_id.as_deref()), (&room(), "ali2", Some("r7")));
+    let mut rooms = Vec::new();
+    seed.apply(&mut None, &mut HistoryConfig::default(), &mut SeenMessages::default(), &mut rooms);
+    assert_eq!(rooms.len(), 1);
+
+    let ops =
+        put(&mut m, RoomEvent::Left { room: room(), why: crate::xmpp::client::muc::Departure::Left { status: None } });
+    let Some(Op::PutConversation(c)) = ops.first() else { panic!("{ops:?}") };
+    assert!(!c.joined && c.nick.as_deref() == Some("ali2"), "the nick outlives the stay");
 }

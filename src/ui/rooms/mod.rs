@@ -9,8 +9,10 @@
 //! Transcripts are kept in pages of [`PAGE_SIZE`](crate::ui::model::PAGE_SIZE) lines, as one-to-one ones.
 //!
 //! What it does not do: protocol work (the core joins, rejoins after a reconnect, de-duplicates and bounds), or
-//! keep anything across reloads (the nick last used per room is remembered for this page's lifetime).
+//! keep anything across reloads itself: `storage::sync` decides what is stored of rooms and [`keep`] paints it
+//! back and hands each room's stored archive point to its join.
 
+pub mod keep;
 pub mod model;
 pub mod occupants;
 pub mod sidebar;
@@ -55,7 +57,9 @@ pub struct RoomsState {
     pub listing: RwSignal<Listing>,
     /// Private messages with an occupant: (room, nick) → messages, oldest first.
     pub private: RwSignal<HashMap<(BareJid, String), Vec<ChatMessage>>>,
-    /// The nick last used in each room (for this page's lifetime).
+    /// Each room's scroll-back ([`keep::load_older`]).
+    pub older: RwSignal<HashMap<BareJid, keep::Older>>,
+    /// The nick last used in each room (this page's, and at start what the store kept).
     pub nicks: StoredValue<HashMap<BareJid, String>>,
 }
 
@@ -92,10 +96,9 @@ pub fn join(
     if nick.is_empty() {
         return Err("Enter the nickname to use in the room.".into());
     }
-    // No stored point yet (the store does not keep a room's `HistoryCursor`): the room's newest archive page
-    // comes after the join, and what the store already holds is shown once (the seeded de-dup keys).
-    let command =
-        RoomCommand::Join { room: room.clone(), nick: nick.clone(), password: password.clone(), history: None };
+    // The catch-up starts at the newest point of the room's archive this device holds (none: the newest page).
+    let history = keep::history(room);
+    let command = RoomCommand::Join { room: room.clone(), nick: nick.clone(), password: password.clone(), history };
     session.send(Command::Room(command)).map_err(|e| refused(&e))?;
     remember_nick(store, room, &nick);
     store.rooms.rooms.update(|r| {
@@ -160,6 +163,7 @@ pub fn nick_for(store: AppState, room: &BareJid) -> String {
         .rooms
         .nicks
         .with_value(|n| n.get(room).cloned())
+        .or_else(|| keep::stored_nick(room))
         .or_else(|| store.rooms.bookmarks.with_untracked(|b| b.iter().find(|b| &b.room == room)?.nick.clone()))
         .or_else(|| store.account.get_untracked().map(|a| state::own_name(&a)))
         .unwrap_or_default()
@@ -374,9 +378,14 @@ pub fn owns_archive(store: AppState, page: &ArchivePage) -> bool {
     store.rooms.rooms.with_untracked(|r| r.contains_key(&page.archive))
 }
 
-/// A page of a room's archive: its messages go before the live ones, each once (by archive id).
+/// A page of a room's archive: its messages go before the live ones, each once (by archive id): a page of the
+/// join's catch-up after the history held (what this device stored), an older one before everything.
 pub fn archive_page(store: AppState, page: ArchivePage) {
     let room = page.archive.clone();
+    let catch_up = matches!(page.query, crate::xmpp::client::ArchiveQuery::RoomCatchUp { .. });
+    if matches!(page.query, crate::xmpp::client::ArchiveQuery::Older { .. }) {
+        keep::older_page(store, &page);
+    }
     let own_nick = store.rooms.rooms.with_untracked(|r| r.get(&room).map(|r| r.nick.clone())).unwrap_or_default();
     let lines: Vec<(Line, Option<String>)> = page
         .messages
@@ -398,7 +407,12 @@ pub fn archive_page(store: AppState, page: ArchivePage) {
         return;
     }
     store.rooms.transcripts.update(|t| {
-        t.entry(room).or_default().prepend(lines, next_seq);
+        let transcript = t.entry(room).or_default();
+        if catch_up {
+            transcript.insert_history(lines, next_seq);
+        } else {
+            transcript.prepend(lines, next_seq);
+        }
     });
 }
 
@@ -599,8 +613,8 @@ pub fn apply(store: AppState, event: RoomEvent) {
                 all.drain(..extra);
             }
         }),
-        // The room's archive position and its catch-up's end: the core keeps them for rejoins in this session;
-        // the store does not keep them yet (a reload fetches the room's newest page again, shown once).
+        // The room's archive position (`storage::sync` keeps it per room for the next join) and its
+        // catch-up's end.
         RoomEvent::HistoryCursor { .. } | RoomEvent::CaughtUp { .. } => {}
     }
 }
@@ -615,5 +629,6 @@ pub fn reset(store: AppState) {
     r.bookmarks.set(Vec::new());
     r.invites.set(Vec::new());
     r.private.set(HashMap::new());
+    r.older.set(HashMap::new());
     r.listing.set(Listing::default());
 }

@@ -291,6 +291,9 @@ pub struct Transcript {
     pub stanza_ids: HashSet<String>,
     /// Our messages' ids → their page key and seq.
     pub own: HashMap<String, (u64, u64)>,
+    /// How many of the first pages are history (from this device's store, and the room's archive pages added
+    /// at join): the join's catch-up goes after them, before what happened live.
+    pub history_pages: usize,
 }
 
 impl Transcript {
@@ -302,7 +305,8 @@ impl Transcript {
         {
             return false;
         }
-        if self.pages.last().is_none_or(|p| p.lines.len() >= PAGE_SIZE) {
+        // A history page stays history: what comes live starts a page of its own after it.
+        if self.pages.len() <= self.history_pages || self.pages.last().is_none_or(|p| p.lines.len() >= PAGE_SIZE) {
             self.pages.push(LinePage { key: new_key(), lines: Vec::with_capacity(PAGE_SIZE) });
         }
         let page = self.pages.last_mut().expect("a page");
@@ -328,8 +332,27 @@ impl Transcript {
         for chunk in fresh.chunks(PAGE_SIZE) {
             pages.push(LinePage { key: new_key(), lines: chunk.to_vec() });
         }
+        self.history_pages += pages.len();
         pages.append(&mut self.pages);
         self.pages = pages;
+        added
+    }
+
+    /// Puts newer history (the join's catch-up from the room's archive, oldest first) after the history held
+    /// and before the lines that came live, leaving out those whose archive id is held already. How many
+    /// were added.
+    pub fn insert_history(&mut self, lines: Vec<(Line, Option<String>)>, mut new_key: impl FnMut() -> u64) -> usize {
+        let fresh: Vec<Line> = lines
+            .into_iter()
+            .filter(|(_, id)| id.as_ref().is_none_or(|id| self.stanza_ids.insert(id.clone())))
+            .map(|(l, _)| l)
+            .collect();
+        let added = fresh.len();
+        let at = self.history_pages.min(self.pages.len());
+        let pages: Vec<LinePage> =
+            fresh.chunks(PAGE_SIZE).map(|chunk| LinePage { key: new_key(), lines: chunk.to_vec() }).collect();
+        self.history_pages = at + pages.len();
+        self.pages.splice(at..at, pages);
         added
     }
 

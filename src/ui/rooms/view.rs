@@ -26,6 +26,8 @@ use crate::xmpp::stanza::dataform::{DataForm, FieldType};
 const TRANSCRIPT_ID: &str = "room-transcript";
 const COMPOSER_ID: &str = "room-composer";
 const BOTTOM_SLACK: i32 = 48;
+/// How near the top of a room's transcript (px) scroll-back loads the next older page.
+const TOP_SLACK: i32 = 48;
 
 /// Which panel the header opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -430,11 +432,37 @@ fn RoomTranscript(jid: BareJid) -> impl IntoView {
             scroll_to_bottom();
         }
     });
-    let on_scroll = move |_| {
-        if let Some(el) = by_id(TRANSCRIPT_ID) {
-            let distance = el.scroll_height() - el.scroll_top() - el.client_height();
-            following.set_value(distance <= BOTTOM_SLACK);
+    // Scroll-back: at the top, the next older page (store first, then the room's archive); the lines in view
+    // stay where they are while it is prepended (the height it adds is scrolled past).
+    let anchor = StoredValue::new(None::<i32>);
+    let on_scroll = {
+        let jid = jid.clone();
+        move |_| {
+            if let Some(el) = by_id(TRANSCRIPT_ID) {
+                let distance = el.scroll_height() - el.scroll_top() - el.client_height();
+                following.set_value(distance <= BOTTOM_SLACK);
+                if el.scroll_top() <= TOP_SLACK && el.scroll_height() > el.client_height() {
+                    anchor.set_value(Some(el.scroll_height() - el.scroll_top()));
+                    super::keep::load_older(store, session, jid.clone());
+                }
+            }
         }
+    };
+    effect(move || {
+        keys.track();
+        if anchor.get_value().is_none() || following.get_value() {
+            return;
+        }
+        request_animation_frame(move || {
+            if let (Some(Some(from_bottom)), Some(el)) = (anchor.try_get_value(), by_id(TRANSCRIPT_ID)) {
+                el.set_scroll_top(el.scroll_height() - from_bottom);
+                anchor.set_value(None);
+            }
+        });
+    });
+    let older = {
+        let jid = jid.clone();
+        Memo::new(move |_| r.older.with(|o| o.get(&jid).cloned().unwrap_or_default()))
     };
     let error = RwSignal::new(None::<String>);
     let joined = {
@@ -473,6 +501,28 @@ fn RoomTranscript(jid: BareJid) -> impl IntoView {
         <div class="transcript-wrap">
             <div class="transcript" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages in the room"
                 tabindex="0" id=TRANSCRIPT_ID on:scroll=handler(on_scroll)>
+                <p class="history-status" role="status">
+                    {
+                        let jid = jid.clone();
+                        move || {
+                            let (text, more) = older.with(|o| match (o.loading, &o.error, o.done) {
+                                (true, _, _) => ("Loading older messages…".to_owned(), false),
+                                (false, Some(e), done) => (e.clone(), !done),
+                                (false, None, true) => ("Start of the room's history".to_owned(), false),
+                                (false, None, false) => (String::new(), true),
+                            });
+                            let jid = jid.clone();
+                            view! {
+                                {text}
+                                {more.then(|| view! {
+                                    <button type="button" class="button ghost small" on:click=handler(move |_| {
+                                        super::keep::load_older(store, session, jid.clone())
+                                    })>"Load older messages"</button>
+                                })}
+                            }
+                        }
+                    }
+                </p>
                 <div class="messages">
                     {keyed_list(move || keys.get(), {
                         let jid = jid.clone();

@@ -1,0 +1,381 @@
+//! Browser tests of rooms that outlive the page (src/ui/rooms/keep.rs over IndexedDB, `storage::sync`'s room
+//! mapping): a reload shows the stored room before the network answers, the join carries the stored history
+//! point and its catch-up lands after the stored lines, scroll-back reads the store then the room's archive,
+//! and a live and an archived copy of a room message are kept and shown once.
+//!
+//! The session is played by the test ([`SessionHandle::fake`] takes the commands; events go in through
+//! [`SessionHandle::receive`], exactly as the transport delivers them).
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_rooms_keep`
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use natter::storage::indexed::IdbBackend;
+use natter::storage::{
+    Backend, ConversationKind, ConversationRecord, MessageRecord, MessageState, Op, SnapshotRequest, Store,
+};
+use natter::transport::{ConnectOptions, TransportEvent};
+use natter::ui::login::LoginForm;
+use natter::ui::persist;
+use natter::ui::rooms;
+use natter::ui::sidebar::MainScreen;
+use natter::ui::state::{AppState, Connection, SessionHandle};
+use natter::xmpp::client::muc::{Occupant, RoomCommand, RoomEvent, RoomMessage};
+use natter::xmpp::client::{ArchivePage, ArchiveQuery, ArchivedMessage, HistoryPoint};
+use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::stanza::message::{Message, MessageType};
+use natter::xmpp::stanza::muc::{Affiliation, Role};
+use natter::xmpp::{Command, Event};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ALICE: &str = "alice@example.org";
+const ROOM: &str = "lobby@conference.example.org";
+
+async fn settle() {
+    tick().await;
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
+    tick().await;
+}
+
+fn bare(s: &str) -> BareJid {
+    BareJid::parse(s).unwrap()
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A stored room message from `nick` with the room archive id `id` (stored as "room id").
+fn stored_message(nick: &str, body: &str, time: i64, id: &str) -> MessageRecord {
+    MessageRecord {
+        conversation: bare(ROOM),
+        time,
+        sender: bare(ROOM),
+        from_me: false,
+        body: body.into(),
+        is_me_action: false,
+        nick: Some(nick.into()),
+        id: None,
+        origin_id: None,
+        stanza_id: Some(format!("{ROOM} {id}")),
+        state: MessageState::Received,
+    }
+}
+
+fn room_record(joined: bool, history: Option<&str>) -> ConversationRecord {
+    ConversationRecord {
+        jid: bare(ROOM),
+        kind: ConversationKind::Groupchat,
+        last_read: None,
+        unread: 0,
+        draft: String::new(),
+        last_activity: 9_000,
+        nick: Some("ali".into()),
+        history: history.map(|id| HistoryPoint { id: Some(id.into()), unix_ms: Some(9_000) }),
+        joined,
+    }
+}
+
+async fn seed(ops: Vec<Op>) {
+    IdbBackend.delete(&bare(ALICE)).await.unwrap();
+    let store = IdbBackend.open(&bare(ALICE)).await.unwrap();
+    store.apply(ops).await.unwrap();
+    store.close();
+}
+
+async fn stored_room() -> Vec<MessageRecord> {
+    persist::flush().await;
+    let store = IdbBackend.open(&bare(ALICE)).await.unwrap();
+    let snapshot = store.snapshot(&SnapshotRequest { open: Some(bare(ROOM)), recent: 50, page: 500 }).await.unwrap();
+    store.close();
+    snapshot
+        .pages
+        .into_iter()
+        .filter(|(j, _)| j == &bare(ROOM))
+        .flat_map(|(_, p)| p.messages)
+        .map(|m| m.message)
+        .collect()
+}
+
+fn archived(nick: &str, body: &str, id: &str, t: u64) -> ArchivedMessage {
+    let mut message = Message::chat(Jid::parse(ALICE).unwrap(), body);
+    message.kind = MessageType::Groupchat;
+    message.from = Some(Jid::parse(&format!("{ROOM}/{nick}")).unwrap());
+    ArchivedMessage { id: id.into(), unix_ms: Some(t), with: bare(ROOM), outgoing: false, message }
+}
+
+fn page(query: ArchiveQuery, messages: Vec<ArchivedMessage>, complete: bool) -> Event {
+    let oldest = messages.first().map(|m| HistoryPoint { id: Some(m.id.clone()), unix_ms: m.unix_ms });
+    Event::ArchivePage(ArchivePage { archive: bare(ROOM), query, messages, oldest, newest: None, complete })
+}
+
+fn me() -> Occupant {
+    Occupant {
+        nick: "ali".into(),
+        jid: None,
+        affiliation: Affiliation::Member,
+        role: Role::Participant,
+        presence: Default::default(),
+        occupant_id: None,
+    }
+}
+
+struct Harness {
+    store: AppState,
+    session: SessionHandle,
+    root: web_sys::HtmlElement,
+    taken: Rc<RefCell<Vec<Command>>>,
+    _mounted: Box<dyn std::any::Any>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let location = web_sys::window().unwrap().location();
+        let history = web_sys::window().unwrap().history().unwrap();
+        history.replace_state_with_url(&JsValue::NULL, "", Some(&location.pathname().unwrap())).unwrap();
+        let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
+        document().body().unwrap().append_child(&root).unwrap();
+        let taken = Rc::new(RefCell::new(Vec::new()));
+        let session = {
+            let taken = taken.clone();
+            SessionHandle::fake(Rc::new(move |cmd: Command| {
+                taken.borrow_mut().push(cmd);
+                Ok(())
+            }))
+        };
+        let store = AppState::default();
+        let mounted = mount_to(root.clone(), move || {
+            provide_context(store);
+            provide_context(session);
+            provide_context(LoginForm::default());
+            persist::watch(store);
+            view! { <MainScreen /> }
+        });
+        Harness { store, session, root, taken, _mounted: Box::new(mounted) }
+    }
+
+    async fn log_in(&self) -> ConnectOptions {
+        self.store.connection.set(Connection::LoggingIn);
+        let options = ConnectOptions::with_password(bare(ALICE), "pw".into(), None);
+        let options = persist::load(self.store, options, false).await;
+        settle().await;
+        options
+    }
+
+    fn receive(&self, event: Event) {
+        self.session.receive(self.store, TransportEvent::Core(event));
+    }
+
+    /// The bodies of the room's message rows, in order.
+    fn bodies(&self) -> Vec<String> {
+        let list = self.root.query_selector_all(".room .message .message-body").unwrap();
+        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.text_content().unwrap_or_default()).collect()
+    }
+
+    fn text(&self) -> String {
+        self.root.text_content().unwrap_or_default()
+    }
+
+    fn button(&self, label: &str) -> web_sys::HtmlElement {
+        let list = self.root.query_selector_all("button").unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .find(|b| b.text_content().unwrap_or_default().trim() == label)
+            .unwrap_or_else(|| panic!("no button {label}"))
+            .unchecked_into()
+    }
+
+    fn load_older_commands(&self) -> Vec<Option<HistoryPoint>> {
+        self.taken
+            .borrow()
+            .iter()
+            .filter_map(|c| match c {
+                Command::LoadOlder { with, before } if with == &bare(ROOM) => Some(before.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_reload_shows_the_stored_room_and_its_join_catches_up_from_the_stored_point() {
+    seed(vec![
+        Op::PutConversation(room_record(true, Some("r2"))),
+        Op::AddMessage(stored_message("bob", "first <b>words</b>", 1_000, "r1")),
+        Op::AddMessage(stored_message("carol", "second", 2_000, "r2")),
+    ])
+    .await;
+    let h = Harness::new();
+    let options = h.log_in().await;
+    // The core is told to join the room again, from the stored point, under the stored nick.
+    let rooms_to_join = &options.seed.as_ref().unwrap().rooms;
+    assert_eq!(rooms_to_join.len(), 1);
+    assert_eq!((rooms_to_join[0].nick.as_str(), rooms_to_join[0].last_stanza_id.as_deref()), ("ali", Some("r2")));
+    // Before the network answers: the room in the sidebar, its stored lines in the open room, as text.
+    assert!(h.store.rooms.rooms.with_untracked(|r| r.contains_key(&bare(ROOM))));
+    rooms::open(h.store, bare(ROOM));
+    settle().await;
+    assert_eq!(h.bodies(), ["first <b>words</b>", "second"]);
+    assert!(h.text().contains("carol"), "the sender's nick is kept");
+    assert_eq!(rooms::nick_for(h.store, &bare(ROOM)), "ali");
+
+    // A join from the UI carries the stored point.
+    rooms::join(h.store, h.session, &bare(ROOM), "ali", None).unwrap();
+    let history = h.taken.borrow().iter().find_map(|c| match c {
+        Command::Room(RoomCommand::Join { history, .. }) => Some(history.clone()),
+        _ => None,
+    });
+    assert_eq!(history, Some(Some(HistoryPoint { id: Some("r2".into()), unix_ms: Some(9_000) })));
+
+    // Joined; a live message comes before the catch-up's page, which goes after the stored lines.
+    h.receive(Event::Room(RoomEvent::Joined {
+        room: bare(ROOM),
+        me: me(),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    let mut live = Message::chat(Jid::parse(ALICE).unwrap(), "live now");
+    live.kind = MessageType::Groupchat;
+    live.from = Some(Jid::parse(&format!("{ROOM}/bob")).unwrap());
+    live.stanza_id = Some("r5".into());
+    h.receive(Event::Room(RoomEvent::Message(RoomMessage {
+        room: bare(ROOM),
+        nick: Some("bob".into()),
+        occupant_id: None,
+        message: live,
+        own: false,
+        mentions_me: false,
+    })));
+    let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
+    h.receive(page(
+        catch_up,
+        vec![archived("carol", "second", "r2", 2_000), archived("dave", "missed while away", "r3", 3_000)],
+        true,
+    ));
+    h.receive(Event::Room(RoomEvent::HistoryCursor {
+        room: bare(ROOM),
+        point: HistoryPoint { id: Some("r5".into()), unix_ms: Some(5_000) },
+    }));
+    settle().await;
+    assert_eq!(h.bodies(), ["first <b>words</b>", "second", "missed while away", "live now"], "each once, in order");
+    let kept: Vec<String> = stored_room().await.into_iter().map(|m| m.body).collect();
+    assert_eq!(kept, ["first <b>words</b>", "second", "missed while away", "live now"]);
+    persist::close().await;
+    // The next page load joins from the newest point.
+    let store = IdbBackend.open(&bare(ALICE)).await.unwrap();
+    let snapshot = store.snapshot(&SnapshotRequest { open: None, recent: 5, page: 5 }).await.unwrap();
+    store.close();
+    let room = snapshot.conversations.iter().find(|c| c.jid == bare(ROOM)).unwrap();
+    assert_eq!((room.history.as_ref().and_then(|h| h.id.as_deref()), room.joined), (Some("r5"), true));
+}
+
+#[wasm_bindgen_test]
+async fn scroll_back_reads_the_store_then_the_rooms_archive() {
+    let mut ops = vec![Op::PutConversation(room_record(true, Some("s60")))];
+    ops.extend((1..=60).map(|i| Op::AddMessage(stored_message("bob", &format!("m{i}"), i * 10, &format!("s{i}")))));
+    seed(ops).await;
+    let h = Harness::new();
+    h.log_in().await;
+    rooms::open(h.store, bare(ROOM));
+    settle().await;
+    assert_eq!(h.bodies().len(), 50, "the latest stored page");
+    assert_eq!(h.bodies()[0], "m11");
+
+    h.button("Load older messages").click();
+    persist::flush().await;
+    settle().await;
+    settle().await;
+    let bodies = h.bodies();
+    assert_eq!(bodies.len(), 60, "the rest from the store");
+    assert_eq!(bodies[0], "m1");
+    assert!(h.load_older_commands().is_empty(), "the store first: no archive query yet");
+
+    h.button("Load older messages").click();
+    settle().await;
+    assert_eq!(
+        h.load_older_commands(),
+        [Some(HistoryPoint { id: Some("s1".into()), unix_ms: Some(10) })],
+        "then the room's archive, before the oldest stored message"
+    );
+    assert!(h.text().contains("Loading older messages…"));
+    h.receive(page(
+        ArchiveQuery::Older { with: bare(ROOM) },
+        vec![archived("eve", "the very first", "s0", 5), archived("bob", "m1", "s1", 10)],
+        true,
+    ));
+    settle().await;
+    let bodies = h.bodies();
+    assert_eq!((bodies.len(), bodies[0].as_str(), bodies[1].as_str()), (61, "the very first", "m1"), "m1 once");
+    assert!(h.text().contains("Start of the room's history"));
+    persist::close().await;
+}
+
+#[wasm_bindgen_test]
+async fn our_room_message_is_kept_once_in_the_room_and_never_as_a_chat_with_the_room() {
+    seed(vec![]).await;
+    let h = Harness::new();
+    h.log_in().await;
+    h.receive(Event::Room(RoomEvent::Joined {
+        room: bare(ROOM),
+        me: me(),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    rooms::open(h.store, bare(ROOM));
+    rooms::send(h.store, h.session, &bare(ROOM), "hello all".into()).unwrap();
+    let id = h
+        .taken
+        .borrow()
+        .iter()
+        .find_map(|c| match c {
+            Command::Room(RoomCommand::Send { id, .. }) => Some(id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // What the core says next: sent, acknowledged, reflected by the room with its archive id.
+    let mut sent = Message::chat(Jid::parse(ROOM).unwrap(), "hello all");
+    sent.kind = MessageType::Groupchat;
+    sent.id = Some(id.clone());
+    sent.origin_id = Some(id.clone());
+    h.receive(Event::MessageSent(sent));
+    h.receive(Event::MessageAcked { id: id.clone() });
+    h.receive(Event::Room(RoomEvent::Reflected { room: bare(ROOM), id: id.clone(), stanza_id: Some("r7".into()) }));
+    settle().await;
+    assert_eq!(h.bodies(), ["hello all"]);
+    assert!(!h.store.conversations.with_untracked(|c| c.contains_key(&bare(ROOM))), "no chat with the room");
+    // The room's archive has it too (a catch-up after a rejoin): shown and kept once.
+    let mut copy = archived("ali", "hello all", "r7", 7_000);
+    copy.outgoing = true;
+    copy.message.origin_id = Some(id.clone());
+    h.receive(page(ArchiveQuery::RoomCatchUp { room: bare(ROOM) }, vec![copy], true));
+    settle().await;
+    assert_eq!(h.bodies(), ["hello all"]);
+    let kept = stored_room().await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        (kept[0].stanza_id.as_deref(), &kept[0].state, kept[0].from_me),
+        (Some("lobby@conference.example.org r7"), &MessageState::Delivered, true)
+    );
+    persist::close().await;
+}
