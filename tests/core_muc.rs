@@ -900,6 +900,116 @@ fn a_silent_room_is_self_pinged_and_rejoined_when_it_lost_us() {
     }
 }
 
+// ---- staying in: a server restart's cleanup (status 333) ------------------------------------------------
+
+/// Prosody 0.12's removal of an occupant whose session it lost (captured with `NATTER_TRACE=1` from
+/// `tests/servers_muc.rs` across `scripts/prosody.sh reboot`): status 333, "Kicked: recipient unavailable",
+/// with 110 and the real JID of the session it is about (`resource`).
+fn removed_333(resource: &str) -> String {
+    format!(
+        "<presence xmlns='jabber:client' type='unavailable' from='{ROOM}/thirdwitch' to='alice@example.com/web'><status>Kicked: recipient unavailable</status><x xmlns='{MUC_USER}'><status code='333'/><item jid='alice@example.com/{resource}' affiliation='owner' role='none'/><status code='110'/></x></presence>"
+    )
+}
+
+fn join_presences(sent: &[Element]) -> usize {
+    sent.iter().filter(|e| e.is("jabber:client", "presence") && e.get_child(MUC, "x").is_some()).count()
+}
+
+#[test]
+fn removed_for_a_technical_reason_we_join_again_instead_of_leaving() {
+    let mut h = online();
+    joined(&mut h);
+    h.recv(&removed_333("web"));
+    let sent = h.sent();
+    assert_eq!(join_presences(&sent), 1, "joined again at once: {sent:?}");
+    let events = room_events(&mut h);
+    assert!(matches!(&events[..], [RoomEvent::Joining { .. }]), "not Left: {events:?}");
+    h.recv(&occupant("firstwitch", "owner", "moderator", ""));
+    h.recv(&self_presence("thirdwitch", &[], ""));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joined { .. }]));
+    // Still in: talk at once.
+    cmd(&mut h, RoomCommand::Send { room: room(), body: "back".into(), id: "b1".into() }).unwrap();
+}
+
+#[test]
+fn removals_for_a_technical_reason_that_keep_coming_end_with_a_left_in_words() {
+    let mut h = online();
+    joined(&mut h);
+    // Removed again right after each join: at once, then after 1 s, 2 s, 4 s (nothing sent before).
+    for delay in [0u64, 1, 2, 4] {
+        h.recv(&removed_333("web"));
+        let events = room_events(&mut h);
+        assert!(matches!(&events[..], [RoomEvent::Joining { .. }]), "after {delay} s: {events:?}");
+        if delay > 0 {
+            h.advance(Duration::from_millis(delay * 1000 - 1));
+            assert_eq!(join_presences(&h.sent()), 0, "not before {delay} s");
+            h.advance(Duration::from_millis(1));
+        }
+        assert_eq!(join_presences(&h.sent()), 1, "joined again after {delay} s");
+        h.recv(&self_presence("thirdwitch", &[], ""));
+        assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joined { .. }]));
+    }
+    h.recv(&removed_333("web"));
+    assert_eq!(join_presences(&h.sent()), 0, "no fifth join");
+    let events = room_events(&mut h);
+    let [RoomEvent::Left { why, .. }] = &events[..] else { panic!("{events:?}") };
+    assert_eq!(
+        why.describe("thirdwitch", true),
+        "You were removed from the room because of a technical problem: Kicked: recipient unavailable"
+    );
+    assert!(cmd(&mut h, RoomCommand::Send { room: room(), body: "x".into(), id: "x1".into() }).is_err());
+}
+
+#[test]
+fn a_removal_for_a_technical_reason_long_after_the_last_counts_as_the_first() {
+    let mut h = online();
+    joined(&mut h);
+    for _ in 0..muc::MAX_REJOINS + 2 {
+        h.recv(&removed_333("web"));
+        h.advance(Duration::from_secs(8)); // past any delay
+        assert_eq!(join_presences(&h.sent()), 1);
+        h.recv(&self_presence("thirdwitch", &[], ""));
+        assert!(room_events(&mut h).iter().any(|e| matches!(e, RoomEvent::Joined { .. })));
+        h.advance(muc::REJOINS_FORGOTTEN);
+        for e in h.sent().into_iter().filter(|e| e.get_child("urn:xmpp:ping", "ping").is_some()) {
+            iq_result(&mut h, &e, "");
+        }
+    }
+}
+
+#[test]
+fn the_removal_of_our_session_from_before_a_restart_does_not_end_this_one() {
+    let mut h = online();
+    joined(&mut h);
+    // The restarted room still lists the lost session (another resource of ours) under our nick, and removes it.
+    h.recv(&removed_333("lost-before-restart"));
+    assert_eq!(join_presences(&h.sent()), 0);
+    assert!(room_events(&mut h).is_empty(), "still in");
+    cmd(&mut h, RoomCommand::Send { room: room(), body: "here".into(), id: "h1".into() }).unwrap();
+    // The same while joining again after a reconnect: the join is not ended either.
+    h.recv(&removed_333("web"));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joining { .. }]));
+    h.recv(&removed_333("lost-before-restart"));
+    h.recv(&self_presence("thirdwitch", &[], ""));
+    assert!(matches!(&room_events(&mut h)[..], [RoomEvent::Joined { .. }]));
+}
+
+#[test]
+fn others_removed_for_a_technical_reason_are_shown_in_words() {
+    let mut h = online();
+    joined(&mut h);
+    h.recv(&format!(
+        "<presence xmlns='jabber:client' type='unavailable' from='{ROOM}/firstwitch' to='alice@example.com/web'><status>Kicked: recipient unavailable</status><x xmlns='{MUC_USER}'><status code='333'/><item affiliation='owner' role='none'/></x></presence>"
+    ));
+    h.advance(muc::OCCUPANT_BATCH);
+    let changes = occupants_changes(&room_events(&mut h));
+    let [OccupantChange::Left { why, .. }] = &changes[..] else { panic!("{changes:?}") };
+    assert_eq!(
+        why.describe("firstwitch", false),
+        "firstwitch was removed from the room because of a technical problem: Kicked: recipient unavailable"
+    );
+}
+
 #[test]
 fn coming_back_to_the_page_pings_rooms_silent_since() {
     let mut h = online();

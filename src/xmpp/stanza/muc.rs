@@ -60,6 +60,8 @@ pub mod status {
     pub const AFFILIATION_CHANGED: u16 = 321;
     pub const MEMBERS_ONLY: u16 = 322;
     pub const SHUTDOWN: u16 = 332;
+    /// Removed because of a technical problem (also "recipient unavailable": a server restart's cleanup).
+    pub const TECHNICAL: u16 = 333;
 }
 
 /// Cuts `s` at a character boundary to at most `max` bytes.

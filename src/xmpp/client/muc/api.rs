@@ -100,6 +100,9 @@ pub enum Departure {
     MembersOnly { reason: Option<String> },
     /// The service is shutting down (332).
     Shutdown { reason: Option<String> },
+    /// Removed because of a technical problem (333; Prosody says "Kicked: recipient unavailable"). For us it
+    /// comes only once joining again failed (see `RoomEvent::Left`).
+    Removed { reason: Option<String> },
     /// The room was destroyed.
     Destroyed { reason: Option<String>, alternate: Option<BareJid> },
     /// The room answered with an error while we were in it (we are out).
@@ -131,6 +134,9 @@ impl Departure {
                 format!("{subject} {verb} removed: the room is now for members only{}", why(reason))
             }
             Departure::Shutdown { reason } => format!("The group chat service is shutting down{}", why(reason)),
+            Departure::Removed { reason } => {
+                format!("{subject} {verb} removed from the room because of a technical problem{}", why(reason))
+            }
             Departure::Destroyed { reason, alternate } => {
                 let alt = alternate.as_ref().map(|a| format!(" (it continues at {a})")).unwrap_or_default();
                 format!("The room was destroyed{}{alt}", why(reason))

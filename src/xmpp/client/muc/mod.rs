@@ -87,6 +87,12 @@ pub const MAX_BATCH: usize = 1_000;
 /// After this long without a stanza from a joined room, ask it whether we are still in (XEP-0410); the
 /// default of `Config::room_silence`.
 pub const ROOM_SILENCE: Duration = Duration::from_secs(5 * 60);
+/// Times in a row we join a room again after it removed us for a technical reason (status 333: what a
+/// restarted server sends for the sessions it lost, which can hit a session that already rejoined) before
+/// we give up with `Left { why: Departure::Removed }`. The first is at once, the next after 1 s, 2 s, 4 s.
+pub const MAX_REJOINS: u32 = 4;
+/// In a room this long, a removal for a technical reason counts as the first again.
+pub const REJOINS_FORGOTTEN: Duration = Duration::from_secs(60);
 /// Invitations from people not in the roster shown per session.
 pub const MAX_STRANGER_INVITES: usize = 10;
 /// Rooms per page of a service's list.
@@ -236,6 +242,8 @@ fn departure_of(user: &MucUser, status: Option<String>) -> Departure {
         Departure::MembersOnly { reason }
     } else if user.has(status::SHUTDOWN) {
         Departure::Shutdown { reason }
+    } else if user.has(status::TECHNICAL) {
+        Departure::Removed { reason: reason.or(status) }
     } else {
         Departure::Left { status }
     }
@@ -377,9 +385,9 @@ impl Client {
             .rooms
             .values()
             .filter_map(|r| {
-                let join = (r.stage == Stage::Joining).then(|| r.last_heard + timeout);
+                let join = (r.stage == Stage::Joining && r.rejoin_at.is_none()).then(|| r.last_heard + timeout);
                 let ping = (r.stage == Stage::Joined && !r.pinging).then(|| r.last_heard + self.config.room_silence);
-                [r.flush_at, join, ping].into_iter().flatten().min()
+                [r.flush_at, join, ping, r.rejoin_at].into_iter().flatten().min()
             })
             .min()
     }
@@ -389,11 +397,16 @@ impl Client {
         let mut flush = Vec::new();
         let mut failed = Vec::new();
         let mut ping = Vec::new();
+        let mut rejoin = Vec::new();
         for r in self.muc.rooms.values() {
             if r.flush_at.is_some_and(|t| now >= t) {
                 flush.push(r.jid.clone());
             }
-            if r.stage == Stage::Joining && now >= r.last_heard + timeout {
+            if let Some(at) = r.rejoin_at {
+                if now >= at {
+                    rejoin.push(r.jid.clone());
+                }
+            } else if r.stage == Stage::Joining && now >= r.last_heard + timeout {
                 failed.push(r.jid.clone());
             } else if r.stage == Stage::Joined && !r.pinging && now >= r.last_heard + self.config.room_silence {
                 ping.push(r.jid.clone());
@@ -413,6 +426,9 @@ impl Client {
         }
         for room in ping {
             self.self_ping(&room, now);
+        }
+        for room in rejoin {
+            self.send_join(&room, now);
         }
     }
 }

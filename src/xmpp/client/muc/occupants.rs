@@ -63,8 +63,16 @@ impl Client {
             }
             OccupantPresence::Unavailable { status } => {
                 let Some(nick) = p.nick else { return };
+                // Our nick, but another session of the account (the one from before a server restart, which
+                // the restarted room still lists under the nick we rejoined with): not about this one.
+                let other_session = p.user.item().and_then(|i| i.jid.as_ref()).is_some_and(|j| {
+                    j.resource().is_some() && self.bound.as_ref().is_some_and(|b| b.bare() == j.bare() && b != j)
+                });
+                if is_self && other_session {
+                    return;
+                }
                 if is_self {
-                    self.own_unavailable(&p.room, &p.user, status);
+                    self.own_unavailable(&p.room, &p.user, status, now);
                 } else {
                     self.other_unavailable(&p.room, &nick, &p.user, status, now);
                 }
@@ -107,6 +115,8 @@ impl Client {
                 self.muc.leaving.retain(|l| l != room); // the room has answered any earlier leave by now
                 let Some(r) = self.muc.rooms.get_mut(room) else { return };
                 r.stage = Stage::Joined;
+                r.rejoin_at = None;
+                r.joined_at = now;
                 r.nick = me.nick.clone(); // the service may have changed it (210)
                 r.me = Some(me.clone());
                 r.created = user.has(status::CREATED);
@@ -172,7 +182,7 @@ impl Client {
         }
     }
 
-    pub(super) fn own_unavailable(&mut self, room: &BareJid, user: &MucUser, status: Option<String>) {
+    pub(super) fn own_unavailable(&mut self, room: &BareJid, user: &MucUser, status: Option<String>, now: Instant) {
         let Some(r) = self.muc.rooms.get_mut(room) else { return };
         if user.has(status::NICK_CHANGED)
             && let Some(new) = user.item().and_then(|i| i.nick.clone())
@@ -186,9 +196,40 @@ impl Client {
             return;
         }
         let why = departure_of(user, status);
+        if matches!(why, Departure::Removed { .. }) && self.rejoin_after_removal(room, now) {
+            return;
+        }
         self.flush_occupants(room);
         self.remove_room(room);
         self.room_event(RoomEvent::Left { room: room.clone(), why });
+    }
+
+    /// Removed for a technical reason (333): join again, at once the first time, then with a growing delay;
+    /// `false` once `MAX_REJOINS` in a row have not kept us in (then we are out).
+    fn rejoin_after_removal(&mut self, room: &BareJid, now: Instant) -> bool {
+        let Some(r) = self.muc.rooms.get_mut(room) else { return false };
+        if r.stage == Stage::Joined && now >= r.joined_at + REJOINS_FORGOTTEN {
+            r.rejoins = 0;
+        }
+        if r.rejoins >= MAX_REJOINS {
+            return false;
+        }
+        let mut backoff = crate::xmpp::reconnect::Backoff::default();
+        let mut delay = Duration::ZERO;
+        for _ in 1..=r.rejoins {
+            delay = backoff.next_delay(1.0);
+        }
+        r.rejoins += 1;
+        self.flush_occupants(room);
+        if delay.is_zero() {
+            self.rejoin(room, now);
+        } else if let Some(r) = self.muc.rooms.get_mut(room) {
+            r.reset_for_join(now);
+            r.rejoin_at = Some(now + delay);
+            let nick = r.nick.clone();
+            self.room_event(RoomEvent::Joining { room: room.clone(), nick });
+        }
+        true
     }
 
     pub(super) fn other_unavailable(

@@ -181,6 +181,12 @@ pub(crate) struct Room {
     pub flush_at: Option<Instant>,
     /// The `unlisted` count last reported.
     pub reported_unlisted: usize,
+    /// Joins again in a row after removals for a technical reason (see `super::MAX_REJOINS`).
+    pub rejoins: u32,
+    /// When to send the next of those joins (waiting: no join presence on its way).
+    pub rejoin_at: Option<Instant>,
+    /// When the last join was confirmed.
+    pub joined_at: Instant,
 }
 
 impl Room {
@@ -206,6 +212,9 @@ impl Room {
             batch: Vec::new(),
             flush_at: None,
             reported_unlisted: 0,
+            rejoins: 0,
+            rejoin_at: None,
+            joined_at: now,
         }
     }
 
@@ -239,6 +248,7 @@ impl Room {
         self.batch.clear();
         self.flush_at = None;
         self.reported_unlisted = 0;
+        self.rejoin_at = None;
         self.last_heard = now;
     }
 
