@@ -18,6 +18,7 @@ use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, sho
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::archive::{self, GapRow};
 use super::dialogs::{DialogMode, DialogState};
 use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, RowState};
 use super::outbox;
@@ -30,6 +31,10 @@ use leptos::leptos_dom::helpers::TimeoutHandle;
 
 /// How close to the bottom (in CSS pixels) still counts as "reading the newest messages".
 const BOTTOM_SLACK: i32 = 48;
+/// How close to the top (in CSS pixels) loads older messages.
+const TOP_SLACK: i32 = 400;
+/// A transcript page's keys for gap rows: the key of the message before the gap with this bit set.
+const GAP_KEY: u64 = 1 << 63;
 /// How long after the last keystroke we tell the contact we stopped typing.
 const PAUSE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 /// The transcript's and the composer's ids (the code scrolls the one and reads, focuses and fills the other).
@@ -122,9 +127,29 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     // bottom (or send, or press "New messages").
     let following = RwSignal::new(true);
     let unseen = RwSignal::new(0usize);
-    let page_count = {
+    let page_keys = {
         let jid = jid.clone();
-        Memo::new(move |_| store.with_conversation(&jid, |c| c.pages.len()).unwrap_or(0))
+        Memo::new(move |_| {
+            store
+                .with_conversation(&jid, |c| (0..c.pages.len()).map(|i| archive::page_key(&c.archive, i)).collect())
+                .unwrap_or_default()
+        })
+    };
+    // The archive's side: loading, start reached, an error (the top row), newer messages let go (the bottom).
+    let history = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            store
+                .with_conversation(&jid, |c| {
+                    let a = &c.archive;
+                    (a.loading, a.complete, a.error.clone(), a.newer_dropped)
+                })
+                .unwrap_or_default()
+        })
+    };
+    let last_seq = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| model::last_message(&c.pages).map(|m| m.seq)).flatten())
     };
     let count = {
         let jid = jid.clone();
@@ -160,11 +185,24 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         });
         let _ = window.request_animation_frame(cb.unchecked_ref());
     };
-    Effect::new(move |prev: Option<usize>| {
+    // Older messages put in front keep the view where it was: the same distance from the bottom.
+    let from_bottom = StoredValue::new(0);
+    let keep_place = move || {
+        let Some(window) = web_sys::window() else { return };
+        let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+            let (Some(el), Some(distance)) = (by_id(TRANSCRIPT_ID), from_bottom.try_get_value()) else { return };
+            el.class_list().add_1("instant").ok();
+            el.set_scroll_top(el.scroll_height() - distance);
+        });
+        let _ = window.request_animation_frame(cb.unchecked_ref());
+    };
+    Effect::new(move |prev: Option<(usize, Option<u64>)>| {
         let n = count.get();
+        let last = last_seq.get();
         match prev {
             None => scroll_to_bottom(false),
-            Some(prev) if n > prev => {
+            Some((prev, prev_last)) if n > prev && last == prev_last => keep_place(),
+            Some((prev, _)) if n > prev => {
                 let mine = last_is_mine();
                 if following.get_untracked() || mine {
                     scroll_to_bottom(true);
@@ -174,12 +212,29 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             }
             Some(_) => {}
         }
-        n
+        (n, last)
     });
+    // The loading row coming or going moves the messages below it: where the reader is is measured again.
+    effect(move || {
+        history.track();
+        request_animation_frame(move || {
+            if let Some(el) = by_id(TRANSCRIPT_ID) {
+                from_bottom.try_set_value(el.scroll_height() - el.scroll_top());
+            }
+        });
+    });
+    let load_older = {
+        let jid = jid.clone();
+        move || archive::load_older(store, session, &jid)
+    };
     let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = by_id(TRANSCRIPT_ID) {
             let top = el.scroll_top();
+            from_bottom.set_value(el.scroll_height() - top);
+            if top < TOP_SLACK && top < last_top.get_value() {
+                load_older();
+            }
             let distance = el.scroll_height() - top - el.client_height();
             let previous = last_top.get_value();
             last_top.set_value(top);
@@ -194,6 +249,26 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     };
 
     let offline = Memo::new(move |_| store.connection.with(|c| *c != Connection::Online));
+
+    // Nothing held, or not enough to scroll: older messages are asked for (again when the session is back).
+    // Otherwise scrolling up to the top asks ([`TOP_SLACK`]).
+    {
+        let jid = jid.clone();
+        effect(move || {
+            let (loading, complete, error, _) = history.get();
+            let (n, off) = (count.get(), offline.get());
+            if loading || complete || error.is_some() || off {
+                return;
+            }
+            let jid = jid.clone();
+            request_animation_frame(move || {
+                let fits = by_id(TRANSCRIPT_ID).is_none_or(|el| el.scroll_height() <= el.client_height());
+                if n == 0 || fits {
+                    archive::load_older(store, session, &jid);
+                }
+            });
+        });
+    }
 
     // XEP-0333: the newest message that asks for it is marked as displayed while the person can see it.
     let markable = {
@@ -418,23 +493,67 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     on:scroll=handler(on_scroll)
                 >
                     {show(
-                        move || count.get() == 0,
+                        move || count.get() == 0 && !history.with(|h| h.0 || h.2.is_some()),
                         move || view! {
                             <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                         }.into_any(),
                     )}
+                    {
+                        let retry = jid.clone();
+                        dynamic(move || {
+                            let (loading, complete, error, _) = history.get();
+                            if loading {
+                                view! { <p class="history-row" role="status"><span class="spinner" aria-hidden="true"></span>"Loading earlier messages…"</p> }.into_any()
+                            } else if let Some(error) = error {
+                                let retry = retry.clone();
+                                view! {
+                                    <p class="history-row history-error" role="alert">
+                                        {error}
+                                        " "
+                                        <button type="button" class="button small" on:click=handler(move |_| {
+                                            store.update_conversation(&retry, |c| c.archive.error = None);
+                                            archive::load_older(store, session, &retry);
+                                        })>"Retry"</button>
+                                    </p>
+                                }.into_any()
+                            } else if complete && count.get_untracked() > 0 {
+                                view! { <p class="history-row history-start">"Start of the conversation"</p> }.into_any()
+                            } else {
+                                ().into_any()
+                            }
+                        })
+                    }
                     <div class="messages">
                         {keyed_list(
-                            move || (0..page_count.get() as u64).collect(),
+                            move || page_keys.get(),
                             {
                                 let jid = jid.clone();
-                                move |index| {
+                                move |key| {
                                     let jid = jid.clone();
-                                    view! { <TranscriptPage jid index=index as usize /> }.into_any()
+                                    view! { <TranscriptPage jid key /> }.into_any()
                                 }
                             },
                         )}
                     </div>
+                    {
+                        let newest = jid.clone();
+                        show(
+                            move || history.with(|h| h.3),
+                            move || {
+                                let newest = newest.clone();
+                                view! {
+                                    <p class="history-row">
+                                        "Newer messages are not shown."
+                                        " "
+                                        <button type="button" class="button small" on:click=handler(move |_| {
+                                            following.set(true);
+                                            archive::show_newest(store, session, &newest);
+                                        })>"Show the newest messages"</button>
+                                    </p>
+                                }.into_any()
+                            },
+                        )
+                    }
                 </div>
                 {show(
                     move || unseen.get() > 0,
@@ -511,19 +630,34 @@ fn back(store: AppState) {
 /// is woken to check it whenever its source changes, which would wake every row of the page for each new
 /// message. Instead one effect watches the page's states and sets the state of the rows whose state changed.
 #[component]
-pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
+pub fn TranscriptPage(jid: BareJid, key: u64) -> impl IntoView {
     let store = expect_context::<AppState>();
+    // Its rows' keys: each message's `seq`, and a gap row's after the message it follows.
     let seqs = {
         let jid = jid.clone();
         Memo::new(move |_| -> Vec<u64> {
-            let seqs = |p: &MessagePage| p.messages.iter().map(|m| m.seq).collect();
-            store.with_conversation(&jid, |c| c.pages.get(index).map(seqs)).flatten().unwrap_or_default()
+            store
+                .with_conversation(&jid, |c| {
+                    let gaps = &c.archive.gaps;
+                    let mut keys = Vec::with_capacity(model::PAGE_SIZE);
+                    for m in archive::page_of(c, key).map_or(&[][..], |p| &p.messages[..]) {
+                        keys.push(m.seq);
+                        if gaps.iter().any(|g| g.after_seq == Some(m.seq)) {
+                            keys.push(m.seq | GAP_KEY);
+                        }
+                    }
+                    keys
+                })
+                .unwrap_or_default()
         })
     };
     let states = {
         let jid = jid.clone();
         Memo::new(move |_| {
-            store.with_conversation(&jid, |c| c.pages.get(index).map(MessagePage::states)).flatten().unwrap_or_default()
+            store
+                .with_conversation(&jid, |c| archive::page_of(c, key).map(MessagePage::states))
+                .flatten()
+                .unwrap_or_default()
         })
     };
     let row_states = StoredValue::new(Vec::<(u64, RwSignal<RowState>)>::new());
@@ -549,9 +683,13 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
         {keyed_list(
             move || seqs.get(),
             move |seq| {
+                if seq & GAP_KEY != 0 {
+                    let jid = jid.clone();
+                    return view! { <GapRowView jid after_seq=seq & !GAP_KEY /> }.into_any();
+                }
                 store
                     .conversations
-                    .try_with_untracked(|c| c.get(&jid)?.pages.get(index)?.get(seq).cloned())
+                    .try_with_untracked(|c| archive::page_of(c.get(&jid)?, key)?.get(seq).cloned())
                     .flatten()
                     .map(|message| {
                         let state = RwSignal::new(message.row_state());
@@ -562,6 +700,46 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
             },
         )}
         </ol>
+    }
+}
+
+/// A range of the conversation not loaded, after the message `after_seq`: says so, with a button to load it.
+#[component]
+fn GapRowView(jid: BareJid, after_seq: u64) -> impl IntoView {
+    let store = expect_context::<AppState>();
+    let session = expect_context::<SessionHandle>();
+    let row = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            store
+                .with_conversation(&jid, |c| {
+                    c.archive
+                        .gaps
+                        .iter()
+                        .find(|g| g.after_seq == Some(after_seq))
+                        .map(|g: &GapRow| (g.loading, g.error.clone()))
+                })
+                .flatten()
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <li class="gap-row" role="group" aria-label="Messages not loaded">
+            <p>"Some messages are not loaded yet"</p>
+            {move || row.with(|(_, e)| e.clone()).map(|e| view! { <p class="message-error">{e}</p> })}
+            <button
+                type="button"
+                class="button small"
+                aria-disabled=move || row.with(|r| r.0.to_string())
+                on:click=handler(move |_| {
+                    if !row.with_untracked(|r| r.0) {
+                        archive::fill_gap(store, session, &jid, Some(after_seq));
+                    }
+                })
+            >
+                {move || if row.with(|r| r.0) { "Loading…".to_owned() } else { "Load them".to_owned() }}
+            </button>
+        </li>
     }
 }
 

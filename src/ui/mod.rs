@@ -5,7 +5,8 @@
 //!   change them) and the [`state::SessionHandle`] components send commands through.
 //! - [`login`], [`sidebar`], [`conversation`], [`dialogs`], [`connection`]: thin components that read those
 //!   signals and call the handle. [`history`]: the browser's Back and the URL follow the open conversation.
-//!   [`outbox`]: our own messages from Send to Read (the outbox, and each message's state).
+//!   [`outbox`]: our own messages from Send to Read (the outbox, and each message's state). [`archive`]: history
+//!   from the server's archive in the transcripts (catch-up, scroll-back, gaps, a bounded window).
 //!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
@@ -20,6 +21,7 @@
 //! of a login. The password field's own value is a JavaScript string, which the page cannot wipe; the browser
 //! frees it some time after the login screen is gone.
 
+pub mod archive;
 pub mod connection;
 pub mod conversation;
 pub mod dialogs;
