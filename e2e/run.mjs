@@ -107,6 +107,7 @@ try {
     const log = (...a) => lines.push(a.join(' '));
     const problems = [];
     const peers = [];
+    const allowed = []; // console errors a test expects (ctx.allowConsole): logged, not failed
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
@@ -115,6 +116,7 @@ try {
       // <r/> that crossed the page's close) after its own Close frame, against RFC 6455 §5.5.1; Chromium then
       // logs this on the socket the app has already released. The server's fault, and harmless: noted, not failed.
       if (m.type() === 'error' && m.text().includes('Data frame received after close')) log(`console (server quirk): ${m.text()}`);
+      else if (m.type() === 'error' && allowed.some((re) => re.test(m.text()))) log(`console (expected): ${m.text()}`);
       else if (m.type() === 'error') problems.push(`console error: ${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
       else if (m.type() === 'warning') log(`console warning: ${m.text()}`);
     });
@@ -137,6 +139,8 @@ try {
         return p;
       },
       adduser: (prefix = 'e2e') => adduser(root, prefix, env.domain),
+      // From now on, console errors matching `re` are expected (the browser's own words while a server is down).
+      allowConsole: (re) => allowed.push(re),
       // Serves dist/ at / with this config.json for this test only; resolves to its URL.
       async serve(config) {
         const s = await serve(dist, { config });

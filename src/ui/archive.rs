@@ -115,7 +115,7 @@ pub fn page(store: AppState, page: ArchivePage) {
     let own = state::own_name(&account);
     for (with, messages) in parts {
         let older = matches!(&page.query, ArchiveQuery::Older { with: w } if *w == with);
-        if !messages.iter().all(|m| m.outgoing) && !make_room_for(store, &with) {
+        if !make_room_for(store, &with) {
             continue;
         }
         let sender = name_of(store, &with);
