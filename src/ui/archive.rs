@@ -14,8 +14,8 @@
 //! - **A bounded window**: a conversation holds at most [`MAX_HELD`] messages. Past that, new messages push the
 //!   oldest pages out (scroll-back fetches them again), and scroll-back pushes the newest out (a row at the
 //!   bottom brings them back: [`show_newest`]).
-//! - The same message twice (live and archived, or in two pages) is shown once: by its archive id, by our own
-//!   message id, by the sender's id and body.
+//! - The same message twice (live and archived, or in two pages) is shown once: the core leaves out what it
+//!   showed; here, by its archive id and by our own message id.
 //!
 //! The seam for stored history: [`load_older`] is the one place a conversation asks for older messages; it
 //! asks the archive today, and reads the device's store first once that is wired (`persist`).
@@ -83,6 +83,11 @@ pub fn page_index(t: &Transcript, key: u64) -> usize {
 /// Reads the conversation with `jid` (untracked: these are event handlers).
 fn conversation<T>(store: AppState, jid: &BareJid, f: impl FnOnce(&Conversation) -> T) -> Option<T> {
     store.conversations.try_with_untracked(|c| c.get(jid).map(f)).flatten()
+}
+
+/// The gap row after the message `seq`.
+pub fn gap_after(c: &Conversation, seq: u64) -> Option<&GapRow> {
+    c.archive.gaps.iter().find(|g| g.after_seq == Some(seq))
 }
 
 /// The page keyed `key` of a conversation.
@@ -388,7 +393,7 @@ fn row(store: AppState, m: ArchivedMessage, own: &str, their_name: &str) -> Opti
     })
 }
 
-/// Puts `rows` (oldest first) into the conversation with `with`, each where its time says, leaving out those
+/// Puts `rows` (oldest first, as the archive gives them) into the conversation with `with`, each where its time says, leaving out those
 /// it shows already. `unread`: theirs newer than our last message there count as unread. `older`: a
 /// scroll-back page (the window then lets the newest go, not the oldest).
 fn place(store: AppState, with: &BareJid, mut rows: Vec<ChatMessage>, unread: bool, older: bool) {
@@ -398,26 +403,14 @@ fn place(store: AppState, with: &BareJid, mut rows: Vec<ChatMessage>, unread: bo
     let mut dropped_own: Vec<String> = Vec::new();
     store.update_conversation(with, |c| {
         // What is shown already (the window is bounded, so this is too).
-        let mut held: HashSet<&str> = HashSet::new();
-        let mut theirs: HashSet<(&str, &str)> = HashSet::new();
-        for m in c.pages.iter().flat_map(|p| &p.messages) {
-            if let Some(a) = &m.archive_id {
-                held.insert(a);
-            }
-            if let (Some(id), false) = (&m.id, m.from_me) {
-                theirs.insert((id, &m.body));
-            }
-        }
-        // (Within the new rows, the core left out what came twice.)
-        rows.retain(|m| {
-            !m.archive_id.as_deref().is_some_and(|a| held.contains(a))
-                && !(m.id.as_deref().is_some_and(|id| !m.from_me && theirs.contains(&(id, m.body.as_str()))))
-        });
-        drop((held, theirs));
+        // (The core left out what it showed already, live or archived; this is the UI's own check, by archive id.)
+        let held: HashSet<&str> =
+            c.pages.iter().flat_map(|p| &p.messages).filter_map(|m| m.archive_id.as_deref()).collect();
+        rows.retain(|m| !m.archive_id.as_deref().is_some_and(|a| held.contains(a)));
+        drop(held);
         if rows.is_empty() {
             return;
         }
-        rows.sort_by_key(|m| m.unix_ms);
         if unread && !older {
             // Our last message there (held, or in these rows) says the person saw what came before it.
             let our_last = c.pages.iter().rev().flat_map(|p| p.messages.iter().rev()).find(|m| m.from_me);

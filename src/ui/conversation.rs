@@ -18,7 +18,7 @@ use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, sho
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::archive::{self, GapRow};
+use super::archive;
 use super::dialogs::{DialogMode, DialogState};
 use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, RowState};
 use super::outbox;
@@ -136,21 +136,27 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         })
     };
     // The archive's side: loading, start reached, an error (the top row), newer messages let go (the bottom).
-    let history = {
+    // (Memos of types the UI has already: each new type of memo compiles its own copy.)
+    let archive_flag = |f: fn(&archive::Transcript) -> bool| {
         let jid = jid.clone();
-        Memo::new(move |_| {
-            store
-                .with_conversation(&jid, |c| {
-                    let a = &c.archive;
-                    (a.loading, a.complete, a.error.clone(), a.newer_dropped)
-                })
-                .unwrap_or_default()
-        })
+        Memo::new(move |_| store.with_conversation(&jid, |c| f(&c.archive)) == Some(true))
+    };
+    let loading = archive_flag(|a| a.loading);
+    let complete = archive_flag(|a| a.complete);
+    let newer_dropped = archive_flag(|a| a.newer_dropped);
+    let history_error = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| c.archive.error.clone()).flatten())
     };
     let last_seq = {
         let jid = jid.clone();
-        Memo::new(move |_| store.with_conversation(&jid, |c| model::last_message(&c.pages).map(|m| m.seq)).flatten())
+        move || {
+            store
+                .conversations
+                .with_untracked(|c| c.get(&jid).and_then(|c| model::last_message(&c.pages)).map(|m| m.seq))
+        }
     };
+    let shown_last = StoredValue::new(None::<u64>);
     let count = {
         let jid = jid.clone();
         Memo::new(move |_| store.with_conversation(&jid, |c| model::message_count(&c.pages)).unwrap_or(0))
@@ -196,13 +202,15 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         });
         let _ = window.request_animation_frame(cb.unchecked_ref());
     };
-    Effect::new(move |prev: Option<(usize, Option<u64>)>| {
+    Effect::new(move |prev: Option<usize>| {
         let n = count.get();
-        let last = last_seq.get();
+        let last = last_seq();
+        let prev_last = shown_last.try_update_value(|l| std::mem::replace(l, last)).flatten();
         match prev {
             None => scroll_to_bottom(false),
-            Some((prev, prev_last)) if n > prev && last == prev_last => keep_place(),
-            Some((prev, _)) if n > prev => {
+            // More messages, the newest the same: older ones came in front.
+            Some(prev) if n > prev && last == prev_last => keep_place(),
+            Some(prev) if n > prev => {
                 let mine = last_is_mine();
                 if following.get_untracked() || mine {
                     scroll_to_bottom(true);
@@ -212,11 +220,14 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             }
             Some(_) => {}
         }
-        (n, last)
+        n
     });
-    // The loading row coming or going moves the messages below it: where the reader is is measured again.
+    // The loading row (or an error) coming moves the messages below it: where the reader is is measured again.
+    // (Not when the row goes with a page: the page is put where that measure says.)
     effect(move || {
-        history.track();
+        if !loading.get() && history_error.with(Option::is_none) {
+            return;
+        }
         request_animation_frame(move || {
             if let Some(el) = by_id(TRANSCRIPT_ID) {
                 from_bottom.try_set_value(el.scroll_height() - el.scroll_top());
@@ -255,9 +266,8 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     {
         let jid = jid.clone();
         effect(move || {
-            let (loading, complete, error, _) = history.get();
             let (n, off) = (count.get(), offline.get());
-            if loading || complete || error.is_some() || off {
+            if loading.get() || complete.get() || history_error.with(Option::is_some) || off {
                 return;
             }
             let jid = jid.clone();
@@ -493,7 +503,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     on:scroll=handler(on_scroll)
                 >
                     {show(
-                        move || count.get() == 0 && !history.with(|h| h.0 || h.2.is_some()),
+                        move || count.get() == 0 && !loading.get() && history_error.with(Option::is_none),
                         move || view! {
                             <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                         }.into_any(),
@@ -501,10 +511,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     {
                         let retry = jid.clone();
                         dynamic(move || {
-                            let (loading, complete, error, _) = history.get();
-                            if loading {
+                            if loading.get() {
                                 view! { <p class="history-row" role="status"><span class="spinner" aria-hidden="true"></span>"Loading earlier messages…"</p> }.into_any()
-                            } else if let Some(error) = error {
+                            } else if let Some(error) = history_error.get() {
                                 let retry = retry.clone();
                                 view! {
                                     <p class="history-row history-error" role="alert">
@@ -516,7 +525,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                                         })>"Retry"</button>
                                     </p>
                                 }.into_any()
-                            } else if complete && count.get_untracked() > 0 {
+                            } else if complete.get() && count.get_untracked() > 0 {
                                 view! { <p class="history-row history-start">"Start of the conversation"</p> }.into_any()
                             } else {
                                 ().into_any()
@@ -538,7 +547,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     {
                         let newest = jid.clone();
                         show(
-                            move || history.with(|h| h.3),
+                            move || newer_dropped.get(),
                             move || {
                                 let newest = newest.clone();
                                 view! {
@@ -708,36 +717,33 @@ pub fn TranscriptPage(jid: BareJid, key: u64) -> impl IntoView {
 fn GapRowView(jid: BareJid, after_seq: u64) -> impl IntoView {
     let store = expect_context::<AppState>();
     let session = expect_context::<SessionHandle>();
-    let row = {
+    let loading = {
         let jid = jid.clone();
         Memo::new(move |_| {
-            store
-                .with_conversation(&jid, |c| {
-                    c.archive
-                        .gaps
-                        .iter()
-                        .find(|g| g.after_seq == Some(after_seq))
-                        .map(|g: &GapRow| (g.loading, g.error.clone()))
-                })
-                .flatten()
-                .unwrap_or_default()
+            store.with_conversation(&jid, |c| archive::gap_after(c, after_seq).is_some_and(|g| g.loading)) == Some(true)
+        })
+    };
+    let error = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            store.with_conversation(&jid, |c| archive::gap_after(c, after_seq).and_then(|g| g.error.clone())).flatten()
         })
     };
     view! {
         <li class="gap-row" role="group" aria-label="Messages not loaded">
             <p>"Some messages are not loaded yet"</p>
-            {move || row.with(|(_, e)| e.clone()).map(|e| view! { <p class="message-error">{e}</p> })}
+            {move || error.get().map(|e| view! { <p class="message-error">{e}</p> }.into_any())}
             <button
                 type="button"
                 class="button small"
-                aria-disabled=move || row.with(|r| r.0.to_string())
+                aria-disabled=move || loading.get().to_string()
                 on:click=handler(move |_| {
-                    if !row.with_untracked(|r| r.0) {
+                    if !loading.get_untracked() {
                         archive::fill_gap(store, session, &jid, Some(after_seq));
                     }
                 })
             >
-                {move || if row.with(|r| r.0) { "Loading…".to_owned() } else { "Load them".to_owned() }}
+                {move || if loading.get() { "Loading…".to_owned() } else { "Load them".to_owned() }}
             </button>
         </li>
     }

@@ -181,6 +181,11 @@ impl AppState {
 
     /// Changes the conversation with `jid`, creating it first if needed.
     pub fn update_conversation(&self, jid: &BareJid, f: impl FnOnce(&mut Conversation)) {
+        self.edit_conversation(jid, Box::new(f));
+    }
+
+    /// [`AppState::update_conversation`] through one compiled copy of the signal's update for every caller.
+    fn edit_conversation(&self, jid: &BareJid, f: Box<dyn FnOnce(&mut Conversation) + '_>) {
         self.conversations.update(|c| match c.get_mut(jid) {
             Some(conv) => f(conv),
             None => f(c.entry(jid.clone()).or_default()),
