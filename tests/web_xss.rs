@@ -94,7 +94,8 @@ fn core(ev: Event) -> TransportEvent {
     TransportEvent::Core(ev)
 }
 
-/// A UI mounted into a fresh element of the page; removed on drop.
+/// A UI mounted into a fresh element of the page; removed on drop. [`Mounted::settled`] first lets what the
+/// previous screen left behind settle (its history navigation is asynchronous, as in tests/web_ui.rs).
 struct Mounted {
     store: AppState,
     root: web_sys::HtmlElement,
@@ -102,6 +103,12 @@ struct Mounted {
 }
 
 impl Mounted {
+    async fn settled(login: bool) -> Mounted {
+        next_frame().await;
+        next_frame().await;
+        Mounted::new(login)
+    }
+
     fn new(login: bool) -> Mounted {
         clear_url_fragment();
         let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
@@ -189,7 +196,7 @@ fn stanza_error(text: &str) -> StanzaError {
 /// a message from him (from a resource named `p` when that is a valid resource), the error text of a bounce of
 /// our message to him, a subscription request's status, and a refused roster change's error text (a notice).
 async fn main_screen_with(p: &str) -> Mounted {
-    let m = Mounted::new(false);
+    let m = Mounted::settled(false).await;
     let store = m.store;
     apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
     let items =
@@ -242,7 +249,7 @@ async fn main_screen_with(p: &str) -> Mounted {
 /// The login screen after the server redirected us to `p` and then refused the login with the text `p`, and
 /// (second shape) after discovery found a document whose parser error quotes `p`.
 async fn login_screen_with(p: &str) -> (Mounted, String, String, String) {
-    let m = Mounted::new(true);
+    let m = Mounted::settled(true).await;
     let store = m.store;
     store.connection.set(Connection::LoggingIn);
     apply(store, core(Event::Redirect { uri: p.to_owned() }));
@@ -264,7 +271,7 @@ async fn login_screen_with(p: &str) -> (Mounted, String, String, String) {
 
 /// The chat screen while reconnecting after a stream error with the text `p`, then offline after another.
 async fn banners_with(p: &str) -> (Mounted, String, String) {
-    let m = Mounted::new(false);
+    let m = Mounted::settled(false).await;
     let store = m.store;
     apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
     let stream = |text: &str| {
