@@ -260,8 +260,9 @@ async fn an_empty_conversation_asks_for_its_newest_page_then_older_ones_in_front
     h.receive(page(older(), 40..100, false));
     settle().await;
     assert_eq!(h.bodies(), bodies(40..160), "prepended in order");
-    // (Within the first row's smaller top margin, 0.15rem, which it loses when rows come before it.)
-    assert!((anchor(&h) - before).abs() <= 3.0, "the view stays where it was: {before} → {}", anchor(&h));
+    // (Within a few pixels: the page is what is kept in place, and its first row's top margin changes when rows
+    // come before it, 0.15rem, as does the page's own spacing.)
+    assert!((anchor(&h) - before).abs() <= 6.0, "the view stays where it was: {before} → {}", anchor(&h));
     assert!(m100.is_connected(), "rows shown already are kept, not built again");
 
     // The start: the marker, and no more asking.

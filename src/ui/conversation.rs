@@ -129,7 +129,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let unseen = RwSignal::new(0usize);
     let page_keys = {
         let jid = jid.clone();
-        Memo::new(move |_| {
+        Memo::new(move |_| -> Vec<u64> {
             store
                 .with_conversation(&jid, |c| (0..c.pages.len()).map(|i| archive::page_key(&c.archive, i)).collect())
                 .unwrap_or_default()
@@ -191,26 +191,41 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         });
         let _ = window.request_animation_frame(cb.unchecked_ref());
     };
-    // Older messages put in front keep the view where it was: the same distance from the bottom.
-    let from_bottom = StoredValue::new(0);
-    let keep_place = move || {
-        let Some(window) = web_sys::window() else { return };
-        let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
-            let (Some(el), Some(distance)) = (by_id(TRANSCRIPT_ID), from_bottom.try_get_value()) else { return };
-            el.class_list().add_1("instant").ok();
-            el.set_scroll_top(el.scroll_height() - distance);
-        });
-        let _ = window.request_animation_frame(cb.unchecked_ref());
+    // Older messages put in front keep the view where it was: the first page shown before (`anchor`: its key,
+    // where it was in the transcript and the scroll position then, measured at each scroll and when the loading
+    // row comes) stays at the same place in the view, whatever came above it or went below.
+    let anchor = StoredValue::new(None::<(u64, i32, i32)>);
+    let measure = move || {
+        let Some(el) = by_id(TRANSCRIPT_ID) else { return };
+        let first =
+            el.query_selector(".messages-page").ok().flatten().and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok());
+        let key = first.as_ref().and_then(|p| p.get_attribute("data-key")?.parse::<u64>().ok());
+        anchor.try_set_value(first.zip(key).map(|(p, key)| (key, p.offset_top(), el.scroll_top())));
     };
+    let keep_place = move || {
+        request_animation_frame(move || {
+            let (Some(el), Some(Some((key, was_at, top)))) = (by_id(TRANSCRIPT_ID), anchor.try_get_value()) else {
+                return;
+            };
+            let page = el.query_selector(&format!(".messages-page[data-key=\"{key}\"]")).ok().flatten();
+            let Some(page) = page.and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+            el.class_list().add_1("instant").ok();
+            el.set_scroll_top(top + page.offset_top() - was_at);
+        });
+    };
+    let shown_first = StoredValue::new(None::<u64>);
     Effect::new(move |prev: Option<usize>| {
         let n = count.get();
+        let first = page_keys.with(|k| k.first().copied());
+        let prev_first = shown_first.try_update_value(|f| std::mem::replace(f, first)).flatten();
+        let still_there = prev_first.is_some_and(|p| page_keys.with_untracked(|k| k.contains(&p)));
         let last = last_seq();
         let prev_last = shown_last.try_update_value(|l| std::mem::replace(l, last)).flatten();
         match prev {
             None => scroll_to_bottom(false),
-            // More messages, the newest the same: older ones came in front.
-            Some(prev) if n > prev && last == prev_last => keep_place(),
-            Some(prev) if n > prev => {
+            // Pages came in front of the first one shown.
+            Some(_) if first != prev_first && still_there => keep_place(),
+            Some(prev) if n > prev && last != prev_last => {
                 let mine = last_is_mine();
                 if following.get_untracked() || mine {
                     scroll_to_bottom(true);
@@ -228,11 +243,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         if !loading.get() && history_error.with(Option::is_none) {
             return;
         }
-        request_animation_frame(move || {
-            if let Some(el) = by_id(TRANSCRIPT_ID) {
-                from_bottom.try_set_value(el.scroll_height() - el.scroll_top());
-            }
-        });
+        request_animation_frame(measure);
     });
     let load_older = {
         let jid = jid.clone();
@@ -242,7 +253,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     let on_scroll = move |_| {
         if let Some(el) = by_id(TRANSCRIPT_ID) {
             let top = el.scroll_top();
-            from_bottom.set_value(el.scroll_height() - top);
+            measure();
             if top < TOP_SLACK && top < last_top.get_value() {
                 load_older();
             }
@@ -688,7 +699,7 @@ pub fn TranscriptPage(jid: BareJid, key: u64) -> impl IntoView {
         })
     });
     view! {
-        <ol class="messages-page">
+        <ol class="messages-page" data-key=key.to_string()>
         {keyed_list(
             move || seqs.get(),
             move |seq| {
