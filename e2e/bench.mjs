@@ -537,12 +537,23 @@ async function scrollBackRun() {
     let pages = 0;
     while (!(await marker.isVisible())) {
       const first = await s.page.evaluate(() => document.querySelector('[role="log"] .message-body')?.textContent);
-      await log.evaluate((el) => (el.scrollTop = 0));
-      await s.page.waitForFunction(
-        (first) => document.querySelector('[role="log"] .message-body')?.textContent !== first || !!document.querySelector('.history-start'),
-        first,
-        { timeout: 30_000, polling: 20 },
-      );
+      await log.evaluate((el) => {
+        el.scrollTop = Math.min(el.scrollTop, 50);
+        el.scrollTop = 0;
+      });
+      await s.page
+        .waitForFunction(
+          (first) => document.querySelector('[role="log"] .message-body')?.textContent !== first || !!document.querySelector('.history-start'),
+          first,
+          { timeout: 30_000, polling: 20 },
+        )
+        .catch(async (e) => {
+          const state = await s.page.evaluate(() => {
+            const t = document.querySelector('[role="log"]');
+            return `${t.querySelectorAll('.message').length} rows, top ${t.scrollTop} of ${t.scrollHeight}, rows: ${[...t.querySelectorAll('.history-row')].map((r) => r.textContent).join(' | ')}`;
+          });
+          throw new Error(`page ${pages + 1}: ${state}: ${e.message.split('\n')[0]}`);
+        });
       pages++;
       check(pages < SCROLLBACK, 'scroll-back does not end');
     }

@@ -265,13 +265,24 @@ async fn an_empty_conversation_asks_for_its_newest_page_then_older_ones_in_front
     assert!((anchor(&h) - before).abs() <= 6.0, "the view stays where it was: {before} → {}", anchor(&h));
     assert!(m100.is_connected(), "rows shown already are kept, not built again");
 
-    // The start: the marker, and no more asking.
+    // Up again; the page before m40 holds only a receipt (the archive keeps receipts and markers too): nothing
+    // to show, so the next page is asked at once, without another scroll.
     h.transcript().set_scroll_top(0);
     settle().await;
     assert_eq!(h.load_older().last().unwrap().as_ref(), Some(&point(40)));
-    h.receive(page(older(), 0..40, true));
+    let asked = h.load_older().len();
+    let mut receipt = archived(39, true);
+    receipt.message.bodies.clear();
+    h.receive(page_of(older(), vec![receipt], false));
     settle().await;
-    assert_eq!(h.bodies(), bodies(0..160));
+    assert_eq!(h.load_older().len(), asked + 1, "asked again without scrolling");
+    assert_eq!(h.load_older().last().unwrap().as_ref(), Some(&point(39)));
+    assert_eq!(h.bodies(), bodies(40..160));
+
+    // The start: the marker, and no more asking.
+    h.receive(page(older(), 0..39, true));
+    settle().await;
+    assert_eq!(h.bodies(), (0..39).chain(40..160).map(|n| format!("m{n}")).collect::<Vec<_>>());
     assert_eq!(h.one(".history-row").text_content().unwrap(), "Start of the conversation");
     let asked = h.load_older().len();
     h.transcript().set_scroll_top(10);

@@ -202,6 +202,9 @@ pub enum FollowUp {
     Fill(Gap),
     /// A scroll-back refused as busy, asked again a moment later.
     Older(BareJid),
+    /// A scroll-back page with nothing to show (receipts, markers: the archive keeps those too): the next one,
+    /// at once, since the transcript did not move and scrolling up again would not ask.
+    More(BareJid),
 }
 
 /// What to ask the session right after `event`, once it is applied ([`run`]).
@@ -214,6 +217,12 @@ pub fn follow_up(event: &TransportEvent) -> Option<FollowUp> {
             query: ArchiveQuery::Older { with },
             error: ArchiveError::Busy,
         }) => Some(FollowUp::Older(with.clone())),
+        TransportEvent::Core(Event::ArchivePage(ArchivePage {
+            query: ArchiveQuery::Older { with },
+            messages,
+            complete: false,
+            ..
+        })) if messages.iter().all(|m| m.message.body(None).is_none()) => Some(FollowUp::More(with.clone())),
         _ => None,
     }
 }
@@ -223,6 +232,7 @@ pub fn run(store: AppState, session: SessionHandle, follow_up: FollowUp) {
     match follow_up {
         FollowUp::Fill(gap) => send(store, session, Command::FillGap { gap, from: GapEnd::Older }),
         FollowUp::Older(with) => retry_older(store, session, with),
+        FollowUp::More(with) => load_older(store, session, &with),
     }
 }
 
