@@ -434,15 +434,6 @@ async fn catch_up_merges_by_time_shows_each_message_once_and_counts_unread() {
     let shown = h.bodies();
     assert_eq!(&shown[..3], ["m10", "m15", "m20"], "{shown:?}");
     assert_eq!(shown.last().unwrap(), "from here");
-
-    // So does a live message delivered late (offline storage, with its delay stamp) after the catch-up.
-    let mut late = archived_body(12, false, "late").message;
-    late.delay = Some("2023-11-14T22:13:32Z".into()); // T0 + 12 s
-    h.receive(core(Event::Message(late)));
-    settle().await;
-    let shown = h.bodies();
-    assert_eq!(&shown[..4], ["m10", "late", "m15", "m20"], "{shown:?}");
-    assert_eq!(shown.last().unwrap(), "from here");
 }
 
 #[wasm_bindgen_test]

@@ -466,16 +466,6 @@ fn place(store: AppState, with: &BareJid, mut rows: Vec<ChatMessage>, unread: bo
     }
 }
 
-/// Whether the conversation with `with` shows a message newer than `unix_ms`.
-pub fn older_than_shown(store: AppState, with: &BareJid, unix_ms: u64) -> bool {
-    conversation(store, with, |c| model::last_message(&c.pages).is_some_and(|m| m.unix_ms > unix_ms)) == Some(true)
-}
-
-/// A live message that was delivered late (a delay stamp): put in its place by time, once.
-pub fn place_late(store: AppState, with: &BareJid, message: ChatMessage) {
-    place(store, with, vec![ChatMessage { seq: 0, ..message }], false, false);
-}
-
 /// The index (over all pages) of the first message for which `after` holds, the messages being in time order.
 fn flat_position(pages: &[MessagePage], after: impl Fn(&ChatMessage) -> bool) -> usize {
     let page = pages.partition_point(|p| p.messages.last().is_none_or(|m| !after(m)));

@@ -600,30 +600,27 @@ fn received(store: AppState, msg: Message) {
     let stamp = Stamp::from_delay(msg.delay.as_deref());
     let markable = msg.id.clone().filter(|id| msg.markable && !id.is_empty() && id.len() <= MAX_MARKER_ID);
     let to_announce = (store.alert_desktop.get_untracked() || store.alert_sound.get_untracked()).then(|| body.clone());
-    let delayed = msg.delay.is_some();
-    let message = ChatMessage {
-        seq: next_seq(),
-        id: msg.id,
-        from_me: false,
-        sender: name_of(store, &from),
-        time: stamp.short,
-        time_full: stamp.full,
-        time_iso: stamp.iso,
-        unix_ms: stamp.unix_ms,
-        archive_id: msg.stanza_id,
-        body,
-        is_me_action,
-        continued: false,
-        delivery: None,
-        error: None,
-    };
-    // Delivered late (offline storage) and older than what is shown (the archive's catch-up came first): in its
-    // place by time, as an archived message would be.
-    if delayed && archive::older_than_shown(store, &from, message.unix_ms) {
-        archive::place_late(store, &from, message);
-    } else {
-        push_message(store, &from, message, markable);
-    }
+    push_message(
+        store,
+        &from,
+        ChatMessage {
+            seq: next_seq(),
+            id: msg.id,
+            from_me: false,
+            sender: name_of(store, &from),
+            time: stamp.short,
+            time_full: stamp.full,
+            time_iso: stamp.iso,
+            unix_ms: stamp.unix_ms,
+            archive_id: msg.stanza_id,
+            body,
+            is_me_action,
+            continued: false,
+            delivery: None,
+            error: None,
+        },
+        markable,
+    );
     set_typing(store, &from, false);
     let selected = store.selected.get_untracked();
     if model::counts_as_unread(selected.as_ref(), &from, page_visible()) {
