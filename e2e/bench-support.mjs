@@ -182,7 +182,8 @@ export function installStopwatch(spec) {
         log = document.querySelector('[role="log"]');
         items = log && log.getElementsByTagName('li');
       }
-      return !!items && items.length > 0 && items[items.length - 1].textContent.includes(spec.last);
+      // The last one shown, and (with `count`) that many rows: history can show the newest before the rest.
+      return !!items && items.length >= Math.max(1, spec.count ?? 0) && items[items.length - 1].textContent.includes(spec.last);
     };
   } else if (spec.badge !== undefined) {
     const unread = () => {

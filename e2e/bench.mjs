@@ -40,7 +40,8 @@
 //
 // Environment: NATTER_PROSODY_WS, NATTER_PROSODY_RUN_DIR (required; from `scripts/prosody.sh env`),
 //   NATTER_PROSODY_DOMAIN (localhost), NATTER_PROSODY_CONFIG (for prosodyctl; RUN_DIR/prosody.cfg.lua),
-//   NATTER_BENCH_RUNS (5), NATTER_BENCH_WARMUP (1 unrecorded run per scenario), NATTER_BENCH_BURST (1000
+//   NATTER_BENCH_RUNS (5), NATTER_BENCH_WARMUP (1 unrecorded run per scenario), NATTER_BENCH_SCROLLBACK (5000
+//   messages in the scroll-5000 archive), NATTER_BENCH_BURST (1000
 //   messages), NATTER_BENCH_BURST_TIMEOUT_S (300 per run), NATTER_BENCH_BURST_BUDGET_S (900: no new burst-open
 //   run starts after this much time in that scenario), NATTER_BENCH_DIST or NATTER_E2E_DIST (another build than
 //   dist/), NATTER_BENCH_COMMIT (names the source of a build served from elsewhere), NATTER_BENCH_JSON (also
@@ -81,6 +82,7 @@ const BURST_TIMEOUT = int('NATTER_BENCH_BURST_TIMEOUT_S', 300) * 1000;
 const BURST_BUDGET = int('NATTER_BENCH_BURST_BUDGET_S', 900) * 1000;
 const CUTS = Math.max(1, int('NATTER_BENCH_CUTS', 100));
 const QUEUED = Math.max(1, int('NATTER_BENCH_QUEUED', 1000));
+const SCROLLBACK = Math.max(1, int('NATTER_BENCH_SCROLLBACK', 5000));
 const LOGIN_TIMEOUT = 120_000;
 const PROFILE = process.env.NATTER_BENCH_PROFILE === '1';
 const filter = process.argv[2];
@@ -465,6 +467,113 @@ async function burstClosedRun() {
   }
 }
 
+/**
+ * History (issue 13): BURST messages sent while Alice is logged out (to the archive and offline storage), then
+ * she logs in with the conversation named in the URL: the time from "Log in" to all of them shown, once each
+ * and in order (offline delivery and the archive's catch-up are the same messages).
+ */
+async function awayRun() {
+  await resetMessageStores({ root, ...env });
+  const peer = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
+  let s;
+  try {
+    await peer.online();
+    const prefix = `w${Math.random().toString(36).slice(2, 7)}`;
+    const expected = burstBodies(prefix, BURST);
+    await (await sendBurst(peer, prefix)).sent;
+    s = await openPage();
+    await s.page.evaluate((hash) => (location.hash = hash), `#/chat/${encodeURIComponent(`${BENCH.peer}@${env.domain}`)}`);
+    await fillLogin(s.page, BENCH.me);
+    await s.page.evaluate(installStopwatch, { last: expected[BURST - 1], count: BURST, click: { selector: 'button', text: 'Log in' } });
+    await s.page.getByRole('button', { name: 'Log in' }).click();
+    const w = await readStopwatch(s.page, BURST_TIMEOUT);
+    check(!w.timedOut, `not all ${BURST} messages were shown within ${BURST_TIMEOUT / 1000} s of logging in`);
+    await checkTranscript(s.page, prefix, expected);
+    check(s.problems.length === 0, s.problems.join('; '));
+    return {
+      ms: w.paint - w.t0,
+      domMs: w.dom - w.t0,
+      steps: w.steps.map((t) => t - w.t0),
+      longestTask: w.longestTask,
+      longTaskTotal: w.longTaskTotal,
+      mem: await measureMemory(s.page, s.cdp),
+    };
+  } finally {
+    if (s) await finish(s);
+    await peer.stop();
+  }
+}
+
+/**
+ * History (issue 13): SCROLLBACK messages in the archive only (sent while Alice was online elsewhere); she logs
+ * in, opens the conversation and scrolls back to its first message, a page at a time (Prosody: 50). Memory is
+ * read after the first page and at the start of the conversation: the transcript keeps a bounded window.
+ */
+async function scrollBackRun() {
+  await resetMessageStores({ root, ...env });
+  const me = `${BENCH.me}@${env.domain}`;
+  const elsewhere = startPeer({ jid: me, password: BENCH.password, resource: `elsewhere${process.pid}` });
+  const peer = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
+  let s;
+  try {
+    await Promise.all([elsewhere.online(), peer.online()]);
+    // In bursts of 1,000 (the peer's core takes at most 2,000 unacknowledged messages), each received before the next.
+    const tag = `s${Math.random().toString(36).slice(2, 7)}`;
+    const chunks = Math.ceil(SCROLLBACK / 1000);
+    for (let c = 0; c < chunks; c++) {
+      const count = Math.min(1000, SCROLLBACK - c * 1000);
+      const since = elsewhere.mark();
+      peer.send({ cmd: 'burst', to: me, count, prefix: `${tag}${c}` });
+      const last = burstBodies(`${tag}${c}`, count)[count - 1];
+      await elsewhere.waitFor((e) => e.event === 'message' && e.body === last, `part ${c + 1} of the history received`, { since, timeout: BURST_TIMEOUT });
+    }
+    const prefix = `${tag}0`;
+    await elsewhere.stop();
+    s = await openPage();
+    await fillLogin(s.page, BENCH.me);
+    await s.page.getByRole('button', { name: 'Log in' }).click();
+    await logoutButton(s.page).waitFor({ timeout: LOGIN_TIMEOUT });
+    const row = s.page.locator(`button.contact-main[data-jid="${BENCH.peer}@${env.domain}"]`);
+    await row.click();
+    const log = s.page.getByRole('log');
+    await s.page.waitForFunction(() => document.querySelectorAll('[role="log"] .message').length > 0);
+    const start = { ms: 0, mem: await measureMemory(s.page, s.cdp) };
+    const marker = s.page.getByText('Start of the conversation');
+    const t0 = Date.now();
+    let pages = 0;
+    while (!(await marker.isVisible())) {
+      const first = await s.page.evaluate(() => document.querySelector('[role="log"] .message-body')?.textContent);
+      await log.evaluate((el) => {
+        el.scrollTop = Math.min(el.scrollTop, 50);
+        el.scrollTop = 0;
+      });
+      await s.page
+        .waitForFunction(
+          (first) => document.querySelector('[role="log"] .message-body')?.textContent !== first || !!document.querySelector('.history-start'),
+          first,
+          { timeout: 30_000, polling: 20 },
+        )
+        .catch(async (e) => {
+          const state = await s.page.evaluate(() => {
+            const t = document.querySelector('[role="log"]');
+            return `${t.querySelectorAll('.message').length} rows, top ${t.scrollTop} of ${t.scrollHeight}, rows: ${[...t.querySelectorAll('.history-row')].map((r) => r.textContent).join(' | ')}`;
+          });
+          throw new Error(`page ${pages + 1}: ${state}: ${e.message.split('\n')[0]}`);
+        });
+      pages++;
+      check(pages < SCROLLBACK, 'scroll-back does not end');
+    }
+    const ms = Date.now() - t0;
+    const first = await s.page.evaluate(() => document.querySelector('[role="log"] .message-body')?.textContent);
+    check(first === `${prefix}-0001`, `the first message shown is ${first}`);
+    check(s.problems.length === 0, s.problems.join('; '));
+    return { ms, domMs: ms, pages, mem: await measureMemory(s.page, s.cdp), start };
+  } finally {
+    if (s) await finish(s);
+    await Promise.allSettled([peer.stop(), elsewhere.stop()]);
+  }
+}
+
 /** Serves dist/ with this config.json on a port of its own for one run; resolves to { url, close }. */
 async function serveWith(config) {
   const s = await serve(dist, { config });
@@ -677,6 +786,8 @@ const SCENARIOS = [
   { name: 'burst-peers', what: `no browser: one scripted peer bursts ${BURST.toLocaleString('en')} messages to another → the last one received (server + transport floor)`, run: burstPeersRun, noMemory: true },
   { name: 'burst-open', what: `peer starts ${BURST.toLocaleString('en')}-message burst → last message painted, conversation open`, run: burstOpenRun, budget: BURST_BUDGET },
   { name: 'burst-closed', what: `same burst, no conversation open → unread badge reads ${BURST}`, run: burstClosedRun, child: { name: 'open-after-burst', what: `then click the contact → ${BURST.toLocaleString('en')}-message transcript painted`, key: 'opened' } },
+  { name: 'away-1000', what: `${BURST.toLocaleString('en')} messages sent while logged out; click "Log in" (conversation named in the URL) → all shown, once, in order`, run: awayRun },
+  { name: 'scroll-5000', what: `scroll back through a ${SCROLLBACK.toLocaleString('en')}-message archive to its first message (memory at the start of the conversation)`, run: scrollBackRun, once: true, child: { name: 'scroll-5000-first-page', what: 'the same conversation after its first page (memory)', key: 'start' } },
   { name: 'cuts', what: `WebSocket reset → back online with nothing missing, each of ${CUTS} cuts (one run; the figures are over the cuts)`, run: cutsRun, once: true },
   { name: 'reload-10000', what: `reload with ${(RELOAD_CONVERSATIONS * RELOAD_PER_CONVERSATION).toLocaleString('en')} stored messages in ${RELOAD_CONVERSATIONS} conversations, ${RELOAD_CONTACTS.toLocaleString('en')} contacts, network held → roster and open conversation painted (from navigation)`, run: reloadRun },
   { name: 'outbox-1000', what: `${QUEUED.toLocaleString('en')} messages queued offline; back online → the peer has the last (then: all shown sent)`, run: outboxRun },

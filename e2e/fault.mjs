@@ -22,13 +22,21 @@
 //   4. Back online: Alice's page shows Bob's 3i+2 and Bob has Alice's 3i+2. The time from the break to this
 //      point is the cycle's recovery ("cut → back online with nothing missing").
 //   5. Both send 3i+3.
-// Every 8th cycle is a blackhole and every 10th (from the 3rd) an early cut; the rest are closes. Blackhole
+// Every 8th cycle is a blackhole and every 10th (from the 3rd) an early cut; the rest are closes. When the server
+// has a script (`server.script`, e.g. prosody.sh), the middle cycle is a server restart instead (`reboot`: the
+// data kept, every session and its stream state lost): Bob's 3i+2 is at the server (acknowledged) but maybe not
+// yet on Alice's page when it goes down, so it comes back only through the archive's catch-up; Alice's 3i+2
+// is sent while the server is down; Bob (whose process the restart ends) comes back as a new peer. Blackhole
 // lengths and pauses come from a seeded generator (NATTER_FAULT_SEED), so a failing run can be repeated.
 //
-// Then it checks: Bob received Alice's 1…3n exactly once and in order (the peer's own `check`); Alice's page
+// Then it checks: Bob received Alice's 1…3n exactly once and in order (the peer's own `check`; with a restart,
+// each Bob checks his part: the first 1…k, the second the rest, once and in order); Alice's page
 // shows Bob's 1…3n exactly once and in order, and her own 1…3n once and in order; every one of her messages
 // ends delivered (Bob's client sends receipts); after Bob marks the last one displayed, every one is read.
 // It returns the figures (recoveries per kind, cuts, connections, duration) for the caller to print.
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 import { logIn, until } from './harness.mjs';
 import { CuttingProxy } from './proxy.mjs';
@@ -65,6 +73,14 @@ export function median(xs) {
 /** The app's response timeout in the scenario (config.json `timeout_seconds`; the app's least). */
 export const TIMEOUT_SECONDS = 5;
 
+/** Restarts the server keeping its data (`scripts/<script> reboot`, with the ports of this environment). */
+function reboot(script) {
+  const file = fileURLToPath(new URL(`../scripts/${script}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(file, ['reboot'], (err, _out, stderr) => (err ? reject(new Error(`${script} reboot: ${err.message} ${stderr}`)) : resolve()));
+  });
+}
+
 /**
  * Runs the scenario. `ctx` is the e2e test context (page, peer, serve, log); `server` is
  * { name, ws, domain } (the domain must keep a stable SCRAM salt: the scripts' hashed.localhost).
@@ -87,8 +103,11 @@ export async function runFaults(ctx, server, opts = {}) {
   const proxy = await CuttingProxy.start(server.ws);
   const started = Date.now();
   try {
-    const bob = ctx.peer({ ws: server.ws, jid: `bob@${server.domain}`, password: ctx.env.bobPassword, priority: 100 });
+    const newBob = () => ctx.peer({ ws: server.ws, jid: `bob@${server.domain}`, password: ctx.env.bobPassword, priority: 100 });
+    let bob = newBob();
     await bob.online();
+    const restartAt = server.script ? Math.floor(cycles / 2) : -1;
+    let restarted = 0; // the last of Alice's messages the first Bob got (0: no restart)
     // The app finds the proxy through config.json, which also sets its response timeout.
     const appURL = await ctx.serve({ websocket_url: proxy.url, timeout_seconds: TIMEOUT_SECONDS });
     await logIn(page, appURL, alice, ctx.env.alicePassword);
@@ -128,12 +147,50 @@ export async function runFaults(ctx, server, opts = {}) {
       ]);
     };
 
-    const recoveries = { close: [], early: [], blackhole: [] };
+    const recoveries = { close: [], early: [], blackhole: [], restart: [] };
     let cuts = 0;
     let blackholes = 0;
     let deadlines = 0; // blackholes the app found dead by itself (it reconnected before the blackhole ended)
     for (let i = 0; i < cycles; i++) {
-      const kind = kindOf(i, opts.only);
+      const kind = i === restartAt ? 'restart' : kindOf(i, opts.only);
+      if (kind === 'restart') {
+        const k = await say();
+        await recovered(k);
+        // Alice's messages so far are at the server (nothing of hers in flight), and the first Bob has them all.
+        await until(
+          () => page.evaluate(() => [...document.querySelectorAll('.transcript .message.from-me .message-state')].every((s) => s.dataset.state !== 'sending' && s.dataset.state !== 'pending')),
+          'Alice\'s messages acknowledged before the restart',
+          { timeout: patience },
+        );
+        const mark = bob.mark();
+        bob.send({ cmd: 'check', from: alice, prefix: mine, count: k });
+        const check = await bob.waitFor((e) => e.event === 'check', 'the first Bob\'s check', { since: mark });
+        if (!check.ok) throw new Error(`Bob's check of Alice's messages before the restart failed: ${JSON.stringify(check)}`);
+        // Bob's next one reaches the server (acknowledged), then the server goes down at once.
+        n++;
+        const id = `${token}-restart-${n}`;
+        bob.send({ cmd: 'send', to: alice, body: `${theirs}${n}`, id });
+        await bob.waitFor((e) => e.event === 'acked' && e.id === id, 'Bob\'s message at the server');
+        const t0 = performance.now();
+        // While the server is down the browser reports each refused WebSocket handshake itself.
+        ctx.allowConsole?.(/WebSocket connection to .* failed|ERR_EMPTY_RESPONSE|ERR_CONNECTION_REFUSED/);
+        await Promise.all([reboot(server.script), bob.stop()]);
+        log(`cycle ${i}: server restarted`);
+        restarted = k;
+        // Alice writes while it is down (or just back): her message waits and goes out once.
+        await page.evaluate((text) => {
+          const composer = document.getElementById('composer');
+          composer.value = text;
+          composer.dispatchEvent(new Event('input', { bubbles: true }));
+          composer.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+        }, `${mine}${n}`);
+        bob = newBob();
+        await bob.online();
+        await recovered(n);
+        recoveries.restart.push(performance.now() - t0);
+        await say();
+        continue;
+      }
       await say();
       await sleep(50 + random() * 200);
       const t0 = performance.now();
@@ -170,10 +227,23 @@ export async function runFaults(ctx, server, opts = {}) {
 
     // Everything arrives, once and in order, both ways.
     await recovered(total);
-    const mark = bob.mark();
-    bob.send({ cmd: 'check', from: alice, prefix: mine, count: total });
-    const check = await bob.waitFor((e) => e.event === 'check', 'the peer\'s check', { since: mark });
-    if (!check.ok) throw new Error(`Bob's check of Alice's messages failed: ${JSON.stringify(check)}`);
+    if (restarted) {
+      // The second Bob: Alice's messages after the first Bob's part, each once and in order. (A copy of one the
+      // first Bob already had, which the server may hand the new session again, is no message of Alice's twice.)
+      const after = bob.events
+        .filter((e) => e.event === 'message' && e.from === alice && e.body.startsWith(mine))
+        .map((e) => Number(e.body.slice(mine.length)))
+        .filter((x) => x > restarted);
+      const want = Array.from({ length: total - restarted }, (_, i) => restarted + 1 + i);
+      if (after.length !== want.length || !after.every((x, i) => x === want[i])) {
+        throw new Error(`the second Bob did not get Alice's ${restarted + 1}…${total} once in order: ${JSON.stringify(after)}`);
+      }
+    } else {
+      const mark = bob.mark();
+      bob.send({ cmd: 'check', from: alice, prefix: mine, count: total });
+      const check = await bob.waitFor((e) => e.event === 'check', 'the peer\'s check', { since: mark });
+      if (!check.ok) throw new Error(`Bob's check of Alice's messages failed: ${JSON.stringify(check)}`);
+    }
     const transcript = () =>
       page.evaluate(() =>
         [...document.querySelectorAll('.transcript .message')].map((li) => ({
@@ -223,7 +293,7 @@ export function summary(server, r) {
   const parts = Object.entries(r.recoveries)
     .filter(([, xs]) => xs.length > 0)
     .map(([kind, xs]) => `${kind} ×${xs.length}: median ${ms(median(xs))}, max ${ms(Math.max(...xs))}`);
-  return `${server}: ${r.messages} messages each way, ${r.cuts} cuts (${r.deadlines} blackholes found dead by the app's deadline), ` +
+  return `${server}: ${r.messages} messages each way, ${r.cuts} cuts${r.recoveries.restart.length ? ' and a server restart' : ''} (${r.deadlines} blackholes found dead by the app's deadline), ` +
     `${r.connections} connections, ${r.seconds.toFixed(0)} s; ` +
     `cut → back online with nothing missing: ${parts.join('; ')}; Alice's messages: ${JSON.stringify(r.states)}`;
 }

@@ -12,6 +12,8 @@
 //   adduser(prefix)        registers a fresh, unique Prosody account; returns { user, jid, password }
 //   serve(config)          serves dist/ with this config.json (an object) at / of a new port; resolves to its URL
 //   shot(name)             saves a screenshot of the page to docs/screenshots/NAME.png
+//   allowConsole(re)       console errors matching `re` no longer fail the test (the browser's own errors while a
+//                          server is down on purpose)
 //   log(...)               a line of detail, printed only when the test fails
 
 import { spawn, execFile } from 'node:child_process';

@@ -107,6 +107,7 @@ try {
     const log = (...a) => lines.push(a.join(' '));
     const problems = [];
     const peers = [];
+    const allowed = []; // console errors a test expects (ctx.allowConsole): logged, not failed
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     context.setDefaultTimeout(15_000);
     const page = await context.newPage();
@@ -116,7 +117,7 @@ try {
       // logs this on the socket the app has already released. The server's fault, and harmless: noted, not failed.
       if (m.type() === 'error' && m.text().includes('Data frame received after close')) log(`console (server quirk): ${m.text()}`);
       // A test that stops the server expects the browser's own "connection refused" lines (not the app's).
-      else if (m.type() === 'error' && t.allowConsole?.some((re) => re.test(m.text()))) log(`console (expected): ${m.text()}`);
+      else if (m.type() === 'error' && (t.allowConsole?.some((re) => re.test(m.text())) || allowed.some((re) => re.test(m.text())))) log(`console (expected): ${m.text()}`);
       else if (m.type() === 'error') problems.push(`console error: ${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
       else if (m.type() === 'warning') log(`console warning: ${m.text()}`);
     });
@@ -139,6 +140,8 @@ try {
         return p;
       },
       adduser: (prefix = 'e2e') => adduser(root, prefix, env.domain),
+      // From now on, console errors matching `re` are expected (the browser's own words while a server is down).
+      allowConsole: (re) => allowed.push(re),
       // Serves dist/ at / with this config.json for this test only; resolves to its URL.
       async serve(config) {
         const s = await serve(dist, { config });

@@ -606,6 +606,8 @@ fn msg(seq: u64, delivery: Option<Delivery>) -> model::ChatMessage {
         time: String::new(),
         time_full: String::new(),
         time_iso: String::new(),
+        unix_ms: 0,
+        archive_id: None,
         body: String::new(),
         is_me_action: false,
         continued: false,

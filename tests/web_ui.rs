@@ -542,6 +542,8 @@ fn msg(seq: u64, from_me: bool, id: &str) -> model::ChatMessage {
         time: String::new(),
         time_full: String::new(),
         time_iso: String::new(),
+        unix_ms: 0,
+        archive_id: None,
         body: String::new(),
         is_me_action: false,
         continued: false,

@@ -24,7 +24,7 @@ use natter::ui::login::{LoginForm, LoginScreen};
 use natter::ui::model;
 use natter::ui::sidebar::MainScreen;
 use natter::ui::state::{self, AppState, Connection, SessionHandle, apply};
-use natter::xmpp::client::{RequestError, RosterAction};
+use natter::xmpp::client::{ArchivePage, ArchiveQuery, ArchivedMessage, RequestError, RosterAction};
 use natter::xmpp::framing::StreamError;
 use natter::xmpp::jid::{BareJid, Jid};
 use natter::xmpp::sasl::SaslFailure;
@@ -104,7 +104,8 @@ fn core(ev: Event) -> TransportEvent {
     TransportEvent::Core(ev)
 }
 
-/// A UI mounted into a fresh element of the page; removed on drop.
+/// A UI mounted into a fresh element of the page; removed on drop. [`Mounted::settled`] first lets what the
+/// previous screen left behind settle (its history navigation is asynchronous, as in tests/web_ui.rs).
 struct Mounted {
     store: AppState,
     root: web_sys::HtmlElement,
@@ -114,6 +115,9 @@ struct Mounted {
 impl Mounted {
     /// Mounts once the URL names no conversation or room ([`clear_url_fragment`], again until it took).
     async fn new(login: bool) -> Mounted {
+        // The previous screen's asynchronous work (history navigation) settles first.
+        next_frame().await;
+        next_frame().await;
         while !clear_url_fragment() {
             sleep_ms(500).await;
         }
@@ -217,6 +221,25 @@ async fn main_screen_with(p: &str) -> Mounted {
     incoming.from = Some(from);
     incoming.id = Some("in-1".into());
     apply(store, core(Event::Message(incoming)));
+    // The same text from the archive (an older message of the catch-up): the same rendering.
+    let mut archived = Message::chat(Jid::parse("alice@example.org").unwrap(), p);
+    archived.from = Some(Jid::parse("bob@example.org/phone").unwrap());
+    let archived = ArchivedMessage {
+        id: "archived-1".into(),
+        unix_ms: Some(1_600_000_000_000),
+        with: bare("bob@example.org"),
+        outgoing: false,
+        message: archived,
+    };
+    let page = ArchivePage {
+        archive: bare("alice@example.org"),
+        query: ArchiveQuery::CatchUp,
+        messages: vec![archived],
+        oldest: None,
+        newest: None,
+        complete: false,
+    };
+    apply(store, core(Event::ArchivePage(page)));
     let mut ours = Message::chat(Jid::parse("bob@example.org").unwrap(), "are you there?");
     ours.id = Some("out-1".into());
     apply(store, core(Event::MessageSent(ours)));
@@ -446,7 +469,10 @@ async fn every_payload_in_every_field_renders_as_text_and_runs_nothing() {
         let m = main_screen_with(p).await;
         assert_eq!(m.shape(), main_shape, "{p:?}: the chat screen's elements changed");
         links += m.links_are_safe(p);
-        assert_eq!(m.text(".transcript li:not(.from-me) .message-body"), *p, "message body");
+        assert_eq!(m.text(".transcript li:not(.from-me) .message-body"), *p, "message body (archived)");
+        let bodies = m.root.query_selector_all(".transcript li:not(.from-me) .message-body").unwrap();
+        assert_eq!(bodies.length(), 2, "{p:?}: the archived message and the live one");
+        assert_eq!(bodies.item(1).unwrap().text_content().unwrap(), *p, "message body (live)");
         assert_eq!(m.text("#conversation-title"), shown, "conversation title (roster name)");
         assert_eq!(m.text(".transcript li:not(.from-me) .message-sender"), shown, "message sender (roster name)");
         let name_node = m.one("button.contact-main[data-jid='bob@example.org'] .contact-name").first_child().unwrap();

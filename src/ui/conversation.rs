@@ -18,6 +18,7 @@ use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, sho
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::archive;
 use super::dialogs::{DialogMode, DialogState};
 use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, RowState};
 use super::outbox;
@@ -30,6 +31,10 @@ use leptos::leptos_dom::helpers::TimeoutHandle;
 
 /// How close to the bottom (in CSS pixels) still counts as "reading the newest messages".
 const BOTTOM_SLACK: i32 = 48;
+/// How close to the top (in CSS pixels) loads older messages.
+const TOP_SLACK: i32 = 400;
+/// A transcript page's keys for gap rows: the key of the message before the gap with this bit set.
+const GAP_KEY: u64 = 1 << 63;
 /// How long after the last keystroke we tell the contact we stopped typing.
 const PAUSE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 /// The transcript's and the composer's ids (the code scrolls the one and reads, focuses and fills the other).
@@ -125,10 +130,36 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     // bottom (or send, or press "New messages").
     let following = RwSignal::new(true);
     let unseen = RwSignal::new(0usize);
-    let page_count = {
+    let page_keys = {
         let jid = jid.clone();
-        Memo::new(move |_| store.with_conversation(&jid, |c| c.pages.len()).unwrap_or(0))
+        Memo::new(move |_| -> Vec<u64> {
+            store
+                .with_conversation(&jid, |c| (0..c.pages.len()).map(|i| archive::page_key(&c.archive, i)).collect())
+                .unwrap_or_default()
+        })
     };
+    // The archive's side: loading, start reached, an error (the top row), newer messages let go (the bottom).
+    // (Memos of types the UI has already: each new type of memo compiles its own copy.)
+    let archive_flag = |f: fn(&archive::Transcript) -> bool| {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| f(&c.archive)) == Some(true))
+    };
+    let loading = archive_flag(|a| a.loading);
+    let complete = archive_flag(|a| a.complete);
+    let newer_dropped = archive_flag(|a| a.newer_dropped);
+    let history_error = {
+        let jid = jid.clone();
+        Memo::new(move |_| store.with_conversation(&jid, |c| c.archive.error.clone()).flatten())
+    };
+    let last_seq = {
+        let jid = jid.clone();
+        move || {
+            store
+                .conversations
+                .with_untracked(|c| c.get(&jid).and_then(|c| model::last_message(&c.pages)).map(|m| m.seq))
+        }
+    };
+    let shown_last = StoredValue::new(None::<u64>);
     let count = {
         let jid = jid.clone();
         Memo::new(move |_| store.with_conversation(&jid, |c| model::message_count(&c.pages)).unwrap_or(0))
@@ -163,14 +194,46 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         });
         let _ = window.request_animation_frame(cb.unchecked_ref());
     };
+    // Older messages put in front keep the view where it was: the first page shown before (`anchor`: its key,
+    // where it was in the transcript and the scroll position then, measured at each scroll and when the loading
+    // row comes) stays at the same place in the view, whatever came above it or went below.
+    let anchor = StoredValue::new(None::<(u64, i32, i32)>);
+    let measure = move || {
+        let Some(el) = by_id(TRANSCRIPT_ID) else { return };
+        let first =
+            el.query_selector(".messages-page").ok().flatten().and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok());
+        let key = first.as_ref().and_then(|p| p.get_attribute("data-key")?.parse::<u64>().ok());
+        anchor.try_set_value(first.zip(key).map(|(p, key)| (key, p.offset_top(), el.scroll_top())));
+    };
+    let keep_place = move || {
+        request_animation_frame(move || {
+            let (Some(el), Some(Some((key, was_at, top)))) = (by_id(TRANSCRIPT_ID), anchor.try_get_value()) else {
+                return;
+            };
+            let page = el.query_selector(&format!(".messages-page[data-key=\"{key}\"]")).ok().flatten();
+            let Some(page) = page.and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+            el.class_list().add_1("instant").ok();
+            el.set_scroll_top(top + page.offset_top() - was_at);
+        });
+    };
+    let shown_first = StoredValue::new(None::<u64>);
     Effect::new(move |prev: Option<usize>| {
         let n = count.get();
+        let first = page_keys.with(|k| k.first().copied());
+        let prev_first = shown_first.try_update_value(|f| std::mem::replace(f, first)).flatten();
+        let still_there = prev_first.is_some_and(|p| page_keys.with_untracked(|k| k.contains(&p)));
+        let last = last_seq();
+        let prev_last = shown_last.try_update_value(|l| std::mem::replace(l, last)).flatten();
         match prev {
             None => scroll_to_bottom(false),
-            Some(prev) if n > prev => {
+            // Pages came in front of the first one shown.
+            Some(_) if first != prev_first && still_there => keep_place(),
+            Some(prev) if n > prev && last != prev_last => {
                 let mine = last_is_mine();
                 if following.get_untracked() || mine {
-                    scroll_to_bottom(true);
+                    // The first messages of an empty transcript (its newest page loaded) are where it opens, at
+                    // once; later ones glide into view.
+                    scroll_to_bottom(prev > 0);
                 } else {
                     unseen.update(|u| *u += n - prev);
                 }
@@ -179,10 +242,26 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         }
         n
     });
+    // The loading row (or an error) coming moves the messages below it: where the reader is is measured again.
+    // (Not when the row goes with a page: the page is put where that measure says.)
+    effect(move || {
+        if !loading.get() && history_error.with(Option::is_none) {
+            return;
+        }
+        request_animation_frame(measure);
+    });
+    let load_older = {
+        let jid = jid.clone();
+        move || archive::load_older(store, session, &jid)
+    };
     let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = by_id(TRANSCRIPT_ID) {
             let top = el.scroll_top();
+            measure();
+            if top < TOP_SLACK && top < last_top.get_value() {
+                load_older();
+            }
             let distance = el.scroll_height() - top - el.client_height();
             let previous = last_top.get_value();
             last_top.set_value(top);
@@ -197,6 +276,25 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
     };
 
     let offline = Memo::new(move |_| store.connection.with(|c| *c != Connection::Online));
+
+    // Nothing held, or not enough to scroll: older messages are asked for (again when the session is back).
+    // Otherwise scrolling up to the top asks ([`TOP_SLACK`]).
+    {
+        let jid = jid.clone();
+        effect(move || {
+            let (n, off) = (count.get(), offline.get());
+            if loading.get() || complete.get() || history_error.with(Option::is_some) || off {
+                return;
+            }
+            let jid = jid.clone();
+            request_animation_frame(move || {
+                let fits = by_id(TRANSCRIPT_ID).is_none_or(|el| el.scroll_height() <= el.client_height());
+                if n == 0 || fits {
+                    archive::load_older(store, session, &jid);
+                }
+            });
+        });
+    }
 
     // XEP-0333: the newest message that asks for it is marked as displayed while the person can see it.
     let markable = {
@@ -421,23 +519,66 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     on:scroll=handler(on_scroll)
                 >
                     {show(
-                        move || count.get() == 0,
+                        move || count.get() == 0 && !loading.get() && history_error.with(Option::is_none),
                         move || view! {
                             <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                         }.into_any(),
                     )}
+                    {
+                        let retry = jid.clone();
+                        dynamic(move || {
+                            if loading.get() {
+                                view! { <p class="history-row" role="status"><span class="spinner" aria-hidden="true"></span>"Loading earlier messages…"</p> }.into_any()
+                            } else if let Some(error) = history_error.get() {
+                                let retry = retry.clone();
+                                view! {
+                                    <p class="history-row history-error" role="alert">
+                                        {error}
+                                        " "
+                                        <button type="button" class="button small" on:click=handler(move |_| {
+                                            store.update_conversation(&retry, |c| c.archive.error = None);
+                                            archive::load_older(store, session, &retry);
+                                        })>"Retry"</button>
+                                    </p>
+                                }.into_any()
+                            } else if complete.get() && count.get_untracked() > 0 {
+                                view! { <p class="history-row history-start">"Start of the conversation"</p> }.into_any()
+                            } else {
+                                ().into_any()
+                            }
+                        })
+                    }
                     <div class="messages">
                         {keyed_list(
-                            move || (0..page_count.get() as u64).collect(),
+                            move || page_keys.get(),
                             {
                                 let jid = jid.clone();
-                                move |index| {
+                                move |key| {
                                     let jid = jid.clone();
-                                    view! { <TranscriptPage jid index=index as usize /> }.into_any()
+                                    view! { <TranscriptPage jid key /> }.into_any()
                                 }
                             },
                         )}
                     </div>
+                    {
+                        let newest = jid.clone();
+                        show(
+                            move || newer_dropped.get(),
+                            move || {
+                                let newest = newest.clone();
+                                view! {
+                                    <p class="history-row">
+                                        "Newer messages are not shown."
+                                        " "
+                                        <button type="button" class="button small" on:click=handler(move |_| {
+                                            following.set(true);
+                                            archive::show_newest(store, session, &newest);
+                                        })>"Show the newest messages"</button>
+                                    </p>
+                                }.into_any()
+                            },
+                        )
+                    }
                 </div>
                 {show(
                     move || unseen.get() > 0,
@@ -514,19 +655,34 @@ fn back(store: AppState) {
 /// is woken to check it whenever its source changes, which would wake every row of the page for each new
 /// message. Instead one effect watches the page's states and sets the state of the rows whose state changed.
 #[component]
-pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
+pub fn TranscriptPage(jid: BareJid, key: u64) -> impl IntoView {
     let store = expect_context::<AppState>();
+    // Its rows' keys: each message's `seq`, and a gap row's after the message it follows.
     let seqs = {
         let jid = jid.clone();
         Memo::new(move |_| -> Vec<u64> {
-            let seqs = |p: &MessagePage| p.messages.iter().map(|m| m.seq).collect();
-            store.with_conversation(&jid, |c| c.pages.get(index).map(seqs)).flatten().unwrap_or_default()
+            store
+                .with_conversation(&jid, |c| {
+                    let gaps = &c.archive.gaps;
+                    let mut keys = Vec::with_capacity(model::PAGE_SIZE);
+                    for m in archive::page_of(c, key).map_or(&[][..], |p| &p.messages[..]) {
+                        keys.push(m.seq);
+                        if gaps.iter().any(|g| g.after_seq == Some(m.seq)) {
+                            keys.push(m.seq | GAP_KEY);
+                        }
+                    }
+                    keys
+                })
+                .unwrap_or_default()
         })
     };
     let states = {
         let jid = jid.clone();
         Memo::new(move |_| {
-            store.with_conversation(&jid, |c| c.pages.get(index).map(MessagePage::states)).flatten().unwrap_or_default()
+            store
+                .with_conversation(&jid, |c| archive::page_of(c, key).map(MessagePage::states))
+                .flatten()
+                .unwrap_or_default()
         })
     };
     let row_states = StoredValue::new(Vec::<(u64, RwSignal<RowState>)>::new());
@@ -548,13 +704,17 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
         })
     });
     view! {
-        <ol class="messages-page">
+        <ol class="messages-page" data-key=key.to_string()>
         {keyed_list(
             move || seqs.get(),
             move |seq| {
+                if seq & GAP_KEY != 0 {
+                    let jid = jid.clone();
+                    return view! { <GapRowView jid after_seq=seq & !GAP_KEY /> }.into_any();
+                }
                 store
                     .conversations
-                    .try_with_untracked(|c| c.get(&jid)?.pages.get(index)?.get(seq).cloned())
+                    .try_with_untracked(|c| archive::page_of(c.get(&jid)?, key)?.get(seq).cloned())
                     .flatten()
                     .map(|message| {
                         let state = RwSignal::new(message.row_state());
@@ -565,6 +725,43 @@ pub fn TranscriptPage(jid: BareJid, index: usize) -> impl IntoView {
             },
         )}
         </ol>
+    }
+}
+
+/// A range of the conversation not loaded, after the message `after_seq`: says so, with a button to load it.
+#[component]
+fn GapRowView(jid: BareJid, after_seq: u64) -> impl IntoView {
+    let store = expect_context::<AppState>();
+    let session = expect_context::<SessionHandle>();
+    let loading = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            store.with_conversation(&jid, |c| archive::gap_after(c, after_seq).is_some_and(|g| g.loading)) == Some(true)
+        })
+    };
+    let error = {
+        let jid = jid.clone();
+        Memo::new(move |_| {
+            store.with_conversation(&jid, |c| archive::gap_after(c, after_seq).and_then(|g| g.error.clone())).flatten()
+        })
+    };
+    view! {
+        <li class="gap-row" role="group" aria-label="Messages not loaded">
+            <p>"Some messages are not loaded yet"</p>
+            {move || error.get().map(|e| view! { <p class="message-error">{e}</p> }.into_any())}
+            <button
+                type="button"
+                class="button small"
+                aria-disabled=move || loading.get().to_string()
+                on:click=handler(move |_| {
+                    if !loading.get_untracked() {
+                        archive::fill_gap(store, session, &jid, Some(after_seq));
+                    }
+                })
+            >
+                {move || if loading.get() { "Loading…".to_owned() } else { "Load them".to_owned() }}
+            </button>
+        </li>
     }
 }
 

@@ -9,6 +9,8 @@
 //!   [`persist`]: what outlives the page (the account's local store: instant start, Stay logged in, log out,
 //!   forget this device's data).
 //!   [`rooms`]: group chat (the sidebar's rooms, the room view, occupants, invitations, bookmarks).
+//!   [`archive`]: history from the server's archive in the transcripts (catch-up, scroll-back, gaps, a bounded
+//!   window).
 //!   [`notifications`]: desktop notifications and a sound for new messages, when the person turns them on. Every string from the network is rendered as text (no `inner_html` anywhere).
 //! - Here: the app root, and [`keyed_list`], [`show`], [`dynamic`], [`effect`], [`handler`]: Leptos's `<For>`,
 //!   `<Show>`, reactive views, `Effect` and event listeners behind one boxed closure type each, so each is
@@ -23,6 +25,7 @@
 //! of a login. The password field's own value is a JavaScript string, which the page cannot wipe; the browser
 //! frees it some time after the login screen is gone.
 
+pub mod archive;
 pub mod connection;
 pub mod conversation;
 pub mod dialogs;

@@ -327,6 +327,11 @@ pub struct ChatMessage {
     pub time_full: String,
     /// Machine-readable instant (ISO 8601) for `<time datetime>`.
     pub time_iso: String,
+    /// The same instant in ms since the Unix epoch (UTC): where the message goes among archived ones.
+    pub unix_ms: u64,
+    /// Its id in our account's archive (its XEP-0359 stanza-id by our server), when known: how an archived
+    /// copy of a message shown live is recognised.
+    pub archive_id: Option<String>,
     pub body: String,
     /// XEP-0245 `/me` action: `body` is what follows "/me ".
     pub is_me_action: bool,
@@ -443,8 +448,9 @@ pub fn continues(prev: &ChatMessage, next: &ChatMessage) -> bool {
 /// transcript once per `PAGE_SIZE` messages.
 pub const PAGE_SIZE: usize = 100;
 
-/// A run of consecutive messages of one conversation, oldest first. Every page but the last is full
-/// ([`PAGE_SIZE`] messages); pages are only ever appended, so a page's index never changes.
+/// A run of consecutive messages of one conversation, oldest first, at most [`PAGE_SIZE`] of them. New
+/// messages go into the last page; older ones from the archive come as new pages in front (see
+/// [`super::archive`], which also keys the pages so that prepending one leaves the others' rows alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessagePage {
     pub messages: Vec<ChatMessage>,

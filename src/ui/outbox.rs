@@ -241,6 +241,8 @@ pub fn show_own(store: AppState, to: &BareJid, id: Option<String>, body: &str, d
             time: stamp.short,
             time_full: stamp.full,
             time_iso: stamp.iso,
+            unix_ms: stamp.unix_ms,
+            archive_id: None,
             body,
             is_me_action,
             continued: false,

@@ -41,8 +41,8 @@ use crate::storage::indexed::{IdbBackend, IdbStore};
 use crate::storage::sync::{Mirror, Seed, decode_token};
 use crate::storage::writer::Writer;
 use crate::storage::{
-    Backend, ConversationKind, MessageState, MetaKey, Op, OutboxRecord, Page, PagePoint, Snapshot, SnapshotRequest,
-    StorageError, Store,
+    Backend, ConversationKind, MessageRecord, MessageState, MetaKey, Op, OutboxRecord, Page, PagePoint, Snapshot,
+    SnapshotRequest, StorageError, Store,
 };
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::Event;
@@ -294,16 +294,6 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     for (jid, page) in snapshot.pages.iter().filter(|(jid, _)| !room(jid)) {
         for stored in &page.messages {
             let m = &stored.message;
-            let sender = if m.from_me { own.clone() } else { state::name_of(store, &m.sender) };
-            let stamp = Stamp::from_delay(Some(&delay::stamp(m.time.max(0) as u64)));
-            let (delivery, error) = match &m.state {
-                MessageState::Received => (None, None),
-                MessageState::Pending => (Some(Delivery::Pending), None),
-                MessageState::Sent => (Some(Delivery::Sent), None),
-                MessageState::Delivered => (Some(Delivery::Delivered), None),
-                MessageState::Read => (Some(Delivery::Read), None),
-                MessageState::Failed(why) => (Some(Delivery::Sent), Some(why.clone())),
-            };
             let unconfirmed = m.state == MessageState::Pending;
             if let (true, Some(id)) = (unconfirmed, &m.id)
                 && !outbox.iter().any(|o| &o.id == id)
@@ -311,21 +301,7 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
                 let body = if m.is_me_action { format!("/me {}", m.body) } else { m.body.clone() };
                 outbox.push(OutboxEntry { id: id.clone(), to: jid.clone(), body, created_ms: m.time as u64 });
             }
-            let message = ChatMessage {
-                seq: next_seq(),
-                id: m.id.clone(),
-                from_me: m.from_me,
-                sender,
-                time: stamp.short,
-                time_full: stamp.full,
-                time_iso: stamp.iso,
-                body: m.body.clone(),
-                is_me_action: m.is_me_action,
-                continued: false,
-                delivery,
-                error,
-            };
-            state::push_message(store, jid, message, None);
+            state::push_message(store, jid, chat_message(store, &own, m), None);
         }
     }
     super::rooms::keep::paint(store, snapshot);
@@ -336,6 +312,36 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
         }
     }
     store.outbox.set(outbox);
+}
+
+/// The transcript row of a stored one-to-one message (`own`: how our own messages are signed).
+pub fn chat_message(store: AppState, own: &str, m: &MessageRecord) -> ChatMessage {
+    let sender = if m.from_me { own.to_owned() } else { state::name_of(store, &m.sender) };
+    let stamp = Stamp::from_delay(Some(&delay::stamp(m.time.max(0) as u64)));
+    let (delivery, error) = match &m.state {
+        MessageState::Received => (None, None),
+        MessageState::Pending => (Some(Delivery::Pending), None),
+        MessageState::Sent => (Some(Delivery::Sent), None),
+        MessageState::Delivered => (Some(Delivery::Delivered), None),
+        MessageState::Read => (Some(Delivery::Read), None),
+        MessageState::Failed(why) => (Some(Delivery::Sent), Some(why.clone())),
+    };
+    ChatMessage {
+        seq: next_seq(),
+        id: m.id.clone(),
+        from_me: m.from_me,
+        sender,
+        time: stamp.short,
+        time_full: stamp.full,
+        time_iso: stamp.iso,
+        unix_ms: stamp.unix_ms,
+        archive_id: m.stanza_id.clone(),
+        body: m.body.clone(),
+        is_me_action: m.is_me_action,
+        continued: false,
+        delivery,
+        error,
+    }
 }
 
 /// Keeps what an event of the current session says (called by [`SessionHandle::receive`] before it applies

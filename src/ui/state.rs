@@ -29,6 +29,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use super::archive;
 use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, OutboxEntry};
 use super::outbox::{self, OwnIds};
 use crate::transport::{self, ConnectOptions, Session, TransportEvent};
@@ -136,6 +137,8 @@ pub struct Conversation {
     pub markable: Option<String>,
     /// The id of the last `displayed` marker we sent them.
     pub marked: Option<String>,
+    /// What is known of its history in the archive: loading, start reached, gaps, page keys ([`archive`]).
+    pub archive: archive::Transcript,
 }
 
 /// Everything the UI shows, a signal per part. `Copy`: components take it from context and pass it on.
@@ -183,6 +186,11 @@ impl AppState {
 
     /// Changes the conversation with `jid`, creating it first if needed.
     pub fn update_conversation(&self, jid: &BareJid, f: impl FnOnce(&mut Conversation)) {
+        self.edit_conversation(jid, Box::new(f));
+    }
+
+    /// [`AppState::update_conversation`] through one compiled copy of the signal's update for every caller.
+    fn edit_conversation(&self, jid: &BareJid, f: Box<dyn FnOnce(&mut Conversation) + '_>) {
         self.conversations.update(|c| match c.get_mut(jid) {
             Some(conv) => f(conv),
             None => f(c.entry(jid.clone()).or_default()),
@@ -217,14 +225,28 @@ impl AppState {
 }
 
 thread_local! {
-    static NEXT_SEQ: Cell<u64> = const { Cell::new(1) };
+    static NEXT_SEQ: Cell<u64> = const { Cell::new(FIRST_SEQ) };
+    static PREV_SEQ: Cell<u64> = const { Cell::new(FIRST_SEQ - 1) };
 }
+
+/// Where [`next_seq`] starts: below it, [`prev_seq`] numbers older messages put in front of a transcript.
+const FIRST_SEQ: u64 = 1 << 48;
 
 /// A number unique for the page's lifetime (message keys, notice ids).
 pub fn next_seq() -> u64 {
     NEXT_SEQ.with(|n| {
         let v = n.get();
         n.set(v + 1);
+        v
+    })
+}
+
+/// A number below every [`next_seq`] and every earlier `prev_seq` (older messages put in front of a transcript,
+/// whose rows must sort before those shown).
+pub fn prev_seq() -> u64 {
+    PREV_SEQ.with(|n| {
+        let v = n.get();
+        n.set(v - 1);
         v
     })
 }
@@ -390,6 +412,8 @@ fn apply_core(store: AppState, event: Event) {
                         time: stamp.short,
                         time_full: stamp.full,
                         time_iso: stamp.iso,
+                        unix_ms: stamp.unix_ms,
+                        archive_id: None,
                         body: String::new(),
                         is_me_action: false,
                         continued: false,
@@ -423,13 +447,13 @@ fn apply_core(store: AppState, event: Event) {
         {
             super::rooms::keep::older_failed(store, &with, &error)
         }
-        // History from the archive (XEP-0313): shown and stored once the history UI and the store are wired.
-        Event::ArchivePage(_)
-        | Event::ArchiveCursor { .. }
-        | Event::CaughtUp
-        | Event::ArchiveGap(_)
-        | Event::GapFilled { .. }
-        | Event::ArchiveFailed { .. } => {}
+        // History from the archive (XEP-0313).
+        Event::ArchivePage(page) => archive::page(store, page),
+        Event::ArchiveGap(gap) => archive::gap(store, gap),
+        Event::GapFilled { gap, rest } => archive::gap_filled(store, gap, rest),
+        Event::ArchiveFailed { query, error } => archive::failed(store, query, error),
+        // The cursor is for the store to keep with the messages (`persist`); nothing shows the catch-up's end.
+        Event::ArchiveCursor { .. } | Event::CaughtUp => {}
         Event::Closed { error } => match error {
             // The kept keys no longer fit (the server draws a new salt at each login): only the password helps.
             Some(ClientError::Sasl(SaslError::KeysStale)) => session_ended(store, PASSWORD_AGAIN.to_owned(), true),
@@ -514,6 +538,8 @@ pub struct Stamp {
     pub short: String,
     pub full: String,
     pub iso: String,
+    /// Ms since the Unix epoch (UTC).
+    pub unix_ms: u64,
 }
 
 impl Stamp {
@@ -532,6 +558,11 @@ impl Stamp {
         Stamp::now()
     }
 
+    /// The instant `unix_ms` (ms since the Unix epoch, UTC).
+    pub fn from_ms(unix_ms: u64) -> Stamp {
+        Stamp::from_date(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64)))
+    }
+
     fn from_date(date: &js_sys::Date) -> Stamp {
         let format = |f: &js_sys::Intl::DateTimeFormat| -> String {
             f.format().call1(&wasm_bindgen::JsValue::NULL, date).ok().and_then(|v| v.as_string()).unwrap_or_default()
@@ -540,6 +571,7 @@ impl Stamp {
             short: format(short),
             full: format(full),
             iso: date.to_iso_string().into(),
+            unix_ms: date.get_time().max(0.0) as u64,
         })
     }
 }
@@ -608,6 +640,8 @@ fn received(store: AppState, msg: Message) {
             time: stamp.short,
             time_full: stamp.full,
             time_iso: stamp.iso,
+            unix_ms: stamp.unix_ms,
+            archive_id: msg.stanza_id,
             body,
             is_me_action,
             continued: false,
@@ -667,6 +701,14 @@ pub fn push_message(store: AppState, with: &BareJid, mut message: ChatMessage, m
     store.update_conversation(with, |conv| {
         if markable.is_some() {
             conv.markable = markable;
+        }
+        // Scrolled far back, the newest messages were let go: a new one cannot join the transcript without a
+        // hole. Ours (just sent) brings the newest back; theirs waits for "Show the newest messages".
+        if conv.archive.newer_dropped {
+            if !message.from_me {
+                return;
+            }
+            archive::forget_transcript(conv);
         }
         let pages = &mut conv.pages;
         message.continued = model::last_message(pages).is_some_and(|prev| model::continues(prev, &message));
@@ -808,7 +850,11 @@ impl SessionHandle {
     pub fn receive(&self, store: AppState, event: TransportEvent) {
         let may_take = matches!(event, TransportEvent::Core(Event::Online { .. } | Event::MessageAcked { .. }));
         super::persist::on_event(&event);
+        let follow_up = archive::follow_up(&event);
         apply(store, event);
+        if let Some(follow_up) = follow_up {
+            archive::run(store, *self, follow_up);
+        }
         if may_take && store.outbox.with_untracked(|o| !o.is_empty()) {
             outbox::flush(store, *self);
         }

@@ -108,6 +108,8 @@ pub fn stored_line(room: &BareJid, stored: &StoredMessage, own_nick: &str) -> (L
         time: stamp.short,
         time_full: stamp.full,
         time_iso: stamp.iso,
+        unix_ms: stamp.unix_ms,
+        archive_id: None,
         body: m.body.clone(),
         is_me_action: m.is_me_action,
         continued: false,

@@ -1,0 +1,104 @@
+// History from the server's archive (XEP-0313), against the real Prosody (mod_mam, pages of at most 50):
+// - Bob (the scripted peer) sends 50 messages while Alice is logged out: after she logs in, all 50 are shown,
+//   each once (the offline copies and the archive's are the same messages) and in order;
+// - the same account in a second browser profile (a fresh context: nothing shared) sees that conversation
+//   through the archive;
+// - a 500-message history (sent while Alice was online elsewhere, so only the archive has it): scrolling back
+//   reaches its first message, shows the start marker, every message once and in order.
+// Fresh accounts for each test: their archives hold exactly what the test sent.
+import assert from 'node:assert/strict';
+import { test, logInAndWait, until } from '../harness.mjs';
+
+/** The bodies shown in the open transcript, top to bottom. */
+async function bodies(page) {
+  return page.getByRole('log').locator('.message-body').allTextContents();
+}
+
+function numbered(prefix, from, to) {
+  return Array.from({ length: to - from + 1 }, (_, k) => `${prefix}-${String(from + k).padStart(4, '0')}`);
+}
+
+test(
+  'history: 50 messages sent while logged out are shown once and in order; a second profile sees them through the archive',
+  async ({ page, context, baseURL, env, peer, adduser }) => {
+    const alice = await adduser('hista');
+    const bob = await adduser('histb');
+    const prefix = `away${Math.random().toString(36).slice(2, 7)}`;
+    const sender = peer({ jid: bob.jid, password: bob.password });
+    await sender.online();
+    sender.send({ cmd: 'burst', to: alice.jid, count: 50, prefix });
+    await sender.waitFor((e) => e.event === 'burst_done', 'the 50 messages sent');
+
+    await logInAndWait(page, baseURL, alice.jid, alice.password);
+    const row = page.locator(`button.contact-main[data-jid="${bob.jid}"]`);
+    await row.waitFor();
+    await row.click();
+    const expected = numbered(prefix, 1, 50);
+    await until(async () => (await bodies(page)).length >= 50, '50 messages in the transcript');
+    // Whatever came first (offline delivery, the archive's catch-up), nothing more comes and nothing twice.
+    await page.waitForTimeout(500);
+    assert.deepEqual(await bodies(page), expected, 'all 50, once each, in order');
+
+    // A second browser profile: nothing stored, the archive tells it.
+    const other = await context.browser().newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page2 = await other.newPage();
+      await logInAndWait(page2, baseURL, alice.jid, alice.password);
+      const row2 = page2.locator(`button.contact-main[data-jid="${bob.jid}"]`);
+      await row2.waitFor();
+      await row2.click();
+      await until(async () => (await bodies(page2)).length >= 50, 'the conversation in the second profile');
+      assert.deepEqual(await bodies(page2), expected, 'the second profile: the same 50, in order');
+    } finally {
+      await other.close();
+    }
+  },
+  { once: true, timeout: 90_000 },
+);
+
+test(
+  'history: scrolling back through 500 archived messages reaches the first one and the start marker',
+  async ({ page, baseURL, env, peer, adduser }) => {
+    const alice = await adduser('hist5a');
+    const bob = await adduser('hist5b');
+    const prefix = `old${Math.random().toString(36).slice(2, 7)}`;
+    // Alice is online elsewhere (a scripted client) while Bob writes: the messages reach her there and the
+    // archive, and nothing waits in offline storage for the browser.
+    const elsewhere = peer({ jid: alice.jid, password: alice.password, resource: 'elsewhere' });
+    const sender = peer({ jid: bob.jid, password: bob.password });
+    await elsewhere.online();
+    await sender.online();
+    sender.send({ cmd: 'burst', to: alice.jid, count: 500, prefix });
+    const last = `${prefix}-0500`;
+    await elsewhere.waitFor((e) => e.event === 'message' && e.body === last, 'the last one received elsewhere', { timeout: 60_000 });
+    elsewhere.send({ cmd: 'check', from: bob.jid, prefix: `${prefix}-`, count: 500 });
+    const check = await elsewhere.waitFor((e) => e.event === 'check', 'the check of what was received elsewhere');
+    assert.ok(check.ok && check.received === 500, JSON.stringify(check));
+    await elsewhere.stop();
+
+    await logInAndWait(page, baseURL, alice.jid, alice.password);
+    const row = page.locator(`button.contact-main[data-jid="${bob.jid}"]`);
+    await row.waitFor();
+    await row.click();
+    const log = page.getByRole('log');
+    await until(async () => (await bodies(page)).length > 0, 'the newest messages');
+    const start = page.getByText('Start of the conversation');
+    for (let i = 0; i < 40 && !(await start.isVisible()); i++) {
+      // To the top: the next older page comes in front.
+      const before = (await bodies(page)).length;
+      await log.evaluate((el) => {
+        el.scrollTop = Math.min(el.scrollTop, 50);
+        el.scrollTop = 0;
+      });
+      await until(
+        async () => (await bodies(page)).length > before || (await start.isVisible()),
+        `an older page (${before} shown)`,
+      );
+      await page.getByText('Loading earlier messages…').waitFor({ state: 'detached' });
+    }
+    await start.waitFor();
+    assert.deepEqual(await bodies(page), numbered(prefix, 1, 500), 'the whole history, once each, in order');
+    assert.ok(await page.getByText(`${prefix}-0001`, { exact: true }).isVisible(), 'the first message in view');
+  },
+  { once: true, timeout: 180_000 },
+);
