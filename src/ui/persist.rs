@@ -292,11 +292,14 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     let own = state::own_name(account);
     let room = |jid: &BareJid| snapshot.conversations.iter().any(|c| &c.jid == jid && c.kind != ConversationKind::Chat);
     for (jid, page) in snapshot.pages.iter().filter(|(jid, _)| !room(jid)) {
+        let record = snapshot.conversations.iter().find(|c| &c.jid == jid);
         for stored in &page.messages {
             let m = &stored.message;
+            // Read when the peer's newest marker covers it (a marker counts for every earlier message).
+            let shown = record.map_or_else(|| m.state.clone(), |c| c.shown_state(m));
             let sender = if m.from_me { own.clone() } else { state::name_of(store, &m.sender) };
             let stamp = Stamp::from_delay(Some(&delay::stamp(m.time.max(0) as u64)));
-            let (delivery, error) = match &m.state {
+            let (delivery, error) = match &shown {
                 MessageState::Received => (None, None),
                 MessageState::Pending => (Some(Delivery::Pending), None),
                 MessageState::Sent => (Some(Delivery::Sent), None),
@@ -398,7 +401,7 @@ pub fn changed(store: AppState) {
     set_timeout(move || save(store), std::time::Duration::from_millis(300));
 }
 
-/// Writes the outbox, unread counts and drafts that changed (on a timer, so a burst of changes is one).
+/// Writes the outbox, unread counts (of chats and rooms) and drafts that changed (on a timer, so a burst of changes is one).
 fn save(store: AppState) {
     let Some(active) = active() else { return };
     active.save_scheduled.set(false);
@@ -429,6 +432,16 @@ fn save(store: AppState) {
             active.writer.push(op);
         }
     }
+    let rooms: Vec<(BareJid, u32, u32)> = store
+        .rooms
+        .rooms
+        .try_with_untracked(|r| r.values().map(|r| (r.jid.clone(), r.unread, r.mentions)).collect())
+        .unwrap_or_default();
+    for (room, unread, mentions) in rooms {
+        if let Some(op) = mirror.on_room_unread(&room, unread, mentions) {
+            active.writer.push(op);
+        }
+    }
     drop(mirror);
     if let Some(op) = outbox_op {
         push_kept(&active, vec![op]);
@@ -442,6 +455,7 @@ pub fn watch(store: AppState) {
         store.outbox.track();
         store.conversations.track();
         store.contacts.track();
+        store.rooms.rooms.track();
         changed(store);
     });
 }
