@@ -519,9 +519,13 @@ async fn the_rows_in_view_stay_put_while_older_pages_are_prepended() {
     assert!(transcript.scroll_height() > transcript.client_height() + 200, "it scrolls");
     assert_eq!(h.bodies()[0], "m11");
 
-    // At the top: the store's older page (m1–m10) comes in above, and the rows in view do not move.
-    scroll_to_top(&h.root).await;
+    // Near the top, "Load older messages": the store's older page (m1–m10) comes in above, and the rows in
+    // view do not move.
+    transcript.set_scroll_top(60);
+    settle().await;
+    assert_eq!(h.bodies().len(), 50, "not at the top yet: nothing loaded");
     let before = first_visible(&h.root);
+    h.button("Load older messages").click();
     persist::flush().await;
     settle().await;
     settle().await;
