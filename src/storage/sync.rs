@@ -134,7 +134,7 @@ pub struct Mirror {
     /// Our latest one-to-one messages: (conversation, id, time), oldest first, at most [`MAX_OWN_TIMES`] (seeded
     /// from the snapshot's pages). A displayed marker names one message; its time here moves the conversation's
     /// [`ConversationRecord::peer_read`], which covers every earlier message without touching them.
-    own_times: std::collections::VecDeque<(BareJid, String, i64)>,
+    own_times: Vec<(BareJid, String, i64)>,
 }
 
 /// Own one-to-one messages whose time is remembered for displayed markers, at most. A marker for an older one
@@ -147,23 +147,19 @@ pub const MAX_REFLECTING: usize = 64;
 
 impl Mirror {
     pub fn new(account: BareJid, keep_token: bool) -> Mirror {
-        Mirror { account, keep_token, conversations: Vec::new(), reflecting: Vec::new(), own_times: Default::default() }
+        Mirror { account, keep_token, conversations: Vec::new(), reflecting: Vec::new(), own_times: Vec::new() }
     }
 
     /// Starts from what the store holds.
     pub fn from_snapshot(account: BareJid, keep_token: bool, snapshot: &Snapshot) -> Mirror {
         let mut mirror = Mirror::new(account, keep_token);
         mirror.conversations = snapshot.conversations.clone();
-        let mut own: Vec<&MessageRecord> = snapshot
-            .pages
-            .iter()
-            .flat_map(|(_, page)| page.messages.iter().map(|s| &s.message))
-            .filter(|m| m.from_me && m.origin_id.is_some())
-            .collect();
-        // The newest last, as they would have been remembered.
-        own.sort_unstable_by_key(|m| m.time);
-        for m in own {
-            mirror.remember_own(m);
+        // Each page oldest first, as they would have been remembered (not sorted across pages: another sort
+        // instantiation costs the wasm kilobytes, and at most the cap's oldest would be let go otherwise).
+        for (_, page) in &snapshot.pages {
+            for stored in page.messages.iter().filter(|s| s.message.from_me) {
+                mirror.remember_own(&stored.message);
+            }
         }
         mirror
     }
@@ -319,9 +315,9 @@ impl Mirror {
             return;
         }
         if self.own_times.len() >= MAX_OWN_TIMES {
-            self.own_times.pop_front();
+            self.own_times.remove(0);
         }
-        self.own_times.push_back((m.conversation.clone(), id.clone(), m.time));
+        self.own_times.push((m.conversation.clone(), id.clone(), m.time));
     }
 
     fn archive_page(&mut self, ops: &mut Vec<Op>, page: &ArchivePage, now_ms: i64) {
