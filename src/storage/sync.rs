@@ -265,6 +265,10 @@ impl Mirror {
     /// The conversation's unread count or draft as the UI has them now; an op only when they changed. A
     /// conversation read to the end (`unread == 0`) is read up to its newest message.
     pub fn on_conversation(&mut self, jid: &BareJid, unread: u32, draft: &str) -> Option<Op> {
+        if self.is_room(jid) {
+            // A room's counts are the room's ([`Mirror::on_room_unread`]), never a chat's.
+            return None;
+        }
         let known = self.conversation(jid).is_some();
         if !known && unread == 0 && draft.is_empty() {
             return None;

@@ -537,6 +537,7 @@ fn a_rooms_unread_and_mention_counts_are_kept_and_cleared_when_read() {
     let Some(Op::PutConversation(c)) = m.on_room_unread(&room(), 3, 1) else { panic!() };
     assert_eq!((c.kind, c.unread, c.mentions, c.last_read), (ConversationKind::Groupchat, 3, 1, None));
     assert_eq!(m.on_room_unread(&room(), 3, 1), None, "unchanged: nothing written");
+    assert_eq!(m.on_conversation(&room(), 0, ""), None, "a chat's save never touches a room's counts");
     let Some(Op::PutConversation(c)) = m.on_room_unread(&room(), 4, 1) else { panic!() };
     assert_eq!((c.unread, c.mentions), (4, 1));
     let Some(Op::PutConversation(c)) = m.on_room_unread(&room(), 0, 0) else { panic!() };
