@@ -4,7 +4,8 @@
 // (the room's archive, fetched once the join is confirmed). A reload with the network held back paints the room
 // and what was said from this browser's store before any answer from the server; a reload with the network logs
 // in with the token, the room is joined again from the stored point and caught up: what Bob said meanwhile
-// shows, and every message once, in order. Then scroll-back: Bob makes a room and says 120 things in it before
+// shows, and every message once, in order; a mention that came while Alice looked elsewhere is still counted
+// (unread and mention badges) after the reload, until she opens the room. Then scroll-back: Bob makes a room and says 120 things in it before
 // Alice joins (Prosody pages its archive by 50 at most); Alice joins, loads older messages until "Start of the
 // room's history", and sees all 120 once, in order.
 //
@@ -49,7 +50,12 @@ if (ws) {
     const live = `said while you were in ${token}`;
     bob.send({ cmd: 'room_send', room, body: live });
     await log.getByText(live, { exact: true }).waitFor();
-    await new Promise((r) => setTimeout(r, 600)); // written in the next turn's transaction
+    // Alice looks at Bob's chat; Bob names her in the room: counted as unread and as a mention.
+    await page.getByRole('list').getByRole('button', { name: /^Bob/ }).first().click();
+    const calling = `alice, a word please ${token}`;
+    bob.send({ cmd: 'room_send', room, body: calling });
+    await row.locator('.room-mentions').filter({ hasText: '@1' }).waitFor();
+    await new Promise((r) => setTimeout(r, 600)); // saved (debounced) and written in the next transaction
 
     // A reload with the WebSocket held back: the room and its messages from the store, before any answer.
     let hold = true;
@@ -58,7 +64,11 @@ if (ws) {
     });
     await page.reload();
     await page.getByRole('status').filter({ hasText: 'Connecting…' }).first().waitFor();
+    // The counts outlive the reload: in the Rooms section before any answer; opening the room reads it.
+    await row.locator('.room-unread').filter({ hasText: /^1/ }).waitFor();
+    await row.locator('.room-mentions').filter({ hasText: '@1' }).waitFor();
     await row.getByRole('button').first().click();
+    await row.locator('.room-mentions').waitFor({ state: 'hidden' });
     await log.getByText(before, { exact: true }).waitFor();
     await log.getByText(live, { exact: true }).waitFor();
 
