@@ -18,6 +18,7 @@
 //! {"cmd":"join","room":"lobby@conference.localhost","nick":"bob"}   optional "password"
 //! {"cmd":"room_send","room":"lobby@conference.localhost","body":"hi"}   optional "id"
 //! {"cmd":"leave","room":"lobby@conference.localhost"}
+//! {"cmd":"create","room":"new@conference.localhost","nick":"bob"}   an instant room (the service's defaults)
 //! {"cmd":"displayed","to":"alice@localhost","id":"…"}     XEP-0333: that message and those before it were seen
 //! {"cmd":"check","from":"alice@localhost","prefix":"f-","count":300}
 //!     of the messages received from `from` whose body is `prefix` + a number: were 1…count each received
@@ -41,7 +42,7 @@
 //! {"event":"request_failed","action":…,"error":…}
 //! {"event":"room_joined","room":…,"nick":…,"occupants":N}   {"event":"room_join_failed","room":…,"error":…}
 //! {"event":"room_message","room":…,"nick":…,"body":…,"mentions_me":bool}   {"event":"room_reflected","room":…,"id":…}
-//! {"event":"room_left","room":…,"why":…}   {"event":"room_invited","room":…,"from":…}
+//! {"event":"room_left","room":…,"why":…}   {"event":"room_invited","room":…,"from":…}   {"event":"room_created","room":…}
 //! {"event":"command_error","cmd":…,"error":…}
 //! {"event":"check","from":…,"prefix":…,"ok":true|false,"received":N,"missing":[…],"duplicates":[…],"out_of_order":[…]}
 //! {"event":"closed","error":null|"words"}
@@ -68,7 +69,7 @@ mod native {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use natter::xmpp::client::muc::{RoomCommand, RoomEvent};
+    use natter::xmpp::client::muc::{RoomAction, RoomCommand, RoomEvent};
     use natter::xmpp::jid::BareJid;
     use natter::xmpp::sasl::Credentials;
     use natter::xmpp::stanza::message::ChatState;
@@ -252,6 +253,11 @@ mod native {
                 id: str_field(v, "id").map_or_else(message_id, str::to_owned),
             })),
             "leave" => Request::Core(Command::Room(RoomCommand::Leave { room: jid_field(v, "room")?, status: None })),
+            "create" => Request::Core(Command::Room(RoomCommand::Create {
+                room: jid_field(v, "room")?,
+                nick: str_field(v, "nick").ok_or("\"nick\" is required")?.to_owned(),
+                settings: None,
+            })),
             "displayed" => Request::Core(Command::SendDisplayed {
                 to: jid_field(v, "to")?,
                 id: str_field(v, "id").ok_or("\"id\" is required")?.to_owned(),
@@ -368,6 +374,9 @@ mod native {
                 })),
                 Event::Room(RoomEvent::Reflected { room, id, .. }) => {
                     emit(json!({"event": "room_reflected", "room": room.to_string(), "id": id}))
+                }
+                Event::Room(RoomEvent::Done { room, action: RoomAction::Create }) => {
+                    emit(json!({"event": "room_created", "room": room.to_string()}))
                 }
                 Event::Room(RoomEvent::Left { room, why }) => {
                     emit(json!({"event": "room_left", "room": room.to_string(), "why": why.describe("", true)}))

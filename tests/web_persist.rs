@@ -196,6 +196,8 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
         kind: ConversationKind::Chat,
         last_read: None,
         unread: 2,
+        mentions: 0,
+        peer_read: None,
         draft: "half a thought".into(),
         last_activity: 3_000,
         nick: None,
@@ -452,6 +454,8 @@ async fn a_stored_room_is_not_painted_as_a_contact() {
         kind: ConversationKind::Groupchat,
         last_read: None,
         unread: 4,
+        mentions: 0,
+        peer_read: None,
         draft: String::new(),
         last_activity: 9_000,
         nick: Some("alice".into()),
@@ -497,4 +501,51 @@ async fn older_stored_messages_page_back_to_the_first() {
     assert_eq!(seen, (1..=120).map(|i| format!("m{i}")).collect::<Vec<_>>(), "every message once, in order");
     persist::close().await;
     assert_eq!(persist::older(&bare(bob), None, 50).await, Err(natter::storage::StorageError::Closed));
+}
+
+#[wasm_bindgen_test]
+async fn a_displayed_marker_shows_every_earlier_message_read_after_a_reload() {
+    let (alice, bob) = ("alice@example.org", "bob@example.org");
+    let bob_conv = ConversationRecord {
+        jid: bare(bob),
+        kind: ConversationKind::Chat,
+        last_read: None,
+        unread: 0,
+        mentions: 0,
+        peer_read: None,
+        draft: String::new(),
+        last_activity: 3_000,
+        nick: None,
+        history: None,
+        joined: false,
+    };
+    seed(
+        alice,
+        vec![
+            Op::PutConversation(bob_conv),
+            Op::AddMessage(message(bob, alice, "one", 1_000, "a1", MessageState::Delivered)),
+            Op::AddMessage(message(bob, alice, "two", 2_000, "a2", MessageState::Sent)),
+            Op::AddMessage(message(bob, alice, "three", 3_000, "a3", MessageState::Delivered)),
+        ],
+    )
+    .await;
+    {
+        let h = Harness::new();
+        h.log_in(alice, false).await;
+        // Bob displayed "two": it and everything before it are read.
+        h.receive(core(Event::Displayed { from: bare(bob), id: "a2".into() }));
+        persist::flush().await;
+        persist::close().await;
+    }
+    let h = Harness::new();
+    h.log_in(alice, false).await;
+    state::select(h.store, bare(bob));
+    settle().await;
+    let list = h.root.query_selector_all(".message-state").unwrap();
+    let states: Vec<String> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.unchecked_into::<web_sys::Element>().get_attribute("data-state"))
+        .collect();
+    assert_eq!(states, ["read", "read", "delivered"], "the marker counts for the earlier message too");
+    persist::close().await;
 }

@@ -1,7 +1,8 @@
 //! Browser tests of rooms that outlive the page (src/ui/rooms/keep.rs over IndexedDB, `storage::sync`'s room
 //! mapping): a reload shows the stored room before the network answers, the join carries the stored history
 //! point and its catch-up lands after the stored lines, scroll-back reads the store then the room's archive,
-//! and a live and an archived copy of a room message are kept and shown once.
+//! a live and an archived copy of a room message are kept and shown once, and a room's unread and mention
+//! counts survive a reload until the room is read.
 //!
 //! The session is played by the test ([`SessionHandle::fake`] takes the commands; events go in through
 //! [`SessionHandle::receive`], exactly as the transport delivers them).
@@ -48,6 +49,13 @@ async fn settle() {
     tick().await;
 }
 
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
 fn bare(s: &str) -> BareJid {
     BareJid::parse(s).unwrap()
 }
@@ -79,6 +87,8 @@ fn room_record(joined: bool, history: Option<&str>) -> ConversationRecord {
         kind: ConversationKind::Groupchat,
         last_read: None,
         unread: 0,
+        mentions: 0,
+        peer_read: None,
         draft: String::new(),
         last_activity: 9_000,
         nick: Some("ali".into()),
@@ -377,5 +387,169 @@ async fn our_room_message_is_kept_once_in_the_room_and_never_as_a_chat_with_the_
         (kept[0].stanza_id.as_deref(), &kept[0].state, kept[0].from_me),
         (Some("lobby@conference.example.org r7"), &MessageState::Delivered, true)
     );
+    persist::close().await;
+}
+
+/// A live message in the room from `nick` (`mentions_me`: it names our nick).
+fn live(nick: &str, body: &str, id: &str, mentions_me: bool) -> Event {
+    let mut message = Message::chat(Jid::parse(ALICE).unwrap(), body);
+    message.kind = MessageType::Groupchat;
+    message.from = Some(Jid::parse(&format!("{ROOM}/{nick}")).unwrap());
+    message.stanza_id = Some(id.into());
+    Event::Room(RoomEvent::Message(RoomMessage {
+        room: bare(ROOM),
+        nick: Some(nick.into()),
+        occupant_id: None,
+        message,
+        own: false,
+        mentions_me,
+    }))
+}
+
+/// The room row's unread and mention badges as shown ("" when hidden).
+fn badges(root: &web_sys::HtmlElement) -> (String, String) {
+    let badge = |class: &str| {
+        let el: web_sys::HtmlElement = root
+            .query_selector(&format!(".room-row[data-room='{ROOM}'] .{class}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {class}"))
+            .unchecked_into();
+        if el.hidden() { String::new() } else { el.text_content().unwrap_or_default() }
+    };
+    (badge("room-unread"), badge("room-mentions"))
+}
+
+async fn stored_record() -> ConversationRecord {
+    let store = IdbBackend.open(&bare(ALICE)).await.unwrap();
+    let snapshot = store.snapshot(&SnapshotRequest { open: None, recent: 5, page: 5 }).await.unwrap();
+    store.close();
+    snapshot.conversations.into_iter().find(|c| c.jid == bare(ROOM)).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_rooms_unread_and_mention_counts_survive_a_reload_until_it_is_read() {
+    seed(vec![
+        Op::PutConversation(room_record(true, None)),
+        Op::AddMessage(stored_message("bob", "before", 1_000, "r1")),
+    ])
+    .await;
+    {
+        let h = Harness::new();
+        h.log_in().await;
+        h.receive(Event::Room(RoomEvent::Joined {
+            room: bare(ROOM),
+            me: me(),
+            occupants: Vec::new(),
+            unlisted: 0,
+            created: false,
+            info: None,
+        }));
+        h.receive(live("bob", "hello all", "r2", false));
+        h.receive(live("carol", "ali, look", "r3", true));
+        h.receive(live("bob", "and ali again", "r4", true));
+        settle().await;
+        assert_eq!(badges(&h.root), ("3 unread".to_owned(), "@2 mentioning you".to_owned()));
+        sleep(400).await; // the debounced save
+        persist::close().await;
+    }
+    let kept = stored_record().await;
+    assert_eq!((kept.unread, kept.mentions), (3, 2));
+
+    // The next page: the counts show in the Rooms section before the network answers.
+    let h = Harness::new();
+    h.log_in().await;
+    assert_eq!(badges(&h.root), ("3 unread".to_owned(), "@2 mentioning you".to_owned()));
+    assert!(h.taken.borrow().is_empty(), "nothing asked of the network");
+
+    // Read: cleared on screen and in the store, read up to the newest message.
+    rooms::open(h.store, bare(ROOM));
+    settle().await;
+    assert_eq!(badges(&h.root), (String::new(), String::new()));
+    sleep(400).await;
+    persist::close().await;
+    let kept = stored_record().await;
+    assert_eq!((kept.unread, kept.mentions, kept.last_read), (0, 0, Some(kept.last_activity)));
+}
+
+/// The transcript's rows as (body, top relative to the transcript's visible top) in px (the transcript is made
+/// their offset parent: `position: relative`).
+fn row_tops(root: &web_sys::HtmlElement) -> (web_sys::HtmlElement, Vec<(String, f64)>) {
+    let transcript: web_sys::HtmlElement = root.query_selector("#room-transcript").unwrap().unwrap().unchecked_into();
+    let top = transcript.scroll_top();
+    let list = transcript.query_selector_all(".message").unwrap();
+    let rows = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .map(|n| {
+            let el: web_sys::HtmlElement = n.unchecked_into();
+            let body = el.query_selector(".message-body").unwrap().and_then(|b| b.text_content()).unwrap_or_default();
+            (body, f64::from(el.offset_top() - top))
+        })
+        .collect();
+    (transcript, rows)
+}
+
+/// The first row at or below the transcript's top edge: (its body, its offset).
+fn first_visible(root: &web_sys::HtmlElement) -> (String, f64) {
+    row_tops(root).1.into_iter().find(|(_, y)| *y >= 0.0).expect("a visible row")
+}
+
+/// Scrolls the transcript to its top, as a person does (the scroll event asks for the next page).
+async fn scroll_to_top(root: &web_sys::HtmlElement) {
+    let (transcript, _) = row_tops(root);
+    transcript.set_scroll_top(0);
+    transcript.dispatch_event(&web_sys::Event::new("scroll").unwrap()).unwrap();
+    settle().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_rows_in_view_stay_put_while_older_pages_are_prepended() {
+    let mut ops = vec![Op::PutConversation(room_record(true, Some("s60")))];
+    ops.extend((1..=60).map(|i| Op::AddMessage(stored_message("bob", &format!("m{i}"), i * 10, &format!("s{i}")))));
+    seed(ops).await;
+    let h = Harness::new();
+    h.log_in().await;
+    rooms::open(h.store, bare(ROOM));
+    settle().await;
+    // A phone-sized transcript (the test page has no stylesheet).
+    let (transcript, _) = row_tops(&h.root);
+    transcript.style().set_property("height", "300px").unwrap();
+    transcript.style().set_property("overflow-y", "auto").unwrap();
+    transcript.style().set_property("position", "relative").unwrap();
+    settle().await;
+    assert!(transcript.scroll_height() > transcript.client_height() + 200, "it scrolls");
+    assert_eq!(h.bodies()[0], "m11");
+
+    // Near the top, "Load older messages": the store's older page (m1–m10) comes in above, and the rows in
+    // view do not move.
+    transcript.set_scroll_top(60);
+    settle().await;
+    assert_eq!(h.bodies().len(), 50, "not at the top yet: nothing loaded");
+    let before = first_visible(&h.root);
+    h.button("Load older messages").click();
+    persist::flush().await;
+    settle().await;
+    settle().await;
+    assert_eq!(h.bodies().len(), 60, "the older page came in");
+    let (_, rows) = row_tops(&h.root);
+    let after = rows.iter().find(|(b, _)| b == &before.0).expect("the row is still there").1;
+    assert!((after - before.1).abs() <= 4.0, "{} moved from {} to {after}", before.0, before.1);
+    assert!(transcript.scroll_top() > 0, "scrolled past what was added");
+
+    // Again at the top: the store has nothing older, the room's archive answers; the rows stay put again.
+    scroll_to_top(&h.root).await;
+    persist::flush().await;
+    settle().await;
+    settle().await;
+    assert_eq!(h.load_older_commands().len(), 1, "{:?}", h.load_older_commands());
+    let before = first_visible(&h.root);
+    let older: Vec<ArchivedMessage> =
+        (0..20).map(|i| archived("eve", &format!("a{i}"), &format!("a{i}"), 1 + i as u64 / 10)).collect();
+    h.receive(page(ArchiveQuery::Older { with: bare(ROOM) }, older, true));
+    settle().await;
+    settle().await;
+    assert_eq!(h.bodies().len(), 80);
+    let (_, rows) = row_tops(&h.root);
+    let after = rows.iter().find(|(b, _)| b == &before.0).expect("the row is still there").1;
+    assert!((after - before.1).abs() <= 4.0, "{} moved from {} to {after}", before.0, before.1);
     persist::close().await;
 }

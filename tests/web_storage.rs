@@ -110,6 +110,8 @@ fn conversation(jid: &BareJid, last_activity: i64) -> ConversationRecord {
         kind: ConversationKind::Chat,
         last_read: None,
         unread: 0,
+        mentions: 0,
+        peer_read: None,
         draft: String::new(),
         last_activity,
         nick: None,
@@ -147,6 +149,8 @@ async fn every_record_type_round_trips<B: Backend>(backend: &B) {
     let chat = ConversationRecord {
         last_read: Some(1_700_000_000_500),
         unread: 3,
+        mentions: 0,
+        peer_read: Some(1_700_000_000_800),
         draft: "half a thought <b>not html</b>".into(),
         ..conversation(&bob, 1_700_000_001_000)
     };
@@ -158,6 +162,8 @@ async fn every_record_type_round_trips<B: Backend>(backend: &B) {
             unix_ms: Some(1_700_000_000_000),
         }),
         joined: true,
+        unread: 5,
+        mentions: 2,
         ..conversation(&room, 1_700_000_000_000)
     };
     let states = [

@@ -98,6 +98,8 @@ async fn storage_figures() {
             kind: ConversationKind::Chat,
             last_read: None,
             unread: (i % 4) as u32,
+            mentions: 0,
+            peer_read: None,
             draft: String::new(),
             last_activity: start_time + (MESSAGES - CONVERSATIONS + i) as i64 * 1000,
             nick: None,

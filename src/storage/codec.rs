@@ -174,6 +174,12 @@ pub fn conversation(c: &ConversationRecord) -> JsValue {
         set_num(&o, "r", read as f64);
     }
     set_num(&o, "u", f64::from(c.unread));
+    if c.mentions > 0 {
+        set_num(&o, "m", f64::from(c.mentions));
+    }
+    if let Some(t) = c.peer_read {
+        set_num(&o, "pr", t as f64);
+    }
     if !c.draft.is_empty() {
         set_str(&o, "d", &c.draft);
     }
@@ -204,6 +210,9 @@ pub fn decode_conversation(value: &JsValue) -> Option<ConversationRecord> {
         kind,
         last_read,
         unread: u32::try_from(get_int(value, "u")?).ok()?,
+        // Absent in records written before they were kept.
+        mentions: get_int(value, "m").and_then(|m| u32::try_from(m).ok()).unwrap_or(0),
+        peer_read: get_int(value, "pr"),
         draft: get_str(value, "d").unwrap_or_default(),
         last_activity: get_int(value, "t")?,
         nick: get_str(value, "n"),

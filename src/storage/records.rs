@@ -100,6 +100,12 @@ pub struct ConversationRecord {
     /// key, because the newest message is often one that arrived live and has no key on the UI's side.
     pub last_read: Option<i64>,
     pub unread: u32,
+    /// A room's: how many of the `unread` messages mention our nick (XEP-0045 mentions, counted apart).
+    pub mentions: u32,
+    /// The time of our newest message in it that the peer marked displayed (XEP-0333): a marker counts for
+    /// every earlier message too, so each of ours stored at or before this time shows as read
+    /// ([`ConversationRecord::shown_state`]) — kept here once rather than written into every earlier message.
+    pub peer_read: Option<i64>,
     /// What is typed and not sent.
     pub draft: String,
     /// When something last happened in it (orders the conversation list and picks the snapshot's pages).
@@ -111,6 +117,18 @@ pub struct ConversationRecord {
     pub history: Option<HistoryPoint>,
     /// A room's: we were in it when last heard of (joined, not left): a new page joins it again.
     pub joined: bool,
+}
+
+impl ConversationRecord {
+    /// The state to show for a stored message of this conversation: our sent or delivered message at or before
+    /// the point the peer read up to ([`ConversationRecord::peer_read`]) is read.
+    pub fn shown_state(&self, message: &MessageRecord) -> MessageState {
+        let covered = self.peer_read.is_some_and(|t| message.time <= t);
+        match &message.state {
+            MessageState::Sent | MessageState::Delivered if message.from_me && covered => MessageState::Read,
+            state => state.clone(),
+        }
+    }
 }
 
 /// Where an own message is (see the model of issue 12); incoming messages are [`MessageState::Received`].

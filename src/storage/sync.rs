@@ -26,7 +26,11 @@
 //!   `NickChanged`, `Left` and `HistoryCursor` keep the room's nick, whether we are in it and the newest point
 //!   of its archive held; [`Seed`] hands the rooms we were in to the core (`Config::rooms`), which joins them
 //!   again with that point. A private message in a room is not stored (it is no chat with the room).
-//! - `MessageAcked`, `Receipt`, `Displayed`, `MessageError`: the own message's state, by id.
+//! - `MessageAcked`, `Receipt`, `Displayed`, `MessageError`: the own message's state, by id. A `Displayed`
+//!   counts for every earlier message too (XEP-0333): it also moves the conversation's `peer_read` time (when
+//!   the message is one of our latest [`MAX_OWN_TIMES`]), and the UI shows each of our stored messages at or
+//!   before it as read ([`ConversationRecord::shown_state`]); no message before it is rewritten.
+//! - A room's unread and mention counts ([`Mirror::on_room_unread`]) are kept in its record, like a chat's.
 //! - `ArchiveCursor` → `mam_last_id`; `ArchiveGap` → a gap; `GapFilled` → the gap replaced by what is left.
 //! - `FastToken` → the token, only when the person asked to stay logged in ([`Mirror::keep_token`]);
 //!   `FastTokenInvalidated` → removed. A token is stored as text ([`encode_token`]).
@@ -127,7 +131,15 @@ pub struct Mirror {
     /// Our latest messages to rooms, until the room reflects them (then their archive id is added to the
     /// stored copy). At most [`MAX_REFLECTING`].
     reflecting: Vec<MessageRecord>,
+    /// Our latest one-to-one messages: (conversation, id, time), oldest first, at most [`MAX_OWN_TIMES`] (seeded
+    /// from the snapshot's pages). A displayed marker names one message; its time here moves the conversation's
+    /// [`ConversationRecord::peer_read`], which covers every earlier message without touching them.
+    own_times: Vec<(BareJid, String, i64)>,
 }
+
+/// Own one-to-one messages whose time is remembered for displayed markers, at most. A marker for an older one
+/// still makes that message read (by its id), only not the ones before it.
+pub const MAX_OWN_TIMES: usize = 512;
 
 /// Own room messages waiting for their reflection, at most (the oldest are let go: they stay stored, only
 /// without their archive id, which the room's archive page adds later by origin-id).
@@ -135,13 +147,20 @@ pub const MAX_REFLECTING: usize = 64;
 
 impl Mirror {
     pub fn new(account: BareJid, keep_token: bool) -> Mirror {
-        Mirror { account, keep_token, conversations: Vec::new(), reflecting: Vec::new() }
+        Mirror { account, keep_token, conversations: Vec::new(), reflecting: Vec::new(), own_times: Vec::new() }
     }
 
     /// Starts from what the store holds.
     pub fn from_snapshot(account: BareJid, keep_token: bool, snapshot: &Snapshot) -> Mirror {
         let mut mirror = Mirror::new(account, keep_token);
         mirror.conversations = snapshot.conversations.clone();
+        // Each page oldest first, as they would have been remembered (not sorted across pages: another sort
+        // instantiation costs the wasm kilobytes, and at most the cap's oldest would be let go otherwise).
+        for (_, page) in &snapshot.pages {
+            for stored in page.messages.iter().filter(|s| s.message.from_me) {
+                mirror.remember_own(&stored.message);
+            }
+        }
         mirror
     }
 
@@ -191,7 +210,10 @@ impl Mirror {
             Event::Room(event) => self.on_room(&mut ops, event, now_ms),
             Event::MessageAcked { id } => ops.push(state(id, MessageState::Sent)),
             Event::Receipt { id, .. } => ops.push(state(id, MessageState::Delivered)),
-            Event::Displayed { id, .. } => ops.push(state(id, MessageState::Read)),
+            Event::Displayed { from, id } => {
+                ops.push(state(id, MessageState::Read));
+                self.peer_read(&mut ops, from, id);
+            }
             Event::MessageError { id: Some(id), error, .. } => {
                 ops.push(state(id, MessageState::Failed(format!("Not delivered: {}.", error.describe()))))
             }
@@ -243,6 +265,10 @@ impl Mirror {
     /// The conversation's unread count or draft as the UI has them now; an op only when they changed. A
     /// conversation read to the end (`unread == 0`) is read up to its newest message.
     pub fn on_conversation(&mut self, jid: &BareJid, unread: u32, draft: &str) -> Option<Op> {
+        if self.is_room(jid) {
+            // A room's counts are the room's ([`Mirror::on_room_unread`]), never a chat's.
+            return None;
+        }
         let known = self.conversation(jid).is_some();
         if !known && unread == 0 && draft.is_empty() {
             return None;
@@ -256,6 +282,46 @@ impl Mirror {
         c.draft = draft.to_owned();
         c.last_read = last_read;
         Some(Op::PutConversation(c.clone()))
+    }
+
+    /// A room's unread and mention counts as the UI has them now; an op only when they changed. A room read to
+    /// the end (both 0) is read up to its newest message. Nothing for a room never stored.
+    pub fn on_room_unread(&mut self, room: &BareJid, unread: u32, mentions: u32) -> Option<Op> {
+        let c = self.conversations.iter_mut().find(|c| &c.jid == room)?;
+        let last_read = if unread == 0 && c.last_activity > 0 { Some(c.last_activity) } else { c.last_read };
+        if c.unread == unread && c.mentions == mentions && c.last_read == last_read {
+            return None;
+        }
+        c.unread = unread;
+        c.mentions = mentions;
+        c.last_read = last_read;
+        Some(Op::PutConversation(c.clone()))
+    }
+
+    /// `from` displayed our message `id`: when its time is known, the conversation's read point moves to it
+    /// (never back: a late marker for an older message changes nothing).
+    fn peer_read(&mut self, ops: &mut Vec<Op>, from: &BareJid, id: &str) {
+        let Some(&(_, _, time)) = self.own_times.iter().rev().find(|(with, own, _)| with == from && own == id) else {
+            return;
+        };
+        let Some(c) = self.conversations.iter_mut().find(|c| &c.jid == from) else { return };
+        if c.peer_read.is_none_or(|t| t < time) {
+            c.peer_read = Some(time);
+            ops.push(Op::PutConversation(c.clone()));
+        }
+    }
+
+    /// Remembers the time of our one-to-one message (for [`Mirror::peer_read`]).
+    fn remember_own(&mut self, m: &MessageRecord) {
+        let Some(id) = &m.origin_id else { return };
+        // Our own copy of a message stored at Send (stored once, with the time of Send).
+        if self.own_times.iter().any(|(with, own, _)| with == &m.conversation && own == id) {
+            return;
+        }
+        if self.own_times.len() >= MAX_OWN_TIMES {
+            self.own_times.remove(0);
+        }
+        self.own_times.push((m.conversation.clone(), id.clone(), m.time));
     }
 
     fn archive_page(&mut self, ops: &mut Vec<Op>, page: &ArchivePage, now_ms: i64) {
@@ -391,6 +457,9 @@ impl Mirror {
 
     /// Adds a message and moves its conversation's activity (creating the conversation when needed).
     fn add(&mut self, ops: &mut Vec<Op>, record: MessageRecord, kind: ConversationKind) {
+        if record.from_me && kind == ConversationKind::Chat {
+            self.remember_own(&record);
+        }
         let c = self.entry(&record.conversation, kind);
         let mut changed = c.last_activity == 0 && c.unread == 0 && c.draft.is_empty();
         if record.time > c.last_activity {
@@ -414,6 +483,8 @@ fn new_conversation(jid: &BareJid, kind: ConversationKind) -> ConversationRecord
         kind,
         last_read: None,
         unread: 0,
+        mentions: 0,
+        peer_read: None,
         draft: String::new(),
         last_activity: 0,
         nick: None,

@@ -299,7 +299,10 @@ pub fn load_older(store: AppState, session: SessionHandle, with: &BareJid) {
                     .messages
                     .iter()
                     .filter(|m| !m.message.id.as_ref().is_some_and(|id| held.contains(id)))
-                    .map(|m| super::persist::chat_message(store, &own, &m.message))
+                    .map(|m| {
+                        let shown = super::persist::shown_state(&with, &m.message);
+                        super::persist::chat_message(store, &own, &m.message, &shown)
+                    })
                     .collect();
                 (rows, page.complete || page.messages.is_empty(), oldest)
             }

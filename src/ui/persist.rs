@@ -229,6 +229,15 @@ pub fn stored(jid: &BareJid) -> Option<crate::storage::ConversationRecord> {
     active()?.mirror.borrow().conversation(jid).cloned()
 }
 
+/// How a stored message of the conversation with `jid` shows: Read when the peer's newest displayed marker
+/// covers it (a marker counts for every earlier message), else its stored state.
+pub fn shown_state(jid: &BareJid, m: &MessageRecord) -> MessageState {
+    match stored(jid) {
+        Some(record) => record.shown_state(m),
+        None => m.state.clone(),
+    }
+}
+
 /// Makes `handle` the active store, paints `snapshot` and draws the device id if there is none yet.
 fn activate(store: AppState, handle: IdbStore, snapshot: &Snapshot, stay: bool, server_url: Option<String>) {
     let account = handle.account().clone();
@@ -292,6 +301,7 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     let own = state::own_name(account);
     let room = |jid: &BareJid| snapshot.conversations.iter().any(|c| &c.jid == jid && c.kind != ConversationKind::Chat);
     for (jid, page) in snapshot.pages.iter().filter(|(jid, _)| !room(jid)) {
+        let record = snapshot.conversations.iter().find(|c| &c.jid == jid);
         for stored in &page.messages {
             let m = &stored.message;
             let unconfirmed = m.state == MessageState::Pending;
@@ -301,7 +311,9 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
                 let body = if m.is_me_action { format!("/me {}", m.body) } else { m.body.clone() };
                 outbox.push(OutboxEntry { id: id.clone(), to: jid.clone(), body, created_ms: m.time as u64 });
             }
-            state::push_message(store, jid, chat_message(store, &own, m), None);
+            // Read when the peer's newest marker covers it (a marker counts for every earlier message).
+            let shown = record.map_or_else(|| m.state.clone(), |c| c.shown_state(m));
+            state::push_message(store, jid, chat_message(store, &own, m, &shown), None);
         }
     }
     super::rooms::keep::paint(store, snapshot);
@@ -314,11 +326,12 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
     store.outbox.set(outbox);
 }
 
-/// The transcript row of a stored one-to-one message (`own`: how our own messages are signed).
-pub fn chat_message(store: AppState, own: &str, m: &MessageRecord) -> ChatMessage {
+/// The transcript row of a stored one-to-one message (`own`: how our own messages are signed; `shown`: its
+/// state as shown, [`shown_state`]).
+pub fn chat_message(store: AppState, own: &str, m: &MessageRecord, shown: &MessageState) -> ChatMessage {
     let sender = if m.from_me { own.to_owned() } else { state::name_of(store, &m.sender) };
     let stamp = Stamp::from_delay(Some(&delay::stamp(m.time.max(0) as u64)));
-    let (delivery, error) = match &m.state {
+    let (delivery, error) = match shown {
         MessageState::Received => (None, None),
         MessageState::Pending => (Some(Delivery::Pending), None),
         MessageState::Sent => (Some(Delivery::Sent), None),
@@ -404,7 +417,7 @@ pub fn changed(store: AppState) {
     set_timeout(move || save(store), std::time::Duration::from_millis(300));
 }
 
-/// Writes the outbox, unread counts and drafts that changed (on a timer, so a burst of changes is one).
+/// Writes the outbox, unread counts (of chats and rooms) and drafts that changed (on a timer, so a burst of changes is one).
 fn save(store: AppState) {
     let Some(active) = active() else { return };
     active.save_scheduled.set(false);
@@ -435,6 +448,16 @@ fn save(store: AppState) {
             active.writer.push(op);
         }
     }
+    let rooms: Vec<(BareJid, u32, u32)> = store
+        .rooms
+        .rooms
+        .try_with_untracked(|r| r.values().map(|r| (r.jid.clone(), r.unread, r.mentions)).collect())
+        .unwrap_or_default();
+    for (room, unread, mentions) in rooms {
+        if let Some(op) = mirror.on_room_unread(&room, unread, mentions) {
+            active.writer.push(op);
+        }
+    }
     drop(mirror);
     if let Some(op) = outbox_op {
         push_kept(&active, vec![op]);
@@ -448,6 +471,7 @@ pub fn watch(store: AppState) {
         store.outbox.track();
         store.conversations.track();
         store.contacts.track();
+        store.rooms.rooms.track();
         changed(store);
     });
 }

@@ -87,7 +87,8 @@ fn own_messages_are_stored_at_send_and_follow_their_states() {
         (Event::Displayed { from: bob.clone(), id: "id1".into() }, MessageState::Read),
     ];
     for (event, state) in cases {
-        assert_eq!(m.on_event(&event, 0), vec![Op::SetMessageState { id: "id1".into(), state }]);
+        // (A marker also moves the conversation's read point: tested below.)
+        assert_eq!(m.on_event(&event, 0)[0], Op::SetMessageState { id: "id1".into(), state });
     }
     let error = StanzaError::new(ErrorType::Cancel, "service-unavailable");
     let ops = m.on_event(&Event::MessageError { with: bob, id: Some("id1".into()), error }, 0);
@@ -438,4 +439,109 @@ fn a_room_keeps_its_nick_whether_we_are_in_and_its_history_point_and_seeds_the_r
         put(&mut m, RoomEvent::Left { room: room(), why: crate::xmpp::client::muc::Departure::Left { status: None } });
     let Some(Op::PutConversation(c)) = ops.first() else { panic!("{ops:?}") };
     assert!(!c.joined && c.nick.as_deref() == Some("ali2"), "the nick outlives the stay");
+}
+
+/// What a conversation record says our stored message shows as.
+fn shown(m: &Mirror, with: &BareJid, time: i64, state: MessageState) -> MessageState {
+    let record = MessageRecord {
+        conversation: with.clone(),
+        time,
+        sender: alice(),
+        from_me: true,
+        body: "x".into(),
+        is_me_action: false,
+        nick: None,
+        id: None,
+        origin_id: None,
+        stanza_id: None,
+        state,
+    };
+    m.conversation(with).unwrap().shown_state(&record)
+}
+
+#[test]
+fn a_displayed_marker_makes_our_earlier_messages_read_without_rewriting_them() {
+    let mut m = Mirror::new(alice(), false);
+    let (bob, carol) = (jid("bob@example.org"), jid("carol@example.org"));
+    for (id, t) in [("a", 10), ("b", 20), ("c", 30)] {
+        m.on_send(&bob, id, "hi", t);
+    }
+    m.on_send(&carol, "k", "hi", 25);
+    let ops = m.on_event(&Event::Displayed { from: bob.clone(), id: "b".into() }, 99);
+    // One state change (the named message) and one record (the read point): nothing per earlier message.
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert_eq!(ops[0], Op::SetMessageState { id: "b".into(), state: MessageState::Read });
+    let Op::PutConversation(c) = &ops[1] else { panic!("{ops:?}") };
+    assert_eq!(c.peer_read, Some(20));
+    assert_eq!(shown(&m, &bob, 10, MessageState::Delivered), MessageState::Read, "earlier: covered");
+    assert_eq!(shown(&m, &bob, 10, MessageState::Sent), MessageState::Read);
+    assert_eq!(shown(&m, &bob, 30, MessageState::Delivered), MessageState::Delivered, "later: not yet");
+    assert_eq!(shown(&m, &bob, 5, MessageState::Pending), MessageState::Pending, "never sent: not read");
+    let failed = MessageState::Failed("bounced".into());
+    assert_eq!(shown(&m, &bob, 5, failed.clone()), failed);
+    // A late marker for an older message moves nothing back.
+    let ops = m.on_event(&Event::Displayed { from: bob.clone(), id: "a".into() }, 99);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    // A marker from someone else for bob's message id counts for nothing.
+    let ops = m.on_event(&Event::Displayed { from: carol.clone(), id: "c".into() }, 99);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(m.conversation(&carol).unwrap().peer_read, None);
+    // And carol's own marker covers carol's.
+    let ops = m.on_event(&Event::Displayed { from: carol.clone(), id: "k".into() }, 99);
+    assert!(matches!(&ops[..], [_, Op::PutConversation(c)] if c.peer_read == Some(25)), "{ops:?}");
+}
+
+#[test]
+fn markers_are_resolved_for_messages_from_the_stored_pages_and_the_times_kept_are_bounded() {
+    let bob = jid("bob@example.org");
+    let stored = MessageRecord {
+        conversation: bob.clone(),
+        time: 40,
+        sender: alice(),
+        from_me: true,
+        body: "before the reload".into(),
+        is_me_action: false,
+        nick: None,
+        id: Some("old".into()),
+        origin_id: Some("old".into()),
+        stanza_id: None,
+        state: MessageState::Delivered,
+    };
+    let page = Page { messages: vec![StoredMessage { key: MessageKey(1), message: stored.clone() }], complete: true };
+    let snapshot = Snapshot {
+        conversations: vec![new_conversation(&bob, ConversationKind::Chat)],
+        pages: vec![(bob.clone(), page)],
+        ..Snapshot::default()
+    };
+    let mut m = Mirror::from_snapshot(alice(), false, &snapshot);
+    let ops = m.on_event(&Event::Displayed { from: bob.clone(), id: "old".into() }, 99);
+    assert!(matches!(&ops[..], [_, Op::PutConversation(c)] if c.peer_read == Some(40)), "{ops:?}");
+
+    // Many sends later the oldest is forgotten: its marker still makes it read, only not the ones before.
+    for i in 0..=MAX_OWN_TIMES {
+        m.on_send(&bob, &format!("n{i}"), "x", 100 + i as i64);
+    }
+    assert!(m.own_times.len() <= MAX_OWN_TIMES);
+    let ops = m.on_event(&Event::Displayed { from: bob.clone(), id: "n0".into() }, 99);
+    assert_eq!(ops, vec![Op::SetMessageState { id: "n0".into(), state: MessageState::Read }]);
+    let last = format!("n{MAX_OWN_TIMES}");
+    let ops = m.on_event(&Event::Displayed { from: bob.clone(), id: last }, 99);
+    assert!(matches!(&ops[..], [_, Op::PutConversation(c)] if c.peer_read == Some(100 + MAX_OWN_TIMES as i64)));
+}
+
+#[test]
+fn a_rooms_unread_and_mention_counts_are_kept_and_cleared_when_read() {
+    let mut m = Mirror::new(alice(), false);
+    assert_eq!(m.on_room_unread(&room(), 3, 1), None, "a room never stored: nothing");
+    m.on_event(&room_message("bob", "hi ali", "r1", false), 700);
+    let Some(Op::PutConversation(c)) = m.on_room_unread(&room(), 3, 1) else { panic!() };
+    assert_eq!((c.kind, c.unread, c.mentions, c.last_read), (ConversationKind::Groupchat, 3, 1, None));
+    assert_eq!(m.on_room_unread(&room(), 3, 1), None, "unchanged: nothing written");
+    assert_eq!(m.on_conversation(&room(), 0, ""), None, "a chat's save never touches a room's counts");
+    let Some(Op::PutConversation(c)) = m.on_room_unread(&room(), 4, 1) else { panic!() };
+    assert_eq!((c.unread, c.mentions), (4, 1));
+    let Some(Op::PutConversation(c)) = m.on_room_unread(&room(), 0, 0) else { panic!() };
+    assert_eq!((c.unread, c.mentions, c.last_read), (0, 0, Some(c.last_activity)));
+    // The counts travel with the record (what a new page paints).
+    assert_eq!(m.conversation(&room()).map(|c| (c.unread, c.mentions)), Some((0, 0)));
 }

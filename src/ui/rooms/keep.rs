@@ -2,7 +2,8 @@
 //! network answers, and the point of each room's archive it holds handed to the join.
 //!
 //! ```text
-//!  snapshot ──▶ paint: rooms we were in (joining), their latest stored page, the nick last used per room
+//!  snapshot ──▶ paint: rooms we were in (joining, with their unread and mention counts), their latest stored
+//!              page, the nick last used per room
 //!  join ──▶ history(room): the stored HistoryCursor ──▶ RoomCommand::Join { history } ──▶ catch-up from there
 //! ```
 //!
@@ -36,8 +37,9 @@ pub fn stored_nick(room: &BareJid) -> Option<String> {
     crate::ui::persist::stored(room)?.nick
 }
 
-/// Puts the stored rooms on screen: those we were in (shown joining: the core joins them again once online),
-/// their latest stored messages, and the nick last used in each room.
+/// Puts the stored rooms on screen: those we were in (shown joining: the core joins them again once online,
+/// with the unread and mention counts they had), their latest stored messages, and the nick last used in each
+/// room.
 pub fn paint(store: AppState, snapshot: &Snapshot) {
     let rooms = || snapshot.conversations.iter().filter(|c| c.kind == ConversationKind::Groupchat);
     let account = store.account.get_untracked();
@@ -49,14 +51,16 @@ pub fn paint(store: AppState, snapshot: &Snapshot) {
             }
         }
     });
-    let joined: Vec<(BareJid, String)> =
-        rooms().filter(|c| c.joined).map(|c| (c.jid.clone(), c.nick.clone().unwrap_or_else(|| own.clone()))).collect();
+    let joined: Vec<_> = rooms().filter(|c| c.joined).collect();
     if !joined.is_empty() {
         store.rooms.rooms.update(|r| {
-            for (jid, nick) in &joined {
-                r.entry(jid.clone()).or_insert_with(|| {
-                    let mut room = Room::new(jid.clone(), nick.clone(), None);
+            for c in &joined {
+                r.entry(c.jid.clone()).or_insert_with(|| {
+                    let nick = c.nick.clone().unwrap_or_else(|| own.clone());
+                    let mut room = Room::new(c.jid.clone(), nick, None);
                     room.status = Status::Joining { rejoin: false };
+                    room.unread = c.unread;
+                    room.mentions = c.mentions;
                     room
                 });
             }

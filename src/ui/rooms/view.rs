@@ -393,6 +393,14 @@ fn JoinStatus(jid: BareJid) -> impl IntoView {
     })
 }
 
+/// Notes where the rows in view are (their distance from the transcript's bottom), so that a page prepended
+/// next leaves them where they are.
+fn hold_rows(anchor: StoredValue<Option<i32>>) {
+    if let Some(el) = by_id(TRANSCRIPT_ID) {
+        anchor.set_value(Some(el.scroll_height() - el.scroll_top()));
+    }
+}
+
 /// The room's transcript and composer.
 #[component]
 fn RoomTranscript(jid: BareJid) -> impl IntoView {
@@ -442,7 +450,7 @@ fn RoomTranscript(jid: BareJid) -> impl IntoView {
                 let distance = el.scroll_height() - el.scroll_top() - el.client_height();
                 following.set_value(distance <= BOTTOM_SLACK);
                 if el.scroll_top() <= TOP_SLACK && el.scroll_height() > el.client_height() {
-                    anchor.set_value(Some(el.scroll_height() - el.scroll_top()));
+                    hold_rows(anchor);
                     super::keep::load_older(store, session, jid.clone());
                 }
             }
@@ -516,6 +524,7 @@ fn RoomTranscript(jid: BareJid) -> impl IntoView {
                                 {text}
                                 {more.then(|| view! {
                                     <button type="button" class="button ghost small" on:click=handler(move |_| {
+                                        hold_rows(anchor);
                                         super::keep::load_older(store, session, jid.clone())
                                     })>"Load older messages"</button>
                                 })}
