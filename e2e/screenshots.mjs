@@ -68,7 +68,7 @@ try {
   await openChat(bob, 'Alice');
   await say(alice, 'Hi Bob! The agenda for Thursday is at https://example.org/agenda');
   await bob.getByText('The agenda for Thursday', { exact: false }).last().waitFor();
-  await say(bob, 'Thanks! See you in the lobby 👋');
+  await say(bob, 'Thanks! See you in the lobby.');
   await alice.getByText('See you in the lobby', { exact: false }).last().waitFor();
   await say(alice, 'שלום — right-to-left text reads right, too');
   await bob.getByText('right-to-left text', { exact: false }).last().waitFor();
