@@ -277,8 +277,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
 
     let offline = Memo::new(move |_| store.connection.with(|c| *c != Connection::Online));
 
-    // Nothing held, or not enough to scroll: older messages are asked for (again when the session is back).
-    // Otherwise scrolling up to the top asks ([`TOP_SLACK`]).
+    // Nothing held, not enough to scroll, or the view left at the very top after a page came (no scroll event
+    // can come from there: a wheel at the top scrolls nothing): older messages are asked for (again when the
+    // session is back). Otherwise scrolling up to the top asks ([`TOP_SLACK`]).
     {
         let jid = jid.clone();
         effect(move || {
@@ -288,8 +289,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             }
             let jid = jid.clone();
             request_animation_frame(move || {
-                let fits = by_id(TRANSCRIPT_ID).is_none_or(|el| el.scroll_height() <= el.client_height());
-                if n == 0 || fits {
+                let fits_or_top = by_id(TRANSCRIPT_ID)
+                    .is_none_or(|el| el.scroll_height() <= el.client_height() || el.scroll_top() <= 0);
+                if n == 0 || fits_or_top {
                     archive::load_older(store, session, &jid);
                 }
             });
