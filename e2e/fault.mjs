@@ -173,7 +173,7 @@ export async function runFaults(ctx, server, opts = {}) {
         await bob.waitFor((e) => e.event === 'acked' && e.id === id, 'Bob\'s message at the server');
         const t0 = performance.now();
         // While the server is down the browser reports each refused WebSocket handshake itself.
-        ctx.allowConsole?.(/WebSocket connection to .* failed|ERR_EMPTY_RESPONSE|ERR_CONNECTION_REFUSED/);
+        ctx.allowConsole?.(/WebSocket connection to .* failed|ERR_EMPTY_RESPONSE|ERR_CONNECTION_REFUSED|ERR_SOCKET_NOT_CONNECTED|ERR_CONNECTION_RESET/);
         await Promise.all([reboot(server.script), bob.stop()]);
         log(`cycle ${i}: server restarted`);
         restarted = k;

@@ -118,5 +118,5 @@ test('rooms: joined again after the server restarts', async ({ page, baseURL, en
   once: true,
   timeout: 120_000,
   // While the server is down, Chromium logs each refused reconnection attempt itself.
-  allowConsole: [/ERR_CONNECTION_REFUSED/],
+  allowConsole: [/WebSocket connection to .* failed|ERR_EMPTY_RESPONSE|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET/],
 });
