@@ -324,10 +324,12 @@ pub fn load_older(store: AppState, session: SessionHandle, with: &BareJid) {
         });
         if shown {
             place(store, &with, rows, false, true);
-        }
-        if to_archive {
+        } else if to_archive {
             // Nothing (more) stored: straight on to the archive.
             ask_older(store, session, with);
+        } else {
+            // A stored page of messages shown already (painted at start, or live): read on, from its oldest.
+            load_older(store, session, &with);
         }
     });
 }
