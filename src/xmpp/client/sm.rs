@@ -331,23 +331,6 @@ mod tests {
     }
 
     #[test]
-    fn partial_acks_and_one_request_per_batch() {
-        let mut sm = enabled();
-        let t = Instant::now();
-        sm.record_outbound("<iq/>", None);
-        sm.record_outbound("<message/>", Some(msg("m1")));
-        assert!(sm.request_if_due(t).is_some());
-        sm.record_outbound("<message/>", Some(msg("m2")));
-        assert!(sm.request_if_due(t).is_none(), "one <r/> outstanding at a time");
-        assert_eq!(sm.ack(1).unwrap(), Vec::<String>::new(), "the iq, not a message");
-        assert!(sm.request_if_due(t).is_some(), "m2 went out after the <r/>: ask about it");
-        assert_eq!(sm.ack(2).unwrap(), ["m1"]);
-        assert!(sm.request_if_due(t).is_none(), "m2 was asked about already: no <r/>-<a/> ping-pong");
-        assert_eq!(sm.ack(3).unwrap(), ["m2"]);
-        assert!(sm.request_if_due(t).is_none(), "nothing left to ask about");
-    }
-
-    #[test]
     fn failed_resumption_keeps_only_messages_after_h() {
         let mut sm = enabled();
         sm.record_outbound("<presence/>", None);
