@@ -47,6 +47,7 @@ use crate::xmpp::client::{ArchivePage, Gap, HistoryConfig, SeenKey, SeenMessages
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::{FastToken, Mechanism};
 use crate::xmpp::stanza::delay;
+use crate::xmpp::stanza::message::split_me;
 use crate::xmpp::stanza::message::{Message, MessageType};
 use crate::xmpp::stanza::roster::{RosterItem, Subscription};
 
@@ -495,13 +496,6 @@ fn new_conversation(jid: &BareJid, kind: ConversationKind) -> ConversationRecord
 
 fn state(id: &str, state: MessageState) -> Op {
     Op::SetMessageState { id: id.to_owned(), state }
-}
-
-fn split_me(body: &str) -> (String, bool) {
-    match body.strip_prefix("/me ") {
-        Some(action) => (action.to_owned(), true),
-        None => (body.to_owned(), false),
-    }
 }
 
 /// A message with a body as a record of `conversation` (the delay stamp's time, else `now_ms`).

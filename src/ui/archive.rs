@@ -35,6 +35,7 @@ use crate::storage::PagePoint;
 use crate::transport::TransportEvent;
 use crate::xmpp::client::{ArchiveError, ArchivePage, ArchiveQuery, ArchivedMessage, Gap, GapEnd, HistoryPoint};
 use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::message::split_me;
 use crate::xmpp::{Command, CommandError, Event};
 
 /// Messages a conversation holds at most (the rest stays in the archive).
@@ -448,7 +449,7 @@ fn make_room_for(store: AppState, with: &BareJid) -> bool {
 
 /// The transcript row of an archived message (`None`: nothing to show, or ours shown already).
 fn row(store: AppState, m: ArchivedMessage, own: &str, their_name: &str) -> Option<ChatMessage> {
-    let body = m.message.body(None)?.to_owned();
+    let (body, is_me_action) = split_me(m.message.body(None)?);
     let id = if m.outgoing { m.message.origin_id.clone().or(m.message.id.clone()) } else { m.message.id.clone() };
     if m.outgoing
         && let Some(id) = &id
@@ -458,10 +459,6 @@ fn row(store: AppState, m: ArchivedMessage, own: &str, their_name: &str) -> Opti
         super::outbox::advance(store, None, id, Delivery::Sent);
         return None;
     }
-    let (body, is_me_action) = match body.strip_prefix("/me ") {
-        Some(action) => (action.to_owned(), true),
-        None => (body, false),
-    };
     let stamp = match m.unix_ms {
         Some(ms) => Stamp::from_ms(ms),
         None => Stamp::from_delay(m.message.delay.as_deref()),

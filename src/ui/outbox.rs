@@ -30,6 +30,7 @@ use super::model::{self, ChatMessage, Delivery, OutboxEntry};
 use super::state::{self, AppState, SessionHandle, Stamp, next_seq};
 use crate::xmpp::client::PendingMessage;
 use crate::xmpp::jid::BareJid;
+use crate::xmpp::stanza::message::split_me;
 use crate::xmpp::{Command, CommandError};
 
 /// What the person sees on a message the person cancelled.
@@ -224,10 +225,7 @@ pub fn show_own(store: AppState, to: &BareJid, id: Option<String>, body: &str, d
     if let (Delivery::Pending | Delivery::Sending, Some(id)) = (delivery, &id) {
         super::persist::on_send(to, id, body);
     }
-    let (body, is_me_action) = match body.strip_prefix("/me ") {
-        Some(action) => (action.to_owned(), true),
-        None => (body.to_owned(), false),
-    };
+    let (body, is_me_action) = split_me(body);
     let sender = store.account.with_untracked(|a| a.as_ref().map(state::own_name)).unwrap_or_else(|| "Me".into());
     let stamp = Stamp::now();
     state::push_message(

@@ -36,6 +36,7 @@ use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::client::{RequestError, RosterAction};
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::SaslError;
+use crate::xmpp::stanza::message::split_me;
 use crate::xmpp::stanza::message::{ChatState, Message, MessageType};
 use crate::xmpp::stanza::presence::Show;
 use crate::xmpp::stanza::roster::Subscription;
@@ -603,11 +604,7 @@ fn strangers_full() -> String {
 
 fn received(store: AppState, msg: Message) {
     let Some(from) = msg.from.as_ref().map(|j| j.bare().clone()) else { return };
-    let Some(body) = msg.body(None).map(str::to_owned) else { return };
-    let (body, is_me_action) = match body.strip_prefix("/me ") {
-        Some(action) => (action.to_owned(), true),
-        None => (body, false),
-    };
+    let Some((body, is_me_action)) = msg.body(None).map(split_me) else { return };
     let body = match (&msg.subject, msg.kind) {
         (Some(s), MessageType::Normal | MessageType::Headline) if !s.trim().is_empty() => {
             format!("{}\n{body}", s.trim())

@@ -31,6 +31,7 @@ use crate::xmpp::client::muc::{Departure, RoomCommand, RoomEvent, RoomListing};
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::stanza::bookmarks::Bookmark;
 use crate::xmpp::stanza::message::Message;
+use crate::xmpp::stanza::message::split_me;
 use crate::xmpp::stanza::muc::Invite;
 use crate::xmpp::{Command, CommandError};
 
@@ -256,10 +257,7 @@ fn line_of(
     from_me: bool,
     delivery: Option<Delivery>,
 ) -> ChatMessage {
-    let (body, is_me_action) = match body.strip_prefix("/me ") {
-        Some(action) => (action.to_owned(), true),
-        None => (body.to_owned(), false),
-    };
+    let (body, is_me_action) = split_me(body);
     let stamp = Stamp::from_delay(delay);
     ChatMessage {
         seq: next_seq(),

@@ -240,3 +240,11 @@ impl Message {
         m
     }
 }
+
+/// XEP-0245: a body as shown — the action's text and `true` for `/me …`, else the body and `false`.
+pub fn split_me(body: &str) -> (String, bool) {
+    match body.strip_prefix("/me ") {
+        Some(action) => (action.to_owned(), true),
+        None => (body.to_owned(), false),
+    }
+}
