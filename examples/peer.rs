@@ -401,6 +401,7 @@ mod native {
                 | Event::Room(_)
                 | Event::Bookmarks(_)
                 | Event::ArchiveCursor { .. }
+                | Event::CatchingUp
                 | Event::CaughtUp
                 | Event::ArchiveGap(_)
                 | Event::GapFilled { .. } => {}

@@ -150,6 +150,24 @@ fn catch_up_pages_after_the_cursor_until_complete() {
 }
 
 #[test]
+fn the_catch_up_says_when_it_starts() {
+    // With an archive: once its features are known (the UI waits for the catch-up before asking for a newest page).
+    let mut h = Harness::new(config(cursor_at("a10", 10)));
+    login_until_roster(&mut h);
+    let events = h.online_with_archive(EXTENDED);
+    assert_eq!(events.iter().filter(|e| **e == Event::CatchingUp).count(), 1, "{events:?}");
+    // Without one: no catch-up, and nothing says one started.
+    let mut h = Harness::new(config(cursor_at("a10", 10)));
+    login_until_roster(&mut h);
+    let events = h.online_with_archive(&[]);
+    assert!(!events.contains(&Event::CatchingUp), "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e, Event::ArchiveFailed { query: ArchiveQuery::CatchUp, .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
 fn after_catching_up_live_messages_move_the_cursor() {
     let mut archive = bob_archive(5);
     let mut h = online(cursor_at("a5", 5), EXTENDED);

@@ -483,3 +483,45 @@ async fn ten_thousand_archived_messages_and_huge_bodies_stay_in_a_bounded_window
     assert_eq!(h.bodies(), [huge.clone(), huge]);
     assert!(h.all(".transcript .message-body b").is_empty(), "text, not markup");
 }
+
+/// Prosody 0.12 stamps its archive in whole seconds: a catch-up of hundreds of messages sent within a second
+/// has one time for all. Its pages, into an open conversation that held nothing, stay in archive order, and
+/// the conversation waits for the catch-up instead of asking for the archive's newest page meanwhile (that page
+/// is the catch-up's own range: the two could not be merged by time).
+#[wasm_bindgen_test]
+async fn a_catch_up_within_one_second_into_an_empty_open_conversation_keeps_archive_order() {
+    let h = Harness::new().await;
+    h.receive(core(Event::CatchingUp));
+    h.open(BOB).await;
+    sleep(50).await;
+    assert!(h.load_older().is_empty(), "no newest page asked while the catch-up runs: {:?}", h.load_older());
+    assert!(h.has(".transcript .history-row"), "a loading row meanwhile");
+    let same_second = |range: std::ops::Range<u64>| -> Vec<ArchivedMessage> {
+        range
+            .map(|n| {
+                let mut m = archived(n, false);
+                m.unix_ms = Some(T0);
+                m
+            })
+            .collect()
+    };
+    for start in (0..300).step_by(50) {
+        h.receive(page_of(ArchiveQuery::CatchUp, same_second(start..start + 50), false));
+        settle().await;
+    }
+    assert_eq!(h.bodies(), bodies(0..300), "archive order, one page after the other");
+    assert!(h.load_older().is_empty(), "still nothing asked before the catch-up is over");
+    // Over: the transcript reads on from its oldest message, never the newest page.
+    h.receive(core(Event::CaughtUp));
+    settle().await;
+    sleep(50).await;
+    settle().await;
+    let asked = h.load_older();
+    assert!(asked.iter().all(Option::is_some), "scroll-back reads before what is held: {asked:?}");
+    // A scroll-back page of the same second goes in front.
+    h.receive(page_of(older(), same_second(1000..1010), false));
+    settle().await;
+    let shown = h.bodies();
+    assert_eq!(&shown[..10], bodies(1000..1010).as_slice());
+    assert_eq!(&shown[10..], bodies(0..300).as_slice());
+}

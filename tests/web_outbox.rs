@@ -33,6 +33,13 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
 async fn settle() {
     tick().await;
     let frame = js_sys::Promise::new(&mut |resolve, _| {
@@ -552,45 +559,59 @@ async fn displayed_markers_go_for_the_newest_message_the_person_can_see() {
     // Opened: the newest, once.
     h.open("bob@example.org").await;
     assert_eq!(h.markers(), [("bob@example.org".to_owned(), "b2".to_owned())]);
-    // A new one while open and visible.
+    // A new one while open and visible: marked once the half second since the last marker is over.
     h.receive(core(Event::Message(incoming("bob@example.org/phone", "three", "b3"))));
     settle().await;
+    assert_eq!(h.markers().len(), 1, "not twice within half a second");
+    sleep(600).await;
     assert_eq!(h.markers().len(), 2);
     assert_eq!(h.markers()[1].1, "b3");
+    // A burst: its newest is marked, not each message.
+    for i in 0..50 {
+        h.receive(core(Event::Message(incoming("bob@example.org/phone", "burst", &format!("burst{i}")))));
+    }
+    settle().await;
+    sleep(600).await;
+    let markers = h.markers();
+    assert!(markers.len() <= 4, "a burst of 50 sent {} markers", markers.len() - 2);
+    assert_eq!(markers.last().unwrap().1, "burst49", "the burst's newest message is marked");
+    let base = markers.len();
+    sleep(600).await;
     // A message that does not ask for markers, or one from someone else, marks nothing.
     let mut plain = incoming("bob@example.org/phone", "plain", "b4");
     plain.markable = false;
     h.receive(core(Event::Message(plain)));
     h.receive(core(Event::Message(incoming("carol@example.org/x", "hi", "c1"))));
     settle().await;
-    assert_eq!(h.markers().len(), 2);
+    assert_eq!(h.markers().len(), base);
 
     // Hidden tab: not seen, so not marked; shown again: the newest is.
     set_hidden(true);
     settle().await;
     h.receive(core(Event::Message(incoming("bob@example.org/phone", "four", "b5"))));
     settle().await;
-    assert_eq!(h.markers().len(), 2, "nothing while hidden");
+    assert_eq!(h.markers().len(), base, "nothing while hidden");
     set_hidden(false);
     settle().await;
-    assert_eq!(h.markers().len(), 3);
-    assert_eq!(h.markers()[2].1, "b5");
+    assert_eq!(h.markers().len(), base + 1);
+    assert_eq!(h.markers()[base].1, "b5");
 
     // No session: marked once it is back.
     h.mode.set(Mode::Offline);
     h.receive(reconnecting());
     h.receive(core(Event::Message(incoming("bob@example.org/phone", "five", "b6"))));
     settle().await;
-    assert_eq!(h.markers().len(), 3);
+    assert_eq!(h.markers().len(), base + 1);
     h.mode.set(Mode::Online);
     h.receive(online());
     settle().await;
-    assert_eq!(h.markers().len(), 4);
-    assert_eq!(h.markers()[3].1, "b6");
+    sleep(600).await;
+    assert_eq!(h.markers().len(), base + 2);
+    assert_eq!(h.markers()[base + 1].1, "b6");
     // Reopening the conversation does not mark the same message again.
     h.open("carol@example.org").await;
     h.open("bob@example.org").await;
-    assert_eq!(h.markers().iter().filter(|(to, _)| to == "bob@example.org").count(), 4);
+    assert_eq!(h.markers().iter().filter(|(to, _)| to == "bob@example.org").count(), base + 2);
     set_hidden(false);
 }
 

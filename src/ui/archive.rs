@@ -198,6 +198,7 @@ pub fn failed(store: AppState, query: ArchiveQuery, error: ArchiveError) {
             });
         }
         ArchiveQuery::CatchUp => {
+            store.catching_up.set(false);
             if !matches!(error, ArchiveError::ConnectionLost | ArchiveError::Unsupported) {
                 state::notify(store, state::NoticeKind::Error, format!("Could not load missed messages: {text}"));
             }
@@ -350,6 +351,15 @@ fn ask_older(store: AppState, session: SessionHandle, with: BareJid) {
     }) else {
         return;
     };
+    if before.is_none() && store.catching_up.get_untracked() {
+        // Nothing held: the newest page would be the catch-up's own range, and two streams of one range cannot
+        // be merged by time (archives stamp whole seconds). The catch-up brings the newest; the transcript asks
+        // again when it is over (it watches `catching_up`).
+        if conversation(store, &with, |c| c.archive.loading) == Some(true) {
+            store.update_conversation(&with, |c| c.archive.loading = false);
+        }
+        return;
+    }
     let result = session.send(Command::LoadOlder { with: with.clone(), before });
     let error = match &result {
         Ok(()) | Err(CommandError::Archive(ArchiveError::Busy)) => None,
@@ -510,7 +520,9 @@ fn place(store: AppState, with: &BareJid, mut rows: Vec<ChatMessage>, unread: bo
         let first_time = rows[0].unix_ms;
         let last_time = rows[rows.len() - 1].unix_ms;
         let oldest_held = c.pages.first().and_then(|p| p.messages.first()).map(|m| m.unix_ms);
-        if oldest_held.is_some_and(|t| last_time <= t) {
+        // Archives stamp whole seconds, so times tie: a scroll-back page goes before a held message of the same
+        // time, anything else (the catch-up, a gap) after it.
+        if oldest_held.is_some_and(|t| last_time < t || (older && last_time == t)) {
             prepend(c, rows);
         } else {
             // The first held message newer than the first row: everything from there on is laid out again.

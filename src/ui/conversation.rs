@@ -12,7 +12,7 @@
 //! The composer works whether or not the session is online: what is sent while it is not waits in the outbox
 //! ([`outbox`]) and goes out, in order, when the session is back; the composer says so meanwhile.
 //! While the conversation is open and the page visible, the newest message that asks for it is marked as
-//! displayed (XEP-0333), again when the page shows or the session comes back.
+//! displayed (XEP-0333), again when the page shows or the session comes back; at most every [`MARK_EVERY`].
 
 use crate::ui::{by_id, dynamic, effect, focus_id, handler, keyed_list, show, show_or};
 use leptos::prelude::*;
@@ -37,6 +37,10 @@ const TOP_SLACK: i32 = 400;
 const GAP_KEY: u64 = 1 << 63;
 /// How long after the last keystroke we tell the contact we stopped typing.
 const PAUSE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+/// `displayed` markers go out at most this often per open conversation, each for the newest message: a burst
+/// (a catch-up of a thousand) is marked by a few, not one per message (each is a stanza the server routes and
+/// archives for both sides).
+const MARK_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// The transcript's and the composer's ids (the code scrolls the one and reads, focuses and fills the other).
 const TRANSCRIPT_ID: &str = "transcript";
 const COMPOSER_ID: &str = "composer";
@@ -284,7 +288,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         let jid = jid.clone();
         effect(move || {
             let (n, off) = (count.get(), offline.get());
-            if loading.get() || complete.get() || history_error.with(Option::is_some) || off {
+            // Tracked: a transcript holding nothing asks again once the account's catch-up is over.
+            let waiting = store.catching_up.get() && n == 0;
+            if loading.get() || complete.get() || history_error.with(Option::is_some) || off || waiting {
                 return;
             }
             let jid = jid.clone();
@@ -298,29 +304,61 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         });
     }
 
-    // XEP-0333: the newest message that asks for it is marked as displayed while the person can see it.
+    // XEP-0333: the newest message that asks for it is marked as displayed while the person can see it; at
+    // most once per MARK_EVERY (a burst marks its newest at once, then the newest of what followed).
     let markable = {
         let jid = jid.clone();
         Memo::new(move |_| store.with_conversation(&jid, |c| c.markable.clone()).flatten())
     };
-    {
+    let mark_timer = StoredValue::new(None::<TimeoutHandle>);
+    let last_mark = StoredValue::new(f64::NEG_INFINITY);
+    let mark_newest = {
         let jid = jid.clone();
-        effect(move || {
-            let id = markable.get();
-            if store.page_hidden.get() || offline.get() {
+        move || {
+            let hidden = store.page_hidden.try_get_untracked().unwrap_or(true);
+            let (Some(Some(id)), Some(false), false) =
+                (markable.try_get_untracked(), offline.try_get_untracked(), hidden)
+            else {
                 return;
-            }
-            let Some(id) = id else { return };
+            };
             if store.conversations.with_untracked(|c| c.get(&jid).and_then(|c| c.marked.clone())).as_ref() == Some(&id)
             {
                 return;
             }
             if session.send(Command::SendDisplayed { to: jid.clone(), id: id.clone() }).is_ok() {
+                last_mark.try_set_value(js_sys::Date::now());
                 // Nothing shows it: written without notifying.
                 store.conversations.update_untracked(|c| c.entry(jid.clone()).or_default().marked = Some(id));
             }
-        });
-    }
+        }
+    };
+    effect({
+        let mark_newest = mark_newest.clone();
+        move || {
+            let (id, hidden, off) = (markable.get(), store.page_hidden.get(), offline.get());
+            if id.is_none() || hidden || off || mark_timer.with_value(Option::is_some) {
+                return;
+            }
+            let since = js_sys::Date::now() - last_mark.get_value();
+            let wait = MARK_EVERY.as_secs_f64() * 1000.0 - since;
+            if wait <= 0.0 {
+                return mark_newest();
+            }
+            let mark_newest = mark_newest.clone();
+            let fire = move || {
+                mark_timer.try_set_value(None);
+                mark_newest();
+            };
+            if let Ok(timer) = set_timeout_with_handle(fire, std::time::Duration::from_secs_f64(wait / 1000.0)) {
+                mark_timer.set_value(Some(timer));
+            }
+        }
+    });
+    on_cleanup(move || {
+        if let Some(Some(timer)) = mark_timer.try_update_value(Option::take) {
+            timer.clear();
+        }
+    });
 
     // Our chat state (XEP-0085): "composing" when typing starts, "paused" after PAUSE_AFTER without a keystroke,
     // "active" when the composer is emptied or a message goes out (it carries <active/> itself). The core only
@@ -521,7 +559,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     on:scroll=handler(on_scroll)
                 >
                     {show(
-                        move || count.get() == 0 && !loading.get() && history_error.with(Option::is_none),
+                        move || count.get() == 0 && !loading.get() && !store.catching_up.get() && history_error.with(Option::is_none),
                         move || view! {
                             <p class="transcript-empty">{move || format!("This is the start of your conversation with {}.", name.get())}</p>
                         }.into_any(),
@@ -529,7 +567,7 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
                     {
                         let retry = jid.clone();
                         dynamic(move || {
-                            if loading.get() {
+                            if loading.get() || (store.catching_up.get() && count.get() == 0) {
                                 view! { <p class="history-row" role="status"><span class="spinner" aria-hidden="true"></span>"Loading earlier messages…"</p> }.into_any()
                             } else if let Some(error) = history_error.get() {
                                 let retry = retry.clone();

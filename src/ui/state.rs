@@ -176,6 +176,9 @@ pub struct AppState {
     pub page_hidden: RwSignal<bool>,
     /// Group chat ([`super::rooms`]).
     pub rooms: super::rooms::RoomsState,
+    /// The account's catch-up from the archive is running (between `CatchingUp` and its end): a conversation
+    /// holding nothing waits for it before asking the archive for its newest page ([`super::archive`]).
+    pub catching_up: RwSignal<bool>,
 }
 
 impl AppState {
@@ -266,6 +269,7 @@ pub fn apply(store: AppState, event: TransportEvent) {
         },
         TransportEvent::Reconnecting { delay, reason, .. } => {
             all_offline(store);
+            store.catching_up.set(false);
             let retry_at = Some(js_sys::Date::now() as u64 + delay.as_millis() as u64);
             store.connection.set(Connection::Reconnecting { reason, retry_at });
         }
@@ -454,7 +458,9 @@ fn apply_core(store: AppState, event: Event) {
         Event::GapFilled { gap, rest } => archive::gap_filled(store, gap, rest),
         Event::ArchiveFailed { query, error } => archive::failed(store, query, error),
         // The cursor is for the store to keep with the messages (`persist`); nothing shows the catch-up's end.
-        Event::ArchiveCursor { .. } | Event::CaughtUp => {}
+        Event::ArchiveCursor { .. } => {}
+        Event::CatchingUp => store.catching_up.set(true),
+        Event::CaughtUp => store.catching_up.set(false),
         Event::Closed { error } => match error {
             // The kept keys no longer fit (the server draws a new salt at each login): only the password helps.
             Some(ClientError::Sasl(SaslError::KeysStale)) => session_ended(store, PASSWORD_AGAIN.to_owned(), true),
@@ -469,6 +475,7 @@ fn apply_core(store: AppState, event: Event) {
 /// The session is over (failure or close): back to the form during login; after it, the main screen stays
 /// with the offline banner, or with the password prompt when only the password can log in again.
 fn session_ended(store: AppState, reason: String, needs_password: bool) {
+    store.catching_up.set(false);
     match store.connection.get_untracked() {
         Connection::LoggingIn => {
             store.progress.set(None);
@@ -785,6 +792,7 @@ pub fn mark_read(store: AppState, jid: &BareJid) {
 /// Empties the state (logout).
 pub fn reset(store: AppState) {
     store.selected.set(None);
+    store.catching_up.set(false);
     super::rooms::reset(store);
     store.contacts.set(HashMap::new());
     store.conversations.set(HashMap::new());

@@ -197,15 +197,14 @@ impl Harness {
 
     /// Right after the roster result: answers carbons, and (when the client asked, i.e. it catches up) the
     /// disco#info of our account with these `features`; leaves sent frames and events taken.
-    pub fn online_with_archive(&mut self, features: &[&str]) {
+    pub fn online_with_archive(&mut self, features: &[&str]) -> Vec<Event> {
         assert!(self.client.is_online(), "login did not reach online: {:?}", self.events);
         let sent = self.sent();
         let carbons = sent.iter().find(|e| e.get_child("urn:xmpp:carbons:2", "enable").is_some());
         let id = carbons.expect("carbons are enabled once online").attr("id").unwrap().to_owned();
         self.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>"));
         let Some(disco) = sent.iter().find(|e| e.get_child(DISCO_INFO_NS, "query").is_some()) else {
-            self.take_events();
-            return;
+            return self.take_events();
         };
         let features: String = features.iter().map(|f| format!("<feature var='{f}'/>")).collect();
         self.recv(&format!(
@@ -213,7 +212,7 @@ impl Harness {
             disco.attr("id").unwrap(),
             disco.attr("to").unwrap()
         ));
-        self.take_events();
+        self.take_events()
     }
 }
 

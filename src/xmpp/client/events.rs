@@ -230,6 +230,9 @@ pub enum Event {
     ArchiveCursor {
         id: String,
     },
+    /// The account's catch-up at login started: `ArchivePage`s (`ArchiveQuery::CatchUp`) follow, then `CaughtUp`
+    /// (or `ArchiveFailed` with that query, or the session ends).
+    CatchingUp,
     /// The catch-up at login is done (up to the present, or up to its limit with an `ArchiveGap` for the rest).
     CaughtUp,
     /// A range of an archive this device does not hold: keep it, show it where it lies (never join the
