@@ -63,7 +63,7 @@ import { Peer } from './harness.mjs';
 import { runFaults, median } from './fault.mjs';
 import {
   BENCH, seed, buildPeer, serve, installStopwatch, readStopwatch, epochNow, measureMemory, stats, fmtMs, fmtMiB,
-  contactJid, startProfile, stopProfile, resetMessageStores,
+  contactJid, startProfile, stopProfile, resetMessageStores, endSessions,
 } from './bench-support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -344,6 +344,24 @@ async function checkTranscript(page, prefix, expected) {
   check(firstWrong === -1, `message ${firstWrong + 1} is ${bodies[firstWrong]}, expected ${expected[firstWrong]} (order)`);
 }
 
+/** What the transcript shows when a run failed: its rows, the burst's missing and doubled messages, its end. */
+async function describeTranscript(page, prefix, expected) {
+  const rows = await page.evaluate(() =>
+    [...(document.querySelector('[role="log"]')?.querySelectorAll('li') ?? [])].map((li) => li.textContent.trim().slice(-60)),
+  );
+  const re = new RegExp(`${prefix}-\\d+`);
+  const seen = new Map();
+  for (const r of rows) {
+    const m = r.match(re);
+    if (m) seen.set(m[0], (seen.get(m[0]) ?? 0) + 1);
+  }
+  const missing = expected.filter((b) => !seen.has(b));
+  const doubled = [...seen].filter(([, n]) => n > 1).map(([b]) => b);
+  const other = rows.filter((r) => !re.test(r));
+  const some = (list) => list.slice(0, 5).join(', ') + (list.length > 5 ? ', …' : '');
+  return `${rows.length} rows; ${missing.length} missing (${some(missing)}); ${doubled.length} doubled (${some(doubled)}); ${other.length} other rows (${other.slice(0, 3).join(' | ')}); the last: ${rows.slice(-2).join(' | ')}`;
+}
+
 async function sendBurst(peer, prefix) {
   const since = peer.mark();
   const t0 = epochNow();
@@ -468,29 +486,73 @@ async function burstClosedRun() {
 }
 
 /**
- * History (issue 13): BURST messages sent while Alice is logged out (to the archive and offline storage), then
- * she logs in with the conversation named in the URL: the time from "Log in" to all of them shown, once each
- * and in order (offline delivery and the archive's catch-up are the same messages).
+ * History (issue 13): BURST messages sent while Alice is logged out, then she logs in with the conversation
+ * named in the URL: the time from "Log in" to all of them shown, once each and in order.
+ * - `known` (away-1000): this browser was logged in before (it received a message from a third account, so it
+ *   holds the archive's point after it) and logged out; the app catches up from that point, a page at a time
+ *   (Prosody: 50), while the server's offline storage delivers the same messages.
+ * - `elsewhere` (away-elsewhere-1000): as `known`, but another device of the account (a scripted peer) is online
+ *   while the burst arrives and goes before the login: the server delivered the burst there, so nothing waits
+ *   in offline storage and the catch-up's pages are the only way the messages come.
+ * - a new browser (away-new-1000): no point held; the offline delivery and the archive's newest page.
  */
-async function awayRun() {
+async function awayRun({ known, elsewhere: other = false }) {
   await resetMessageStores({ root, ...env });
   const peer = startPeer({ jid: `${BENCH.peer}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
   let s;
+  let elsewhere;
   try {
     await peer.online();
     const prefix = `w${Math.random().toString(36).slice(2, 7)}`;
     const expected = burstBodies(prefix, BURST);
-    await (await sendBurst(peer, prefix)).sent;
+    const chat = `#/chat/${encodeURIComponent(`${BENCH.peer}@${env.domain}`)}`;
     s = await openPage();
-    await s.page.evaluate((hash) => (location.hash = hash), `#/chat/${encodeURIComponent(`${BENCH.peer}@${env.domain}`)}`);
+    if (known) {
+      await fillLogin(s.page, BENCH.me);
+      await s.page.getByRole('button', { name: 'Log in' }).click();
+      await logoutButton(s.page).waitFor({ timeout: LOGIN_TIMEOUT });
+      // A message from someone else (the window of the burst's conversation stays at 1,000): the archive's point.
+      const other = startPeer({ jid: `${BENCH.receiver}@${env.domain}`, password: BENCH.password, resource: `bench${process.pid}` });
+      try {
+        await other.online();
+        other.send({ cmd: 'send', to: `${BENCH.me}@${env.domain}`, body: `${prefix}-before` });
+        await s.page.locator(`button.contact-main[data-jid="${BENCH.receiver}@${env.domain}"] .badge`).waitFor({ timeout: LOGIN_TIMEOUT });
+      } finally {
+        await other.stop();
+      }
+      await logoutButton(s.page).click();
+      await s.page.getByLabel('Address', { exact: true }).waitFor();
+      // The server must have let the session go, or the burst would be delivered to it.
+      await waitFor(async () => (await endSessions({ root, ...env, users: [BENCH.me] })) === 0, 'the session logged out ended on the server');
+    }
+    if (other) {
+      elsewhere = startPeer({ jid: `${BENCH.me}@${env.domain}`, password: BENCH.password, resource: `elsewhere${process.pid}` });
+      await elsewhere.online();
+    }
+    const since = peer.mark();
+    const seen = elsewhere?.mark();
+    await (await sendBurst(peer, prefix)).sent;
+    // All of them on the server (stored for offline delivery and archived) before the login: acknowledged
+    // (XEP-0198). The peer writes a burst much faster than the server takes it in.
+    await waitFor(() => peer.events.slice(since).filter((e) => e.event === 'acked').length >= BURST, 'the burst acknowledged by the server', BURST_TIMEOUT);
+    if (elsewhere) {
+      await elsewhere.waitFor((e) => e.event === 'message' && e.body === expected[BURST - 1], 'the burst received elsewhere', { since: seen, timeout: BURST_TIMEOUT });
+      await elsewhere.stop();
+    }
+    await s.page.evaluate((hash) => (location.hash = hash), chat);
     await fillLogin(s.page, BENCH.me);
     await s.page.evaluate(installStopwatch, { last: expected[BURST - 1], count: BURST, click: { selector: 'button', text: 'Log in' } });
+    if (PROFILE) await startProfile(s.cdp);
     await s.page.getByRole('button', { name: 'Log in' }).click();
     const w = await readStopwatch(s.page, BURST_TIMEOUT);
-    check(!w.timedOut, `not all ${BURST} messages were shown within ${BURST_TIMEOUT / 1000} s of logging in`);
+    const profile = PROFILE ? await stopProfile(s.cdp) : undefined;
+    if (w.timedOut) {
+      check(false, `not all ${BURST} messages were shown within ${BURST_TIMEOUT / 1000} s of logging in: ${await describeTranscript(s.page, prefix, expected)}`);
+    }
     await checkTranscript(s.page, prefix, expected);
     check(s.problems.length === 0, s.problems.join('; '));
     return {
+      profile,
       ms: w.paint - w.t0,
       domMs: w.dom - w.t0,
       steps: w.steps.map((t) => t - w.t0),
@@ -500,8 +562,18 @@ async function awayRun() {
     };
   } finally {
     if (s) await finish(s);
+    await elsewhere?.stop();
     await peer.stop();
   }
+}
+
+/** Polls `cond` (async) every 200 ms for up to `timeout` ms. */
+async function waitFor(cond, what, timeout = 10_000) {
+  for (let i = 0; i < timeout / 200; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 /**
@@ -786,7 +858,9 @@ const SCENARIOS = [
   { name: 'burst-peers', what: `no browser: one scripted peer bursts ${BURST.toLocaleString('en')} messages to another → the last one received (server + transport floor)`, run: burstPeersRun, noMemory: true },
   { name: 'burst-open', what: `peer starts ${BURST.toLocaleString('en')}-message burst → last message painted, conversation open`, run: burstOpenRun, budget: BURST_BUDGET },
   { name: 'burst-closed', what: `same burst, no conversation open → unread badge reads ${BURST}`, run: burstClosedRun, child: { name: 'open-after-burst', what: `then click the contact → ${BURST.toLocaleString('en')}-message transcript painted`, key: 'opened' } },
-  { name: 'away-1000', what: `${BURST.toLocaleString('en')} messages sent while logged out; click "Log in" (conversation named in the URL) → all shown, once, in order`, run: awayRun },
+  { name: 'away-1000', what: `${BURST.toLocaleString('en')} messages sent while logged out; click "Log in" again (conversation named in the URL) → all shown, once, in order`, run: () => awayRun({ known: true }) },
+  { name: 'away-elsewhere-1000', what: `the same, received meanwhile by another device of the account (nothing in offline storage: the archive's pages only)`, run: () => awayRun({ known: true, elsewhere: true }) },
+  { name: 'away-new-1000', what: `the same on a browser that never logged in (no archive point: offline delivery and the newest page)`, run: () => awayRun({ known: false }) },
   { name: 'scroll-5000', what: `scroll back through a ${SCROLLBACK.toLocaleString('en')}-message archive to its first message (memory at the start of the conversation)`, run: scrollBackRun, once: true, child: { name: 'scroll-5000-first-page', what: 'the same conversation after its first page (memory)', key: 'start' } },
   { name: 'cuts', what: `WebSocket reset → back online with nothing missing, each of ${CUTS} cuts (one run; the figures are over the cuts)`, run: cutsRun, once: true },
   { name: 'reload-10000', what: `reload with ${(RELOAD_CONVERSATIONS * RELOAD_PER_CONVERSATION).toLocaleString('en')} stored messages in ${RELOAD_CONVERSATIONS} conversations, ${RELOAD_CONTACTS.toLocaleString('en')} contacts, network held → roster and open conversation painted (from navigation)`, run: reloadRun },
