@@ -209,6 +209,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         let key = first.as_ref().and_then(|p| p.get_attribute("data-key")?.parse::<u64>().ok());
         anchor.try_set_value(first.zip(key).map(|(p, key)| (key, p.offset_top(), el.scroll_top())));
     };
+    // The scroll position at the last scroll event (or where keeping the place put it): scrolling up from there
+    // to the top loads older messages.
+    let last_top = StoredValue::new(0);
     let keep_place = move || {
         request_animation_frame(move || {
             let (Some(el), Some(Some((key, was_at, top)))) = (by_id(TRANSCRIPT_ID), anchor.try_get_value()) else {
@@ -218,6 +221,9 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
             let Some(page) = page.and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
             el.class_list().add_1("instant").ok();
             el.set_scroll_top(top + page.offset_top() - was_at);
+            // Its scroll event may come together with the person's next one (a jump to the top within the same
+            // frame): from here, that is a scroll up.
+            last_top.try_set_value(el.scroll_top());
         });
     };
     let shown_first = StoredValue::new(None::<u64>);
@@ -258,7 +264,6 @@ pub fn ConversationView(jid: BareJid) -> impl IntoView {
         let jid = jid.clone();
         move || archive::load_older(store, session, &jid)
     };
-    let last_top = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = by_id(TRANSCRIPT_ID) {
             let top = el.scroll_top();
