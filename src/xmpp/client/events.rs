@@ -230,8 +230,9 @@ pub enum Event {
     ArchiveCursor {
         id: String,
     },
-    /// The account's catch-up at login started: `ArchivePage`s (`ArchiveQuery::CatchUp`) follow, then `CaughtUp`
-    /// (or `ArchiveFailed` with that query, or the session ends).
+    /// The account's catch-up is under way (said as the session goes online, with `Online`): `ArchivePage`s
+    /// (`ArchiveQuery::CatchUp`) follow, then `CaughtUp` (or `ArchiveFailed` with that query, `Unsupported` when
+    /// the server keeps no archive; or the session ends).
     CatchingUp,
     /// The catch-up at login is done (up to the present, or up to its limit with an `ArchiveGap` for the rest).
     CaughtUp,

@@ -345,6 +345,8 @@ impl Client {
     /// the catch-up starts with the answer (see `mam`).
     pub(super) fn start_history(&mut self, resumed: bool, now: Instant) {
         if self.history.online(resumed) {
+            // Said at once, before anything (a transcript asking for a newest page) could race the catch-up.
+            self.events.push_back(Event::CatchingUp);
             let own = self.config.jid.to_string();
             self.send_iq("get", Some(&own), History::features_query(), Pending::ArchiveFeatures, now);
         }

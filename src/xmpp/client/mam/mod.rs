@@ -77,7 +77,8 @@
 //! - `ArchiveGap(gap)`: keep it (`with`, `after` and `before`: ids and times of the messages around it; a
 //!   `before` without a time is the live message with that stanza-id) and draw a gap row there.
 //! - `GapFilled { gap, rest }`: the page before it is stored like any; replace `gap` by `rest`.
-//! - `CatchingUp`: the account's catch-up started (its pages, then `CaughtUp`, follow). Until it is over, a
+//! - `CatchingUp`: the account's catch-up is under way (said as the session goes online, before the archive's
+//!   features are known; its pages, then `CaughtUp` or `ArchiveFailed`, follow). Until it is over, a
 //!   conversation holding nothing should wait for it rather than ask for the archive's newest page: two streams
 //!   of the same range cannot be merged by time (archives stamp whole seconds).
 //! - `CaughtUp`: the catch-up is over. `ArchiveFailed`: a query gave nothing (stop its loading row; a
@@ -379,10 +380,7 @@ impl History {
                 events
                     .push_back(Event::ArchiveFailed { query: ArchiveQuery::CatchUp, error: ArchiveError::Unsupported });
             }
-            (CatchUp::Waiting, _) => {
-                self.start_catch_up(&mut own);
-                events.push_back(Event::CatchingUp);
-            }
+            (CatchUp::Waiting, _) => self.start_catch_up(&mut own),
             _ => {}
         }
         self.put(at, own);
