@@ -553,3 +553,75 @@ async fn the_rows_in_view_stay_put_while_older_pages_are_prepended() {
     assert!((after - before.1).abs() <= 4.0, "{} moved from {} to {after}", before.0, before.1);
     persist::close().await;
 }
+
+/// What a room's catch-up brings from the point this device held (what was said while we were away) counts as
+/// unread, mentions too; what we had shown already does not, nor what came before our own line (we were there,
+/// on another device), nor a first join's history (no point held: context, not missed).
+#[wasm_bindgen_test]
+async fn a_rooms_catch_up_from_a_held_point_counts_what_was_missed_as_unread() {
+    seed(vec![
+        Op::PutConversation(room_record(true, Some("r2"))),
+        Op::AddMessage(stored_message("bob", "before", 1_000, "r1")),
+        Op::AddMessage(stored_message("carol", "seen", 2_000, "r2")),
+    ])
+    .await;
+    let h = Harness::new();
+    h.log_in().await;
+    h.receive(Event::Room(RoomEvent::Joined {
+        room: bare(ROOM),
+        me: me(),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
+    let mut ours = archived("ali", "I was here", "r4", 4_000);
+    ours.outgoing = true;
+    h.receive(page(
+        catch_up.clone(),
+        vec![
+            archived("carol", "seen", "r2", 2_000),
+            archived("dave", "before ours", "r3", 3_000),
+            ours,
+            archived("bob", "missed", "r5", 5_000),
+            archived("carol", "ali, missed too", "r6", 6_000),
+        ],
+        false,
+    ));
+    settle().await;
+    assert_eq!(badges(&h.root), ("2 unread".to_owned(), "@1 mentioning you".to_owned()));
+    // The same page again (a retry) counts nothing twice.
+    h.receive(page(catch_up, vec![archived("carol", "ali, missed too", "r6", 6_000)], true));
+    settle().await;
+    assert_eq!(badges(&h.root), ("2 unread".to_owned(), "@1 mentioning you".to_owned()));
+    persist::close().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_first_joins_history_is_not_unread() {
+    seed(vec![]).await;
+    let h = Harness::new();
+    h.log_in().await;
+    rooms::join(h.store, h.session, &bare(ROOM), "ali", None).unwrap();
+    h.receive(Event::Room(RoomEvent::Joined {
+        room: bare(ROOM),
+        me: me(),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    }));
+    let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
+    h.receive(page(
+        catch_up,
+        vec![archived("bob", "old news", "r1", 1_000), archived("carol", "ali?", "r2", 2_000)],
+        true,
+    ));
+    settle().await;
+    assert_eq!(badges(&h.root), (String::new(), String::new()));
+    rooms::open(h.store, bare(ROOM));
+    settle().await;
+    assert!(h.text().contains("old news"), "shown, just not unread");
+    persist::close().await;
+}

@@ -408,14 +408,37 @@ pub fn archive_page(store: AppState, page: ArchivePage) {
     if lines.is_empty() {
         return;
     }
+    // What was said while we were away counts as unread, as a live message would: only when this device held a
+    // point in the room's archive (a first join's history is context, not missed), only lines not shown yet, and
+    // only those after our own last line among them (we were there, on another device).
+    let since_held = catch_up && keep::history(&room).is_some();
+    let mut missed = (0u32, 0u32);
     store.rooms.transcripts.update(|t| {
-        let transcript = t.entry(room).or_default();
+        let transcript = t.entry(room.clone()).or_default();
         if catch_up {
+            if since_held {
+                for (line, id) in &lines {
+                    if id.as_ref().is_some_and(|id| transcript.stanza_ids.contains(id)) {
+                        continue;
+                    }
+                    missed = if line.message.from_me {
+                        (0, 0)
+                    } else {
+                        (missed.0 + 1, missed.1 + u32::from(line.kind == LineKind::Mention))
+                    };
+                }
+            }
             transcript.insert_history(lines, next_seq);
         } else {
             transcript.prepend(lines, next_seq);
         }
     });
+    if missed.0 > 0 && counts_as_unread(store, &room) {
+        update_room(store, &room, |r| {
+            r.unread += missed.0;
+            r.mentions += missed.1;
+        });
+    }
 }
 
 /// Applies one of the core's room events.
