@@ -4,7 +4,10 @@
 // - the same account in a second browser profile (a fresh context: nothing shared) sees that conversation
 //   through the archive;
 // - a 500-message history (sent while Alice was online elsewhere, so only the archive has it): scrolling back
-//   reaches its first message, shows the start marker, every message once and in order.
+//   reaches its first message, shows the start marker, every message once and in order;
+// - a browser that was logged in (it holds its point in the archive) logs in again with a conversation open that
+//   holds nothing, after another device of the account received 120 messages: the catch-up shows them in order
+//   (Prosody stamps whole seconds; a tie once put a page in front of the one before it).
 // Fresh accounts for each test: their archives hold exactly what the test sent.
 import assert from 'node:assert/strict';
 import { test, logInAndWait, until } from '../harness.mjs';
@@ -101,4 +104,44 @@ test(
     assert.ok(await page.getByText(`${prefix}-0001`, { exact: true }).isVisible(), 'the first message in view');
   },
   { once: true, timeout: 180_000 },
+);
+
+test(
+  'history: a browser that was logged in catches up, in order, what another device received meanwhile',
+  async ({ page, baseURL, peer, adduser }) => {
+    const alice = await adduser('histca');
+    const bob = await adduser('histcb');
+    const carol = await adduser('histcc');
+    const prefix = `mean${Math.random().toString(36).slice(2, 7)}`;
+    // Logged in once: a message (from Carol) gives this browser its point in the archive; then logged out.
+    await logInAndWait(page, baseURL, alice.jid, alice.password);
+    const third = peer({ jid: carol.jid, password: carol.password });
+    await third.online();
+    third.send({ cmd: 'send', to: alice.jid, body: `${prefix}-hello` });
+    await page.locator(`button.contact-main[data-jid="${carol.jid}"]`).waitFor();
+    await third.stop();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Address', { exact: true }).waitFor();
+
+    // Meanwhile Bob writes 120 to Alice's other device: only the archive has them for this browser, and
+    // Prosody stamps them in whole seconds, so many share one time.
+    const elsewhere = peer({ jid: alice.jid, password: alice.password, resource: 'elsewhere' });
+    const sender = peer({ jid: bob.jid, password: bob.password });
+    await elsewhere.online();
+    await sender.online();
+    sender.send({ cmd: 'burst', to: alice.jid, count: 120, prefix });
+    await elsewhere.waitFor((e) => e.event === 'message' && e.body === `${prefix}-0120`, 'the last one received elsewhere', { timeout: 60_000 });
+    await elsewhere.stop();
+
+    // Back, with Bob's conversation open from the start (named in the URL): it holds nothing yet, so it waits
+    // for the catch-up, whose pages must stay in the archive's order.
+    await page.evaluate((hash) => (location.hash = hash), `#/chat/${encodeURIComponent(bob.jid)}`);
+    await page.getByLabel('Address', { exact: true }).fill(alice.jid);
+    await page.getByLabel('Password', { exact: true }).fill(alice.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await until(async () => (await bodies(page)).length >= 120, 'the 120 caught up', { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    assert.deepEqual(await bodies(page), numbered(prefix, 1, 120), 'caught up once each, in order');
+  },
+  { once: true, timeout: 120_000 },
 );
