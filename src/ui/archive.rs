@@ -473,21 +473,14 @@ fn row(store: AppState, m: ArchivedMessage, own: &str, their_name: &str) -> Opti
         Some(ms) => Stamp::from_ms(ms),
         None => Stamp::from_delay(m.message.delay.as_deref()),
     };
+    let sender = if m.outgoing { own } else { their_name };
     Some(ChatMessage {
-        seq: 0,
         id,
         from_me: m.outgoing,
-        sender: if m.outgoing { own.to_owned() } else { their_name.to_owned() },
-        time: stamp.short,
-        time_full: stamp.full,
-        time_iso: stamp.iso,
-        unix_ms: stamp.unix_ms,
         archive_id: Some(m.id),
-        body,
         is_me_action,
-        continued: false,
         delivery: m.outgoing.then_some(Delivery::Sent),
-        error: None,
+        ..ChatMessage::at(stamp, sender.to_owned(), body)
     })
 }
 

@@ -235,17 +235,9 @@ pub fn show_own(store: AppState, to: &BareJid, id: Option<String>, body: &str, d
             seq: next_seq(),
             id,
             from_me: true,
-            sender,
-            time: stamp.short,
-            time_full: stamp.full,
-            time_iso: stamp.iso,
-            unix_ms: stamp.unix_ms,
-            archive_id: None,
-            body,
             is_me_action,
-            continued: false,
             delivery: Some(delivery),
-            error: None,
+            ..ChatMessage::at(stamp, sender, body)
         },
         None,
     );

@@ -343,17 +343,11 @@ pub fn chat_message(store: AppState, own: &str, m: &MessageRecord, shown: &Messa
         seq: next_seq(),
         id: m.id.clone(),
         from_me: m.from_me,
-        sender,
-        time: stamp.short,
-        time_full: stamp.full,
-        time_iso: stamp.iso,
-        unix_ms: stamp.unix_ms,
         archive_id: m.stanza_id.clone(),
-        body: m.body.clone(),
         is_me_action: m.is_me_action,
-        continued: false,
         delivery,
         error,
+        ..ChatMessage::at(stamp, sender, m.body.clone())
     }
 }
 

@@ -412,18 +412,8 @@ fn apply_core(store: AppState, event: Event) {
                     ChatMessage {
                         seq: next_seq(),
                         id,
-                        from_me: false,
-                        sender: name_of(store, &with),
-                        time: stamp.short,
-                        time_full: stamp.full,
-                        time_iso: stamp.iso,
-                        unix_ms: stamp.unix_ms,
-                        archive_id: None,
-                        body: String::new(),
-                        is_me_action: false,
-                        continued: false,
-                        delivery: None,
                         error: Some(text),
+                        ..ChatMessage::at(stamp, name_of(store, &with), String::new())
                     },
                     None,
                 );
@@ -541,6 +531,29 @@ fn set_typing(store: AppState, jid: &BareJid, on: bool) {
     );
 }
 
+impl ChatMessage {
+    /// A row by `sender` saying `body` at `stamp`: not ours, no ids, no state, numbered 0 (the callers set what
+    /// differs, with struct update syntax).
+    pub fn at(stamp: Stamp, sender: String, body: String) -> ChatMessage {
+        ChatMessage {
+            seq: 0,
+            id: None,
+            from_me: false,
+            sender,
+            time: stamp.short,
+            time_full: stamp.full,
+            time_iso: stamp.iso,
+            unix_ms: stamp.unix_ms,
+            archive_id: None,
+            body,
+            is_me_action: false,
+            continued: false,
+            delivery: None,
+            error: None,
+        }
+    }
+}
+
 /// Local date and time of a message, in the three forms the transcript uses.
 pub struct Stamp {
     pub short: String,
@@ -639,18 +652,9 @@ fn received(store: AppState, msg: Message) {
         ChatMessage {
             seq: next_seq(),
             id: msg.id,
-            from_me: false,
-            sender: name_of(store, &from),
-            time: stamp.short,
-            time_full: stamp.full,
-            time_iso: stamp.iso,
-            unix_ms: stamp.unix_ms,
             archive_id: msg.stanza_id,
-            body,
             is_me_action,
-            continued: false,
-            delivery: None,
-            error: None,
+            ..ChatMessage::at(stamp, name_of(store, &from), body)
         },
         markable,
     );

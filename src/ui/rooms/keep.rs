@@ -108,17 +108,10 @@ pub fn stored_line(room: &BareJid, stored: &StoredMessage, own_nick: &str) -> (L
         seq: next_seq(),
         id: m.id.clone(),
         from_me: m.from_me,
-        sender,
-        time: stamp.short,
-        time_full: stamp.full,
-        time_iso: stamp.iso,
-        unix_ms: stamp.unix_ms,
-        archive_id: None,
-        body: m.body.clone(),
         is_me_action: m.is_me_action,
-        continued: false,
         delivery,
         error,
+        ..ChatMessage::at(stamp, sender, m.body.clone())
     };
     let kind = if !m.from_me && crate::xmpp::client::muc::mentions(&m.body, own_nick) {
         LineKind::Mention

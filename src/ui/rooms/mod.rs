@@ -218,22 +218,7 @@ fn push_line(store: AppState, room: &BareJid, line: Line, stanza_id: Option<&str
 /// A compact row in words (joins, leaves, subject, kicks).
 fn push_event(store: AppState, room: &BareJid, text: String) {
     let stamp = Stamp::now();
-    let message = ChatMessage {
-        seq: next_seq(),
-        id: None,
-        from_me: false,
-        sender: String::new(),
-        time: stamp.short,
-        time_full: stamp.full,
-        time_iso: stamp.iso,
-        unix_ms: stamp.unix_ms,
-        archive_id: None,
-        body: text,
-        is_me_action: false,
-        continued: false,
-        delivery: None,
-        error: None,
-    };
+    let message = ChatMessage { seq: next_seq(), ..ChatMessage::at(stamp, String::new(), text) };
     push_line(store, room, Line { message, kind: LineKind::Event }, None);
 }
 
@@ -259,22 +244,7 @@ fn line_of(
 ) -> ChatMessage {
     let (body, is_me_action) = split_me(body);
     let stamp = Stamp::from_delay(delay);
-    ChatMessage {
-        seq: next_seq(),
-        id,
-        from_me,
-        sender,
-        time: stamp.short,
-        time_full: stamp.full,
-        time_iso: stamp.iso,
-        unix_ms: stamp.unix_ms,
-        archive_id: None,
-        body,
-        is_me_action,
-        continued: false,
-        delivery,
-        error: None,
-    }
+    ChatMessage { seq: next_seq(), id, from_me, is_me_action, delivery, ..ChatMessage::at(stamp, sender, body) }
 }
 
 /// Sends `body` to everyone in `room`: shown at once as sending, delivered when the room reflects it.
