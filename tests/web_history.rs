@@ -525,3 +525,13 @@ async fn a_catch_up_within_one_second_into_an_empty_open_conversation_keeps_arch
     assert_eq!(&shown[..10], bodies(1000..1010).as_slice());
     assert_eq!(&shown[10..], bodies(0..300).as_slice());
 }
+
+/// A stored time beyond what a date can be (storage anything on the machine can write) shows as now, not as a
+/// thrown RangeError; an ordinary one keeps its instant.
+#[wasm_bindgen_test]
+fn a_time_out_of_range_is_shown_as_now() {
+    let before = js_sys::Date::now() as u64;
+    let s = state::Stamp::from_ms(u64::MAX);
+    assert!(s.unix_ms >= before && !s.iso.is_empty(), "{}", s.iso);
+    assert_eq!(state::Stamp::from_ms(T0).unix_ms, T0);
+}

@@ -29,7 +29,7 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
-use super::model::{self, ChatMessage, Contact, Delivery, MessagePage, PAGE_SIZE};
+use super::model::{self, ChatMessage, Delivery, MessagePage, PAGE_SIZE};
 use super::state::{self, AppState, Conversation, SessionHandle, Stamp, name_of, next_seq, prev_seq};
 use crate::storage::PagePoint;
 use crate::transport::TransportEvent;
@@ -129,7 +129,7 @@ pub fn page(store: AppState, page: ArchivePage) {
     let own = state::own_name(&account);
     for (with, messages) in parts {
         let older = matches!(&page.query, ArchiveQuery::Older { with: w } if *w == with);
-        if !make_room_for(store, &with) {
+        if !state::admit(store, &with) {
             continue;
         }
         let sender = name_of(store, &with);
@@ -441,20 +441,6 @@ pub fn forget_transcript(c: &mut Conversation) {
 /// A place in the archive to read back from: the message's archive id, else its time.
 fn point_of(m: &ChatMessage) -> HistoryPoint {
     HistoryPoint { id: m.archive_id.clone(), unix_ms: Some(m.unix_ms) }
-}
-
-/// A stranger writing gets an entry in the contact list, while there is room for one.
-fn make_room_for(store: AppState, with: &BareJid) -> bool {
-    if store.contacts.with_untracked(|c| c.contains_key(with)) {
-        return true;
-    }
-    if !store.contacts.with_untracked(Contact::room_for_stranger) {
-        return false;
-    }
-    store.contacts.update(|c| {
-        c.insert(with.clone(), Contact::stranger(with.clone()));
-    });
-    true
 }
 
 /// The transcript row of an archived message (`None`: nothing to show, or ours shown already).

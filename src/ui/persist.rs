@@ -48,7 +48,6 @@ use crate::transport::{self, ConnectOptions, Session, TransportEvent};
 use crate::xmpp::Event;
 use crate::xmpp::jid::BareJid;
 use crate::xmpp::sasl::FastToken;
-use crate::xmpp::stanza::delay;
 
 /// The `localStorage` key of the last account used on this device (its bare JID).
 pub const LAST_ACCOUNT: &str = "natter.last-account";
@@ -232,10 +231,8 @@ pub fn stored(jid: &BareJid) -> Option<crate::storage::ConversationRecord> {
 /// How a stored message of the conversation with `jid` shows: Read when the peer's newest displayed marker
 /// covers it (a marker counts for every earlier message), else its stored state.
 pub fn shown_state(jid: &BareJid, m: &MessageRecord) -> MessageState {
-    match stored(jid) {
-        Some(record) => record.shown_state(m),
-        None => m.state.clone(),
-    }
+    let shown = active().and_then(|a| a.mirror.borrow().conversation(jid).map(|record| record.shown_state(m)));
+    shown.unwrap_or_else(|| m.state.clone())
 }
 
 /// Makes `handle` the active store, paints `snapshot` and draws the device id if there is none yet.
@@ -330,7 +327,7 @@ pub fn paint(store: AppState, account: &BareJid, snapshot: &Snapshot) {
 /// state as shown, [`shown_state`]).
 pub fn chat_message(store: AppState, own: &str, m: &MessageRecord, shown: &MessageState) -> ChatMessage {
     let sender = if m.from_me { own.to_owned() } else { state::name_of(store, &m.sender) };
-    let stamp = Stamp::from_delay(Some(&delay::stamp(m.time.max(0) as u64)));
+    let stamp = Stamp::from_ms(m.time.max(0) as u64);
     let (delivery, error) = match shown {
         MessageState::Received => (None, None),
         MessageState::Pending => (Some(Delivery::Pending), None),

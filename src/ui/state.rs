@@ -579,9 +579,11 @@ impl Stamp {
         Stamp::now()
     }
 
-    /// The instant `unix_ms` (ms since the Unix epoch, UTC).
+    /// The instant `unix_ms` (ms since the Unix epoch, UTC); now when it is beyond what a date can be (a stored
+    /// time is read back from the browser's storage, which anything on the machine can write).
     pub fn from_ms(unix_ms: u64) -> Stamp {
-        Stamp::from_date(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64)))
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms as f64));
+        if date.get_time().is_nan() { Stamp::now() } else { Stamp::from_date(&date) }
     }
 
     fn from_date(date: &js_sys::Date) -> Stamp {
@@ -622,6 +624,20 @@ fn strangers_full() -> String {
     )
 }
 
+/// Whether `jid` has an entry in the contact list: a stranger writing gets one, while there is room for one.
+pub fn admit(store: AppState, jid: &BareJid) -> bool {
+    if store.contacts.with_untracked(|c| c.contains_key(jid)) {
+        return true;
+    }
+    if !store.contacts.with_untracked(Contact::room_for_stranger) {
+        return false;
+    }
+    store.contacts.update(|c| {
+        c.insert(jid.clone(), Contact::stranger(jid.clone()));
+    });
+    true
+}
+
 fn received(store: AppState, msg: Message) {
     let Some(from) = msg.from.as_ref().map(|j| j.bare().clone()) else { return };
     let Some((body, is_me_action)) = msg.body(None).map(split_me) else { return };
@@ -631,17 +647,12 @@ fn received(store: AppState, msg: Message) {
         }
         _ => body,
     };
-    if !store.contacts.with_untracked(|c| c.contains_key(&from)) {
-        if !store.contacts.with_untracked(Contact::room_for_stranger) {
-            let text = strangers_full();
-            if !store.notices.with_untracked(|n| n.iter().any(|n| n.text == text)) {
-                notify(store, NoticeKind::Error, text);
-            }
-            return;
+    if !admit(store, &from) {
+        let text = strangers_full();
+        if !store.notices.with_untracked(|n| n.iter().any(|n| n.text == text)) {
+            notify(store, NoticeKind::Error, text);
         }
-        store.contacts.update(|c| {
-            c.insert(from.clone(), Contact::stranger(from.clone()));
-        });
+        return;
     }
     let stamp = Stamp::from_delay(msg.delay.as_deref());
     let markable = msg.id.clone().filter(|id| msg.markable && !id.is_empty() && id.len() <= MAX_MARKER_ID);

@@ -21,7 +21,6 @@ use crate::ui::model::{ChatMessage, Delivery};
 use crate::ui::state::{self, AppState, SessionHandle, Stamp, next_seq};
 use crate::xmpp::client::{ArchiveError, ArchivePage, HistoryPoint};
 use crate::xmpp::jid::BareJid;
-use crate::xmpp::stanza::delay;
 use crate::xmpp::{Command, CommandError};
 
 /// Transcript lines with their room archive ids (for de-duplication), oldest first.
@@ -103,7 +102,7 @@ pub fn stored_line(room: &BareJid, stored: &StoredMessage, own_nick: &str) -> (L
         MessageState::Delivered | MessageState::Read => (Some(Delivery::Delivered), None),
         MessageState::Failed(why) => (Some(Delivery::Sent), Some(why.clone())),
     };
-    let stamp = Stamp::from_delay(Some(&delay::stamp(m.time.max(0) as u64)));
+    let stamp = Stamp::from_ms(m.time.max(0) as u64);
     let message = ChatMessage {
         seq: next_seq(),
         id: m.id.clone(),
