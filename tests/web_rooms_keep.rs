@@ -130,6 +130,18 @@ fn page(query: ArchiveQuery, messages: Vec<ArchivedMessage>, complete: bool) -> 
     Event::ArchivePage(ArchivePage { archive: bare(ROOM), query, messages, oldest, newest: None, complete })
 }
 
+/// The core's word that we are in the room (as `me()`, nobody else listed).
+fn joined() -> Event {
+    Event::Room(RoomEvent::Joined {
+        room: bare(ROOM),
+        me: me(),
+        occupants: Vec::new(),
+        unlisted: 0,
+        created: false,
+        info: None,
+    })
+}
+
 fn me() -> Occupant {
     Occupant {
         nick: "ali".into(),
@@ -255,14 +267,7 @@ async fn a_reload_shows_the_stored_room_and_its_join_catches_up_from_the_stored_
     assert_eq!(history, Some(Some(HistoryPoint { id: Some("r2".into()), unix_ms: Some(9_000) })));
 
     // Joined; a live message comes before the catch-up's page, which goes after the stored lines.
-    h.receive(Event::Room(RoomEvent::Joined {
-        room: bare(ROOM),
-        me: me(),
-        occupants: Vec::new(),
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(joined());
     let mut live = Message::chat(Jid::parse(ALICE).unwrap(), "live now");
     live.kind = MessageType::Groupchat;
     live.from = Some(Jid::parse(&format!("{ROOM}/bob")).unwrap());
@@ -344,14 +349,7 @@ async fn our_room_message_is_kept_once_in_the_room_and_never_as_a_chat_with_the_
     seed(vec![]).await;
     let h = Harness::new();
     h.log_in().await;
-    h.receive(Event::Room(RoomEvent::Joined {
-        room: bare(ROOM),
-        me: me(),
-        occupants: Vec::new(),
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(joined());
     rooms::open(h.store, bare(ROOM));
     rooms::send(h.store, h.session, &bare(ROOM), "hello all".into()).unwrap();
     let id = h
@@ -436,14 +434,7 @@ async fn a_rooms_unread_and_mention_counts_survive_a_reload_until_it_is_read() {
     {
         let h = Harness::new();
         h.log_in().await;
-        h.receive(Event::Room(RoomEvent::Joined {
-            room: bare(ROOM),
-            me: me(),
-            occupants: Vec::new(),
-            unlisted: 0,
-            created: false,
-            info: None,
-        }));
+        h.receive(joined());
         h.receive(live("bob", "hello all", "r2", false));
         h.receive(live("carol", "ali, look", "r3", true));
         h.receive(live("bob", "and ali again", "r4", true));
@@ -567,14 +558,7 @@ async fn a_rooms_catch_up_from_a_held_point_counts_what_was_missed_as_unread() {
     .await;
     let h = Harness::new();
     h.log_in().await;
-    h.receive(Event::Room(RoomEvent::Joined {
-        room: bare(ROOM),
-        me: me(),
-        occupants: Vec::new(),
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(joined());
     let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
     let mut ours = archived("ali", "I was here", "r4", 4_000);
     ours.outgoing = true;
@@ -604,14 +588,7 @@ async fn a_first_joins_history_is_not_unread() {
     let h = Harness::new();
     h.log_in().await;
     rooms::join(h.store, h.session, &bare(ROOM), "ali", None).unwrap();
-    h.receive(Event::Room(RoomEvent::Joined {
-        room: bare(ROOM),
-        me: me(),
-        occupants: Vec::new(),
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(joined());
     let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
     h.receive(page(
         catch_up,
