@@ -11,58 +11,37 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_history`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::transport::TransportEvent;
 use natter::ui::archive::MAX_HELD;
-use natter::ui::login::LoginForm;
 use natter::ui::model;
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{self, AppState, SessionHandle};
+use natter::ui::state;
 use natter::xmpp::client::{ArchiveError, ArchivePage, ArchiveQuery, ArchivedMessage, Gap, GapEnd, HistoryPoint};
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
 use natter::xmpp::stanza::message::Message;
-use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, CommandError, Event};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/web.rs"]
+mod web;
+
+use web::{Screen, bare, core, roster_item, sleep};
+
 /// 2023-11-14, in ms: the archive's times in these tests count from here.
 const T0: u64 = 1_700_000_000_000;
 const ALICE: &str = "alice@example.org";
 const BOB: &str = "bob@example.org";
 
+/// [`web::settle`] over two animation frames (what these tests have always waited for).
 async fn settle() {
-    for _ in 0..2 {
-        tick().await;
-        let frame = js_sys::Promise::new(&mut |resolve, _| {
-            web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-        });
-        wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    }
-    tick().await;
-}
-
-async fn sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn core(ev: Event) -> TransportEvent {
-    TransportEvent::Core(ev)
+    web::settle_frames(2).await;
 }
 
 /// Message `n` of the conversation with Bob as the archive has it: id `a{n}`, `T0 + n` seconds, body `m{n}`.
@@ -103,21 +82,23 @@ fn older() -> ArchiveQuery {
 
 /// The chat screen, logged in as Alice with Bob and Carol in the roster, and a fake session.
 struct Harness {
-    store: AppState,
-    session: SessionHandle,
-    root: web_sys::HtmlElement,
-    taken: Rc<RefCell<Vec<Command>>>,
+    screen: Screen,
+    taken: web::Taken,
     /// The fake session refuses archive commands as busy while this is set.
     busy: Rc<Cell<bool>>,
-    _mounted: Box<dyn std::any::Any>,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Screen;
+    fn deref(&self) -> &Screen {
+        &self.screen
+    }
 }
 
 impl Harness {
     async fn new() -> Harness {
-        let window = web_sys::window().unwrap();
-        let path = window.location().pathname().unwrap();
-        window.history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(&path)).unwrap();
-        let document = window.document().unwrap();
+        web::set_url_fragment("");
+        let document = document();
         // The app's stylesheet (the transcript scrolls inside the screen), with instant scrolling (the test
         // sets scroll positions and reads them at once).
         if document.get_element_by_id("natter-css").is_none() {
@@ -127,60 +108,20 @@ impl Harness {
             style.set_text_content(Some(css));
             document.head().unwrap().append_child(&style).unwrap();
         }
-        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&root).unwrap();
-        let taken = Rc::new(RefCell::new(Vec::new()));
         let busy = Rc::new(Cell::new(false));
-        let session = {
-            let (taken, busy) = (taken.clone(), busy.clone());
-            SessionHandle::fake(Rc::new(move |cmd: Command| {
-                if busy.get() && matches!(cmd, Command::LoadOlder { .. } | Command::FillGap { .. }) {
-                    return Err(CommandError::Archive(ArchiveError::Busy));
+        let (session, taken) = {
+            let busy = busy.clone();
+            web::recording_unless(move |cmd| match cmd {
+                Command::LoadOlder { .. } | Command::FillGap { .. } if busy.get() => {
+                    Err(CommandError::Archive(ArchiveError::Busy))
                 }
-                taken.borrow_mut().push(cmd);
-                Ok(())
-            }))
+                _ => Ok(()),
+            })
         };
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(session);
-            provide_context(LoginForm::default());
-            view! { <MainScreen /> }
-        });
-        session
-            .receive(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
-        let item = |jid: &str, name: &str| {
-            let mut i = RosterItem::new(bare(jid));
-            i.name = Some(name.into());
-            i.subscription = Subscription::Both;
-            i
-        };
-        let items = vec![item(BOB, "Bob"), item("carol@example.org", "Carol")];
-        session.receive(store, core(Event::Roster { items, ver: None }));
+        let screen = Screen::main(session);
+        screen.sign_in(vec![roster_item(BOB, Some("Bob"), &[]), roster_item("carol@example.org", Some("Carol"), &[])]);
         settle().await;
-        Harness { store, session, root, taken, busy, _mounted: Box::new(mounted) }
-    }
-
-    fn receive(&self, event: TransportEvent) {
-        self.session.receive(self.store, event);
-    }
-
-    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
-    }
-
-    fn one(&self, selector: &str) -> web_sys::HtmlElement {
-        self.root
-            .query_selector(selector)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no element matches {selector}; DOM: {}", self.root.inner_html()))
-            .unchecked_into()
-    }
-
-    fn has(&self, selector: &str) -> bool {
-        self.root.query_selector(selector).unwrap().is_some()
+        Harness { screen, taken, busy }
     }
 
     fn transcript(&self) -> web_sys::HtmlElement {
@@ -215,12 +156,6 @@ impl Harness {
     async fn open(&self, jid: &str) {
         state::select(self.store, bare(jid));
         settle().await;
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.root.remove();
     }
 }
 

@@ -10,52 +10,28 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_outbox`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::transport::{TransportError, TransportEvent};
-use natter::ui::login::LoginForm;
 use natter::ui::model::{self, Delivery};
 use natter::ui::outbox;
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{self, AppState, SessionHandle};
+use natter::ui::state;
 use natter::xmpp::client::PendingMessage;
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
 use natter::xmpp::stanza::message::Message;
-use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, CommandError, Event};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
+#[path = "support/web.rs"]
+mod web;
 
-async fn settle() {
-    tick().await;
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    tick().await;
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn core(ev: Event) -> TransportEvent {
-    TransportEvent::Core(ev)
-}
+use web::{Screen, bare, core, roster_item, settle, sleep};
 
 fn online() -> TransportEvent {
     core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: true })
@@ -92,30 +68,28 @@ enum Mode {
 
 /// The chat screen, logged in as alice@example.org with Bob (both ways) and Carol, and a fake session.
 struct Harness {
-    store: AppState,
-    session: SessionHandle,
-    root: web_sys::HtmlElement,
+    screen: Screen,
     /// Commands the fake session took (refused ones are not here).
-    taken: Rc<RefCell<Vec<Command>>>,
+    taken: web::Taken,
     mode: Rc<Cell<Mode>>,
-    _mounted: Box<dyn std::any::Any>,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Screen;
+    fn deref(&self) -> &Screen {
+        &self.screen
+    }
 }
 
 impl Harness {
     async fn new() -> Harness {
         // No conversation named in the URL (an earlier test's screen may have left one).
-        let location = web_sys::window().unwrap().location();
-        let history = web_sys::window().unwrap().history().unwrap();
-        history.replace_state_with_url(&JsValue::NULL, "", Some(&location.pathname().unwrap())).unwrap();
-        let document = document();
-        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&root).unwrap();
-        let taken = Rc::new(RefCell::new(Vec::new()));
+        web::set_url_fragment("");
         let mode = Rc::new(Cell::new(Mode::Online));
-        let session = {
-            let (taken, mode) = (taken.clone(), mode.clone());
-            SessionHandle::fake(Rc::new(move |cmd: Command| {
-                match (mode.get(), &cmd) {
+        let (session, taken) = {
+            let mode = mode.clone();
+            web::recording_unless(move |cmd| {
+                match (mode.get(), cmd) {
                     (Mode::Offline, _) => return Err(CommandError::NotOnline),
                     (Mode::Backlog(0), Command::SendMessage { .. }) => {
                         return Err(CommandError::Backlog { waiting: 2000 });
@@ -126,54 +100,16 @@ impl Harness {
                     }
                     _ => {}
                 }
-                taken.borrow_mut().push(cmd);
                 Ok(())
-            }))
+            })
         };
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(session);
-            provide_context(LoginForm::default());
-            view! { <MainScreen /> }
-        });
-        session
-            .receive(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
-        let item = |jid: &str, name: &str, subscription| {
-            let mut i = RosterItem::new(bare(jid));
-            i.name = Some(name.into());
-            i.subscription = subscription;
-            i
-        };
-        session.receive(
-            store,
-            core(Event::Roster {
-                items: vec![
-                    item("bob@example.org", "Bob", Subscription::Both),
-                    item("carol@example.org", "Carol", Subscription::Both),
-                ],
-                ver: None,
-            }),
-        );
+        let screen = Screen::main(session);
+        screen.sign_in(vec![
+            roster_item("bob@example.org", Some("Bob"), &[]),
+            roster_item("carol@example.org", Some("Carol"), &[]),
+        ]);
         settle().await;
-        Harness { store, session, root, taken, mode, _mounted: Box::new(mounted) }
-    }
-
-    fn receive(&self, event: TransportEvent) {
-        self.session.receive(self.store, event);
-    }
-
-    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
-    }
-
-    fn one(&self, selector: &str) -> web_sys::HtmlElement {
-        self.root
-            .query_selector(selector)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no element matches {selector}; DOM: {}", self.root.inner_html()))
-            .unchecked_into()
+        Harness { screen, taken, mode }
     }
 
     async fn open(&self, jid: &str) {
@@ -249,12 +185,6 @@ impl Harness {
             })
         });
         found.map(|(id, _)| id.clone()).unwrap_or_else(|| panic!("no message of ours reads {body:?}"))
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.root.remove();
     }
 }
 
