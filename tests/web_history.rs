@@ -88,12 +88,7 @@ struct Harness {
     busy: Rc<Cell<bool>>,
 }
 
-impl std::ops::Deref for Harness {
-    type Target = Screen;
-    fn deref(&self) -> &Screen {
-        &self.screen
-    }
-}
+web::deref_to_screen!(Harness);
 
 impl Harness {
     async fn new() -> Harness {

@@ -74,12 +74,7 @@ struct Harness {
     mode: Rc<Cell<Mode>>,
 }
 
-impl std::ops::Deref for Harness {
-    type Target = Screen;
-    fn deref(&self) -> &Screen {
-        &self.screen
-    }
-}
+web::deref_to_screen!(Harness);
 
 impl Harness {
     async fn new() -> Harness {
@@ -549,22 +544,7 @@ async fn displayed_markers_go_for_the_newest_message_the_person_can_see() {
 
 /// Our message (`delivery`) or theirs (`None`), numbered `seq`.
 fn msg(seq: u64, delivery: Option<Delivery>) -> model::ChatMessage {
-    model::ChatMessage {
-        seq,
-        id: Some(format!("m{seq}")),
-        from_me: delivery.is_some(),
-        sender: String::new(),
-        time: String::new(),
-        time_full: String::new(),
-        time_iso: String::new(),
-        unix_ms: 0,
-        archive_id: None,
-        body: String::new(),
-        is_me_action: false,
-        continued: false,
-        delivery,
-        error: None,
-    }
+    web::row(seq, &format!("m{seq}"), delivery)
 }
 
 #[wasm_bindgen_test]

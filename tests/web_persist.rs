@@ -8,61 +8,30 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_persist`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::storage::indexed::IdbBackend;
 use natter::storage::sync::{decode_token, encode_token};
 use natter::storage::{
     Backend, ConversationKind, ConversationRecord, MessageRecord, MessageState, MetaKey, Op, OutboxRecord,
     SnapshotRequest, Store,
 };
-use natter::transport::{ConnectOptions, TransportEvent};
 use natter::ui::login::LoginForm;
 use natter::ui::persist;
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{self, AppState, Connection, SessionHandle};
+use natter::ui::state::{self, Connection, SessionHandle};
 use natter::xmpp::client::{ArchivePage, ArchiveQuery, ArchivedMessage};
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::sasl::{FastToken, Mechanism};
 use natter::xmpp::stanza::message::Message;
-use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, Event};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn settle() {
-    tick().await;
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    tick().await;
-}
+#[path = "support/web.rs"]
+mod web;
 
-async fn sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn core(ev: Event) -> TransportEvent {
-    TransportEvent::Core(ev)
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
+use web::{Screen, bare, core, roster_item, seed, settle, sleep};
 
 fn local(key: &str) -> Option<String> {
     web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item(key).unwrap()
@@ -88,21 +57,6 @@ fn message(conversation: &str, sender: &str, body: &str, time: i64, id: &str, st
     }
 }
 
-fn roster_item(jid: &str, name: &str) -> RosterItem {
-    let mut i = RosterItem::new(bare(jid));
-    i.name = Some(name.into());
-    i.subscription = Subscription::Both;
-    i
-}
-
-/// Empties the account's database and writes `ops` into it.
-async fn seed(account: &str, ops: Vec<Op>) {
-    IdbBackend.delete(&bare(account)).await.unwrap();
-    let store = IdbBackend.open(&bare(account)).await.unwrap();
-    store.apply(ops).await.unwrap();
-    store.close();
-}
-
 /// What the account's database holds now.
 async fn stored(account: &str) -> natter::storage::Snapshot {
     persist::flush().await;
@@ -114,60 +68,22 @@ async fn stored(account: &str) -> natter::storage::Snapshot {
 
 /// The chat screen with a fake session; nothing loaded yet.
 struct Harness {
-    store: AppState,
-    session: SessionHandle,
-    root: web_sys::HtmlElement,
-    taken: Rc<RefCell<Vec<Command>>>,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
+    taken: web::Taken,
 }
+
+web::deref_to_screen!(Harness);
 
 impl Harness {
     fn new() -> Harness {
-        let location = web_sys::window().unwrap().location();
-        let history = web_sys::window().unwrap().history().unwrap();
-        history.replace_state_with_url(&JsValue::NULL, "", Some(&location.pathname().unwrap())).unwrap();
-        let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-        document().body().unwrap().append_child(&root).unwrap();
-        let taken = Rc::new(RefCell::new(Vec::new()));
-        let session = {
-            let taken = taken.clone();
-            SessionHandle::fake(Rc::new(move |cmd: Command| {
-                taken.borrow_mut().push(cmd);
-                Ok(())
-            }))
-        };
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(session);
-            provide_context(LoginForm::default());
-            persist::watch(store);
-            view! { <MainScreen /> }
-        });
-        Harness { store, session, root, taken, _mounted: Box::new(mounted) }
-    }
-
-    /// The login path without the network: the store opened and painted, options seeded.
-    async fn log_in(&self, account: &str, stay: bool) -> ConnectOptions {
-        self.store.connection.set(Connection::LoggingIn);
-        let options = ConnectOptions::with_password(bare(account), "pw".into(), None);
-        let options = persist::load(self.store, options, stay).await;
-        settle().await;
-        options
+        web::set_url_fragment("");
+        let (session, taken) = web::recording();
+        Harness { screen: Screen::main_kept(session), taken }
     }
 
     fn online(&self, account: &str) {
         let jid = Jid::parse(&format!("{account}/web")).unwrap();
         self.receive(core(Event::Online { jid, resumed: false }));
-    }
-
-    fn receive(&self, event: TransportEvent) {
-        self.session.receive(self.store, event);
-    }
-
-    fn texts(&self, selector: &str) -> Vec<String> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.text_content().unwrap_or_default()).collect()
     }
 
     fn sent(&self) -> Vec<(String, String)> {
@@ -179,12 +95,6 @@ impl Harness {
                 _ => None,
             })
             .collect()
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.root.remove();
     }
 }
 
@@ -207,7 +117,10 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
     seed(
         alice,
         vec![
-            Op::ReplaceRoster(vec![roster_item(bob, "Bob"), roster_item("carol@example.org", "Carol")]),
+            Op::ReplaceRoster(vec![
+                roster_item(bob, Some("Bob"), &[]),
+                roster_item("carol@example.org", Some("Carol"), &[]),
+            ]),
             Op::SetMeta(MetaKey::RosterVer, Some("v5".into())),
             Op::SetMeta(MetaKey::MamLastId, Some("cursor-9".into())),
             Op::SetMeta(MetaKey::DeviceId, Some("device-1".into())),
@@ -238,10 +151,14 @@ async fn instant_start_paints_the_stored_account_before_the_network_answers() {
     // Painted before any event from the network: contacts, unread count, the transcript, the outbox.
     h.store.connection.set(Connection::Starting);
     settle().await;
-    assert!(h.texts(".contact").iter().any(|t| t.contains("Bob") && t.contains('2')), "{:?}", h.texts(".contact"));
+    assert!(
+        h.contents(".contact").iter().any(|t| t.contains("Bob") && t.contains('2')),
+        "{:?}",
+        h.contents(".contact")
+    );
     state::select(h.store, bare(bob));
     settle().await;
-    let bodies = h.texts(".message-body");
+    let bodies = h.contents(".message-body");
     assert_eq!(bodies, ["stored hello", "stored reply", "unconfirmed", "typed offline"], "{bodies:?}");
     let draft = h.store.conversations.with_untracked(|c| c.get(&bare(bob)).map(|c| c.draft.clone()));
     assert_eq!(draft.as_deref(), Some("half a thought"));
@@ -275,7 +192,7 @@ async fn what_the_session_says_is_kept_in_one_place() {
     let h = Harness::new();
     h.log_in(alice, false).await;
     h.online(alice);
-    h.receive(core(Event::Roster { items: vec![roster_item(bob, "Bob")], ver: Some("r1".into()) }));
+    h.receive(core(Event::Roster { items: vec![roster_item(bob, Some("Bob"), &[])], ver: Some("r1".into()) }));
     let mut hello = Message::chat(Jid::parse("alice@example.org/web").unwrap(), "hello from bob");
     hello.from = Some(Jid::parse("bob@example.org/phone").unwrap());
     hello.id = Some("m1".into());
@@ -387,7 +304,7 @@ async fn another_account_on_this_browser_never_sees_the_first_ones_data() {
     seed(
         alice,
         vec![
-            Op::ReplaceRoster(vec![roster_item(bob, "Bob")]),
+            Op::ReplaceRoster(vec![roster_item(bob, Some("Bob"), &[])]),
             Op::AddMessage(message(bob, bob, "for alice only", 1_000, "x1", MessageState::Received)),
         ],
     )
@@ -401,7 +318,7 @@ async fn another_account_on_this_browser_never_sees_the_first_ones_data() {
     h.online(carol);
     state::select(h.store, bare(bob));
     settle().await;
-    assert!(h.texts(".message-body").is_empty(), "{:?}", h.texts(".message-body"));
+    assert!(h.contents(".message-body").is_empty(), "{:?}", h.contents(".message-body"));
     assert!(!h.store.contacts.with_untracked(|c| c.get(&bare(bob)).is_some_and(|c| c.in_roster)));
     let carols = stored(carol).await;
     assert!(carols.roster.is_empty() && carols.pages.iter().all(|(_, p)| p.messages.is_empty()));
@@ -414,16 +331,10 @@ async fn the_login_form_offers_to_forget_what_this_device_keeps() {
     seed(alice, vec![Op::AddMessage(message(alice, "bob@example.org", "old", 1, "q1", MessageState::Received))]).await;
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.set_item(persist::LAST_ACCOUNT, alice).unwrap();
-    let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
-    let store = AppState::default();
-    let form = LoginForm::default();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_context(store);
-        provide_context(SessionHandle::new());
-        provide_context(form);
-        view! { <natter::ui::login::LoginScreen /> }
+    let screen = Screen::mount_with(SessionHandle::new(), LoginForm::default(), |_| {
+        view! { <natter::ui::login::LoginScreen /> }.into_any()
     });
+    let root = &screen.root;
     settle().await;
     let text = root.text_content().unwrap_or_default();
     assert!(text.contains("keeps the messages and contacts of alice@example.org"), "{text}");
@@ -443,7 +354,6 @@ async fn the_login_form_offers_to_forget_what_this_device_keeps() {
     assert!(!root.text_content().unwrap_or_default().contains("keeps the messages"));
     let left = stored(alice).await;
     assert!(left.pages.is_empty() && left.conversations.is_empty(), "{left:?}");
-    root.remove();
 }
 
 #[wasm_bindgen_test]

@@ -10,67 +10,32 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_rooms`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::transport::TransportEvent;
-use natter::ui::login::LoginForm;
 use natter::ui::rooms::{self, model::Status};
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{AppState, SessionHandle};
 use natter::xmpp::client::BookmarkEvent;
 use natter::xmpp::client::mam::{ArchivePage, ArchiveQuery, ArchivedMessage};
 use natter::xmpp::client::muc::{Departure, JoinError, Occupant, OccupantChange, RoomCommand, RoomEvent, RoomMessage};
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::stanza::bookmarks::Bookmark;
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
 use natter::xmpp::stanza::message::{Message, MessageType};
 use natter::xmpp::stanza::muc::{Affiliation, Invite, Role};
-use natter::xmpp::stanza::presence::Availability;
-use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, Event};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/web.rs"]
+mod web;
+
+use web::{Screen, bare, joined, member, occupant, roster_item, settle};
+
 const LOBBY: &str = "lobby@conference.example.org";
-
-async fn settle() {
-    tick().await;
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    tick().await;
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
 
 fn room_event(ev: RoomEvent) -> TransportEvent {
     TransportEvent::Core(Event::Room(ev))
-}
-
-fn occupant(nick: &str, role: Role) -> Occupant {
-    Occupant {
-        nick: nick.into(),
-        jid: None,
-        affiliation: Affiliation::None,
-        role,
-        presence: Availability::default(),
-        occupant_id: None,
-    }
-}
-
-fn me(nick: &str) -> Occupant {
-    let mut m = occupant(nick, Role::Participant);
-    m.affiliation = Affiliation::Member;
-    m
 }
 
 /// A groupchat message from `nick` in the lobby.
@@ -90,73 +55,20 @@ fn from_room(nick: &str, body: &str, stanza_id: &str, mentions_me: bool) -> Room
 }
 
 struct Harness {
-    store: AppState,
-    session: SessionHandle,
-    root: web_sys::HtmlElement,
-    taken: Rc<RefCell<Vec<Command>>>,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
+    taken: web::Taken,
 }
 
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.root.remove();
-    }
-}
+web::deref_to_screen!(Harness);
 
 impl Harness {
     async fn new() -> Harness {
-        let location = web_sys::window().unwrap().location();
-        let history = web_sys::window().unwrap().history().unwrap();
-        history.replace_state_with_url(&JsValue::NULL, "", Some(&location.pathname().unwrap())).unwrap();
-        let document = web_sys::window().unwrap().document().unwrap();
-        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&root).unwrap();
-        let taken = Rc::new(RefCell::new(Vec::new()));
-        let session = {
-            let taken = taken.clone();
-            SessionHandle::fake(Rc::new(move |cmd: Command| {
-                taken.borrow_mut().push(cmd);
-                Ok(())
-            }))
-        };
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(session);
-            provide_context(LoginForm::default());
-            view! { <MainScreen /> }
-        });
-        session.receive(
-            store,
-            TransportEvent::Core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }),
-        );
-        let mut bob = RosterItem::new(bare("bob@example.org"));
-        bob.name = Some("Bob".into());
-        bob.subscription = Subscription::Both;
-        session.receive(store, TransportEvent::Core(Event::Roster { items: vec![bob], ver: None }));
+        web::set_url_fragment("");
+        let (session, taken) = web::recording();
+        let screen = Screen::main(session);
+        screen.sign_in(vec![roster_item("bob@example.org", Some("Bob"), &[])]);
         settle().await;
-        Harness { store, session, root, taken, _mounted: Box::new(mounted) }
-    }
-
-    fn receive(&self, event: TransportEvent) {
-        self.session.receive(self.store, event);
-    }
-
-    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
-    }
-
-    fn one(&self, selector: &str) -> web_sys::HtmlElement {
-        self.root
-            .query_selector(selector)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no element matches {selector}; DOM: {}", self.root.inner_html()))
-            .unchecked_into()
-    }
-
-    fn text(&self, selector: &str) -> String {
-        self.one(selector).text_content().unwrap_or_default()
+        Harness { screen, taken }
     }
 
     fn room_commands(&self) -> Vec<RoomCommand> {
@@ -171,12 +83,6 @@ impl Harness {
         self.room_commands().pop().expect("a room command")
     }
 
-    fn type_into(&self, selector: &str, text: &str) {
-        let input: web_sys::HtmlInputElement = self.one(selector).unchecked_into();
-        input.set_value(text);
-        input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
-    }
-
     /// Joins the lobby through the "Join a room" form as `nick`, and the room confirms with `others`.
     async fn join_lobby(&self, nick: &str, others: Vec<Occupant>) {
         self.one("details.join-room").set_attribute("open", "").unwrap();
@@ -184,14 +90,7 @@ impl Harness {
         self.type_into("#join-nick", nick);
         self.one("#join-submit").click();
         settle().await;
-        self.receive(room_event(RoomEvent::Joined {
-            room: bare(LOBBY),
-            me: me(nick),
-            occupants: others,
-            unlisted: 0,
-            created: false,
-            info: None,
-        }));
+        self.receive(room_event(joined(bare(LOBBY), member(nick), others)));
         settle().await;
     }
 }
@@ -213,14 +112,7 @@ async fn join_from_the_form_then_leave() {
     assert!(h.text(&format!("li.room-row[data-room='{LOBBY}']")).contains("Joining…"), "listed as joining");
     assert_eq!(web_sys::window().unwrap().location().hash().unwrap(), "#/room/lobby%40conference.example.org");
 
-    h.receive(room_event(RoomEvent::Joined {
-        room: bare(LOBBY),
-        me: me("alice"),
-        occupants: vec![occupant("bob", Role::Moderator)],
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(room_event(joined(bare(LOBBY), member("alice"), vec![occupant("bob", Role::Moderator)])));
     settle().await;
     assert!(h.all(".room-status").is_empty(), "joined: no status line");
     assert_eq!(h.text("#people-toggle"), "2 people");
@@ -397,18 +289,15 @@ async fn mentions_are_counted_apart_from_unread_and_highlighted() {
 #[wasm_bindgen_test]
 async fn kicks_are_shown_in_words() {
     let h = Harness::new().await;
-    let mut boss = me("alice");
+    let mut boss = member("alice");
     boss.role = Role::Moderator;
     h.receive(room_event(RoomEvent::Joining { room: bare(LOBBY), nick: "alice".into() }));
     rooms::open(h.store, bare(LOBBY));
-    h.receive(room_event(RoomEvent::Joined {
-        room: bare(LOBBY),
-        me: boss,
-        occupants: vec![occupant("bob", Role::Participant), occupant("carol", Role::Participant)],
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(room_event(joined(
+        bare(LOBBY),
+        boss,
+        vec![occupant("bob", Role::Participant), occupant("carol", Role::Participant)],
+    )));
     settle().await;
     // As a moderator: kick bob with a reason.
     h.one("button.occupant[data-nick='bob']").click();
@@ -447,14 +336,7 @@ async fn kicks_are_shown_in_words() {
     assert!(h.text(".room-status").contains("You were banned from the room"));
     assert!(h.all("#room-rejoin").is_empty());
     // After a reconnect the core rejoins: "Rejoining…".
-    h.receive(room_event(RoomEvent::Joined {
-        room: bare(LOBBY),
-        me: me("alice"),
-        occupants: vec![],
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(room_event(joined(bare(LOBBY), member("alice"), vec![])));
     h.receive(room_event(RoomEvent::Joining { room: bare(LOBBY), nick: "alice".into() }));
     settle().await;
     assert_eq!(h.text(".room-status"), "Rejoining…");
@@ -501,14 +383,7 @@ async fn invitations_join_and_decline() {
     assert!(h.all(".invite").is_empty());
 
     // Inviting a contact from the room.
-    h.receive(room_event(RoomEvent::Joined {
-        room: bare("dev@conference.example.org"),
-        me: me("alice"),
-        occupants: vec![],
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(room_event(joined(bare("dev@conference.example.org"), member("alice"), vec![])));
     settle().await;
     h.one("#room-invite").click();
     settle().await;
@@ -593,19 +468,12 @@ async fn a_page_of_the_rooms_archive_goes_before_live_messages_once() {
 async fn owners_configure_with_the_rooms_form_and_destroy() {
     use natter::xmpp::stanza::dataform::{DataForm, Field, FieldOption, FieldType, FormType};
     let h = Harness::new().await;
-    let mut owner = me("alice");
+    let mut owner = member("alice");
     owner.affiliation = Affiliation::Owner;
     owner.role = Role::Moderator;
     h.receive(room_event(RoomEvent::Joining { room: bare(LOBBY), nick: "alice".into() }));
     rooms::open(h.store, bare(LOBBY));
-    h.receive(room_event(RoomEvent::Joined {
-        room: bare(LOBBY),
-        me: owner,
-        occupants: vec![],
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(room_event(joined(bare(LOBBY), owner, vec![])));
     settle().await;
     h.one("#room-configure").click();
     settle().await;
@@ -851,18 +719,11 @@ async fn browse_page_by_page_with_a_filter_and_create_with_settings() {
 #[wasm_bindgen_test]
 async fn moderators_change_the_subject() {
     let h = Harness::new().await;
-    let mut boss = me("alice");
+    let mut boss = member("alice");
     boss.role = Role::Moderator;
     h.receive(room_event(RoomEvent::Joining { room: bare(LOBBY), nick: "alice".into() }));
     rooms::open(h.store, bare(LOBBY));
-    h.receive(room_event(RoomEvent::Joined {
-        room: bare(LOBBY),
-        me: boss,
-        occupants: vec![],
-        unlisted: 0,
-        created: false,
-        info: None,
-    }));
+    h.receive(room_event(joined(bare(LOBBY), boss, vec![])));
     h.receive(room_event(RoomEvent::Subject {
         room: bare(LOBBY),
         subject: Some("Old topic".into()),
@@ -890,7 +751,7 @@ async fn moderators_change_the_subject() {
     let events: Vec<String> = h.all(".room-event").iter().map(|e| e.text_content().unwrap()).collect();
     assert!(events.iter().any(|e| e.contains("alice changed the subject to: New topic")), "{events:?}");
     // A participant has no such button.
-    h.receive(room_event(RoomEvent::Me { room: bare(LOBBY), me: me("alice") }));
+    h.receive(room_event(RoomEvent::Me { room: bare(LOBBY), me: member("alice") }));
     settle().await;
     assert!(h.all("#room-subject-edit").is_empty());
 }

@@ -17,23 +17,22 @@
 
 use std::rc::Rc;
 
-use leptos::mount::mount_to;
-use leptos::prelude::*;
-use natter::transport::TransportEvent;
-use natter::ui::login::LoginForm;
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{AppState, SessionHandle};
+use natter::ui::state::SessionHandle;
 use natter::xmpp::Event;
 use natter::xmpp::client::mam::{ArchivePage, ArchiveQuery, ArchivedMessage};
 use natter::xmpp::client::muc::{Departure, Occupant, OccupantChange, RoomEvent, RoomMessage};
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::stanza::message::{Message, MessageType};
-use natter::xmpp::stanza::muc::{Affiliation, Role};
-use natter::xmpp::stanza::presence::Availability;
-use wasm_bindgen::{JsCast, JsValue};
+use natter::xmpp::stanza::muc::Role;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "support/web.rs"]
+mod web;
+
+use web::{Screen, bare, core, joined, next_frame, occupant, sleep};
 
 const RUNS: usize = 5;
 const ROOM: &str = "bench@conference.example.org";
@@ -44,33 +43,12 @@ fn now() -> f64 {
 
 /// The next frame, and a task after it (the frame's paint is done by then).
 async fn painted() {
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    sleep_ms(0).await;
-}
-
-async fn sleep_ms(ms: i32) {
-    let wait = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
+    next_frame().await;
+    sleep(0).await;
 }
 
 fn person(nick: &str) -> Occupant {
-    Occupant {
-        nick: nick.into(),
-        jid: None,
-        affiliation: Affiliation::None,
-        role: Role::Participant,
-        presence: Availability::default(),
-        occupant_id: None,
-    }
+    occupant(nick, Role::Participant)
 }
 
 fn message(nick: &str, body: &str) -> Message {
@@ -81,53 +59,25 @@ fn message(nick: &str, body: &str) -> Message {
 }
 
 struct Mounted {
-    store: AppState,
-    session: SessionHandle,
-    root: web_sys::HtmlElement,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
 }
 
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        self.root.remove();
-    }
-}
+web::deref_to_screen!(Mounted);
 
 impl Mounted {
     async fn new() -> Mounted {
-        let window = web_sys::window().unwrap();
-        let path = window.location().pathname().unwrap();
-        while {
-            window.history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(&path)).unwrap();
-            !window.location().hash().unwrap_or_default().is_empty()
-        } {
-            sleep_ms(500).await;
-        }
-        let document = window.document().unwrap();
-        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&root).unwrap();
-        let session = SessionHandle::fake(Rc::new(|_| Ok(())));
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(session);
-            provide_context(LoginForm::default());
-            view! { <MainScreen /> }
-        });
-        let m = Mounted { store, session, root, _mounted: Box::new(mounted) };
-        m.receive(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false });
+        web::fresh_page("").await;
+        let m = Mounted { screen: Screen::main(SessionHandle::fake(Rc::new(|_| Ok(())))) };
+        m.receive(Event::Online { jid: Jid::parse(web::ALICE_WEB).unwrap(), resumed: false });
         m.receive(Event::Room(RoomEvent::Joining { room: bare(ROOM), nick: "alice".into() }));
-        natter::ui::rooms::open(store, bare(ROOM));
+        natter::ui::rooms::open(m.store, bare(ROOM));
         painted().await;
         m
     }
 
+    /// A core event (a [`Screen::receive`] of it).
     fn receive(&self, event: Event) {
-        self.session.receive(self.store, TransportEvent::Core(event));
-    }
-
-    fn text(&self, selector: &str) -> String {
-        self.root.query_selector(selector).unwrap().and_then(|e| e.text_content()).unwrap_or_default()
+        self.screen.receive(core(event));
     }
 
     fn last_body(&self) -> String {
@@ -137,14 +87,7 @@ impl Mounted {
 
     async fn join_big(&self) {
         let occupants = (0..5000).map(|i| person(&format!("user{i:04}"))).collect();
-        self.receive(Event::Room(RoomEvent::Joined {
-            room: bare(ROOM),
-            me: person("alice"),
-            occupants,
-            unlisted: 0,
-            created: false,
-            info: None,
-        }));
+        self.receive(Event::Room(joined(bare(ROOM), person("alice"), occupants)));
         let messages = (0..1000)
             .map(|i| ArchivedMessage {
                 id: format!("a-{i}"),
@@ -226,7 +169,7 @@ async fn figures() {
     for b in 0..100 {
         let due = start + f64::from(b) * 100.0;
         let wait = (due - now()).max(0.0) as i32;
-        sleep_ms(wait).await;
+        sleep(wait).await;
         let mut changes: Vec<OccupantChange> =
             (0..5).map(|i| OccupantChange::Joined { occupant: person(&format!("new{b}-{i}")), was: None }).collect();
         changes.extend((0..5).map(|i| OccupantChange::Left {

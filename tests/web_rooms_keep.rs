@@ -10,59 +10,30 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_rooms_keep`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::storage::indexed::IdbBackend;
 use natter::storage::{
     Backend, ConversationKind, ConversationRecord, MessageRecord, MessageState, Op, SnapshotRequest, Store,
 };
-use natter::transport::{ConnectOptions, TransportEvent};
-use natter::ui::login::LoginForm;
 use natter::ui::persist;
 use natter::ui::rooms;
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{AppState, Connection, SessionHandle};
-use natter::xmpp::client::muc::{Occupant, RoomCommand, RoomEvent, RoomMessage};
+use natter::xmpp::client::muc::{RoomCommand, RoomEvent, RoomMessage};
 use natter::xmpp::client::{ArchivePage, ArchiveQuery, ArchivedMessage, HistoryPoint};
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::stanza::message::{Message, MessageType};
-use natter::xmpp::stanza::muc::{Affiliation, Role};
 use natter::xmpp::{Command, Event};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/web.rs"]
+mod web;
+
+use web::{Screen, bare, core, settle, sleep};
+
 const ALICE: &str = "alice@example.org";
 const ROOM: &str = "lobby@conference.example.org";
-
-async fn settle() {
-    tick().await;
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-    tick().await;
-}
-
-async fn sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
 
 /// A stored room message from `nick` with the room archive id `id` (stored as "room id").
 fn stored_message(nick: &str, body: &str, time: i64, id: &str) -> MessageRecord {
@@ -97,13 +68,6 @@ fn room_record(joined: bool, history: Option<&str>) -> ConversationRecord {
     }
 }
 
-async fn seed(ops: Vec<Op>) {
-    IdbBackend.delete(&bare(ALICE)).await.unwrap();
-    let store = IdbBackend.open(&bare(ALICE)).await.unwrap();
-    store.apply(ops).await.unwrap();
-    store.close();
-}
-
 async fn stored_room() -> Vec<MessageRecord> {
     persist::flush().await;
     let store = IdbBackend.open(&bare(ALICE)).await.unwrap();
@@ -130,92 +94,37 @@ fn page(query: ArchiveQuery, messages: Vec<ArchivedMessage>, complete: bool) -> 
     Event::ArchivePage(ArchivePage { archive: bare(ROOM), query, messages, oldest, newest: None, complete })
 }
 
-/// The core's word that we are in the room (as `me()`, nobody else listed).
-fn joined() -> Event {
-    Event::Room(RoomEvent::Joined {
-        room: bare(ROOM),
-        me: me(),
-        occupants: Vec::new(),
-        unlisted: 0,
-        created: false,
-        info: None,
-    })
+async fn seed(ops: Vec<Op>) {
+    web::seed(ALICE, ops).await;
 }
 
-fn me() -> Occupant {
-    Occupant {
-        nick: "ali".into(),
-        jid: None,
-        affiliation: Affiliation::Member,
-        role: Role::Participant,
-        presence: Default::default(),
-        occupant_id: None,
-    }
+/// The core's word that we are in the room (as the member "ali", nobody else listed).
+fn joined() -> Event {
+    Event::Room(web::joined(bare(ROOM), web::member("ali"), Vec::new()))
 }
 
 struct Harness {
-    store: AppState,
-    session: SessionHandle,
-    root: web_sys::HtmlElement,
-    taken: Rc<RefCell<Vec<Command>>>,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
+    taken: web::Taken,
 }
+
+web::deref_to_screen!(Harness);
 
 impl Harness {
     fn new() -> Harness {
-        let location = web_sys::window().unwrap().location();
-        let history = web_sys::window().unwrap().history().unwrap();
-        history.replace_state_with_url(&JsValue::NULL, "", Some(&location.pathname().unwrap())).unwrap();
-        let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-        document().body().unwrap().append_child(&root).unwrap();
-        let taken = Rc::new(RefCell::new(Vec::new()));
-        let session = {
-            let taken = taken.clone();
-            SessionHandle::fake(Rc::new(move |cmd: Command| {
-                taken.borrow_mut().push(cmd);
-                Ok(())
-            }))
-        };
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(session);
-            provide_context(LoginForm::default());
-            persist::watch(store);
-            view! { <MainScreen /> }
-        });
-        Harness { store, session, root, taken, _mounted: Box::new(mounted) }
+        web::set_url_fragment("");
+        let (session, taken) = web::recording();
+        Harness { screen: Screen::main_kept(session), taken }
     }
 
-    async fn log_in(&self) -> ConnectOptions {
-        self.store.connection.set(Connection::LoggingIn);
-        let options = ConnectOptions::with_password(bare(ALICE), "pw".into(), None);
-        let options = persist::load(self.store, options, false).await;
-        settle().await;
-        options
-    }
-
+    /// A core event (a [`Screen::receive`] of it).
     fn receive(&self, event: Event) {
-        self.session.receive(self.store, TransportEvent::Core(event));
+        self.screen.receive(core(event));
     }
 
     /// The bodies of the room's message rows, in order.
     fn bodies(&self) -> Vec<String> {
-        let list = self.root.query_selector_all(".room .message .message-body").unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.text_content().unwrap_or_default()).collect()
-    }
-
-    fn text(&self) -> String {
-        self.root.text_content().unwrap_or_default()
-    }
-
-    fn button(&self, label: &str) -> web_sys::HtmlElement {
-        let list = self.root.query_selector_all("button").unwrap();
-        (0..list.length())
-            .filter_map(|i| list.item(i))
-            .find(|b| b.text_content().unwrap_or_default().trim() == label)
-            .unwrap_or_else(|| panic!("no button {label}"))
-            .unchecked_into()
+        self.contents(".room .message .message-body")
     }
 
     fn load_older_commands(&self) -> Vec<Option<HistoryPoint>> {
@@ -230,12 +139,6 @@ impl Harness {
     }
 }
 
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.root.remove();
-    }
-}
-
 #[wasm_bindgen_test]
 async fn a_reload_shows_the_stored_room_and_its_join_catches_up_from_the_stored_point() {
     seed(vec![
@@ -245,7 +148,7 @@ async fn a_reload_shows_the_stored_room_and_its_join_catches_up_from_the_stored_
     ])
     .await;
     let h = Harness::new();
-    let options = h.log_in().await;
+    let options = h.log_in(ALICE, false).await;
     // The core is told to join the room again, from the stored point, under the stored nick.
     let rooms_to_join = &options.seed.as_ref().unwrap().rooms;
     assert_eq!(rooms_to_join.len(), 1);
@@ -255,7 +158,7 @@ async fn a_reload_shows_the_stored_room_and_its_join_catches_up_from_the_stored_
     rooms::open(h.store, bare(ROOM));
     settle().await;
     assert_eq!(h.bodies(), ["first <b>words</b>", "second"]);
-    assert!(h.text().contains("carol"), "the sender's nick is kept");
+    assert!(h.page_text().contains("carol"), "the sender's nick is kept");
     assert_eq!(rooms::nick_for(h.store, &bare(ROOM)), "ali");
 
     // A join from the UI carries the stored point.
@@ -309,7 +212,7 @@ async fn scroll_back_reads_the_store_then_the_rooms_archive() {
     ops.extend((1..=60).map(|i| Op::AddMessage(stored_message("bob", &format!("m{i}"), i * 10, &format!("s{i}")))));
     seed(ops).await;
     let h = Harness::new();
-    h.log_in().await;
+    h.log_in(ALICE, false).await;
     rooms::open(h.store, bare(ROOM));
     settle().await;
     assert_eq!(h.bodies().len(), 50, "the latest stored page");
@@ -331,7 +234,7 @@ async fn scroll_back_reads_the_store_then_the_rooms_archive() {
         [Some(HistoryPoint { id: Some("s1".into()), unix_ms: Some(10) })],
         "then the room's archive, before the oldest stored message"
     );
-    assert!(h.text().contains("Loading older messages…"));
+    assert!(h.page_text().contains("Loading older messages…"));
     h.receive(page(
         ArchiveQuery::Older { with: bare(ROOM) },
         vec![archived("eve", "the very first", "s0", 5), archived("bob", "m1", "s1", 10)],
@@ -340,7 +243,7 @@ async fn scroll_back_reads_the_store_then_the_rooms_archive() {
     settle().await;
     let bodies = h.bodies();
     assert_eq!((bodies.len(), bodies[0].as_str(), bodies[1].as_str()), (61, "the very first", "m1"), "m1 once");
-    assert!(h.text().contains("Start of the room's history"));
+    assert!(h.page_text().contains("Start of the room's history"));
     persist::close().await;
 }
 
@@ -348,7 +251,7 @@ async fn scroll_back_reads_the_store_then_the_rooms_archive() {
 async fn our_room_message_is_kept_once_in_the_room_and_never_as_a_chat_with_the_room() {
     seed(vec![]).await;
     let h = Harness::new();
-    h.log_in().await;
+    h.log_in(ALICE, false).await;
     h.receive(joined());
     rooms::open(h.store, bare(ROOM));
     rooms::send(h.store, h.session, &bare(ROOM), "hello all".into()).unwrap();
@@ -433,7 +336,7 @@ async fn a_rooms_unread_and_mention_counts_survive_a_reload_until_it_is_read() {
     .await;
     {
         let h = Harness::new();
-        h.log_in().await;
+        h.log_in(ALICE, false).await;
         h.receive(joined());
         h.receive(live("bob", "hello all", "r2", false));
         h.receive(live("carol", "ali, look", "r3", true));
@@ -448,7 +351,7 @@ async fn a_rooms_unread_and_mention_counts_survive_a_reload_until_it_is_read() {
 
     // The next page: the counts show in the Rooms section before the network answers.
     let h = Harness::new();
-    h.log_in().await;
+    h.log_in(ALICE, false).await;
     assert_eq!(badges(&h.root), ("3 unread".to_owned(), "@2 mentioning you".to_owned()));
     assert!(h.taken.borrow().is_empty(), "nothing asked of the network");
 
@@ -498,7 +401,7 @@ async fn the_rows_in_view_stay_put_while_older_pages_are_prepended() {
     ops.extend((1..=60).map(|i| Op::AddMessage(stored_message("bob", &format!("m{i}"), i * 10, &format!("s{i}")))));
     seed(ops).await;
     let h = Harness::new();
-    h.log_in().await;
+    h.log_in(ALICE, false).await;
     rooms::open(h.store, bare(ROOM));
     settle().await;
     // A phone-sized transcript (the test page has no stylesheet).
@@ -557,7 +460,7 @@ async fn a_rooms_catch_up_from_a_held_point_counts_what_was_missed_as_unread() {
     ])
     .await;
     let h = Harness::new();
-    h.log_in().await;
+    h.log_in(ALICE, false).await;
     h.receive(joined());
     let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
     let mut ours = archived("ali", "I was here", "r4", 4_000);
@@ -586,7 +489,7 @@ async fn a_rooms_catch_up_from_a_held_point_counts_what_was_missed_as_unread() {
 async fn a_first_joins_history_is_not_unread() {
     seed(vec![]).await;
     let h = Harness::new();
-    h.log_in().await;
+    h.log_in(ALICE, false).await;
     rooms::join(h.store, h.session, &bare(ROOM), "ali", None).unwrap();
     h.receive(joined());
     let catch_up = ArchiveQuery::RoomCatchUp { room: bare(ROOM) };
@@ -599,6 +502,6 @@ async fn a_first_joins_history_is_not_unread() {
     assert_eq!(badges(&h.root), (String::new(), String::new()));
     rooms::open(h.store, bare(ROOM));
     settle().await;
-    assert!(h.text().contains("old news"), "shown, just not unread");
+    assert!(h.page_text().contains("old news"), "shown, just not unread");
     persist::close().await;
 }

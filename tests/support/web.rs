@@ -13,11 +13,14 @@ use std::rc::Rc;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use natter::transport::TransportEvent;
+use natter::storage::indexed::IdbBackend;
+use natter::storage::{Backend, Op, Store};
+use natter::transport::{ConnectOptions, TransportEvent};
 use natter::ui::login::LoginForm;
+use natter::ui::model::{ChatMessage, Delivery};
 use natter::ui::persist;
 use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{AppState, SessionHandle};
+use natter::ui::state::{AppState, Connection, SessionHandle};
 use natter::xmpp::client::muc::{Occupant, RoomEvent};
 use natter::xmpp::jid::{BareJid, Jid};
 use natter::xmpp::stanza::muc::{Affiliation, Role};
@@ -98,6 +101,35 @@ pub fn roster_item(jid: &str, name: Option<&str>, groups: &[&str]) -> RosterItem
     i
 }
 
+/// Empties the account's database on this device and writes `ops` into it.
+pub async fn seed(account: &str, ops: Vec<Op>) {
+    IdbBackend.delete(&bare(account)).await.unwrap();
+    let store = IdbBackend.open(&bare(account)).await.unwrap();
+    store.apply(ops).await.unwrap();
+    store.close();
+}
+
+/// A transcript row with no text, sender or time: number `seq`, stanza id `id`, ours (in state `delivery`)
+/// when `delivery` is given.
+pub fn row(seq: u64, id: &str, delivery: Option<Delivery>) -> ChatMessage {
+    ChatMessage {
+        seq,
+        id: Some(id.into()),
+        from_me: delivery.is_some(),
+        sender: String::new(),
+        time: String::new(),
+        time_full: String::new(),
+        time_iso: String::new(),
+        unix_ms: 0,
+        archive_id: None,
+        body: String::new(),
+        is_me_action: false,
+        continued: false,
+        delivery,
+        error: None,
+    }
+}
+
 /// The commands a fake session took, in order.
 pub type Taken = Rc<RefCell<Vec<Command>>>;
 
@@ -159,6 +191,16 @@ impl Screen {
             persist::watch(store);
             view! { <MainScreen /> }.into_any()
         })
+    }
+
+    /// The login path without the network, for a screen that keeps its store ([`Screen::main_kept`]): the
+    /// account's store on this device opened and painted, the connect options seeded from it.
+    pub async fn log_in(&self, account: &str, stay: bool) -> ConnectOptions {
+        self.store.connection.set(Connection::LoggingIn);
+        let options = ConnectOptions::with_password(bare(account), "pw".into(), None);
+        let options = persist::load(self.store, options, stay).await;
+        settle().await;
+        options
     }
 
     /// An event of the session, as the transport delivers it ([`SessionHandle::receive`]).
@@ -223,6 +265,19 @@ impl Screen {
         type_into(&self.one(selector), text);
     }
 }
+
+/// `impl Deref<Target = Screen>` for a test's harness that holds its [`Screen`] in the field `screen`.
+macro_rules! deref_to_screen {
+    ($harness:ty) => {
+        impl std::ops::Deref for $harness {
+            type Target = $crate::web::Screen;
+            fn deref(&self) -> &$crate::web::Screen {
+                &self.screen
+            }
+        }
+    };
+}
+pub(crate) use deref_to_screen;
 
 impl Drop for Screen {
     fn drop(&mut self) {
