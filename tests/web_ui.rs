@@ -5,17 +5,14 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_ui`
 #![cfg(target_arch = "wasm32")]
 
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::transport::TransportEvent;
 use natter::ui::login::{LoginForm, LoginScreen, validate};
 use natter::ui::model::{self, Contact};
-use natter::ui::sidebar::MainScreen;
 use natter::ui::sidebar::layout::{self, Metrics, Step};
 use natter::ui::state::{self, AppState, Connection, SessionHandle, apply};
 use natter::xmpp::Event;
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
 use natter::xmpp::stanza::message::{ChatState, Message};
 use natter::xmpp::stanza::presence::{Availability, Show};
@@ -25,44 +22,10 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Lets effects run and the roster re-sort (it waits for the next animation frame).
-async fn settle() {
-    tick().await;
-    next_frame().await;
-    tick().await;
-}
+#[path = "support/web.rs"]
+mod web;
 
-/// Drops the URL fragment a previous test's open conversation left (`#/chat/…`): the app opens the
-/// conversation a fragment names once it is online, which would leak one test's state into the next.
-fn clear_url_fragment() {
-    let window = web_sys::window().unwrap();
-    let path = window.location().pathname().unwrap();
-    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path)).unwrap();
-}
-
-/// Resolves at the next animation frame (and nothing else).
-async fn next_frame() {
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn core(ev: Event) -> TransportEvent {
-    TransportEvent::Core(ev)
-}
-
-fn item(jid: &str, name: Option<&str>, groups: &[&str]) -> RosterItem {
-    let mut i = RosterItem::new(bare(jid));
-    i.name = name.map(str::to_owned);
-    i.subscription = Subscription::Both;
-    i.groups = groups.iter().map(|g| (*g).to_owned()).collect();
-    i
-}
+use web::{Screen, bare, core, next_frame, roster_item, settle};
 
 fn available(show: Show, status: Option<&str>) -> Option<Availability> {
     Some(Availability { show, status: status.map(str::to_owned), priority: 0 })
@@ -77,10 +40,10 @@ fn incoming(from: &str, body: &str) -> Message {
 
 /// The chat screen mounted in a fresh element, logged in as alice with Bob, Carol and Dave in the roster.
 struct Harness {
-    store: AppState,
-    root: web_sys::HtmlElement,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
 }
+
+web::deref_to_screen!(Harness);
 
 impl Harness {
     async fn main_screen() -> Harness {
@@ -94,10 +57,7 @@ impl Harness {
     }
 
     async fn mount(styled: bool) -> Harness {
-        // What the previous test's screen left behind (its history entries, its cleanup) settles first.
-        next_frame().await;
-        next_frame().await;
-        clear_url_fragment();
+        web::fresh_page("").await;
         let document = document();
         if styled {
             let style = document.create_element("style").unwrap();
@@ -105,46 +65,14 @@ impl Harness {
             style.set_text_content(Some(include_str!("../style/main.css")));
             document.head().unwrap().append_child(&style).unwrap();
         }
-        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&root).unwrap();
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(SessionHandle::new());
-            provide_context(LoginForm::default());
-            view! { <MainScreen /> }
-        });
-        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
-        apply(
-            store,
-            core(Event::Roster {
-                items: vec![
-                    item("dave@example.org", None, &[]),
-                    item("bob@example.org", Some("Bob"), &[]),
-                    item("carol@example.org", Some("Carol"), &[]),
-                ],
-                ver: None,
-            }),
-        );
+        let screen = Screen::main(SessionHandle::new());
+        screen.sign_in(vec![
+            roster_item("dave@example.org", None, &[]),
+            roster_item("bob@example.org", Some("Bob"), &[]),
+            roster_item("carol@example.org", Some("Carol"), &[]),
+        ]);
         settle().await;
-        Harness { store, root, _mounted: Box::new(mounted) }
-    }
-
-    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
-    }
-
-    fn one(&self, selector: &str) -> web_sys::HtmlElement {
-        self.root
-            .query_selector(selector)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no element matches {selector}; DOM: {}", self.root.inner_html()))
-            .unchecked_into()
-    }
-
-    fn texts(&self, selector: &str) -> Vec<String> {
-        self.all(selector).iter().map(|e| e.text_content().unwrap_or_default().trim().to_owned()).collect()
+        Harness { screen }
     }
 
     /// The roster row button whose name starts with `name`.
@@ -193,7 +121,6 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        self.root.remove();
         if let Some(style) = document().get_element_by_id("natter-css") {
             style.remove();
         }
@@ -238,13 +165,16 @@ async fn roster_is_sorted_by_presence_then_name_with_presence_in_words() {
     );
 
     // Groups: a roster push moves Dave into "Work", which is listed before the ungrouped "Contacts".
-    apply(h.store, core(Event::RosterPush { item: item("dave@example.org", Some("Dave"), &["Work"]), ver: None }));
+    apply(
+        h.store,
+        core(Event::RosterPush { item: roster_item("dave@example.org", Some("Dave"), &["Work"]), ver: None }),
+    );
     settle().await;
     assert_eq!(h.texts(".group-name"), vec!["Work", model::DEFAULT_GROUP]);
     assert_eq!(h.texts("button.contact-main .contact-name").last().unwrap(), "Carol — available");
 
     // Removal takes the row away.
-    let mut gone = item("dave@example.org", None, &[]);
+    let mut gone = roster_item("dave@example.org", None, &[]);
     gone.subscription = Subscription::Remove;
     apply(h.store, core(Event::RosterPush { item: gone, ver: None }));
     settle().await;
@@ -478,17 +408,9 @@ async fn subscription_requests_and_connection_state_are_shown() {
 
 #[wasm_bindgen_test]
 async fn login_checks_the_address_before_connecting() {
-    let document = document();
-    let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&root).unwrap();
-    let store = AppState::default();
     let form = LoginForm::default();
-    let _mounted = mount_to(root.clone(), move || {
-        provide_context(store);
-        provide_context(SessionHandle::new());
-        provide_context(form);
-        view! { <LoginScreen /> }
-    });
+    let screen = Screen::mount_with(SessionHandle::new(), form, |_| view! { <LoginScreen /> }.into_any());
+    let (store, root) = (screen.store, &screen.root);
     settle().await;
     form.address.set("not an address".into());
     form.password.set("secret".into());
@@ -516,7 +438,6 @@ async fn login_checks_the_address_before_connecting() {
         root.query_selector("#login-password").unwrap().unwrap().get_attribute("autocomplete").as_deref(),
         Some("current-password")
     );
-    root.remove();
 }
 
 #[wasm_bindgen_test]
@@ -534,22 +455,7 @@ fn login_validation_rules() {
 
 /// A bare message: `seq`, sent by us or not, with stanza id `id`.
 fn msg(seq: u64, from_me: bool, id: &str) -> model::ChatMessage {
-    model::ChatMessage {
-        seq,
-        id: Some(id.into()),
-        from_me,
-        sender: String::new(),
-        time: String::new(),
-        time_full: String::new(),
-        time_iso: String::new(),
-        unix_ms: 0,
-        archive_id: None,
-        body: String::new(),
-        is_me_action: false,
-        continued: false,
-        delivery: from_me.then_some(model::Delivery::Sent),
-        error: None,
-    }
+    web::row(seq, id, from_me.then_some(model::Delivery::Sent))
 }
 
 #[wasm_bindgen_test]
@@ -560,7 +466,7 @@ fn grouping_and_unread() {
         ("b@x", Some("amy"), vec!["Work"], false),
         ("c@x", None, vec![], true),
     ] {
-        let mut c = Contact::from_roster(&item(jid, name, &groups));
+        let mut c = Contact::from_roster(&roster_item(jid, name, &groups));
         c.presence = online.then(Availability::default);
         contacts.insert(bare(jid), c);
     }
@@ -577,7 +483,7 @@ fn grouping_and_unread() {
     // Same presence and name: by address, local part first ("a.b" sorts after "a", though "a.b@" < "a@").
     let mut twins = std::collections::HashMap::new();
     for jid in ["a.b@x", "a@y", "a@x", "x"] {
-        twins.insert(bare(jid), Contact::from_roster(&item(jid, Some("Same"), &[])));
+        twins.insert(bare(jid), Contact::from_roster(&roster_item(jid, Some("Same"), &[])));
     }
     let order = &model::group_contacts(&twins, "")[0].jids;
     assert_eq!(order, &vec![bare("x"), bare("a@x"), bare("a@y"), bare("a.b@x")]);
@@ -595,7 +501,7 @@ const BIG: usize = 2000;
 fn big_roster() -> Vec<RosterItem> {
     (0..BIG)
         .map(|i| {
-            item(
+            roster_item(
                 &format!("user{i:04}@example.org"),
                 Some(&format!("User {i:04}")),
                 &[["Work", "Family", "Club"][i % 3]],
@@ -1001,7 +907,7 @@ fn names_sort_and_filter_without_regard_to_case_in_any_script() {
 
     let mut contacts = std::collections::HashMap::new();
     for (jid, name) in [("z@example.org", "zoë"), ("e@example.org", "ÉMILE"), ("a@example.org", "Anna")] {
-        let c = Contact::from_roster(&item(jid, Some(name), &[]));
+        let c = Contact::from_roster(&roster_item(jid, Some(name), &[]));
         contacts.insert(c.jid.clone(), c);
     }
     let names = |filter: &str| -> Vec<String> {
@@ -1077,7 +983,10 @@ async fn a_lost_connection_shows_reconnecting_keeps_the_roster_and_draft_then_co
     apply(
         h.store,
         core(Event::Roster {
-            items: vec![item("bob@example.org", Some("Bob"), &[]), item("erin@example.org", Some("Erin"), &[])],
+            items: vec![
+                roster_item("bob@example.org", Some("Bob"), &[]),
+                roster_item("erin@example.org", Some("Erin"), &[]),
+            ],
             ver: Some("v2".into()),
         }),
     );

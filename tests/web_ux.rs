@@ -8,14 +8,10 @@
 //! Run: `wasm-pack test --headless --chrome --mode no-install -- --test web_ux` (CHROMEDRIVER as in README).
 #![cfg(target_arch = "wasm32")]
 
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::transport::TransportEvent;
-use natter::ui::login::LoginForm;
 use natter::ui::model;
-use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{self, AppState, Connection, NoticeKind, SessionHandle, apply};
+use natter::ui::state::{self, Connection, NoticeKind, SessionHandle, apply};
 use natter::xmpp::Event;
 use natter::xmpp::jid::{BareJid, Jid};
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
@@ -27,30 +23,13 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn settle() {
-    tick().await;
-    next_frame().await;
-    tick().await;
-}
+#[path = "support/web.rs"]
+mod web;
 
-async fn next_frame() {
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn core(ev: Event) -> TransportEvent {
-    TransportEvent::Core(ev)
-}
+use web::{Screen, bare, core, next_frame, roster_item, settle, type_into};
 
 fn item(jid: &str, name: Option<&str>, subscription: Subscription, ask: bool) -> RosterItem {
-    let mut i = RosterItem::new(bare(jid));
-    i.name = name.map(str::to_owned);
+    let mut i = roster_item(jid, name, &[]);
     i.subscription = subscription;
     i.pending_out = ask;
     i
@@ -76,12 +55,6 @@ fn js(el: &JsValue, body: &str) -> JsValue {
     js_sys::Function::new_with_args("el", body).call1(&JsValue::NULL, el).unwrap()
 }
 
-/// Types `text` into the input or textarea `el` (value, then an `input` event, as typing does).
-fn type_into(el: &web_sys::HtmlElement, text: &str) {
-    js_sys::Reflect::set(el, &"value".into(), &text.into()).unwrap();
-    js(el, "el.dispatchEvent(new Event('input', { bubbles: true }))");
-}
-
 /// What a screen reader reads of `el`: its text without the parts marked `aria-hidden`.
 fn spoken(el: &web_sys::Node) -> String {
     let mut out = String::new();
@@ -100,10 +73,10 @@ fn spoken(el: &web_sys::Node) -> String {
 
 /// The chat screen logged in as alice@example.org: Bob (both ways), Carol (our request pending), Dave (none).
 struct Harness {
-    store: AppState,
-    root: web_sys::HtmlElement,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
 }
+
+web::deref_to_screen!(Harness);
 
 impl Harness {
     async fn new() -> Harness {
@@ -112,53 +85,15 @@ impl Harness {
 
     /// With the page's URL fragment set to `hash` first (what a reload or a bookmark brings).
     async fn at(hash: &str) -> Harness {
-        // What the previous test's screen left behind (its history entries, its cleanup) settles first.
-        next_frame().await;
-        next_frame().await;
-        let location = web_sys::window().unwrap().location();
-        let url = format!("{}{}", location.pathname().unwrap(), hash);
-        web_sys::window().unwrap().history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(&url)).unwrap();
-        let document = document();
-        let root: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
-        document.body().unwrap().append_child(&root).unwrap();
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(SessionHandle::new());
-            provide_context(LoginForm::default());
-            view! { <MainScreen /> }
-        });
-        apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
-        apply(
-            store,
-            core(Event::Roster {
-                items: vec![
-                    item("bob@example.org", Some("Bob"), Subscription::Both, false),
-                    item("carol@example.org", None, Subscription::None, true),
-                    item("dave@example.org", Some("Dave"), Subscription::From, false),
-                ],
-                ver: None,
-            }),
-        );
+        web::fresh_page(hash).await;
+        let screen = Screen::main(SessionHandle::new());
+        screen.sign_in(vec![
+            item("bob@example.org", Some("Bob"), Subscription::Both, false),
+            item("carol@example.org", None, Subscription::None, true),
+            item("dave@example.org", Some("Dave"), Subscription::From, false),
+        ]);
         settle().await;
-        Harness { store, root, _mounted: Box::new(mounted) }
-    }
-
-    fn all(&self, selector: &str) -> Vec<web_sys::HtmlElement> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).filter_map(|i| list.item(i)).map(|n| n.unchecked_into()).collect()
-    }
-
-    fn one(&self, selector: &str) -> web_sys::HtmlElement {
-        self.root
-            .query_selector(selector)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no element matches {selector}; DOM: {}", self.root.inner_html()))
-            .unchecked_into()
-    }
-
-    fn texts(&self, selector: &str) -> Vec<String> {
-        self.all(selector).iter().map(|e| e.text_content().unwrap_or_default().trim().to_owned()).collect()
+        Harness { screen }
     }
 
     fn row(&self, jid: &str) -> web_sys::HtmlElement {
@@ -181,12 +116,6 @@ impl Harness {
 
     fn selected(&self) -> Option<BareJid> {
         self.store.selected.get_untracked()
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        self.root.remove();
     }
 }
 

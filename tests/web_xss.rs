@@ -15,28 +15,30 @@
 //! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web_xss`
 #![cfg(target_arch = "wasm32")]
 
-use leptos::mount::mount_to;
 use leptos::prelude::*;
-use leptos::task::tick;
 use natter::transport::discovery::DiscoveryError;
 use natter::transport::{TransportError, TransportEvent};
 use natter::ui::login::{LoginForm, LoginScreen};
 use natter::ui::model;
 use natter::ui::sidebar::MainScreen;
-use natter::ui::state::{self, AppState, Connection, SessionHandle, apply};
+use natter::ui::state::{self, Connection, SessionHandle, apply};
 use natter::xmpp::client::{ArchivePage, ArchiveQuery, ArchivedMessage, RequestError, RosterAction};
 use natter::xmpp::framing::StreamError;
-use natter::xmpp::jid::{BareJid, Jid};
+use natter::xmpp::jid::Jid;
 use natter::xmpp::sasl::SaslFailure;
 use natter::xmpp::stanza::error::{ErrorType, StanzaError};
 use natter::xmpp::stanza::message::Message;
 use natter::xmpp::stanza::presence::{Availability, Show};
-use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{ClientError, Event};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "support/web.rs"]
+mod web;
+
+use web::{Screen, bare, core, next_frame, roster_item, settle};
 
 /// The corpus: one payload per line, `#` comments and blank lines skipped, `\u{HEX}` decoded.
 fn payloads() -> Vec<String> {
@@ -61,87 +63,21 @@ fn payloads() -> Vec<String> {
 
 const PLAIN: &str = "plain words";
 
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-async fn settle() {
-    tick().await;
-    next_frame().await;
-    tick().await;
-}
-
-/// Drops the URL fragment a previous test's open conversation or room left (`#/chat/…`, `#/room/…`): the app
-/// opens what a fragment names, which would leak one test's state into the next. Whether the fragment is gone:
-/// Chromium ignores history changes beyond about 200 in 10 seconds (its flooding protection), which this test's
-/// hundreds of screens reach.
-fn clear_url_fragment() -> bool {
-    let window = web_sys::window().unwrap();
-    let path = window.location().pathname().unwrap();
-    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path)).unwrap();
-    window.location().hash().unwrap_or_default().is_empty()
-}
-
-async fn sleep_ms(ms: i32) {
-    let wait = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
-}
-
-async fn next_frame() {
-    let frame = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
-}
-
-fn bare(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn core(ev: Event) -> TransportEvent {
-    TransportEvent::Core(ev)
-}
-
-/// A UI mounted into a fresh element of the page; removed on drop. [`Mounted::settled`] first lets what the
-/// previous screen left behind settle (its history navigation is asynchronous, as in tests/web_ui.rs).
+/// The login screen or the chat screen, with a session that never connects.
 struct Mounted {
-    store: AppState,
-    root: web_sys::HtmlElement,
-    _mounted: Box<dyn std::any::Any>,
+    screen: Screen,
 }
+
+web::deref_to_screen!(Mounted);
 
 impl Mounted {
-    /// Mounts once the URL names no conversation or room ([`clear_url_fragment`], again until it took).
+    /// Mounts once the URL names no conversation or room ([`web::fresh_page`]).
     async fn new(login: bool) -> Mounted {
-        // The previous screen's asynchronous work (history navigation) settles first.
-        next_frame().await;
-        next_frame().await;
-        while !clear_url_fragment() {
-            sleep_ms(500).await;
-        }
-        let root: web_sys::HtmlElement = document().create_element("div").unwrap().unchecked_into();
-        document().body().unwrap().append_child(&root).unwrap();
-        let store = AppState::default();
-        let mounted = mount_to(root.clone(), move || {
-            provide_context(store);
-            provide_context(SessionHandle::new());
-            provide_context(LoginForm::default());
+        web::fresh_page("").await;
+        let screen = Screen::mount_with(SessionHandle::new(), LoginForm::default(), move |_| {
             if login { view! { <LoginScreen /> }.into_any() } else { view! { <MainScreen /> }.into_any() }
         });
-        Mounted { store, root, _mounted: Box::new(mounted) }
-    }
-
-    fn one(&self, selector: &str) -> web_sys::Element {
-        self.root
-            .query_selector(selector)
-            .unwrap()
-            .unwrap_or_else(|| panic!("no {selector}: {}", self.root.inner_html()))
-    }
-
-    fn text(&self, selector: &str) -> String {
-        self.one(selector).text_content().unwrap_or_default()
+        Mounted { screen }
     }
 
     /// Every element's tag name in document order, leaving out the links inside message bodies (whose count
@@ -184,20 +120,6 @@ impl Mounted {
     }
 }
 
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        self.root.remove();
-    }
-}
-
-fn roster_item(jid: &str, name: Option<&str>, groups: &[&str]) -> RosterItem {
-    let mut i = RosterItem::new(bare(jid));
-    i.name = name.map(str::to_owned);
-    i.subscription = Subscription::Both;
-    i.groups = groups.iter().map(|g| (*g).to_owned()).collect();
-    i
-}
-
 fn stanza_error(text: &str) -> StanzaError {
     StanzaError { kind: ErrorType::Cancel, condition: "service-unavailable".into(), text: Some(text.into()) }
 }
@@ -208,10 +130,10 @@ fn stanza_error(text: &str) -> StanzaError {
 async fn main_screen_with(p: &str) -> Mounted {
     let m = Mounted::new(false).await;
     let store = m.store;
-    apply(store, core(Event::Online { jid: Jid::parse("alice@example.org/web").unwrap(), resumed: false }));
-    let items =
-        vec![roster_item("bob@example.org", Some(p), &[p]), roster_item("carol@example.org", Some("Carol"), &[])];
-    apply(store, core(Event::Roster { items, ver: None }));
+    m.sign_in(vec![
+        roster_item("bob@example.org", Some(p), &[p]),
+        roster_item("carol@example.org", Some("Carol"), &[]),
+    ]);
     let away = Availability { show: Show::Away, status: Some(p.to_owned()), priority: 0 };
     apply(store, core(Event::ContactPresence { jid: bare("bob@example.org"), presence: Some(away) }));
     state::select(store, bare("bob@example.org"));
