@@ -53,7 +53,7 @@ pub async fn settle() {
     settle_frames(1).await;
 }
 
-/// [`settle`] over `frames` animation frames (for what takes a frame to start and another to finish).
+/// [`settle`] over `frames` animation frames.
 pub async fn settle_frames(frames: usize) {
     for _ in 0..frames {
         tick().await;
@@ -266,6 +266,12 @@ impl Screen {
     }
 }
 
+impl Drop for Screen {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
 /// `impl Deref<Target = Screen>` for a test's harness that holds its [`Screen`] in the field `screen`.
 macro_rules! deref_to_screen {
     ($harness:ty) => {
@@ -279,12 +285,6 @@ macro_rules! deref_to_screen {
 }
 pub(crate) use deref_to_screen;
 
-impl Drop for Screen {
-    fn drop(&mut self) {
-        self.root.remove();
-    }
-}
-
 /// Types `text` into the input or textarea `el` (its value, then an `input` event that bubbles, as typing does).
 pub fn type_into(el: &web_sys::HtmlElement, text: &str) {
     js_sys::Reflect::set(el, &"value".into(), &text.into()).unwrap();
@@ -292,7 +292,7 @@ pub fn type_into(el: &web_sys::HtmlElement, text: &str) {
     dispatch.call1(&JsValue::NULL, el).unwrap();
 }
 
-/// Someone in a room as `role`, with no affiliation, available, with no address or occupant id shown.
+/// Someone in a room as `role`: no affiliation, available, no real address or occupant id.
 pub fn occupant(nick: &str, role: Role) -> Occupant {
     Occupant {
         nick: nick.into(),
