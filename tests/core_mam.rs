@@ -854,3 +854,66 @@ fn the_cursor_crosses_a_reconnect_and_a_resumed_session_that_had_caught_up_asks_
     assert_eq!(bodies(&pages(&events)), range(32, 34));
     assert_eq!(cursors(&events), ["a34"]);
 }
+
+// ---- receipts and markers in the archive ---------------------------------------------------------------
+
+/// Appends item `n`, bodyless, from `from` to `to`, carrying `marker` (`received` or `displayed`) of `of`.
+fn push_mark(archive: &mut Archive, n: usize, from: &str, to: &str, marker: &str, of: &str) {
+    let ns = if marker == "received" { "urn:xmpp:receipts" } else { "urn:xmpp:chat-markers:0" };
+    archive.push(n, from, to, "");
+    archive.items.last_mut().unwrap().extra = vec![Element::new(ns, marker).with_attr("id", of)];
+}
+
+#[test]
+fn receipts_and_markers_in_the_archive_follow_their_page_as_the_events_they_were() {
+    // Bob's messages a1–a2, ours o3 (sent from another device), then Bob's receipt and marker for o3 and our
+    // other device's marker for Bob's o2: a new device shows o3 as read and Bob's messages as read elsewhere.
+    let mut archive = Archive::new(ALICE, ME);
+    archive.fill(BOB, 1, 2);
+    archive.push(3, "alice@example.com/phone", BOB, "mine");
+    push_mark(&mut archive, 4, "bob@example.com/phone", ALICE, "received", "o3");
+    push_mark(&mut archive, 5, "bob@example.com/phone", ALICE, "displayed", "o3");
+    push_mark(&mut archive, 6, "alice@example.com/phone", BOB, "displayed", "o2");
+    // A receipt that is ours (our device answering Bob) and one between two others say nothing.
+    push_mark(&mut archive, 7, "alice@example.com/phone", BOB, "received", "o2");
+    push_mark(&mut archive, 8, "carol@example.com/x", BOB, "displayed", "o3");
+    let mut h = online(HistoryConfig::default(), EXTENDED);
+    serve(&mut h, &mut archive);
+    let events = h.take_events();
+    let page = events.iter().position(|e| matches!(e, Event::ArchivePage(_))).expect("a page");
+    let bob = jid(BOB);
+    assert_eq!(
+        events[page + 1..page + 4],
+        [
+            Event::Receipt { from: bob.clone(), id: "o3".into() },
+            Event::Displayed { from: bob.clone(), id: "o3".into() },
+            Event::ReadElsewhere { with: bob.clone(), id: "o2".into() },
+        ],
+        "after the page that holds the messages they are about, in the archive's order: {events:?}"
+    );
+    assert!(matches!(events[page + 4], Event::ArchiveCursor { .. }), "{events:?}");
+    assert_eq!(bodies(&pages(&events)), ["m1", "m2", "mine"], "the bodyless results are no rows");
+}
+
+#[test]
+fn a_marker_of_another_device_in_a_sent_carbon_says_read_elsewhere() {
+    let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, PLAIN);
+    h.take_events();
+    let carbon = |inner: &str| {
+        format!(
+            "<message xmlns='jabber:client' from='{ALICE}' to='{ME}'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>{inner}</forwarded></sent></message>"
+        )
+    };
+    h.recv(&carbon(
+        "<message xmlns='jabber:client' type='chat' from='alice@example.com/phone' to='bob@example.com' id='d1'><displayed xmlns='urn:xmpp:chat-markers:0' id='b7'/></message>",
+    ));
+    // A receipt our other device sent is no read, and a forged carbon (not from our bare JID) is dropped.
+    h.recv(&carbon(
+        "<message xmlns='jabber:client' type='chat' from='alice@example.com/phone' to='bob@example.com' id='d2'><received xmlns='urn:xmpp:receipts' id='b8'/></message>",
+    ));
+    h.recv(&format!(
+        "<message xmlns='jabber:client' from='mallory@evil.example' to='{ME}'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' type='chat' from='alice@example.com/phone' to='bob@example.com'><displayed xmlns='urn:xmpp:chat-markers:0' id='b9'/></message></forwarded></sent></message>"
+    ));
+    let reads: Vec<Event> = h.take_events().into_iter().filter(|e| matches!(e, Event::ReadElsewhere { .. })).collect();
+    assert_eq!(reads, [Event::ReadElsewhere { with: jid(BOB), id: "b7".into() }]);
+}

@@ -26,6 +26,8 @@ pub struct Item {
     pub kind: &'static str,
     /// XEP-0421 occupant id the room stamped.
     pub occupant_id: Option<String>,
+    /// Further children (a receipt, a chat marker); an item with an empty body has none.
+    pub extra: Vec<Element>,
 }
 
 impl Item {
@@ -34,8 +36,13 @@ impl Item {
         let mut m = Element::new("jabber:client", "message")
             .with_attr("from", self.from.as_str())
             .with_attr("to", self.to.as_str())
-            .with_attr("type", self.kind)
-            .with_child(Element::new("jabber:client", "body").with_text(self.body.as_str()));
+            .with_attr("type", self.kind);
+        if !self.body.is_empty() {
+            m.push_child(Element::new("jabber:client", "body").with_text(self.body.as_str()));
+        }
+        for child in &self.extra {
+            m.push_child(child.clone());
+        }
         if let Some(id) = &self.occupant_id {
             m.push_child(Element::new("urn:xmpp:occupant-id:0", "occupant-id").with_attr("id", id.as_str()));
         }
@@ -134,6 +141,7 @@ impl Archive {
             micros: 0,
             kind: "chat",
             occupant_id: None,
+            extra: Vec::new(),
         });
         self.items.last().unwrap()
     }

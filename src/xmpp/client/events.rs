@@ -206,6 +206,12 @@ pub enum Event {
         from: BareJid,
         id: String,
     },
+    /// Another device of ours displayed `with`'s message `id` and those before it (XEP-0333 marker in a sent
+    /// carbon, or in the account's archive): they are read, wherever this device shows them.
+    ReadElsewhere {
+        with: BareJid,
+        id: String,
+    },
     /// A message bounced; `with` is the conversation it belongs to, `id` the id we sent it with.
     MessageError {
         with: BareJid,

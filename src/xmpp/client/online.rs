@@ -485,6 +485,12 @@ impl Client {
             CarbonDirection::Received => self.handle_message(inner, true, now),
             CarbonDirection::Sent => {
                 let Some(mut msg) = Message::parse(inner) else { return };
+                if let (Some(to), Some(Ack::Displayed(id)), MessageType::Chat | MessageType::Normal) =
+                    (&msg.to, Ack::of(inner), msg.kind)
+                {
+                    // Our other device showed their messages up to `id`.
+                    self.events.push_back(Event::ReadElsewhere { with: to.bare().clone(), id });
+                }
                 if msg.to.is_some()
                     && !msg.bodies.is_empty()
                     && matches!(msg.kind, MessageType::Chat | MessageType::Normal)

@@ -23,8 +23,11 @@
 //!   fetched, and what lies between is reported as a [`Gap`].
 //!
 //! Each page becomes one [`ArchivePage`] event (new messages only: those already shown live or in an
-//! earlier page are left out), followed by an `ArchiveCursor` event: the caller stores the page's messages
-//! and the cursor together. Once the catch-up is done, every live message stamped with a stanza-id by our
+//! earlier page are left out), then the receipts and `displayed` markers the account's archive holds among
+//! them, as the live events they were (`Receipt`, `Displayed`; our other device's `displayed` as
+//! `ReadElsewhere`), so that our messages read on a new device show as read and theirs read elsewhere stop
+//! counting as unread; then an `ArchiveCursor` event: the caller stores the page's messages and the cursor
+//! together. Once the catch-up is done, every live message stamped with a stanza-id by our
 //! account moves the cursor on. While it runs, live messages are shown at once but do not move the cursor:
 //! if the catch-up then stops early (the connection drops, the server fails, the time runs out), the range
 //! between the last page and the first live message not covered by a page becomes a [`Gap`], and the cursor
@@ -635,7 +638,7 @@ impl History {
         }
         let reached = q.results.reached;
         let complete = (fin.complete && !q.results.cut) || reached;
-        let page = self.page(q.archive, q.purpose, q.results, complete, seen);
+        let (page, marks) = self.page(q.archive, q.purpose, q.results, complete, seen);
         if let (Some(t), Some(own)) = (page.newest.as_ref().and_then(|p| p.unix_ms), self.own_mut())
             && page.archive == own.archive
         {
@@ -652,9 +655,13 @@ impl History {
                     _ => None,
                 };
                 events.push_back(Event::ArchivePage(page));
+                events.extend(marks);
                 events.push_back(Event::GapFilled { gap, rest });
             }
-            _ => events.push_back(Event::ArchivePage(page)),
+            _ => {
+                events.push_back(Event::ArchivePage(page));
+                events.extend(marks);
+            }
         }
     }
 
@@ -676,11 +683,11 @@ impl History {
         let complete = fin.complete && !q.results.cut;
         // The catch-up compares its pages with the live messages held and with where its limit left off.
         let ids: HashSet<String> = q.results.entries.iter().map(|e| e.id.clone()).collect();
-        let page = self.page(q.archive, q.purpose, q.results, complete, seen);
+        let (page, marks) = self.page(q.archive, q.purpose, q.results, complete, seen);
         if let Some(time) = page.newest.as_ref().and_then(|p| p.unix_ms) {
             t.newest_time = Some(t.newest_time.map_or(time, |n| n.max(time)));
         }
-        self.catch_up_page(t, page, count, &ids, events);
+        self.catch_up_page(t, page, marks, count, &ids, events);
     }
 
     /// The iq error (or timeout) ending query `queryid`.
@@ -788,28 +795,34 @@ impl History {
         results: Collected,
         complete: bool,
         seen: &mut SeenMessages,
-    ) -> ArchivePage {
+    ) -> (ArchivePage, Vec<Event>) {
         let oldest = results.entries.front().map(Entry::point);
         let newest = results.entries.back().map(Entry::point);
+        let mut marks = Vec::new();
         let messages = results
             .entries
             .into_iter()
-            .filter_map(|e| e.message)
+            .filter_map(|e| {
+                marks.extend(e.mark);
+                e.message
+            })
             .filter_map(|(m, keys)| (!seen.check_and_insert(keys)).then_some(m))
             .collect();
-        ArchivePage { archive, query, messages, oldest, newest, complete }
+        (ArchivePage { archive, query, messages, oldest, newest, complete }, marks)
     }
 
     fn catch_up_page(
         &mut self,
         t: &mut Track,
         page: ArchivePage,
+        marks: Vec<Event>,
         count: usize,
         ids: &HashSet<String>,
         events: &mut VecDeque<Event>,
     ) {
         let CatchUp::Running(mut run) = std::mem::replace(&mut t.catch_up, CatchUp::Off) else {
             events.push_back(Event::ArchivePage(page));
+            events.extend(marks);
             return;
         };
         // Live messages this page covers are no longer "after" the catch-up.
@@ -820,6 +833,7 @@ impl History {
         let oldest = page.oldest.clone();
         let newest = page.newest.clone();
         events.push_back(Event::ArchivePage(page));
+        events.extend(marks);
         if let Some(n) = &newest {
             t.advance(n.clone(), events);
         }

@@ -4,9 +4,11 @@
 
 use std::collections::VecDeque;
 
+use crate::xmpp::Event;
 use crate::xmpp::jid::{BareJid, Jid};
 use crate::xmpp::stanza::mam::ResultRef;
 use crate::xmpp::stanza::message::{Message, MessageType};
+use crate::xmpp::stanza::receipts::Ack;
 use crate::xmpp::stanza::{delay, muc, sid};
 use crate::xmpp::xml::Element;
 
@@ -19,6 +21,8 @@ pub(super) struct Entry {
     pub(super) id: String,
     pub(super) unix_ms: Option<u64>,
     pub(super) message: Option<(ArchivedMessage, Vec<SeenKey>)>,
+    /// A receipt or `displayed` marker it carries (the account's archive only), said after its page.
+    pub(super) mark: Option<Event>,
     bytes: usize,
 }
 
@@ -36,8 +40,8 @@ impl Entry {
     /// A result of `account`'s archive: its id, time, and the message when it is one of ours to show.
     pub(super) fn of(account: &BareJid, r: &ResultRef) -> Entry {
         let unix_ms = r.stamp.and_then(delay::parse);
-        let message = r.message.and_then(|m| archived(account, r.id, unix_ms, r.stamp, m));
-        Entry::new(r, unix_ms, message)
+        let (message, mark) = r.message.map_or((None, None), |m| archived(account, r.id, unix_ms, r.stamp, m));
+        Entry { mark, ..Entry::new(r, unix_ms, message) }
     }
 
     /// A result of `room`'s archive (`me`: who we are in it, when we are in).
@@ -52,7 +56,7 @@ impl Entry {
             m.message.bodies.iter().map(|(_, b)| b.len()).sum::<usize>()
                 + m.message.subject.as_ref().map_or(0, String::len)
         });
-        Entry { id: r.id.to_owned(), unix_ms, message, bytes }
+        Entry { id: r.id.to_owned(), unix_ms, message, mark: None, bytes }
     }
 
     pub(super) fn point(&self) -> HistoryPoint {
@@ -128,30 +132,41 @@ pub(super) fn from_archive(from: Option<&str>, archive: &BareJid, account: &Bare
     }
 }
 
-/// An archived one-to-one message of `account`'s archive, with its de-duplication keys; `None` for what is
-/// not one (no body, an error or group chat message, or one that involves someone else's account).
+/// An archived one-to-one message of `account`'s archive, with its de-duplication keys (`None` for what is
+/// not one: no body, an error or group chat message, or one that involves someone else's account), and the
+/// receipt or marker it carries as the event it stands for: theirs for our messages (`Receipt`, `Displayed`),
+/// or our other device's `displayed` for theirs (`ReadElsewhere`).
 fn archived(
     account: &BareJid,
     id: &str,
     unix_ms: Option<u64>,
     stamp: Option<&str>,
     el: &Element,
-) -> Option<(ArchivedMessage, Vec<SeenKey>)> {
-    let mut message = Message::parse(el)?;
-    if message.bodies.is_empty() || matches!(message.kind, MessageType::Error | MessageType::Groupchat) {
-        return None;
+) -> (Option<(ArchivedMessage, Vec<SeenKey>)>, Option<Event>) {
+    let Some(mut message) = Message::parse(el) else { return (None, None) };
+    if matches!(message.kind, MessageType::Error | MessageType::Groupchat) {
+        return (None, None);
     }
     let from = message.from.as_ref().map(|j| j.bare().clone());
     let to = message.to.as_ref().map(|j| j.bare().clone());
     let (with, outgoing, sender) = match (from, to) {
         (Some(f), Some(t)) if &f == account => (t, true, f),
         (Some(f), to) if to.as_ref().is_none_or(|t| t == account) => (f.clone(), false, f),
-        _ => return None,
+        _ => return (None, None),
     };
+    let mark = match (Ack::of(el), outgoing) {
+        (Some(Ack::Received(id)), false) => Some(Event::Receipt { from: with.clone(), id }),
+        (Some(Ack::Displayed(id)), false) => Some(Event::Displayed { from: with.clone(), id }),
+        (Some(Ack::Displayed(id)), true) => Some(Event::ReadElsewhere { with: with.clone(), id }),
+        _ => None,
+    };
+    if message.bodies.is_empty() {
+        return (None, mark);
+    }
     message.delay = stamp.map(str::to_owned);
     let body = message.body(None).unwrap_or_default();
     let keys = SeenKey::of(&sender, Some(id), sid::origin_id(el).as_deref(), message.id.as_deref(), body);
-    Some((ArchivedMessage { id: id.to_owned(), unix_ms, with, outgoing, message }, keys))
+    (Some((ArchivedMessage { id: id.to_owned(), unix_ms, with, outgoing, message }, keys)), mark)
 }
 
 /// An archived message of `room`'s archive, with its de-duplication keys (the room's: its stanza-id, which is
