@@ -304,6 +304,9 @@ mod native {
                 Event::Displayed { from, id } => {
                     emit(json!({"event": "displayed", "from": from.to_string(), "id": id}))
                 }
+                Event::ReadElsewhere { with, id } => {
+                    emit(json!({"event": "read-elsewhere", "with": with.to_string(), "id": id}))
+                }
                 Event::Roster { items, .. } => emit(json!({
                     "event": "roster",
                     "items": items.iter().map(|i| json!({

@@ -465,3 +465,55 @@ fn a_time_out_of_range_is_shown_as_now() {
     assert!(s.unix_ms >= before && !s.iso.is_empty(), "{}", s.iso);
     assert_eq!(state::Stamp::from_ms(T0).unix_ms, T0);
 }
+
+#[wasm_bindgen_test]
+async fn read_on_another_device_leaves_only_what_came_after_unread_and_archived_markers_mark_ours_read() {
+    let h = Harness::new().await;
+    // A catch-up: Bob's m1–m4, ours m5 from another device, then (as the core says after the page) our other
+    // device's marker for m2, and Bob's receipt and marker for our m5.
+    let messages =
+        vec![archived(1, false), archived(2, false), archived(3, false), archived(4, false), archived(5, true)];
+    h.receive(page_of(ArchiveQuery::CatchUp, messages, true));
+    settle().await;
+    assert_eq!(h.unread(BOB), 0, "ours (m5) is the newest: nothing of Bob's before it counts");
+    // Two new ones from Bob, live: unread.
+    for n in [6, 7] {
+        h.receive(core(Event::Message(archived(n, false).message)));
+    }
+    settle().await;
+    assert_eq!(h.unread(BOB), 2);
+    // The badge's number (its words for screen readers follow it).
+    let badge = || {
+        let texts = h.all(".badge").iter().map(|b| b.text_content().unwrap()).collect::<Vec<_>>();
+        texts.iter().map(|t| t.split_whitespace().next().unwrap_or_default().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(badge(), ["2"]);
+    // Read elsewhere up to m6: m7 only. An id this page does not show, or one of ours, changes nothing; and
+    // an older marker never counts more again.
+    h.receive(core(Event::ReadElsewhere { with: bare(BOB), id: "o6".into() }));
+    settle().await;
+    assert_eq!(h.unread(BOB), 1);
+    assert_eq!(badge(), ["1"]);
+    for id in ["unknown", "o5", "o1"] {
+        h.receive(core(Event::ReadElsewhere { with: bare(BOB), id: id.into() }));
+    }
+    settle().await;
+    assert_eq!(h.unread(BOB), 1, "an unknown id, one of ours, an older one: no change");
+    // Carol's marker for Bob's message id reads nothing of Bob's.
+    h.receive(core(Event::ReadElsewhere { with: bare("carol@example.org"), id: "o7".into() }));
+    h.receive(core(Event::ReadElsewhere { with: bare(BOB), id: "o7".into() }));
+    settle().await;
+    assert_eq!(h.unread(BOB), 0);
+    assert!(badge().is_empty(), "{:?}", badge());
+
+    // Ours from another device, archived as sent: Bob's receipt, then his marker.
+    h.open(BOB).await;
+    let state = || h.one(".transcript .message.from-me .message-state").get_attribute("data-state").unwrap();
+    assert_eq!(state(), "sent");
+    h.receive(core(Event::Receipt { from: bare(BOB), id: "o5".into() }));
+    settle().await;
+    assert_eq!(state(), "delivered");
+    h.receive(core(Event::Displayed { from: bare(BOB), id: "o5".into() }));
+    settle().await;
+    assert_eq!(state(), "read");
+}

@@ -106,7 +106,8 @@ pub fn plan(ops: &[Op], account: &BareJid, found: Vec<StoredMessage>) -> (Vec<Wr
             Op::SetMessageState { id, state } => {
                 for &i in by_origin.get(&origin_key(&account, id)).into_iter().flatten() {
                     let (write, dirty) = &mut work[i];
-                    if write.message.from_me && write.message.state != *state {
+                    if write.message.from_me && write.message.state != *state && !write.message.state.is_ahead_of(state)
+                    {
                         write.message.state = state.clone();
                         *dirty = true;
                     }
@@ -206,6 +207,21 @@ mod tests {
         assert_eq!(writes[0].message.state, MessageState::Failed("bounced".into()));
         assert_eq!(writes[1].key, None);
         assert_eq!(writes[1].message.state, MessageState::Sent);
+    }
+
+    #[test]
+    fn a_state_never_moves_back() {
+        let me = jid("alice@example.org");
+        let read = MessageRecord { state: MessageState::Read, ..msg("alice@example.org", Some("r"), None) };
+        let stored = StoredMessage { key: MessageKey(4), message: read };
+        let ops = vec![
+            Op::SetMessageState { id: "r".into(), state: MessageState::Delivered },
+            Op::SetMessageState { id: "r".into(), state: MessageState::Sent },
+        ];
+        let (writes, _) = plan(&ops, &me, vec![stored.clone()]);
+        assert!(writes.is_empty(), "a receipt after the marker leaves it read: {writes:?}");
+        let ops = vec![Op::SetMessageState { id: "r".into(), state: MessageState::Failed("bounced".into()) }];
+        assert_eq!(plan(&ops, &me, vec![stored]).0.len(), 1, "a bounce still says so");
     }
 
     #[test]

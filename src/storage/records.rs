@@ -148,6 +148,21 @@ pub enum MessageState {
     Failed(String),
 }
 
+impl MessageState {
+    /// Whether `next` lies behind this state on an own message's way (pending, sent, delivered, read): a
+    /// receipt that comes after the `displayed` marker (an archive page read backwards) never undoes it.
+    pub fn is_ahead_of(&self, next: &MessageState) -> bool {
+        let step = |s: &MessageState| match s {
+            MessageState::Pending => Some(0),
+            MessageState::Sent => Some(1),
+            MessageState::Delivered => Some(2),
+            MessageState::Read => Some(3),
+            MessageState::Received | MessageState::Failed(_) => None,
+        };
+        matches!((step(self), step(next)), (Some(now), Some(next)) if next < now)
+    }
+}
+
 /// One message, as the UI hands it to the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {

@@ -395,6 +395,7 @@ fn apply_core(store: AppState, event: Event) {
         }
         Event::Receipt { from, id } => outbox::advance(store, Some(&from), &id, Delivery::Delivered),
         Event::Displayed { from, id } => outbox::advance(store, Some(&from), &id, Delivery::Read),
+        Event::ReadElsewhere { with, id } => read_elsewhere(store, &with, &id),
         Event::Room(ev) => super::rooms::apply(store, ev),
         Event::Bookmarks(ev) => super::rooms::apply_bookmarks(store, ev),
         Event::MessageError { with, id, error } => {
@@ -802,6 +803,31 @@ pub fn select(store: AppState, jid: BareJid) {
 /// Clears the unread count of `jid`.
 pub fn mark_read(store: AppState, jid: &BareJid) {
     store.update_contact(jid, |c| std::mem::take(&mut c.unread) > 0);
+}
+
+/// `ReadElsewhere`: another device of ours showed `with`'s messages up to their message `id`; only those after
+/// it still count as unread here (never more than before; an id this page does not show changes nothing).
+fn read_elsewhere(store: AppState, with: &BareJid, id: &str) {
+    let after = store.conversations.with_untracked(|c| {
+        let mut after = 0u32;
+        for m in c.get(with)?.pages.iter().rev().flat_map(|p| p.messages.iter().rev()) {
+            if m.from_me || m.error.is_some() {
+                continue;
+            }
+            if m.id.as_deref() == Some(id) {
+                return Some(after);
+            }
+            after += 1;
+        }
+        None
+    });
+    if let Some(after) = after {
+        store.update_contact(with, |c| {
+            let changed = c.unread > after;
+            c.unread = c.unread.min(after);
+            changed
+        });
+    }
 }
 
 /// Empties the state (logout).
