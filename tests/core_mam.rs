@@ -747,21 +747,10 @@ fn a_result_without_ids_or_with_a_broken_stamp_does_no_harm() {
 
 const USER: &str = "user@example.com";
 
-/// The RFC 7677 SCRAM-SHA-256 exchange (as in tests/core_sm.rs), up to the restarted stream's features,
-/// which offer bind and stream management.
+/// The RFC 7677 SCRAM-SHA-256 exchange, up to the restarted stream's features, which offer bind and stream
+/// management.
 fn scram_until_bind(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
-    h.server_open();
-    h.sent();
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
 }
 

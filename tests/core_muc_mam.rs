@@ -382,39 +382,10 @@ fn a_room_our_join_made_anew_is_not_read() {
 
 // ---- rejoins -----------------------------------------------------------------------------------------------
 
-fn scram_auth(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
-    h.server_open();
-    h.sent();
-}
-
-fn iq_id(sent: &[Element], pred: impl Fn(&Element) -> bool) -> String {
-    sent.iter().find(|e| e.name == "iq" && pred(e)).expect("iq sent").attr("id").unwrap().to_owned()
-}
-
 /// Binds (with stream management when `sm`), loads an empty roster, answers the account archive's features
 /// with none; returns what was sent once online.
 fn bind(h: &mut Harness, sm: bool) -> Vec<Element> {
-    let sent = h.sent();
-    let bind = iq_id(&sent, |e| e.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind").is_some());
-    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{bind}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>"));
-    let sent = h.sent();
-    let roster = iq_id(&sent, |e| e.get_child("jabber:iq:roster", "query").is_some());
-    if sm {
-        h.recv("<enabled xmlns='urn:xmpp:sm:3' id='S1' resume='true' max='300'/>");
-    }
-    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{roster}'><query xmlns='jabber:iq:roster'/></iq>"));
-    assert!(h.client.is_online());
-    let sent = h.sent();
+    let sent = h.bind_empty_roster(sm);
     let disco = iq_id(&sent, |e| e.get_child(DISCO_INFO_NS, "query").is_some());
     h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{disco}'><query xmlns='{DISCO_INFO_NS}'/></iq>"));
     sent
@@ -424,7 +395,7 @@ fn bind(h: &mut Harness, sm: bool) -> Vec<Element> {
 /// messages a4 and a5.
 fn scram_room_session(sm: bool, archive: &mut Archive) -> Harness {
     let mut h = Harness::new(catching_up(rfc7677_config()));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(if sm { "<sm xmlns='urn:xmpp:sm:3'/>" } else { "" });
     bind(&mut h, sm);
     join(&mut h, None);
@@ -448,7 +419,7 @@ fn a_rejoin_after_a_failed_resumption_catches_up_from_the_last_id_seen() {
         archive.said(n, "firstwitch");
     }
     let mut h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     h.sent();
     h.recv("<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
@@ -470,7 +441,7 @@ fn a_resumed_stream_keeps_the_rooms_cursor_moving_and_a_self_ping_rejoin_catches
     let mut h = scram_room_session(true, &mut archive);
     h.client.handle_transport_closed();
     let mut h = Harness::new(h.client.resumption().unwrap());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     h.sent();
     // The server got all seven stanzas: roster get, presence, carbons, the account's disco, the room's disco,
@@ -635,7 +606,7 @@ fn a_room_archive_that_never_answers_times_out_in_words_and_lets_the_next_room_s
 #[test]
 fn a_catch_up_cut_by_a_drop_goes_on_when_the_stream_is_resumed() {
     let mut h = Harness::new(catching_up(rfc7677_config()));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     bind(&mut h, true);
     join(&mut h, Some(held(2)));
@@ -650,7 +621,7 @@ fn a_catch_up_cut_by_a_drop_goes_on_when_the_stream_is_resumed() {
         Event::ArchiveFailed { query: ArchiveQuery::RoomCatchUp { .. }, error: ArchiveError::ConnectionLost }
     )));
     let mut h = Harness::new(h.client.resumption().unwrap());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     h.sent();
     h.recv("<resumed xmlns='urn:xmpp:sm:3' previd='S1' h='7'/>");
