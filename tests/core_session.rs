@@ -44,21 +44,12 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
     assert_eq!(auth.attr("mechanism"), Some("SCRAM-SHA-256"));
     assert_eq!(unb64(&auth.text()), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
 
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
+    h.scram_challenge();
     let response = h.sent_one();
     assert!(response.is("urn:ietf:params:xml:ns:xmpp-sasl", "response"));
-    assert_eq!(
-        unb64(&response.text()),
-        "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-    );
+    assert_eq!(unb64(&response.text()), RFC7677_CLIENT_FINAL);
 
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
+    h.scram_success();
     // The stream restarts with a fresh <open/>.
     assert!(h.sent_one().is("urn:ietf:params:xml:ns:xmpp-framing", "open"));
     h.server_open();
@@ -110,15 +101,8 @@ fn derived_keys_log_in_again_without_the_password() {
     let mut h = Harness::new(rfc7677_config());
     h.server_open();
     h.sasl_features(&["SCRAM-SHA-256"]);
-    let challenge = format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    );
-    h.recv(&challenge);
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
+    h.scram_challenge();
+    h.scram_success();
     let first_proof = h.sent()[2].text();
 
     let config = h.client.resumption().expect("keys to log in again");
@@ -126,7 +110,7 @@ fn derived_keys_log_in_again_without_the_password() {
     let mut h2 = Harness::new(config);
     h2.server_open();
     h2.sasl_features(&["SCRAM-SHA-256"]);
-    h2.recv(&challenge);
+    h2.scram_challenge();
     assert_eq!(h2.sent()[2].text(), first_proof);
 }
 
@@ -193,10 +177,7 @@ fn success_without_server_signature_is_a_failure() {
     let mut h = Harness::new(rfc7677_config());
     h.server_open();
     h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
+    h.scram_challenge();
     h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
     assert_eq!(closed_error(&h.events), Some(ClientError::Sasl(SaslError::MissingServerSignature)));
     assert!(!h.client.is_online());
@@ -770,15 +751,9 @@ fn scram_login_until_roster(h: &mut Harness, mechanisms: &[&str]) -> String {
         Some("SCRAM-SHA-256"),
         "the keys' mechanism, even when stronger ones are offered"
     );
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
+    h.scram_challenge();
     let proof = h.sent_one().text();
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
+    h.scram_success();
     h.server_open();
     h.bind_features("<ver xmlns='urn:xmpp:features:rosterver'/>");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>");
