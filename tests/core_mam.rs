@@ -10,14 +10,11 @@ mod support {
 
 use std::time::Duration;
 
-use natter::xmpp::client::{
-    ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryConfig, HistoryPoint, mam::MAX_QUERIES,
-};
+use natter::xmpp::client::{ArchiveError, ArchiveQuery, Gap, GapEnd, HistoryConfig, HistoryPoint, mam::MAX_QUERIES};
 use natter::xmpp::jid::BareJid;
-use natter::xmpp::stanza::mam::{Fin, MAM_EXTENDED, MAM_NS, Page, Query};
-use natter::xmpp::xml::Element;
+use natter::xmpp::stanza::mam::{Fin, MAM_EXTENDED, MAM_NS, Page};
 use natter::xmpp::{ClientError, Command, CommandError, Config, Event};
-use support::archive::{Archive, time_of};
+use support::archive::*;
 use support::fake::*;
 
 const ALICE: &str = "alice@example.com";
@@ -60,50 +57,8 @@ fn login_until_roster(h: &mut Harness) {
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'><item jid='bob@example.com' subscription='both'/></query></iq>");
 }
 
-/// The MAM queries the client sent since the last call, as iqs.
-fn queries(h: &mut Harness) -> Vec<Element> {
-    h.sent().into_iter().filter(|e| e.is("jabber:client", "iq") && e.get_child(MAM_NS, "query").is_some()).collect()
-}
-
-fn query_of(iq: &Element) -> Query {
-    Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
-}
-
-/// Answers every MAM query the client sends, until it sends none; returns how many it answered.
-fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
-    let mut n = 0;
-    loop {
-        let qs = queries(h);
-        if qs.is_empty() {
-            return n;
-        }
-        for iq in qs {
-            n += 1;
-            for frame in archive.answer(&iq) {
-                h.recv(&frame);
-            }
-        }
-    }
-}
-
-fn pages(events: &[Event]) -> Vec<ArchivePage> {
-    events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.clone()) } else { None }).collect()
-}
-
-fn bodies(pages: &[ArchivePage]) -> Vec<String> {
-    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
-}
-
 fn cursors(events: &[Event]) -> Vec<String> {
     events.iter().filter_map(|e| if let Event::ArchiveCursor { id } = e { Some(id.clone()) } else { None }).collect()
-}
-
-fn gaps(events: &[Event]) -> Vec<Gap> {
-    events.iter().filter_map(|e| if let Event::ArchiveGap(g) = e { Some(g.clone()) } else { None }).collect()
-}
-
-fn range(from: usize, to: usize) -> Vec<String> {
-    (from..=to).map(|n| format!("m{n}")).collect()
 }
 
 fn bob_archive(count: usize) -> Archive {

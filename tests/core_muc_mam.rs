@@ -11,12 +11,12 @@ mod support {
 
 use natter::xmpp::client::mam::{MAX_ROOM_CATCH_UPS, STALE_CURSOR_MARGIN_MS};
 use natter::xmpp::client::muc::{RoomCommand, RoomEvent};
-use natter::xmpp::client::{ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryPoint};
+use natter::xmpp::client::{ArchiveError, ArchiveQuery, GapEnd, HistoryPoint};
 use natter::xmpp::jid::BareJid;
-use natter::xmpp::stanza::mam::{MAM_NS, Page, Query};
+use natter::xmpp::stanza::mam::{MAM_NS, Page};
 use natter::xmpp::xml::Element;
 use natter::xmpp::{Command, CommandError, Config, Event};
-use support::archive::{Archive, time_of};
+use support::archive::*;
 use support::fake::*;
 
 const ROOM: &str = "coven@chat.shakespeare.lit";
@@ -85,40 +85,6 @@ fn join(h: &mut Harness, held: Option<HistoryPoint>) {
     join_room(h, ROOM, held, &[MAM_NS], "");
 }
 
-fn queries(h: &mut Harness) -> Vec<Element> {
-    h.sent().into_iter().filter(|e| e.is("jabber:client", "iq") && e.get_child(MAM_NS, "query").is_some()).collect()
-}
-
-fn query_of(iq: &Element) -> Query {
-    Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
-}
-
-/// Answers every MAM query the client sends, until it sends none; returns how many it answered.
-fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
-    let mut n = 0;
-    loop {
-        let qs = queries(h);
-        if qs.is_empty() {
-            return n;
-        }
-        for iq in qs {
-            assert_eq!(iq.attr("to"), Some(archive.account.as_str()), "asked of the room's archive");
-            n += 1;
-            for frame in archive.answer(&iq) {
-                h.recv(&frame);
-            }
-        }
-    }
-}
-
-fn pages(events: &[Event]) -> Vec<ArchivePage> {
-    events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.clone()) } else { None }).collect()
-}
-
-fn bodies(pages: &[ArchivePage]) -> Vec<String> {
-    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
-}
-
 fn cursors(events: &[Event]) -> Vec<HistoryPoint> {
     events
         .iter()
@@ -130,14 +96,6 @@ fn cursors(events: &[Event]) -> Vec<HistoryPoint> {
 
 fn caught_up(events: &[Event]) -> usize {
     events.iter().filter(|e| matches!(e, Event::Room(RoomEvent::CaughtUp { room }) if *room == jid(ROOM))).count()
-}
-
-fn gaps(events: &[Event]) -> Vec<Gap> {
-    events.iter().filter_map(|e| if let Event::ArchiveGap(g) = e { Some(g.clone()) } else { None }).collect()
-}
-
-fn range(from: usize, to: usize) -> Vec<String> {
-    (from..=to).map(|n| format!("m{n}")).collect()
 }
 
 /// `count` messages in the room, numbered from 1; every fifth by us (thirdwitch), the rest by firstwitch.
