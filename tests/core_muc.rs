@@ -47,9 +47,7 @@ fn room() -> BareJid {
 }
 
 fn online() -> Harness {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("<item jid='crone1@shakespeare.lit' subscription='both'/>");
-    h
+    Harness::online_plain("<item jid='crone1@shakespeare.lit' subscription='both'/>")
 }
 
 fn room_events(h: &mut Harness) -> Vec<RoomEvent> {

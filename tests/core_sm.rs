@@ -167,8 +167,7 @@ fn an_h_acknowledging_more_than_was_sent_is_a_protocol_error_in_words() {
 
 #[test]
 fn a_server_without_stream_management_keeps_todays_behaviour() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into(), id: "m1".into() }).unwrap();
     let sent = h.sent();
     assert_eq!(sent.len(), 1, "no <enable/>, no <r/>: {sent:?}");
@@ -443,8 +442,7 @@ fn an_answer_after_a_late_probe_keeps_the_session_and_renews_the_grace() {
 
 #[test]
 fn a_late_keepalive_ping_without_stream_management_is_retried_once() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.advance(Duration::from_secs(61));
     assert!(h.sent_one().get_child("urn:xmpp:ping", "ping").is_some());
     h.advance(Duration::from_secs(200));

@@ -125,6 +125,13 @@ impl Harness {
         h
     }
 
+    /// A client on [`plain_config`], online after [`Harness::login_plain`] with `roster_items`.
+    pub fn online_plain(roster_items: &str) -> Harness {
+        let mut h = Harness::new(plain_config());
+        h.login_plain(roster_items);
+        h
+    }
+
     pub fn drain(&mut self) {
         while let Some(f) = self.client.poll_transmit() {
             self.outbox.push(f);
