@@ -340,9 +340,7 @@ fn forged_results_are_dropped_and_never_shown_as_live_messages() {
     h.recv(&archive.result(&queryid, &other).to_xml());
     assert!(h.take_events().is_empty(), "nothing shown");
     let late = forged(None, &queryid, "late");
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(1, 3));
     // After the fin, even a result with the right queryid is late and dropped.
@@ -363,9 +361,7 @@ fn a_live_message_during_catch_up_is_shown_once() {
     let events = h.take_events();
     assert_eq!(events.iter().filter(|e| matches!(e, Event::Message(_))).count(), 1);
     assert!(cursors(&events).is_empty(), "live messages do not move the cursor during a catch-up");
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     serve(&mut h, &mut archive);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(11, 60), "m61 is left out of the page: it was shown live");
@@ -380,9 +376,7 @@ fn a_drop_mid_catch_up_leaves_a_gap_and_the_next_login_resumes() {
     let mut archive = bob_archive(120);
     let mut h = online(cursor_at("a10", 10), EXTENDED);
     let iq = queries(&mut h).remove(0);
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     // Page 1 (11-60) is in; page 2 is asked for. Two live messages come, then the connection drops.
     assert_eq!(queries(&mut h).len(), 1);
     archive.push(121, "bob@example.com/phone", ALICE, "m121");
@@ -432,9 +426,7 @@ fn a_drop_mid_catch_up_without_live_messages_leaves_no_gap() {
     let mut archive = bob_archive(120);
     let mut h = online(cursor_at("a10", 10), EXTENDED);
     let iq = queries(&mut h).remove(0);
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     h.take_events();
     h.client.handle_transport_closed();
     h.drain();
@@ -448,9 +440,7 @@ fn a_timed_out_page_ends_the_catch_up_and_the_next_live_message_closes_the_gap()
     let mut archive = bob_archive(120);
     let mut h = online(cursor_at("a10", 10), EXTENDED);
     let iq = queries(&mut h).remove(0);
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     h.take_events();
     // The server never answers page 2 (but answers keepalive pings).
     h.advance(Duration::from_secs(31));
@@ -641,9 +631,8 @@ fn a_ten_thousand_result_page_is_capped_and_nothing_is_skipped() {
     // Paging backwards (scroll-back), the newest results are kept and the next page reads on before them.
     let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
     h.command(Command::LoadOlder { with: jid(BOB), before: None }).unwrap();
-    for f in archive.answer(&queries(&mut h).remove(0)) {
-        h.recv(&f);
-    }
+    let iq = queries(&mut h).remove(0);
+    answer_query(&mut h, &mut archive, &iq);
     let events = h.take_events();
     let [page] = pages(&events).try_into().unwrap();
     assert_eq!(bodies(std::slice::from_ref(&page)), range(9_951, 10_000));
@@ -667,9 +656,7 @@ fn huge_bodies_are_kept_whole_and_an_oversized_page_continues_next_time() {
             break;
         }
         for iq in qs {
-            for f in archive.answer(&iq) {
-                h.recv(&f);
-            }
+            answer_query(&mut h, &mut archive, &iq);
         }
         sizes.extend(pages(&h.events).iter().map(|p| p.messages.len()));
         h.events.retain(|e| !matches!(e, Event::ArchivePage(_)));
@@ -738,9 +725,7 @@ fn bind_and_catch_up(h: &mut Harness, archive: &mut Archive) -> usize {
             } else if e.get_child(DISCO_INFO_NS, "query").is_some() {
                 h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}' from='{USER}'><query xmlns='{DISCO_INFO_NS}'><feature var='{MAM_NS}'/></query></iq>"));
             } else if e.get_child(MAM_NS, "query").is_some() {
-                for f in archive.answer(e) {
-                    h.recv(&f);
-                }
+                answer_query(h, archive, e);
             } else {
                 h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>"));
             }

@@ -252,9 +252,7 @@ fn forged_results_are_dropped() {
         iq.attr("id").unwrap()
     ));
     assert!(pages(&h.take_events()).is_empty(), "the query is still open");
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), ["forged f5", "m1", "m2", "m3"]);
 }
@@ -516,9 +514,7 @@ fn rooms_are_caught_up_a_few_at_a_time_and_a_room_left_is_forgotten() {
     let mut first = Archive::room(&rooms[0], ME);
     first.said(1, "firstwitch");
     h.take_events();
-    for frame in first.answer(&sent[0]) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut first, &sent[0]);
     assert!(pages(&h.take_events()).is_empty());
 }
 
@@ -586,9 +582,7 @@ fn a_catch_up_cut_by_a_drop_goes_on_when_the_stream_is_resumed() {
     let asked = queries(&mut h);
     assert_eq!(asked.len(), 1, "the room's catch-up again, still in the room");
     assert_eq!(query_of(&asked[0]).page, Page::After("a2".into()));
-    for frame in archive.answer(&asked[0]) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &asked[0]);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(3, 5));
     assert_eq!(caught_up(&events), 1);

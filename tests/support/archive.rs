@@ -253,6 +253,13 @@ pub fn query_of(iq: &Element) -> Query {
     Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
 }
 
+/// The server answers the MAM query `iq` from `archive`.
+pub fn answer_query(h: &mut Harness, archive: &mut Archive, iq: &Element) {
+    for frame in archive.answer(iq) {
+        h.recv(&frame);
+    }
+}
+
 /// Answers every MAM query the client sends, until it sends none; returns how many it answered. A room's
 /// archive checks that each query was addressed to the room.
 pub fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
@@ -267,9 +274,7 @@ pub fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
                 assert_eq!(iq.attr("to"), Some(archive.account.as_str()), "asked of the room's archive");
             }
             n += 1;
-            for frame in archive.answer(&iq) {
-                h.recv(&frame);
-            }
+            answer_query(h, archive, &iq);
         }
     }
 }
