@@ -48,12 +48,7 @@ const PLAIN: &[&str] = &[MAM_NS];
 
 /// `login_plain` up to the roster result: carbons and the archive's features are asked, not answered.
 fn login_until_roster(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'><item jid='bob@example.com' subscription='both'/></query></iq>");
 }
 

@@ -1267,12 +1267,7 @@ fn bookmark_config() -> Config {
 
 /// Logs in with bookmarks on; returns the fetch iq.
 fn login_with_bookmarks(h: &mut Harness) -> Element {
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>");
     let sent = h.sent();
     h.take_events();
@@ -1440,12 +1435,7 @@ fn our_presence_carries_caps_and_disco_answers_the_caps_node_with_bookmark_notif
 /// checking that the ver is the hash of that answer.
 fn caps_of(config: Config) -> (String, Vec<String>) {
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>");
     let presence = h.sent().into_iter().find(|e| e.is("jabber:client", "presence")).unwrap();
     let c = presence.get_child("http://jabber.org/protocol/caps", "c").expect("caps");

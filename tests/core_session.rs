@@ -188,10 +188,7 @@ fn requested_resource_is_sent_and_session_iq_used_only_when_required() {
     let mut config = plain_config();
     config.resource = Some("laptop".into());
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
+    h.plain_auth();
     h.sent();
     h.bind_features("<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>");
     let bind = h.sent_one();
@@ -211,10 +208,7 @@ fn requested_resource_is_sent_and_session_iq_used_only_when_required() {
 #[test]
 fn bind_refused_ends_the_session() {
     let mut h = Harness::new(plain_config());
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
+    h.plain_auth();
     h.bind_features("");
     h.recv("<iq xmlns='jabber:client' type='error' id='t-1'><error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
     assert!(matches!(closed_error(&h.events), Some(ClientError::BindFailed(e)) if e.condition == "not-allowed"));
@@ -223,10 +217,7 @@ fn bind_refused_ends_the_session() {
 #[test]
 fn bound_jid_of_another_account_is_refused() {
     let mut h = Harness::new(plain_config());
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
+    h.plain_auth();
     h.bind_features("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>mallory@example.com/x</jid></bind></iq>");
     assert!(matches!(closed_error(&h.events), Some(ClientError::Protocol(_))));
@@ -239,12 +230,7 @@ fn roster_versioning_uses_the_cached_roster_on_an_empty_result() {
     bob.subscription = Subscription::Both;
     config.cached_roster = Some(("v7".into(), vec![bob.clone()]));
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("<ver xmlns='urn:xmpp:features:rosterver'/>");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("<ver xmlns='urn:xmpp:features:rosterver'/>");
     let get = h.sent().pop().unwrap();
     assert_eq!(get.get_child("jabber:iq:roster", "query").unwrap().attr("ver"), Some("v7"));
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'/>");
@@ -816,12 +802,7 @@ fn roster_result(n: usize) -> String {
 
 fn login_with_roster(config: Config, frame: &str) -> Harness {
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv(frame);
     h
 }

@@ -240,15 +240,26 @@ impl Harness {
         self.sent()
     }
 
-    /// Drives a PLAIN login up to (and including) the roster result with `roster_items` XML; leaves the
-    /// client online with the sent frames and events taken.
-    pub fn login_plain(&mut self, roster_items: &str) {
+    /// The server's side of a PLAIN login ([`plain_config`]) up to the restarted stream's `<open/>`.
+    pub fn plain_auth(&mut self) {
         self.server_open();
         self.sasl_features(&["PLAIN"]);
         self.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
         self.server_open();
-        self.bind_features("");
+    }
+
+    /// [`Harness::plain_auth`], then the bind features (with `extra`) and the bind result
+    /// (`alice@example.com/web`); the roster request (`t-2`) that follows is left unanswered.
+    pub fn plain_until_roster(&mut self, extra: &str) {
+        self.plain_auth();
+        self.bind_features(extra);
         self.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    }
+
+    /// Drives a PLAIN login up to (and including) the roster result with `roster_items` XML; leaves the
+    /// client online with the sent frames and events taken.
+    pub fn login_plain(&mut self, roster_items: &str) {
+        self.plain_until_roster("");
         self.recv(&format!(
             "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{roster_items}</query></iq>"
         ));
