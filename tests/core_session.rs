@@ -583,12 +583,7 @@ fn ping_disco_and_unknown_requests_are_answered() {
 
     h.recv("<iq xmlns='jabber:client' type='get' id='d1' from='bob@example.com/desk'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     let disco = h.sent_one();
-    let features: Vec<String> = disco
-        .get_child("http://jabber.org/protocol/disco#info", "query")
-        .unwrap()
-        .children_named("http://jabber.org/protocol/disco#info", "feature")
-        .map(|f| f.attr("var").unwrap().to_owned())
-        .collect();
+    let features = disco_features(&disco);
     assert!(features.contains(&"urn:xmpp:ping".to_owned()));
     assert!(features.contains(&"http://jabber.org/protocol/chatstates".to_owned()));
 

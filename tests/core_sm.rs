@@ -637,12 +637,7 @@ fn disco_advertises_receipts_and_markers() {
     let mut h = login_sm(rfc7677_config());
     h.recv("<iq xmlns='jabber:client' type='get' id='d1' from='bob@example.com/desk'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     let disco = h.sent().into_iter().find(|e| e.name == "iq").unwrap();
-    let features: Vec<String> = disco
-        .get_child("http://jabber.org/protocol/disco#info", "query")
-        .unwrap()
-        .children_named("http://jabber.org/protocol/disco#info", "feature")
-        .map(|f| f.attr("var").unwrap().to_owned())
-        .collect();
+    let features = disco_features(&disco);
     assert!(features.contains(&"urn:xmpp:receipts".to_owned()));
     assert!(features.contains(&"urn:xmpp:chat-markers:0".to_owned()));
     let mut sorted = features.clone();

@@ -292,6 +292,16 @@ pub fn iq_id(sent: &[Element], pred: impl Fn(&Element) -> bool) -> String {
     sent.iter().find(|e| e.name == "iq" && pred(e)).expect("iq sent").attr("id").unwrap().to_owned()
 }
 
+/// The `var`s of the features in the disco#info result `disco`, in order.
+pub fn disco_features(disco: &Element) -> Vec<String> {
+    disco
+        .get_child(DISCO_INFO_NS, "query")
+        .unwrap()
+        .children_named(DISCO_INFO_NS, "feature")
+        .map(|f| f.attr("var").unwrap().to_owned())
+        .collect()
+}
+
 pub fn b64(s: &str) -> String {
     B64.encode(s)
 }
