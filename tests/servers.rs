@@ -20,27 +20,11 @@ use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, Event};
-use support::native_ws::{Conn, Server};
-
-/// Every server the project's scripts run: (name, env prefix, script). The stable generation is Debian 12's
-/// Prosody 0.12 and ejabberd 23.01; the modern one Prosody 13 and ejabberd 24.12 from bookworm-backports.
-const SERVERS: [(&str, &str, &str); 4] = [
-    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
-    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
-    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
-    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
-];
+use support::native_ws::{self, Conn, SERVERS, Server};
 
 /// The servers whose env is set, with the script that runs each.
 fn servers() -> Vec<(Server, &'static str)> {
-    let mut v = Vec::new();
-    for (name, prefix, script) in SERVERS {
-        match Server::from_env(name, prefix) {
-            Some(s) => v.push((s, script)),
-            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
-        }
-    }
-    v
+    native_ws::servers().into_iter().map(|(s, _, script)| (s, script)).collect()
 }
 
 /// The modern generation (SASL2, Bind2, FAST).

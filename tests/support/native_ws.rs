@@ -18,6 +18,27 @@ use web_time::Instant;
 /// How long any single expectation may take against a server on loopback.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
+/// Every server the project's scripts run: (name, env prefix, script). The stable generation is Debian 12's
+/// Prosody 0.12 and ejabberd 23.01; the modern one Prosody 13 and ejabberd 24.12 from bookworm-backports.
+pub const SERVERS: [(&str, &str, &str); 4] = [
+    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
+    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
+    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
+    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
+];
+
+/// The servers whose env is set, each with its env prefix and the script that runs it; says which are not.
+pub fn servers() -> Vec<(Server, &'static str, &'static str)> {
+    let mut v = Vec::new();
+    for (name, prefix, script) in SERVERS {
+        match Server::from_env(name, prefix) {
+            Some(s) => v.push((s, prefix, script)),
+            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
+        }
+    }
+    v
+}
+
 /// A server under test, from the environment the project's scripts print (`scripts/*.sh env`).
 #[derive(Clone, Debug)]
 pub struct Server {
