@@ -11,7 +11,6 @@ mod support {
 use std::time::Duration;
 
 use natter::xmpp::client::{ArchiveError, ArchiveQuery, Gap, GapEnd, HistoryConfig, HistoryPoint, mam::MAX_QUERIES};
-use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::mam::{Fin, MAM_EXTENDED, MAM_NS, Page};
 use natter::xmpp::{ClientError, Command, CommandError, Config, Event};
 use support::archive::*;
@@ -20,10 +19,6 @@ use support::fake::*;
 const ALICE: &str = "alice@example.com";
 const ME: &str = "alice@example.com/web";
 const BOB: &str = "bob@example.com";
-
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
 
 fn config(history: HistoryConfig) -> Config {
     let mut c = plain_config();

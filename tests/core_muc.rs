@@ -38,10 +38,6 @@ const MAM: &str = "urn:xmpp:mam:2";
 const OCC_ID: &str = "urn:xmpp:occupant-id:0";
 const SM: &str = "<sm xmlns='urn:xmpp:sm:3'/>";
 
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
 fn room() -> BareJid {
     jid(ROOM)
 }

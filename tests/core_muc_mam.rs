@@ -25,10 +25,6 @@ const MUC: &str = "http://jabber.org/protocol/muc";
 const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
 const OCC_ID: &str = "urn:xmpp:occupant-id:0";
 
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
 fn room() -> BareJid {
     jid(ROOM)
 }

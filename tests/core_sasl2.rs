@@ -23,13 +23,6 @@ const CARBONS: &str = "urn:xmpp:carbons:2";
 const TOKEN: &str = "secret-token:fast-xQeB7xxFOTqjNYobUtYqCrA4Ib63Inu5gmxZ";
 const BOUND_JID: &str = "user@example.com/Natter.4232f4d4";
 
-fn closed_error(events: &[Event]) -> Option<ClientError> {
-    events.iter().find_map(|e| match e {
-        Event::Closed { error } => Some(error.clone()),
-        _ => None,
-    })?
-}
-
 fn phases(events: &[Event]) -> Vec<Phase> {
     events.iter().filter_map(|e| if let Event::Phase(p) = e { Some(*p) } else { None }).collect()
 }

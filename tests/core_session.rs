@@ -9,24 +9,12 @@ use std::time::Duration;
 
 use natter::xmpp::client::{ClientError, RequestError, RosterAction};
 use natter::xmpp::framing::FramingError;
-use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslError, SaslFailure};
 use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
 use natter::xmpp::{Command, CommandError, Config, Event, Phase};
 use support::fake::*;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn closed_error(events: &[Event]) -> Option<ClientError> {
-    events.iter().find_map(|e| match e {
-        Event::Closed { error } => Some(error.clone()),
-        _ => None,
-    })?
-}
 
 // ---- login ---------------------------------------------------------------------------------------------
 

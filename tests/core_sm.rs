@@ -20,19 +20,8 @@ const CSI: &str = "<csi xmlns='urn:xmpp:csi:0'/>";
 const BOB_BOTH: &str =
     "<item jid='bob@example.com' subscription='both'/><item jid='tom@example.com' subscription='to'/>";
 
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
 fn send(h: &mut Harness, id: &str, body: &str) -> Result<(), CommandError> {
     h.command(Command::SendMessage { to: jid("bob@example.com"), body: body.into(), id: id.into() })
-}
-
-fn closed_error(events: &[Event]) -> Option<ClientError> {
-    events.iter().find_map(|e| match e {
-        Event::Closed { error } => Some(error.clone()),
-        _ => None,
-    })?
 }
 
 fn acked(events: &[Event]) -> Vec<String> {

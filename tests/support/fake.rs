@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use natter::xmpp::client::ClientError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::Credentials;
 use natter::xmpp::xml::Element;
@@ -285,6 +286,18 @@ impl Harness {
         ));
         self.take_events()
     }
+}
+
+pub fn jid(s: &str) -> BareJid {
+    BareJid::parse(s).unwrap()
+}
+
+/// The error the session was closed with (`None`: not closed, or closed without one).
+pub fn closed_error(events: &[Event]) -> Option<ClientError> {
+    events.iter().find_map(|e| match e {
+        Event::Closed { error } => Some(error.clone()),
+        _ => None,
+    })?
 }
 
 /// The id of the first `<iq/>` in `sent` that `pred` picks.
