@@ -11,8 +11,6 @@ mod support {
     pub mod native_ws;
 }
 
-use std::process::Command as Process;
-
 use natter::xmpp::ClientError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslFailure};
@@ -20,7 +18,7 @@ use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, Event};
-use support::native_ws::{self, Conn, SERVERS, Server};
+use support::native_ws::{self, Conn, SERVERS, Server, fresh_account, fresh_account_at};
 
 /// The servers whose env is set, with the script that runs each.
 fn servers() -> Vec<(Server, &'static str)> {
@@ -37,23 +35,6 @@ fn env_prefix(server: &Server) -> &'static str {
 }
 
 /// A fresh account for a test that changes roster state, so reruns against a running server stay clean.
-fn fresh_account(script: &str, prefix: &str) -> (String, String) {
-    fresh_account_at(script, prefix, None)
-}
-
-/// A fresh account on `host` (the script's default domain when `None`).
-fn fresh_account_at(script: &str, prefix: &str, host: Option<&str>) -> (String, String) {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
-    let user = format!("{prefix}{n}");
-    let password = format!("pw-{n}");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let mut args = vec!["adduser", &user, &password];
-    args.extend(host);
-    let status = Process::new(format!("{root}/{script}")).args(args).status().unwrap();
-    assert!(status.success(), "{script} adduser {user} failed");
-    (user, password)
-}
-
 /// SCRAM variants each server offers on this setup (see ../shared notes and the server configs).
 fn scram_variants(server: &Server) -> &'static [Mechanism] {
     match server.name {

@@ -24,7 +24,7 @@ use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::bookmarks::Bookmark;
 use natter::xmpp::stanza::muc::{Role, RoomSettings};
 use natter::xmpp::{Command, Config, Event};
-use support::native_ws::{Conn, servers};
+use support::native_ws::{Conn, adduser, servers};
 
 /// Held shared by every test but the one that restarts the servers (which holds it alone).
 static SERVERS_UP: RwLock<()> = RwLock::new(());
@@ -45,11 +45,7 @@ fn fresh_room(prefix: &str) -> BareJid {
 fn fresh_account(script: &str, prefix: &str) -> (String, String) {
     let user = unique(&prefix.to_lowercase().replace('_', ""));
     let password = format!("pw-{user}");
-    let status = Process::new(format!("{}/{script}", env!("CARGO_MANIFEST_DIR")))
-        .args(["adduser", &user, &password])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{script} adduser {user} failed");
+    adduser(script, &user, &password, None);
     (user, password)
 }
 

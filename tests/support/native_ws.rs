@@ -87,6 +87,28 @@ impl Server {
     }
 }
 
+/// Creates the account `user` with `password` by `script adduser` (on `host`, else the script's default domain).
+pub fn adduser(script: &str, user: &str, password: &str, host: Option<&str>) {
+    let mut args = vec!["adduser", user, password];
+    args.extend(host);
+    let status =
+        std::process::Command::new(format!("{}/{script}", env!("CARGO_MANIFEST_DIR"))).args(args).status().unwrap();
+    assert!(status.success(), "{script} adduser {user} failed");
+}
+
+/// A fresh account `{prefix}{n}` with password `pw-{n}` on `host` (the script's default domain when `None`).
+pub fn fresh_account_at(script: &str, prefix: &str, host: Option<&str>) -> (String, String) {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
+    let (user, password) = (format!("{prefix}{n}"), format!("pw-{n}"));
+    adduser(script, &user, &password, host);
+    (user, password)
+}
+
+/// [`fresh_account_at`] the script's default domain.
+pub fn fresh_account(script: &str, prefix: &str) -> (String, String) {
+    fresh_account_at(script, prefix, None)
+}
+
 static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 pub struct Conn {
