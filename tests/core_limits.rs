@@ -23,9 +23,7 @@ static ALLOC: CountingAlloc = CountingAlloc;
 const N: usize = 20_000;
 
 fn online() -> Harness {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("<item jid='bob@example.com' subscription='both'/>");
-    h
+    Harness::online_plain("<item jid='bob@example.com' subscription='both'/>")
 }
 
 /// Feeds `frame(i)` for i in 0..N, dropping what the client sends; returns how many events other than

@@ -10,23 +10,15 @@ mod support {
 
 use std::time::Duration;
 
-use natter::xmpp::client::{
-    ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryConfig, HistoryPoint, mam::MAX_QUERIES,
-};
-use natter::xmpp::jid::BareJid;
-use natter::xmpp::stanza::mam::{Fin, MAM_EXTENDED, MAM_NS, Page, Query};
-use natter::xmpp::xml::Element;
+use natter::xmpp::client::{ArchiveError, ArchiveQuery, Gap, GapEnd, HistoryConfig, HistoryPoint, mam::MAX_QUERIES};
+use natter::xmpp::stanza::mam::{Fin, MAM_EXTENDED, MAM_NS, Page};
 use natter::xmpp::{ClientError, Command, CommandError, Config, Event};
-use support::archive::{Archive, time_of};
+use support::archive::*;
 use support::fake::*;
 
 const ALICE: &str = "alice@example.com";
 const ME: &str = "alice@example.com/web";
 const BOB: &str = "bob@example.com";
-
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
 
 fn config(history: HistoryConfig) -> Config {
     let mut c = plain_config();
@@ -51,59 +43,12 @@ const PLAIN: &[&str] = &[MAM_NS];
 
 /// `login_plain` up to the roster result: carbons and the archive's features are asked, not answered.
 fn login_until_roster(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'><item jid='bob@example.com' subscription='both'/></query></iq>");
-}
-
-/// The MAM queries the client sent since the last call, as iqs.
-fn queries(h: &mut Harness) -> Vec<Element> {
-    h.sent().into_iter().filter(|e| e.is("jabber:client", "iq") && e.get_child(MAM_NS, "query").is_some()).collect()
-}
-
-fn query_of(iq: &Element) -> Query {
-    Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
-}
-
-/// Answers every MAM query the client sends, until it sends none; returns how many it answered.
-fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
-    let mut n = 0;
-    loop {
-        let qs = queries(h);
-        if qs.is_empty() {
-            return n;
-        }
-        for iq in qs {
-            n += 1;
-            for frame in archive.answer(&iq) {
-                h.recv(&frame);
-            }
-        }
-    }
-}
-
-fn pages(events: &[Event]) -> Vec<ArchivePage> {
-    events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.clone()) } else { None }).collect()
-}
-
-fn bodies(pages: &[ArchivePage]) -> Vec<String> {
-    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
 }
 
 fn cursors(events: &[Event]) -> Vec<String> {
     events.iter().filter_map(|e| if let Event::ArchiveCursor { id } = e { Some(id.clone()) } else { None }).collect()
-}
-
-fn gaps(events: &[Event]) -> Vec<Gap> {
-    events.iter().filter_map(|e| if let Event::ArchiveGap(g) = e { Some(g.clone()) } else { None }).collect()
-}
-
-fn range(from: usize, to: usize) -> Vec<String> {
-    (from..=to).map(|n| format!("m{n}")).collect()
 }
 
 fn bob_archive(count: usize) -> Archive {
@@ -385,9 +330,7 @@ fn forged_results_are_dropped_and_never_shown_as_live_messages() {
     h.recv(&archive.result(&queryid, &other).to_xml());
     assert!(h.take_events().is_empty(), "nothing shown");
     let late = forged(None, &queryid, "late");
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(1, 3));
     // After the fin, even a result with the right queryid is late and dropped.
@@ -408,9 +351,7 @@ fn a_live_message_during_catch_up_is_shown_once() {
     let events = h.take_events();
     assert_eq!(events.iter().filter(|e| matches!(e, Event::Message(_))).count(), 1);
     assert!(cursors(&events).is_empty(), "live messages do not move the cursor during a catch-up");
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     serve(&mut h, &mut archive);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(11, 60), "m61 is left out of the page: it was shown live");
@@ -425,9 +366,7 @@ fn a_drop_mid_catch_up_leaves_a_gap_and_the_next_login_resumes() {
     let mut archive = bob_archive(120);
     let mut h = online(cursor_at("a10", 10), EXTENDED);
     let iq = queries(&mut h).remove(0);
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     // Page 1 (11-60) is in; page 2 is asked for. Two live messages come, then the connection drops.
     assert_eq!(queries(&mut h).len(), 1);
     archive.push(121, "bob@example.com/phone", ALICE, "m121");
@@ -477,9 +416,7 @@ fn a_drop_mid_catch_up_without_live_messages_leaves_no_gap() {
     let mut archive = bob_archive(120);
     let mut h = online(cursor_at("a10", 10), EXTENDED);
     let iq = queries(&mut h).remove(0);
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     h.take_events();
     h.client.handle_transport_closed();
     h.drain();
@@ -493,9 +430,7 @@ fn a_timed_out_page_ends_the_catch_up_and_the_next_live_message_closes_the_gap()
     let mut archive = bob_archive(120);
     let mut h = online(cursor_at("a10", 10), EXTENDED);
     let iq = queries(&mut h).remove(0);
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     h.take_events();
     // The server never answers page 2 (but answers keepalive pings).
     h.advance(Duration::from_secs(31));
@@ -686,9 +621,8 @@ fn a_ten_thousand_result_page_is_capped_and_nothing_is_skipped() {
     // Paging backwards (scroll-back), the newest results are kept and the next page reads on before them.
     let mut h = online(HistoryConfig { catch_up: false, ..HistoryConfig::default() }, EXTENDED);
     h.command(Command::LoadOlder { with: jid(BOB), before: None }).unwrap();
-    for f in archive.answer(&queries(&mut h).remove(0)) {
-        h.recv(&f);
-    }
+    let iq = queries(&mut h).remove(0);
+    answer_query(&mut h, &mut archive, &iq);
     let events = h.take_events();
     let [page] = pages(&events).try_into().unwrap();
     assert_eq!(bodies(std::slice::from_ref(&page)), range(9_951, 10_000));
@@ -712,9 +646,7 @@ fn huge_bodies_are_kept_whole_and_an_oversized_page_continues_next_time() {
             break;
         }
         for iq in qs {
-            for f in archive.answer(&iq) {
-                h.recv(&f);
-            }
+            answer_query(&mut h, &mut archive, &iq);
         }
         sizes.extend(pages(&h.events).iter().map(|p| p.messages.len()));
         h.events.retain(|e| !matches!(e, Event::ArchivePage(_)));
@@ -747,21 +679,10 @@ fn a_result_without_ids_or_with_a_broken_stamp_does_no_harm() {
 
 const USER: &str = "user@example.com";
 
-/// The RFC 7677 SCRAM-SHA-256 exchange (as in tests/core_sm.rs), up to the restarted stream's features,
-/// which offer bind and stream management.
+/// The RFC 7677 SCRAM-SHA-256 exchange, up to the restarted stream's features, which offer bind and stream
+/// management.
 fn scram_until_bind(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
-    h.server_open();
-    h.sent();
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
 }
 
@@ -794,9 +715,7 @@ fn bind_and_catch_up(h: &mut Harness, archive: &mut Archive) -> usize {
             } else if e.get_child(DISCO_INFO_NS, "query").is_some() {
                 h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}' from='{USER}'><query xmlns='{DISCO_INFO_NS}'><feature var='{MAM_NS}'/></query></iq>"));
             } else if e.get_child(MAM_NS, "query").is_some() {
-                for f in archive.answer(e) {
-                    h.recv(&f);
-                }
+                answer_query(h, archive, e);
             } else {
                 h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}'/>"));
             }

@@ -38,18 +38,12 @@ const MAM: &str = "urn:xmpp:mam:2";
 const OCC_ID: &str = "urn:xmpp:occupant-id:0";
 const SM: &str = "<sm xmlns='urn:xmpp:sm:3'/>";
 
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
 fn room() -> BareJid {
     jid(ROOM)
 }
 
 fn online() -> Harness {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("<item jid='crone1@shakespeare.lit' subscription='both'/>");
-    h
+    Harness::online_plain("<item jid='crone1@shakespeare.lit' subscription='both'/>")
 }
 
 fn room_events(h: &mut Harness) -> Vec<RoomEvent> {
@@ -1039,46 +1033,11 @@ fn our_presence_changes_reach_the_rooms() {
 
 // ---- staying in: reconnects -----------------------------------------------------------------------------
 
-/// The RFC 7677 SCRAM-SHA-256 exchange, up to the restarted stream's `<open/>`.
-fn scram_auth(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
-    h.server_open();
-    h.sent();
-}
-
-fn iq_id(sent: &[Element], pred: impl Fn(&Element) -> bool) -> String {
-    sent.iter().find(|e| e.name == "iq" && pred(e)).expect("iq sent").attr("id").unwrap().to_owned()
-}
-
-/// Binds (with stream management when `sm`), loads an empty roster; returns what was sent once online.
-fn bind(h: &mut Harness, sm: bool) -> Vec<Element> {
-    let sent = h.sent();
-    let bind = iq_id(&sent, |e| e.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind").is_some());
-    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{bind}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>"));
-    let sent = h.sent();
-    let roster = iq_id(&sent, |e| e.get_child("jabber:iq:roster", "query").is_some());
-    if sm {
-        h.recv("<enabled xmlns='urn:xmpp:sm:3' id='S1' resume='true' max='300'/>");
-    }
-    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{roster}'><query xmlns='jabber:iq:roster'/></iq>"));
-    assert!(h.client.is_online());
-    h.sent()
-}
-
 fn scram_room_session(sm: bool) -> Harness {
     let mut h = Harness::new(rfc7677_config());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(if sm { SM } else { "" });
-    bind(&mut h, sm);
+    h.bind_empty_roster(sm);
     h.take_events();
     cmd(
         &mut h,
@@ -1108,9 +1067,9 @@ fn rooms_are_part_of_the_resumption_and_rejoined_after_a_reconnect_without_resum
     assert!(info.as_ref().is_some_and(|i| i.mam));
 
     let mut h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("");
-    let sent = bind(&mut h, false);
+    let sent = h.bind_empty_roster(false);
     let join =
         sent.iter().find(|e| e.is("jabber:client", "presence") && e.attr("to").is_some()).expect("rejoined at once");
     assert_eq!(join.attr("to"), Some("coven@chat.shakespeare.lit/thirdwitch"));
@@ -1132,7 +1091,7 @@ fn a_resumed_stream_is_still_in_its_rooms_and_sends_nothing_to_them() {
     let mut h = scram_room_session(true);
     h.client.handle_transport_closed();
     let mut h = Harness::new(h.client.resumption().unwrap());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     assert!(h.sent_one().is("urn:xmpp:sm:3", "resume"));
     // The server got all five stanzas: roster get, presence, carbons, the room's disco, the join.
@@ -1152,11 +1111,11 @@ fn groupchat_messages_resent_after_a_failed_resumption_follow_the_rejoin() {
     cmd(&mut h, RoomCommand::Send { room: room(), body: "lost?".into(), id: "l1".into() }).unwrap();
     h.client.handle_transport_closed();
     let mut h = Harness::new(h.client.resumption().unwrap());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     h.sent();
     h.recv("<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
-    let sent = bind(&mut h, true);
+    let sent = h.bind_empty_roster(true);
     let join = sent.iter().position(|e| e.is("jabber:client", "presence") && e.attr("to").is_some()).unwrap();
     let resent = sent.iter().position(|e| e.attr("id") == Some("l1")).expect("resent");
     assert!(join < resent, "the room is joined before the message goes to it");
@@ -1304,12 +1263,7 @@ fn bookmark_config() -> Config {
 
 /// Logs in with bookmarks on; returns the fetch iq.
 fn login_with_bookmarks(h: &mut Harness) -> Element {
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>");
     let sent = h.sent();
     h.take_events();
@@ -1477,12 +1431,7 @@ fn our_presence_carries_caps_and_disco_answers_the_caps_node_with_bookmark_notif
 /// checking that the ver is the hash of that answer.
 fn caps_of(config: Config) -> (String, Vec<String>) {
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>");
     let presence = h.sent().into_iter().find(|e| e.is("jabber:client", "presence")).unwrap();
     let c = presence.get_child("http://jabber.org/protocol/caps", "c").expect("caps");

@@ -11,12 +11,12 @@ mod support {
 
 use natter::xmpp::client::mam::{MAX_ROOM_CATCH_UPS, STALE_CURSOR_MARGIN_MS};
 use natter::xmpp::client::muc::{RoomCommand, RoomEvent};
-use natter::xmpp::client::{ArchiveError, ArchivePage, ArchiveQuery, Gap, GapEnd, HistoryPoint};
+use natter::xmpp::client::{ArchiveError, ArchiveQuery, GapEnd, HistoryPoint};
 use natter::xmpp::jid::BareJid;
-use natter::xmpp::stanza::mam::{MAM_NS, Page, Query};
+use natter::xmpp::stanza::mam::{MAM_NS, Page};
 use natter::xmpp::xml::Element;
 use natter::xmpp::{Command, CommandError, Config, Event};
-use support::archive::{Archive, time_of};
+use support::archive::*;
 use support::fake::*;
 
 const ROOM: &str = "coven@chat.shakespeare.lit";
@@ -24,10 +24,6 @@ const ME: &str = "alice@example.com/web";
 const MUC: &str = "http://jabber.org/protocol/muc";
 const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
 const OCC_ID: &str = "urn:xmpp:occupant-id:0";
-
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
 
 fn room() -> BareJid {
     jid(ROOM)
@@ -85,40 +81,6 @@ fn join(h: &mut Harness, held: Option<HistoryPoint>) {
     join_room(h, ROOM, held, &[MAM_NS], "");
 }
 
-fn queries(h: &mut Harness) -> Vec<Element> {
-    h.sent().into_iter().filter(|e| e.is("jabber:client", "iq") && e.get_child(MAM_NS, "query").is_some()).collect()
-}
-
-fn query_of(iq: &Element) -> Query {
-    Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
-}
-
-/// Answers every MAM query the client sends, until it sends none; returns how many it answered.
-fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
-    let mut n = 0;
-    loop {
-        let qs = queries(h);
-        if qs.is_empty() {
-            return n;
-        }
-        for iq in qs {
-            assert_eq!(iq.attr("to"), Some(archive.account.as_str()), "asked of the room's archive");
-            n += 1;
-            for frame in archive.answer(&iq) {
-                h.recv(&frame);
-            }
-        }
-    }
-}
-
-fn pages(events: &[Event]) -> Vec<ArchivePage> {
-    events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.clone()) } else { None }).collect()
-}
-
-fn bodies(pages: &[ArchivePage]) -> Vec<String> {
-    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
-}
-
 fn cursors(events: &[Event]) -> Vec<HistoryPoint> {
     events
         .iter()
@@ -130,14 +92,6 @@ fn cursors(events: &[Event]) -> Vec<HistoryPoint> {
 
 fn caught_up(events: &[Event]) -> usize {
     events.iter().filter(|e| matches!(e, Event::Room(RoomEvent::CaughtUp { room }) if *room == jid(ROOM))).count()
-}
-
-fn gaps(events: &[Event]) -> Vec<Gap> {
-    events.iter().filter_map(|e| if let Event::ArchiveGap(g) = e { Some(g.clone()) } else { None }).collect()
-}
-
-fn range(from: usize, to: usize) -> Vec<String> {
-    (from..=to).map(|n| format!("m{n}")).collect()
 }
 
 /// `count` messages in the room, numbered from 1; every fifth by us (thirdwitch), the rest by firstwitch.
@@ -294,9 +248,7 @@ fn forged_results_are_dropped() {
         iq.attr("id").unwrap()
     ));
     assert!(pages(&h.take_events()).is_empty(), "the query is still open");
-    for frame in archive.answer(&iq) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &iq);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), ["forged f5", "m1", "m2", "m3"]);
 }
@@ -382,39 +334,10 @@ fn a_room_our_join_made_anew_is_not_read() {
 
 // ---- rejoins -----------------------------------------------------------------------------------------------
 
-fn scram_auth(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
-    h.server_open();
-    h.sent();
-}
-
-fn iq_id(sent: &[Element], pred: impl Fn(&Element) -> bool) -> String {
-    sent.iter().find(|e| e.name == "iq" && pred(e)).expect("iq sent").attr("id").unwrap().to_owned()
-}
-
 /// Binds (with stream management when `sm`), loads an empty roster, answers the account archive's features
 /// with none; returns what was sent once online.
 fn bind(h: &mut Harness, sm: bool) -> Vec<Element> {
-    let sent = h.sent();
-    let bind = iq_id(&sent, |e| e.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind").is_some());
-    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{bind}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>"));
-    let sent = h.sent();
-    let roster = iq_id(&sent, |e| e.get_child("jabber:iq:roster", "query").is_some());
-    if sm {
-        h.recv("<enabled xmlns='urn:xmpp:sm:3' id='S1' resume='true' max='300'/>");
-    }
-    h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{roster}'><query xmlns='jabber:iq:roster'/></iq>"));
-    assert!(h.client.is_online());
-    let sent = h.sent();
+    let sent = h.bind_empty_roster(sm);
     let disco = iq_id(&sent, |e| e.get_child(DISCO_INFO_NS, "query").is_some());
     h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{disco}'><query xmlns='{DISCO_INFO_NS}'/></iq>"));
     sent
@@ -424,7 +347,7 @@ fn bind(h: &mut Harness, sm: bool) -> Vec<Element> {
 /// messages a4 and a5.
 fn scram_room_session(sm: bool, archive: &mut Archive) -> Harness {
     let mut h = Harness::new(catching_up(rfc7677_config()));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(if sm { "<sm xmlns='urn:xmpp:sm:3'/>" } else { "" });
     bind(&mut h, sm);
     join(&mut h, None);
@@ -448,7 +371,7 @@ fn a_rejoin_after_a_failed_resumption_catches_up_from_the_last_id_seen() {
         archive.said(n, "firstwitch");
     }
     let mut h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     h.sent();
     h.recv("<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
@@ -470,7 +393,7 @@ fn a_resumed_stream_keeps_the_rooms_cursor_moving_and_a_self_ping_rejoin_catches
     let mut h = scram_room_session(true, &mut archive);
     h.client.handle_transport_closed();
     let mut h = Harness::new(h.client.resumption().unwrap());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     h.sent();
     // The server got all seven stanzas: roster get, presence, carbons, the account's disco, the room's disco,
@@ -587,9 +510,7 @@ fn rooms_are_caught_up_a_few_at_a_time_and_a_room_left_is_forgotten() {
     let mut first = Archive::room(&rooms[0], ME);
     first.said(1, "firstwitch");
     h.take_events();
-    for frame in first.answer(&sent[0]) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut first, &sent[0]);
     assert!(pages(&h.take_events()).is_empty());
 }
 
@@ -635,7 +556,7 @@ fn a_room_archive_that_never_answers_times_out_in_words_and_lets_the_next_room_s
 #[test]
 fn a_catch_up_cut_by_a_drop_goes_on_when_the_stream_is_resumed() {
     let mut h = Harness::new(catching_up(rfc7677_config()));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     bind(&mut h, true);
     join(&mut h, Some(held(2)));
@@ -650,16 +571,14 @@ fn a_catch_up_cut_by_a_drop_goes_on_when_the_stream_is_resumed() {
         Event::ArchiveFailed { query: ArchiveQuery::RoomCatchUp { .. }, error: ArchiveError::ConnectionLost }
     )));
     let mut h = Harness::new(h.client.resumption().unwrap());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("<sm xmlns='urn:xmpp:sm:3'/>");
     h.sent();
     h.recv("<resumed xmlns='urn:xmpp:sm:3' previd='S1' h='7'/>");
     let asked = queries(&mut h);
     assert_eq!(asked.len(), 1, "the room's catch-up again, still in the room");
     assert_eq!(query_of(&asked[0]).page, Page::After("a2".into()));
-    for frame in archive.answer(&asked[0]) {
-        h.recv(&frame);
-    }
+    answer_query(&mut h, &mut archive, &asked[0]);
     let events = h.take_events();
     assert_eq!(bodies(&pages(&events)), range(3, 5));
     assert_eq!(caught_up(&events), 1);

@@ -10,14 +10,23 @@ mod support {
 use natter::xmpp::Event;
 use support::fake::*;
 
+/// The server's frames of a PLAIN login up to the bind result (`alice@example.com/web`), then `$rest`.
+macro_rules! after_plain_login {
+    ($($rest:expr),* $(,)?) => {
+        &[
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
+            "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+            "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
+            "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+            "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+            $($rest),*
+        ]
+    };
+}
+
 /// The server's side of a PLAIN login plus some online traffic, frame by frame.
-const SCRIPT: &[&str] = &[
-    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
-    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
-    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
-    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
-    "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
-    "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+const SCRIPT: &[&str] = after_plain_login![
     "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster' ver='1'><item jid='bob@example.com' name='Bob' subscription='both'><group>G</group></item></query></iq>",
     "<presence xmlns='jabber:client' from='bob@example.com/x'><show>away</show><status>s</status><priority>3</priority></presence>",
     "<message xmlns='jabber:client' from='bob@example.com/x' type='chat' id='m'><body>hi &amp; &#x1F600;</body></message>",
@@ -50,13 +59,7 @@ fn fast_config() -> natter::xmpp::Config {
 
 /// The same login with a catch-up from the archive (XEP-0313): its features, two pages of results (stamps in
 /// seconds, microseconds and with an offset), their ends, then a live message the archive also has.
-const MAM_SCRIPT: &[&str] = &[
-    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
-    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
-    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
-    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
-    "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
-    "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+const MAM_SCRIPT: &[&str] = after_plain_login![
     "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>",
     "<iq xmlns='jabber:client' type='result' id='t-3'/>",
     "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:mam:2'/><feature var='urn:xmpp:mam:2#extended'/></query></iq>",
@@ -71,13 +74,7 @@ const MAM_SCRIPT: &[&str] = &[
 /// A login that rejoins a room (from the previous session) and catches up with the room's archive from the
 /// id it held: the room's answers, one page (an own message, one by another occupant), then their live copies
 /// and a new live message.
-const ROOM_SCRIPT: &[&str] = &[
-    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s1' version='1.0' xml:lang='en'/>",
-    "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
-    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
-    "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.com' id='s2' version='1.0'/>",
-    "<stream:features xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
-    "<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>",
+const ROOM_SCRIPT: &[&str] = after_plain_login![
     "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>",
     "<iq xmlns='jabber:client' type='result' id='t-3'/>",
     "<iq xmlns='jabber:client' type='result' id='t-4' from='alice@example.com'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",

@@ -20,21 +20,8 @@ const SASL2: &str = "urn:xmpp:sasl:2";
 const BIND2: &str = "urn:xmpp:bind:0";
 const FAST: &str = "urn:xmpp:fast:0";
 const CARBONS: &str = "urn:xmpp:carbons:2";
-/// RFC 7677's exchange (user `user`, password `pencil`): SASL2 carries the very same SCRAM messages.
-const RFC7677_SERVER_FIRST: &str =
-    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-const RFC7677_CLIENT_FINAL: &str =
-    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-const RFC7677_SERVER_FINAL: &str = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
 const TOKEN: &str = "secret-token:fast-xQeB7xxFOTqjNYobUtYqCrA4Ib63Inu5gmxZ";
 const BOUND_JID: &str = "user@example.com/Natter.4232f4d4";
-
-fn closed_error(events: &[Event]) -> Option<ClientError> {
-    events.iter().find_map(|e| match e {
-        Event::Closed { error } => Some(error.clone()),
-        _ => None,
-    })?
-}
 
 fn phases(events: &[Event]) -> Vec<Phase> {
     events.iter().filter_map(|e| if let Event::Phase(p) = e { Some(*p) } else { None }).collect()

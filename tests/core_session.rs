@@ -9,24 +9,12 @@ use std::time::Duration;
 
 use natter::xmpp::client::{ClientError, RequestError, RosterAction};
 use natter::xmpp::framing::FramingError;
-use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslError, SaslFailure};
 use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::Subscription;
 use natter::xmpp::{Command, CommandError, Config, Event, Phase};
 use support::fake::*;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
-fn closed_error(events: &[Event]) -> Option<ClientError> {
-    events.iter().find_map(|e| match e {
-        Event::Closed { error } => Some(error.clone()),
-        _ => None,
-    })?
-}
 
 // ---- login ---------------------------------------------------------------------------------------------
 
@@ -44,21 +32,12 @@ fn full_login_with_scram_sha_256_matches_rfc7677_byte_for_byte() {
     assert_eq!(auth.attr("mechanism"), Some("SCRAM-SHA-256"));
     assert_eq!(unb64(&auth.text()), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
 
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
+    h.scram_challenge();
     let response = h.sent_one();
     assert!(response.is("urn:ietf:params:xml:ns:xmpp-sasl", "response"));
-    assert_eq!(
-        unb64(&response.text()),
-        "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-    );
+    assert_eq!(unb64(&response.text()), RFC7677_CLIENT_FINAL);
 
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
+    h.scram_success();
     // The stream restarts with a fresh <open/>.
     assert!(h.sent_one().is("urn:ietf:params:xml:ns:xmpp-framing", "open"));
     h.server_open();
@@ -110,15 +89,8 @@ fn derived_keys_log_in_again_without_the_password() {
     let mut h = Harness::new(rfc7677_config());
     h.server_open();
     h.sasl_features(&["SCRAM-SHA-256"]);
-    let challenge = format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    );
-    h.recv(&challenge);
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
+    h.scram_challenge();
+    h.scram_success();
     let first_proof = h.sent()[2].text();
 
     let config = h.client.resumption().expect("keys to log in again");
@@ -126,7 +98,7 @@ fn derived_keys_log_in_again_without_the_password() {
     let mut h2 = Harness::new(config);
     h2.server_open();
     h2.sasl_features(&["SCRAM-SHA-256"]);
-    h2.recv(&challenge);
+    h2.scram_challenge();
     assert_eq!(h2.sent()[2].text(), first_proof);
 }
 
@@ -193,10 +165,7 @@ fn success_without_server_signature_is_a_failure() {
     let mut h = Harness::new(rfc7677_config());
     h.server_open();
     h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
+    h.scram_challenge();
     h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
     assert_eq!(closed_error(&h.events), Some(ClientError::Sasl(SaslError::MissingServerSignature)));
     assert!(!h.client.is_online());
@@ -207,10 +176,7 @@ fn requested_resource_is_sent_and_session_iq_used_only_when_required() {
     let mut config = plain_config();
     config.resource = Some("laptop".into());
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
+    h.plain_auth();
     h.sent();
     h.bind_features("<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>");
     let bind = h.sent_one();
@@ -230,10 +196,7 @@ fn requested_resource_is_sent_and_session_iq_used_only_when_required() {
 #[test]
 fn bind_refused_ends_the_session() {
     let mut h = Harness::new(plain_config());
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
+    h.plain_auth();
     h.bind_features("");
     h.recv("<iq xmlns='jabber:client' type='error' id='t-1'><error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
     assert!(matches!(closed_error(&h.events), Some(ClientError::BindFailed(e)) if e.condition == "not-allowed"));
@@ -242,10 +205,7 @@ fn bind_refused_ends_the_session() {
 #[test]
 fn bound_jid_of_another_account_is_refused() {
     let mut h = Harness::new(plain_config());
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
+    h.plain_auth();
     h.bind_features("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>mallory@example.com/x</jid></bind></iq>");
     assert!(matches!(closed_error(&h.events), Some(ClientError::Protocol(_))));
@@ -258,12 +218,7 @@ fn roster_versioning_uses_the_cached_roster_on_an_empty_result() {
     bob.subscription = Subscription::Both;
     config.cached_roster = Some(("v7".into(), vec![bob.clone()]));
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("<ver xmlns='urn:xmpp:features:rosterver'/>");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("<ver xmlns='urn:xmpp:features:rosterver'/>");
     let get = h.sent().pop().unwrap();
     assert_eq!(get.get_child("jabber:iq:roster", "query").unwrap().attr("ver"), Some("v7"));
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'/>");
@@ -286,8 +241,7 @@ fn negotiation_times_out_without_features() {
 
 #[test]
 fn roster_push_from_own_account_is_applied_and_acknowledged() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<iq xmlns='jabber:client' type='set' id='p1' from='alice@example.com'><query xmlns='jabber:iq:roster' ver='v2'><item jid='carol@example.com' subscription='none' ask='subscribe'/></query></iq>");
     let ack = h.sent_one();
     assert_eq!((ack.attr("type"), ack.attr("id")), (Some("result"), Some("p1")));
@@ -296,8 +250,7 @@ fn roster_push_from_own_account_is_applied_and_acknowledged() {
 
 #[test]
 fn spoofed_roster_push_is_rejected() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<iq xmlns='jabber:client' type='set' id='p1' from='mallory@evil.example'><query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>");
     let reply = h.sent_one();
     assert_eq!(reply.attr("type"), Some("error"));
@@ -313,8 +266,8 @@ fn spoofed_roster_push_is_rejected() {
 
 #[test]
 fn add_rename_and_remove_contact_send_roster_sets() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("<item jid='bob@example.com' name='Bob' subscription='both'><group>Work</group></item>");
+    let mut h =
+        Harness::online_plain("<item jid='bob@example.com' name='Bob' subscription='both'><group>Work</group></item>");
     h.command(Command::AddContact { jid: jid("carol@example.com"), name: Some("Carol".into()), groups: vec![] })
         .unwrap();
     let sent = h.sent();
@@ -352,8 +305,7 @@ fn groups_of(item: &natter::xmpp::xml::Element) -> Vec<String> {
 fn a_new_name_and_new_groups_saved_together_go_out_in_one_roster_set() {
     // Issue 16, item 2: the dialog used to send a rename and then a regroup; the regroup was built from the
     // roster before the server confirmed the rename, so it put the old name back. One set carries both now.
-    let mut h = Harness::new(plain_config());
-    h.login_plain(
+    let mut h = Harness::online_plain(
         "<item jid='bob@example.com' name='Bob' subscription='both' ask='subscribe'><group>Work</group></item>",
     );
     h.command(Command::UpdateContact {
@@ -381,8 +333,7 @@ fn a_new_name_and_new_groups_saved_together_go_out_in_one_roster_set() {
 #[test]
 fn adding_a_contact_already_in_the_roster_keeps_its_name_and_groups() {
     // Issue 16, item 1: adding Bob again (the form has no name) renamed him to his address on the server.
-    let mut h = Harness::new(plain_config());
-    h.login_plain(
+    let mut h = Harness::online_plain(
         "<item jid='bob@example.com' name='Bob' subscription='both'><group>Work</group></item>\
          <item jid='carol@example.com' name='Carol' subscription='none'><group>Choir</group></item>\
          <item jid='dave@example.com' name='Dave' subscription='from' ask='subscribe'/>",
@@ -410,8 +361,7 @@ fn adding_a_contact_already_in_the_roster_keeps_its_name_and_groups() {
 
 #[test]
 fn a_bounced_subscription_request_is_reported_for_that_contact() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("<item jid='carol@nowhere.example' subscription='none' ask='subscribe'/>");
+    let mut h = Harness::online_plain("<item jid='carol@nowhere.example' subscription='none' ask='subscribe'/>");
     h.recv("<presence xmlns='jabber:client' from='carol@nowhere.example' type='error'><error type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
     let events = h.take_events();
     assert!(
@@ -424,8 +374,7 @@ fn a_bounced_subscription_request_is_reported_for_that_contact() {
 
 #[test]
 fn refused_and_unanswered_roster_sets_are_reported() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.command(Command::AddContact { jid: jid("x@example.com"), name: None, groups: vec![] }).unwrap();
     let id = h.sent()[0].attr("id").unwrap().to_owned();
     h.recv(&format!("<iq xmlns='jabber:client' type='error' id='{id}'><error type='modify'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
@@ -446,8 +395,7 @@ fn refused_and_unanswered_roster_sets_are_reported() {
 
 #[test]
 fn presence_is_aggregated_per_contact() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("<item jid='bob@example.com' subscription='both'/>");
+    let mut h = Harness::online_plain("<item jid='bob@example.com' subscription='both'/>");
     h.recv("<presence xmlns='jabber:client' from='bob@example.com/phone'><show>away</show><priority>1</priority></presence>");
     h.recv("<presence xmlns='jabber:client' from='bob@example.com/desk'><show>dnd</show><status>busy</status><priority>5</priority></presence>");
     let last = |h: &mut Harness| {
@@ -466,8 +414,7 @@ fn presence_is_aggregated_per_contact() {
 
 #[test]
 fn own_presence_is_broadcast() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.command(Command::SetPresence(Availability { show: Show::Dnd, status: Some("in a meeting".into()), priority: 0 }))
         .unwrap();
     let p = h.sent_one();
@@ -478,8 +425,7 @@ fn own_presence_is_broadcast() {
 
 #[test]
 fn subscription_request_is_shown_and_approval_subscribes_back() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<presence xmlns='jabber:client' from='carol@example.com' type='subscribe'><status>hi, it's Carol</status></presence>");
     assert!(h.take_events().iter().any(|e| matches!(e, Event::SubscriptionRequest { from, status } if from == &jid("carol@example.com") && status.as_deref() == Some("hi, it's Carol"))));
     h.command(Command::ApproveSubscription { jid: jid("carol@example.com") }).unwrap();
@@ -493,8 +439,7 @@ fn subscription_request_is_shown_and_approval_subscribes_back() {
 
 #[test]
 fn incoming_message_with_language_thread_and_me_action() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat' id='m1'><body>/me waves</body><body xml:lang='de'>/me winkt</body><thread>th1</thread></message>");
     let msg = h.take_events().into_iter().find_map(|e| if let Event::Message(m) = e { Some(m) } else { None }).unwrap();
     assert_eq!(msg.body(Some("de")), Some("/me winkt"));
@@ -506,8 +451,7 @@ fn incoming_message_with_language_thread_and_me_action() {
 
 #[test]
 fn carbons_of_our_other_devices_show_up_in_the_right_conversation() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@example.com/phone' to='bob@example.com' type='chat' id='c1'><body>from my phone</body></message></forwarded></sent></message>");
     h.recv("<message xmlns='jabber:client' from='alice@example.com' to='alice@example.com/web' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.com/desk' to='alice@example.com/phone' type='chat' id='c2'><body>to your phone</body></message></forwarded></received></message>");
     let events = h.take_events();
@@ -523,8 +467,7 @@ fn carbons_of_our_other_devices_show_up_in_the_right_conversation() {
 #[test]
 fn forged_carbons_from_anyone_else_are_dropped() {
     // The classic carbon-forgery hole (CVE-2017-5589 and friends): a contact wraps a fake message in a carbon.
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<message xmlns='jabber:client' from='mallory@evil.example' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.com/desk' to='alice@example.com' type='chat'><body>send me your password</body></message></forwarded></received></message>");
     h.recv("<message xmlns='jabber:client' from='alice@example.com/phone' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' to='bob@example.com' type='chat'><body>x</body></message></forwarded></sent></message>");
     assert!(h.take_events().is_empty());
@@ -532,8 +475,7 @@ fn forged_carbons_from_anyone_else_are_dropped() {
 
 #[test]
 fn messages_without_body_are_not_shown_but_their_chat_state_is() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><thread>t</thread></message>");
     assert!(h.take_events().is_empty());
     h.recv("<message xmlns='jabber:client' from='bob@example.com/desk' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
@@ -548,8 +490,7 @@ fn messages_without_body_are_not_shown_but_their_chat_state_is() {
 
 #[test]
 fn chat_states_go_only_to_contacts_who_send_them() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     // Every message we send carries <active/> (how a contact finds out we support chat states) …
     h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into(), id: "m1".into() }).unwrap();
     assert!(h.sent_one().get_child("http://jabber.org/protocol/chatstates", "active").is_some());
@@ -571,8 +512,7 @@ fn chat_states_go_only_to_contacts_who_send_them() {
 
 #[test]
 fn sending_a_message_and_its_bounce_land_in_the_same_conversation() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hello <b>&".into(), id: "m2".into() }).unwrap();
     let m = h.sent_one();
     assert_eq!((m.attr("type"), m.attr("to")), (Some("chat"), Some("bob@example.com")));
@@ -621,8 +561,7 @@ fn commands_before_online_are_refused() {
 
 #[test]
 fn ping_disco_and_unknown_requests_are_answered() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<iq xmlns='jabber:client' type='get' id='ping1' from='example.com'><ping xmlns='urn:xmpp:ping'/></iq>");
     let pong = h.sent_one();
     assert_eq!(
@@ -632,12 +571,7 @@ fn ping_disco_and_unknown_requests_are_answered() {
 
     h.recv("<iq xmlns='jabber:client' type='get' id='d1' from='bob@example.com/desk'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     let disco = h.sent_one();
-    let features: Vec<String> = disco
-        .get_child("http://jabber.org/protocol/disco#info", "query")
-        .unwrap()
-        .children_named("http://jabber.org/protocol/disco#info", "feature")
-        .map(|f| f.attr("var").unwrap().to_owned())
-        .collect();
+    let features = disco_features(&disco);
     assert!(features.contains(&"urn:xmpp:ping".to_owned()));
     assert!(features.contains(&"http://jabber.org/protocol/chatstates".to_owned()));
 
@@ -658,8 +592,7 @@ fn ping_disco_and_unknown_requests_are_answered() {
 
 #[test]
 fn keepalive_pings_after_silence_and_a_dead_server_ends_the_session() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.advance(Duration::from_secs(59));
     assert!(h.sent().is_empty());
     h.advance(Duration::from_secs(2));
@@ -671,8 +604,7 @@ fn keepalive_pings_after_silence_and_a_dead_server_ends_the_session() {
 
 #[test]
 fn an_answered_keepalive_keeps_the_session() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.advance(Duration::from_secs(61));
     let id = h.sent_one().attr("id").unwrap().to_owned();
     h.recv(&format!("<iq xmlns='jabber:client' type='result' id='{id}' from='example.com'/>"));
@@ -684,8 +616,7 @@ fn an_answered_keepalive_keeps_the_session() {
 
 #[test]
 fn polite_close_waits_for_the_servers_close() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.command(Command::Close).unwrap();
     assert!(h.sent_one().is("urn:ietf:params:xml:ns:xmpp-framing", "close"));
     assert!(!h.client.is_closed());
@@ -697,8 +628,7 @@ fn polite_close_waits_for_the_servers_close() {
 
 #[test]
 fn stream_error_is_reported() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by new connection</text></stream:error>");
     match closed_error(&h.events) {
         Some(ClientError::Stream(e)) => assert_eq!(e.condition, "conflict"),
@@ -708,8 +638,7 @@ fn stream_error_is_reported() {
 
 #[test]
 fn garbage_from_the_server_gets_a_stream_error() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.recv("<message xmlns='jabber:client'><body>unclosed");
     let sent = h.sent();
     assert!(sent[0].is("http://etherx.jabber.org/streams", "error"));
@@ -741,15 +670,13 @@ fn a_redirect_says_whether_the_server_proved_itself() {
     assert!(h.events.contains(&Event::Redirect { uri: "wss://other.example.com/ws".into() }));
     assert!(h.client.is_server_verified(), "still known when the transport handles the redirect");
     // PLAIN proves nothing about the server.
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let h = Harness::online_plain("");
     assert!(!h.client.is_server_verified());
 }
 
 #[test]
 fn transport_loss_is_reported_once() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.client.handle_transport_closed();
     h.client.handle_transport_closed();
     h.drain();
@@ -770,15 +697,9 @@ fn scram_login_until_roster(h: &mut Harness, mechanisms: &[&str]) -> String {
         Some("SCRAM-SHA-256"),
         "the keys' mechanism, even when stronger ones are offered"
     );
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
+    h.scram_challenge();
     let proof = h.sent_one().text();
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
+    h.scram_success();
     h.server_open();
     h.bind_features("<ver xmlns='urn:xmpp:features:rosterver'/>");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>");
@@ -848,8 +769,7 @@ fn stale_keys_end_the_session_with_a_typed_error() {
 
 #[test]
 fn a_plain_session_cannot_resume() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let h = Harness::online_plain("");
     assert!(h.client.resumption().is_none());
 }
 
@@ -865,12 +785,7 @@ fn roster_result(n: usize) -> String {
 
 fn login_with_roster(config: Config, frame: &str) -> Harness {
     let mut h = Harness::new(config);
-    h.server_open();
-    h.sasl_features(&["PLAIN"]);
-    h.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
-    h.server_open();
-    h.bind_features("");
-    h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    h.plain_until_roster("");
     h.recv(frame);
     h
 }

@@ -20,19 +20,8 @@ const CSI: &str = "<csi xmlns='urn:xmpp:csi:0'/>";
 const BOB_BOTH: &str =
     "<item jid='bob@example.com' subscription='both'/><item jid='tom@example.com' subscription='to'/>";
 
-fn jid(s: &str) -> BareJid {
-    BareJid::parse(s).unwrap()
-}
-
 fn send(h: &mut Harness, id: &str, body: &str) -> Result<(), CommandError> {
     h.command(Command::SendMessage { to: jid("bob@example.com"), body: body.into(), id: id.into() })
-}
-
-fn closed_error(events: &[Event]) -> Option<ClientError> {
-    events.iter().find_map(|e| match e {
-        Event::Closed { error } => Some(error.clone()),
-        _ => None,
-    })?
 }
 
 fn acked(events: &[Event]) -> Vec<String> {
@@ -48,27 +37,6 @@ fn shown(events: &[Event]) -> Vec<String> {
 
 fn is_sm(e: &Element, name: &str) -> bool {
     e.is(SM_NS, name)
-}
-
-/// The RFC 7677 SCRAM-SHA-256 exchange (fixed nonce: the same frames work for the keys of a resumption),
-/// up to the restarted stream's `<open/>`.
-fn scram_auth(h: &mut Harness) {
-    h.server_open();
-    h.sasl_features(&["SCRAM-SHA-256"]);
-    h.recv(&format!(
-        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
-        b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-    ));
-    h.recv(&format!(
-        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
-        b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
-    ));
-    h.server_open();
-    h.sent();
-}
-
-fn iq_id(sent: &[Element], pred: impl Fn(&Element) -> bool) -> String {
-    sent.iter().find(|e| e.name == "iq" && pred(e)).expect("iq sent").attr("id").unwrap().to_owned()
 }
 
 /// Fresh bind with stream management: bind, `<enable/>`, roster, presence, carbons. Returns what was sent.
@@ -100,7 +68,7 @@ fn bind_with_sm(h: &mut Harness, session: &str, resource: &str) -> Vec<Element> 
 /// carbons results), 3 sent (roster get, presence, carbons), none acknowledged yet.
 fn login_sm(config: Config) -> Harness {
     let mut h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(&format!("{SM}{CSI}"));
     bind_with_sm(&mut h, "S1", "r1");
     h.take_events();
@@ -188,8 +156,7 @@ fn an_h_acknowledging_more_than_was_sent_is_a_protocol_error_in_words() {
 
 #[test]
 fn a_server_without_stream_management_keeps_todays_behaviour() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.command(Command::SendMessage { to: jid("bob@example.com"), body: "hi".into(), id: "m1".into() }).unwrap();
     let sent = h.sent();
     assert_eq!(sent.len(), 1, "no <enable/>, no <r/>: {sent:?}");
@@ -202,7 +169,7 @@ fn a_server_without_stream_management_keeps_todays_behaviour() {
 #[test]
 fn a_refused_enable_counts_what_was_written_as_sent() {
     let mut h = Harness::new(rfc7677_config());
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     h.sent();
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>");
@@ -231,7 +198,7 @@ fn a_lost_session_resumes_drops_what_h_acks_and_replays_the_rest() {
     let config = next_config(&h);
     assert!(config.stream.as_ref().unwrap().resumable());
     let mut h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     let resume = h.sent_one();
     assert!(is_sm(&resume, "resume"), "resume instead of bind: {resume:?}");
@@ -266,7 +233,7 @@ fn failed_resume_resends(failed: &str, expect_acked: &[&str], expect_resent: &[&
     let mut h = Harness::new(config.clone());
     config.clock = Some(WallClock { at: h.now, unix_ms: 1_700_000_000_000 });
     h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     bind_with_sm(&mut h, "S1", "r1");
     h.take_events();
@@ -275,7 +242,7 @@ fn failed_resume_resends(failed: &str, expect_acked: &[&str], expect_resent: &[&
     send(&mut h, "m2", "two").unwrap();
     h.client.handle_transport_closed();
     let mut h = Harness::new(next_config(&h));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     assert!(is_sm(&h.sent_one(), "resume"));
     h.recv(failed);
@@ -329,7 +296,7 @@ fn a_resumption_that_times_out_is_carried_to_the_next_attempt() {
     send(&mut h, "m1", "one").unwrap();
     h.client.handle_transport_closed();
     let mut h = Harness::new(next_config(&h));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     assert!(is_sm(&h.sent_one(), "resume"));
     h.advance(Duration::from_secs(31));
@@ -346,7 +313,7 @@ fn a_server_that_stopped_offering_stream_management_gets_the_messages_resent() {
     send(&mut h, "m1", "one").unwrap();
     h.client.handle_transport_closed();
     let mut h = Harness::new(next_config(&h));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features("");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r2</jid></bind></iq>");
     h.recv("<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'/></iq>");
@@ -464,8 +431,7 @@ fn an_answer_after_a_late_probe_keeps_the_session_and_renews_the_grace() {
 
 #[test]
 fn a_late_keepalive_ping_without_stream_management_is_retried_once() {
-    let mut h = Harness::new(plain_config());
-    h.login_plain("");
+    let mut h = Harness::online_plain("");
     h.advance(Duration::from_secs(61));
     assert!(h.sent_one().get_child("urn:xmpp:ping", "ping").is_some());
     h.advance(Duration::from_secs(200));
@@ -498,7 +464,7 @@ fn client_state_is_told_and_told_again_after_a_fresh_bind() {
     let config = next_config(&h);
     assert!(config.inactive);
     let mut h = Harness::new(config);
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(&format!("{SM}{CSI}"));
     h.sent();
     h.recv("<failed xmlns='urn:xmpp:sm:3'/>");
@@ -600,7 +566,7 @@ fn the_dedup_memory_is_carried_across_a_reconnect() {
     h.recv(&msg("bob@example.com/a", "x1", &sid("S-1", "user@example.com"), "hello"));
     h.client.handle_transport_closed();
     let mut h = Harness::new(next_config(&h));
-    scram_auth(&mut h);
+    h.scram_auth();
     h.bind_features(SM);
     h.recv("<failed xmlns='urn:xmpp:sm:3'/>");
     bind_with_sm(&mut h, "S2", "r2");
@@ -660,12 +626,7 @@ fn disco_advertises_receipts_and_markers() {
     let mut h = login_sm(rfc7677_config());
     h.recv("<iq xmlns='jabber:client' type='get' id='d1' from='bob@example.com/desk'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
     let disco = h.sent().into_iter().find(|e| e.name == "iq").unwrap();
-    let features: Vec<String> = disco
-        .get_child("http://jabber.org/protocol/disco#info", "query")
-        .unwrap()
-        .children_named("http://jabber.org/protocol/disco#info", "feature")
-        .map(|f| f.attr("var").unwrap().to_owned())
-        .collect();
+    let features = disco_features(&disco);
     assert!(features.contains(&"urn:xmpp:receipts".to_owned()));
     assert!(features.contains(&"urn:xmpp:chat-markers:0".to_owned()));
     let mut sorted = features.clone();

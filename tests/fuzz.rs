@@ -543,11 +543,9 @@ struct Stats {
 }
 
 fn online() -> Harness {
-    let mut h = Harness::new(plain_config());
-    h.login_plain(
+    Harness::online_plain(
         "<item jid='bob@example.com' subscription='both'/><item jid='carol@example.net' subscription='from'/>",
-    );
-    h
+    )
 }
 
 /// Checks one frame against the parser and the client. Panics (with a message) on any violation. Returns

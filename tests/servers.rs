@@ -11,8 +11,6 @@ mod support {
     pub mod native_ws;
 }
 
-use std::process::Command as Process;
-
 use natter::xmpp::ClientError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::{Credentials, Mechanism, SaslFailure};
@@ -20,27 +18,11 @@ use natter::xmpp::stanza::message::ChatState;
 use natter::xmpp::stanza::presence::{Availability, Show};
 use natter::xmpp::stanza::roster::{RosterItem, Subscription};
 use natter::xmpp::{Command, Event};
-use support::native_ws::{Conn, Server};
-
-/// Every server the project's scripts run: (name, env prefix, script). The stable generation is Debian 12's
-/// Prosody 0.12 and ejabberd 23.01; the modern one Prosody 13 and ejabberd 24.12 from bookworm-backports.
-const SERVERS: [(&str, &str, &str); 4] = [
-    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
-    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
-    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
-    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
-];
+use support::native_ws::{self, Conn, SERVERS, Server, fresh_account, fresh_account_at};
 
 /// The servers whose env is set, with the script that runs each.
 fn servers() -> Vec<(Server, &'static str)> {
-    let mut v = Vec::new();
-    for (name, prefix, script) in SERVERS {
-        match Server::from_env(name, prefix) {
-            Some(s) => v.push((s, script)),
-            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
-        }
-    }
-    v
+    native_ws::servers().into_iter().map(|(s, _, script)| (s, script)).collect()
 }
 
 /// The modern generation (SASL2, Bind2, FAST).
@@ -53,23 +35,6 @@ fn env_prefix(server: &Server) -> &'static str {
 }
 
 /// A fresh account for a test that changes roster state, so reruns against a running server stay clean.
-fn fresh_account(script: &str, prefix: &str) -> (String, String) {
-    fresh_account_at(script, prefix, None)
-}
-
-/// A fresh account on `host` (the script's default domain when `None`).
-fn fresh_account_at(script: &str, prefix: &str, host: Option<&str>) -> (String, String) {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
-    let user = format!("{prefix}{n}");
-    let password = format!("pw-{n}");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let mut args = vec!["adduser", &user, &password];
-    args.extend(host);
-    let status = Process::new(format!("{root}/{script}")).args(args).status().unwrap();
-    assert!(status.success(), "{script} adduser {user} failed");
-    (user, password)
-}
-
 /// SCRAM variants each server offers on this setup (see ../shared notes and the server configs).
 fn scram_variants(server: &Server) -> &'static [Mechanism] {
     match server.name {

@@ -11,41 +11,13 @@ mod support {
     pub mod native_ws;
 }
 
-use std::process::Command as Process;
-
 use natter::xmpp::client::{ArchiveQuery, Gap, GapEnd, HistoryConfig};
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::{Command, Config, Event};
-use support::native_ws::{Conn, PATIENCE, Server};
-
-const SERVERS: [(&str, &str, &str); 4] = [
-    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
-    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
-    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
-    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
-];
+use support::native_ws::{self, Conn, PATIENCE, Server, fresh_account};
 
 fn servers() -> Vec<(Server, &'static str)> {
-    let mut v = Vec::new();
-    for (name, prefix, script) in SERVERS {
-        match Server::from_env(name, prefix) {
-            Some(s) => v.push((s, script)),
-            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
-        }
-    }
-    v
-}
-
-/// A fresh account (on the server's default domain, the one with an archive on all four).
-fn fresh_account(script: &str, prefix: &str) -> (String, String) {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
-    let (user, password) = (format!("{prefix}{n}"), format!("pw-{n}"));
-    let status = Process::new(format!("{}/{script}", env!("CARGO_MANIFEST_DIR")))
-        .args(["adduser", &user, &password])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{script} adduser {user} failed");
-    (user, password)
+    native_ws::servers().into_iter().map(|(s, _, script)| (s, script)).collect()
 }
 
 /// The three parties of a test: `me` (whose history is caught up), `peer` (who writes), and `me`'s phone, a

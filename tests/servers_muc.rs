@@ -24,28 +24,10 @@ use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::bookmarks::Bookmark;
 use natter::xmpp::stanza::muc::{Role, RoomSettings};
 use natter::xmpp::{Command, Config, Event};
-use support::native_ws::{Conn, Server};
-
-const SERVERS: [(&str, &str, &str); 4] = [
-    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
-    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
-    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
-    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
-];
+use support::native_ws::{Conn, adduser, servers};
 
 /// Held shared by every test but the one that restarts the servers (which holds it alone).
 static SERVERS_UP: RwLock<()> = RwLock::new(());
-
-fn servers() -> Vec<(Server, &'static str, &'static str)> {
-    let mut v = Vec::new();
-    for (name, prefix, script) in SERVERS {
-        match Server::from_env(name, prefix) {
-            Some(s) => v.push((s, prefix, script)),
-            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
-        }
-    }
-    v
-}
 
 fn unique(prefix: &str) -> String {
     let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000_000;
@@ -63,11 +45,7 @@ fn fresh_room(prefix: &str) -> BareJid {
 fn fresh_account(script: &str, prefix: &str) -> (String, String) {
     let user = unique(&prefix.to_lowercase().replace('_', ""));
     let password = format!("pw-{user}");
-    let status = Process::new(format!("{}/{script}", env!("CARGO_MANIFEST_DIR")))
-        .args(["adduser", &user, &password])
-        .status()
-        .unwrap();
-    assert!(status.success(), "{script} adduser {user} failed");
+    adduser(script, &user, &password, None);
     (user, password)
 }
 

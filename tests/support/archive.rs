@@ -2,14 +2,19 @@
 //! MAM queries a client sends the way Prosody does (pages capped at `cap`, `item-not-found` for an id it
 //! does not hold, `#extended` form fields when `extended`), and can be told to misbehave. An account's
 //! archive ([`Archive::new`]) or a room's ([`Archive::room`]: groupchat messages, answered from the room).
+//! Below it, what the MAM tests share to serve it to a [`Harness`] and to read the events that come of it.
 
 #![allow(dead_code)]
 
+use natter::xmpp::Event;
+use natter::xmpp::client::{ArchivePage, Gap};
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::delay;
 use natter::xmpp::stanza::disco::ResultSet;
 use natter::xmpp::stanza::mam::{Fin, MAM_NS, Page, Query, result_stanza};
 use natter::xmpp::xml::Element;
+
+use super::fake::Harness;
 
 /// One archived message.
 #[derive(Debug, Clone)]
@@ -245,4 +250,56 @@ impl Archive {
         };
         Ok((page, complete, matching.len()))
     }
+}
+
+/// The MAM queries the client sent since the last call, as iqs.
+pub fn queries(h: &mut Harness) -> Vec<Element> {
+    h.sent().into_iter().filter(|e| e.is("jabber:client", "iq") && e.get_child(MAM_NS, "query").is_some()).collect()
+}
+
+pub fn query_of(iq: &Element) -> Query {
+    Query::parse(iq.get_child(MAM_NS, "query").unwrap()).unwrap()
+}
+
+/// The server answers the MAM query `iq` from `archive`.
+pub fn answer_query(h: &mut Harness, archive: &mut Archive, iq: &Element) {
+    for frame in archive.answer(iq) {
+        h.recv(&frame);
+    }
+}
+
+/// Answers every MAM query the client sends, until it sends none; returns how many it answered. A room's
+/// archive checks that each query was addressed to the room.
+pub fn serve(h: &mut Harness, archive: &mut Archive) -> usize {
+    let mut n = 0;
+    loop {
+        let qs = queries(h);
+        if qs.is_empty() {
+            return n;
+        }
+        for iq in qs {
+            if archive.room {
+                assert_eq!(iq.attr("to"), Some(archive.account.as_str()), "asked of the room's archive");
+            }
+            n += 1;
+            answer_query(h, archive, &iq);
+        }
+    }
+}
+
+pub fn pages(events: &[Event]) -> Vec<ArchivePage> {
+    events.iter().filter_map(|e| if let Event::ArchivePage(p) = e { Some(p.clone()) } else { None }).collect()
+}
+
+pub fn bodies(pages: &[ArchivePage]) -> Vec<String> {
+    pages.iter().flat_map(|p| p.messages.iter().map(|m| m.message.body(None).unwrap().to_owned())).collect()
+}
+
+pub fn gaps(events: &[Event]) -> Vec<Gap> {
+    events.iter().filter_map(|e| if let Event::ArchiveGap(g) = e { Some(g.clone()) } else { None }).collect()
+}
+
+/// The bodies of messages `from` to `to` (both included), as [`Archive::said`] and [`Archive::fill`] write them.
+pub fn range(from: usize, to: usize) -> Vec<String> {
+    (from..=to).map(|n| format!("m{n}")).collect()
 }

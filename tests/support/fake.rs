@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use natter::xmpp::client::ClientError;
 use natter::xmpp::jid::BareJid;
 use natter::xmpp::sasl::Credentials;
 use natter::xmpp::xml::Element;
@@ -37,6 +38,14 @@ pub fn rfc7677_config() -> Config {
     c.history.catch_up = false;
     c
 }
+
+/// RFC 7677's SCRAM-SHA-256 exchange for [`rfc7677_config`]'s account: the server's first message, the
+/// client's final one and the server's final one.
+pub const RFC7677_SERVER_FIRST: &str =
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+pub const RFC7677_CLIENT_FINAL: &str =
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+pub const RFC7677_SERVER_FINAL: &str = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
 
 /// An account that logs in with PLAIN (the server offers only PLAIN and the config allows it).
 pub fn plain_config() -> Config {
@@ -117,6 +126,13 @@ impl Harness {
         h
     }
 
+    /// A client on [`plain_config`], online after [`Harness::login_plain`] with `roster_items`.
+    pub fn online_plain(roster_items: &str) -> Harness {
+        let mut h = Harness::new(plain_config());
+        h.login_plain(roster_items);
+        h
+    }
+
     pub fn drain(&mut self) {
         while let Some(f) = self.client.poll_transmit() {
             self.outbox.push(f);
@@ -180,15 +196,71 @@ impl Harness {
         ));
     }
 
-    /// Drives a PLAIN login up to (and including) the roster result with `roster_items` XML; leaves the
-    /// client online with the sent frames and events taken.
-    pub fn login_plain(&mut self, roster_items: &str) {
+    /// The server's SASL `<challenge/>` with [`RFC7677_SERVER_FIRST`].
+    pub fn scram_challenge(&mut self) {
+        self.recv(&format!(
+            "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
+            b64(RFC7677_SERVER_FIRST)
+        ));
+    }
+
+    /// The server's SASL `<success/>` with [`RFC7677_SERVER_FINAL`].
+    pub fn scram_success(&mut self) {
+        self.recv(&format!(
+            "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
+            b64(RFC7677_SERVER_FINAL)
+        ));
+    }
+
+    /// The RFC 7677 SCRAM-SHA-256 exchange (fixed nonce: the same frames work for the keys of a resumption),
+    /// up to the restarted stream's `<open/>`; leaves the sent frames taken.
+    pub fn scram_auth(&mut self) {
+        self.server_open();
+        self.sasl_features(&["SCRAM-SHA-256"]);
+        self.scram_challenge();
+        self.scram_success();
+        self.server_open();
+        self.sent();
+    }
+
+    /// After the bind features: binds as `user@example.com/r1` (with stream management enabled as `S1` when
+    /// `sm`) and loads an empty roster; returns what was sent once online.
+    pub fn bind_empty_roster(&mut self, sm: bool) -> Vec<Element> {
+        let sent = self.sent();
+        let bind = iq_id(&sent, |e| e.get_child("urn:ietf:params:xml:ns:xmpp-bind", "bind").is_some());
+        self.recv(&format!("<iq xmlns='jabber:client' type='result' id='{bind}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid></bind></iq>"));
+        let sent = self.sent();
+        let roster = iq_id(&sent, |e| e.get_child("jabber:iq:roster", "query").is_some());
+        if sm {
+            self.recv("<enabled xmlns='urn:xmpp:sm:3' id='S1' resume='true' max='300'/>");
+        }
+        self.recv(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{roster}'><query xmlns='jabber:iq:roster'/></iq>"
+        ));
+        assert!(self.client.is_online());
+        self.sent()
+    }
+
+    /// The server's side of a PLAIN login ([`plain_config`]) up to the restarted stream's `<open/>`.
+    pub fn plain_auth(&mut self) {
         self.server_open();
         self.sasl_features(&["PLAIN"]);
         self.recv("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
         self.server_open();
-        self.bind_features("");
+    }
+
+    /// [`Harness::plain_auth`], then the bind features (with `extra`) and the bind result
+    /// (`alice@example.com/web`); the roster request (`t-2`) that follows is left unanswered.
+    pub fn plain_until_roster(&mut self, extra: &str) {
+        self.plain_auth();
+        self.bind_features(extra);
         self.recv("<iq xmlns='jabber:client' type='result' id='t-1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@example.com/web</jid></bind></iq>");
+    }
+
+    /// Drives a PLAIN login up to (and including) the roster result with `roster_items` XML; leaves the
+    /// client online with the sent frames and events taken.
+    pub fn login_plain(&mut self, roster_items: &str) {
+        self.plain_until_roster("");
         self.recv(&format!(
             "<iq xmlns='jabber:client' type='result' id='t-2'><query xmlns='jabber:iq:roster'>{roster_items}</query></iq>"
         ));
@@ -214,6 +286,33 @@ impl Harness {
         ));
         self.take_events()
     }
+}
+
+pub fn jid(s: &str) -> BareJid {
+    BareJid::parse(s).unwrap()
+}
+
+/// The error the session was closed with (`None`: not closed, or closed without one).
+pub fn closed_error(events: &[Event]) -> Option<ClientError> {
+    events.iter().find_map(|e| match e {
+        Event::Closed { error } => Some(error.clone()),
+        _ => None,
+    })?
+}
+
+/// The id of the first `<iq/>` in `sent` that `pred` picks.
+pub fn iq_id(sent: &[Element], pred: impl Fn(&Element) -> bool) -> String {
+    sent.iter().find(|e| e.name == "iq" && pred(e)).expect("iq sent").attr("id").unwrap().to_owned()
+}
+
+/// The `var`s of the features in the disco#info result `disco`, in order.
+pub fn disco_features(disco: &Element) -> Vec<String> {
+    disco
+        .get_child(DISCO_INFO_NS, "query")
+        .unwrap()
+        .children_named(DISCO_INFO_NS, "feature")
+        .map(|f| f.attr("var").unwrap().to_owned())
+        .collect()
 }
 
 pub fn b64(s: &str) -> String {

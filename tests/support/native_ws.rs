@@ -18,6 +18,27 @@ use web_time::Instant;
 /// How long any single expectation may take against a server on loopback.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
+/// Every server the project's scripts run: (name, env prefix, script). The stable generation is Debian 12's
+/// Prosody 0.12 and ejabberd 23.01; the modern one Prosody 13 and ejabberd 24.12 from bookworm-backports.
+pub const SERVERS: [(&str, &str, &str); 4] = [
+    ("prosody", "NATTER_PROSODY", "scripts/prosody.sh"),
+    ("prosody13", "NATTER_PROSODY13", "scripts/prosody13.sh"),
+    ("ejabberd", "NATTER_EJABBERD", "scripts/ejabberd.sh"),
+    ("ejabberd24", "NATTER_EJABBERD24", "scripts/ejabberd24.sh"),
+];
+
+/// The servers whose env is set, each with its env prefix and the script that runs it; says which are not.
+pub fn servers() -> Vec<(Server, &'static str, &'static str)> {
+    let mut v = Vec::new();
+    for (name, prefix, script) in SERVERS {
+        match Server::from_env(name, prefix) {
+            Some(s) => v.push((s, prefix, script)),
+            None => eprintln!("{prefix}_WS not set: {name} tests not run (use the README test command)"),
+        }
+    }
+    v
+}
+
 /// A server under test, from the environment the project's scripts print (`scripts/*.sh env`).
 #[derive(Clone, Debug)]
 pub struct Server {
@@ -64,6 +85,28 @@ impl Server {
         });
         config
     }
+}
+
+/// Creates the account `user` with `password` by `script adduser` (on `host`, else the script's default domain).
+pub fn adduser(script: &str, user: &str, password: &str, host: Option<&str>) {
+    let mut args = vec!["adduser", user, password];
+    args.extend(host);
+    let status =
+        std::process::Command::new(format!("{}/{script}", env!("CARGO_MANIFEST_DIR"))).args(args).status().unwrap();
+    assert!(status.success(), "{script} adduser {user} failed");
+}
+
+/// A fresh account `{prefix}{n}` with password `pw-{n}` on `host` (the script's default domain when `None`).
+pub fn fresh_account_at(script: &str, prefix: &str, host: Option<&str>) -> (String, String) {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
+    let (user, password) = (format!("{prefix}{n}"), format!("pw-{n}"));
+    adduser(script, &user, &password, host);
+    (user, password)
+}
+
+/// [`fresh_account_at`] the script's default domain.
+pub fn fresh_account(script: &str, prefix: &str) -> (String, String) {
+    fresh_account_at(script, prefix, None)
 }
 
 static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
