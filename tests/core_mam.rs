@@ -780,7 +780,7 @@ fn the_cursor_crosses_a_reconnect_and_a_resumed_session_that_had_caught_up_asks_
 fn push_mark(archive: &mut Archive, n: usize, from: &str, to: &str, marker: &str, of: &str) {
     let ns = if marker == "received" { "urn:xmpp:receipts" } else { "urn:xmpp:chat-markers:0" };
     archive.push(n, from, to, "");
-    archive.items.last_mut().unwrap().extra = vec![Element::new(ns, marker).with_attr("id", of)];
+    archive.items.last_mut().unwrap().extra = vec![natter::xmpp::xml::Element::new(ns, marker).with_attr("id", of)];
 }
 
 #[test]
