@@ -145,3 +145,54 @@ test(
   },
   { once: true, timeout: 120_000 },
 );
+
+test(
+  'history: messages read on another device stop counting here; a new profile shows ours read and theirs not unread',
+  async ({ page, context, baseURL, env, peer }) => {
+    // The demo accounts (contacts of each other: markers go only to contacts). Alice's other device is a peer.
+    const alice = `alice@${env.domain}`;
+    const bobJid = `bob@${env.domain}`;
+    const token = Math.random().toString(36).slice(2, 8);
+    const bob = peer({ jid: bobJid, password: env.bobPassword, priority: 100 });
+    const elsewhere = peer({ jid: alice, password: env.alicePassword, resource: 'elsewhere' });
+    await bob.online();
+    await elsewhere.online();
+    await logInAndWait(page, baseURL, alice, env.alicePassword);
+    await page.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
+    const badge = page.locator(`button.contact-main[data-jid="${bobJid}"] .badge`);
+
+    // Alice writes from her other device; Bob reads it (his marker is archived for Alice).
+    const ours = `from elsewhere ${token}`;
+    elsewhere.send({ cmd: 'send', to: bobJid, body: ours, id: `own-${token}` });
+    await bob.waitFor((e) => e.event === 'message' && e.body === ours, 'bob receives it');
+    bob.send({ cmd: 'displayed', to: alice, id: `own-${token}` });
+    // Bob writes twice: unread here (the conversation is not open).
+    for (const n of [1, 2]) bob.send({ cmd: 'send', to: alice, body: `read elsewhere ${n} ${token}`, id: `r${n}-${token}` });
+    await until(async () => (await badge.count()) === 1 && (await badge.innerText()).startsWith('2'), 'two unread from Bob');
+    // The other device shows the first, then the second: the badge follows (a sent carbon of its marker).
+    elsewhere.send({ cmd: 'displayed', to: bobJid, id: `r1-${token}` });
+    await until(async () => (await badge.count()) === 1 && (await badge.innerText()).startsWith('1'), 'one left unread');
+    elsewhere.send({ cmd: 'displayed', to: bobJid, id: `r2-${token}` });
+    await badge.waitFor({ state: 'detached' });
+
+    // A new browser profile learns all of it from the archive alone.
+    const other = await context.browser().newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page2 = await other.newPage();
+      await logInAndWait(page2, baseURL, alice, env.alicePassword);
+      await page2.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
+      const row2 = page2.locator(`button.contact-main[data-jid="${bobJid}"]`);
+      await row2.waitFor();
+      await page2.waitForTimeout(1500); // the archive's newest page, and its markers after it
+      assert.equal(await row2.locator('.badge').count(), 0, 'read on the other device: not unread here');
+      await row2.click();
+      const mine = page2.getByRole('log').locator('.message.from-me').filter({ hasText: ours });
+      await mine.locator('.message-state[data-state="read"]').waitFor();
+    } finally {
+      await other.close();
+    }
+    await elsewhere.stop();
+    await bob.stop();
+  },
+  { once: true, timeout: 90_000 },
+);
