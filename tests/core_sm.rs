@@ -617,6 +617,8 @@ fn displayed_markers_are_sent_only_to_contacts_who_may_see_our_presence() {
     h.command(Command::SendDisplayed { to: jid("bob@example.com"), id: "b7".into() }).unwrap();
     let sent = h.sent();
     assert_eq!(sent[0].get_child("urn:xmpp:chat-markers:0", "displayed").unwrap().attr("id"), Some("b7"));
+    // Archived (ejabberd keeps no bodyless message without the hint): our other devices learn from it.
+    assert!(sent[0].get_child("urn:xmpp:hints", "store").is_some());
     h.command(Command::SendDisplayed { to: jid("mallory@evil.example"), id: "e1".into() }).unwrap();
     assert!(h.sent().is_empty());
 }

@@ -13,6 +13,7 @@ mod support {
 
 use natter::xmpp::client::{ArchiveQuery, Gap, GapEnd, HistoryConfig};
 use natter::xmpp::jid::BareJid;
+use natter::xmpp::stanza::roster::Subscription;
 use natter::xmpp::{Command, Config, Event};
 use support::native_ws::{self, Conn, PATIENCE, Server, fresh_account};
 
@@ -299,6 +300,57 @@ fn scroll_back_reaches_the_first_message_of_a_history() {
         }
         assert!(pages >= 2, "{name}: 70 older messages in pages of at most 50");
         assert_eq!(loaded, sent, "{name}: down to the first message, each once, in order");
+        device.close();
+        cast.peer.close();
+        cast.phone.close();
+    }
+}
+
+/// Makes `a` (`ja`) and `b` (`jb`) contacts both ways (markers and receipts go only to contacts).
+fn befriend(a: &mut Conn, ja: &BareJid, b: &mut Conn, jb: &BareJid) {
+    a.command(Command::AddContact { jid: jb.clone(), name: None, groups: Vec::new() });
+    b.wait_for("the request", |e| matches!(e, Event::SubscriptionRequest { from, .. } if from == ja));
+    b.command(Command::ApproveSubscription { jid: ja.clone() });
+    until(a, "approved, and asked back", |ev| {
+        ev.iter().any(|e| matches!(e, Event::SubscriptionApproved { from } if from == jb))
+            && ev.iter().any(|e| matches!(e, Event::SubscriptionRequest { from, .. } if from == jb))
+    });
+    a.command(Command::ApproveSubscription { jid: jb.clone() });
+    b.wait_for(
+        "both ways",
+        |e| matches!(e, Event::RosterPush { item, .. } if item.jid == *ja && item.subscription == Subscription::Both),
+    );
+    a.events.clear();
+    b.events.clear();
+}
+
+#[test]
+fn receipts_and_markers_come_back_from_the_archive_after_their_messages() {
+    for (server, script) in servers() {
+        let name = server.name;
+        let mut cast = cast(&server, script, "mk");
+        let (me, peer) = (cast.me_jid.clone(), cast.peer_jid.clone());
+        befriend(&mut cast.phone, &me, &mut cast.peer, &peer);
+        // Ours from the phone, which the peer displays; theirs, which the phone displays.
+        cast.phone.command(Command::SendMessage { to: peer.clone(), body: "ours".into(), id: "ours".into() });
+        cast.peer.wait_for("ours", |e| matches!(e, Event::Message(m) if m.id.as_deref() == Some("ours")));
+        cast.peer.command(Command::SendDisplayed { to: me.clone(), id: "ours".into() });
+        cast.phone.wait_for("the peer's marker", |e| matches!(e, Event::Displayed { id, .. } if id == "ours"));
+        cast.peer_writes(&["theirs".into()]);
+        cast.phone.command(Command::SendDisplayed { to: peer.clone(), id: "theirs".into() });
+        cast.peer.wait_for("the phone's marker", |e| matches!(e, Event::Displayed { id, .. } if id == "theirs"));
+
+        // A new device: the archive's newest page, then the markers among it.
+        let mut device = Conn::online(&server, cast.device(HistoryConfig::default()));
+        until(&mut device, "caught up", caught_up);
+        let events = &device.events;
+        let page = events
+            .iter()
+            .position(|e| matches!(e, Event::ArchivePage(p) if p.messages.iter().any(|m| m.message.body(None) == Some("theirs"))))
+            .unwrap_or_else(|| panic!("{name}: no page with the messages: {events:?}"));
+        let after = &events[page + 1..];
+        assert!(after.contains(&Event::Displayed { from: peer.clone(), id: "ours".into() }), "{name}: {after:?}");
+        assert!(after.contains(&Event::ReadElsewhere { with: peer.clone(), id: "theirs".into() }), "{name}: {after:?}");
         device.close();
         cast.peer.close();
         cast.phone.close();

@@ -6,6 +6,7 @@
 
 use crate::xmpp::framing::CLIENT_NS;
 use crate::xmpp::jid::Jid;
+use crate::xmpp::stanza::message::HINTS_NS;
 use crate::xmpp::xml::Element;
 
 /// XEP-0184 Message Delivery Receipts.
@@ -35,17 +36,23 @@ impl Ack {
         el.get_child(MARKERS_NS, "displayed").and_then(id).map(Ack::Displayed)
     }
 
-    /// A message carrying this receipt or marker to `to`, with its own stanza `id`.
+    /// A message carrying this receipt or marker to `to`, with its own stanza `id`. A `displayed` marker asks
+    /// to be archived (XEP-0334 `<store/>`, as Conversations does): ejabberd keeps no bodyless message
+    /// otherwise, and our other devices learn from the archive what was read here.
     pub fn to_message(&self, to: &Jid, id: &str) -> Element {
         let (ns, name, of) = match self {
             Ack::Received(of) => (RECEIPTS_NS, "received", of),
             Ack::Displayed(of) => (MARKERS_NS, "displayed", of),
         };
-        Element::new(CLIENT_NS, "message")
+        let message = Element::new(CLIENT_NS, "message")
             .with_attr("type", "chat")
             .with_attr("id", id)
             .with_attr("to", to.to_string())
-            .with_child(Element::new(ns, name).with_attr("id", of.as_str()))
+            .with_child(Element::new(ns, name).with_attr("id", of.as_str()));
+        match self {
+            Ack::Displayed(_) => message.with_child(Element::new(HINTS_NS, "store")),
+            Ack::Received(_) => message,
+        }
     }
 }
 
