@@ -2,7 +2,8 @@
 //! transcript's rows in src/ui/conversation.rs): the newest page asked for when a conversation opens empty,
 //! older pages put in front in order with the view kept where it was, the loading row, the start marker,
 //! errors with Retry, gap rows and their button, the same message live and archived shown once, catch-up pages
-//! merged with live messages by time, unread counts, and hostile pages (10,000 messages, huge bodies) kept to
+//! merged with live messages by time, unread counts (and read on another device lowering them; the archive's
+//! receipts and markers on our messages), and hostile pages (10,000 messages, huge bodies) kept to
 //! a bounded window.
 //!
 //! The session is played by the test ([`SessionHandle::fake`] records the commands; events go in through

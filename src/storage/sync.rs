@@ -31,6 +31,8 @@
 //!   the message is one of our latest [`MAX_OWN_TIMES`]), and the UI shows each of our stored messages at or
 //!   before it as read ([`ConversationRecord::shown_state`]); no message before it is rewritten.
 //! - A room's unread and mention counts ([`Mirror::on_room_unread`]) are kept in its record, like a chat's.
+//!   `ReadElsewhere` (our other device read up to a message) changes nothing here: it lowers the UI's unread
+//!   count, which is saved like any other.
 //! - `ArchiveCursor` → `mam_last_id`; `ArchiveGap` → a gap; `GapFilled` → the gap replaced by what is left.
 //! - `FastToken` → the token, only when the person asked to stay logged in ([`Mirror::keep_token`]);
 //!   `FastTokenInvalidated` → removed. A token is stored as text ([`encode_token`]).
