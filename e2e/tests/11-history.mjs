@@ -148,16 +148,25 @@ test(
 
 test(
   'history: messages read on another device stop counting here; a new profile shows ours read and theirs not unread',
-  async ({ page, context, baseURL, env, peer }) => {
-    // The demo accounts (contacts of each other: markers go only to contacts). Alice's other device is a peer.
-    const alice = `alice@${env.domain}`;
-    const bobJid = `bob@${env.domain}`;
+  async ({ page, context, baseURL, peer, adduser }) => {
+    // Fresh accounts (no rooms to join), made contacts both ways by Alice's other device (a peer) and Bob:
+    // markers go only to contacts.
+    const a = await adduser('reada');
+    const b = await adduser('readb');
+    const [alice, bobJid] = [a.jid, b.jid];
     const token = Math.random().toString(36).slice(2, 8);
-    const bob = peer({ jid: bobJid, password: env.bobPassword, priority: 100 });
-    const elsewhere = peer({ jid: alice, password: env.alicePassword, resource: 'elsewhere' });
+    const bob = peer({ jid: bobJid, password: b.password });
+    const elsewhere = peer({ jid: alice, password: a.password, resource: 'elsewhere' });
     await bob.online();
     await elsewhere.online();
-    await logInAndWait(page, baseURL, alice, env.alicePassword);
+    elsewhere.send({ cmd: 'subscribe', to: bobJid });
+    await bob.waitFor((e) => e.event === 'subscription_request' && e.from === alice, 'alice asks bob');
+    bob.send({ cmd: 'approve', jid: alice }); // and asks back
+    await elsewhere.waitFor((e) => e.event === 'subscription_request' && e.from === bobJid, 'bob asks back');
+    elsewhere.send({ cmd: 'approve', jid: bobJid });
+    await bob.waitFor((e) => e.event === 'subscription_approved' && e.from === alice, 'contacts both ways');
+
+    await logInAndWait(page, baseURL, alice, a.password);
     await page.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
     const badge = page.locator(`button.contact-main[data-jid="${bobJid}"] .badge`);
 
@@ -179,7 +188,7 @@ test(
     const other = await context.browser().newContext({ viewport: { width: 1100, height: 720 } });
     try {
       const page2 = await other.newPage();
-      await logInAndWait(page2, baseURL, alice, env.alicePassword);
+      await logInAndWait(page2, baseURL, alice, a.password);
       await page2.getByRole('status').filter({ hasText: 'Online' }).first().waitFor();
       const row2 = page2.locator(`button.contact-main[data-jid="${bobJid}"]`);
       await row2.waitFor();
