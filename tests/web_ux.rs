@@ -645,6 +645,13 @@ impl StubbedAlerts {
         list.iter().map(|n| (field(&n, "title"), field(&n, "body"), field(&n, "tag"))).collect()
     }
 
+    /// (tag, closed) of each notification shown.
+    fn closed(&self) -> Vec<(String, bool)> {
+        let list: js_sys::Array = self.log("shown").into();
+        let get = |n: &JsValue, f: &str| js_sys::Reflect::get(n, &f.into()).unwrap();
+        list.iter().map(|n| (get(&n, "tag").as_string().unwrap_or_default(), get(&n, "closed").is_truthy())).collect()
+    }
+
     /// Clicks the `i`-th notification shown (the browser calls its `onclick` with it as the target).
     fn click(&self, i: u32) {
         let list: js_sys::Array = self.log("shown").into();
@@ -728,6 +735,35 @@ async fn notifications_are_asked_for_only_when_turned_on_and_announce_unread_mes
     apply(h.store, core(Event::Message(incoming("dave@example.org/phone", "quiet now"))));
     settle().await;
     assert_eq!((stub.shown().len(), stub.tones()), (3, 1), "Bob, Dave twice (one tag: the browser replaces), one tone");
+}
+
+#[wasm_bindgen_test]
+async fn a_notification_closes_once_its_conversation_is_read_here_or_on_another_device() {
+    let stub = StubbedAlerts::new("granted", "granted");
+    let h = Harness::new().await;
+    toggle(&h, "alert-desktop").await;
+    for (from, id) in [("bob@example.org/phone", "b1"), ("bob@example.org/phone", "b2"), ("carol@example.org/x", "c1")]
+    {
+        let mut m = incoming(from, id);
+        m.id = Some(id.into());
+        apply(h.store, core(Event::Message(m)));
+    }
+    settle().await;
+    let bob = || stub.closed().into_iter().rfind(|(tag, _)| tag == "bob@example.org").unwrap().1;
+    let carol = || stub.closed().into_iter().rfind(|(tag, _)| tag == "carol@example.org").unwrap().1;
+    assert!(!bob() && !carol());
+    // Bob's first is read on the phone: his second is still unread, so his notification stays.
+    apply(h.store, core(Event::ReadElsewhere { with: bare("bob@example.org"), id: "b1".into() }));
+    settle().await;
+    assert!(!bob(), "one of Bob's is still unread");
+    apply(h.store, core(Event::ReadElsewhere { with: bare("bob@example.org"), id: "b2".into() }));
+    settle().await;
+    assert!(bob(), "all of Bob's read on another device: his notification goes");
+    assert!(!carol(), "Carol's is another conversation");
+    // Carol's conversation opened here.
+    state::select(h.store, bare("carol@example.org"));
+    settle().await;
+    assert!(carol(), "read here: hers goes too");
 }
 
 #[wasm_bindgen_test]

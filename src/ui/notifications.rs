@@ -8,8 +8,10 @@
 //!
 //! The choice is kept in `localStorage` (`natter.alerts`), so it survives a reload; nothing else is stored.
 //!
-//! What this module does not do: keep notifications around (the browser owns them; one per conversation, by
-//! tag, so a burst replaces rather than piles up).
+//! A notification stays until its conversation is read, here (opened) or on another device of the account
+//! (`ReadElsewhere` leaving nothing unread): then it is closed ([`dismiss`]). The browser owns them; this
+//! module keeps a handle on the newest per conversation (by tag, so a burst replaces rather than piles up), at
+//! most [`MAX_SHOWN`].
 
 use std::cell::{Cell, RefCell};
 
@@ -34,7 +36,12 @@ thread_local! {
     /// The audio context (made at the first tone), when the last tone started (`Date.now()` ms), and whether
     /// one is due (a burst of messages in one go gets one tone).
     static TONE: RefCell<(Option<AudioContext>, f64, bool)> = const { RefCell::new((None, f64::NEG_INFINITY, false)) };
+    /// The notifications shown, oldest first: the newest of each conversation, to close once it is read.
+    static SHOWN: RefCell<Vec<(BareJid, Notification)>> = const { RefCell::new(Vec::new()) };
 }
+
+/// How many shown notifications are kept to be closed (past that, the oldest is left to the browser).
+pub const MAX_SHOWN: usize = 32;
 
 /// Whether this browser has the Notification API at all.
 fn supported() -> bool {
@@ -93,10 +100,25 @@ pub fn announce(store: AppState, from: &BareJid, title: &str, text: &str) {
         options.set_tag(&from.to_string());
         if let Ok(n) = Notification::new_with_options(title, &options) {
             ON_CLICK.with(|f| n.set_onclick(Some(f.as_ref().unchecked_ref())));
+            SHOWN.with_borrow_mut(|shown| {
+                shown.retain(|(jid, _)| jid != from);
+                if shown.len() >= MAX_SHOWN {
+                    shown.remove(0);
+                }
+                shown.push((from.clone(), n));
+            });
         }
     }
     if store.alert_sound.get_untracked() && !TONE.with_borrow_mut(|t| std::mem::replace(&mut t.2, true)) {
         set_timeout(play_tone, std::time::Duration::ZERO);
+    }
+}
+
+/// Closes the notification of the conversation with `jid`, if one is shown: its messages were read.
+pub fn dismiss(jid: &BareJid) {
+    let shown = SHOWN.with_borrow_mut(|shown| shown.iter().position(|(j, _)| j == jid).map(|at| shown.remove(at).1));
+    if let Some(n) = shown {
+        n.close();
     }
 }
 

@@ -803,6 +803,7 @@ pub fn select(store: AppState, jid: BareJid) {
 /// Clears the unread count of `jid`.
 pub fn mark_read(store: AppState, jid: &BareJid) {
     store.update_contact(jid, |c| std::mem::take(&mut c.unread) > 0);
+    super::notifications::dismiss(jid);
 }
 
 /// `ReadElsewhere`: another device of ours showed `with`'s messages up to their message `id`; only those after
@@ -827,6 +828,9 @@ fn read_elsewhere(store: AppState, with: &BareJid, id: &str) {
             c.unread = c.unread.min(after);
             changed
         });
+        if after == 0 {
+            super::notifications::dismiss(with);
+        }
     }
 }
 
