@@ -24,7 +24,7 @@ use natter::xmpp::jid::BareJid;
 use natter::xmpp::stanza::bookmarks::Bookmark;
 use natter::xmpp::stanza::muc::{Role, RoomSettings};
 use natter::xmpp::{Command, Config, Event};
-use support::native_ws::{Conn, adduser, servers};
+use support::native_ws::{Conn, fresh_account, servers};
 
 /// Held shared by every test but the one that restarts the servers (which holds it alone).
 static SERVERS_UP: RwLock<()> = RwLock::new(());
@@ -40,13 +40,6 @@ fn muc_service(prefix: &str) -> String {
 
 fn fresh_room(prefix: &str) -> BareJid {
     BareJid::parse(&format!("{}@{}", unique("t"), muc_service(prefix))).unwrap()
-}
-
-fn fresh_account(script: &str, prefix: &str) -> (String, String) {
-    let user = unique(&prefix.to_lowercase().replace('_', ""));
-    let password = format!("pw-{user}");
-    adduser(script, &user, &password, None);
-    (user, password)
 }
 
 /// The next room event about `room` matching `pred`.
