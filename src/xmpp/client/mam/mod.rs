@@ -654,14 +654,10 @@ impl History {
                     // Complete, or nothing there at all: the gap is closed.
                     _ => None,
                 };
-                events.push_back(Event::ArchivePage(page));
-                events.extend(marks);
+                say_page(events, page, marks);
                 events.push_back(Event::GapFilled { gap, rest });
             }
-            _ => {
-                events.push_back(Event::ArchivePage(page));
-                events.extend(marks);
-            }
+            _ => say_page(events, page, marks),
         }
     }
 
@@ -821,8 +817,7 @@ impl History {
         events: &mut VecDeque<Event>,
     ) {
         let CatchUp::Running(mut run) = std::mem::replace(&mut t.catch_up, CatchUp::Off) else {
-            events.push_back(Event::ArchivePage(page));
-            events.extend(marks);
+            say_page(events, page, marks);
             return;
         };
         // Live messages this page covers are no longer "after" the catch-up.
@@ -832,8 +827,7 @@ impl History {
         let complete = page.complete;
         let oldest = page.oldest.clone();
         let newest = page.newest.clone();
-        events.push_back(Event::ArchivePage(page));
-        events.extend(marks);
+        say_page(events, page, marks);
         if let Some(n) = &newest {
             t.advance(n.clone(), events);
         }
@@ -991,4 +985,10 @@ fn times_known(purpose: &ArchiveQuery, before: Option<&HistoryPoint>) -> bool {
         }
         ArchiveQuery::CatchUp | ArchiveQuery::RoomCatchUp { .. } => false,
     }
+}
+
+/// A page's event, then the receipts and markers among its results (after it: they are about its messages).
+fn say_page(events: &mut VecDeque<Event>, page: ArchivePage, marks: Vec<Event>) {
+    events.push_back(Event::ArchivePage(page));
+    events.extend(marks);
 }
